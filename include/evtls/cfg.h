@@ -1,0 +1,143 @@
+/*
+ * evtls/cfg.h - TLS client configuration, modelled on esp-tls's
+ * esp_tls_cfg_t but built through setters so that it can grow.
+ *
+ * Life of a configuration: evtls_cfg_new(), any number of setters, then
+ * evtls_cfg_build() compiles it once into one shared WOLFSSL_CTX (files are
+ * read and keys checked here, never on the event loop's hot path). After a
+ * successful build the configuration is frozen: setters return
+ * EVTLS_ERR_STATE. A configuration is reference-counted; every connection
+ * made with it holds a reference, so evtls_cfg_free() may be called as soon
+ * as the application no longer needs its own handle.
+ *
+ * Security defaults: the peer's certificate chain and host name are
+ * verified against the system trust store, TLS 1.2 is the minimum and
+ * nothing older is ever offered. Turning verification off is a loud opt-in.
+ */
+#ifndef EVTLS_CFG_H
+#define EVTLS_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct evtls_cfg evtls_cfg;
+
+typedef enum evtls_tls_version {
+    EVTLS_TLS_1_2 = 12,
+    EVTLS_TLS_1_3 = 13
+} evtls_tls_version;
+
+typedef enum evtls_family {
+    EVTLS_FAMILY_ANY = 0, /* both, best first (RFC 6724 order) */
+    EVTLS_FAMILY_IPV4 = 4,
+    EVTLS_FAMILY_IPV6 = 6
+} evtls_family;
+
+typedef enum evtls_timeout {
+    EVTLS_TIMEOUT_DNS = 0,       /* name resolution (default 5000 ms) */
+    EVTLS_TIMEOUT_CONNECT,       /* TCP connect, all attempts (default 10000 ms) */
+    EVTLS_TIMEOUT_HANDSHAKE,     /* TLS handshake (default 10000 ms) */
+    EVTLS_TIMEOUT_TOTAL,         /* whole connect from call to ready (default 0: none) */
+    EVTLS_TIMEOUT_CLOSE,         /* graceful close: flushing close_notify (default 2000 ms) */
+    EVTLS_TIMEOUT_ATTEMPT_DELAY  /* Happy Eyeballs connection attempt delay (default 250 ms) */
+} evtls_timeout;
+
+/* Creates an empty configuration with the defaults above, holding one
+ * reference. Returns NULL when out of memory. */
+EVTLS_API evtls_cfg *evtls_cfg_new(void);
+
+/* Adds a reference and returns cfg. */
+EVTLS_API evtls_cfg *evtls_cfg_ref(evtls_cfg *cfg);
+
+/* Drops a reference; the last one frees the configuration and its
+ * WOLFSSL_CTX. NULL is ignored. */
+EVTLS_API void evtls_cfg_free(evtls_cfg *cfg);
+
+/* Trust: any number of sources may be combined. When none is given, the
+ * system store is used. */
+
+/* Trusts the CA certificates in buf (PEM, possibly several, or one DER
+ * certificate). The bytes are copied. */
+EVTLS_API int evtls_cfg_set_ca_buffer(evtls_cfg *cfg, const void *buf, size_t len);
+/* Trusts the CA certificates in a PEM file, read at build time. */
+EVTLS_API int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path);
+/* Trusts every PEM CA certificate in a directory, read at build time. */
+EVTLS_API int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path);
+/* Also trusts the system store (the default when no other source is set). */
+EVTLS_API int evtls_cfg_use_system_ca(evtls_cfg *cfg, int on);
+
+/* Mutual TLS: the client certificate chain and its private key, as PEM or
+ * DER buffers (copied), with an optional password for an encrypted key. */
+EVTLS_API int evtls_cfg_set_client_cert(evtls_cfg *cfg, const void *cert, size_t cert_len,
+                                        const void *key, size_t key_len, const char *password);
+/* The same from files, read at build time. */
+EVTLS_API int evtls_cfg_set_client_cert_file(evtls_cfg *cfg, const char *cert_path,
+                                             const char *key_path, const char *password);
+
+/* ALPN protocols to offer, comma-separated in preference order, e.g.
+ * "h2,http/1.1". When fail_on_mismatch is set, a server that picks none of
+ * them fails the handshake with EVTLS_ERR_HANDSHAKE_FAILED. */
+EVTLS_API int evtls_cfg_set_alpn(evtls_cfg *cfg, const char *protocols, int fail_on_mismatch);
+
+/* Overrides the name sent as SNI and checked against the certificate
+ * (esp-tls's common_name). By default the host given to connect is used. */
+EVTLS_API int evtls_cfg_set_server_name(evtls_cfg *cfg, const char *name);
+
+/* Opt-in: accept a certificate that does not name the host (the chain is
+ * still verified). Logs a warning on every connection. */
+EVTLS_API int evtls_cfg_set_skip_common_name(evtls_cfg *cfg, int on);
+
+/* Opt-in: verify nothing about the peer's certificate. Any active attacker
+ * can read and change the traffic. Logs a warning on every connection. */
+EVTLS_API int evtls_cfg_set_insecure_skip_verify(evtls_cfg *cfg, int on);
+
+/* The range of TLS versions to offer (default 1.2 to 1.3). */
+EVTLS_API int evtls_cfg_set_tls_versions(evtls_cfg *cfg, evtls_tls_version min,
+                                         evtls_tls_version max);
+
+/* Cipher suites, colon-separated wolfSSL/OpenSSL names (e.g.
+ * "TLS13-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"). Every name
+ * must be known, or the build fails naming it. */
+EVTLS_API int evtls_cfg_set_ciphers(evtls_cfg *cfg, const char *list);
+
+/* Key-exchange groups in preference order, colon-separated, among X25519,
+ * X448, P-256, P-384, P-521, ffdhe2048, ffdhe3072 (default "X25519:P-256").
+ * The first one gets the TLS 1.3 key share. */
+EVTLS_API int evtls_cfg_set_groups(evtls_cfg *cfg, const char *list);
+
+/* TCP keep-alive: idle seconds before probing, seconds between probes, and
+ * probes before giving up. idle_s 0 turns keep-alive off (the default). */
+EVTLS_API int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int count);
+
+/* The address family to use (default EVTLS_FAMILY_ANY). */
+EVTLS_API int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family);
+
+/* Sets one timeout in milliseconds (0 means none, except for the attempt
+ * delay, which is clamped to 10..2000 ms). */
+EVTLS_API int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigned ms);
+
+/* Returns the timeout currently set for which. */
+EVTLS_API unsigned evtls_cfg_get_timeout(const evtls_cfg *cfg, evtls_timeout which);
+
+/* TLS 1.2 session tickets (RFC 5077) on or off (default on). */
+EVTLS_API int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on);
+
+/* Compiles the configuration into its shared WOLFSSL_CTX. Reads the files
+ * named above, checks the key against the certificate, every cipher and
+ * group name. Returns 0, or EVTLS_ERR_BAD_CONFIG / EVTLS_ERR_NOMEM with
+ * evtls_cfg_last_error() naming the field. Calling it again after success
+ * is a no-op that returns 0. */
+EVTLS_API EVTLS_MUST_CHECK int evtls_cfg_build(evtls_cfg *cfg);
+
+/* Returns the record of the last failure of a setter or of the build. */
+EVTLS_API const evtls_last_error *evtls_cfg_last_error(const evtls_cfg *cfg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVTLS_CFG_H */

@@ -1,0 +1,185 @@
+/*
+ * evtls/conn.h - one TLS client connection driven by an event_base.
+ *
+ * Two ways to drive a connection, sharing one state machine:
+ *  (a) callbacks: evtls_conn_connect() returns at once and calls the
+ *      completion callback exactly once, from the event loop, with 0 or an
+ *      error code. A call that fails synchronously returns the error and
+ *      never calls the callback.
+ *  (b) polling, like esp_transport_connect_async(): evtls_conn_connect_poll()
+ *      returns -1 (failed), 0 (in progress) or 1 (connected) and may be
+ *      called again and again. Each call runs the event_base once without
+ *      blocking, then reports the fd and direction the connection waits on,
+ *      so an application with its own poll loop (and no running libevent)
+ *      can wait on that fd itself.
+ *
+ * Phases: resolve (skipped for numeric hosts) -> TCP connect -> TLS
+ * handshake -> established. Every phase has its own timeout (see
+ * evtls_cfg_set_timeout) enforced by the loop's timers; nothing blocks.
+ *
+ * Callbacks: no callback is ever called from inside the API call that
+ * asked for it. Inside any callback the application may call
+ * evtls_conn_close(), evtls_conn_abort() or evtls_conn_free() on the
+ * connection; no callback of that connection runs afterwards.
+ */
+#ifndef EVTLS_CONN_H
+#define EVTLS_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "evtls/cfg.h"
+#include "evtls/error.h"
+#include "evtls/resolver.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+typedef struct evtls_conn evtls_conn;
+
+typedef enum evtls_conn_state {
+    EVTLS_STATE_IDLE = 0,     /* created, not connecting yet */
+    EVTLS_STATE_RESOLVING,
+    EVTLS_STATE_CONNECTING,   /* TCP connect under way */
+    EVTLS_STATE_HANDSHAKING,
+    EVTLS_STATE_CONNECTED,
+    EVTLS_STATE_CLOSING,      /* sending close_notify */
+    EVTLS_STATE_CLOSED,       /* closed cleanly */
+    EVTLS_STATE_FAILED        /* see evtls_conn_last_error() */
+} evtls_conn_state;
+
+/* What a connection waits on: set by evtls_conn_connect_poll(). */
+#define EVTLS_WANT_READ 0x02
+#define EVTLS_WANT_WRITE 0x04
+typedef struct evtls_want {
+    int fd;         /* the fd to wait on, or -1 when waiting on DNS or a timer */
+    int events;     /* EVTLS_WANT_READ and/or EVTLS_WANT_WRITE, 0 with fd -1 */
+    int timeout_ms; /* call again within this many ms even if fd is not ready */
+} evtls_want;
+
+/* Connection facts, filled as the connection progresses. Strings are
+ * empty until known. Timings are in microseconds, 0 when the phase did not
+ * run (dns_us is 0 for a numeric host). Fields are only appended. */
+typedef struct evtls_conn_info {
+    char host[256];          /* the host given to connect */
+    uint16_t port;
+    char peer_addr[48];      /* the address connected to, without port */
+    int family;              /* 4 or 6, 0 until connected */
+    unsigned attempts;       /* TCP connect attempts made */
+    const char *tls_version; /* e.g. "TLSv1.3" (static string) */
+    const char *cipher;      /* e.g. "TLS13-AES128-GCM-SHA256" (static string) */
+    const char *group;       /* key-exchange group, e.g. "X25519" (static string) */
+    char alpn[32];           /* the negotiated ALPN protocol, empty if none */
+    int resumed;             /* 1 if the handshake resumed a session */
+    uint64_t dns_us, tcp_us, tls_us, total_us;
+    uint64_t bytes_in, bytes_out;      /* TLS record bytes on the wire */
+} evtls_conn_info;
+
+typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);
+/* Data received: n > 0 bytes at data; n == EVTLS_EOF when the peer sent
+ * close_notify; n < 0 another error (data NULL). After EVTLS_EOF or an
+ * error no more data arrives. The data is only valid during the call. */
+typedef void (*evtls_read_cb)(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg);
+/* The write buffer has fully drained to the socket. */
+typedef void (*evtls_drain_cb)(evtls_conn *c, void *arg);
+/* The connection is closed; the handle is freed right after this returns. */
+typedef void (*evtls_close_cb)(evtls_conn *c, int err, void *arg);
+
+/* Creates a connection on base using cfg (built now if it was not; on a
+ * build failure NULL is returned and evtls_cfg_last_error() says why). With
+ * base NULL the connection owns a private event_base, which suits
+ * evtls_conn_connect_poll() in an application without libevent.
+ * Takes a reference on cfg. Returns NULL on failure. */
+EVTLS_API evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg);
+
+/* Uses r for name resolution (a reference is taken). Without one, the
+ * connection makes its own resolver from the system configuration when it
+ * first needs one. Only valid before connecting. */
+EVTLS_API int evtls_conn_set_resolver(evtls_conn *c, evtls_resolver *r);
+
+/* Starts connecting to host:port (host: a name, an IPv4 address, or an
+ * IPv6 address with or without brackets). Returns 0 and later calls cb
+ * once with 0 or an error; or returns an error now (bad argument, wrong
+ * state) and never calls cb. */
+EVTLS_API EVTLS_MUST_CHECK int evtls_conn_connect(evtls_conn *c, const char *host, uint16_t port,
+                                                  evtls_connect_cb cb, void *arg);
+
+/* Polling connect (esp_transport_connect_async style). The first call
+ * starts connecting; later calls continue (host and port are then
+ * ignored and may be NULL/0). Runs the connection's event_base once
+ * without blocking unless called from one of its callbacks. Returns 1 when
+ * connected, 0 while in progress (want, if not NULL, tells what to wait
+ * on) and -1 on failure (see evtls_conn_last_error()). */
+EVTLS_API int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port,
+                                      evtls_want *want);
+
+/* Direct, non-blocking I/O for polling applications that do not run the
+ * event loop after connecting (esp_transport_read/write without blocking).
+ * evtls_conn_recv returns the number of bytes read (> 0), EVTLS_EOF when the
+ * peer sent close_notify, EVTLS_ERR_WOULDBLOCK with want filled when
+ * nothing can be read now, or another error. evtls_conn_send returns len
+ * when all bytes were sent, EVTLS_ERR_WOULDBLOCK with want filled (call
+ * again later with the same bytes), or an error. Do not mix them with
+ * evtls_conn_read_start/evtls_conn_write on the same connection. */
+EVTLS_API ssize_t evtls_conn_recv(evtls_conn *c, void *buf, size_t cap, evtls_want *want);
+EVTLS_API ssize_t evtls_conn_send(evtls_conn *c, const void *data, size_t len, evtls_want *want);
+
+/* Starts delivering received data to cb. Valid once connected. Data that
+ * arrives while reading is stopped stays in the kernel, so the peer is
+ * slowed down (backpressure). */
+EVTLS_API int evtls_conn_read_start(evtls_conn *c, evtls_read_cb cb, void *arg);
+
+/* Stops delivering data. */
+EVTLS_API int evtls_conn_read_stop(evtls_conn *c);
+
+/* Queues len bytes for sending. All or nothing: returns 0 when queued, or
+ * EVTLS_ERR_WOULDBLOCK when they would take the write buffer past its limit
+ * (nothing is queued; wait for the drain callback), or another error. */
+EVTLS_API EVTLS_MUST_CHECK int evtls_conn_write(evtls_conn *c, const void *data, size_t len);
+
+/* Bytes queued and not yet handed to the socket. */
+EVTLS_API size_t evtls_conn_write_pending(const evtls_conn *c);
+
+/* Sets the write buffer's limit in bytes (default 64 KiB, at least 1). */
+EVTLS_API int evtls_conn_set_write_limit(evtls_conn *c, size_t limit);
+
+/* Calls cb each time the write buffer becomes empty. */
+EVTLS_API void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg);
+
+/* Graceful close: flushes queued data, sends close_notify, closes the
+ * socket, then calls cb (if not NULL) from the loop with 0 or the error
+ * that cut the close short, and frees c. Bounded by EVTLS_TIMEOUT_CLOSE.
+ * No other callback of c runs after this call. Also valid while
+ * connecting (it then cancels). Returns 0 or EVTLS_ERR_STATE if c is
+ * already closing. */
+EVTLS_API int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg);
+
+/* Abortive close: resets the TCP connection (no close_notify) and frees c
+ * at once. No callback of c runs afterwards. NULL is ignored. */
+EVTLS_API void evtls_conn_abort(evtls_conn *c);
+
+/* Frees c: if connected, one non-blocking attempt to send close_notify,
+ * then the socket is closed and c freed at once. NULL is ignored. */
+EVTLS_API void evtls_conn_free(evtls_conn *c);
+
+/* The current state. */
+EVTLS_API evtls_conn_state evtls_conn_get_state(const evtls_conn *c);
+
+/* Returns the name of a state, e.g. "HANDSHAKING". */
+EVTLS_API const char *evtls_conn_state_name(evtls_conn_state s);
+
+/* The socket's fd, or -1 when there is none. */
+EVTLS_API int evtls_conn_fd(const evtls_conn *c);
+
+/* The last failure of c (code EVTLS_OK when none). Valid until c is freed. */
+EVTLS_API const evtls_last_error *evtls_conn_last_error(const evtls_conn *c);
+
+/* Facts about c. Valid until c is freed. */
+EVTLS_API const evtls_conn_info *evtls_conn_get_info(const evtls_conn *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVTLS_CONN_H */

@@ -1,0 +1,16 @@
+/*
+ * evtls/evtls.h - the whole public API of evtls, an event-loop async TLS
+ * client library on libevent and wolfSSL.
+ */
+#ifndef EVTLS_EVTLS_H
+#define EVTLS_EVTLS_H
+
+#include "evtls/error.h"
+#include "evtls/log.h"
+#include "evtls/cfg.h"
+#include "evtls/resolver.h"
+#include "evtls/conn.h"
+
+#define EVTLS_VERSION_STRING "0.1.0"
+
+#endif /* EVTLS_EVTLS_H */

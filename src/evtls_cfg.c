@@ -1,0 +1,305 @@
+/* evtls_cfg.c - the configuration object: setters, references, build. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "evtls/cfg.h"
+#include "evtls_cfg_int.h"
+#include "evtls_error_int.h"
+#include "evtls_tlsctx.h"
+
+struct evtls_cfg {
+    atomic_int refs;
+    int built;
+    struct evtls__cfg_values v;
+    void *ctx; /* WOLFSSL_CTX *, owned */
+    evtls_last_error err;
+};
+
+static const unsigned default_timeouts[EVTLS__N_TIMEOUTS] = {
+    [EVTLS_TIMEOUT_DNS] = 5000,       [EVTLS_TIMEOUT_CONNECT] = 10000,
+    [EVTLS_TIMEOUT_HANDSHAKE] = 10000, [EVTLS_TIMEOUT_TOTAL] = 0,
+    [EVTLS_TIMEOUT_CLOSE] = 2000,     [EVTLS_TIMEOUT_ATTEMPT_DELAY] = 250,
+};
+
+evtls_cfg *evtls_cfg_new(void)
+{
+    evtls_cfg *cfg = calloc(1, sizeof *cfg);
+    if (cfg == NULL)
+        return NULL;
+    atomic_init(&cfg->refs, 1);
+    cfg->v.system_ca = -1;
+    cfg->v.tls_min = EVTLS_TLS_1_2;
+    cfg->v.tls_max = EVTLS_TLS_1_3;
+    cfg->v.session_tickets = 1;
+    memcpy(cfg->v.timeouts_ms, default_timeouts, sizeof default_timeouts);
+    evtls__err_clear(&cfg->err);
+    return cfg;
+}
+
+evtls_cfg *evtls_cfg_ref(evtls_cfg *cfg)
+{
+    if (cfg)
+        atomic_fetch_add(&cfg->refs, 1);
+    return cfg;
+}
+
+void evtls_cfg_free(evtls_cfg *cfg)
+{
+    if (cfg == NULL || atomic_fetch_sub(&cfg->refs, 1) != 1)
+        return;
+    evtls__tlsctx_free(cfg->ctx);
+    struct evtls__cfg_values *v = &cfg->v;
+    free(v->ca_buf);
+    free(v->ca_file);
+    free(v->ca_dir);
+    free(v->cert_buf);
+    free(v->key_buf);
+    free(v->cert_file);
+    free(v->key_file);
+    if (v->key_password) {
+        /* Do not leave the password in freed memory. */
+        memset(v->key_password, 0, strlen(v->key_password));
+        free(v->key_password);
+    }
+    free(v->alpn);
+    free(v->server_name);
+    free(v->ciphers);
+    free(v->groups);
+    free(cfg);
+}
+
+/* Common entry check of every setter: usable object, not frozen yet. */
+static int setter_check(evtls_cfg *cfg, const char *field)
+{
+    if (cfg == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (cfg->built)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_STATE, "%s: configuration already built",
+                              field);
+    return 0;
+}
+
+/* Replaces *slot with a copy of s (NULL or "" clears it). */
+static int set_string(evtls_cfg *cfg, char **slot, const char *s, const char *field)
+{
+    int rc = setter_check(cfg, field);
+    if (rc)
+        return rc;
+    char *copy = NULL;
+    if (s && *s) {
+        copy = strdup(s);
+        if (copy == NULL)
+            return evtls__err_set(&cfg->err, EVTLS_ERR_NOMEM, "%s", field);
+    }
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+/* Replaces a buffer slot with a copy of buf. */
+static int set_buffer(evtls_cfg *cfg, uint8_t **slot, size_t *slot_len, const void *buf,
+                      size_t len, const char *field)
+{
+    if (buf == NULL || len == 0)
+        return cfg ? evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "%s: empty buffer", field)
+                   : EVTLS_ERR_INVALID_ARG;
+    uint8_t *copy = malloc(len);
+    if (copy == NULL)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_NOMEM, "%s", field);
+    memcpy(copy, buf, len);
+    free(*slot);
+    *slot = copy;
+    *slot_len = len;
+    return 0;
+}
+
+int evtls_cfg_set_ca_buffer(evtls_cfg *cfg, const void *buf, size_t len)
+{
+    int rc = setter_check(cfg, "ca_buffer");
+    return rc ? rc : set_buffer(cfg, &cfg->v.ca_buf, &cfg->v.ca_len, buf, len, "ca_buffer");
+}
+
+int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path)
+{
+    return set_string(cfg, &cfg->v.ca_file, path, "ca_file");
+}
+
+int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path)
+{
+    return set_string(cfg, &cfg->v.ca_dir, path, "ca_dir");
+}
+
+int evtls_cfg_use_system_ca(evtls_cfg *cfg, int on)
+{
+    int rc = setter_check(cfg, "system_ca");
+    if (rc == 0)
+        cfg->v.system_ca = on ? 1 : 0;
+    return rc;
+}
+
+int evtls_cfg_set_client_cert(evtls_cfg *cfg, const void *cert, size_t cert_len, const void *key,
+                              size_t key_len, const char *password)
+{
+    int rc = setter_check(cfg, "client_cert");
+    if (rc == 0)
+        rc = set_buffer(cfg, &cfg->v.cert_buf, &cfg->v.cert_len, cert, cert_len, "client_cert");
+    if (rc == 0)
+        rc = set_buffer(cfg, &cfg->v.key_buf, &cfg->v.key_len, key, key_len, "client_key");
+    if (rc == 0)
+        rc = set_string(cfg, &cfg->v.key_password, password, "client_key_password");
+    return rc;
+}
+
+int evtls_cfg_set_client_cert_file(evtls_cfg *cfg, const char *cert_path, const char *key_path,
+                                   const char *password)
+{
+    if (cfg && (cert_path == NULL || key_path == NULL))
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "client_cert_file: both certificate and key are needed");
+    int rc = set_string(cfg, &cfg->v.cert_file, cert_path, "client_cert_file");
+    if (rc == 0)
+        rc = set_string(cfg, &cfg->v.key_file, key_path, "client_key_file");
+    if (rc == 0)
+        rc = set_string(cfg, &cfg->v.key_password, password, "client_key_password");
+    return rc;
+}
+
+int evtls_cfg_set_alpn(evtls_cfg *cfg, const char *protocols, int fail_on_mismatch)
+{
+    int rc = set_string(cfg, &cfg->v.alpn, protocols, "alpn");
+    if (rc == 0)
+        cfg->v.alpn_fail_on_mismatch = fail_on_mismatch ? 1 : 0;
+    return rc;
+}
+
+int evtls_cfg_set_server_name(evtls_cfg *cfg, const char *name)
+{
+    if (cfg && name && strlen(name) > 253)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "server_name: too long");
+    return set_string(cfg, &cfg->v.server_name, name, "server_name");
+}
+
+int evtls_cfg_set_skip_common_name(evtls_cfg *cfg, int on)
+{
+    int rc = setter_check(cfg, "skip_common_name");
+    if (rc == 0)
+        cfg->v.skip_common_name = on ? 1 : 0;
+    return rc;
+}
+
+int evtls_cfg_set_insecure_skip_verify(evtls_cfg *cfg, int on)
+{
+    int rc = setter_check(cfg, "insecure_skip_verify");
+    if (rc == 0)
+        cfg->v.insecure_skip_verify = on ? 1 : 0;
+    return rc;
+}
+
+int evtls_cfg_set_tls_versions(evtls_cfg *cfg, evtls_tls_version min, evtls_tls_version max)
+{
+    int rc = setter_check(cfg, "tls_versions");
+    if (rc)
+        return rc;
+    int ok_min = min == EVTLS_TLS_1_2 || min == EVTLS_TLS_1_3;
+    int ok_max = max == EVTLS_TLS_1_2 || max == EVTLS_TLS_1_3;
+    if (!ok_min || !ok_max || min > max)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "tls_versions: min and max must be 1.2 or 1.3, min <= max");
+    cfg->v.tls_min = (int)min;
+    cfg->v.tls_max = (int)max;
+    return 0;
+}
+
+int evtls_cfg_set_ciphers(evtls_cfg *cfg, const char *list)
+{
+    return set_string(cfg, &cfg->v.ciphers, list, "ciphers");
+}
+
+int evtls_cfg_set_groups(evtls_cfg *cfg, const char *list)
+{
+    return set_string(cfg, &cfg->v.groups, list, "groups");
+}
+
+int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int count)
+{
+    int rc = setter_check(cfg, "keepalive");
+    if (rc)
+        return rc;
+    if (idle_s < 0 || interval_s < 0 || count < 0 || (idle_s > 0 && (interval_s == 0 || count == 0)))
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "keepalive: idle, interval and count must be positive");
+    cfg->v.ka_idle = idle_s;
+    cfg->v.ka_interval = interval_s;
+    cfg->v.ka_count = count;
+    return 0;
+}
+
+int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family)
+{
+    int rc = setter_check(cfg, "family");
+    if (rc)
+        return rc;
+    if (family != EVTLS_FAMILY_ANY && family != EVTLS_FAMILY_IPV4 && family != EVTLS_FAMILY_IPV6)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "family: must be any, 4 or 6");
+    cfg->v.family = (int)family;
+    return 0;
+}
+
+int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigned ms)
+{
+    int rc = setter_check(cfg, "timeout");
+    if (rc)
+        return rc;
+    if ((unsigned)which >= EVTLS__N_TIMEOUTS)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "timeout: unknown kind %d",
+                              (int)which);
+    if (which == EVTLS_TIMEOUT_ATTEMPT_DELAY) /* RFC 8305 section 5: 10 ms .. 2 s */
+        ms = ms < 10 ? 10 : ms > 2000 ? 2000 : ms;
+    cfg->v.timeouts_ms[which] = ms;
+    return 0;
+}
+
+unsigned evtls_cfg_get_timeout(const evtls_cfg *cfg, evtls_timeout which)
+{
+    if (cfg == NULL || (unsigned)which >= EVTLS__N_TIMEOUTS)
+        return 0;
+    return cfg->v.timeouts_ms[which];
+}
+
+int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on)
+{
+    int rc = setter_check(cfg, "session_tickets");
+    if (rc == 0)
+        cfg->v.session_tickets = on ? 1 : 0;
+    return rc;
+}
+
+int evtls_cfg_build(evtls_cfg *cfg)
+{
+    if (cfg == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (cfg->built)
+        return 0;
+    int rc = evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
+    if (rc == 0) {
+        cfg->built = 1;
+        evtls__err_clear(&cfg->err);
+    }
+    return rc;
+}
+
+const evtls_last_error *evtls_cfg_last_error(const evtls_cfg *cfg)
+{
+    return cfg ? &cfg->err : NULL;
+}
+
+const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg)
+{
+    return &cfg->v;
+}
+
+void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg)
+{
+    return cfg->built ? cfg->ctx : NULL;
+}

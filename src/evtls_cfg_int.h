@@ -1,0 +1,44 @@
+/* evtls_cfg_int.h - what the other modules may read of a configuration. */
+#ifndef EVTLS_CFG_INT_H
+#define EVTLS_CFG_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/cfg.h"
+
+#define EVTLS__N_TIMEOUTS 6
+
+/* The plain values of a configuration. Owned by the configuration; the
+ * strings and buffers live as long as it does. Read-only once built. */
+struct evtls__cfg_values {
+    uint8_t *ca_buf;
+    size_t ca_len;
+    char *ca_file;
+    char *ca_dir;
+    int system_ca; /* -1: only when no other trust source is set */
+    uint8_t *cert_buf, *key_buf;
+    size_t cert_len, key_len;
+    char *cert_file, *key_file;
+    char *key_password;
+    char *alpn;
+    int alpn_fail_on_mismatch;
+    char *server_name;
+    int skip_common_name;
+    int insecure_skip_verify;
+    int tls_min, tls_max; /* 12 or 13 */
+    char *ciphers;
+    char *groups;
+    int ka_idle, ka_interval, ka_count;
+    int family; /* 0, 4 or 6 */
+    unsigned timeouts_ms[EVTLS__N_TIMEOUTS];
+    int session_tickets;
+};
+
+/* Returns the values of cfg. */
+const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg);
+
+/* Returns the built WOLFSSL_CTX (a `WOLFSSL_CTX *`), or NULL before a
+ * successful build. Typed void to keep wolfSSL out of this header. */
+void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg);
+
+#endif

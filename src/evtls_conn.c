@@ -1,0 +1,998 @@
+/* evtls_conn.c - the glue layer: one TLS client connection on an
+ * event_base. It owns the socket's event and the timers, and drives the
+ * sans-I/O pieces below it:
+ *
+ *   resolver (names -> addresses) -> dialer (addresses -> connected fd)
+ *   -> tls (fd -> TLS stream, reporting WANT_READ / WANT_WRITE)
+ *
+ * Each piece reports through a callback or a status; nothing below calls up
+ * into this file except through those callbacks. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "evtls/conn.h"
+#include "evtls_addr.h"
+#include "evtls_cfg_int.h"
+#include "evtls_dialer.h"
+#include "evtls_error_int.h"
+#include "evtls_log_int.h"
+#include "evtls_resolver_int.h"
+#include "evtls_tls.h"
+#include "evtls_tlsctx.h"
+
+#define READ_CHUNK 16384      /* one TLS record's worth of plaintext */
+#define READS_PER_EVENT 16    /* fairness: yield to other connections after this */
+#define DEFAULT_WRITE_LIMIT (64 * 1024)
+
+struct evtls_conn {
+    struct event_base *base;
+    struct event_base *own_base; /* private base when created with NULL */
+    evtls_cfg *cfg;
+    const struct evtls__cfg_values *v;
+    evtls_resolver *resolver;
+    unsigned long id;
+    evtls_conn_state state;
+
+    evtls__lookup *lookup;
+    evtls__dialer *dialer;
+    evtls__tls *tls;
+    int fd;
+
+    struct event io_ev;      /* the socket, armed with what the state needs */
+    short io_armed;          /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
+    struct event phase_timer;   /* the current phase's timeout */
+    struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
+    struct event defer_ev;   /* work that must not run inside an API call */
+
+    /* What the handshake, the read path and the write path wait on
+     * (0, EV_READ or EV_WRITE): a TLS read may need a write and the reverse. */
+    short hs_wait, rd_wait, wr_wait;
+
+    evtls_connect_cb connect_cb;
+    void *connect_arg;
+    evtls_read_cb read_cb;
+    void *read_arg;
+    int reading;
+    evtls_drain_cb drain_cb;
+    void *drain_arg;
+    evtls_close_cb close_cb;
+    void *close_arg;
+    int close_err;
+
+    struct evbuffer *out; /* queued plaintext, created on first write */
+    size_t write_limit;
+    size_t write_inflight; /* bytes handed to wolfSSL that it still owes */
+
+    /* deferred work flags, served by defer_ev */
+    unsigned pending_drain : 1;
+    unsigned pending_error : 1;
+    unsigned pending_close_done : 1;
+
+    int in_cb;   /* depth of user callbacks on the stack */
+    int dead;    /* freed inside a callback: destroyed on the way out */
+    int pumping; /* inside event_base_loop() called by connect_poll */
+
+    struct timespec t_start, t_mark;
+    evtls_last_error err;
+    evtls_conn_info info;
+    char name[256]; /* name for SNI and verification */
+};
+
+static atomic_ulong next_id = 1;
+
+/* ------------------------------------------------------------------ */
+/* helpers */
+
+static uint64_t elapsed_us(const struct timespec *from)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)((now.tv_sec - from->tv_sec) * 1000000 + (now.tv_nsec - from->tv_nsec) / 1000);
+}
+
+/* Returns the time since the last mark and sets a new mark. */
+static uint64_t lap_us(evtls_conn *c)
+{
+    uint64_t us = elapsed_us(&c->t_mark);
+    clock_gettime(CLOCK_MONOTONIC, &c->t_mark);
+    return us;
+}
+
+static void arm_timer(struct event *ev, unsigned ms)
+{
+    if (ms == 0) {
+        event_del(ev);
+        return;
+    }
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_add(ev, &tv);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg);
+
+/* Re-arms io_ev with the events the current state waits on. */
+static void io_update(evtls_conn *c)
+{
+    short want = 0;
+    if (c->fd >= 0) {
+        if (c->state == EVTLS_STATE_HANDSHAKING || c->state == EVTLS_STATE_CLOSING)
+            want = c->hs_wait;
+        if (c->state == EVTLS_STATE_CONNECTED && c->reading)
+            want |= c->rd_wait;
+        if ((c->state == EVTLS_STATE_CONNECTED || c->state == EVTLS_STATE_CLOSING) && c->out &&
+            evbuffer_get_length(c->out) > 0)
+            want |= c->wr_wait;
+    }
+    if (want == c->io_armed)
+        return;
+    event_del(&c->io_ev);
+    c->io_armed = want;
+    if (want) {
+        event_assign(&c->io_ev, c->base, c->fd, (short)(want | EV_PERSIST), on_io, c);
+        event_add(&c->io_ev, NULL);
+    }
+}
+
+static short wait_of(evtls__tls_status st)
+{
+    return st == EVTLS__TLS_WANT_WRITE ? EV_WRITE : EV_READ;
+}
+
+/* Enters a user callback. */
+static void user_enter(evtls_conn *c)
+{
+    c->in_cb++;
+}
+
+static void conn_destroy(evtls_conn *c);
+
+/* Leaves a user callback. Returns 1 when c was freed or closed inside it:
+ * the caller must then return without touching c. */
+static int user_leave(evtls_conn *c)
+{
+    c->in_cb--;
+    if (c->dead) {
+        if (c->in_cb == 0)
+            conn_destroy(c);
+        return 1;
+    }
+    return 0;
+}
+
+/* Releases every resource of the connection but the struct itself. */
+static void teardown(evtls_conn *c, int rst)
+{
+    if (c->lookup) {
+        evtls__resolve_cancel(c->lookup);
+        c->lookup = NULL;
+    }
+    if (c->dialer) {
+        evtls__dial_cancel(c->dialer);
+        c->dialer = NULL;
+    }
+    if (c->tls) {
+        evtls__tls_get_info(c->tls, &c->info);
+        evtls__tls_free(c->tls);
+        c->tls = NULL;
+    }
+    event_del(&c->io_ev);
+    c->io_armed = 0;
+    if (c->fd >= 0) {
+        if (rst) {
+            struct linger lg = {1, 0}; /* abortive close: RST */
+            setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(c->fd);
+        c->fd = -1;
+    }
+    event_del(&c->phase_timer);
+    event_del(&c->deadline_timer);
+    if (c->out) {
+        evbuffer_free(c->out);
+        c->out = NULL;
+    }
+}
+
+static void conn_destroy(evtls_conn *c)
+{
+    teardown(c, 0);
+    event_del(&c->defer_ev);
+    if (c->pumping) {
+        /* connect_poll is inside event_base_loop on own_base: it finishes. */
+        c->dead = 2;
+        return;
+    }
+    if (c->own_base) {
+        /* Let evdns deliver the cancellation it owes before the base goes. */
+        event_base_loop(c->own_base, EVLOOP_NONBLOCK);
+    }
+    evtls_resolver_free(c->resolver);
+    evtls_cfg_free(c->cfg);
+    if (c->own_base)
+        event_base_free(c->own_base);
+    free(c);
+}
+
+static void fail(evtls_conn *c, int code);
+
+/* ------------------------------------------------------------------ */
+/* connect: phase by phase */
+
+static void log_connected(evtls_conn *c)
+{
+    const evtls_conn_info *i = &c->info;
+    LOGI("conn#%lu: connected to %s:%u (%s, IPv%d) %s %s %s%s%s, resumed=%s; dns %.1f ms, "
+         "tcp %.1f ms, tls %.1f ms, total %.1f ms",
+         c->id, i->host, i->port, i->peer_addr, i->family, i->tls_version ? i->tls_version : "?",
+         i->cipher ? i->cipher : "?", i->group ? i->group : "?", i->alpn[0] ? ", alpn " : "",
+         i->alpn, i->resumed ? "yes" : "no", (double)i->dns_us / 1000.0,
+         (double)i->tcp_us / 1000.0, (double)i->tls_us / 1000.0, (double)i->total_us / 1000.0);
+}
+
+static void connected(evtls_conn *c)
+{
+    c->info.tls_us = lap_us(c);
+    c->info.total_us = elapsed_us(&c->t_start);
+    evtls__tls_get_info(c->tls, &c->info);
+    event_del(&c->phase_timer);
+    event_del(&c->deadline_timer);
+    c->state = EVTLS_STATE_CONNECTED;
+    c->hs_wait = 0;
+    c->rd_wait = EV_READ;
+    c->wr_wait = EV_WRITE;
+    io_update(c);
+    if (evtls__log_enabled(EVTLS_LOG_INFO))
+        log_connected(c);
+    evtls_connect_cb cb = c->connect_cb;
+    c->connect_cb = NULL;
+    if (cb) {
+        user_enter(c);
+        cb(c, 0, c->connect_arg);
+        user_leave(c);
+    }
+}
+
+static void handshake_step(evtls_conn *c)
+{
+    evtls__tls_status st = evtls__tls_handshake(c->tls, &c->err);
+    switch (st) {
+    case EVTLS__TLS_DONE:
+        connected(c);
+        return;
+    case EVTLS__TLS_WANT_READ:
+    case EVTLS__TLS_WANT_WRITE:
+        c->hs_wait = wait_of(st);
+        io_update(c);
+        return;
+    case EVTLS__TLS_EOF:
+    case EVTLS__TLS_FAIL:
+        fail(c, c->err.code ? c->err.code : EVTLS_ERR_TLS);
+        return;
+    default:
+        fail(c, evtls__err_set(&c->err, EVTLS_ERR_INTERNAL, "handshake status %d", (int)st));
+        return;
+    }
+}
+
+static void on_dialed(int fd, int err, int sys_errno, size_t winner, unsigned attempts, void *arg)
+{
+    (void)winner;
+    evtls_conn *c = arg;
+    c->dialer = NULL;
+    c->info.attempts = attempts;
+    if (fd < 0) {
+        evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s",
+                       c->info.host, c->info.port, attempts, attempts == 1 ? "" : "s");
+        c->err.sys_errno = sys_errno;
+        fail(c, err);
+        return;
+    }
+    c->fd = fd;
+    c->info.tcp_us = lap_us(c);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    evtls__addr peer;
+    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
+        evtls__addr_from_sockaddr((struct sockaddr *)&ss, c->info.port, &peer) == 0) {
+        evtls__addr_str(&peer, c->info.peer_addr, sizeof c->info.peer_addr);
+        c->info.family = evtls__addr_family(&peer);
+    }
+    LOGD("conn#%lu: TCP connected to %s after %u attempt(s)", c->id, c->info.peer_addr, attempts);
+    evtls__addr numeric;
+    struct evtls__tls_params p = {
+        .name = c->name,
+        .name_is_ip = evtls__addr_parse_numeric(c->name, 0, &numeric) == 1,
+        .skip_common_name = c->v->skip_common_name,
+        .insecure = c->v->insecure_skip_verify,
+        .alpn = c->v->alpn,
+        .alpn_fail_on_mismatch = c->v->alpn_fail_on_mismatch,
+        .id = c->id,
+    };
+    c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), fd, &p, &c->err);
+    if (c->tls == NULL) {
+        fail(c, c->err.code);
+        return;
+    }
+    c->state = EVTLS_STATE_HANDSHAKING;
+    arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
+    handshake_step(c);
+}
+
+static void start_dial(evtls_conn *c, const evtls__addr *addrs, size_t n)
+{
+    struct evtls__dial_opts o = {
+        .attempt_delay_ms = c->v->timeouts_ms[EVTLS_TIMEOUT_ATTEMPT_DELAY],
+        .ka_idle = c->v->ka_idle,
+        .ka_interval = c->v->ka_interval,
+        .ka_count = c->v->ka_count,
+    };
+    c->state = EVTLS_STATE_CONNECTING;
+    arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]);
+    c->dialer = evtls__dial(c->base, addrs, n, &o, on_dialed, c);
+    if (c->dialer == NULL)
+        fail(c, evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "dialer"));
+}
+
+static void on_resolved(int err, const evtls__addr *addrs, size_t n, void *arg)
+{
+    evtls_conn *c = arg;
+    c->lookup = NULL;
+    c->info.dns_us = lap_us(c);
+    if (err) {
+        fail(c, evtls__err_set(&c->err, err, "resolving '%s'", c->info.host));
+        return;
+    }
+    if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
+        char buf[48];
+        for (size_t i = 0; i < n; i++)
+            LOGD("conn#%lu: %s -> %s", c->id, c->info.host, evtls__addr_str(&addrs[i], buf, sizeof buf));
+    }
+    start_dial(c, addrs, n);
+}
+
+static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_conn *c = arg;
+    switch (c->state) {
+    case EVTLS_STATE_RESOLVING:
+        fail(c, evtls__err_set(&c->err, EVTLS_ERR_DNS_TIMEOUT, "no answer for '%s' in %u ms",
+                               c->info.host, c->v->timeouts_ms[EVTLS_TIMEOUT_DNS]));
+        return;
+    case EVTLS_STATE_CONNECTING:
+        fail(c, evtls__err_set(&c->err, EVTLS_ERR_CONNECT_TIMEOUT,
+                               "TCP connect to %s:%u not done in %u ms", c->info.host, c->info.port,
+                               c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]));
+        return;
+    case EVTLS_STATE_HANDSHAKING:
+        fail(c, evtls__err_set(&c->err, EVTLS_ERR_HANDSHAKE_TIMEOUT,
+                               "TLS handshake with %s:%u not done in %u ms", c->info.host,
+                               c->info.port, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]));
+        return;
+    case EVTLS_STATE_CLOSING:
+        c->close_err = EVTLS_ERR_TIMEOUT;
+        teardown(c, 1);
+        c->state = EVTLS_STATE_CLOSED;
+        c->pending_close_done = 1;
+        event_active(&c->defer_ev, 0, 0);
+        return;
+    default:
+        return;
+    }
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_conn *c = arg;
+    fail(c, evtls__err_set(&c->err, EVTLS_ERR_TIMEOUT, "connect to %s:%u not done in %u ms (%s)",
+                           c->info.host, c->info.port, c->v->timeouts_ms[EVTLS_TIMEOUT_TOTAL],
+                           evtls_conn_state_name(c->state)));
+}
+
+/* Fails the connection with code (c->err already filled, or filled here).
+ * Delivers the error to whoever waits: the connect callback, else the
+ * read callback, else the next API call. */
+static void fail(evtls_conn *c, int code)
+{
+    if (c->err.code != code)
+        evtls__err_set(&c->err, code, NULL);
+    evtls_conn_state was = c->state;
+    teardown(c, 1);
+    c->state = EVTLS_STATE_FAILED;
+    char buf[400];
+    LOGW("conn#%lu: %s %s:%u failed in %s: %s", c->id,
+         was == EVTLS_STATE_CONNECTED ? "connection to" : "connect to", c->info.host, c->info.port,
+         evtls_conn_state_name(was), evtls_last_error_format(&c->err, buf, sizeof buf));
+    evtls_connect_cb ccb = c->connect_cb;
+    c->connect_cb = NULL;
+    if (ccb) {
+        user_enter(c);
+        ccb(c, code, c->connect_arg);
+        user_leave(c);
+        return;
+    }
+    if (c->read_cb && c->reading) {
+        c->reading = 0;
+        user_enter(c);
+        c->read_cb(c, NULL, code, c->read_arg);
+        user_leave(c);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* established: reading and writing */
+
+/* Writes queued data until the buffer is empty or the socket blocks.
+ * Returns 0, or 1 when the connection failed (already reported if
+ * report is set, else left for the deferred path). */
+static int flush_out(evtls_conn *c)
+{
+    while (c->out && evbuffer_get_length(c->out) > 0) {
+        size_t len = evbuffer_get_length(c->out);
+        if (c->write_inflight)
+            len = c->write_inflight; /* wolfSSL needs the same bytes again */
+        else if (len > READ_CHUNK)
+            len = READ_CHUNK;
+        const uint8_t *p = evbuffer_pullup(c->out, (ev_ssize_t)len);
+        evtls__tls_status st = evtls__tls_write(c->tls, p, len, &c->err);
+        if (st == EVTLS__TLS_DONE) {
+            evbuffer_drain(c->out, len);
+            c->write_inflight = 0;
+            continue;
+        }
+        if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+            c->write_inflight = len;
+            c->wr_wait = wait_of(st);
+            return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static void do_write(evtls_conn *c)
+{
+    if (flush_out(c)) {
+        fail(c, c->err.code);
+        return;
+    }
+    if (evbuffer_get_length(c->out) == 0 && c->drain_cb) {
+        user_enter(c);
+        c->drain_cb(c, c->drain_arg);
+        if (user_leave(c))
+            return;
+    }
+    if (c->state == EVTLS_STATE_CONNECTED)
+        io_update(c);
+}
+
+static void do_read(evtls_conn *c)
+{
+    uint8_t buf[READ_CHUNK];
+    for (int i = 0; i < READS_PER_EVENT && c->reading && c->state == EVTLS_STATE_CONNECTED; i++) {
+        size_t n = 0;
+        evtls__tls_status st = evtls__tls_read(c->tls, buf, sizeof buf, &n, &c->err);
+        if (st == EVTLS__TLS_DONE) {
+            user_enter(c);
+            c->read_cb(c, buf, (ssize_t)n, c->read_arg);
+            if (user_leave(c))
+                return;
+            continue;
+        }
+        if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+            c->rd_wait = wait_of(st);
+            io_update(c);
+            return;
+        }
+        if (st == EVTLS__TLS_EOF) {
+            LOGD("conn#%lu: peer sent close_notify", c->id);
+            c->reading = 0;
+            c->state = EVTLS_STATE_CLOSED;
+            evtls_read_cb cb = c->read_cb;
+            teardown(c, 0);
+            user_enter(c);
+            cb(c, NULL, EVTLS_EOF, c->read_arg);
+            user_leave(c);
+            return;
+        }
+        fail(c, c->err.code);
+        return;
+    }
+    /* Still readable after a fair share: come back on the next pass. */
+    if (c->reading && c->state == EVTLS_STATE_CONNECTED)
+        event_active(&c->io_ev, EV_READ, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* closing */
+
+static void close_step(evtls_conn *c)
+{
+    if (flush_out(c)) {
+        c->close_err = c->err.code;
+        goto done;
+    }
+    if (c->out && evbuffer_get_length(c->out) > 0) {
+        io_update(c);
+        return;
+    }
+    evtls__tls_status st = evtls__tls_shutdown(c->tls, &c->err);
+    if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+        c->hs_wait = wait_of(st);
+        io_update(c);
+        return;
+    }
+    if (st == EVTLS__TLS_FAIL)
+        c->close_err = c->err.code;
+    LOGD("conn#%lu: close_notify sent", c->id);
+done:
+    teardown(c, c->close_err != 0);
+    c->state = EVTLS_STATE_CLOSED;
+    c->pending_close_done = 1;
+    event_active(&c->defer_ev, 0, 0);
+}
+
+static void on_io(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    evtls_conn *c = arg;
+    switch (c->state) {
+    case EVTLS_STATE_HANDSHAKING:
+        handshake_step(c);
+        return;
+    case EVTLS_STATE_CONNECTED:
+        user_enter(c); /* hold c across both paths */
+        if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
+            do_write(c);
+        if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait))
+            do_read(c);
+        user_leave(c);
+        return;
+    case EVTLS_STATE_CLOSING:
+        close_step(c);
+        return;
+    default:
+        return;
+    }
+}
+
+static void on_defer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_conn *c = arg;
+    if (c->pending_close_done) {
+        c->pending_close_done = 0;
+        evtls_close_cb cb = c->close_cb;
+        c->close_cb = NULL;
+        if (cb) {
+            user_enter(c);
+            cb(c, c->close_err, c->close_arg);
+            c->in_cb--;
+        }
+        c->dead = 1;
+        if (c->in_cb == 0)
+            conn_destroy(c);
+        return;
+    }
+    if (c->pending_error) {
+        c->pending_error = 0;
+        fail(c, c->err.code);
+        return;
+    }
+    if (c->pending_drain) {
+        c->pending_drain = 0;
+        if (c->drain_cb && c->out && evbuffer_get_length(c->out) == 0) {
+            user_enter(c);
+            c->drain_cb(c, c->drain_arg);
+            user_leave(c);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* public API */
+
+evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
+{
+    if (cfg == NULL || evtls_cfg_build(cfg) != 0)
+        return NULL;
+    evtls_conn *c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    if (base == NULL) {
+        c->own_base = event_base_new();
+        if (c->own_base == NULL) {
+            free(c);
+            return NULL;
+        }
+        base = c->own_base;
+    }
+    c->base = base;
+    c->cfg = evtls_cfg_ref(cfg);
+    c->v = evtls__cfg_values(cfg);
+    c->id = atomic_fetch_add(&next_id, 1);
+    c->fd = -1;
+    c->write_limit = DEFAULT_WRITE_LIMIT;
+    c->state = EVTLS_STATE_IDLE;
+    event_assign(&c->io_ev, base, -1, 0, on_io, c);
+    event_assign(&c->phase_timer, base, -1, 0, on_phase_timeout, c);
+    event_assign(&c->deadline_timer, base, -1, 0, on_deadline, c);
+    event_assign(&c->defer_ev, base, -1, 0, on_defer, c);
+    evtls__err_clear(&c->err);
+    return c;
+}
+
+int evtls_conn_set_resolver(evtls_conn *c, evtls_resolver *r)
+{
+    if (c == NULL || r == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_IDLE)
+        return EVTLS_ERR_STATE;
+    evtls_resolver_free(c->resolver);
+    c->resolver = evtls__resolver_ref(r);
+    return 0;
+}
+
+static int host_ok(const char *host)
+{
+    size_t n = strlen(host);
+    if (n == 0 || n > 253 + 2)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)host[i] <= ' ' || host[i] == '/' || host[i] == '\\' || host[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
+/* Starts the state machine; shared by both ways of driving it. */
+static int start(evtls_conn *c, const char *host, uint16_t port)
+{
+    if (c->state != EVTLS_STATE_IDLE)
+        return EVTLS_ERR_STATE;
+    if (host == NULL || port == 0 || !host_ok(host))
+        return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "bad host or port");
+    evtls__addr addr;
+    int numeric = evtls__addr_parse_numeric(host, port, &addr);
+    if (numeric < 0)
+        return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "malformed address '%s'", host);
+    if (numeric && c->v->family && evtls__addr_family(&addr) != c->v->family)
+        return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG,
+                              "'%s' is not an IPv%d address, as the family setting requires",
+                              host, c->v->family);
+    const char *name = c->v->server_name ? c->v->server_name : host;
+    if (evtls__host_strip(name, c->name, sizeof c->name) != 0 ||
+        evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
+        return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "host name too long");
+    c->info.port = port;
+    clock_gettime(CLOCK_MONOTONIC, &c->t_start);
+    c->t_mark = c->t_start;
+    evtls__err_clear(&c->err);
+    arm_timer(&c->deadline_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_TOTAL]);
+    if (numeric) {
+        start_dial(c, &addr, 1);
+        return c->state == EVTLS_STATE_FAILED ? c->err.code : 0;
+    }
+    if (c->resolver == NULL) {
+        c->resolver = evtls_resolver_new(c->base, NULL);
+        if (c->resolver == NULL)
+            return evtls__err_set(&c->err, EVTLS_ERR_DNS, "cannot create a resolver");
+    }
+    c->state = EVTLS_STATE_RESOLVING;
+    arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_DNS]);
+    c->lookup = evtls__resolve(c->resolver, c->info.host, port, c->v->family, on_resolved, c);
+    if (c->lookup == NULL) {
+        teardown(c, 0);
+        c->state = EVTLS_STATE_IDLE;
+        return evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "lookup");
+    }
+    return 0;
+}
+
+int evtls_conn_connect(evtls_conn *c, const char *host, uint16_t port, evtls_connect_cb cb,
+                       void *arg)
+{
+    if (c == NULL || cb == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    int rc = start(c, host, port);
+    if (rc == 0) {
+        c->connect_cb = cb;
+        c->connect_arg = arg;
+    }
+    return rc;
+}
+
+/* Fills want from what the connection waits on now. */
+static void fill_want(const evtls_conn *c, evtls_want *want, short wait)
+{
+    if (want == NULL)
+        return;
+    want->fd = wait && c->fd >= 0 ? c->fd : -1;
+    want->events = (want->fd >= 0 ? ((wait & EV_READ) ? EVTLS_WANT_READ : 0) |
+                                        ((wait & EV_WRITE) ? EVTLS_WANT_WRITE : 0)
+                                  : 0);
+    /* Wake up at least every 10 ms so the loop's timers (and DNS) run. */
+    want->timeout_ms = want->fd >= 0 ? 100 : 10;
+}
+
+int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtls_want *want)
+{
+    if (c == NULL)
+        return -1;
+    if (c->state == EVTLS_STATE_IDLE) {
+        if (start(c, host, port) != 0) {
+            c->state = EVTLS_STATE_FAILED;
+            return -1;
+        }
+    }
+    /* Run the loop once without blocking, unless it is running already
+     * (we were called from one of its callbacks). */
+    if (event_base_get_running_event(c->base) == NULL && !c->in_cb) {
+        c->pumping = 1;
+        event_base_loop(c->base, EVLOOP_NONBLOCK);
+        c->pumping = 0;
+        if (c->dead == 2) {
+            c->dead = 1;
+            conn_destroy(c);
+            return -1;
+        }
+    }
+    switch (c->state) {
+    case EVTLS_STATE_CONNECTED:
+        fill_want(c, want, 0);
+        return 1;
+    case EVTLS_STATE_RESOLVING:
+        fill_want(c, want, 0);
+        return 0;
+    case EVTLS_STATE_CONNECTING:
+        /* The dialer owns the attempts' fds; wait on time only. */
+        fill_want(c, want, 0);
+        if (want)
+            want->timeout_ms = 5;
+        return 0;
+    case EVTLS_STATE_HANDSHAKING:
+        fill_want(c, want, c->hs_wait);
+        return 0;
+    default:
+        fill_want(c, want, 0);
+        return -1;
+    }
+}
+
+ssize_t evtls_conn_recv(evtls_conn *c, void *buf, size_t cap, evtls_want *want)
+{
+    if (c == NULL || buf == NULL || cap == 0)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return c->state == EVTLS_STATE_CLOSED ? EVTLS_EOF : EVTLS_ERR_STATE;
+    size_t n = 0;
+    evtls__tls_status st = evtls__tls_read(c->tls, buf, cap, &n, &c->err);
+    switch (st) {
+    case EVTLS__TLS_DONE: return (ssize_t)n;
+    case EVTLS__TLS_WANT_READ:
+    case EVTLS__TLS_WANT_WRITE: fill_want(c, want, wait_of(st)); return EVTLS_ERR_WOULDBLOCK;
+    case EVTLS__TLS_EOF:
+        teardown(c, 0);
+        c->state = EVTLS_STATE_CLOSED;
+        return EVTLS_EOF;
+    default:
+        teardown(c, 1);
+        c->state = EVTLS_STATE_FAILED;
+        return c->err.code;
+    }
+}
+
+ssize_t evtls_conn_send(evtls_conn *c, const void *data, size_t len, evtls_want *want)
+{
+    if (c == NULL || (data == NULL && len > 0))
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return EVTLS_ERR_STATE;
+    if (len == 0)
+        return 0;
+    evtls__tls_status st = evtls__tls_write(c->tls, data, len, &c->err);
+    switch (st) {
+    case EVTLS__TLS_DONE: return (ssize_t)len;
+    case EVTLS__TLS_WANT_READ:
+    case EVTLS__TLS_WANT_WRITE: fill_want(c, want, wait_of(st)); return EVTLS_ERR_WOULDBLOCK;
+    default:
+        teardown(c, 1);
+        c->state = EVTLS_STATE_FAILED;
+        return c->err.code;
+    }
+}
+
+int evtls_conn_read_start(evtls_conn *c, evtls_read_cb cb, void *arg)
+{
+    if (c == NULL || cb == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return c->state == EVTLS_STATE_FAILED ? c->err.code : EVTLS_ERR_STATE;
+    c->read_cb = cb;
+    c->read_arg = arg;
+    if (!c->reading) {
+        c->reading = 1;
+        io_update(c);
+        /* Records may already sit decrypted inside wolfSSL (they came with
+         * the handshake's last flight): try a read from the loop. */
+        event_active(&c->io_ev, c->rd_wait, 0);
+    }
+    return 0;
+}
+
+int evtls_conn_read_stop(evtls_conn *c)
+{
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    c->reading = 0;
+    if (c->state == EVTLS_STATE_CONNECTED)
+        io_update(c);
+    return 0;
+}
+
+int evtls_conn_write(evtls_conn *c, const void *data, size_t len)
+{
+    if (c == NULL || (data == NULL && len > 0))
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return c->state == EVTLS_STATE_FAILED ? c->err.code : EVTLS_ERR_STATE;
+    if (len == 0)
+        return 0;
+    if (c->out == NULL && (c->out = evbuffer_new()) == NULL)
+        return EVTLS_ERR_NOMEM;
+    size_t queued = evbuffer_get_length(c->out);
+    if (queued + len > c->write_limit && queued > 0)
+        return EVTLS_ERR_WOULDBLOCK;
+    if (evbuffer_add(c->out, data, len) != 0)
+        return EVTLS_ERR_NOMEM;
+    if (queued > 0)
+        return 0; /* already waiting on the socket */
+    /* Try at once: most writes go out without a trip through the loop. */
+    if (flush_out(c)) {
+        c->pending_error = 1; /* reported from the loop, not from this call */
+        event_active(&c->defer_ev, 0, 0);
+        return 0;
+    }
+    if (evbuffer_get_length(c->out) == 0) {
+        if (c->drain_cb) {
+            c->pending_drain = 1;
+            event_active(&c->defer_ev, 0, 0);
+        }
+    } else {
+        io_update(c);
+    }
+    return 0;
+}
+
+size_t evtls_conn_write_pending(const evtls_conn *c)
+{
+    return c && c->out ? evbuffer_get_length(c->out) : 0;
+}
+
+int evtls_conn_set_write_limit(evtls_conn *c, size_t limit)
+{
+    if (c == NULL || limit == 0)
+        return EVTLS_ERR_INVALID_ARG;
+    c->write_limit = limit;
+    return 0;
+}
+
+void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg)
+{
+    if (c == NULL)
+        return;
+    c->drain_cb = cb;
+    c->drain_arg = arg;
+}
+
+int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
+{
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state == EVTLS_STATE_CLOSING || c->dead || c->close_cb || c->pending_close_done)
+        return EVTLS_ERR_STATE;
+    c->connect_cb = NULL;
+    c->read_cb = NULL;
+    c->reading = 0;
+    c->drain_cb = NULL;
+    c->pending_drain = 0;
+    c->pending_error = 0;
+    c->close_cb = cb;
+    c->close_arg = arg;
+    c->close_err = 0;
+    if (c->state == EVTLS_STATE_CONNECTED) {
+        c->state = EVTLS_STATE_CLOSING;
+        c->hs_wait = 0;
+        event_del(&c->io_ev);
+        c->io_armed = 0;
+        arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
+        /* Start from the loop: the close callback must not run in here. */
+        c->hs_wait = EV_WRITE;
+        io_update(c);
+        return 0;
+    }
+    teardown(c, 0);
+    if (c->state != EVTLS_STATE_FAILED)
+        c->state = EVTLS_STATE_CLOSED;
+    c->pending_close_done = 1;
+    event_active(&c->defer_ev, 0, 0);
+    return 0;
+}
+
+static void free_now(evtls_conn *c, int rst)
+{
+    c->connect_cb = NULL;
+    c->read_cb = NULL;
+    c->drain_cb = NULL;
+    c->close_cb = NULL;
+    c->reading = 0;
+    teardown(c, rst);
+    c->dead = 1;
+    if (c->in_cb == 0)
+        conn_destroy(c);
+}
+
+void evtls_conn_abort(evtls_conn *c)
+{
+    if (c)
+        free_now(c, 1);
+}
+
+void evtls_conn_free(evtls_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->state == EVTLS_STATE_CONNECTED && c->tls) {
+        evtls_last_error ignored;
+        evtls__tls_shutdown(c->tls, &ignored); /* best effort, never waits */
+    }
+    free_now(c, 0);
+}
+
+evtls_conn_state evtls_conn_get_state(const evtls_conn *c)
+{
+    return c ? c->state : EVTLS_STATE_FAILED;
+}
+
+const char *evtls_conn_state_name(evtls_conn_state s)
+{
+    switch (s) {
+    case EVTLS_STATE_IDLE: return "IDLE";
+    case EVTLS_STATE_RESOLVING: return "RESOLVING";
+    case EVTLS_STATE_CONNECTING: return "CONNECTING";
+    case EVTLS_STATE_HANDSHAKING: return "HANDSHAKING";
+    case EVTLS_STATE_CONNECTED: return "CONNECTED";
+    case EVTLS_STATE_CLOSING: return "CLOSING";
+    case EVTLS_STATE_CLOSED: return "CLOSED";
+    case EVTLS_STATE_FAILED: return "FAILED";
+    default: return "UNKNOWN";
+    }
+}
+
+int evtls_conn_fd(const evtls_conn *c)
+{
+    return c ? c->fd : -1;
+}
+
+const evtls_last_error *evtls_conn_last_error(const evtls_conn *c)
+{
+    return c ? &c->err : NULL;
+}
+
+const evtls_conn_info *evtls_conn_get_info(const evtls_conn *c)
+{
+    return c ? &c->info : NULL;
+}

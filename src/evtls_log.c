@@ -1,0 +1,102 @@
+/* evtls_log.c - leveled logging with an esp-idf style default handler. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "evtls/log.h"
+#include "evtls_log_int.h"
+
+static evtls_log_fn log_fn;
+static void *log_arg;
+static int log_level = EVTLS_LOG_INFO;
+static struct timespec log_start;
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+
+/* Reads the start time and EVTLS_LOG once per process. */
+static void log_init_once(void)
+{
+    clock_gettime(CLOCK_MONOTONIC, &log_start);
+    evtls_log_level lvl = EVTLS_LOG_INFO;
+    const char *env = getenv("EVTLS_LOG");
+    if (env && evtls_log_level_parse(env, &lvl) != 0)
+        lvl = EVTLS_LOG_INFO;
+    log_level = (int)lvl;
+}
+
+static void log_init(void)
+{
+    pthread_once(&log_once, log_init_once);
+}
+
+int evtls_log_level_parse(const char *s, evtls_log_level *out)
+{
+    static const char *const names[] = {"none", "error", "warn", "info", "debug", "verbose"};
+    if (s == NULL || out == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    for (int i = 0; i < 6; i++) {
+        if (strcasecmp(s, names[i]) == 0) {
+            *out = (evtls_log_level)i;
+            return 0;
+        }
+    }
+    return EVTLS_ERR_INVALID_ARG;
+}
+
+void evtls_log_set_handler(evtls_log_fn fn, void *arg)
+{
+    log_init();
+    log_fn = fn;
+    log_arg = arg;
+}
+
+void evtls_log_set_level(evtls_log_level level)
+{
+    log_init();
+    log_level = (int)level;
+}
+
+evtls_log_level evtls_log_get_level(void)
+{
+    log_init();
+    return (evtls_log_level)log_level;
+}
+
+int evtls__log_enabled(evtls_log_level level)
+{
+    log_init();
+    return level != EVTLS_LOG_NONE && (int)level <= log_level;
+}
+
+static void default_handler(evtls_log_level level, unsigned long ms, const char *msg)
+{
+    static const char letters[] = "?EWIDV";
+    fprintf(stderr, "%c (%lu) evtls: %s\n", letters[level], ms, msg);
+}
+
+static void vlog(evtls_log_level level, const char *fmt, va_list ap)
+{
+    char msg[512];
+    struct timespec now;
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    unsigned long ms = (unsigned long)((now.tv_sec - log_start.tv_sec) * 1000 +
+                                       (now.tv_nsec - log_start.tv_nsec) / 1000000);
+    if (log_fn)
+        log_fn(level, ms, msg, log_arg);
+    else
+        default_handler(level, ms, msg);
+}
+
+void evtls_log(evtls_log_level level, const char *fmt, ...)
+{
+    if (!evtls__log_enabled(level))
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, fmt, ap);
+    va_end(ap);
+}

@@ -1,0 +1,30 @@
+/* evtls_resolver_int.h - asynchronous lookups for the connection layer. */
+#ifndef EVTLS_RESOLVER_INT_H
+#define EVTLS_RESOLVER_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/resolver.h"
+#include "evtls_addr.h"
+
+#define EVTLS__MAX_ADDRS 16
+
+typedef struct evtls__lookup evtls__lookup;
+
+/* Result of a lookup: err 0 with n >= 1 addresses (port set), or an
+ * evtls_err with n == 0. Always called from the event loop, never from
+ * inside evtls__resolve(). */
+typedef void (*evtls__resolve_cb)(int err, const evtls__addr *addrs, size_t n, void *arg);
+
+/* Adds a reference to r and returns it. */
+evtls_resolver *evtls__resolver_ref(evtls_resolver *r);
+
+/* Starts resolving host for family (0, 4 or 6). Returns the lookup, or
+ * NULL when out of memory (cb is then never called). */
+evtls__lookup *evtls__resolve(evtls_resolver *r, const char *host, uint16_t port, int family,
+                              evtls__resolve_cb cb, void *arg);
+
+/* Cancels a lookup; its callback is never called. */
+void evtls__resolve_cancel(evtls__lookup *l);
+
+#endif

@@ -1,0 +1,397 @@
+/* evtls_tls.c - wolfSSL client state machine over a non-blocking fd. */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/error-ssl.h>
+#include <wolfssl/wolfcrypt/error-crypt.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "evtls_error_int.h"
+#include "evtls_log_int.h"
+#include "evtls_tls.h"
+#include "evtls_tlsctx.h"
+
+struct evtls__tls {
+    WOLFSSL *ssl;
+    int fd;
+    unsigned long id;
+    uint64_t bytes_in, bytes_out;
+    uint64_t step_in, step_out;  /* counters at the start of a handshake step */
+    int io_errno;                /* errno of the last failed recv/send */
+    int peer_closed;             /* recv returned 0 */
+    unsigned hs_msgs_rx;         /* handshake messages received */
+    uint32_t cert_flags;         /* from the verify callback */
+    const char *last_state;      /* last logged handshake state */
+    char alpn[32];
+};
+
+/* ---- I/O callbacks: plain recv/send that remember errno and count bytes */
+
+static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    evtls__tls *t = ctx;
+    ssize_t n = recv(t->fd, buf, (size_t)sz, 0);
+    if (n > 0) {
+        t->bytes_in += (uint64_t)n;
+        return (int)n;
+    }
+    if (n == 0) {
+        t->peer_closed = 1;
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return WOLFSSL_CBIO_ERR_WANT_READ;
+    if (errno == EINTR)
+        return WOLFSSL_CBIO_ERR_ISR;
+    t->io_errno = errno;
+    return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    evtls__tls *t = ctx;
+    ssize_t n = send(t->fd, buf, (size_t)sz, MSG_NOSIGNAL);
+    if (n >= 0) {
+        t->bytes_out += (uint64_t)n;
+        return (int)n;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return WOLFSSL_CBIO_ERR_WANT_WRITE;
+    if (errno == EINTR)
+        return WOLFSSL_CBIO_ERR_ISR;
+    t->io_errno = errno;
+    if (errno == EPIPE)
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
+}
+
+/* ---- verification and tracing callbacks */
+
+static uint32_t cert_flag_of(int err)
+{
+    switch (err) {
+    case 0: return 0;
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E: return EVTLS_CERT_UNTRUSTED;
+    case ASN_AFTER_DATE_E: return EVTLS_CERT_EXPIRED;
+    case ASN_BEFORE_DATE_E: return EVTLS_CERT_NOT_YET_VALID;
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH: return EVTLS_CERT_NAME_MISMATCH;
+    case ASN_SIG_CONFIRM_E:
+    case VERIFY_CERT_ERROR: return EVTLS_CERT_BAD_SIGNATURE;
+    case CRL_CERT_REVOKED:
+    case OCSP_CERT_REVOKED: return EVTLS_CERT_REVOKED;
+    default: return EVTLS_CERT_OTHER;
+    }
+}
+
+static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
+{
+    evtls__tls *t = store->userCtx;
+    if (!preverify && t) {
+        t->cert_flags |= cert_flag_of(store->error);
+        LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, store->error_depth,
+             store->error);
+    }
+    return preverify; /* never overrides wolfSSL's verdict */
+}
+
+static const char *hs_type_name(int type)
+{
+    switch (type) {
+    case 1: return "ClientHello";
+    case 2: return "ServerHello";
+    case 4: return "NewSessionTicket";
+    case 8: return "EncryptedExtensions";
+    case 11: return "Certificate";
+    case 12: return "ServerKeyExchange";
+    case 13: return "CertificateRequest";
+    case 14: return "ServerHelloDone";
+    case 15: return "CertificateVerify";
+    case 16: return "ClientKeyExchange";
+    case 20: return "Finished";
+    case 24: return "KeyUpdate";
+    default: return "other";
+    }
+}
+
+static void msg_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+                   WOLFSSL *ssl, void *arg)
+{
+    (void)version;
+    (void)ssl;
+    evtls__tls *t = arg;
+    if (content_type != 22 || buf == NULL || len == 0) /* handshake messages only */
+        return;
+    int type = ((const uint8_t *)buf)[0];
+    if (!write_p)
+        t->hs_msgs_rx++;
+    LOGD("conn#%lu: %s %s (%zu bytes)", t->id, write_p ? ">>>" : "<<<", hs_type_name(type), len);
+}
+
+/* ---- error mapping */
+
+static int map_alert(int alert)
+{
+    switch (alert) {
+    case 70: return EVTLS_ERR_PROTOCOL_VERSION;             /* protocol_version */
+    case 40:                                                  /* handshake_failure */
+    case 71:                                                  /* insufficient_security */
+    case 120: return EVTLS_ERR_HANDSHAKE_FAILED;            /* no_application_protocol */
+    default: return EVTLS_ERR_PEER_ALERT;
+    }
+}
+
+static int map_code(evtls__tls *t, int code)
+{
+    switch (code) {
+    case ASN_NO_SIGNER_E:
+    case ASN_SELF_SIGNED_E: return EVTLS_ERR_CERT_UNTRUSTED;
+    case ASN_AFTER_DATE_E: return EVTLS_ERR_CERT_EXPIRED;
+    case ASN_BEFORE_DATE_E: return EVTLS_ERR_CERT_NOT_YET_VALID;
+    case DOMAIN_NAME_MISMATCH:
+    case IPADDR_MISMATCH: return EVTLS_ERR_CERT_HOSTNAME;
+    case ASN_SIG_CONFIRM_E:
+    case VERIFY_CERT_ERROR:
+    case CRL_CERT_REVOKED:
+    case OCSP_CERT_REVOKED:
+    case EXTKEYUSE_AUTH_E:
+    case KEYUSE_SIGNATURE_E:
+    case MAX_CHAIN_ERROR: return EVTLS_ERR_CERT_INVALID;
+    case VERSION_ERROR:
+    case UNSUPPORTED_PROTO_VERSION:
+        /* Garbage also fails the record version check; only a peer that
+         * really answered (a handshake message) is a version mismatch. */
+        return t->hs_msgs_rx > 0 ? EVTLS_ERR_PROTOCOL_VERSION : EVTLS_ERR_PROTOCOL;
+    case MATCH_SUITE_ERROR:
+    case UNSUPPORTED_SUITE:
+    case KEY_SHARE_ERROR:
+    case UNKNOWN_ALPN_PROTOCOL_NAME_E: return EVTLS_ERR_HANDSHAKE_FAILED;
+    case MEMORY_E:
+    case MEMORY_ERROR: return EVTLS_ERR_NOMEM;
+    case SOCKET_PEER_CLOSED_E:
+    case ZERO_RETURN: return EVTLS_ERR_PEER_CLOSED;
+    case SOCKET_ERROR_E:
+        if (t->peer_closed)
+            return EVTLS_ERR_PEER_CLOSED;
+        return t->io_errno ? evtls__err_from_errno(t->io_errno) : EVTLS_ERR_SOCKET;
+    case PARSE_ERROR:
+    case UNKNOWN_RECORD_TYPE:
+    case LENGTH_ERROR:
+    case BUFFER_ERROR:
+    case UNKNOWN_HANDSHAKE_TYPE:
+    case OUT_OF_ORDER_E:
+    case SANITY_MSG_E:
+    case DUPLICATE_MSG_E:
+    case DECRYPT_ERROR:
+    case VERIFY_MAC_ERROR:
+    case VERIFY_FINISHED_ERROR:
+    case HANDSHAKE_SIZE_ERROR:
+    case DECODE_E:
+    case INCOMPLETE_DATA:
+    case BUFFER_E:
+    case ASN_PARSE_E:
+    case EXT_NOT_ALLOWED:
+    case BAD_KEY_SHARE_DATA: return EVTLS_ERR_PROTOCOL;
+    default: break;
+    }
+    if (t->cert_flags & EVTLS_CERT_UNTRUSTED)
+        return EVTLS_ERR_CERT_UNTRUSTED;
+    if (t->cert_flags & EVTLS_CERT_EXPIRED)
+        return EVTLS_ERR_CERT_EXPIRED;
+    if (t->cert_flags & EVTLS_CERT_NOT_YET_VALID)
+        return EVTLS_ERR_CERT_NOT_YET_VALID;
+    if (t->cert_flags & EVTLS_CERT_NAME_MISMATCH)
+        return EVTLS_ERR_CERT_HOSTNAME;
+    if (t->cert_flags)
+        return EVTLS_ERR_CERT_INVALID;
+    return EVTLS_ERR_TLS;
+}
+
+/* Turns a failed wolfSSL call's result into a status and, on failure, a
+ * filled error record. */
+static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evtls_last_error *e)
+{
+    int err = wolfSSL_get_error(t->ssl, ret);
+    if (err == WOLFSSL_ERROR_WANT_READ)
+        return EVTLS__TLS_WANT_READ;
+    if (err == WOLFSSL_ERROR_WANT_WRITE)
+        return EVTLS__TLS_WANT_WRITE;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN && !in_handshake)
+        return EVTLS__TLS_EOF;
+    int code;
+    WOLFSSL_ALERT_HISTORY h;
+    memset(&h, 0, sizeof h);
+    wolfSSL_get_alert_history(t->ssl, &h);
+    int alert = -1;
+    if (err == WOLFSSL_ERROR_ZERO_RETURN) {
+        code = EVTLS_ERR_PEER_CLOSED; /* close_notify before the handshake ended */
+    } else if (err == WOLFSSL_ERROR_SYSCALL) {
+        code = t->io_errno ? evtls__err_from_errno(t->io_errno) : EVTLS_ERR_PEER_CLOSED;
+    } else if (err == FATAL_ERROR && h.last_rx.code > 0) {
+        alert = h.last_rx.code;
+        code = map_alert(alert);
+    } else {
+        code = map_code(t, err);
+    }
+    if (code == EVTLS_ERR_PEER_CLOSED && t->io_errno == ECONNRESET)
+        code = EVTLS_ERR_PEER_RESET;
+    evtls__err_set(e, code, "%s", in_handshake ? "during the TLS handshake" : "on the TLS stream");
+    e->tls_error = err;
+    evtls__tls_error_text(err, e->tls_error_text, sizeof e->tls_error_text);
+    e->sys_errno = t->io_errno;
+    e->cert_flags = t->cert_flags;
+    e->alert = alert;
+    if (code == EVTLS_ERR_PEER_ALERT || code == EVTLS_ERR_PROTOCOL_VERSION ||
+        code == EVTLS_ERR_HANDSHAKE_FAILED)
+        if (alert >= 0)
+            snprintf(e->detail, sizeof e->detail, "peer sent alert %d (%s)", alert,
+                     evtls_alert_name(alert));
+    return EVTLS__TLS_FAIL;
+}
+
+/* ---- public (internal) API */
+
+evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
+                           evtls_last_error *e)
+{
+    evtls__tls *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        evtls__err_set(e, EVTLS_ERR_NOMEM, "tls state");
+        return NULL;
+    }
+    t->fd = fd;
+    t->id = p->id;
+    t->ssl = wolfSSL_new((WOLFSSL_CTX *)ctx);
+    if (t->ssl == NULL) {
+        evtls__err_set(e, EVTLS_ERR_NOMEM, "wolfSSL_new");
+        free(t);
+        return NULL;
+    }
+    WOLFSSL *ssl = t->ssl;
+    wolfSSL_SSLSetIORecv(ssl, io_recv);
+    wolfSSL_SSLSetIOSend(ssl, io_send);
+    wolfSSL_SetIOReadCtx(ssl, t);
+    wolfSSL_SetIOWriteCtx(ssl, t);
+    wolfSSL_set_msg_callback(ssl, msg_cb);
+    wolfSSL_set_msg_callback_arg(ssl, t);
+    int rc = WOLFSSL_SUCCESS;
+    if (p->insecure) {
+        LOGW("conn#%lu: INSECURE: certificate verification is off for %s", t->id, p->name);
+        wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_NONE, NULL);
+    } else {
+        wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_PEER, verify_cb);
+        wolfSSL_SetCertCbCtx(ssl, t);
+        if (p->skip_common_name)
+            LOGW("conn#%lu: host name check skipped for %s (skip_common_name)", t->id, p->name);
+        else if (p->name_is_ip)
+            rc = wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), p->name);
+        else
+            rc = wolfSSL_check_domain_name(ssl, p->name);
+    }
+    /* RFC 6066 section 3: SNI carries host names, never IP literals. */
+    if (rc == WOLFSSL_SUCCESS && !p->name_is_ip)
+        rc = wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, p->name, (word16)strlen(p->name));
+    if (rc == WOLFSSL_SUCCESS && p->alpn) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", p->alpn);
+        rc = wolfSSL_UseALPN(ssl, list, (word32)strlen(list),
+                             p->alpn_fail_on_mismatch ? WOLFSSL_ALPN_FAILED_ON_MISMATCH
+                                                      : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH);
+    }
+    if (rc != WOLFSSL_SUCCESS) {
+        evtls__err_set(e, EVTLS_ERR_TLS, "setting up the TLS session for %s", p->name);
+        e->tls_error = rc;
+        evtls__tls_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
+{
+    t->step_in = t->bytes_in;
+    t->step_out = t->bytes_out;
+    int ret = wolfSSL_connect(t->ssl);
+    evtls__tls_status st = ret == WOLFSSL_SUCCESS ? EVTLS__TLS_DONE : status_of(t, ret, 1, e);
+    if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
+        const char *state = wolfSSL_state_string_long(t->ssl);
+        if (state && state != t->last_state) {
+            LOGD("conn#%lu: handshake state: %s", t->id, state);
+            t->last_state = state;
+        }
+        if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE)
+            LOGD("conn#%lu: %s (moved: in %llu B, out %llu B)", t->id,
+                 st == EVTLS__TLS_WANT_READ ? "WANT_READ" : "WANT_WRITE",
+                 (unsigned long long)(t->bytes_in - t->step_in),
+                 (unsigned long long)(t->bytes_out - t->step_out));
+    }
+    return st;
+}
+
+evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_t *n,
+                                  evtls_last_error *e)
+{
+    int ret = wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+    if (ret > 0) {
+        *n = (size_t)ret;
+        return EVTLS__TLS_DONE;
+    }
+    *n = 0;
+    return status_of(t, ret, 0, e);
+}
+
+int evtls__tls_pending(evtls__tls *t)
+{
+    return wolfSSL_pending(t->ssl) > 0;
+}
+
+evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,
+                                   evtls_last_error *e)
+{
+    int ret = wolfSSL_write(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    if (ret > 0)
+        return EVTLS__TLS_DONE;
+    return status_of(t, ret, 0, e);
+}
+
+evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e)
+{
+    int ret = wolfSSL_shutdown(t->ssl);
+    if (ret == WOLFSSL_SUCCESS || ret == WOLFSSL_SHUTDOWN_NOT_DONE)
+        return EVTLS__TLS_DONE;
+    return status_of(t, ret, 0, e);
+}
+
+void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
+{
+    info->tls_version = wolfSSL_get_version(t->ssl);
+    info->cipher = wolfSSL_get_cipher_name(t->ssl);
+    info->group = wolfSSL_get_curve_name(t->ssl);
+    info->resumed = wolfSSL_session_reused(t->ssl) ? 1 : 0;
+    char *proto = NULL;
+    word16 len = 0;
+    info->alpn[0] = '\0';
+    if (wolfSSL_ALPN_GetProtocol(t->ssl, &proto, &len) == WOLFSSL_SUCCESS && proto &&
+        len < sizeof info->alpn) {
+        memcpy(info->alpn, proto, len);
+        info->alpn[len] = '\0';
+    }
+    info->bytes_in = t->bytes_in;
+    info->bytes_out = t->bytes_out;
+}
+
+void evtls__tls_free(evtls__tls *t)
+{
+    if (t == NULL)
+        return;
+    if (t->ssl)
+        wolfSSL_free(t->ssl);
+    free(t);
+}

@@ -1,0 +1,66 @@
+/* evtls_tls.h - the TLS state machine over a connected, non-blocking fd.
+ *
+ * Sans-event: no timers and no libevent here. Every call makes as much
+ * progress as the socket allows and says what it is blocked on
+ * (EVTLS__TLS_WANT_READ / _WANT_WRITE), like s2n_negotiate's "blocked"
+ * out-parameter; the connection layer maps that to EV_READ / EV_WRITE.
+ * A read can block on a write and the reverse. */
+#ifndef EVTLS_TLS_H
+#define EVTLS_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/conn.h"
+#include "evtls/error.h"
+
+typedef struct evtls__tls evtls__tls;
+
+typedef enum evtls__tls_status {
+    EVTLS__TLS_DONE = 0,      /* the operation completed */
+    EVTLS__TLS_WANT_READ,     /* call again when the fd is readable */
+    EVTLS__TLS_WANT_WRITE,    /* call again when the fd is writable */
+    EVTLS__TLS_EOF,           /* read: the peer sent close_notify */
+    EVTLS__TLS_FAIL           /* failed: the error record says why */
+} evtls__tls_status;
+
+struct evtls__tls_params {
+    const char *name;      /* host name or IP literal for SNI and verification */
+    int name_is_ip;        /* name is an IP literal: no SNI, check IP SANs */
+    int skip_common_name;  /* do not check the name */
+    int insecure;          /* verify nothing (cfg's insecure_skip_verify) */
+    const char *alpn;      /* comma-separated, or NULL */
+    int alpn_fail_on_mismatch;
+    unsigned long id;      /* connection number, for log lines */
+};
+
+/* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *).
+ * Returns NULL and fills e on failure. */
+evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
+                           evtls_last_error *e);
+
+/* Advances the handshake. */
+evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e);
+
+/* Reads decrypted data into buf; *n is set when DONE. */
+evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_t *n,
+                                  evtls_last_error *e);
+
+/* Returns 1 when decrypted data is buffered inside wolfSSL (the fd may not
+ * become readable for it). */
+int evtls__tls_pending(evtls__tls *t);
+
+/* Writes len bytes; DONE means all were taken. After WANT_*, call again with
+ * the same bytes. */
+evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,
+                                   evtls_last_error *e);
+
+/* Sends close_notify (does not wait for the peer's). */
+evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e);
+
+/* Fills the TLS facts of info (version, cipher, group, ALPN, resumed, bytes). */
+void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info);
+
+/* Frees the TLS state (the fd is not closed). NULL is ignored. */
+void evtls__tls_free(evtls__tls *t);
+
+#endif

@@ -1,0 +1,367 @@
+/* evtls_tlsctx.c - one shared WOLFSSL_CTX per configuration.
+ *
+ * Everything that can be checked before the first connection is checked
+ * here, so that a bad configuration fails once, at build time, with an
+ * error naming the field, rather than on every connection. */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "evtls_error_int.h"
+#include "evtls_log_int.h"
+#include "evtls_tlsctx.h"
+
+#define MAX_FILE_SIZE (1024 * 1024) /* certificates and keys are small */
+#define MAX_GROUPS 8
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void global_init_once(void)
+{
+    wolfSSL_Init();
+}
+
+void evtls__global_init(void)
+{
+    pthread_once(&init_once, global_init_once);
+}
+
+void evtls__tls_error_text(int code, char *buf, size_t size)
+{
+    char tmp[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)(long)code, tmp, sizeof tmp);
+    snprintf(buf, size, "%s", tmp);
+}
+
+/* Fills e for a wolfSSL failure while loading field. */
+static int fail_tls(evtls_last_error *e, int code, const char *field, const char *what)
+{
+    evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "%s: %s", field, what);
+    e->tls_error = code;
+    evtls__tls_error_text(code, e->tls_error_text, sizeof e->tls_error_text);
+    return EVTLS_ERR_BAD_CONFIG;
+}
+
+/* Reads a whole (small) file into a new buffer. */
+static int read_file(const char *path, const char *field, uint8_t **out, size_t *out_len,
+                     evtls_last_error *e)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int err = errno;
+        evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "%s: cannot open '%s': %s", field, path,
+                       strerror(err));
+        e->sys_errno = err;
+        return EVTLS_ERR_BAD_CONFIG;
+    }
+    int rc = 0;
+    uint8_t *buf = malloc(MAX_FILE_SIZE);
+    size_t n = 0;
+    if (buf == NULL) {
+        rc = evtls__err_set(e, EVTLS_ERR_NOMEM, "%s", field);
+        goto done;
+    }
+    n = fread(buf, 1, MAX_FILE_SIZE, f);
+    if (ferror(f) || n == 0 || n == MAX_FILE_SIZE) {
+        rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "%s: '%s' is %s", field, path,
+                            ferror(f) ? "unreadable" : n == 0 ? "empty" : "too large");
+        goto done;
+    }
+    *out = buf;
+    *out_len = n;
+    buf = NULL;
+done:
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+static int is_pem(const uint8_t *buf, size_t len)
+{
+    static const char tag[] = "-----BEGIN";
+    if (len < sizeof tag - 1)
+        return 0;
+    for (size_t i = 0; i + sizeof tag - 1 <= len; i++)
+        if (memcmp(buf + i, tag, sizeof tag - 1) == 0)
+            return 1;
+    return 0;
+}
+
+static int format_of(const uint8_t *buf, size_t len)
+{
+    return is_pem(buf, len) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1;
+}
+
+static int load_trust(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
+{
+    int rc;
+    if (v->ca_buf) {
+        rc = wolfSSL_CTX_load_verify_buffer(ctx, v->ca_buf, (long)v->ca_len,
+                                            format_of(v->ca_buf, v->ca_len));
+        if (rc != WOLFSSL_SUCCESS)
+            return fail_tls(e, rc, "ca_buffer", "no valid CA certificate");
+    }
+    if (v->ca_file) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if ((rc = read_file(v->ca_file, "ca_file", &buf, &len, e)) != 0)
+            return rc;
+        rc = wolfSSL_CTX_load_verify_buffer(ctx, buf, (long)len, format_of(buf, len));
+        free(buf);
+        if (rc != WOLFSSL_SUCCESS)
+            return fail_tls(e, rc, "ca_file", "no valid CA certificate in the file");
+    }
+    if (v->ca_dir) {
+        struct stat st;
+        if (stat(v->ca_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "ca_dir: '%s' is not a readable directory",
+                           v->ca_dir);
+            return EVTLS_ERR_BAD_CONFIG;
+        }
+        rc = wolfSSL_CTX_load_verify_locations_ex(ctx, NULL, v->ca_dir,
+                                                  WOLFSSL_LOAD_FLAG_IGNORE_ERR);
+        if (rc != WOLFSSL_SUCCESS)
+            return fail_tls(e, rc, "ca_dir", "no valid CA certificate in the directory");
+    }
+    int want_system = v->system_ca == 1 ||
+                      (v->system_ca == -1 && !v->ca_buf && !v->ca_file && !v->ca_dir);
+    if (want_system && !v->insecure_skip_verify) {
+        rc = wolfSSL_CTX_load_system_CA_certs(ctx);
+        if (rc != WOLFSSL_SUCCESS) {
+            if (v->system_ca == 1)
+                return fail_tls(e, rc, "system_ca", "the system trust store could not be loaded");
+            LOGW("system trust store could not be loaded: every peer will be untrusted");
+        }
+    }
+    return 0;
+}
+
+static int key_password_cb(char *buf, int size, int rwflag, void *userdata)
+{
+    (void)rwflag;
+    const char *pw = userdata;
+    if (pw == NULL)
+        return 0;
+    int n = (int)strlen(pw);
+    if (n >= size)
+        return 0;
+    memcpy(buf, pw, (size_t)n + 1);
+    return n;
+}
+
+static int load_client_cert(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v,
+                            evtls_last_error *e)
+{
+    uint8_t *cert = v->cert_buf, *key = v->key_buf;
+    size_t cert_len = v->cert_len, key_len = v->key_len;
+    uint8_t *owned_cert = NULL, *owned_key = NULL;
+    int rc = 0;
+    if (v->cert_file) {
+        if ((rc = read_file(v->cert_file, "client_cert_file", &owned_cert, &cert_len, e)) != 0)
+            goto done;
+        if ((rc = read_file(v->key_file, "client_key_file", &owned_key, &key_len, e)) != 0)
+            goto done;
+        cert = owned_cert;
+        key = owned_key;
+    }
+    if (cert == NULL)
+        goto done;
+    if (v->key_password) {
+        wolfSSL_CTX_set_default_passwd_cb(ctx, key_password_cb);
+        wolfSSL_CTX_set_default_passwd_cb_userdata(ctx, v->key_password);
+    }
+    int fmt = format_of(cert, cert_len);
+    int r = fmt == WOLFSSL_FILETYPE_PEM
+                ? wolfSSL_CTX_use_certificate_chain_buffer(ctx, cert, (long)cert_len)
+                : wolfSSL_CTX_use_certificate_buffer(ctx, cert, (long)cert_len, fmt);
+    if (r != WOLFSSL_SUCCESS) {
+        rc = fail_tls(e, r, "client_cert", "not a valid certificate");
+        goto done;
+    }
+    r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, key, (long)key_len, format_of(key, key_len));
+    if (r != WOLFSSL_SUCCESS) {
+        rc = fail_tls(e, r, "client_key",
+                      v->key_password ? "not a valid key, or wrong password"
+                                      : "not a valid key (encrypted keys need a password)");
+        goto done;
+    }
+    r = wolfSSL_CTX_check_private_key(ctx);
+    if (r != WOLFSSL_SUCCESS)
+        rc = fail_tls(e, r, "client_key", "does not match the client certificate");
+done:
+    free(owned_cert);
+    free(owned_key);
+    /* The password is only needed while the key is decoded. */
+    wolfSSL_CTX_set_default_passwd_cb(ctx, NULL);
+    wolfSSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+    return rc;
+}
+
+static int group_from_name(const char *name)
+{
+    static const struct {
+        const char *name;
+        int id;
+    } groups[] = {
+        {"X25519", WOLFSSL_ECC_X25519},        {"X448", WOLFSSL_ECC_X448},
+        {"P-256", WOLFSSL_ECC_SECP256R1},      {"P-384", WOLFSSL_ECC_SECP384R1},
+        {"P-521", WOLFSSL_ECC_SECP521R1},      {"secp256r1", WOLFSSL_ECC_SECP256R1},
+        {"secp384r1", WOLFSSL_ECC_SECP384R1},  {"secp521r1", WOLFSSL_ECC_SECP521R1},
+        {"prime256v1", WOLFSSL_ECC_SECP256R1}, {"ffdhe2048", WOLFSSL_FFDHE_2048},
+        {"ffdhe3072", WOLFSSL_FFDHE_3072},
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcasecmp(name, groups[i].name) == 0)
+            return groups[i].id;
+    return -1;
+}
+
+/* Splits a colon- (or comma-) separated list in place-free fashion and
+ * calls fn for each element; stops at the first non-zero return. */
+static int for_each_item(const char *list, int (*fn)(const char *item, void *arg), void *arg)
+{
+    char item[128];
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ":,");
+        if (n == 0 || n >= sizeof item)
+            return n == 0 ? -2 : -3;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        int rc = fn(item, arg);
+        if (rc)
+            return rc;
+        p += n;
+        if (*p)
+            p++;
+    }
+    return 0;
+}
+
+struct groups_acc {
+    int ids[MAX_GROUPS];
+    int n;
+    const char *bad;
+    char bad_buf[128];
+};
+
+static int add_group(const char *item, void *arg)
+{
+    struct groups_acc *acc = arg;
+    int id = group_from_name(item);
+    if (id < 0 || acc->n == MAX_GROUPS) {
+        snprintf(acc->bad_buf, sizeof acc->bad_buf, "%s", item);
+        acc->bad = acc->bad_buf;
+        return -1;
+    }
+    acc->ids[acc->n++] = id;
+    return 0;
+}
+
+static int set_groups(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
+{
+    struct groups_acc acc = {.n = 0, .bad = NULL};
+    const char *list = v->groups ? v->groups : "X25519:P-256";
+    int rc = for_each_item(list, add_group, &acc);
+    if (rc || acc.n == 0)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "groups: unknown or malformed group '%s'",
+                              acc.bad ? acc.bad : list);
+    int r = wolfSSL_CTX_set_groups(ctx, acc.ids, acc.n);
+    if (r != WOLFSSL_SUCCESS)
+        return fail_tls(e, r, "groups", "rejected by wolfSSL");
+    /* TLS 1.2 advertises its curves in supported_groups separately. */
+    for (int i = 0; i < acc.n; i++) {
+        r = wolfSSL_CTX_UseSupportedCurve(ctx, (word16)acc.ids[i]);
+        if (r != WOLFSSL_SUCCESS)
+            return fail_tls(e, r, "groups", "rejected by wolfSSL");
+    }
+    return 0;
+}
+
+struct cipher_check {
+    WOLFSSL_CTX *scratch;
+    char bad[128];
+};
+
+static int check_cipher(const char *item, void *arg)
+{
+    struct cipher_check *cc = arg;
+    if (wolfSSL_CTX_set_cipher_list(cc->scratch, item) != WOLFSSL_SUCCESS) {
+        snprintf(cc->bad, sizeof cc->bad, "%s", item);
+        return -1;
+    }
+    return 0;
+}
+
+static int set_ciphers(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
+{
+    if (v->ciphers == NULL)
+        return 0;
+    /* wolfSSL accepts a list as long as one name is known; we want every
+     * name checked, so each is tried alone on a scratch context first. */
+    struct cipher_check cc = {.scratch = wolfSSL_CTX_new(wolfSSLv23_client_method())};
+    if (cc.scratch == NULL)
+        return evtls__err_set(e, EVTLS_ERR_NOMEM, "ciphers");
+    int rc = for_each_item(v->ciphers, check_cipher, &cc);
+    wolfSSL_CTX_free(cc.scratch);
+    if (rc)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "ciphers: unknown or malformed cipher '%s'",
+                              cc.bad[0] ? cc.bad : v->ciphers);
+    int r = wolfSSL_CTX_set_cipher_list(ctx, v->ciphers);
+    if (r != WOLFSSL_SUCCESS)
+        return fail_tls(e, r, "ciphers", "rejected by wolfSSL");
+    return 0;
+}
+
+int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
+{
+    evtls__global_init();
+    evtls__err_clear(e);
+    WOLFSSL_METHOD *method = v->tls_max == EVTLS_TLS_1_2   ? wolfTLSv1_2_client_method()
+                             : v->tls_min == EVTLS_TLS_1_3 ? wolfTLSv1_3_client_method()
+                                                           : wolfSSLv23_client_method();
+    WOLFSSL_CTX *ctx = method ? wolfSSL_CTX_new(method) : NULL;
+    if (ctx == NULL)
+        return evtls__err_set(e, EVTLS_ERR_NOMEM, "tls context");
+    int rc;
+    /* Nothing older than TLS 1.2 is ever offered. */
+    int r = wolfSSL_CTX_SetMinVersion(ctx, v->tls_min == EVTLS_TLS_1_3 ? WOLFSSL_TLSV1_3
+                                                                        : WOLFSSL_TLSV1_2);
+    if (r != WOLFSSL_SUCCESS) {
+        rc = fail_tls(e, r, "tls_versions", "rejected by wolfSSL");
+        goto fail;
+    }
+    if ((rc = load_trust(ctx, v, e)) != 0)
+        goto fail;
+    if ((rc = load_client_cert(ctx, v, e)) != 0)
+        goto fail;
+    if ((rc = set_ciphers(ctx, v, e)) != 0)
+        goto fail;
+    if ((rc = set_groups(ctx, v, e)) != 0)
+        goto fail;
+    if (v->session_tickets && v->tls_min == EVTLS_TLS_1_2 &&
+        wolfSSL_CTX_UseSessionTicket(ctx) != WOLFSSL_SUCCESS) {
+        rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "session_tickets: rejected by wolfSSL");
+        goto fail;
+    }
+    wolfSSL_CTX_set_verify(ctx, v->insecure_skip_verify ? WOLFSSL_VERIFY_NONE : WOLFSSL_VERIFY_PEER,
+                           NULL);
+    *out = ctx;
+    return 0;
+fail:
+    wolfSSL_CTX_free(ctx);
+    return rc;
+}
+
+void evtls__tlsctx_free(void *ctx)
+{
+    if (ctx)
+        wolfSSL_CTX_free(ctx);
+}

@@ -1,0 +1,22 @@
+/* evtls_tlsctx.h - compiles configuration values into a WOLFSSL_CTX. */
+#ifndef EVTLS_TLSCTX_H
+#define EVTLS_TLSCTX_H
+
+#include <stddef.h>
+#include "evtls/error.h"
+#include "evtls_cfg_int.h"
+
+/* Initialises wolfSSL once per process; safe from any thread. */
+void evtls__global_init(void);
+
+/* Builds the WOLFSSL_CTX for v into *out (a `WOLFSSL_CTX **`). Returns 0,
+ * or an error with e->detail naming the field. */
+int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e);
+
+/* Frees a context made by evtls__tlsctx_build (NULL is ignored). */
+void evtls__tlsctx_free(void *ctx);
+
+/* Writes wolfSSL's text for an error code into buf. */
+void evtls__tls_error_text(int code, char *buf, size_t size);
+
+#endif
