@@ -73,10 +73,23 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 
 /* ---- verification and tracing callbacks */
 
+/* The verify callback sees wolfSSL's own codes for some failures and, with
+ * the OpenSSL compatibility layer this build has, X509_V_ERR_* values for
+ * others: both are mapped. */
 static uint32_t cert_flag_of(int err)
 {
     switch (err) {
     case 0: return 0;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN: return EVTLS_CERT_UNTRUSTED;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_AFTER_FIELD: return EVTLS_CERT_EXPIRED;
+    case X509_V_ERR_CERT_NOT_YET_VALID:
+    case X509_V_ERR_ERROR_IN_CERT_NOT_BEFORE_FIELD: return EVTLS_CERT_NOT_YET_VALID;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return EVTLS_CERT_BAD_SIGNATURE;
+    case X509_V_ERR_CERT_REVOKED: return EVTLS_CERT_REVOKED;
     case ASN_NO_SIGNER_E:
     case ASN_SELF_SIGNED_E: return EVTLS_CERT_UNTRUSTED;
     case ASN_AFTER_DATE_E: return EVTLS_CERT_EXPIRED;
@@ -129,7 +142,11 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
     evtls__tls *t = arg;
     if (content_type != 22 || buf == NULL || len == 0) /* handshake messages only */
         return;
-    int type = ((const uint8_t *)buf)[0];
+    const uint8_t *b = buf;
+    /* Outgoing messages come with their 5-byte record header. */
+    if (write_p && len > 5 && b[0] == 22)
+        b += 5, len -= 5;
+    int type = b[0];
     if (!write_p)
         t->hs_msgs_rx++;
     LOGD("conn#%lu: %s %s (%zu bytes)", t->id, write_p ? ">>>" : "<<<", hs_type_name(type), len);

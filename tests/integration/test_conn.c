@@ -1,0 +1,489 @@
+/* test_conn.c - connection establishment against real peers on loopback:
+ * openssl s_server (TLS 1.2-only, TLS 1.3-only, mutual TLS, ALPN), nginx,
+ * and raw sockets for refused, stalled and closing peers. Every failure
+ * case asserts the specific error code. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <event2/event.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "peer.h"
+
+struct fx {
+    struct event_base *base;
+    int fds;
+};
+
+static int setup(void **state)
+{
+    static struct fx f;
+    f.fds = count_open_fds();
+    f.base = event_base_new();
+    *state = &f;
+    return f.base ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    /* Nothing may be left behind: no pending event, no open fd. */
+    int rc = event_base_loop(f->base, EVLOOP_NONBLOCK);
+    event_base_free(f->base);
+    int fds = count_open_fds();
+    if (fds != f->fds)
+        fprintf(stderr, "fd leak: %d open before the test, %d after\n", f->fds, fds);
+    return rc < 0 || fds != f->fds ? -1 : 0;
+}
+
+/* Connects with cfg to 127.0.0.1:port; returns the error; *out gets the
+ * connection (caller frees) when out is not NULL. */
+static int try_connect(struct fx *f, evtls_cfg *cfg, const char *host, uint16_t port,
+                       struct connect_result *r, evtls_conn **out)
+{
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    assert_non_null(c);
+    int rc = connect_wait(f->base, c, host, port, r);
+    if (out)
+        *out = c;
+    else
+        evtls_conn_free(c);
+    return rc;
+}
+
+static void start_s_server(struct peer *p, const char *cert, const char *key, const char *const *more)
+{
+    const char *args[32] = {"-cert", pki(cert), "-key", pki(key)};
+    int n = 4;
+    for (int i = 0; more && more[i]; i++)
+        args[n++] = more[i];
+    args[n] = NULL;
+    assert_int_equal(peer_s_server(p, args), 0);
+}
+
+static void check_get(struct fx *f, evtls_conn *c)
+{
+    char buf[8192];
+    size_t len = 0;
+    int end = exchange(f->base, c, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, &len);
+    assert_true(end == EVTLS_EOF || end == EVTLS_ERR_PEER_CLOSED);
+    assert_non_null(strstr(buf, "200 ok"));
+}
+
+static void test_tls12_verified(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_2", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    evtls_conn *c;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    assert_string_equal(i->tls_version, "TLSv1.2");
+    assert_string_equal(i->peer_addr, "127.0.0.1");
+    assert_int_equal(i->family, 4);
+    assert_string_equal(i->group, "X25519");
+    assert_true(i->total_us > 0 && i->tls_us > 0);
+    check_get(f, c);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_tls13_verified(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_3", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    evtls_conn *c;
+    /* A numeric host is verified against the certificate's IP SAN. */
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", p.port, &r, &c), 0);
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    assert_string_equal(i->tls_version, "TLSv1.3");
+    assert_string_equal(i->group, "X25519");
+    assert_int_equal(i->dns_us, 0);
+    check_get(f, c);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_tls_version_range(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_2", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_tls_versions(cfg, EVTLS_TLS_1_3, EVTLS_TLS_1_3), 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_PROTOCOL_VERSION);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_untrusted(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    start_s_server(&p, "server.pem", "server.key", NULL);
+    evtls_cfg *cfg = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_set_ca_file(cfg, pki("other-ca.pem")), 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_CERT_UNTRUSTED);
+    assert_true(r.last.cert_flags & EVTLS_CERT_UNTRUSTED);
+    assert_int_not_equal(r.last.tls_error, 0);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_hostname_mismatch_and_skip(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    start_s_server(&p, "server.pem", "server.key", NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_server_name(cfg, "wrong.example"), 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", p.port, &r, NULL), EVTLS_ERR_CERT_HOSTNAME);
+    assert_true(r.last.cert_flags & EVTLS_CERT_NAME_MISMATCH);
+    evtls_cfg_free(cfg);
+
+    /* Same name, but the name check is explicitly skipped: the chain is
+     * still verified and the connection succeeds. */
+    cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_server_name(cfg, "wrong.example"), 0);
+    assert_int_equal(evtls_cfg_set_skip_common_name(cfg, 1), 0);
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", p.port, &r, NULL), 0);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_expired(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    start_s_server(&p, "expired.pem", "expired.key", NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_CERT_EXPIRED);
+    assert_true(r.last.cert_flags & EVTLS_CERT_EXPIRED);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_not_yet_valid(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    start_s_server(&p, "future.pem", "future.key", NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL),
+                     EVTLS_ERR_CERT_NOT_YET_VALID);
+    assert_true(r.last.cert_flags & EVTLS_CERT_NOT_YET_VALID);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_insecure_accepts_untrusted(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    start_s_server(&p, "expired.pem", "expired.key", NULL);
+    evtls_cfg *cfg = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_set_insecure_skip_verify(cfg, 1), 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), 0);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_mtls(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-Verify", "1", "-CAfile", pki("ca.pem"), "-tls1_2", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+
+    /* TLS 1.2: the server refuses the empty client Certificate before its
+     * Finished, so the handshake itself fails with the server's alert. */
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    int rc = try_connect(f, cfg, "localhost", p.port, &r, NULL);
+    assert_true(rc == EVTLS_ERR_HANDSHAKE_FAILED || rc == EVTLS_ERR_PEER_ALERT);
+    assert_int_equal(r.last.alert, 40); /* handshake_failure */
+    evtls_cfg_free(cfg);
+
+    cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client.key"), NULL), 0);
+    evtls_conn *c;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
+    check_get(f, c);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+
+    /* The encrypted key with its password works too. */
+    cfg = test_cfg(0, 0);
+    assert_int_equal(
+        evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client-enc.key"), "secret"), 0);
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), 0);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_mtls13_required(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-Verify", "1", "-CAfile", pki("ca.pem"), "-tls1_3", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    evtls_conn *c;
+    /* TLS 1.3: the client finishes first; the server's certificate_required
+     * alert arrives on the first read. */
+    int rc = try_connect(f, cfg, "localhost", p.port, &r, &c);
+    if (rc == 0) {
+        char buf[1024];
+        size_t len;
+        rc = exchange(f->base, c, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, &len);
+        assert_int_equal(rc, EVTLS_ERR_PEER_ALERT);
+        assert_int_equal(evtls_conn_last_error(c)->alert, 116); /* certificate_required */
+    } else {
+        assert_int_equal(rc, EVTLS_ERR_PEER_ALERT);
+    }
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_alpn(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-alpn", "h2,http/1.1", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_alpn(cfg, "http/1.1", 1), 0);
+    struct connect_result r;
+    evtls_conn *c;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
+    assert_string_equal(evtls_conn_get_info(c)->alpn, "http/1.1");
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+
+    /* Nothing in common, and the client insists. */
+    cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_alpn(cfg, "imap", 1), 0);
+    int rc = try_connect(f, cfg, "localhost", p.port, &r, NULL);
+    assert_true(rc == EVTLS_ERR_HANDSHAKE_FAILED);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_refused(void **state)
+{
+    struct fx *f = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", unused_port(), &r, NULL),
+                     EVTLS_ERR_CONN_REFUSED);
+    assert_int_equal(r.last.sys_errno, ECONNREFUSED);
+    evtls_cfg_free(cfg);
+}
+
+static void test_connect_timeout(void **state)
+{
+    struct fx *f = *state;
+    /* A listener that never accepts, its backlog filled: further SYNs are
+     * dropped and the connect never completes. */
+    uint16_t port;
+    int lfd = listen_loopback(0, &port);
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        (void)connect(fill[i], (struct sockaddr *)&sin, sizeof sin);
+    }
+    usleep(50000);
+    evtls_cfg *cfg = test_cfg(300, 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_CONNECT_TIMEOUT);
+    assert_true(r.elapsed_ms >= 280 && r.elapsed_ms < 1500);
+    evtls_cfg_free(cfg);
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(lfd);
+}
+
+static void test_handshake_timeout(void **state)
+{
+    struct fx *f = *state;
+    /* The kernel completes TCP; nobody ever speaks TLS. */
+    uint16_t port;
+    int lfd = listen_loopback(16, &port);
+    evtls_cfg *cfg = test_cfg(0, 300);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_HANDSHAKE_TIMEOUT);
+    assert_true(r.elapsed_ms >= 280 && r.elapsed_ms < 1500);
+    evtls_cfg_free(cfg);
+    close(lfd);
+}
+
+static void test_total_deadline(void **state)
+{
+    struct fx *f = *state;
+    uint16_t port;
+    int lfd = listen_loopback(16, &port);
+    evtls_cfg *cfg = test_cfg(0, 5000);
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_TOTAL, 200), 0);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_TIMEOUT);
+    assert_true(r.elapsed_ms < 1500);
+    evtls_cfg_free(cfg);
+    close(lfd);
+}
+
+/* A peer on the test's own loop: accepts, waits for the ClientHello, then
+ * closes (FIN) or resets (RST) the connection. */
+struct closer {
+    struct event_base *base;
+    int lfd, cfd, rst;
+    struct event *ev;
+};
+
+static void closer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct closer *cl = arg;
+    event_free(cl->ev);
+    cl->ev = NULL;
+    if (fd == cl->lfd) {
+        cl->cfd = accept(cl->lfd, NULL, NULL);
+        cl->ev = event_new(cl->base, cl->cfd, EV_READ, closer_cb, cl);
+        event_add(cl->ev, NULL);
+        return;
+    }
+    char buf[4096];
+    assert_true(read(cl->cfd, buf, sizeof buf) > 0); /* the ClientHello */
+    if (cl->rst) {
+        struct linger lg = {1, 0};
+        setsockopt(cl->cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    close(cl->cfd);
+    cl->cfd = -1;
+}
+
+static void close_mid_handshake(struct fx *f, int rst, int expected)
+{
+    uint16_t port;
+    struct closer cl = {.base = f->base, .rst = rst, .cfd = -1};
+    cl.lfd = listen_loopback(16, &port);
+    cl.ev = event_new(f->base, cl.lfd, EV_READ, closer_cb, &cl);
+    event_add(cl.ev, NULL);
+    evtls_cfg *cfg = test_cfg(0, 5000);
+    struct connect_result r;
+    assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), expected);
+    assert_true(r.elapsed_ms < 2000); /* found out at once, not by the timeout */
+    assert_true(evtls_err_is_retryable(expected));
+    evtls_cfg_free(cfg);
+    if (cl.ev)
+        event_free(cl.ev);
+    close(cl.lfd);
+}
+
+static void test_peer_closes_mid_handshake(void **state)
+{
+    close_mid_handshake(*state, 0, EVTLS_ERR_PEER_CLOSED);
+}
+
+static void test_peer_resets_mid_handshake(void **state)
+{
+    close_mid_handshake(*state, 1, EVTLS_ERR_PEER_RESET);
+}
+
+struct many_res {
+    int done, err;
+};
+
+static void on_many_done(evtls_conn *c, int err, void *arg)
+{
+    (void)c;
+    struct many_res *r = arg;
+    r->done = 1;
+    r->err = err;
+}
+
+static void test_many_at_once(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_nginx(&p, NULL), 0);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    enum { N = 200 };
+    static evtls_conn *conns[N];
+    static struct many_res res[N];
+    memset(res, 0, sizeof res);
+    /* All started before the loop runs: one loop drives them together. */
+    for (int i = 0; i < N; i++) {
+        conns[i] = evtls_conn_new(f->base, cfg);
+        assert_non_null(conns[i]);
+        assert_int_equal(evtls_conn_connect(conns[i], "localhost", p.port, on_many_done, &res[i]), 0);
+    }
+    int all = 0;
+    for (int t = 0; t < 600 && !all; t++) {
+        run_for(f->base, 50);
+        all = 1;
+        for (int i = 0; i < N; i++)
+            all &= res[i].done;
+    }
+    int ok = 0;
+    for (int i = 0; i < N; i++) {
+        ok += res[i].done && res[i].err == 0;
+        evtls_conn_free(conns[i]);
+    }
+    assert_int_equal(ok, N);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_tls12_verified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls13_verified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_version_range, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hostname_mismatch_and_skip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_yet_valid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_insecure_accepts_untrusted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mtls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mtls13_required, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alpn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_total_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_closes_mid_handshake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peer_resets_mid_handshake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
+}

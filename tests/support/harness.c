@@ -1,0 +1,117 @@
+/* harness.c - drives evtls connections on a test's event_base. */
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "peer.h"
+
+uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+evtls_cfg *test_cfg(unsigned connect_ms, unsigned handshake_ms)
+{
+    evtls_cfg *cfg = evtls_cfg_new();
+    if (cfg == NULL || evtls_cfg_set_ca_file(cfg, pki("ca.pem")) != 0)
+        return NULL;
+    if (connect_ms)
+        evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, connect_ms);
+    if (handshake_ms)
+        evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, handshake_ms);
+    return cfg;
+}
+
+static void limit_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    *(int *)arg = 1;
+}
+
+void run_until(struct event_base *base, const int *flag, unsigned ms)
+{
+    int expired = 0;
+    struct event *t = evtimer_new(base, limit_cb, &expired);
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    evtimer_add(t, &tv);
+    while (!*flag && !expired)
+        if (event_base_loop(base, EVLOOP_ONCE) != 0)
+            break;
+    event_free(t);
+}
+
+struct waiter {
+    struct event_base *base;
+    struct connect_result *r;
+    uint64_t start;
+};
+
+static void on_connect(evtls_conn *c, int err, void *arg)
+{
+    struct waiter *w = arg;
+    w->r->done = 1;
+    w->r->err = err;
+    w->r->elapsed_ms = now_ms() - w->start;
+    w->r->last = *evtls_conn_last_error(c);
+}
+
+int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint16_t port,
+                 struct connect_result *r)
+{
+    memset(r, 0, sizeof *r);
+    struct waiter w = {base, r, now_ms()};
+    int rc = evtls_conn_connect(c, host, port, on_connect, &w);
+    if (rc != 0)
+        return rc;
+    run_until(base, &r->done, 30000);
+    return r->done ? r->err : -9999;
+}
+
+struct ex {
+    struct event_base *base;
+    char *buf;
+    size_t max, len;
+    int end, finished;
+};
+
+static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
+{
+    (void)c;
+    struct ex *x = arg;
+    if (n > 0) {
+        size_t take = (size_t)n;
+        if (x->len + take > x->max)
+            take = x->max - x->len;
+        memcpy(x->buf + x->len, data, take);
+        x->len += take;
+        return;
+    }
+    x->end = (int)n;
+    x->finished = 1;
+}
+
+int exchange(struct event_base *base, evtls_conn *c, const char *req, char *buf, size_t max,
+             size_t *len)
+{
+    struct ex x = {base, buf, max - 1, 0, 1, 0};
+    int rc = evtls_conn_write(c, req, strlen(req));
+    if (rc != 0)
+        return rc;
+    rc = evtls_conn_read_start(c, on_read, &x);
+    if (rc != 0)
+        return rc;
+    run_until(base, &x.finished, 30000);
+    evtls_conn_read_stop(c);
+    buf[x.len] = '\0';
+    *len = x.len;
+    return x.end;
+}
+
+void run_for(struct event_base *base, unsigned ms)
+{
+    int never = 0;
+    run_until(base, &never, ms);
+}

@@ -1,0 +1,40 @@
+/* harness.h - drives evtls connections on a test's event_base. */
+#ifndef EVTLS_TEST_HARNESS_H
+#define EVTLS_TEST_HARNESS_H
+
+#include <event2/event.h>
+#include <evtls/evtls.h>
+#include <stdint.h>
+
+/* A config trusting the test CA, with the given timeouts in ms (0 keeps
+ * the default). */
+evtls_cfg *test_cfg(unsigned connect_ms, unsigned handshake_ms);
+
+struct connect_result {
+    int done;
+    int err;
+    uint64_t elapsed_ms;
+    evtls_last_error last;
+};
+
+/* Connects c to host:port and runs base until the callback (or a 30 s
+ * safety limit). Returns the callback's error, or -9999 if none came. */
+int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint16_t port,
+                 struct connect_result *r);
+
+/* One exchange on a connected c: sends req, collects the answer until EOF
+ * or error, max bytes into buf. Returns the terminal code (EVTLS_EOF or an
+ * error) and sets *len. */
+int exchange(struct event_base *base, evtls_conn *c, const char *req, char *buf, size_t max,
+             size_t *len);
+
+/* Milliseconds of the monotonic clock. */
+uint64_t now_ms(void);
+
+/* Runs base until *flag is set or ms pass. */
+void run_until(struct event_base *base, const int *flag, unsigned ms);
+
+/* Runs base for ms. */
+void run_for(struct event_base *base, unsigned ms);
+
+#endif

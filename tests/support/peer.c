@@ -1,0 +1,242 @@
+/* peer.c - starts and stops real TLS peers on loopback for the tests. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "peer.h"
+
+const char *pki_dir(void)
+{
+    const char *d = getenv("EVTLS_TEST_PKI");
+#ifdef EVTLS_TEST_PKI_DEFAULT
+    if (d == NULL)
+        d = EVTLS_TEST_PKI_DEFAULT;
+#endif
+    return d ? d : "pki";
+}
+
+const char *pki(const char *name)
+{
+    static char bufs[8][512];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", pki_dir(), name);
+    return b;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static pid_t spawn(const char *const *argv, int *out_fd)
+{
+    int pfd[2];
+    if (pipe(pfd) != 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(pfd[1], 1);
+        dup2(pfd[1], 2);
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        close(pfd[0]);
+        close(pfd[1]);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    close(pfd[1]);
+    fcntl(pfd[0], F_SETFL, O_NONBLOCK);
+    fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+    *out_fd = pfd[0];
+    return pid;
+}
+
+size_t peer_output(struct peer *p, char *buf, size_t size)
+{
+    size_t n = 0;
+    while (n + 1 < size) {
+        ssize_t r = read(p->out_fd, buf + n, size - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+int peer_s_server(struct peer *p, const char *const *extra)
+{
+    const char *argv[48] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-www"};
+    int n = 5;
+    for (int i = 0; extra && extra[i] && n < 46; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    memset(p, 0, sizeof *p);
+    p->pid = spawn(argv, &p->out_fd);
+    if (p->pid < 0)
+        return -1;
+    /* s_server prints "ACCEPT 127.0.0.1:PORT" once it listens. */
+    char buf[4096];
+    size_t have = 0;
+    for (int waited = 0; waited < 10000; waited += 10) {
+        ssize_t r = read(p->out_fd, buf + have, sizeof buf - 1 - have);
+        if (r > 0) {
+            have += (size_t)r;
+            buf[have] = '\0';
+            char *a = strstr(buf, "ACCEPT 127.0.0.1:");
+            if (a && strchr(a, '\n')) {
+                p->port = (uint16_t)atoi(a + strlen("ACCEPT 127.0.0.1:"));
+                return 0;
+            }
+        }
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            fprintf(stderr, "s_server exited: %s\n", buf);
+            p->pid = 0;
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    peer_stop(p);
+    return -1;
+}
+
+uint16_t unused_port(void)
+{
+    uint16_t port = 0;
+    int fd = listen_loopback(1, &port);
+    close(fd);
+    return port;
+}
+
+int listen_loopback(int backlog, uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+static int port_open(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons(port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+    close(fd);
+    return ok;
+}
+
+int peer_nginx(struct peer *p, const char *server_directives)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->dir, sizeof p->dir, "/tmp/evtls-nginx-XXXXXX");
+    if (mkdtemp(p->dir) == NULL)
+        return -1;
+    p->port = unused_port();
+    char conf[512];
+    snprintf(conf, sizeof conf, "%s/nginx.conf", p->dir);
+    FILE *f = fopen(conf, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f,
+            "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+            "error_log %s/error.log info;\npid %s/nginx.pid;\n"
+            "events { worker_connections 4096; }\n"
+            "http {\n"
+            "  access_log %s/access.log;\n"
+            "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
+            "  uwsgi_temp_path %s; scgi_temp_path %s;\n"
+            "  server {\n"
+            "    listen 127.0.0.1:%u ssl;\n"
+            "    ssl_certificate %s; ssl_certificate_key %s;\n"
+            "    location / { return 200 \"hello from nginx\\n\"; }\n"
+            "    %s\n"
+            "  }\n"
+            "}\n",
+            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port,
+            pki("server.pem"), pki("server.key"), server_directives ? server_directives : "");
+    fclose(f);
+    const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
+    p->pid = spawn(argv, &p->out_fd);
+    if (p->pid < 0)
+        return -1;
+    for (int waited = 0; waited < 10000; waited += 10) {
+        if (port_open(p->port))
+            return 0;
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            char buf[2048];
+            peer_output(p, buf, sizeof buf);
+            fprintf(stderr, "nginx exited: %s\n", buf);
+            p->pid = 0;
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    peer_stop(p);
+    return -1;
+}
+
+void peer_stop(struct peer *p)
+{
+    if (p->pid > 0) {
+        kill(p->pid, SIGTERM);
+        int status;
+        for (int i = 0; i < 300; i++) {
+            if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
+                p->pid = 0;
+                break;
+            }
+            sleep_ms(10);
+        }
+        if (p->pid > 0) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+        }
+        p->pid = 0;
+    }
+    if (p->out_fd > 0) {
+        close(p->out_fd);
+        p->out_fd = 0;
+    }
+    if (p->dir[0]) {
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", p->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", p->dir);
+        p->dir[0] = '\0';
+    }
+}
+
+int count_open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (d == NULL)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n - 3; /* ".", ".." and the DIR's own fd */
+}

@@ -1,0 +1,46 @@
+/* peer.h - real TLS peers for the tests: openssl s_server and nginx,
+ * started on loopback, plus raw listeners for fault cases. These helpers
+ * may block: they run in the test, never on the library's loop. */
+#ifndef EVTLS_TEST_PEER_H
+#define EVTLS_TEST_PEER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct peer {
+    pid_t pid;
+    uint16_t port;
+    int out_fd;        /* the child's stdout+stderr, non-blocking */
+    char dir[256];     /* scratch directory (nginx) */
+};
+
+/* The directory holding the test PKI (made by scripts/mkcerts.sh). */
+const char *pki_dir(void);
+
+/* Returns "<pki_dir>/<name>" in a static rotating buffer. */
+const char *pki(const char *name);
+
+/* Starts `openssl s_server -accept 127.0.0.1:0 -www` with the given extra
+ * arguments (NULL-terminated) and waits until it listens. Returns 0. */
+int peer_s_server(struct peer *p, const char *const *extra);
+
+/* Starts nginx on 127.0.0.1 with an ssl server whose directives are given
+ * (inside the server block). Returns 0. */
+int peer_nginx(struct peer *p, const char *server_directives);
+
+/* Reads what the peer printed so far into buf (NUL-terminated). */
+size_t peer_output(struct peer *p, char *buf, size_t size);
+
+/* Stops the peer and reaps it. */
+void peer_stop(struct peer *p);
+
+/* A loopback TCP listener that never accepts. Returns the fd; *port set. */
+int listen_loopback(int backlog, uint16_t *port);
+
+/* A port on 127.0.0.1 where nothing listens (bound, then closed). */
+uint16_t unused_port(void);
+
+/* Number of open file descriptors of this process. */
+int count_open_fds(void);
+
+#endif
