@@ -738,9 +738,10 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
             return -1;
         }
     }
-    /* Run the loop once without blocking, unless it is running already
-     * (we were called from one of its callbacks). */
-    if (event_base_get_running_event(c->base) == NULL && !c->in_cb) {
+    /* A private base is ours to run: once, without blocking. A caller's
+     * base is run by the caller (libevent 2.1 cannot tell us safely whether
+     * it is running now). */
+    if (c->own_base && !c->in_cb) {
         c->pumping = 1;
         event_base_loop(c->base, EVLOOP_NONBLOCK);
         c->pumping = 0;

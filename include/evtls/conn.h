@@ -9,9 +9,9 @@
  *  (b) polling, like esp_transport_connect_async(): evtls_conn_connect_poll()
  *      returns -1 (failed), 0 (in progress) or 1 (connected) and may be
  *      called again and again. Each call runs the event_base once without
- *      blocking, then reports the fd and direction the connection waits on,
- *      so an application with its own poll loop (and no running libevent)
- *      can wait on that fd itself.
+ *      blocking (on a private base), then reports the fd and direction the
+ *      connection waits on, so an application with its own poll loop (and
+ *      no libevent of its own) can wait on that fd itself.
  *
  * Phases: resolve (skipped for numeric hosts) -> TCP connect -> TLS
  * handshake -> established. Every phase has its own timeout (see
@@ -108,8 +108,9 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_conn_connect(evtls_conn *c, const char *hos
 
 /* Polling connect (esp_transport_connect_async style). The first call
  * starts connecting; later calls continue (host and port are then
- * ignored and may be NULL/0). Runs the connection's event_base once
- * without blocking unless called from one of its callbacks. Returns 1 when
+ * ignored and may be NULL/0). When the connection owns a private
+ * event_base (created with base NULL), each call runs it once without
+ * blocking; with the caller's base, the caller runs it. Returns 1 when
  * connected, 0 while in progress (want, if not NULL, tells what to wait
  * on) and -1 on failure (see evtls_conn_last_error()). */
 EVTLS_API int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port,
