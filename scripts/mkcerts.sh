@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mkcerts.sh DIR - makes the test and demo PKI in DIR (ECDSA P-256 keys):
-#   ca.pem ca.key             the test CA
+#   ca.pem ca.key ca.der      the test CA (ca.der: the same in DER)
 #   server.pem server.key     CN=localhost, SAN localhost, 127.0.0.1, ::1 (30 days)
 #   server-chain.pem          server.pem followed by ca.pem
 #   expired.pem expired.key   same names, valid 2020-01-01..2021-01-01
@@ -67,6 +67,7 @@ sign expired server_ext 20200101000000Z 20210101000000Z localhost
 sign future server_ext 20990101000000Z 20991231000000Z localhost
 sign client client_ext "$now" "$later" "evtls test client"
 cat server.pem ca.pem > server-chain.pem
+openssl x509 -in ca.pem -outform DER -out ca.der
 openssl pkey -in client.key -aes256 -passout pass:secret -out client-enc.key
 key ip.key
 openssl req -x509 -new -key ip.key -out ip.pem -days 30 -subj "/CN=127.0.0.1"
