@@ -1,5 +1,137 @@
+/* test_unit.c - pure modules: error codes, address parsing, logging. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-int main(void){return 0;}
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include <evtls/evtls.h>
+#include "evtls_addr.h"
+
+static const int all_codes[] = {
+    EVTLS_OK, EVTLS_ERR_INVALID_ARG, EVTLS_ERR_STATE, EVTLS_ERR_NOMEM, EVTLS_ERR_BAD_CONFIG,
+    EVTLS_ERR_INTERNAL, EVTLS_ERR_CANCELLED, EVTLS_ERR_WOULDBLOCK, EVTLS_ERR_DNS,
+    EVTLS_ERR_DNS_NXDOMAIN, EVTLS_ERR_DNS_SERVFAIL, EVTLS_ERR_DNS_NODATA, EVTLS_ERR_DNS_TIMEOUT,
+    EVTLS_ERR_CONN_REFUSED, EVTLS_ERR_HOST_UNREACH, EVTLS_ERR_NET_UNREACH,
+    EVTLS_ERR_CONNECT_TIMEOUT, EVTLS_ERR_SOCKET, EVTLS_ERR_HANDSHAKE_TIMEOUT,
+    EVTLS_ERR_CERT_UNTRUSTED, EVTLS_ERR_CERT_EXPIRED, EVTLS_ERR_CERT_NOT_YET_VALID,
+    EVTLS_ERR_CERT_HOSTNAME, EVTLS_ERR_CERT_INVALID, EVTLS_ERR_PEER_ALERT,
+    EVTLS_ERR_PROTOCOL_VERSION, EVTLS_ERR_HANDSHAKE_FAILED, EVTLS_ERR_PROTOCOL, EVTLS_ERR_TLS,
+    EVTLS_ERR_PEER_CLOSED, EVTLS_ERR_PEER_RESET, EVTLS_ERR_TIMEOUT, EVTLS_EOF,
+};
+
+static void test_every_code_is_described(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof all_codes / sizeof all_codes[0]; i++) {
+        int c = all_codes[i];
+        assert_string_not_equal(evtls_strerror(c), "unknown error");
+        assert_string_not_equal(evtls_err_name(c), "UNKNOWN");
+        if (c != EVTLS_OK)
+            assert_int_not_equal(evtls_err_get_class(c), EVTLS_CLASS_NONE);
+        /* names are unique */
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(evtls_err_name(c), evtls_err_name(all_codes[j]));
+    }
+    assert_string_equal(evtls_strerror(12345), "unknown error");
+    assert_string_equal(evtls_err_name(EVTLS_ERR_CERT_EXPIRED), "CERT_EXPIRED");
+    assert_string_equal(evtls_err_class_name(evtls_err_get_class(EVTLS_ERR_CERT_EXPIRED)), "cert");
+}
+
+static void test_retry_classification(void **state)
+{
+    (void)state;
+    assert_true(evtls_err_is_retryable(EVTLS_ERR_DNS_TIMEOUT));
+    assert_true(evtls_err_is_retryable(EVTLS_ERR_CONN_REFUSED));
+    assert_true(evtls_err_is_retryable(EVTLS_ERR_CONNECT_TIMEOUT));
+    assert_true(evtls_err_is_retryable(EVTLS_ERR_PEER_CLOSED));
+    assert_false(evtls_err_is_retryable(EVTLS_ERR_CERT_UNTRUSTED));
+    assert_false(evtls_err_is_retryable(EVTLS_ERR_CERT_HOSTNAME));
+    assert_false(evtls_err_is_retryable(EVTLS_ERR_BAD_CONFIG));
+    assert_false(evtls_err_is_retryable(EVTLS_ERR_PROTOCOL_VERSION));
+    assert_false(evtls_err_is_retryable(EVTLS_ERR_DNS_NXDOMAIN));
+}
+
+static void test_format(void **state)
+{
+    (void)state;
+    evtls_last_error e = {.code = EVTLS_ERR_PEER_ALERT, .alert = 116, .sys_errno = 0};
+    strcpy(e.detail, "during the TLS handshake");
+    char buf[256];
+    evtls_last_error_format(&e, buf, sizeof buf);
+    assert_non_null(strstr(buf, "PEER_ALERT"));
+    assert_non_null(strstr(buf, "certificate_required"));
+    assert_non_null(strstr(buf, "during the TLS handshake"));
+    evtls_last_error_format(&e, buf, 8); /* truncates, stays terminated */
+    assert_int_equal(strlen(buf), 7);
+    assert_string_equal(evtls_alert_name(70), "protocol_version");
+    assert_string_equal(evtls_alert_name(999), "unknown");
+}
+
+static void test_addr_parse(void **state)
+{
+    (void)state;
+    evtls__addr a;
+    char buf[64];
+    assert_int_equal(evtls__addr_parse_numeric("127.0.0.1", 443, &a), 1);
+    assert_int_equal(evtls__addr_family(&a), 4);
+    assert_string_equal(evtls__addr_str(&a, buf, sizeof buf), "127.0.0.1");
+    assert_int_equal(ntohs(((struct sockaddr_in *)&a.ss)->sin_port), 443);
+    assert_int_equal(evtls__addr_parse_numeric("::1", 8443, &a), 1);
+    assert_int_equal(evtls__addr_family(&a), 6);
+    assert_int_equal(evtls__addr_parse_numeric("[2001:db8::1]", 1, &a), 1);
+    assert_string_equal(evtls__addr_str(&a, buf, sizeof buf), "2001:db8::1");
+    assert_int_equal(evtls__addr_parse_numeric("example.com", 1, &a), 0);
+    assert_int_equal(evtls__addr_parse_numeric("1.2.3", 1, &a), 0);
+    assert_int_equal(evtls__addr_parse_numeric("[1.2.3.4]", 1, &a), -1);
+    assert_int_equal(evtls__addr_parse_numeric("[nope]", 1, &a), -1);
+    assert_int_equal(evtls__host_strip("[::1]", buf, sizeof buf), 0);
+    assert_string_equal(buf, "::1");
+    assert_int_equal(evtls__host_strip("localhost", buf, 4), -1);
+}
+
+struct captured {
+    int n;
+    evtls_log_level last;
+    char msg[128];
+};
+
+static void capture(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)ms;
+    struct captured *c = arg;
+    c->n++;
+    c->last = level;
+    strncpy(c->msg, msg, sizeof c->msg - 1);
+}
+
+static void test_logging(void **state)
+{
+    (void)state;
+    evtls_log_level l;
+    assert_int_equal(evtls_log_level_parse("debug", &l), 0);
+    assert_int_equal(l, EVTLS_LOG_DEBUG);
+    assert_int_equal(evtls_log_level_parse("loud", &l), EVTLS_ERR_INVALID_ARG);
+    struct captured c = {0};
+    evtls_log_set_handler(capture, &c);
+    evtls_log_set_level(EVTLS_LOG_WARN);
+    evtls_log(EVTLS_LOG_INFO, "hidden %d", 1);
+    assert_int_equal(c.n, 0);
+    evtls_log(EVTLS_LOG_ERROR, "shown %d", 2);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.last, EVTLS_LOG_ERROR);
+    assert_string_equal(c.msg, "shown 2");
+    evtls_log_set_handler(NULL, NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_code_is_described), cmocka_unit_test(test_retry_classification),
+        cmocka_unit_test(test_format), cmocka_unit_test(test_addr_parse),
+        cmocka_unit_test(test_logging),
+    };
+    return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
+}
