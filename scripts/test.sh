@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite: installs what it needs, then builds and
+# runs every test twice, in a -Werror build and in an ASan+UBSan build.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/deps.sh" test
+jobs=$(nproc)
+export EVTLS_LOG=${EVTLS_LOG:-warn}
+status=0
+run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
+  local name=$1 dir=$2; shift 2
+  echo "=== $name build"
+  cmake -S "$root" -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning' && return 1
+  echo "=== $name tests"
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) || return 1
+}
+run_suite release "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  run_suite "asan+ubsan" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DEVTLS_SANITIZE=ON \
+  -DEVTLS_BUILD_EXAMPLES=ON || status=1
+if [ $status -eq 0 ]; then echo "test.sh: all suites passed"; else echo "test.sh: FAILED"; fi
+exit $status

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# demo.sh BUILD_DIR - the README's main job without install/build steps:
+# the demo server on loopback, the embedding example against it.
+set -euo pipefail
+build=$1
+out=$(mktemp)
+trap 'kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -f "$out"' EXIT
+"$build/examples/evtls-https-server" --cert "$build/pki/server.pem" --key "$build/pki/server.key" >"$out" 2>&1 &
+srv=$!
+for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
+port=$(sed -n 's/.*:\([0-9]*\)\/$/\1/p' "$out")
+res=$("$build/examples/evtls-embed" localhost "$port" "$build/pki/ca.pem")
+echo "$res"
+grep -q 'Hello from the evtls demo server' <<<"$res"
+grep -q 'connection closed$' <<<"$res"
+# A wrong trust anchor fails with the specific error, exit status 1.
+if "$build/examples/evtls-embed" localhost "$port" "$build/pki/other-ca.pem" 2>"$out.err"; then
+  echo "untrusted server was accepted"; exit 1
+fi
+grep -q CERT_UNTRUSTED "$out.err"; rm -f "$out.err"
+echo "demo: ok"
