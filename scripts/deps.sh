@@ -5,8 +5,7 @@
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev openssl ca-certificates
-      libhttp-parser-dev)
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev openssl ca-certificates)
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps)
 fi

@@ -11,7 +11,10 @@ run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2; shift 2
   echo "=== $name build"
   cmake -S "$root" -B "$dir" "$@" >/dev/null
-  cmake --build "$dir" -j"$jobs" 2>&1 | grep -E 'error|warning' && return 1
+  if ! cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1; then
+    grep -E ': (error|warning):' -A3 "$dir/build.log" || tail -30 "$dir/build.log"
+    return 1
+  fi
   echo "=== $name tests"
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) || return 1
 }

@@ -113,9 +113,16 @@ static void gai_cb(int result, struct evutil_addrinfo *res, void *arg)
     l->req = NULL;
     l->answered = 1;
     l->err = map_eai(result);
-    for (struct evutil_addrinfo *ai = res; ai && l->n < EVTLS__MAX_ADDRS; ai = ai->ai_next)
-        if (evtls__addr_from_sockaddr(ai->ai_addr, l->port, &l->addrs[l->n]) == 0)
+    for (struct evutil_addrinfo *ai = res; ai && l->n < EVTLS__MAX_ADDRS; ai = ai->ai_next) {
+        if (evtls__addr_from_sockaddr(ai->ai_addr, l->port, &l->addrs[l->n]) != 0)
+            continue;
+        /* The hosts file and DNS can both answer: keep each address once. */
+        size_t k = 0;
+        while (k < l->n && memcmp(&l->addrs[k], &l->addrs[l->n], sizeof l->addrs[k]) != 0)
+            k++;
+        if (k == l->n)
             l->n++;
+    }
     if (res)
         evutil_freeaddrinfo(res);
     if (l->err == 0 && l->n == 0)

@@ -26,7 +26,6 @@ struct evtls__tls {
     unsigned hs_msgs_rx;         /* handshake messages received */
     uint32_t cert_flags;         /* from the verify callback */
     const char *last_state;      /* last logged handshake state */
-    char alpn[32];
 };
 
 /* ---- I/O callbacks: plain recv/send that remember errno and count bytes */

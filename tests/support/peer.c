@@ -171,6 +171,7 @@ int peer_nginx(struct peer *p, const char *server_directives)
             "  server {\n"
             "    listen 127.0.0.1:%u ssl;\n"
             "    ssl_certificate %s; ssl_certificate_key %s;\n"
+            "    ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    location / { return 200 \"hello from nginx\\n\"; }\n"
             "    %s\n"
             "  }\n"
