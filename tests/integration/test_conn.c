@@ -36,13 +36,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    /* Nothing may be left behind: no pending event, no open fd. */
-    int rc = event_base_loop(f->base, EVLOOP_NONBLOCK);
-    event_base_free(f->base);
-    int fds = count_open_fds();
-    if (fds != f->fds)
-        fprintf(stderr, "fd leak: %d open before the test, %d after\n", f->fds, fds);
-    return rc < 0 || fds != f->fds ? -1 : 0;
+    /* Nothing may be left behind: no open fd. */
+    return finish_loop(f->base, f->fds);
 }
 
 /* Connects with cfg to 127.0.0.1:port; returns the error; *out gets the

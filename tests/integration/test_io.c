@@ -40,12 +40,7 @@ static int teardown(void **state)
     struct fx *f = *state;
     evtls_cfg_free(f->cfg);
     peer_stop(&f->p);
-    int rc = event_base_loop(f->base, EVLOOP_NONBLOCK);
-    event_base_free(f->base);
-    int fds = count_open_fds();
-    if (fds != f->fds)
-        fprintf(stderr, "fd leak: %d open before the test, %d after\n", f->fds, fds);
-    return rc < 0 || fds != f->fds ? -1 : 0;
+    return finish_loop(f->base, f->fds);
 }
 
 static evtls_conn *connected(struct fx *f, uint16_t port)

@@ -1,4 +1,5 @@
 /* harness.c - drives evtls connections on a test's event_base. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -114,4 +115,14 @@ void run_for(struct event_base *base, unsigned ms)
 {
     int never = 0;
     run_until(base, &never, ms);
+}
+
+int finish_loop(struct event_base *base, int fds_before)
+{
+    int rc = event_base_loop(base, EVLOOP_NONBLOCK);
+    event_base_free(base);
+    int fds = count_open_fds();
+    if (fds != fds_before)
+        fprintf(stderr, "fd leak: %d open before the test, %d after\n", fds_before, fds);
+    return rc < 0 || fds != fds_before ? -1 : 0;
 }

@@ -28,6 +28,11 @@ int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint1
 int exchange(struct event_base *base, evtls_conn *c, const char *req, char *buf, size_t max,
              size_t *len);
 
+/* Ends a test's loop: runs what is still active, frees base, and checks
+ * that the process has exactly fds_before open fds again. Returns 0, or -1
+ * (with a message) when something was left behind. */
+int finish_loop(struct event_base *base, int fds_before);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t now_ms(void);
 
