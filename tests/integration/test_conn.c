@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -458,6 +459,81 @@ static void test_many_at_once(void **state)
     peer_stop(&p);
 }
 
+/* Collects log lines. */
+struct logbuf {
+    char text[65536];
+    size_t len;
+};
+
+static void collect(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)ms;
+    struct logbuf *lb = arg;
+    static const char letters[] = "?EWIDV";
+    int n = snprintf(lb->text + lb->len, sizeof lb->text - lb->len, "%c %s\n", letters[level], msg);
+    if (n > 0 && lb->len + (size_t)n < sizeof lb->text)
+        lb->len += (size_t)n;
+}
+
+static void test_observability_and_socket_options(void **state)
+{
+    struct fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_3", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    static struct logbuf lb;
+    lb.len = 0;
+    lb.text[0] = '\0';
+    evtls_log_set_handler(collect, &lb);
+    evtls_log_set_level(EVTLS_LOG_DEBUG);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_keepalive(cfg, 30, 5, 4), 0);
+    assert_int_equal(evtls_cfg_set_skip_common_name(cfg, 1), 0);
+    struct connect_result r;
+    evtls_conn *c;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
+    /* TCP keep-alive as configured, on the connection's own socket. */
+    int fd = evtls_conn_fd(c), v = 0;
+    socklen_t len = sizeof v;
+    assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &v, &len), 0);
+    assert_int_equal(v, 30);
+    assert_int_equal(getsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &v, &len), 0);
+    assert_int_equal(v, 4);
+    evtls_conn_free(c);
+    evtls_log_set_handler(NULL, NULL);
+    evtls_log_set_level(EVTLS_LOG_WARN);
+    /* The opt-in warns; info names peer, version, cipher, group and timings;
+     * debug follows the handshake message by message. */
+    assert_non_null(strstr(lb.text, "W conn#"));
+    assert_non_null(strstr(lb.text, "host name check skipped"));
+    assert_non_null(strstr(lb.text, "I conn#"));
+    assert_non_null(strstr(lb.text, "(127.0.0.1, IPv4) TLSv1.3"));
+    assert_non_null(strstr(lb.text, "X25519, resumed=no; dns "));
+    assert_non_null(strstr(lb.text, "tls "));
+    assert_non_null(strstr(lb.text, ">>> ClientHello"));
+    /* (wolfSSL 5.5 reports no inbound TLS 1.3 handshake messages to the
+     * message callback: they are inside encrypted records.) */
+    assert_non_null(strstr(lb.text, "WANT_READ (moved: in 0 B, out "));
+    assert_non_null(strstr(lb.text, "handshake state: TLSv1_3 Client Hello"));
+    assert_non_null(strstr(lb.text, "handshake state: TLSv1_3 Client Finished"));
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_family_mismatch(void **state)
+{
+    struct fx *f = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_family(cfg, EVTLS_FAMILY_IPV4), 0);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    assert_int_equal(evtls_conn_connect(c, "::1", 443, on_many_done, NULL), EVTLS_ERR_INVALID_ARG);
+    assert_non_null(strstr(evtls_conn_last_error(c)->detail, "IPv4"));
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +555,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_closes_mid_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_resets_mid_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_observability_and_socket_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_family_mismatch, setup, teardown),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }
