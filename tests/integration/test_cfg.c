@@ -177,6 +177,14 @@ static void test_ciphers_groups_der(void **state)
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
 
+    /* Trust from a directory of PEM files (keys and other files in it are
+     * skipped). */
+    cfg = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_set_ca_dir(cfg, pki_dir()), 0);
+    c = connect_to(base, cfg, p.port, 0);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+
     /* A cipher the TLS 1.2 server cannot use with its ECDSA key. */
     cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_ciphers(cfg, "ECDHE-RSA-AES128-GCM-SHA256"), 0);
