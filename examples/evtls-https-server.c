@@ -25,9 +25,8 @@
 
 #define REQ_MAX 8192
 
-static const char page[] =
-    "<!DOCTYPE html><html><head><title>evtls</title></head>"
-    "<body><h1>Hello from the evtls demo server</h1></body></html>\n";
+static const char page[] = "<!DOCTYPE html><html><head><title>evtls</title></head>"
+                           "<body><h1>Hello from the evtls demo server</h1></body></html>\n";
 
 struct server {
     struct event_base *base;
@@ -69,7 +68,8 @@ static void wait_for(struct client *c, int ssl_err)
     event_del(c->io);
     event_assign(c->io, c->srv->base, c->fd, ev, on_io, c);
     event_add(c->io, NULL);
-    struct timeval tv = {(time_t)(c->srv->idle_ms / 1000), (suseconds_t)(c->srv->idle_ms % 1000) * 1000};
+    struct timeval tv = {(time_t)(c->srv->idle_ms / 1000),
+                         (suseconds_t)(c->srv->idle_ms % 1000) * 1000};
     event_add(c->idle, &tv);
 }
 
@@ -123,8 +123,7 @@ static void step(struct client *c)
             if (ret == WOLFSSL_SUCCESS || ret == WOLFSSL_SHUTDOWN_NOT_DONE)
                 goto done;
             goto blocked_or_failed;
-        default:
-            goto done;
+        default: goto done;
         }
     blocked_or_failed:
         err = wolfSSL_get_error(c->ssl, ret);
@@ -197,11 +196,14 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL, *addr = "127.0.0.1", *client_ca = NULL;
     int port = 0;
     struct server srv = {.idle_ms = 30000};
-    static const struct option opts[] = {
-        {"cert", required_argument, 0, 'c'},      {"key", required_argument, 0, 'k'},
-        {"addr", required_argument, 0, 'a'},      {"port", required_argument, 0, 'p'},
-        {"client-ca", required_argument, 0, 'C'}, {"idle-timeout", required_argument, 0, 'i'},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    static const struct option opts[] = {{"cert", required_argument, 0, 'c'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"addr", required_argument, 0, 'a'},
+                                         {"port", required_argument, 0, 'p'},
+                                         {"client-ca", required_argument, 0, 'C'},
+                                         {"idle-timeout", required_argument, 0, 'i'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     for (int o; (o = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
         switch (o) {
         case 'c': cert = optarg; break;
@@ -255,9 +257,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "--addr must be a numeric IP address\n");
         return 2;
     }
-    struct evconnlistener *l = evconnlistener_new_bind(
-        srv.base, on_accept, &srv, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-        1024, (struct sockaddr *)&ss, (int)sslen);
+    struct evconnlistener *l =
+        evconnlistener_new_bind(srv.base, on_accept, &srv,
+                                LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+                                1024, (struct sockaddr *)&ss, (int)sslen);
     if (l == NULL) {
         fprintf(stderr, "cannot listen on %s:%d: %s\n", addr, port, strerror(errno));
         return 1;
@@ -266,7 +269,8 @@ int main(int argc, char **argv)
     getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &sslen);
     port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
                                          : ((struct sockaddr_in6 *)&ss)->sin6_port);
-    printf(ss.ss_family == AF_INET ? "listening on https://%s:%d/\n" : "listening on https://[%s]:%d/\n",
+    printf(ss.ss_family == AF_INET ? "listening on https://%s:%d/\n"
+                                   : "listening on https://[%s]:%d/\n",
            addr, port);
     fflush(stdout);
     struct event *sigint = evsignal_new(srv.base, SIGINT, on_signal, &srv);

@@ -17,9 +17,9 @@ struct evtls_cfg {
 };
 
 static const unsigned default_timeouts[EVTLS__N_TIMEOUTS] = {
-    [EVTLS_TIMEOUT_DNS] = 5000,       [EVTLS_TIMEOUT_CONNECT] = 10000,
+    [EVTLS_TIMEOUT_DNS] = 5000,        [EVTLS_TIMEOUT_CONNECT] = 10000,
     [EVTLS_TIMEOUT_HANDSHAKE] = 10000, [EVTLS_TIMEOUT_TOTAL] = 0,
-    [EVTLS_TIMEOUT_CLOSE] = 2000,     [EVTLS_TIMEOUT_ATTEMPT_DELAY] = 250,
+    [EVTLS_TIMEOUT_CLOSE] = 2000,      [EVTLS_TIMEOUT_ATTEMPT_DELAY] = 250,
 };
 
 evtls_cfg *evtls_cfg_new(void)
@@ -75,8 +75,7 @@ static int setter_check(evtls_cfg *cfg, const char *field)
     if (cfg == NULL)
         return EVTLS_ERR_INVALID_ARG;
     if (cfg->built)
-        return evtls__err_set(&cfg->err, EVTLS_ERR_STATE, "%s: configuration already built",
-                              field);
+        return evtls__err_set(&cfg->err, EVTLS_ERR_STATE, "%s: configuration already built", field);
     return 0;
 }
 
@@ -98,8 +97,8 @@ static int set_string(evtls_cfg *cfg, char **slot, const char *s, const char *fi
 }
 
 /* Replaces a buffer slot with a copy of buf. */
-static int set_buffer(evtls_cfg *cfg, uint8_t **slot, size_t *slot_len, const void *buf,
-                      size_t len, const char *field)
+static int set_buffer(evtls_cfg *cfg, uint8_t **slot, size_t *slot_len, const void *buf, size_t len,
+                      const char *field)
 {
     if (buf == NULL || len == 0)
         return cfg ? evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "%s: empty buffer", field)
@@ -226,7 +225,8 @@ int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int coun
     int rc = setter_check(cfg, "keepalive");
     if (rc)
         return rc;
-    if (idle_s < 0 || interval_s < 0 || count < 0 || (idle_s > 0 && (interval_s == 0 || count == 0)))
+    if (idle_s < 0 || interval_s < 0 || count < 0 ||
+        (idle_s > 0 && (interval_s == 0 || count == 0)))
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
                               "keepalive: idle, interval and count must be positive");
     cfg->v.ka_idle = idle_s;

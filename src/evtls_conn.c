@@ -30,8 +30,8 @@
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
-#define READ_CHUNK 16384      /* one TLS record's worth of plaintext */
-#define READS_PER_EVENT 16    /* fairness: yield to other connections after this */
+#define READ_CHUNK          16384 /* one TLS record's worth of plaintext */
+#define READS_PER_EVENT     16    /* fairness: yield to other connections after this */
 #define DEFAULT_WRITE_LIMIT (64 * 1024)
 
 struct evtls_conn {
@@ -48,11 +48,11 @@ struct evtls_conn {
     evtls__tls *tls;
     int fd;
 
-    struct event io_ev;      /* the socket, armed with what the state needs */
-    short io_armed;          /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
-    struct event phase_timer;   /* the current phase's timeout */
+    struct event io_ev;          /* the socket, armed with what the state needs */
+    short io_armed;              /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
+    struct event phase_timer;    /* the current phase's timeout */
     struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
-    struct event defer_ev;   /* work that must not run inside an API call */
+    struct event defer_ev;       /* work that must not run inside an API call */
 
     /* What the handshake, the read path and the write path wait on
      * (0, EV_READ or EV_WRITE): a TLS read may need a write and the reverse. */
@@ -235,8 +235,8 @@ static void log_connected(evtls_conn *c)
          "tcp %.1f ms, tls %.1f ms, total %.1f ms",
          c->id, i->host, i->port, i->peer_addr, i->family, i->tls_version ? i->tls_version : "?",
          i->cipher ? i->cipher : "?", i->group ? i->group : "?", i->alpn[0] ? ", alpn " : "",
-         i->alpn, i->resumed ? "yes" : "no", (double)i->dns_us / 1000.0,
-         (double)i->tcp_us / 1000.0, (double)i->tls_us / 1000.0, (double)i->total_us / 1000.0);
+         i->alpn, i->resumed ? "yes" : "no", (double)i->dns_us / 1000.0, (double)i->tcp_us / 1000.0,
+         (double)i->tls_us / 1000.0, (double)i->total_us / 1000.0);
 }
 
 static void connected(evtls_conn *c)
@@ -266,18 +266,14 @@ static void handshake_step(evtls_conn *c)
 {
     evtls__tls_status st = evtls__tls_handshake(c->tls, &c->err);
     switch (st) {
-    case EVTLS__TLS_DONE:
-        connected(c);
-        return;
+    case EVTLS__TLS_DONE: connected(c); return;
     case EVTLS__TLS_WANT_READ:
     case EVTLS__TLS_WANT_WRITE:
         c->hs_wait = wait_of(st);
         io_update(c);
         return;
     case EVTLS__TLS_EOF:
-    case EVTLS__TLS_FAIL:
-        fail(c, c->err.code ? c->err.code : EVTLS_ERR_TLS);
-        return;
+    case EVTLS__TLS_FAIL: fail(c, c->err.code ? c->err.code : EVTLS_ERR_TLS); return;
     default:
         fail(c, evtls__err_set(&c->err, EVTLS_ERR_INTERNAL, "handshake status %d", (int)st));
         return;
@@ -291,8 +287,8 @@ static void on_dialed(int fd, int err, int sys_errno, size_t winner, unsigned at
     c->dialer = NULL;
     c->info.attempts = attempts;
     if (fd < 0) {
-        evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s",
-                       c->info.host, c->info.port, attempts, attempts == 1 ? "" : "s");
+        evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s", c->info.host,
+                       c->info.port, attempts, attempts == 1 ? "" : "s");
         c->err.sys_errno = sys_errno;
         fail(c, err);
         return;
@@ -355,7 +351,8 @@ static void on_resolved(int err, const evtls__addr *addrs, size_t n, void *arg)
     if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
         char buf[48];
         for (size_t i = 0; i < n; i++)
-            LOGD("conn#%lu: %s -> %s", c->id, c->info.host, evtls__addr_str(&addrs[i], buf, sizeof buf));
+            LOGD("conn#%lu: %s -> %s", c->id, c->info.host,
+                 evtls__addr_str(&addrs[i], buf, sizeof buf));
     }
     start_dial(c, addrs, n);
 }
@@ -387,8 +384,7 @@ static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
         c->pending_close_done = 1;
         event_active(&c->defer_ev, 0, 0);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -550,9 +546,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     evtls_conn *c = arg;
     switch (c->state) {
-    case EVTLS_STATE_HANDSHAKING:
-        handshake_step(c);
-        return;
+    case EVTLS_STATE_HANDSHAKING: handshake_step(c); return;
     case EVTLS_STATE_CONNECTED:
         user_enter(c); /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
@@ -561,11 +555,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
             do_read(c);
         user_leave(c);
         return;
-    case EVTLS_STATE_CLOSING:
-        close_step(c);
-        return;
-    default:
-        return;
+    case EVTLS_STATE_CLOSING: close_step(c); return;
+    default: return;
     }
 }
 
@@ -671,8 +662,8 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "malformed address '%s'", host);
     if (numeric && c->v->family && evtls__addr_family(&addr) != c->v->family)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG,
-                              "'%s' is not an IPv%d address, as the family setting requires",
-                              host, c->v->family);
+                              "'%s' is not an IPv%d address, as the family setting requires", host,
+                              c->v->family);
     const char *name = c->v->server_name ? c->v->server_name : host;
     if (evtls__host_strip(name, c->name, sizeof c->name) != 0 ||
         evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
@@ -752,24 +743,16 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
         }
     }
     switch (c->state) {
-    case EVTLS_STATE_CONNECTED:
-        fill_want(c, want, 0);
-        return 1;
-    case EVTLS_STATE_RESOLVING:
-        fill_want(c, want, 0);
-        return 0;
+    case EVTLS_STATE_CONNECTED: fill_want(c, want, 0); return 1;
+    case EVTLS_STATE_RESOLVING: fill_want(c, want, 0); return 0;
     case EVTLS_STATE_CONNECTING:
         /* The dialer owns the attempts' fds; wait on time only. */
         fill_want(c, want, 0);
         if (want)
             want->timeout_ms = 5;
         return 0;
-    case EVTLS_STATE_HANDSHAKING:
-        fill_want(c, want, c->hs_wait);
-        return 0;
-    default:
-        fill_want(c, want, 0);
-        return -1;
+    case EVTLS_STATE_HANDSHAKING: fill_want(c, want, c->hs_wait); return 0;
+    default: fill_want(c, want, 0); return -1;
     }
 }
 

@@ -93,8 +93,8 @@ static void attempt_failed(evtls__dialer *d, size_t i, int sys_errno)
     d->in_flight--;
     d->last_errno = sys_errno;
     d->last_err = evtls__err_from_errno(sys_errno);
-    LOGD("dial: attempt %zu to %s failed: %s", i + 1, evtls__addr_str(&d->addrs[i], buf, sizeof buf),
-         strerror(sys_errno));
+    LOGD("dial: attempt %zu to %s failed: %s", i + 1,
+         evtls__addr_str(&d->addrs[i], buf, sizeof buf), strerror(sys_errno));
     if (d->started < d->n) {
         /* RFC 8305 section 5: a failure starts the next attempt at once. */
         event_del(&d->next_timer);
@@ -149,7 +149,7 @@ static void start_next(evtls__dialer *d)
         at->fd = fd;
         if (err) {
             attempt_failed(d, i, err); /* closes fd */
-            return; /* attempt_failed went on (or finished) */
+            return;                    /* attempt_failed went on (or finished) */
         }
         event_assign(&at->ev, d->base, fd, EV_WRITE, attempt_ready, d);
         event_add(&at->ev, NULL);

@@ -10,7 +10,7 @@ struct event_base;
 typedef struct evtls__dialer evtls__dialer;
 
 struct evtls__dial_opts {
-    unsigned attempt_delay_ms; /* RFC 8305 section 5 Connection Attempt Delay */
+    unsigned attempt_delay_ms;          /* RFC 8305 section 5 Connection Attempt Delay */
     int ka_idle, ka_interval, ka_count; /* TCP keep-alive, idle 0 = off */
 };
 

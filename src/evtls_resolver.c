@@ -158,7 +158,8 @@ evtls__lookup *evtls__resolve(evtls_resolver *r, const char *host, uint16_t port
     hints.ai_socktype = SOCK_STREAM;
     hints.ai_protocol = IPPROTO_TCP;
     l->in_call = 1;
-    struct evdns_getaddrinfo_request *req = evdns_getaddrinfo(r->dns, host, NULL, &hints, gai_cb, l);
+    struct evdns_getaddrinfo_request *req =
+        evdns_getaddrinfo(r->dns, host, NULL, &hints, gai_cb, l);
     l->in_call = 0;
     if (!l->answered)
         l->req = req;

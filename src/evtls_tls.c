@@ -20,12 +20,12 @@ struct evtls__tls {
     int fd;
     unsigned long id;
     uint64_t bytes_in, bytes_out;
-    uint64_t step_in, step_out;  /* counters at the start of a handshake step */
-    int io_errno;                /* errno of the last failed recv/send */
-    int peer_closed;             /* recv returned 0 */
-    unsigned hs_msgs_rx;         /* handshake messages received */
-    uint32_t cert_flags;         /* from the verify callback */
-    const char *last_state;      /* last logged handshake state */
+    uint64_t step_in, step_out; /* counters at the start of a handshake step */
+    int io_errno;               /* errno of the last failed recv/send */
+    int peer_closed;            /* recv returned 0 */
+    unsigned hs_msgs_rx;        /* handshake messages received */
+    uint32_t cert_flags;        /* from the verify callback */
+    const char *last_state;     /* last logged handshake state */
 };
 
 /* ---- I/O callbacks: plain recv/send that remember errno and count bytes */
@@ -156,10 +156,10 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
 static int map_alert(int alert)
 {
     switch (alert) {
-    case 70: return EVTLS_ERR_PROTOCOL_VERSION;             /* protocol_version */
-    case 40:                                                  /* handshake_failure */
-    case 71:                                                  /* insufficient_security */
-    case 120: return EVTLS_ERR_HANDSHAKE_FAILED;            /* no_application_protocol */
+    case 70: return EVTLS_ERR_PROTOCOL_VERSION;  /* protocol_version */
+    case 40:                                     /* handshake_failure */
+    case 71:                                     /* insufficient_security */
+    case 120: return EVTLS_ERR_HANDSHAKE_FAILED; /* no_application_protocol */
     default: return EVTLS_ERR_PEER_ALERT;
     }
 }

@@ -16,21 +16,21 @@
 typedef struct evtls__tls evtls__tls;
 
 typedef enum evtls__tls_status {
-    EVTLS__TLS_DONE = 0,      /* the operation completed */
-    EVTLS__TLS_WANT_READ,     /* call again when the fd is readable */
-    EVTLS__TLS_WANT_WRITE,    /* call again when the fd is writable */
-    EVTLS__TLS_EOF,           /* read: the peer sent close_notify */
-    EVTLS__TLS_FAIL           /* failed: the error record says why */
+    EVTLS__TLS_DONE = 0,   /* the operation completed */
+    EVTLS__TLS_WANT_READ,  /* call again when the fd is readable */
+    EVTLS__TLS_WANT_WRITE, /* call again when the fd is writable */
+    EVTLS__TLS_EOF,        /* read: the peer sent close_notify */
+    EVTLS__TLS_FAIL        /* failed: the error record says why */
 } evtls__tls_status;
 
 struct evtls__tls_params {
-    const char *name;      /* host name or IP literal for SNI and verification */
-    int name_is_ip;        /* name is an IP literal: no SNI, check IP SANs */
-    int skip_common_name;  /* do not check the name */
-    int insecure;          /* verify nothing (cfg's insecure_skip_verify) */
-    const char *alpn;      /* comma-separated, or NULL */
+    const char *name;     /* host name or IP literal for SNI and verification */
+    int name_is_ip;       /* name is an IP literal: no SNI, check IP SANs */
+    int skip_common_name; /* do not check the name */
+    int insecure;         /* verify nothing (cfg's insecure_skip_verify) */
+    const char *alpn;     /* comma-separated, or NULL */
     int alpn_fail_on_mismatch;
-    unsigned long id;      /* connection number, for log lines */
+    unsigned long id; /* connection number, for log lines */
 };
 
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *).

@@ -20,7 +20,7 @@
 #include "evtls_tlsctx.h"
 
 #define MAX_FILE_SIZE (1024 * 1024) /* certificates and keys are small */
-#define MAX_GROUPS 8
+#define MAX_GROUPS    8
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
@@ -72,7 +72,9 @@ static int read_file(const char *path, const char *field, uint8_t **out, size_t 
     n = fread(buf, 1, MAX_FILE_SIZE, f);
     if (ferror(f) || n == 0 || n == MAX_FILE_SIZE) {
         rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "%s: '%s' is %s", field, path,
-                            ferror(f) ? "unreadable" : n == 0 ? "empty" : "too large");
+                            ferror(f) ? "unreadable"
+                            : n == 0  ? "empty"
+                                      : "too large");
         goto done;
     }
     *out = buf;
@@ -131,8 +133,8 @@ static int load_trust(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls
         if (rc != WOLFSSL_SUCCESS)
             return fail_tls(e, rc, "ca_dir", "no valid CA certificate in the directory");
     }
-    int want_system = v->system_ca == 1 ||
-                      (v->system_ca == -1 && !v->ca_buf && !v->ca_file && !v->ca_dir);
+    int want_system =
+        v->system_ca == 1 || (v->system_ca == -1 && !v->ca_buf && !v->ca_file && !v->ca_dir);
     if (want_system && !v->insecure_skip_verify) {
         rc = wolfSSL_CTX_load_system_CA_certs(ctx);
         if (rc != WOLFSSL_SUCCESS) {
@@ -167,8 +169,8 @@ static int key_matches_cert(const uint8_t *cert, size_t cert_len, const uint8_t 
     unsigned char sig[1024];
     size_t sig_len = sizeof sig;
     int ok = 0;
-    WOLFSSL_X509 *x = wolfSSL_X509_load_certificate_buffer(cert, (int)cert_len,
-                                                           format_of(cert, cert_len));
+    WOLFSSL_X509 *x =
+        wolfSSL_X509_load_certificate_buffer(cert, (int)cert_len, format_of(cert, cert_len));
     WOLFSSL_EVP_PKEY *pub = x ? wolfSSL_X509_get_pubkey(x) : NULL;
     WOLFSSL_EVP_PKEY *priv = NULL;
     if (format_of(key, key_len) == WOLFSSL_FILETYPE_PEM) {
@@ -375,7 +377,7 @@ int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_las
     int rc;
     /* Nothing older than TLS 1.2 is ever offered. */
     int r = wolfSSL_CTX_SetMinVersion(ctx, v->tls_min == EVTLS_TLS_1_3 ? WOLFSSL_TLSV1_3
-                                                                        : WOLFSSL_TLSV1_2);
+                                                                       : WOLFSSL_TLSV1_2);
     if (r != WOLFSSL_SUCCESS) {
         rc = fail_tls(e, r, "tls_versions", "rejected by wolfSSL");
         goto fail;

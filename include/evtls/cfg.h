@@ -27,10 +27,7 @@ extern "C" {
 
 typedef struct evtls_cfg evtls_cfg;
 
-typedef enum evtls_tls_version {
-    EVTLS_TLS_1_2 = 12,
-    EVTLS_TLS_1_3 = 13
-} evtls_tls_version;
+typedef enum evtls_tls_version { EVTLS_TLS_1_2 = 12, EVTLS_TLS_1_3 = 13 } evtls_tls_version;
 
 typedef enum evtls_family {
     EVTLS_FAMILY_ANY = 0, /* both, best first (RFC 6724 order) */
@@ -39,12 +36,12 @@ typedef enum evtls_family {
 } evtls_family;
 
 typedef enum evtls_timeout {
-    EVTLS_TIMEOUT_DNS = 0,       /* name resolution (default 5000 ms) */
-    EVTLS_TIMEOUT_CONNECT,       /* TCP connect, all attempts (default 10000 ms) */
-    EVTLS_TIMEOUT_HANDSHAKE,     /* TLS handshake (default 10000 ms) */
-    EVTLS_TIMEOUT_TOTAL,         /* whole connect from call to ready (default 0: none) */
-    EVTLS_TIMEOUT_CLOSE,         /* graceful close: flushing close_notify (default 2000 ms) */
-    EVTLS_TIMEOUT_ATTEMPT_DELAY  /* Happy Eyeballs connection attempt delay (default 250 ms) */
+    EVTLS_TIMEOUT_DNS = 0,      /* name resolution (default 5000 ms) */
+    EVTLS_TIMEOUT_CONNECT,      /* TCP connect, all attempts (default 10000 ms) */
+    EVTLS_TIMEOUT_HANDSHAKE,    /* TLS handshake (default 10000 ms) */
+    EVTLS_TIMEOUT_TOTAL,        /* whole connect from call to ready (default 0: none) */
+    EVTLS_TIMEOUT_CLOSE,        /* graceful close: flushing close_notify (default 2000 ms) */
+    EVTLS_TIMEOUT_ATTEMPT_DELAY /* Happy Eyeballs connection attempt delay (default 250 ms) */
 } evtls_timeout;
 
 /* Creates an empty configuration with the defaults above, holding one

@@ -40,18 +40,18 @@ struct event_base;
 typedef struct evtls_conn evtls_conn;
 
 typedef enum evtls_conn_state {
-    EVTLS_STATE_IDLE = 0,     /* created, not connecting yet */
+    EVTLS_STATE_IDLE = 0, /* created, not connecting yet */
     EVTLS_STATE_RESOLVING,
-    EVTLS_STATE_CONNECTING,   /* TCP connect under way */
+    EVTLS_STATE_CONNECTING, /* TCP connect under way */
     EVTLS_STATE_HANDSHAKING,
     EVTLS_STATE_CONNECTED,
-    EVTLS_STATE_CLOSING,      /* sending close_notify */
-    EVTLS_STATE_CLOSED,       /* closed cleanly */
-    EVTLS_STATE_FAILED        /* see evtls_conn_last_error() */
+    EVTLS_STATE_CLOSING, /* sending close_notify */
+    EVTLS_STATE_CLOSED,  /* closed cleanly */
+    EVTLS_STATE_FAILED   /* see evtls_conn_last_error() */
 } evtls_conn_state;
 
 /* What a connection waits on: set by evtls_conn_connect_poll(). */
-#define EVTLS_WANT_READ 0x02
+#define EVTLS_WANT_READ  0x02
 #define EVTLS_WANT_WRITE 0x04
 typedef struct evtls_want {
     int fd;         /* the fd to wait on, or -1 when waiting on DNS or a timer */
@@ -63,7 +63,7 @@ typedef struct evtls_want {
  * empty until known. Timings are in microseconds, 0 when the phase did not
  * run (dns_us is 0 for a numeric host). Fields are only appended. */
 typedef struct evtls_conn_info {
-    char host[256];          /* the host given to connect */
+    char host[256]; /* the host given to connect */
     uint16_t port;
     char peer_addr[48];      /* the address connected to, without port */
     int family;              /* 4 or 6, 0 until connected */
@@ -74,7 +74,7 @@ typedef struct evtls_conn_info {
     char alpn[32];           /* the negotiated ALPN protocol, empty if none */
     int resumed;             /* 1 if the handshake resumed a session */
     uint64_t dns_us, tcp_us, tls_us, total_us;
-    uint64_t bytes_in, bytes_out;      /* TLS record bytes on the wire */
+    uint64_t bytes_in, bytes_out; /* TLS record bytes on the wire */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

@@ -14,7 +14,7 @@ extern "C" {
 #endif
 
 #if defined(__GNUC__)
-#define EVTLS_API __attribute__((visibility("default")))
+#define EVTLS_API        __attribute__((visibility("default")))
 #define EVTLS_MUST_CHECK __attribute__((warn_unused_result))
 #else
 #define EVTLS_API
@@ -26,42 +26,42 @@ extern "C" {
 typedef enum evtls_err {
     EVTLS_OK = 0,
     /* usage and resources */
-    EVTLS_ERR_INVALID_ARG = -1,    /* a bad argument (NULL, out of range, bad host) */
-    EVTLS_ERR_STATE = -2,          /* the call is not valid in the object's state */
-    EVTLS_ERR_NOMEM = -3,          /* out of memory */
-    EVTLS_ERR_BAD_CONFIG = -4,     /* the configuration could not be built; see detail */
-    EVTLS_ERR_INTERNAL = -5,       /* a bug or an unexpected library failure */
-    EVTLS_ERR_CANCELLED = -6,      /* the operation was cancelled by the caller */
-    EVTLS_ERR_WOULDBLOCK = -7,     /* the write buffer is full: wait for the drain callback */
+    EVTLS_ERR_INVALID_ARG = -1, /* a bad argument (NULL, out of range, bad host) */
+    EVTLS_ERR_STATE = -2,       /* the call is not valid in the object's state */
+    EVTLS_ERR_NOMEM = -3,       /* out of memory */
+    EVTLS_ERR_BAD_CONFIG = -4,  /* the configuration could not be built; see detail */
+    EVTLS_ERR_INTERNAL = -5,    /* a bug or an unexpected library failure */
+    EVTLS_ERR_CANCELLED = -6,   /* the operation was cancelled by the caller */
+    EVTLS_ERR_WOULDBLOCK = -7,  /* the write buffer is full: wait for the drain callback */
     /* name resolution */
-    EVTLS_ERR_DNS = -20,           /* other resolver failure */
-    EVTLS_ERR_DNS_NXDOMAIN = -21,  /* the name does not exist */
-    EVTLS_ERR_DNS_SERVFAIL = -22,  /* the name server failed */
-    EVTLS_ERR_DNS_NODATA = -23,    /* the name exists but has no address of the wanted family */
-    EVTLS_ERR_DNS_TIMEOUT = -24,   /* no answer from the resolver in time */
+    EVTLS_ERR_DNS = -20,          /* other resolver failure */
+    EVTLS_ERR_DNS_NXDOMAIN = -21, /* the name does not exist */
+    EVTLS_ERR_DNS_SERVFAIL = -22, /* the name server failed */
+    EVTLS_ERR_DNS_NODATA = -23,   /* the name exists but has no address of the wanted family */
+    EVTLS_ERR_DNS_TIMEOUT = -24,  /* no answer from the resolver in time */
     /* TCP */
-    EVTLS_ERR_CONN_REFUSED = -30,  /* every address refused the connection */
-    EVTLS_ERR_HOST_UNREACH = -31,  /* host unreachable */
-    EVTLS_ERR_NET_UNREACH = -32,   /* network unreachable (or address family unusable) */
+    EVTLS_ERR_CONN_REFUSED = -30,    /* every address refused the connection */
+    EVTLS_ERR_HOST_UNREACH = -31,    /* host unreachable */
+    EVTLS_ERR_NET_UNREACH = -32,     /* network unreachable (or address family unusable) */
     EVTLS_ERR_CONNECT_TIMEOUT = -33, /* the TCP connect did not complete in time */
-    EVTLS_ERR_SOCKET = -34,        /* another socket error; see sys_errno */
+    EVTLS_ERR_SOCKET = -34,          /* another socket error; see sys_errno */
     /* TLS handshake */
-    EVTLS_ERR_HANDSHAKE_TIMEOUT = -40, /* the TLS handshake did not complete in time */
-    EVTLS_ERR_CERT_UNTRUSTED = -41,    /* no trusted CA signs the peer's chain */
-    EVTLS_ERR_CERT_EXPIRED = -42,      /* a certificate in the chain has expired */
-    EVTLS_ERR_CERT_NOT_YET_VALID = -43,/* a certificate in the chain is not yet valid */
-    EVTLS_ERR_CERT_HOSTNAME = -44,     /* the certificate does not name the host */
-    EVTLS_ERR_CERT_INVALID = -45,      /* other verification failure (signature, usage...) */
-    EVTLS_ERR_PEER_ALERT = -46,        /* the peer sent a fatal alert; see alert */
-    EVTLS_ERR_PROTOCOL_VERSION = -47,  /* no TLS version in common */
-    EVTLS_ERR_HANDSHAKE_FAILED = -48,  /* no cipher suite, group or ALPN in common */
-    EVTLS_ERR_PROTOCOL = -49,          /* the peer sent malformed or unexpected data */
-    EVTLS_ERR_TLS = -50,               /* another TLS failure; see tls_error */
+    EVTLS_ERR_HANDSHAKE_TIMEOUT = -40,  /* the TLS handshake did not complete in time */
+    EVTLS_ERR_CERT_UNTRUSTED = -41,     /* no trusted CA signs the peer's chain */
+    EVTLS_ERR_CERT_EXPIRED = -42,       /* a certificate in the chain has expired */
+    EVTLS_ERR_CERT_NOT_YET_VALID = -43, /* a certificate in the chain is not yet valid */
+    EVTLS_ERR_CERT_HOSTNAME = -44,      /* the certificate does not name the host */
+    EVTLS_ERR_CERT_INVALID = -45,       /* other verification failure (signature, usage...) */
+    EVTLS_ERR_PEER_ALERT = -46,         /* the peer sent a fatal alert; see alert */
+    EVTLS_ERR_PROTOCOL_VERSION = -47,   /* no TLS version in common */
+    EVTLS_ERR_HANDSHAKE_FAILED = -48,   /* no cipher suite, group or ALPN in common */
+    EVTLS_ERR_PROTOCOL = -49,           /* the peer sent malformed or unexpected data */
+    EVTLS_ERR_TLS = -50,                /* another TLS failure; see tls_error */
     /* established connections */
-    EVTLS_ERR_PEER_CLOSED = -60,   /* the peer closed without close_notify */
-    EVTLS_ERR_PEER_RESET = -61,    /* the peer reset the connection */
-    EVTLS_ERR_TIMEOUT = -62,       /* the overall deadline passed */
-    EVTLS_EOF = -63                /* not an error: the peer sent close_notify */
+    EVTLS_ERR_PEER_CLOSED = -60, /* the peer closed without close_notify */
+    EVTLS_ERR_PEER_RESET = -61,  /* the peer reset the connection */
+    EVTLS_ERR_TIMEOUT = -62,     /* the overall deadline passed */
+    EVTLS_EOF = -63              /* not an error: the peer sent close_notify */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */
@@ -80,24 +80,24 @@ typedef enum evtls_err_class {
 } evtls_err_class;
 
 /* Certificate verification flags, set in evtls_last_error.cert_flags. */
-#define EVTLS_CERT_UNTRUSTED      0x01u /* no trusted issuer */
-#define EVTLS_CERT_EXPIRED        0x02u
-#define EVTLS_CERT_NOT_YET_VALID  0x04u
-#define EVTLS_CERT_NAME_MISMATCH  0x08u
-#define EVTLS_CERT_BAD_SIGNATURE  0x10u
-#define EVTLS_CERT_REVOKED        0x20u
-#define EVTLS_CERT_OTHER          0x80u
+#define EVTLS_CERT_UNTRUSTED     0x01u /* no trusted issuer */
+#define EVTLS_CERT_EXPIRED       0x02u
+#define EVTLS_CERT_NOT_YET_VALID 0x04u
+#define EVTLS_CERT_NAME_MISMATCH 0x08u
+#define EVTLS_CERT_BAD_SIGNATURE 0x10u
+#define EVTLS_CERT_REVOKED       0x20u
+#define EVTLS_CERT_OTHER         0x80u
 
 /* The record of the last failure of an object (connection or config).
  * Fields are only appended in later versions. */
 typedef struct evtls_last_error {
-    int code;                 /* an evtls_err; EVTLS_OK when nothing failed */
-    int tls_error;            /* wolfSSL's error code, 0 when not a TLS failure */
-    int sys_errno;            /* errno of the failing system call, 0 when none */
-    uint32_t cert_flags;      /* EVTLS_CERT_* bits from certificate verification */
-    int alert;                /* TLS alert description received from the peer, -1 when none */
-    char tls_error_text[80];  /* wolfSSL's text for tls_error */
-    char detail[160];         /* what failed, in words (for config errors: the field) */
+    int code;                /* an evtls_err; EVTLS_OK when nothing failed */
+    int tls_error;           /* wolfSSL's error code, 0 when not a TLS failure */
+    int sys_errno;           /* errno of the failing system call, 0 when none */
+    uint32_t cert_flags;     /* EVTLS_CERT_* bits from certificate verification */
+    int alert;               /* TLS alert description received from the peer, -1 when none */
+    char tls_error_text[80]; /* wolfSSL's text for tls_error */
+    char detail[160];        /* what failed, in words (for config errors: the field) */
 } evtls_last_error;
 
 /* Returns a static, human-readable sentence for an evtls_err code. Unknown

@@ -51,14 +51,16 @@ static void test_missing_files(void **state)
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "ca_dir");
 
     cfg = evtls_cfg_new();
-    assert_int_equal(evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), "/nonexistent.key", NULL), 0);
+    assert_int_equal(
+        evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), "/nonexistent.key", NULL), 0);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "client_key_file");
 }
 
 static void test_malformed_pem(void **state)
 {
     (void)state;
-    static const char bad[] = "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
+    static const char bad[] =
+        "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n";
     evtls_cfg *cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_set_ca_buffer(cfg, bad, sizeof bad - 1), 0);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "ca_buffer");
@@ -69,7 +71,8 @@ static void test_malformed_pem(void **state)
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "ca_file");
 
     cfg = evtls_cfg_new();
-    assert_int_equal(evtls_cfg_set_client_cert(cfg, bad, sizeof bad - 1, bad, sizeof bad - 1, NULL), 0);
+    assert_int_equal(evtls_cfg_set_client_cert(cfg, bad, sizeof bad - 1, bad, sizeof bad - 1, NULL),
+                     0);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "client_cert");
 
     cfg = evtls_cfg_new();
@@ -81,11 +84,13 @@ static void test_key_problems(void **state)
 {
     (void)state;
     evtls_cfg *cfg = evtls_cfg_new();
-    assert_int_equal(evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("server.key"), NULL), 0);
+    assert_int_equal(
+        evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("server.key"), NULL), 0);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "does not match");
 
     cfg = evtls_cfg_new();
-    assert_int_equal(evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client-enc.key"), NULL), 0);
+    assert_int_equal(
+        evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client-enc.key"), NULL), 0);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "client_key");
 
     cfg = evtls_cfg_new();
@@ -123,7 +128,8 @@ static void test_setter_rules(void **state)
 {
     (void)state;
     evtls_cfg *cfg = evtls_cfg_new();
-    assert_int_equal(evtls_cfg_set_tls_versions(cfg, EVTLS_TLS_1_3, EVTLS_TLS_1_2), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_cfg_set_tls_versions(cfg, EVTLS_TLS_1_3, EVTLS_TLS_1_2),
+                     EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_cfg_set_tls_versions(cfg, (evtls_tls_version)11, EVTLS_TLS_1_3),
                      EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_cfg_set_family(cfg, (evtls_family)5), EVTLS_ERR_INVALID_ARG);
@@ -198,12 +204,9 @@ static void test_ciphers_groups_der(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_missing_files),
-        cmocka_unit_test(test_malformed_pem),
-        cmocka_unit_test(test_key_problems),
-        cmocka_unit_test(test_unknown_names),
-        cmocka_unit_test(test_setter_rules),
-        cmocka_unit_test(test_ciphers_groups_der),
+        cmocka_unit_test(test_missing_files), cmocka_unit_test(test_malformed_pem),
+        cmocka_unit_test(test_key_problems),  cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_setter_rules),  cmocka_unit_test(test_ciphers_groups_der),
     };
     return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
 }

@@ -56,7 +56,8 @@ static int try_connect(struct fx *f, evtls_cfg *cfg, const char *host, uint16_t 
     return rc;
 }
 
-static void start_s_server(struct peer *p, const char *cert, const char *key, const char *const *more)
+static void start_s_server(struct peer *p, const char *cert, const char *key,
+                           const char *const *more)
 {
     const char *args[32] = {"-cert", pki(cert), "-key", pki(key)};
     int n = 4;
@@ -127,7 +128,8 @@ static void test_tls_version_range(void **state)
     evtls_cfg *cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_tls_versions(cfg, EVTLS_TLS_1_3, EVTLS_TLS_1_3), 0);
     struct connect_result r;
-    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_PROTOCOL_VERSION);
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL),
+                     EVTLS_ERR_PROTOCOL_VERSION);
     evtls_cfg_free(cfg);
     peer_stop(&p);
 }
@@ -226,7 +228,8 @@ static void test_mtls(void **state)
     evtls_cfg_free(cfg);
 
     cfg = test_cfg(0, 0);
-    assert_int_equal(evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client.key"), NULL), 0);
+    assert_int_equal(
+        evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client.key"), NULL), 0);
     evtls_conn *c;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
     check_get(f, c);
@@ -313,7 +316,8 @@ static void test_connect_timeout(void **state)
     int fill[4];
     for (int i = 0; i < 4; i++) {
         fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+        struct sockaddr_in sin = {.sin_family = AF_INET,
+                                  .sin_port = htons(port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         (void)connect(fill[i], (struct sockaddr *)&sin, sizeof sin);
     }
@@ -440,7 +444,8 @@ static void test_many_at_once(void **state)
     for (int i = 0; i < N; i++) {
         conns[i] = evtls_conn_new(f->base, cfg);
         assert_non_null(conns[i]);
-        assert_int_equal(evtls_conn_connect(conns[i], "localhost", p.port, on_many_done, &res[i]), 0);
+        assert_int_equal(evtls_conn_connect(conns[i], "localhost", p.port, on_many_done, &res[i]),
+                         0);
     }
     int all = 0;
     for (int t = 0; t < 600 && !all; t++) {

@@ -237,10 +237,14 @@ static void test_abort_and_close_while_connecting(void **state)
 
     /* Usage errors are returned, never called back. */
     c = evtls_conn_new(f->base, f->cfg);
-    assert_int_equal(evtls_conn_connect(c, "", 443, free_in_connect_cb, &never), EVTLS_ERR_INVALID_ARG);
-    assert_int_equal(evtls_conn_connect(c, "a b", 443, free_in_connect_cb, &never), EVTLS_ERR_INVALID_ARG);
-    assert_int_equal(evtls_conn_connect(c, "[1.2.3.4]", 443, free_in_connect_cb, &never), EVTLS_ERR_INVALID_ARG);
-    assert_int_equal(evtls_conn_connect(c, "localhost", 0, free_in_connect_cb, &never), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_conn_connect(c, "", 443, free_in_connect_cb, &never),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_conn_connect(c, "a b", 443, free_in_connect_cb, &never),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_conn_connect(c, "[1.2.3.4]", 443, free_in_connect_cb, &never),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_conn_connect(c, "localhost", 0, free_in_connect_cb, &never),
+                     EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_conn_write(c, "x", 1), EVTLS_ERR_STATE);
     evtls_conn_free(c);
     run_for(f->base, 50);
@@ -255,8 +259,10 @@ static int wait_want(const evtls_want *w)
         usleep((useconds_t)w->timeout_ms * 1000);
         return 0;
     }
-    struct pollfd pfd = {w->fd, (short)(((w->events & EVTLS_WANT_READ) ? POLLIN : 0) |
-                                        ((w->events & EVTLS_WANT_WRITE) ? POLLOUT : 0)), 0};
+    struct pollfd pfd = {w->fd,
+                         (short)(((w->events & EVTLS_WANT_READ) ? POLLIN : 0) |
+                                 ((w->events & EVTLS_WANT_WRITE) ? POLLOUT : 0)),
+                         0};
     return poll(&pfd, 1, w->timeout_ms);
 }
 
@@ -338,7 +344,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backpressure, setup_nginx, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_callback, setup_nginx, teardown),
         cmocka_unit_test_setup_teardown(test_close_inside_read_callback, setup_nginx, teardown),
-        cmocka_unit_test_setup_teardown(test_abort_and_close_while_connecting, setup_nginx, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_and_close_while_connecting, setup_nginx,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_poll_api, setup_nginx, teardown),
         cmocka_unit_test_setup_teardown(test_poll_api_handshake_timeout, setup_nginx, teardown),
     };

@@ -10,8 +10,8 @@
 struct peer {
     pid_t pid;
     uint16_t port;
-    int out_fd;        /* the child's stdout+stderr, non-blocking */
-    char dir[256];     /* scratch directory (nginx) */
+    int out_fd;    /* the child's stdout+stderr, non-blocking */
+    char dir[256]; /* scratch directory (nginx) */
 };
 
 /* The directory holding the test PKI (made by scripts/mkcerts.sh). */

@@ -11,15 +11,39 @@
 #include "evtls_addr.h"
 
 static const int all_codes[] = {
-    EVTLS_OK, EVTLS_ERR_INVALID_ARG, EVTLS_ERR_STATE, EVTLS_ERR_NOMEM, EVTLS_ERR_BAD_CONFIG,
-    EVTLS_ERR_INTERNAL, EVTLS_ERR_CANCELLED, EVTLS_ERR_WOULDBLOCK, EVTLS_ERR_DNS,
-    EVTLS_ERR_DNS_NXDOMAIN, EVTLS_ERR_DNS_SERVFAIL, EVTLS_ERR_DNS_NODATA, EVTLS_ERR_DNS_TIMEOUT,
-    EVTLS_ERR_CONN_REFUSED, EVTLS_ERR_HOST_UNREACH, EVTLS_ERR_NET_UNREACH,
-    EVTLS_ERR_CONNECT_TIMEOUT, EVTLS_ERR_SOCKET, EVTLS_ERR_HANDSHAKE_TIMEOUT,
-    EVTLS_ERR_CERT_UNTRUSTED, EVTLS_ERR_CERT_EXPIRED, EVTLS_ERR_CERT_NOT_YET_VALID,
-    EVTLS_ERR_CERT_HOSTNAME, EVTLS_ERR_CERT_INVALID, EVTLS_ERR_PEER_ALERT,
-    EVTLS_ERR_PROTOCOL_VERSION, EVTLS_ERR_HANDSHAKE_FAILED, EVTLS_ERR_PROTOCOL, EVTLS_ERR_TLS,
-    EVTLS_ERR_PEER_CLOSED, EVTLS_ERR_PEER_RESET, EVTLS_ERR_TIMEOUT, EVTLS_EOF,
+    EVTLS_OK,
+    EVTLS_ERR_INVALID_ARG,
+    EVTLS_ERR_STATE,
+    EVTLS_ERR_NOMEM,
+    EVTLS_ERR_BAD_CONFIG,
+    EVTLS_ERR_INTERNAL,
+    EVTLS_ERR_CANCELLED,
+    EVTLS_ERR_WOULDBLOCK,
+    EVTLS_ERR_DNS,
+    EVTLS_ERR_DNS_NXDOMAIN,
+    EVTLS_ERR_DNS_SERVFAIL,
+    EVTLS_ERR_DNS_NODATA,
+    EVTLS_ERR_DNS_TIMEOUT,
+    EVTLS_ERR_CONN_REFUSED,
+    EVTLS_ERR_HOST_UNREACH,
+    EVTLS_ERR_NET_UNREACH,
+    EVTLS_ERR_CONNECT_TIMEOUT,
+    EVTLS_ERR_SOCKET,
+    EVTLS_ERR_HANDSHAKE_TIMEOUT,
+    EVTLS_ERR_CERT_UNTRUSTED,
+    EVTLS_ERR_CERT_EXPIRED,
+    EVTLS_ERR_CERT_NOT_YET_VALID,
+    EVTLS_ERR_CERT_HOSTNAME,
+    EVTLS_ERR_CERT_INVALID,
+    EVTLS_ERR_PEER_ALERT,
+    EVTLS_ERR_PROTOCOL_VERSION,
+    EVTLS_ERR_HANDSHAKE_FAILED,
+    EVTLS_ERR_PROTOCOL,
+    EVTLS_ERR_TLS,
+    EVTLS_ERR_PEER_CLOSED,
+    EVTLS_ERR_PEER_RESET,
+    EVTLS_ERR_TIMEOUT,
+    EVTLS_EOF,
 };
 
 static void test_every_code_is_described(void **state)
@@ -129,8 +153,10 @@ static void test_logging(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_code_is_described), cmocka_unit_test(test_retry_classification),
-        cmocka_unit_test(test_format), cmocka_unit_test(test_addr_parse),
+        cmocka_unit_test(test_every_code_is_described),
+        cmocka_unit_test(test_retry_classification),
+        cmocka_unit_test(test_format),
+        cmocka_unit_test(test_addr_parse),
         cmocka_unit_test(test_logging),
     };
     return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
