@@ -899,11 +899,9 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_err = 0;
     if (c->state == EVTLS_STATE_CONNECTED) {
         c->state = EVTLS_STATE_CLOSING;
-        c->hs_wait = 0;
-        event_del(&c->io_ev);
-        c->io_armed = 0;
         arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
-        /* Start from the loop: the close callback must not run in here. */
+        /* Start from the loop (on writable): the close callback must not
+         * run inside this call. */
         c->hs_wait = EV_WRITE;
         io_update(c);
         return 0;
