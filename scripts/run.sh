@@ -18,5 +18,5 @@ server=$!
 for _ in $(seq 100); do grep -q listening "$pki/server.out" 2>/dev/null && break; sleep 0.05; done
 url=$(sed -n 's/^listening on //p' "$pki/server.out")
 port=${url##*:}; port=${port%/}
-echo "demo server: $url (certificate made just now, CA in $pki/ca.pem)"
+echo "demo server: $url (certificate and CA made just now, removed on exit)"
 EVTLS_LOG=${EVTLS_LOG:-info} "$build/examples/evtls-embed" localhost "$port" "$pki/ca.pem"
