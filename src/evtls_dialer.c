@@ -21,6 +21,7 @@
 struct attempt {
     int fd; /* -1 when not started or finished */
     struct event ev;
+    struct evtls__dialer *d; /* owner, so the event callback needs no search */
 };
 
 struct evtls__dialer {
@@ -31,8 +32,7 @@ struct evtls__dialer {
     struct event next_timer; /* starts the next attempt */
     size_t n, started, in_flight;
     int last_err, last_errno;
-    const evtls__addr *addrs; /* copied below, n entries */
-    evtls__addr *addr_copy;
+    evtls__addr *addrs; /* our copy, n entries */
     struct attempt *att;
 };
 
@@ -52,7 +52,7 @@ static void dialer_free(evtls__dialer *d)
         attempt_close(&d->att[i]);
     event_del(&d->next_timer);
     free(d->att);
-    free(d->addr_copy);
+    free(d->addrs);
     free(d);
 }
 
@@ -107,12 +107,9 @@ static void attempt_failed(evtls__dialer *d, size_t i, int sys_errno)
 static void attempt_ready(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
-    evtls__dialer *d = arg;
-    size_t i = 0;
-    while (i < d->started && d->att[i].fd != fd)
-        i++;
-    if (i == d->started)
-        return;
+    struct attempt *at = arg;
+    evtls__dialer *d = at->d;
+    size_t i = (size_t)(at - d->att);
     int so_error = 0;
     socklen_t len = sizeof so_error;
     /* The connect finished: SO_ERROR says how (0 is success). */
@@ -151,7 +148,7 @@ static void start_next(evtls__dialer *d)
             attempt_failed(d, i, err); /* closes fd */
             return;                    /* attempt_failed went on (or finished) */
         }
-        event_assign(&at->ev, d->base, fd, EV_WRITE, attempt_ready, d);
+        event_assign(&at->ev, d->base, fd, EV_WRITE, attempt_ready, at);
         event_add(&at->ev, NULL);
         if (d->started < d->n) {
             struct timeval tv = {(time_t)(d->opts.attempt_delay_ms / 1000),
@@ -177,18 +174,19 @@ evtls__dialer *evtls__dial(struct event_base *base, const evtls__addr *addrs, si
     evtls__dialer *d = calloc(1, sizeof *d);
     if (d == NULL)
         return NULL;
-    d->addr_copy = malloc(n * sizeof *addrs);
+    d->addrs = malloc(n * sizeof *addrs);
     d->att = calloc(n, sizeof *d->att);
-    if (d->addr_copy == NULL || d->att == NULL) {
-        free(d->addr_copy);
+    if (d->addrs == NULL || d->att == NULL) {
+        free(d->addrs);
         free(d->att);
         free(d);
         return NULL;
     }
-    memcpy(d->addr_copy, addrs, n * sizeof *addrs);
-    d->addrs = d->addr_copy;
-    for (size_t i = 0; i < n; i++)
+    memcpy(d->addrs, addrs, n * sizeof *addrs);
+    for (size_t i = 0; i < n; i++) {
         d->att[i].fd = -1;
+        d->att[i].d = d;
+    }
     d->base = base;
     d->opts = *opts;
     d->cb = cb;
