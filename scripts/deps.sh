@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh [run|test] - installs the Debian packages evtls needs, if missing.
-#   run:  build tools, libevent, wolfSSL, openssl (for the demo certificate)
+#   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate)
 #   test: the above plus cmocka, nginx, dnsmasq and clang (sanitizers)
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev openssl ca-certificates)
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates)
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps)
 fi

@@ -267,6 +267,44 @@ unsigned evtls_cfg_get_timeout(const evtls_cfg *cfg, evtls_timeout which)
     return cfg->v.timeouts_ms[which];
 }
 
+int evtls_cfg_set_retry_countdown(evtls_cfg *cfg, unsigned seconds, unsigned max_attempts)
+{
+    int rc = setter_check(cfg, "retry");
+    if (rc)
+        return rc;
+    if (seconds > 3600)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "retry: countdown must be 0..3600 seconds");
+    cfg->v.retry_mode = EVTLS_RETRY_COUNTDOWN;
+    cfg->v.retry_countdown_s = seconds;
+    cfg->v.retry_max_attempts = max_attempts;
+    return 0;
+}
+
+int evtls_cfg_set_retry_backoff(evtls_cfg *cfg, unsigned base_ms, unsigned cap_ms,
+                                unsigned max_attempts)
+{
+    int rc = setter_check(cfg, "retry");
+    if (rc)
+        return rc;
+    if (base_ms == 0 || cap_ms < base_ms || cap_ms > 3600000)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "retry: backoff needs 0 < base <= cap <= 3600000 ms");
+    cfg->v.retry_mode = EVTLS_RETRY_BACKOFF;
+    cfg->v.retry_base_ms = base_ms;
+    cfg->v.retry_cap_ms = cap_ms;
+    cfg->v.retry_max_attempts = max_attempts;
+    return 0;
+}
+
+int evtls_cfg_set_retry_off(evtls_cfg *cfg)
+{
+    int rc = setter_check(cfg, "retry");
+    if (rc == 0)
+        cfg->v.retry_mode = EVTLS_RETRY_NONE;
+    return rc;
+}
+
 int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on)
 {
     int rc = setter_check(cfg, "session_tickets");

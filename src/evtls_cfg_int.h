@@ -32,6 +32,10 @@ struct evtls__cfg_values {
     int family; /* 0, 4 or 6 */
     unsigned timeouts_ms[EVTLS__N_TIMEOUTS];
     int session_tickets;
+    evtls_retry_mode retry_mode;
+    unsigned retry_countdown_s;
+    unsigned retry_base_ms, retry_cap_ms;
+    unsigned retry_max_attempts; /* all tries counted; 0: until the deadline */
 };
 
 /* Returns the values of cfg. */

@@ -2,8 +2,11 @@
  * event_base. It owns the socket's event and the timers, and drives the
  * sans-I/O pieces below it:
  *
- *   resolver (names -> addresses) -> dialer (addresses -> connected fd)
+ *   eyeballs (name -> connected fd: resolver, RFC 6724 sort, dialer)
  *   -> tls (fd -> TLS stream, reporting WANT_READ / WANT_WRITE)
+ *
+ * It also runs the retry loop: a retryable failure before the connection
+ * is up tears the attempt down and starts a new one after a wait.
  *
  * Each piece reports through a callback or a status; nothing below calls up
  * into this file except through those callbacks. */
@@ -23,7 +26,7 @@
 #include "evtls/conn.h"
 #include "evtls_addr.h"
 #include "evtls_cfg_int.h"
-#include "evtls_dialer.h"
+#include "evtls_eyeballs.h"
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_resolver_int.h"
@@ -33,6 +36,7 @@
 #define READ_CHUNK          16384 /* one TLS record's worth of plaintext */
 #define READS_PER_EVENT     16    /* fairness: yield to other connections after this */
 #define DEFAULT_WRITE_LIMIT (64 * 1024)
+#define RESOLUTION_DELAY_MS 50 /* RFC 8305 section 3 */
 
 struct evtls_conn {
     struct event_base *base;
@@ -43,8 +47,7 @@ struct evtls_conn {
     unsigned long id;
     evtls_conn_state state;
 
-    evtls__lookup *lookup;
-    evtls__dialer *dialer;
+    evtls__he *he; /* the name-to-socket race, while it runs */
     evtls__tls *tls;
     int fd;
 
@@ -68,6 +71,12 @@ struct evtls_conn {
     evtls_close_cb close_cb;
     void *close_arg;
     int close_err;
+    evtls_retry_cb retry_cb;
+    void *retry_arg;
+
+    struct event retry_timer; /* the wait between connect attempts */
+    unsigned retry_left_s;    /* countdown: seconds still to wait */
+    uint16_t port;
 
     struct evbuffer *out; /* queued plaintext, created on first write */
     size_t write_limit;
@@ -89,6 +98,21 @@ struct evtls_conn {
 };
 
 static atomic_ulong next_id = 1;
+
+/* Jitter for the backoff (xorshift64*, seeded per thread); not for keys. */
+static uint32_t evtls__random_u32(void)
+{
+    static _Thread_local uint64_t x;
+    if (x == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        x = (uint64_t)ts.tv_nsec * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)&x ^ 1;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return (uint32_t)((x * 0x2545F4914F6CDD1Dull) >> 32);
+}
 
 /* ------------------------------------------------------------------ */
 /* helpers */
@@ -119,6 +143,13 @@ static void arm_timer(struct event *ev, unsigned ms)
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg);
+
+static void record_attempts(evtls_conn *c, const struct evtls__dial_report *rep)
+{
+    c->info.attempts = rep->attempts;
+    c->info.n_attempt_info = rep->n_info;
+    memcpy(c->info.attempt, rep->info, sizeof rep->info);
+}
 
 /* Re-arms io_ev with the events the current state waits on. */
 static void io_update(evtls_conn *c)
@@ -170,15 +201,16 @@ static int user_leave(evtls_conn *c)
 }
 
 /* Releases every resource of the connection but the struct itself. */
-static void teardown(evtls_conn *c, int rst)
+/* Releases what one connect try holds: the race, TLS, the socket and the
+ * phase timer. */
+static void teardown_attempt(evtls_conn *c, int rst)
 {
-    if (c->lookup) {
-        evtls__resolve_cancel(c->lookup);
-        c->lookup = NULL;
-    }
-    if (c->dialer) {
-        evtls__dial_cancel(c->dialer);
-        c->dialer = NULL;
+    if (c->he) {
+        struct evtls__dial_report rep;
+        evtls__he_cancel(c->he, &rep);
+        c->he = NULL;
+        if (rep.attempts)
+            record_attempts(c, &rep);
     }
     if (c->tls) {
         evtls__tls_get_info(c->tls, &c->info);
@@ -196,6 +228,13 @@ static void teardown(evtls_conn *c, int rst)
         c->fd = -1;
     }
     event_del(&c->phase_timer);
+}
+
+/* Releases every resource of the connection but the struct itself. */
+static void teardown(evtls_conn *c, int rst)
+{
+    teardown_attempt(c, rst);
+    event_del(&c->retry_timer);
     event_del(&c->deadline_timer);
     if (c->out) {
         evbuffer_free(c->out);
@@ -280,30 +319,16 @@ static void handshake_step(evtls_conn *c)
     }
 }
 
-static void on_dialed(int fd, int err, int sys_errno, size_t winner, unsigned attempts, void *arg)
+static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
 {
-    (void)winner;
-    evtls_conn *c = arg;
-    c->dialer = NULL;
-    c->info.attempts = attempts;
-    if (fd < 0) {
-        evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s", c->info.host,
-                       c->info.port, attempts, attempts == 1 ? "" : "s");
-        c->err.sys_errno = sys_errno;
-        fail(c, err);
-        return;
-    }
     c->fd = fd;
     c->info.tcp_us = lap_us(c);
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    evtls__addr peer;
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0 &&
-        evtls__addr_from_sockaddr((struct sockaddr *)&ss, c->info.port, &peer) == 0) {
-        evtls__addr_str(&peer, c->info.peer_addr, sizeof c->info.peer_addr);
-        c->info.family = evtls__addr_family(&peer);
+    if (peer && peer->len) {
+        evtls__addr_str(peer, c->info.peer_addr, sizeof c->info.peer_addr);
+        c->info.family = evtls__addr_family(peer);
     }
-    LOGD("conn#%lu: TCP connected to %s after %u attempt(s)", c->id, c->info.peer_addr, attempts);
+    LOGD("conn#%lu: TCP connected to %s after %u attempt(s)", c->id, c->info.peer_addr,
+         c->info.attempts);
     evtls__addr numeric;
     struct evtls__tls_params p = {
         .name = c->name,
@@ -324,37 +349,163 @@ static void on_dialed(int fd, int err, int sys_errno, size_t winner, unsigned at
     handshake_step(c);
 }
 
-static void start_dial(evtls_conn *c, const evtls__addr *addrs, size_t n)
+static void log_attempts(const evtls_conn *c)
 {
-    struct evtls__dial_opts o = {
-        .attempt_delay_ms = c->v->timeouts_ms[EVTLS_TIMEOUT_ATTEMPT_DELAY],
-        .ka_idle = c->v->ka_idle,
-        .ka_interval = c->v->ka_interval,
-        .ka_count = c->v->ka_count,
-    };
-    c->state = EVTLS_STATE_CONNECTING;
-    arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]);
-    c->dialer = evtls__dial(c->base, addrs, n, &o, on_dialed, c);
-    if (c->dialer == NULL)
-        fail(c, evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "dialer"));
+    for (unsigned i = 0; i < c->info.n_attempt_info; i++) {
+        const evtls_attempt_info *a = &c->info.attempt[i];
+        static const char *const names[] = {"won", "failed", "lost the race", "aborted"};
+        LOGD("conn#%lu: attempt %u to %s (IPv%d) at +%.1f ms: %s%s%s after %.1f ms", c->id, i + 1,
+             a->addr, a->family, a->start_us / 1000.0, names[a->outcome], a->err ? ", " : "",
+             a->err ? evtls_strerror(a->err) : "", a->duration_us / 1000.0);
+    }
 }
 
-static void on_resolved(int err, const evtls__addr *addrs, size_t n, void *arg)
+static void on_he(enum evtls__he_event ev, int fd, int err, int sys_errno, const evtls__addr *peer,
+                  const struct evtls__dial_report *rep, void *arg)
 {
     evtls_conn *c = arg;
-    c->lookup = NULL;
-    c->info.dns_us = lap_us(c);
-    if (err) {
+    if (ev == EVTLS__HE_DIALING) {
+        /* Addresses are in: the connect phase (and its timeout) begins. */
+        c->info.dns_us = lap_us(c);
+        c->state = EVTLS_STATE_CONNECTING;
+        arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]);
+        return;
+    }
+    c->he = NULL;
+    if (rep)
+        record_attempts(c, rep);
+    if (evtls__log_enabled(EVTLS_LOG_DEBUG))
+        log_attempts(c);
+    if (fd >= 0) {
+        start_tls(c, fd, peer);
+        return;
+    }
+    if (c->state == EVTLS_STATE_RESOLVING) {
+        c->info.dns_us = lap_us(c);
         fail(c, evtls__err_set(&c->err, err, "resolving '%s'", c->info.host));
         return;
     }
-    if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
-        char buf[48];
-        for (size_t i = 0; i < n; i++)
-            LOGD("conn#%lu: %s -> %s", c->id, c->info.host,
-                 evtls__addr_str(&addrs[i], buf, sizeof buf));
+    evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s", c->info.host,
+                   c->info.port, c->info.attempts, c->info.attempts == 1 ? "" : "s");
+    c->err.sys_errno = sys_errno;
+    fail(c, err);
+}
+
+/* Starts one try: the race from name to socket. Returns 0 or an error. */
+static int start_attempt(evtls_conn *c)
+{
+    struct evtls__he_opts o = {
+        .family = c->v->family,
+        .resolution_delay_ms = RESOLUTION_DELAY_MS,
+        .dial =
+            {
+                .attempt_delay_ms = c->v->timeouts_ms[EVTLS_TIMEOUT_ATTEMPT_DELAY],
+                .ka_idle = c->v->ka_idle,
+                .ka_interval = c->v->ka_interval,
+                .ka_count = c->v->ka_count,
+            },
+    };
+    evtls__addr addr;
+    int numeric = evtls__addr_parse_numeric(c->info.host, c->port, &addr) == 1;
+    if (!numeric && c->resolver == NULL) {
+        c->resolver = evtls_resolver_new(c->base, NULL);
+        if (c->resolver == NULL)
+            return evtls__err_set(&c->err, EVTLS_ERR_DNS, "cannot create a resolver");
     }
-    start_dial(c, addrs, n);
+    c->info.n_attempt_info = 0;
+    c->info.attempts = 0;
+    c->info.peer_addr[0] = '\0';
+    c->info.family = 0;
+    c->info.dns_us = c->info.tcp_us = c->info.tls_us = 0;
+    clock_gettime(CLOCK_MONOTONIC, &c->t_mark);
+    c->state = numeric ? EVTLS_STATE_CONNECTING : EVTLS_STATE_RESOLVING;
+    arm_timer(&c->phase_timer,
+              c->v->timeouts_ms[numeric ? EVTLS_TIMEOUT_CONNECT : EVTLS_TIMEOUT_DNS]);
+    c->he = evtls__he_start(c->base, c->resolver, c->info.host, c->port, &o, on_he, c);
+    if (c->he == NULL)
+        return evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "connect");
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* the retry loop */
+
+static int retryable(int code, evtls_conn_state was)
+{
+    if (code == EVTLS_ERR_TIMEOUT || code == EVTLS_ERR_NOMEM) /* the deadline ends the loop */
+        return 0;
+    if (was == EVTLS_STATE_HANDSHAKING &&
+        (code == EVTLS_ERR_PEER_CLOSED || code == EVTLS_ERR_PEER_RESET))
+        return 1;
+    return evtls_err_is_retryable(code);
+}
+
+static void retry_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_conn *c = arg;
+    if (c->v->retry_mode == EVTLS_RETRY_COUNTDOWN && c->retry_left_s > 0) {
+        c->retry_left_s--;
+        LOGI("conn#%lu: %u...", c->id, c->retry_left_s);
+        if (c->retry_left_s > 0) {
+            arm_timer(&c->retry_timer, 1000);
+            return;
+        }
+    }
+    c->info.connect_attempt++;
+    LOGI("conn#%lu: connect attempt %u to %s:%u", c->id, c->info.connect_attempt, c->info.host,
+         c->port);
+    evtls__err_clear(&c->err);
+    int rc = start_attempt(c);
+    if (rc != 0)
+        fail(c, rc);
+}
+
+/* Decides whether a failure of the current try starts a wait for another.
+ * Returns 1 when a retry is scheduled. */
+static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
+{
+    const struct evtls__cfg_values *v = c->v;
+    if (v->retry_mode == EVTLS_RETRY_NONE || !retryable(code, was))
+        return 0;
+    if (v->retry_max_attempts && c->info.connect_attempt >= v->retry_max_attempts)
+        return 0;
+    unsigned wait_ms;
+    if (v->retry_mode == EVTLS_RETRY_COUNTDOWN) {
+        wait_ms = v->retry_countdown_s * 1000;
+    } else {
+        /* Full jitter: uniform in [0, min(cap, base * 2^(k-1))]. */
+        unsigned k = c->info.connect_attempt;
+        uint64_t ceiling = (uint64_t)v->retry_base_ms << (k > 20 ? 20 : k - 1);
+        if (ceiling > v->retry_cap_ms)
+            ceiling = v->retry_cap_ms;
+        wait_ms = (unsigned)(evtls__random_u32() % (uint32_t)(ceiling + 1));
+    }
+    unsigned total = v->timeouts_ms[EVTLS_TIMEOUT_TOTAL];
+    if (total && elapsed_us(&c->t_start) / 1000 + wait_ms >= total)
+        return 0; /* the deadline would end the wait: fail now */
+    char buf[400];
+    LOGW("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
+         c->info.connect_attempt, c->info.host, c->port, evtls_conn_state_name(was),
+         evtls_last_error_format(&c->err, buf, sizeof buf), wait_ms);
+    c->state = EVTLS_STATE_WAITING;
+    if (v->retry_mode == EVTLS_RETRY_COUNTDOWN && v->retry_countdown_s > 0) {
+        c->retry_left_s = v->retry_countdown_s;
+        LOGI("conn#%lu: %u...", c->id, c->retry_left_s);
+        arm_timer(&c->retry_timer, 1000);
+    } else if (wait_ms) {
+        arm_timer(&c->retry_timer, wait_ms);
+    } else {
+        c->retry_left_s = 0;
+        event_active(&c->retry_timer, EV_TIMEOUT, 0);
+    }
+    if (c->retry_cb) {
+        user_enter(c);
+        c->retry_cb(c, c->info.connect_attempt, code, wait_ms, c->retry_arg);
+        user_leave(c);
+    }
+    return 1;
 }
 
 static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
@@ -406,6 +557,11 @@ static void fail(evtls_conn *c, int code)
     if (c->err.code != code)
         evtls__err_set(&c->err, code, NULL);
     evtls_conn_state was = c->state;
+    teardown_attempt(c, 1);
+    if ((was == EVTLS_STATE_RESOLVING || was == EVTLS_STATE_CONNECTING ||
+         was == EVTLS_STATE_HANDSHAKING) &&
+        schedule_retry(c, code, was))
+        return;
     teardown(c, 1);
     c->state = EVTLS_STATE_FAILED;
     char buf[400];
@@ -623,8 +779,17 @@ evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
     event_assign(&c->phase_timer, base, -1, 0, on_phase_timeout, c);
     event_assign(&c->deadline_timer, base, -1, 0, on_deadline, c);
     event_assign(&c->defer_ev, base, -1, 0, on_defer, c);
+    event_assign(&c->retry_timer, base, -1, 0, retry_tick, c);
     evtls__err_clear(&c->err);
     return c;
+}
+
+void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg)
+{
+    if (c) {
+        c->retry_cb = cb;
+        c->retry_arg = arg;
+    }
 }
 
 int evtls_conn_set_resolver(evtls_conn *c, evtls_resolver *r)
@@ -668,29 +833,18 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
     if (evtls__host_strip(name, c->name, sizeof c->name) != 0 ||
         evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "host name too long");
-    c->info.port = port;
+    c->info.port = c->port = port;
     clock_gettime(CLOCK_MONOTONIC, &c->t_start);
     c->t_mark = c->t_start;
     evtls__err_clear(&c->err);
+    c->info.connect_attempt = 1;
     arm_timer(&c->deadline_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_TOTAL]);
-    if (numeric) {
-        start_dial(c, &addr, 1);
-        return c->state == EVTLS_STATE_FAILED ? c->err.code : 0;
-    }
-    if (c->resolver == NULL) {
-        c->resolver = evtls_resolver_new(c->base, NULL);
-        if (c->resolver == NULL)
-            return evtls__err_set(&c->err, EVTLS_ERR_DNS, "cannot create a resolver");
-    }
-    c->state = EVTLS_STATE_RESOLVING;
-    arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_DNS]);
-    c->lookup = evtls__resolve(c->resolver, c->info.host, port, c->v->family, on_resolved, c);
-    if (c->lookup == NULL) {
+    int rc = start_attempt(c);
+    if (rc != 0) {
         teardown(c, 0);
         c->state = EVTLS_STATE_IDLE;
-        return evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "lookup");
     }
-    return 0;
+    return rc;
 }
 
 int evtls_conn_connect(evtls_conn *c, const char *host, uint16_t port, evtls_connect_cb cb,
@@ -744,7 +898,8 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
     }
     switch (c->state) {
     case EVTLS_STATE_CONNECTED: fill_want(c, want, 0); return 1;
-    case EVTLS_STATE_RESOLVING: fill_want(c, want, 0); return 0;
+    case EVTLS_STATE_RESOLVING:
+    case EVTLS_STATE_WAITING: fill_want(c, want, 0); return 0;
     case EVTLS_STATE_CONNECTING:
         /* The dialer owns the attempts' fds; wait on time only. */
         fill_want(c, want, 0);
@@ -960,6 +1115,7 @@ const char *evtls_conn_state_name(evtls_conn_state s)
     case EVTLS_STATE_CLOSING: return "CLOSING";
     case EVTLS_STATE_CLOSED: return "CLOSED";
     case EVTLS_STATE_FAILED: return "FAILED";
+    case EVTLS_STATE_WAITING: return "WAITING";
     default: return "UNKNOWN";
     }
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "evtls_dialer.h"
@@ -19,9 +20,14 @@
 #include "evtls_log_int.h"
 
 struct attempt {
-    int fd; /* -1 when not started or finished */
+    int fd; /* -1 when finished */
     struct event ev;
     struct evtls__dialer *d; /* owner, so the event callback needs no search */
+    size_t idx;              /* index in d->addrs */
+    uint64_t start_us;
+    evtls_attempt_outcome outcome;
+    int err, sys_errno;
+    uint32_t duration_us;
 };
 
 struct evtls__dialer {
@@ -30,17 +36,26 @@ struct evtls__dialer {
     evtls__dial_cb cb;
     void *arg;
     struct event next_timer; /* starts the next attempt */
+    struct event kick;       /* deferred start or finish */
     size_t n, started, in_flight;
+    int more;
     int last_err, last_errno;
-    evtls__addr *addrs; /* our copy, n entries */
-    struct attempt *att;
+    uint64_t t0_us;
+    evtls__addr addrs[EVTLS__DIAL_MAX];
+    struct attempt *att[EVTLS__DIAL_MAX]; /* one per started address */
 };
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
 
 static void attempt_close(struct attempt *a)
 {
     if (a->fd >= 0) {
-        if (event_initialized(&a->ev))
-            event_del(&a->ev);
+        event_del(&a->ev);
         close(a->fd);
         a->fd = -1;
     }
@@ -48,11 +63,12 @@ static void attempt_close(struct attempt *a)
 
 static void dialer_free(evtls__dialer *d)
 {
-    for (size_t i = 0; i < d->started; i++)
-        attempt_close(&d->att[i]);
+    for (size_t i = 0; i < d->started; i++) {
+        attempt_close(d->att[i]);
+        free(d->att[i]);
+    }
     event_del(&d->next_timer);
-    free(d->att);
-    free(d->addrs);
+    event_del(&d->kick);
     free(d);
 }
 
@@ -62,13 +78,47 @@ void evtls__dial_cancel(evtls__dialer *d)
         dialer_free(d);
 }
 
-static void finish(evtls__dialer *d, int fd, int err, int sys_errno, size_t winner)
+void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *rep)
 {
+    memset(rep, 0, sizeof *rep);
+    rep->attempts = (unsigned)d->started;
+    uint64_t now = mono_us();
+    for (size_t i = 0; i < d->started && i < EVTLS_ATTEMPT_INFO_MAX; i++) {
+        const struct attempt *a = d->att[i];
+        evtls_attempt_info *o = &rep->info[rep->n_info++];
+        evtls__addr_str(&d->addrs[a->idx], o->addr, sizeof o->addr);
+        o->family = evtls__addr_family(&d->addrs[a->idx]);
+        o->start_us = (uint32_t)(a->start_us - d->t0_us);
+        if (a->fd >= 0) {
+            o->outcome = EVTLS_ATTEMPT_ABORTED;
+            o->duration_us = (uint32_t)(now - a->start_us);
+        } else {
+            o->outcome = a->outcome;
+            o->err = a->err;
+            o->sys_errno = a->sys_errno;
+            o->duration_us = a->duration_us;
+        }
+    }
+}
+
+static void finish(evtls__dialer *d, int fd, int err, int sys_errno)
+{
+    struct evtls__dial_report rep;
+    uint64_t now = mono_us();
+    /* Attempts still connecting lost the race. */
+    for (size_t i = 0; i < d->started; i++) {
+        struct attempt *a = d->att[i];
+        if (a->fd >= 0) {
+            a->outcome = EVTLS_ATTEMPT_LOST;
+            a->duration_us = (uint32_t)(now - a->start_us);
+            attempt_close(a);
+        }
+    }
+    evtls__dial_get_report(d, &rep);
     evtls__dial_cb cb = d->cb;
     void *arg = d->arg;
-    unsigned attempts = (unsigned)d->started;
     dialer_free(d);
-    cb(fd, err, sys_errno, winner, attempts, arg);
+    cb(fd, err, sys_errno, &rep, arg);
 }
 
 static void set_sockopts(int fd, const struct evtls__dial_opts *o)
@@ -86,77 +136,100 @@ static void set_sockopts(int fd, const struct evtls__dial_opts *o)
 
 static void start_next(evtls__dialer *d);
 
-static void attempt_failed(evtls__dialer *d, size_t i, int sys_errno)
+/* Ends the dial with a failure if nothing is left to try or wait for. */
+static void maybe_give_up(evtls__dialer *d)
+{
+    if (d->in_flight == 0 && d->started == d->n && !d->more)
+        finish(d, -1, d->last_err, d->last_errno);
+}
+
+static void attempt_failed(evtls__dialer *d, struct attempt *a, int sys_errno)
 {
     char buf[48];
-    attempt_close(&d->att[i]);
+    attempt_close(a);
     d->in_flight--;
-    d->last_errno = sys_errno;
-    d->last_err = evtls__err_from_errno(sys_errno);
-    LOGD("dial: attempt %zu to %s failed: %s", i + 1,
-         evtls__addr_str(&d->addrs[i], buf, sizeof buf), strerror(sys_errno));
+    a->outcome = EVTLS_ATTEMPT_FAILED;
+    a->sys_errno = d->last_errno = sys_errno;
+    a->err = d->last_err = evtls__err_from_errno(sys_errno);
+    a->duration_us = (uint32_t)(mono_us() - a->start_us);
+    LOGD("dial: attempt to %s failed: %s", evtls__addr_str(&d->addrs[a->idx], buf, sizeof buf),
+         strerror(sys_errno));
     if (d->started < d->n) {
         /* RFC 8305 section 5: a failure starts the next attempt at once. */
         event_del(&d->next_timer);
         start_next(d);
-    } else if (d->in_flight == 0) {
-        finish(d, -1, d->last_err, d->last_errno, 0);
+        return;
     }
+    maybe_give_up(d);
 }
 
 static void attempt_ready(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
-    struct attempt *at = arg;
-    evtls__dialer *d = at->d;
-    size_t i = (size_t)(at - d->att);
+    struct attempt *a = arg;
+    evtls__dialer *d = a->d;
     int so_error = 0;
     socklen_t len = sizeof so_error;
     /* The connect finished: SO_ERROR says how (0 is success). */
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
         so_error = errno;
     if (so_error != 0) {
-        attempt_failed(d, i, so_error);
+        attempt_failed(d, a, so_error);
         return;
     }
-    event_del(&d->att[i].ev);
-    d->att[i].fd = -1; /* handed over: not closed by dialer_free */
-    finish(d, (int)fd, 0, 0, i);
+    event_del(&a->ev);
+    a->fd = -1; /* handed over: not closed by dialer_free */
+    a->outcome = EVTLS_ATTEMPT_WON;
+    a->duration_us = (uint32_t)(mono_us() - a->start_us);
+    d->in_flight--;
+    finish(d, (int)fd, 0, 0);
 }
 
 static void start_next(evtls__dialer *d)
 {
-    while (d->started < d->n) {
-        size_t i = d->started++;
-        const evtls__addr *a = &d->addrs[i];
-        struct attempt *at = &d->att[i];
-        char buf[48];
-        int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int err = 0;
-        if (fd < 0) {
-            err = errno;
-        } else {
-            set_sockopts(fd, &d->opts);
-            if (connect(fd, (const struct sockaddr *)&a->ss, a->len) != 0 && errno != EINPROGRESS)
-                err = errno;
-        }
-        LOGD("dial: attempt %zu to %s port %u", i + 1, evtls__addr_str(a, buf, sizeof buf),
-             ntohs(((const struct sockaddr_in *)&a->ss)->sin_port));
-        d->in_flight++;
-        at->fd = fd;
-        if (err) {
-            attempt_failed(d, i, err); /* closes fd */
-            return;                    /* attempt_failed went on (or finished) */
-        }
-        event_assign(&at->ev, d->base, fd, EV_WRITE, attempt_ready, at);
-        event_add(&at->ev, NULL);
-        if (d->started < d->n) {
-            struct timeval tv = {(time_t)(d->opts.attempt_delay_ms / 1000),
-                                 (suseconds_t)(d->opts.attempt_delay_ms % 1000) * 1000};
-            event_add(&d->next_timer, &tv);
-        }
+    if (d->started >= d->n)
+        return;
+    size_t i = d->started;
+    struct attempt *a = calloc(1, sizeof *a);
+    if (a == NULL) {
+        d->last_err = EVTLS_ERR_NOMEM;
+        d->n = d->started; /* nothing more can be tried */
+        d->more = 0;
+        maybe_give_up(d);
         return;
     }
+    d->att[d->started++] = a;
+    a->d = d;
+    a->idx = i;
+    a->start_us = mono_us();
+    if (i == 0)
+        d->t0_us = a->start_us;
+    const evtls__addr *addr = &d->addrs[i];
+    char buf[48];
+    int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int err = 0;
+    if (fd < 0) {
+        err = errno;
+    } else {
+        set_sockopts(fd, &d->opts);
+        if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 && errno != EINPROGRESS)
+            err = errno;
+    }
+    LOGD("dial: attempt %zu to %s port %u", i + 1, evtls__addr_str(addr, buf, sizeof buf),
+         ntohs(((const struct sockaddr_in *)&addr->ss)->sin_port));
+    d->in_flight++;
+    a->fd = fd;
+    if (err) {
+        attempt_failed(d, a, err); /* closes fd, goes on or finishes */
+        return;
+    }
+    event_assign(&a->ev, d->base, fd, EV_WRITE, attempt_ready, a);
+    event_add(&a->ev, NULL);
+    /* The delay runs even when nothing is queued yet: an address that
+     * arrives before it ends waits for it. */
+    struct timeval tv = {(time_t)(d->opts.attempt_delay_ms / 1000),
+                         (suseconds_t)(d->opts.attempt_delay_ms % 1000) * 1000};
+    event_add(&d->next_timer, &tv);
 }
 
 static void next_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -166,36 +239,58 @@ static void next_timer_cb(evutil_socket_t fd, short what, void *arg)
     start_next(arg);
 }
 
-evtls__dialer *evtls__dial(struct event_base *base, const evtls__addr *addrs, size_t n,
-                           const struct evtls__dial_opts *opts, evtls__dial_cb cb, void *arg)
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
-    if (n == 0)
-        return NULL;
+    (void)fd;
+    (void)what;
+    evtls__dialer *d = arg;
+    /* Start now if nothing is connecting (a failure starts the next at
+     * once) or if the attempt delay already ran out with nothing queued. */
+    if (d->started < d->n &&
+        (d->in_flight == 0 || !event_pending(&d->next_timer, EV_TIMEOUT, NULL))) {
+        event_del(&d->next_timer);
+        start_next(d);
+        return;
+    }
+    maybe_give_up(d);
+}
+
+evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial_opts *opts,
+                               evtls__dial_cb cb, void *arg)
+{
     evtls__dialer *d = calloc(1, sizeof *d);
     if (d == NULL)
         return NULL;
-    d->addrs = malloc(n * sizeof *addrs);
-    d->att = calloc(n, sizeof *d->att);
-    if (d->addrs == NULL || d->att == NULL) {
-        free(d->addrs);
-        free(d->att);
-        free(d);
-        return NULL;
-    }
-    memcpy(d->addrs, addrs, n * sizeof *addrs);
-    for (size_t i = 0; i < n; i++) {
-        d->att[i].fd = -1;
-        d->att[i].d = d;
-    }
     d->base = base;
     d->opts = *opts;
     d->cb = cb;
     d->arg = arg;
-    d->n = n;
+    d->more = 1;
     d->last_err = EVTLS_ERR_SOCKET;
-    /* The first attempt starts from the loop, so the callback can never
-     * run inside evtls__dial(). */
     event_assign(&d->next_timer, base, -1, 0, next_timer_cb, d);
-    event_active(&d->next_timer, EV_TIMEOUT, 0);
+    event_assign(&d->kick, base, -1, 0, kick_cb, d);
     return d;
+}
+
+static int same_addr(const evtls__addr *a, const evtls__addr *b)
+{
+    return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
+int evtls__dial_update(evtls__dialer *d, const evtls__addr *addrs, size_t n, int more)
+{
+    size_t k = d->started;
+    for (size_t i = 0; i < n && k < EVTLS__DIAL_MAX; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < k && !seen; j++)
+            seen = same_addr(&d->addrs[j], &addrs[i]);
+        if (!seen)
+            d->addrs[k++] = addrs[i];
+    }
+    d->n = k;
+    d->more = more;
+    /* Starting (or giving up) happens from the loop, never inside this
+     * call, so the callback cannot run inside the caller. */
+    event_active(&d->kick, EV_TIMEOUT, 0);
+    return 0;
 }

@@ -1,29 +1,51 @@
 /* evtls_dialer.h - TCP connect to the first reachable of several addresses,
- * attempts staggered by the Happy Eyeballs connection attempt delay. */
+ * attempts staggered by the Happy Eyeballs connection attempt delay
+ * (RFC 8305 section 5). Addresses may keep arriving while it dials. */
 #ifndef EVTLS_DIALER_H
 #define EVTLS_DIALER_H
 
 #include <stddef.h>
+#include "evtls/conn.h"
 #include "evtls_addr.h"
 
 struct event_base;
 typedef struct evtls__dialer evtls__dialer;
+
+#define EVTLS__DIAL_MAX 32 /* addresses one dial considers */
 
 struct evtls__dial_opts {
     unsigned attempt_delay_ms;          /* RFC 8305 section 5 Connection Attempt Delay */
     int ka_idle, ka_interval, ka_count; /* TCP keep-alive, idle 0 = off */
 };
 
-/* Outcome: fd >= 0 connected to addrs[winner] with err 0; or fd -1 with an
- * evtls_err and the errno of the last failure. attempts counts the
- * connects started. Always called from the loop, exactly once, unless the
- * dial is cancelled first. The dialer is freed before the call. */
-typedef void (*evtls__dial_cb)(int fd, int err, int sys_errno, size_t winner, unsigned attempts,
+/* What happened to each attempt, in start order. */
+struct evtls__dial_report {
+    unsigned attempts; /* connects started */
+    unsigned n_info;   /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
+    evtls_attempt_info info[EVTLS_ATTEMPT_INFO_MAX];
+};
+
+/* Outcome: fd >= 0 connected with err 0; or fd -1 with an evtls_err and
+ * the errno of the last failure. Always called from the loop, exactly
+ * once, unless the dial is cancelled first. The dialer is freed before
+ * the call; rep is valid during it. */
+typedef void (*evtls__dial_cb)(int fd, int err, int sys_errno, const struct evtls__dial_report *rep,
                                void *arg);
 
-/* Starts dialing addrs[0..n) in order. Returns NULL when out of memory. */
-evtls__dialer *evtls__dial(struct event_base *base, const evtls__addr *addrs, size_t n,
-                           const struct evtls__dial_opts *opts, evtls__dial_cb cb, void *arg);
+/* Creates a dialer with no addresses yet. Returns NULL when out of memory. */
+evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial_opts *opts,
+                               evtls__dial_cb cb, void *arg);
+
+/* Sets the order of the addresses to try: addresses already tried keep
+ * their place, the others are tried in the order of addrs. more says
+ * whether further addresses may come; while it is set, the dialer does
+ * not give up when every attempt so far has failed. Starts dialing (from
+ * the loop) when nothing is in flight. Returns 0, or -1 when out of
+ * memory. */
+int evtls__dial_update(evtls__dialer *d, const evtls__addr *addrs, size_t n, int more);
+
+/* Fills rep with the attempts so far, in-flight ones as ABORTED. */
+void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *rep);
 
 /* Stops every attempt and frees the dialer; the callback is not called. */
 void evtls__dial_cancel(evtls__dialer *d);

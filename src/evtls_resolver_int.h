@@ -7,24 +7,28 @@
 #include "evtls/resolver.h"
 #include "evtls_addr.h"
 
-#define EVTLS__MAX_ADDRS 16
+#define EVTLS__MAX_ADDRS 16 /* per family */
 
 typedef struct evtls__lookup evtls__lookup;
 
-/* Result of a lookup: err 0 with n >= 1 addresses (port set), or an
- * evtls_err with n == 0. Always called from the event loop, never from
- * inside evtls__resolve(). */
-typedef void (*evtls__resolve_cb)(int err, const evtls__addr *addrs, size_t n, void *arg);
+/* One family's answer (family 4 or 6): err 0 with n >= 1 addresses (port
+ * set), or an evtls_err with n == 0. last is set on the final call; the
+ * lookup is freed when that call returns. Always called from the event
+ * loop, never from inside evtls__resolve(). When both families are asked,
+ * answers already at hand come IPv6 first. */
+typedef void (*evtls__resolve_cb)(int family, int err, const evtls__addr *addrs, size_t n, int last,
+                                  void *arg);
 
 /* Adds a reference to r and returns it. */
 evtls_resolver *evtls__resolver_ref(evtls_resolver *r);
 
-/* Starts resolving host for family (0, 4 or 6). Returns the lookup, or
- * NULL when out of memory (cb is then never called). */
+/* Starts resolving host for family (0: AAAA and A, 4: A, 6: AAAA). A
+ * numeric host is answered as is, for its own family only. Returns the
+ * lookup, or NULL when out of memory (cb is then never called). */
 evtls__lookup *evtls__resolve(evtls_resolver *r, const char *host, uint16_t port, int family,
                               evtls__resolve_cb cb, void *arg);
 
-/* Cancels a lookup; its callback is never called. */
+/* Cancels a lookup; its callback is not called again. Safe inside it. */
 void evtls__resolve_cancel(evtls__lookup *l);
 
 #endif

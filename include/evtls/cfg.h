@@ -121,6 +121,32 @@ EVTLS_API int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigne
 /* Returns the timeout currently set for which. */
 EVTLS_API unsigned evtls_cfg_get_timeout(const evtls_cfg *cfg, evtls_timeout which);
 
+/* Retrying a failed connect (off by default). A connect that fails for a
+ * retryable reason (name server timeout or failure, every address refused,
+ * unreachable or timed out, a peer that closes or stalls during the
+ * handshake) is started again from name resolution; certificate,
+ * configuration, version and NXDOMAIN failures are final at once.
+ * max_attempts counts every try (1: no retry; 0: no limit but
+ * EVTLS_TIMEOUT_TOTAL, which bounds the whole loop when set). */
+typedef enum evtls_retry_mode {
+    EVTLS_RETRY_NONE = 0,
+    EVTLS_RETRY_COUNTDOWN, /* fixed wait with a log line a second: "10...", "9...", ... "0..." */
+    EVTLS_RETRY_BACKOFF    /* exponential backoff with full jitter */
+} evtls_retry_mode;
+
+/* The classic countdown: wait seconds (e.g. 10) between tries, logging the
+ * seconds left once a second. */
+EVTLS_API int evtls_cfg_set_retry_countdown(evtls_cfg *cfg, unsigned seconds,
+                                            unsigned max_attempts);
+
+/* Backoff: before try k+1 wait a uniformly random time in
+ * [0, min(cap_ms, base_ms * 2^(k-1))] ("full jitter"). */
+EVTLS_API int evtls_cfg_set_retry_backoff(evtls_cfg *cfg, unsigned base_ms, unsigned cap_ms,
+                                          unsigned max_attempts);
+
+/* No retries (the default). */
+EVTLS_API int evtls_cfg_set_retry_off(evtls_cfg *cfg);
+
 /* TLS 1.2 session tickets (RFC 5077) on or off (default on). */
 EVTLS_API int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on);
 

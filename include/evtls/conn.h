@@ -17,6 +17,23 @@
  * handshake -> established. Every phase has its own timeout (see
  * evtls_cfg_set_timeout) enforced by the loop's timers; nothing blocks.
  *
+ * Dual stack (RFC 8305, Happy Eyeballs v2): AAAA and A are asked at once.
+ * Connecting starts as soon as AAAA answers, or when A answers and AAAA
+ * has not after 50 ms (the Resolution Delay). The addresses are sorted by
+ * RFC 6724 (using the source address the kernel would pick for each) and
+ * the families interleaved; a new attempt starts every Connection Attempt
+ * Delay (EVTLS_TIMEOUT_ATTEMPT_DELAY, 250 ms) or at once when one fails.
+ * The first TCP connect to complete wins, the others are closed, and TLS
+ * runs on the winner only. evtls_conn_info says which address won and why
+ * each other attempt lost.
+ *
+ * Retries: with evtls_cfg_set_retry(), a connect that fails for a
+ * retryable reason (evtls_err_is_retryable(), and a peer that closes
+ * during the handshake) is tried again after a countdown or a backoff, in
+ * state EVTLS_STATE_WAITING, until it succeeds, the attempts run out or
+ * EVTLS_TIMEOUT_TOTAL expires. Certificate, configuration and version
+ * errors fail at once. The completion callback runs once, at the end.
+ *
  * Callbacks: no callback is ever called from inside the API call that
  * asked for it. Inside any callback the application may call
  * evtls_conn_close(), evtls_conn_abort() or evtls_conn_free() on the
@@ -47,7 +64,8 @@ typedef enum evtls_conn_state {
     EVTLS_STATE_CONNECTED,
     EVTLS_STATE_CLOSING, /* sending close_notify */
     EVTLS_STATE_CLOSED,  /* closed cleanly */
-    EVTLS_STATE_FAILED   /* see evtls_conn_last_error() */
+    EVTLS_STATE_FAILED,  /* see evtls_conn_last_error() */
+    EVTLS_STATE_WAITING  /* a connect failed; waiting to retry (see evtls_cfg_set_retry) */
 } evtls_conn_state;
 
 /* What a connection waits on: set by evtls_conn_connect_poll(). */
@@ -58,6 +76,25 @@ typedef struct evtls_want {
     int events;     /* EVTLS_WANT_READ and/or EVTLS_WANT_WRITE, 0 with fd -1 */
     int timeout_ms; /* call again within this many ms even if fd is not ready */
 } evtls_want;
+
+/* How one TCP connect attempt ended (Happy Eyeballs keeps several). */
+typedef enum evtls_attempt_outcome {
+    EVTLS_ATTEMPT_WON = 0, /* connected first: the connection uses it */
+    EVTLS_ATTEMPT_FAILED,  /* the connect failed (err, sys_errno say how) */
+    EVTLS_ATTEMPT_LOST,    /* still connecting when another won: closed */
+    EVTLS_ATTEMPT_ABORTED  /* still connecting when the phase timed out or was cancelled */
+} evtls_attempt_outcome;
+
+#define EVTLS_ATTEMPT_INFO_MAX 8
+typedef struct evtls_attempt_info {
+    char addr[48]; /* without port */
+    int family;    /* 4 or 6 */
+    evtls_attempt_outcome outcome;
+    int err;           /* evtls_err for FAILED, else 0 */
+    int sys_errno;     /* errno for FAILED, else 0 */
+    uint32_t start_us; /* when it started, after the first attempt's start */
+    uint32_t duration_us;
+} evtls_attempt_info;
 
 /* Connection facts, filled as the connection progresses. Strings are
  * empty until known. Timings are in microseconds, 0 when the phase did not
@@ -75,6 +112,9 @@ typedef struct evtls_conn_info {
     int resumed;             /* 1 if the handshake resumed a session */
     uint64_t dns_us, tcp_us, tls_us, total_us;
     uint64_t bytes_in, bytes_out; /* TLS record bytes on the wire */
+    unsigned connect_attempt;     /* 1 for the first try, 2... after retries */
+    unsigned n_attempt_info;      /* entries of attempt[] used (the last try's) */
+    evtls_attempt_info attempt[EVTLS_ATTEMPT_INFO_MAX];
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);
@@ -93,6 +133,15 @@ typedef void (*evtls_close_cb)(evtls_conn *c, int err, void *arg);
  * evtls_conn_connect_poll() in an application without libevent.
  * Takes a reference on cfg. Returns NULL on failure. */
 EVTLS_API evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg);
+
+/* Called when a connect attempt failed and another is scheduled: attempt
+ * is the number of the one that failed, err why, wait_ms the wait before
+ * the next. */
+typedef void (*evtls_retry_cb)(evtls_conn *c, unsigned attempt, int err, unsigned wait_ms,
+                               void *arg);
+
+/* Sets the retry callback (before connecting). */
+EVTLS_API void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg);
 
 /* Uses r for name resolution (a reference is taken). Without one, the
  * connection makes its own resolver from the system configuration when it

@@ -1,11 +1,23 @@
 /*
  * evtls/resolver.h - asynchronous name resolution on the caller's
- * event_base (libevent's evdns). Numeric addresses never reach it, and
- * /etc/hosts is consulted before any name server.
+ * event_base (libevent's evdns).
+ *
+ * AAAA and A are asked separately, so a connection can start on the first
+ * family that answers (Happy Eyeballs, RFC 8305). Numeric addresses never
+ * reach the resolver; names in the hosts file (and "localhost", RFC 6761)
+ * are answered without DNS. Answers are cached for their TTL (at most one
+ * hour) in a bounded cache; NXDOMAIN and empty answers for 5 s (RFC 2308).
+ * Concurrent lookups of the same name share one query. Failures are
+ * distinct: EVTLS_ERR_DNS_NXDOMAIN, EVTLS_ERR_DNS_NODATA (the name exists
+ * but has no address of the family), EVTLS_ERR_DNS_SERVFAIL,
+ * EVTLS_ERR_DNS_TIMEOUT, and EVTLS_ERR_DNS for anything else (refused,
+ * malformed reply).
  */
 #ifndef EVTLS_RESOLVER_H
 #define EVTLS_RESOLVER_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include "evtls/error.h"
 
 #ifdef __cplusplus
@@ -18,9 +30,33 @@ typedef struct evtls_resolver evtls_resolver;
 /* Creates a resolver on base. With nameserver NULL it reads the system's
  * /etc/resolv.conf; otherwise it asks only the given server, written
  * "IP", "IP:PORT" or "[IPv6]:PORT". /etc/hosts is read in both cases.
- * These files are read here, once, not on every lookup.
+ * These files are read here, once, not on every lookup. Each query is
+ * sent again after 2 s without an answer, 3 times at most.
  * Returns NULL on failure (out of memory or an unparsable nameserver). */
 EVTLS_API evtls_resolver *evtls_resolver_new(struct event_base *base, const char *nameserver);
+
+/* Replaces the hosts file read by evtls_resolver_new() with path (NULL:
+ * none). Returns 0, or EVTLS_ERR_INVALID_ARG if the file cannot be read. */
+EVTLS_API int evtls_resolver_set_hosts_file(evtls_resolver *r, const char *path);
+
+/* Sets the most answers the cache keeps (default 128; 0 turns caching
+ * off) and empties it. */
+EVTLS_API int evtls_resolver_set_cache_size(evtls_resolver *r, size_t entries);
+
+/* Forgets every cached answer. */
+EVTLS_API void evtls_resolver_clear_cache(evtls_resolver *r);
+
+typedef struct evtls_resolver_stats {
+    uint64_t lookups;    /* per family asked */
+    uint64_t hosts_hits; /* answered from the hosts file */
+    uint64_t cache_hits; /* answered from the cache */
+    uint64_t queries;    /* DNS queries sent (not counting retransmissions) */
+    uint64_t coalesced;  /* lookups that joined a query already in flight */
+    size_t cache_entries;
+} evtls_resolver_stats;
+
+/* Copies the counters since creation. */
+EVTLS_API void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st);
 
 /* Drops the caller's reference. Connections that use the resolver hold
  * their own, so it lives until the last of them is freed. NULL is ignored. */
