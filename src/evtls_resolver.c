@@ -228,6 +228,8 @@ static int hosts_lookup(const evtls_resolver *r, const char *name, int slot, str
 
 static struct cache_ent *cache_find(evtls_resolver *r, const char *name, int slot)
 {
+    if (r->cache == NULL)
+        return NULL;
     uint64_t now = mono_ms();
     for (size_t i = 0; i < r->cache_cap; i++) {
         struct cache_ent *e = &r->cache[i];

@@ -80,31 +80,33 @@ size_t peer_output(struct peer *p, char *buf, size_t size)
 
 int peer_s_server(struct peer *p, const char *const *extra)
 {
-    const char *argv[48] = {"openssl", "s_server", "-accept", "127.0.0.1:0", "-www"};
-    int n = 5;
+    return peer_s_server_at(p, 0, extra);
+}
+
+/* Runs argv[0..n) plus extra and reads its output until ready() says it
+ * is up (1), or it exits, or 10 s pass. Returns 0 or -1. */
+static int spawn_ready(struct peer *p, const char **argv, int n, const char *const *extra,
+                       int (*ready)(struct peer *p, const char *out, void *ctx), void *ctx)
+{
     for (int i = 0; extra && extra[i] && n < 46; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
-    memset(p, 0, sizeof *p);
     p->pid = spawn(argv, &p->out_fd);
     if (p->pid < 0)
         return -1;
-    /* s_server prints "ACCEPT 127.0.0.1:PORT" once it listens. */
-    char buf[4096];
+    char buf[8192];
     size_t have = 0;
     for (int waited = 0; waited < 10000; waited += 10) {
         ssize_t r = read(p->out_fd, buf + have, sizeof buf - 1 - have);
         if (r > 0) {
             have += (size_t)r;
             buf[have] = '\0';
-            char *a = strstr(buf, "ACCEPT 127.0.0.1:");
-            if (a && strchr(a, '\n')) {
-                p->port = (uint16_t)atoi(a + strlen("ACCEPT 127.0.0.1:"));
+            if (ready(p, buf, ctx))
                 return 0;
-            }
         }
         if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            fprintf(stderr, "s_server exited: %s\n", buf);
+            buf[have] = '\0';
+            fprintf(stderr, "%s exited: %s\n", argv[0], buf);
             p->pid = 0;
             return -1;
         }
@@ -112,6 +114,29 @@ int peer_s_server(struct peer *p, const char *const *extra)
     }
     peer_stop(p);
     return -1;
+}
+
+static int s_server_ready(struct peer *p, const char *out, void *ctx)
+{
+    uint16_t port = *(const uint16_t *)ctx;
+    /* With port 0 it prints "ACCEPT 127.0.0.1:PORT"; with a given port,
+     * just "ACCEPT". */
+    const char *a = strstr(out, "ACCEPT");
+    if (a == NULL || strchr(a, '\n') == NULL)
+        return 0;
+    if (port == 0 && strncmp(a, "ACCEPT 127.0.0.1:", 17) != 0)
+        return 0;
+    p->port = port ? port : (uint16_t)atoi(a + 17);
+    return 1;
+}
+
+int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra)
+{
+    char accept[32];
+    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    const char *argv[48] = {"openssl", "s_server", "-accept", accept, "-www"};
+    memset(p, 0, sizeof *p);
+    return spawn_ready(p, argv, 5, extra, s_server_ready, &port);
 }
 
 uint16_t unused_port(void)
@@ -149,6 +174,11 @@ static int port_open(uint16_t port)
 
 int peer_nginx(struct peer *p, const char *server_directives)
 {
+    return peer_nginx_ex(p, 0, server_directives);
+}
+
+int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
+{
     memset(p, 0, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "/tmp/evtls-nginx-XXXXXX");
     if (mkdtemp(p->dir) == NULL)
@@ -169,6 +199,7 @@ int peer_nginx(struct peer *p, const char *server_directives)
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"
             "  server {\n"
             "    listen 127.0.0.1:%u ssl;\n"
+            "    %s%.0u%s\n"
             "    ssl_certificate %s; ssl_certificate_key %s;\n"
             "    ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    location / { return 200 \"hello from nginx\\n\"; }\n"
@@ -176,6 +207,7 @@ int peer_nginx(struct peer *p, const char *server_directives)
             "  }\n"
             "}\n",
             p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port,
+            dual_stack ? "listen [::1]:" : "", dual_stack ? p->port : 0u, dual_stack ? " ssl;" : "",
             pki("server.pem"), pki("server.key"), server_directives ? server_directives : "");
     fclose(f);
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
@@ -239,4 +271,75 @@ int count_open_fds(void)
         n++;
     closedir(d);
     return n - 3; /* ".", ".." and the DIR's own fd */
+}
+
+int listen_blackhole6(uint16_t port, int fill[4])
+{
+    /* A listener whose accept queue is full: the kernel drops new SYNs, so
+     * connects to [::1]:port neither succeed nor fail. */
+    int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+    sin6.sin6_addr = in6addr_loopback;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, sizeof sin6) != 0 || listen(fd, 0) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        (void)connect(fill[i], (struct sockaddr *)&sin6, sizeof sin6);
+    }
+    sleep_ms(50);
+    return fd;
+}
+
+static int dnsmasq_ready(struct peer *p, const char *out, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return strstr(out, "cleared cache") != NULL;
+}
+
+int peer_dnsmasq(struct peer *p, const char *const *options)
+{
+    memset(p, 0, sizeof *p);
+    /* A free UDP port on 127.0.0.1. */
+    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (u < 0 || bind(u, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        getsockname(u, (struct sockaddr *)&sin, &len) != 0)
+        return -1;
+    p->port = ntohs(sin.sin_port);
+    close(u);
+    char port[32];
+    snprintf(port, sizeof port, "--port=%u", p->port);
+    const char *argv[48] = {"dnsmasq",
+                            "--keep-in-foreground",
+                            "--conf-file=/dev/null",
+                            "--no-resolv",
+                            "--no-hosts",
+                            "--bind-interfaces",
+                            "--listen-address=127.0.0.1",
+                            port,
+                            "--log-queries",
+                            "--log-facility=-",
+                            "--pid-file=",
+                            "--user=root"};
+    return spawn_ready(p, argv, 12, options, dnsmasq_ready, NULL);
+}
+
+int udp_silent(uint16_t *port)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0 ||
+        getsockname(fd, (struct sockaddr *)&sin, &len) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *port = ntohs(sin.sin_port);
+    return fd;
 }

@@ -24,9 +24,28 @@ const char *pki(const char *name);
  * arguments (NULL-terminated) and waits until it listens. Returns 0. */
 int peer_s_server(struct peer *p, const char *const *extra);
 
+/* The same on a given port of 127.0.0.1. */
+int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
+
 /* Starts nginx on 127.0.0.1 with an ssl server whose directives are given
  * (inside the server block). Returns 0. */
 int peer_nginx(struct peer *p, const char *server_directives);
+
+/* The same, also listening on [::1] (same port) when dual_stack is set. */
+int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives);
+
+/* Starts dnsmasq answering on 127.0.0.1:p->port (UDP) with nothing but
+ * the given options (e.g. "--host-record=a.test,127.0.0.1,::1"); it never
+ * forwards anywhere. Its query log is read with peer_output(). */
+int peer_dnsmasq(struct peer *p, const char *const *options);
+
+/* A listener on [::1]:port whose accept queue is full, so SYNs to it go
+ * unanswered; fill[] receives the 4 sockets that fill it. Returns the
+ * listening fd or -1. */
+int listen_blackhole6(uint16_t port, int fill[4]);
+
+/* A UDP socket on 127.0.0.1 that never answers. Returns it; *port set. */
+int udp_silent(uint16_t *port);
 
 /* Reads what the peer printed so far into buf (NUL-terminated). */
 size_t peer_output(struct peer *p, char *buf, size_t size);
