@@ -30,6 +30,7 @@
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_resolver_int.h"
+#include "evtls_session_int.h"
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
@@ -73,6 +74,9 @@ struct evtls_conn {
     int close_err;
     evtls_retry_cb retry_cb;
     void *retry_arg;
+    void *userdata;
+    evtls_session_cache *sessions;
+    char *session_key; /* the origin's key in sessions */
 
     struct event retry_timer; /* the wait between connect attempts */
     unsigned retry_left_s;    /* countdown: seconds still to wait */
@@ -256,6 +260,8 @@ static void conn_destroy(evtls_conn *c)
         event_base_loop(c->own_base, EVLOOP_NONBLOCK);
     }
     evtls_resolver_free(c->resolver);
+    evtls_session_cache_free(c->sessions);
+    free(c->session_key);
     evtls_cfg_free(c->cfg);
     if (c->own_base)
         event_base_free(c->own_base);
@@ -278,11 +284,28 @@ static void log_connected(evtls_conn *c)
          (double)i->tls_us / 1000.0, (double)i->total_us / 1000.0);
 }
 
+/* Moves a new resumable session (if any) into the session cache. */
+static void harvest_session(evtls_conn *c)
+{
+    uint8_t *der;
+    size_t len;
+    int single;
+    if (c->sessions && c->tls && evtls__tls_take_session(c->tls, &der, &len, &single)) {
+        LOGD("conn#%lu: session stored (%zu bytes, %s)", c->id, len,
+             single ? "TLS 1.3 ticket, single use" : "TLS 1.2, reusable");
+        evtls__session_put(c->sessions, c->session_key, der, len, single);
+    }
+}
+
 static void connected(evtls_conn *c)
 {
     c->info.tls_us = lap_us(c);
     c->info.total_us = elapsed_us(&c->t_start);
     evtls__tls_get_info(c->tls, &c->info);
+    c->info.session_offered = evtls__tls_offered(c->tls);
+    if (c->sessions && c->info.session_offered)
+        evtls__session_result(c->sessions, c->info.resumed);
+    harvest_session(c);
     event_del(&c->phase_timer);
     event_del(&c->deadline_timer);
     c->state = EVTLS_STATE_CONNECTED;
@@ -339,7 +362,14 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
         .alpn_fail_on_mismatch = c->v->alpn_fail_on_mismatch,
         .id = c->id,
     };
+    uint8_t *sess = NULL;
+    if (c->sessions && c->session_key) {
+        p.want_session = 1;
+        if (evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len))
+            p.session = sess;
+    }
     c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), fd, &p, &c->err);
+    free(sess);
     if (c->tls == NULL) {
         fail(c, c->err.code);
         return;
@@ -637,6 +667,7 @@ static void do_read(evtls_conn *c)
     for (int i = 0; i < READS_PER_EVENT && c->reading && c->state == EVTLS_STATE_CONNECTED; i++) {
         size_t n = 0;
         evtls__tls_status st = evtls__tls_read(c->tls, buf, sizeof buf, &n, &c->err);
+        harvest_session(c);
         if (st == EVTLS__TLS_DONE) {
             user_enter(c);
             c->read_cb(c, buf, (ssize_t)n, c->read_arg);
@@ -784,6 +815,48 @@ evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
     return c;
 }
 
+int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *sc)
+{
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_IDLE)
+        return EVTLS_ERR_STATE;
+    evtls_session_cache_free(c->sessions);
+    c->sessions = sc ? evtls_session_cache_ref(sc) : NULL;
+    return 0;
+}
+
+void evtls_conn_set_userdata(evtls_conn *c, void *p)
+{
+    if (c)
+        c->userdata = p;
+}
+
+void *evtls_conn_get_userdata(const evtls_conn *c)
+{
+    return c ? c->userdata : NULL;
+}
+
+int evtls_conn_check_alive(evtls_conn *c)
+{
+    if (c == NULL || c->state != EVTLS_STATE_CONNECTED || c->in_cb || c->reading)
+        return 0;
+    /* One non-blocking TLS read: WANT_READ means nothing came but what
+     * TLS itself consumes (a late session ticket); anything else (data,
+     * close_notify, EOF, an error) means the connection is not reusable. */
+    uint8_t b[1];
+    size_t n = 0;
+    evtls__tls_status st = evtls__tls_read(c->tls, b, sizeof b, &n, &c->err);
+    harvest_session(c);
+    if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE)
+        return 1;
+    LOGD("conn#%lu: idle connection is %s", c->id,
+         st == EVTLS__TLS_DONE  ? "receiving unexpected data"
+         : st == EVTLS__TLS_EOF ? "closed by the peer"
+                                : "broken");
+    return 0;
+}
+
 void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg)
 {
     if (c) {
@@ -834,6 +907,14 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
         evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "host name too long");
     c->info.port = c->port = port;
+    if (c->sessions) {
+        /* The origin: what a session was negotiated for. */
+        char key[600];
+        snprintf(key, sizeof key, "%s|%s|%u|%s|%d-%d", c->name, c->info.host, port,
+                 c->v->alpn ? c->v->alpn : "", c->v->tls_min, c->v->tls_max);
+        free(c->session_key);
+        c->session_key = strdup(key);
+    }
     clock_gettime(CLOCK_MONOTONIC, &c->t_start);
     c->t_mark = c->t_start;
     evtls__err_clear(&c->err);
@@ -919,6 +1000,7 @@ ssize_t evtls_conn_recv(evtls_conn *c, void *buf, size_t cap, evtls_want *want)
         return c->state == EVTLS_STATE_CLOSED ? EVTLS_EOF : EVTLS_ERR_STATE;
     size_t n = 0;
     evtls__tls_status st = evtls__tls_read(c->tls, buf, cap, &n, &c->err);
+    harvest_session(c);
     switch (st) {
     case EVTLS__TLS_DONE: return (ssize_t)n;
     case EVTLS__TLS_WANT_READ:

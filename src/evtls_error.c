@@ -56,6 +56,9 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_PEER_RESET, "PEER_RESET", "connection reset by peer", EVTLS_CLASS_PEER, 1},
     {EVTLS_ERR_TIMEOUT, "TIMEOUT", "deadline exceeded", EVTLS_CLASS_TIMEOUT, 1},
     {EVTLS_EOF, "EOF", "end of stream (close_notify)", EVTLS_CLASS_PEER, 0},
+    {EVTLS_ERR_POOL_WAIT_TIMEOUT, "POOL_WAIT_TIMEOUT", "no pooled connection free in time",
+     EVTLS_CLASS_TIMEOUT, 1},
+    {EVTLS_ERR_POOL_CLOSED, "POOL_CLOSED", "pool is shutting down", EVTLS_CLASS_USAGE, 0},
 };
 
 static const struct err_desc *find(int code)

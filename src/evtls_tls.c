@@ -26,7 +26,23 @@ struct evtls__tls {
     unsigned hs_msgs_rx;        /* handshake messages received */
     uint32_t cert_flags;        /* from the verify callback */
     const char *last_state;     /* last logged handshake state */
+    int want_session;           /* report new sessions */
+    int new_ticket;             /* a ticket arrived since the last take */
+    int session_taken;          /* the TLS 1.2 session was taken after the handshake */
+    int offered;                /* a session was offered for resumption */
 };
+
+static int ticket_cb(WOLFSSL *ssl, const unsigned char *ticket, int len, void *ctx)
+{
+    (void)ssl;
+    (void)ticket;
+    evtls__tls *t = ctx;
+    /* The session is complete only once wolfSSL has stored the ticket, so
+     * it is taken after the call that processed the record returns. */
+    t->new_ticket = 1;
+    LOGD("conn#%lu: session ticket received (%d bytes)", t->id, len);
+    return 0;
+}
 
 /* ---- I/O callbacks: plain recv/send that remember errno and count bytes */
 
@@ -321,6 +337,20 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
                              p->alpn_fail_on_mismatch ? WOLFSSL_ALPN_FAILED_ON_MISMATCH
                                                       : WOLFSSL_ALPN_CONTINUE_ON_MISMATCH);
     }
+    t->want_session = p->want_session;
+    if (rc == WOLFSSL_SUCCESS && p->want_session)
+        rc = wolfSSL_set_SessionTicket_cb(ssl, ticket_cb, t);
+    if (rc == WOLFSSL_SUCCESS && p->session && p->session_len) {
+        const unsigned char *q = p->session;
+        WOLFSSL_SESSION *sess = wolfSSL_d2i_SSL_SESSION(NULL, &q, (long)p->session_len);
+        /* A session that does not load or apply is no error: the handshake
+         * is simply a full one. */
+        if (sess) {
+            if (wolfSSL_set_session(ssl, sess) == WOLFSSL_SUCCESS)
+                t->offered = 1;
+            wolfSSL_SESSION_free(sess);
+        }
+    }
     if (rc != WOLFSSL_SUCCESS) {
         evtls__err_set(e, EVTLS_ERR_TLS, "setting up the TLS session for %s", p->name);
         e->tls_error = rc;
@@ -410,4 +440,39 @@ void evtls__tls_free(evtls__tls *t)
     if (t->ssl)
         wolfSSL_free(t->ssl);
     free(t);
+}
+
+int evtls__tls_offered(const evtls__tls *t)
+{
+    return t->offered;
+}
+
+int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *single_use)
+{
+    if (!t->want_session || !wolfSSL_is_init_finished(t->ssl))
+        return 0;
+    int tls13 = wolfSSL_version(t->ssl) == TLS1_3_VERSION;
+    /* TLS 1.3: a session exists only with a ticket, which comes after the
+     * handshake. TLS 1.2: the session (ticket or ID) is complete when the
+     * handshake is. */
+    if (tls13 ? !t->new_ticket : t->session_taken)
+        return 0;
+    t->new_ticket = 0;
+    t->session_taken = 1;
+    WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
+    if (s == NULL)
+        return 0;
+    int n = wolfSSL_i2d_SSL_SESSION(s, NULL);
+    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
+    unsigned char *p = buf;
+    if (buf == NULL || wolfSSL_i2d_SSL_SESSION(s, &p) != n) {
+        free(buf);
+        wolfSSL_SESSION_free(s);
+        return 0;
+    }
+    wolfSSL_SESSION_free(s);
+    *der = buf;
+    *len = (size_t)n;
+    *single_use = tls13;
+    return 1;
 }

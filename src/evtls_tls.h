@@ -30,7 +30,10 @@ struct evtls__tls_params {
     int insecure;         /* verify nothing (cfg's insecure_skip_verify) */
     const char *alpn;     /* comma-separated, or NULL */
     int alpn_fail_on_mismatch;
-    unsigned long id; /* connection number, for log lines */
+    unsigned long id;       /* connection number, for log lines */
+    const uint8_t *session; /* a serialised session to offer (DER), or NULL */
+    size_t session_len;
+    int want_session; /* watch for sessions to take with evtls__tls_take_session */
 };
 
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *).
@@ -59,6 +62,14 @@ evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e);
 
 /* Fills the TLS facts of info (version, cipher, group, ALPN, resumed, bytes). */
 void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info);
+
+/* Returns 1 when a session was offered for resumption. */
+int evtls__tls_offered(const evtls__tls *t);
+
+/* When a new resumable session exists (TLS 1.2: once, after the
+ * handshake; TLS 1.3: each time a ticket has arrived), returns 1 with a
+ * malloc'd DER copy (*single_use set for TLS 1.3 tickets). Else 0. */
+int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *single_use);
 
 /* Frees the TLS state (the fd is not closed). NULL is ignored. */
 void evtls__tls_free(evtls__tls *t);

@@ -317,7 +317,11 @@ static int set_groups(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls
     if (rc || acc.n == 0)
         return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "groups: unknown or malformed group '%s'",
                               acc.bad ? acc.bad : list);
-    int r = wolfSSL_CTX_set_groups(ctx, acc.ids, acc.n);
+    /* wolfSSL_CTX_set_groups is for TLS 1.3 (key shares); a TLS 1.2-only
+     * context refuses it and needs only the supported_groups list below. */
+    int r = WOLFSSL_SUCCESS;
+    if (v->tls_max == EVTLS_TLS_1_3)
+        r = wolfSSL_CTX_set_groups(ctx, acc.ids, acc.n);
     if (r != WOLFSSL_SUCCESS)
         return fail_tls(e, r, "groups", "rejected by wolfSSL");
     /* TLS 1.2 advertises its curves in supported_groups separately. */

@@ -48,6 +48,7 @@
 #include "evtls/cfg.h"
 #include "evtls/error.h"
 #include "evtls/resolver.h"
+#include "evtls/session.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -115,6 +116,7 @@ typedef struct evtls_conn_info {
     unsigned connect_attempt;     /* 1 for the first try, 2... after retries */
     unsigned n_attempt_info;      /* entries of attempt[] used (the last try's) */
     evtls_attempt_info attempt[EVTLS_ATTEMPT_INFO_MAX];
+    int session_offered; /* a cached session was offered (see resumed) */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);
@@ -142,6 +144,21 @@ typedef void (*evtls_retry_cb)(evtls_conn *c, unsigned attempt, int err, unsigne
 
 /* Sets the retry callback (before connecting). */
 EVTLS_API void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg);
+
+/* Offers sessions from sc for resumption and stores the sessions the
+ * server gives (a reference is taken). Only valid before connecting. */
+EVTLS_API int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *sc);
+
+/* An application pointer carried by the connection. */
+EVTLS_API void evtls_conn_set_userdata(evtls_conn *c, void *p);
+EVTLS_API void *evtls_conn_get_userdata(const evtls_conn *c);
+
+/* For a connected connection that is not reading: checks without
+ * blocking whether it can still be used (one non-blocking TLS read; a
+ * late TLS 1.3 session ticket is consumed and stored). Returns 1 if so, 0
+ * when the peer closed, sent close_notify or unexpected data, or it broke.
+ * This is what a pool does before reusing an idle connection. */
+EVTLS_API int evtls_conn_check_alive(evtls_conn *c);
 
 /* Uses r for name resolution (a reference is taken). Without one, the
  * connection makes its own resolver from the system configuration when it

@@ -61,7 +61,10 @@ typedef enum evtls_err {
     EVTLS_ERR_PEER_CLOSED = -60, /* the peer closed without close_notify */
     EVTLS_ERR_PEER_RESET = -61,  /* the peer reset the connection */
     EVTLS_ERR_TIMEOUT = -62,     /* the overall deadline passed */
-    EVTLS_EOF = -63              /* not an error: the peer sent close_notify */
+    EVTLS_EOF = -63,             /* not an error: the peer sent close_notify */
+    /* pools */
+    EVTLS_ERR_POOL_WAIT_TIMEOUT = -70, /* no connection became free within the wait timeout */
+    EVTLS_ERR_POOL_CLOSED = -71        /* the pool is shutting down */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */

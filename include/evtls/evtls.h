@@ -9,7 +9,9 @@
 #include "evtls/log.h"
 #include "evtls/cfg.h"
 #include "evtls/resolver.h"
+#include "evtls/session.h"
 #include "evtls/conn.h"
+#include "evtls/pool.h"
 
 #define EVTLS_VERSION_STRING "0.1.0"
 

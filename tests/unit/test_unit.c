@@ -44,6 +44,8 @@ static const int all_codes[] = {
     EVTLS_ERR_PEER_RESET,
     EVTLS_ERR_TIMEOUT,
     EVTLS_EOF,
+    EVTLS_ERR_POOL_WAIT_TIMEOUT,
+    EVTLS_ERR_POOL_CLOSED,
 };
 
 static void test_every_code_is_described(void **state)

@@ -1,0 +1,66 @@
+/*
+ * evtls/session.h - a cache of TLS sessions for resumption, per origin.
+ *
+ * Sessions are kept serialised (DER, under 1 KB each, instead of a live
+ * WOLFSSL_SESSION of tens of KB). For each origin (server name, host, port
+ * and ALPN list) the newest sessions are kept, up to 4: a TLS 1.2 session
+ * (ticket or session ID) may be offered again and again; a TLS 1.3 ticket
+ * is offered once and then dropped (RFC 8446 section C.4). TLS 1.3 tickets
+ * arrive after the handshake and are stored when they arrive, which needs
+ * the connection to read at least once after connecting.
+ *
+ * A cache may be shared by any number of connections and pools on one
+ * thread; it is reference-counted like a configuration.
+ */
+#ifndef EVTLS_SESSION_H
+#define EVTLS_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct evtls_session_cache evtls_session_cache;
+
+typedef struct evtls_session_stats {
+    uint64_t stored;  /* sessions taken from connections */
+    uint64_t offered; /* handshakes that offered a session */
+    uint64_t resumed; /* ... and resumed */
+    uint64_t refused; /* ... and got a full handshake instead */
+    size_t origins;   /* origins with at least one session */
+    size_t sessions;  /* sessions held */
+} evtls_session_stats;
+
+/* Creates an empty cache for up to max_origins origins (0: 256); the
+ * least recently used origin is dropped beyond that. */
+EVTLS_API evtls_session_cache *evtls_session_cache_new(size_t max_origins);
+
+/* Adds a reference and returns sc. */
+EVTLS_API evtls_session_cache *evtls_session_cache_ref(evtls_session_cache *sc);
+
+/* Drops a reference; the last frees the cache. NULL is ignored. */
+EVTLS_API void evtls_session_cache_free(evtls_session_cache *sc);
+
+/* Forgets every session. */
+EVTLS_API void evtls_session_cache_clear(evtls_session_cache *sc);
+
+/* Writes every session to path (mode 0600, replaced atomically), so a
+ * restarted process can resume. Returns 0 or EVTLS_ERR_INVALID_ARG. */
+EVTLS_API int evtls_session_cache_save(const evtls_session_cache *sc, const char *path);
+
+/* Adds the sessions saved in path. Returns the number loaded, or
+ * EVTLS_ERR_INVALID_ARG when the file is missing or malformed (nothing is
+ * loaded then). */
+EVTLS_API int evtls_session_cache_load(evtls_session_cache *sc, const char *path);
+
+/* Copies the counters. */
+EVTLS_API void evtls_session_cache_get_stats(const evtls_session_cache *sc,
+                                             evtls_session_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVTLS_SESSION_H */
