@@ -192,7 +192,7 @@ int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
     fprintf(f,
             "daemon off;\nmaster_process off;\nworker_processes 1;\n"
             "error_log %s/error.log info;\npid %s/nginx.pid;\n"
-            "events { worker_connections 4096; }\n"
+            "worker_rlimit_nofile 20000;\nevents { worker_connections 16384; }\n"
             "http {\n"
             "  log_format evtls '$connection $connection_requests $ssl_protocol $ssl_session_reused $status';\n"
             "  access_log %s/access.log evtls;\n"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# pool_instructions.sh [BUILD_DIR] - instructions per pool checkout+checkin
+# at 100 and 2,000 idle connections (default), counted exactly by callgrind
+# (only the measured loop is collected).
+set -euo pipefail
+build=${1:-build}
+iters=20000
+# 10,000 connections take over 8 minutes to set up under valgrind; pass
+# sizes to try them: pool_instructions.sh build 100 10000
+shift || true
+sizes=${*:-100 2000}
+for n in $sizes; do
+  out=$(mktemp)
+  valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
+    --toggle-collect=bench_checkouts "$build/bench/bench_pool" "$n" "$n" "$iters" >/dev/null 2>&1
+  ir=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')
+  rm -f "$out"
+  # two runs of the loop per process (n, n), plus one warm-up checkout each
+  echo "  $n pooled: $(( ir / (2 * (iters + 1)) )) instructions per checkout+checkin"
+done
