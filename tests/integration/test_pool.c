@@ -169,6 +169,7 @@ static void test_sequential_reuse_one_connection(void **state)
     struct fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
+    run_for(f->base, 200);
     int before = log_lines();
     for (int i = 0; i < 20; i++) {
         struct got g;
@@ -177,6 +178,7 @@ static void test_sequential_reuse_one_connection(void **state)
         assert_int_equal(get(f, g.c, NULL), 0);
         assert_int_equal(evtls_pool_checkin(p, g.c), 0);
     }
+    run_for(f->base, 200); /* nginx logs a request a moment after answering it */
     static struct logline l[4096];
     int n = read_log(l, 4096);
     assert_int_equal(n - before, 20);
@@ -445,6 +447,34 @@ static void test_session_file_across_processes(void **state)
     evtls_cfg_free(cfg);
 }
 
+static void test_max_uses_and_warm_up(void **state)
+{
+    struct fx *f = *state;
+    evtls_pool_opts o;
+    evtls_pool_opts_default(&o);
+    o.max_uses = 2;
+    o.min_idle_per_origin = 2;
+    evtls_pool *p = evtls_pool_new(f->base, &o);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct got g;
+    evtls_conn *first = NULL;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(checkout_wait(f, p, cfg, &g), 0);
+        if (i == 0)
+            first = g.c;
+        assert_int_equal(evtls_pool_checkin(p, g.c), 0);
+    }
+    evtls_pool_stats st;
+    evtls_pool_get_stats(p, &st);
+    assert_true(st.expired >= 1); /* the first was closed after its 2nd use */
+    (void)first;
+    run_for(f->base, 1200); /* the sweep tops the origin up to 2 idle */
+    evtls_pool_get_stats(p, &st);
+    assert_int_equal(st.idle, 2);
+    evtls_pool_free(p);
+    evtls_cfg_free(cfg);
+}
+
 static int shut_called, shut_err;
 static void on_shutdown(evtls_pool *p, int err, void *arg)
 {
@@ -494,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resumption_tls12, setup, teardown),
         cmocka_unit_test_setup_teardown(test_session_file_across_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_shutdown, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_max_uses_and_warm_up, setup, teardown),
     };
     return cmocka_run_group_tests_name("pool", tests, group_setup, group_teardown);
 }
