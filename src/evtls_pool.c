@@ -11,6 +11,7 @@
 #include <event2/event_struct.h>
 
 #include <stdio.h>
+#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,8 +28,7 @@
 struct origin;
 
 struct entry {
-    struct entry *prev, *next;   /* in the origin's idle list */
-    struct entry *aprev, *anext; /* in the origin's active list (connecting or busy) */
+    TAILQ_ENTRY(entry) link; /* in the origin's idle list or its active list */
     struct origin *o;
     evtls_pool *p;
     evtls_conn *c;
@@ -38,7 +38,8 @@ struct entry {
 };
 
 struct evtls_checkout {
-    struct evtls_checkout *prev, *next; /* in the wait queue, or the free list */
+    TAILQ_ENTRY(evtls_checkout) link; /* in the wait queue */
+    struct evtls_checkout *free_next; /* in the free list */
     struct origin *o;
     evtls_pool *p;
     evtls_checkout_cb cb;
@@ -59,10 +60,10 @@ struct origin {
     char *host;
     uint16_t port;
     char key[KEY_MAX];
-    struct entry *idle_head, *idle_tail;
-    struct entry *active; /* connecting or busy */
-    struct evtls_checkout *wait_head, *wait_tail;
-    evtls_pool_stats st; /* its gauges and counters */
+    TAILQ_HEAD(entry_list, entry) idle;   /* most recently used first */
+    TAILQ_HEAD(, entry) active;           /* connecting or busy */
+    TAILQ_HEAD(, evtls_checkout) waiters; /* FIFO */
+    evtls_pool_stats st;                  /* its gauges and counters */
 };
 
 struct evtls_pool {
@@ -111,37 +112,30 @@ void evtls_pool_opts_default(evtls_pool_opts *o)
         (o)->p->st.field += (unsigned)(delta);                                                     \
     } while (0)
 
-static void count(struct origin *o, size_t offset, uint64_t n)
-{
-    *(uint64_t *)((char *)&o->st + offset) += n;
-    *(uint64_t *)((char *)&o->p->st + offset) += n;
-}
-#define COUNT(o, field, n) count((o), offsetof(evtls_pool_stats, field), (n))
+#define COUNT(o, field, n)                                                                         \
+    do {                                                                                           \
+        (o)->st.field += (n);                                                                      \
+        (o)->p->st.field += (n);                                                                   \
+    } while (0)
 
 static int is_active(evtls_pool_conn_state s)
 {
     return s == EVTLS_POOL_CONNECTING || s == EVTLS_POOL_BUSY;
 }
 
+/* Moves e to state to: its list (idle, active or none) and the gauges. */
 static void set_state(struct entry *e, evtls_pool_conn_state to)
 {
     evtls_pool_conn_state from = e->st;
     struct origin *o = e->o;
-    if (is_active(from) && !is_active(to)) {
-        if (e->aprev)
-            e->aprev->anext = e->anext;
-        else
-            o->active = e->anext;
-        if (e->anext)
-            e->anext->aprev = e->aprev;
-        e->aprev = e->anext = NULL;
-    } else if (!is_active(from) && is_active(to)) {
-        e->aprev = NULL;
-        e->anext = o->active;
-        if (o->active)
-            o->active->aprev = e;
-        o->active = e;
-    }
+    if (from == EVTLS_POOL_IDLE)
+        TAILQ_REMOVE(&o->idle, e, link);
+    else if (is_active(from))
+        TAILQ_REMOVE(&o->active, e, link);
+    if (to == EVTLS_POOL_IDLE)
+        TAILQ_INSERT_HEAD(&o->idle, e, link);
+    else if (is_active(to))
+        TAILQ_INSERT_HEAD(&o->active, e, link);
     if (from == EVTLS_POOL_CONNECTING)
         GAUGE(o, connecting, -1);
     else if (from == EVTLS_POOL_IDLE)
@@ -196,6 +190,9 @@ static struct origin *origin_get(evtls_pool *p, evtls_cfg *cfg, const char *host
         return NULL;
     }
     o->p = p;
+    TAILQ_INIT(&o->idle);
+    TAILQ_INIT(&o->active);
+    TAILQ_INIT(&o->waiters);
     o->cfg = evtls_cfg_ref(cfg);
     o->port = port;
     memcpy(o->key, key, KEY_MAX);
@@ -208,46 +205,12 @@ static struct origin *origin_get(evtls_pool *p, evtls_cfg *cfg, const char *host
 /* ------------------------------------------------------------------ */
 /* lists */
 
-static void idle_unlink(struct entry *e)
-{
-    struct origin *o = e->o;
-    if (e->prev)
-        e->prev->next = e->next;
-    else
-        o->idle_head = e->next;
-    if (e->next)
-        e->next->prev = e->prev;
-    else
-        o->idle_tail = e->prev;
-    e->prev = e->next = NULL;
-}
-
-static void idle_push(struct entry *e)
-{
-    struct origin *o = e->o;
-    e->prev = NULL;
-    e->next = o->idle_head;
-    if (o->idle_head)
-        o->idle_head->prev = e;
-    else
-        o->idle_tail = e;
-    o->idle_head = e;
-}
-
 static void wait_unlink(struct evtls_checkout *co)
 {
     struct origin *o = co->o;
     if (!co->queued)
         return;
-    if (co->prev)
-        co->prev->next = co->next;
-    else
-        o->wait_head = co->next;
-    if (co->next)
-        co->next->prev = co->prev;
-    else
-        o->wait_tail = co->prev;
-    co->prev = co->next = NULL;
+    TAILQ_REMOVE(&o->waiters, co, link);
     co->queued = 0;
     GAUGE(o, waiting, -1);
 }
@@ -256,7 +219,7 @@ static void co_recycle(struct evtls_checkout *co)
 {
     evtls_pool *p = co->p;
     event_del(&co->ev);
-    co->next = p->free_cos;
+    co->free_next = p->free_cos;
     p->free_cos = co;
 }
 
@@ -282,8 +245,6 @@ static void on_closed(evtls_conn *c, int err, void *arg)
 static void entry_close(struct entry *e)
 {
     evtls_pool *p = e->p;
-    if (e->st == EVTLS_POOL_IDLE)
-        idle_unlink(e);
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
     if (e->c) {
@@ -304,8 +265,8 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
 /* Drops every connecting or busy connection of o at once (abort). */
 static void abort_active(struct origin *o)
 {
-    while (o->active) {
-        struct entry *e = o->active;
+    struct entry *e;
+    while ((e = TAILQ_FIRST(&o->active)) != NULL) {
         evtls_conn *c = e->c;
         e->c = NULL;
         set_state(e, EVTLS_POOL_CLOSED);
@@ -390,17 +351,16 @@ static int expired(const evtls_pool *p, const struct entry *e, uint64_t now)
 static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 {
     struct origin *o = e->o;
-    if (o->wait_head) {
-        assign(o->wait_head, e, fresh, connect_us);
+    if (!TAILQ_EMPTY(&o->waiters)) {
+        assign(TAILQ_FIRST(&o->waiters), e, fresh, connect_us);
         return;
     }
     e->idle_since_us = now_us();
     set_state(e, EVTLS_POOL_IDLE);
-    idle_push(e);
     unsigned max_idle = e->p->o.max_idle_per_origin;
     while (max_idle && o->st.idle > max_idle) {
         COUNT(o, expired, 1);
-        entry_close(o->idle_tail);
+        entry_close(TAILQ_LAST(&o->idle, entry_list));
     }
 }
 
@@ -423,8 +383,8 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         evtls_conn_free(c);
         /* The checkout first in line gets the error: waiting on would only
          * repeat it. */
-        if (o->wait_head)
-            fail_co(o->wait_head, err);
+        if (!TAILQ_EMPTY(&o->waiters))
+            fail_co(TAILQ_FIRST(&o->waiters), err);
         maybe_open(o);
         maybe_shutdown_done(p);
         return;
@@ -492,8 +452,8 @@ static void maybe_open(struct origin *o)
             return;
         int rc = open_conn(o);
         if (rc != 0) {
-            if (o->wait_head)
-                fail_co(o->wait_head, rc);
+            if (!TAILQ_EMPTY(&o->waiters))
+                fail_co(TAILQ_FIRST(&o->waiters), rc);
             return;
         }
     }
@@ -562,9 +522,10 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = now_us();
     for (int b = 0; b < BUCKETS; b++)
         for (struct origin *o = p->buckets[b]; o; o = o->hnext) {
-            while (o->idle_tail && expired(p, o->idle_tail, now)) {
+            struct entry *oldest;
+            while ((oldest = TAILQ_LAST(&o->idle, entry_list)) && expired(p, oldest, now)) {
                 COUNT(o, expired, 1);
-                entry_close(o->idle_tail);
+                entry_close(oldest);
             }
             maybe_open(o); /* warm-up minimum */
         }
@@ -586,7 +547,7 @@ static struct evtls_checkout *co_alloc(evtls_pool *p)
 {
     struct evtls_checkout *co = p->free_cos;
     if (co) {
-        p->free_cos = co->next;
+        p->free_cos = co->free_next;
     } else {
         co = malloc(sizeof *co);
         if (co == NULL)
@@ -621,30 +582,21 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     if (handle)
         *handle = co;
     /* Reuse: the most recently used idle connection that is still alive. */
-    while (o->idle_head) {
-        struct entry *e = o->idle_head;
-        idle_unlink(e);
+    struct entry *e;
+    while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
         if (expired(p, e, co->t0_us)) {
             COUNT(o, expired, 1);
         } else if (!evtls_conn_check_alive(e->c)) {
             COUNT(o, dead_idle, 1);
         } else {
-            e->st = EVTLS_POOL_IDLE; /* assign moves it to BUSY */
             assign(co, e, 0, 0);
             return 0;
         }
-        /* entry_close expects an idle entry to be linked */
-        idle_push(e);
         entry_close(e);
     }
     /* Wait in line for a new or returned connection. */
     co->queued = 1;
-    co->prev = o->wait_tail;
-    if (o->wait_tail)
-        o->wait_tail->next = co;
-    else
-        o->wait_head = co;
-    o->wait_tail = co;
+    TAILQ_INSERT_TAIL(&o->waiters, co, link);
     GAUGE(o, waiting, 1);
     if (p->o.wait_timeout_ms) {
         struct timeval tv = {(time_t)(p->o.wait_timeout_ms / 1000),
@@ -759,10 +711,10 @@ void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown
     event_assign(&p->shutdown_ev, p->base, -1, 0, shutdown_cb, p);
     for (int b = 0; b < BUCKETS; b++)
         for (struct origin *o = p->buckets[b]; o; o = o->hnext) {
-            while (o->wait_head)
-                fail_co(o->wait_head, EVTLS_ERR_POOL_CLOSED);
-            while (o->idle_head)
-                entry_close(o->idle_head);
+            while (!TAILQ_EMPTY(&o->waiters))
+                fail_co(TAILQ_FIRST(&o->waiters), EVTLS_ERR_POOL_CLOSED);
+            while (!TAILQ_EMPTY(&o->idle))
+                entry_close(TAILQ_FIRST(&o->idle));
         }
     if (timeout_ms) {
         struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
@@ -781,14 +733,15 @@ void evtls_pool_free(evtls_pool *p)
         struct origin *o = p->buckets[b];
         while (o) {
             struct origin *next = o->hnext;
-            while (o->wait_head) {
-                struct evtls_checkout *co = o->wait_head;
+            struct evtls_checkout *co;
+            while ((co = TAILQ_FIRST(&o->waiters)) != NULL) {
                 wait_unlink(co);
                 co_recycle(co);
             }
-            while (o->idle_head) {
-                struct entry *e = o->idle_head;
-                idle_unlink(e);
+            /* Idle ones too are aborted: nobody waits for a close any more. */
+            struct entry *e;
+            while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
+                set_state(e, EVTLS_POOL_CLOSED);
                 evtls_conn_set_userdata(e->c, NULL);
                 evtls_conn_abort(e->c);
                 free(e);
@@ -802,7 +755,7 @@ void evtls_pool_free(evtls_pool *p)
     }
     while (p->free_cos) {
         struct evtls_checkout *co = p->free_cos;
-        p->free_cos = co->next;
+        p->free_cos = co->free_next;
         event_del(&co->ev);
         free(co);
     }
