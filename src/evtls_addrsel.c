@@ -144,9 +144,9 @@ static struct attrs attrs_of(const struct evtls__cand *c, const struct evtls__po
 /* Returns < 0 when a (candidate ia) goes before b (candidate ib), > 0 when
  * after, 0 when no rule decides (rule 10: keep the order). */
 static int compare(const struct evtls__cand *a, const struct evtls__cand *b, int ia, int ib,
-                   const struct evtls__policy *t, size_t n)
+                   const struct attrs *xa, const struct attrs *ya)
 {
-    struct attrs x = attrs_of(a, t, n), y = attrs_of(b, t, n);
+    struct attrs x = *xa, y = *ya;
     int dbg = evtls__log_enabled(EVTLS_LOG_DEBUG);
     /* Rule 1: avoid unusable destinations. */
     if (x.usable != y.usable) {
@@ -208,20 +208,27 @@ void evtls__addrsel_sort(struct evtls__cand *c, size_t n, const struct evtls__po
 {
     if (n > MAX_SORT)
         n = MAX_SORT;
+    /* Each candidate's scopes, labels and precedence, found once. */
+    struct attrs at[MAX_SORT];
     int orig[MAX_SORT];
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         orig[i] = (int)i;
+        at[i] = attrs_of(&c[i], table, table_n);
+    }
     /* Insertion sort: stable, and n is a handful. */
     for (size_t i = 1; i < n; i++) {
         struct evtls__cand cur = c[i];
+        struct attrs cur_at = at[i];
         int oi = orig[i];
         size_t j = i;
-        while (j > 0 && compare(&cur, &c[j - 1], oi, orig[j - 1], table, table_n) < 0) {
+        while (j > 0 && compare(&cur, &c[j - 1], oi, orig[j - 1], &cur_at, &at[j - 1]) < 0) {
             c[j] = c[j - 1];
+            at[j] = at[j - 1];
             orig[j] = orig[j - 1];
             j--;
         }
         c[j] = cur;
+        at[j] = cur_at;
         orig[j] = oi;
     }
 }

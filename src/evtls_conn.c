@@ -81,6 +81,8 @@ struct evtls_conn {
     struct event retry_timer; /* the wait between connect attempts */
     unsigned retry_left_s;    /* countdown: seconds still to wait */
     uint16_t port;
+    uint8_t host_is_ip; /* host is an address literal: no lookup */
+    uint8_t name_is_ip; /* the name checked is an address: no SNI, IP SANs */
 
     struct evbuffer *out; /* queued plaintext, created on first write */
     size_t write_limit;
@@ -352,10 +354,9 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
     }
     LOGD("conn#%lu: TCP connected to %s after %u attempt(s)", c->id, c->info.peer_addr,
          c->info.attempts);
-    evtls__addr numeric;
     struct evtls__tls_params p = {
         .name = c->name,
-        .name_is_ip = evtls__addr_parse_numeric(c->name, 0, &numeric) == 1,
+        .name_is_ip = c->name_is_ip,
         .skip_common_name = c->v->skip_common_name,
         .insecure = c->v->insecure_skip_verify,
         .alpn = c->v->alpn,
@@ -435,8 +436,7 @@ static int start_attempt(evtls_conn *c)
                 .ka_count = c->v->ka_count,
             },
     };
-    evtls__addr addr;
-    int numeric = evtls__addr_parse_numeric(c->info.host, c->port, &addr) == 1;
+    int numeric = c->host_is_ip;
     if (!numeric && c->resolver == NULL) {
         c->resolver = evtls_resolver_new(c->base, NULL);
         if (c->resolver == NULL)
@@ -906,6 +906,9 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
     if (evtls__host_strip(name, c->name, sizeof c->name) != 0 ||
         evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "host name too long");
+    evtls__addr name_addr;
+    c->host_is_ip = numeric;
+    c->name_is_ip = evtls__addr_parse_numeric(c->name, 0, &name_addr) == 1;
     c->info.port = c->port = port;
     if (c->sessions) {
         /* The origin: what a session was negotiated for. */

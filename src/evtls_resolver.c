@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "evtls_error_int.h"
@@ -58,7 +59,7 @@ struct query;
 
 /* A lookup waiting on a query, linked into the query's list. */
 struct waiter {
-    struct waiter *prev, *next;
+    LIST_ENTRY(waiter) link;
     struct query *q; /* NULL when not waiting */
     evtls__lookup *l;
 };
@@ -67,7 +68,7 @@ struct query {
     struct query *next;
     evtls_resolver *r;
     struct evdns_request *req;
-    struct waiter *head;
+    LIST_HEAD(, waiter) waiters;
     int slot;
     char name[MAX_NAME];
 };
@@ -459,14 +460,7 @@ static int map_dns_err(int result)
 
 static void waiter_unlink(struct waiter *w)
 {
-    struct query *q = w->q;
-    if (w->prev)
-        w->prev->next = w->next;
-    else
-        q->head = w->next;
-    if (w->next)
-        w->next->prev = w->prev;
-    w->prev = w->next = NULL;
+    LIST_REMOVE(w, link);
     w->q = NULL;
 }
 
@@ -509,8 +503,8 @@ static void dns_cb(int result, char type, int count, int ttl, void *addresses, v
         cache_store(r, q->name, q->slot, &a, NEG_TTL_S);
     /* Each waiter is detached before its callback, which may cancel any
      * other lookup, this query's waiters included. */
-    while (q->head) {
-        struct waiter *w = q->head;
+    struct waiter *w;
+    while ((w = LIST_FIRST(&q->waiters)) != NULL) {
         waiter_unlink(w);
         w->l->ans[q->slot] = a;
         deliver_slot(w->l, q->slot);
@@ -549,11 +543,7 @@ static int query_join(evtls__lookup *l, const char *name, int slot)
     struct waiter *w = &l->w[slot];
     w->l = l;
     w->q = q;
-    w->prev = NULL;
-    w->next = q->head;
-    if (q->head)
-        q->head->prev = w;
-    q->head = w;
+    LIST_INSERT_HEAD(&q->waiters, w, link);
     return 0;
 }
 
@@ -569,19 +559,6 @@ evtls__lookup *evtls__resolve(evtls_resolver *r, const char *host, uint16_t port
     l->port = port;
     event_assign(&l->deliver, r->base, -1, 0, deliver_cb, l);
 
-    evtls__addr num;
-    if (evtls__addr_parse_numeric(host, port, &num) == 1) {
-        int slot = SLOT_OF(evtls__addr_family(&num));
-        uint8_t *dst = l->ans[slot].ip[0].b;
-        if (slot == 1)
-            memcpy(dst, &((struct sockaddr_in *)&num.ss)->sin_addr, 4);
-        else
-            memcpy(dst, &((struct sockaddr_in6 *)&num.ss)->sin6_addr, 16);
-        l->ans[slot].n = 1;
-        l->pending = l->ready = 1u << slot;
-        event_active(&l->deliver, 0, 0);
-        return l;
-    }
     char name[MAX_NAME];
     if (normalize(host, name) != 0) {
         int slot = family == 6 ? 0 : 1;
@@ -632,7 +609,7 @@ void evtls__resolve_cancel(evtls__lookup *l)
         waiter_unlink(&l->w[slot]);
         /* Nobody else waits: stop the query. evdns then calls dns_cb with
          * DNS_ERR_CANCEL (or the answer it already had), which frees it. */
-        if (q->head == NULL && q->req) {
+        if (LIST_EMPTY(&q->waiters) && q->req) {
             query_unlink(q); /* no later lookup may join it */
             evdns_cancel_request(q->r->dns, q->req);
         }

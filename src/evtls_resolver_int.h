@@ -22,9 +22,9 @@ typedef void (*evtls__resolve_cb)(int family, int err, const evtls__addr *addrs,
 /* Adds a reference to r and returns it. */
 evtls_resolver *evtls__resolver_ref(evtls_resolver *r);
 
-/* Starts resolving host for family (0: AAAA and A, 4: A, 6: AAAA). A
- * numeric host is answered as is, for its own family only. Returns the
- * lookup, or NULL when out of memory (cb is then never called). */
+/* Starts resolving the name host for family (0: AAAA and A, 4: A, 6:
+ * AAAA); numeric hosts are the caller's business (they need no lookup).
+ * Returns the lookup, or NULL when out of memory (cb is then never called). */
 evtls__lookup *evtls__resolve(evtls_resolver *r, const char *host, uint16_t port, int family,
                               evtls__resolve_cb cb, void *arg);
 

@@ -449,16 +449,19 @@ int evtls__tls_offered(const evtls__tls *t)
 
 int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *single_use)
 {
-    if (!t->want_session || !wolfSSL_is_init_finished(t->ssl))
+    /* Called after every read: the common answer (nothing new) must cost
+     * two flag tests, not calls into wolfSSL. */
+    if (!t->want_session || (t->session_taken && !t->new_ticket) ||
+        !wolfSSL_is_init_finished(t->ssl))
         return 0;
     int tls13 = wolfSSL_version(t->ssl) == TLS1_3_VERSION;
     /* TLS 1.3: a session exists only with a ticket, which comes after the
      * handshake. TLS 1.2: the session (ticket or ID) is complete when the
      * handshake is. */
-    if (tls13 ? !t->new_ticket : t->session_taken)
+    t->session_taken = 1; /* TLS 1.3: until a ticket comes, there is nothing */
+    if (tls13 && !t->new_ticket)
         return 0;
     t->new_ticket = 0;
-    t->session_taken = 1;
     WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
     if (s == NULL)
         return 0;
