@@ -460,13 +460,13 @@ static int start_attempt(evtls_conn *c)
 /* ------------------------------------------------------------------ */
 /* the retry loop */
 
-static int retryable(int code, evtls_conn_state was)
+/* Whether a failed try is worth another. The error table says which
+ * failures are transient (a peer that closes or resets during the
+ * handshake included); the deadline and memory exhaustion end the loop. */
+static int retryable(int code)
 {
-    if (code == EVTLS_ERR_TIMEOUT || code == EVTLS_ERR_NOMEM) /* the deadline ends the loop */
+    if (code == EVTLS_ERR_TIMEOUT || code == EVTLS_ERR_NOMEM)
         return 0;
-    if (was == EVTLS_STATE_HANDSHAKING &&
-        (code == EVTLS_ERR_PEER_CLOSED || code == EVTLS_ERR_PEER_RESET))
-        return 1;
     return evtls_err_is_retryable(code);
 }
 
@@ -497,7 +497,7 @@ static void retry_tick(evutil_socket_t fd, short what, void *arg)
 static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
 {
     const struct evtls__cfg_values *v = c->v;
-    if (v->retry_mode == EVTLS_RETRY_NONE || !retryable(code, was))
+    if (v->retry_mode == EVTLS_RETRY_NONE || !retryable(code))
         return 0;
     if (v->retry_max_attempts && c->info.connect_attempt >= v->retry_max_attempts)
         return 0;

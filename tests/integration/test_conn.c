@@ -20,30 +20,9 @@
 #include "harness.h"
 #include "peer.h"
 
-struct fx {
-    struct event_base *base;
-    int fds;
-};
-
-static int setup(void **state)
-{
-    static struct fx f;
-    f.fds = count_open_fds();
-    f.base = event_base_new();
-    *state = &f;
-    return f.base ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    /* Nothing may be left behind: no open fd. */
-    return finish_loop(f->base, f->fds);
-}
-
 /* Connects with cfg to 127.0.0.1:port; returns the error; *out gets the
  * connection (caller frees) when out is not NULL. */
-static int try_connect(struct fx *f, evtls_cfg *cfg, const char *host, uint16_t port,
+static int try_connect(struct loop_fx *f, evtls_cfg *cfg, const char *host, uint16_t port,
                        struct connect_result *r, evtls_conn **out)
 {
     evtls_conn *c = evtls_conn_new(f->base, cfg);
@@ -67,7 +46,7 @@ static void start_s_server(struct peer *p, const char *cert, const char *key,
     assert_int_equal(peer_s_server(p, args), 0);
 }
 
-static void check_get(struct fx *f, evtls_conn *c)
+static void check_get(struct loop_fx *f, evtls_conn *c)
 {
     char buf[8192];
     size_t len = 0;
@@ -78,7 +57,7 @@ static void check_get(struct fx *f, evtls_conn *c)
 
 static void test_tls12_verified(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-tls1_2", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -100,7 +79,7 @@ static void test_tls12_verified(void **state)
 
 static void test_tls13_verified(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-tls1_3", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -121,7 +100,7 @@ static void test_tls13_verified(void **state)
 
 static void test_tls_version_range(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-tls1_2", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -136,7 +115,7 @@ static void test_tls_version_range(void **state)
 
 static void test_untrusted(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     start_s_server(&p, "server.pem", "server.key", NULL);
     evtls_cfg *cfg = evtls_cfg_new();
@@ -151,7 +130,7 @@ static void test_untrusted(void **state)
 
 static void test_hostname_mismatch_and_skip(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     start_s_server(&p, "server.pem", "server.key", NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
@@ -173,7 +152,7 @@ static void test_hostname_mismatch_and_skip(void **state)
 
 static void test_expired(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     start_s_server(&p, "expired.pem", "expired.key", NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
@@ -186,7 +165,7 @@ static void test_expired(void **state)
 
 static void test_not_yet_valid(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     start_s_server(&p, "future.pem", "future.key", NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
@@ -200,7 +179,7 @@ static void test_not_yet_valid(void **state)
 
 static void test_insecure_accepts_untrusted(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     start_s_server(&p, "expired.pem", "expired.key", NULL);
     evtls_cfg *cfg = evtls_cfg_new();
@@ -213,7 +192,7 @@ static void test_insecure_accepts_untrusted(void **state)
 
 static void test_mtls(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-Verify", "1", "-CAfile", pki("ca.pem"), "-tls1_2", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -247,7 +226,7 @@ static void test_mtls(void **state)
 
 static void test_mtls13_required(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-Verify", "1", "-CAfile", pki("ca.pem"), "-tls1_3", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -273,7 +252,7 @@ static void test_mtls13_required(void **state)
 
 static void test_alpn(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-alpn", "h2,http/1.1", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -297,7 +276,7 @@ static void test_alpn(void **state)
 
 static void test_refused(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_cfg *cfg = test_cfg(0, 0);
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", unused_port(), &r, NULL),
@@ -308,7 +287,7 @@ static void test_refused(void **state)
 
 static void test_connect_timeout(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     /* A listener that never accepts, its backlog filled: further SYNs are
      * dropped and the connect never completes. */
     uint16_t port;
@@ -334,7 +313,7 @@ static void test_connect_timeout(void **state)
 
 static void test_handshake_timeout(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     /* The kernel completes TCP; nobody ever speaks TLS. */
     uint16_t port;
     int lfd = listen_loopback(16, &port);
@@ -348,7 +327,7 @@ static void test_handshake_timeout(void **state)
 
 static void test_total_deadline(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     uint16_t port;
     int lfd = listen_loopback(16, &port);
     evtls_cfg *cfg = test_cfg(0, 5000);
@@ -390,7 +369,7 @@ static void closer_cb(evutil_socket_t fd, short what, void *arg)
     cl->cfd = -1;
 }
 
-static void close_mid_handshake(struct fx *f, int rst, int expected)
+static void close_mid_handshake(struct loop_fx *f, int rst, int expected)
 {
     uint16_t port;
     struct closer cl = {.base = f->base, .rst = rst, .cfd = -1};
@@ -432,7 +411,7 @@ static void on_many_done(evtls_conn *c, int err, void *arg)
 
 static void test_many_at_once(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     assert_int_equal(peer_nginx(&p, NULL), 0);
     evtls_cfg *cfg = test_cfg(0, 0);
@@ -482,7 +461,7 @@ static void collect(evtls_log_level level, unsigned long ms, const char *msg, vo
 
 static void test_observability_and_socket_options(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     struct peer p;
     const char *more[] = {"-tls1_3", NULL};
     start_s_server(&p, "server.pem", "server.key", more);
@@ -529,7 +508,7 @@ static void test_observability_and_socket_options(void **state)
 
 static void test_family_mismatch(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_cfg *cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_family(cfg, EVTLS_FAMILY_IPV4), 0);
     evtls_conn *c = evtls_conn_new(f->base, cfg);
@@ -542,26 +521,31 @@ static void test_family_mismatch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_tls12_verified, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls13_verified, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_tls_version_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_untrusted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_hostname_mismatch_and_skip, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_not_yet_valid, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_insecure_accepts_untrusted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mtls, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_mtls13_required, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_alpn, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_connect_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_total_deadline, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_peer_closes_mid_handshake, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_peer_resets_mid_handshake, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_many_at_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_observability_and_socket_options, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_family_mismatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls12_verified, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls13_verified, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_tls_version_range, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_untrusted, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_hostname_mismatch_and_skip, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_expired, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_not_yet_valid, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_insecure_accepts_untrusted, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_mtls, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_mtls13_required, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_alpn, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_refused, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_connect_timeout, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_timeout, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_total_deadline, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_peer_closes_mid_handshake, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_peer_resets_mid_handshake, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_many_at_once, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_observability_and_socket_options, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_family_mismatch, loop_fx_setup, loop_fx_teardown),
     };
     return cmocka_run_group_tests_name("conn", tests, NULL, NULL);
 }

@@ -20,11 +20,6 @@
 
 static struct peer web;
 
-struct fx {
-    struct event_base *base;
-    int fds;
-};
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -36,21 +31,6 @@ static int group_teardown(void **state)
     (void)state;
     peer_stop(&web);
     return 0;
-}
-
-static int setup(void **state)
-{
-    static struct fx f;
-    f.fds = count_open_fds();
-    f.base = event_base_new();
-    *state = &f;
-    return f.base ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    return finish_loop(f->base, f->fds);
 }
 
 /* nginx's access log: one line per request, "conn reqs proto reused status". */
@@ -104,7 +84,7 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
 
 static uint16_t port_now; /* the nginx the current test talks to */
 
-static int checkout_wait(struct fx *f, evtls_pool *p, evtls_cfg *cfg, struct got *g)
+static int checkout_wait(struct loop_fx *f, evtls_pool *p, evtls_cfg *cfg, struct got *g)
 {
     memset(g, 0, sizeof *g);
     int rc = evtls_pool_checkout(p, cfg, "localhost", port_now ? port_now : web.port, on_checkout,
@@ -143,7 +123,7 @@ static void on_read(evtls_conn *c, const uint8_t *d, ssize_t n, void *arg)
         r->done = 1;
 }
 
-static int get(struct fx *f, evtls_conn *c, const char *extra_header)
+static int get(struct loop_fx *f, evtls_conn *c, const char *extra_header)
 {
     char req[256];
     snprintf(req, sizeof req, "GET / HTTP/1.1\r\nHost: localhost\r\n%s\r\n",
@@ -166,7 +146,7 @@ static evtls_cfg *cfg_versions(evtls_tls_version lo, evtls_tls_version hi)
 
 static void test_sequential_reuse_one_connection(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
     run_for(f->base, 200);
@@ -236,7 +216,7 @@ static void crowd_cb(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout
 
 static void test_limit_and_fifo(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool_opts o;
     evtls_pool_opts_default(&o);
     o.max_per_origin = 50;
@@ -272,7 +252,7 @@ static void test_limit_and_fifo(void **state)
 
 static void test_waiter_timeout(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool_opts o;
     evtls_pool_opts_default(&o);
     o.max_per_origin = 1;
@@ -297,7 +277,7 @@ static void test_waiter_timeout(void **state)
 
 static void test_idle_expiry(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool_opts o;
     evtls_pool_opts_default(&o);
     o.idle_timeout_ms = 300;
@@ -319,7 +299,7 @@ static void test_idle_expiry(void **state)
 
 static void test_server_closed_idle_is_replaced(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     /* An nginx that closes keep-alive connections after 1 s of silence
      * (close_notify + FIN) while they sit idle in the pool. */
     struct peer quick;
@@ -347,7 +327,7 @@ static void test_server_closed_idle_is_replaced(void **state)
 }
 
 /* New connections each time (release), so every one is a handshake. */
-static void resume_rounds(struct fx *f, evtls_pool *p, evtls_cfg *cfg, const char *proto)
+static void resume_rounds(struct loop_fx *f, evtls_pool *p, evtls_cfg *cfg, const char *proto)
 {
     run_for(f->base, 200); /* nginx logs a request a moment after answering it */
     int before = log_lines();
@@ -376,7 +356,7 @@ static void resume_rounds(struct fx *f, evtls_pool *p, evtls_cfg *cfg, const cha
 
 static void test_resumption_tls13(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_3, EVTLS_TLS_1_3);
     resume_rounds(f, p, cfg, "TLSv1.3");
@@ -389,7 +369,7 @@ static void test_resumption_tls13(void **state)
 
 static void test_resumption_tls12(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_2, EVTLS_TLS_1_2);
     resume_rounds(f, p, cfg, "TLSv1.2");
@@ -420,7 +400,7 @@ static int child_resumes(const char *path)
 
 static void test_session_file_across_processes(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_3, EVTLS_TLS_1_3);
     struct got g;
@@ -449,28 +429,35 @@ static void test_session_file_across_processes(void **state)
 
 static void test_max_uses_and_warm_up(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
     evtls_pool_opts o;
     evtls_pool_opts_default(&o);
     o.max_uses = 2;
-    o.min_idle_per_origin = 2;
     evtls_pool *p = evtls_pool_new(f->base, &o);
-    evtls_cfg *cfg = test_cfg(0, 0);
     struct got g;
-    evtls_conn *first = NULL;
+    evtls_conn *used[2];
     for (int i = 0; i < 2; i++) {
         assert_int_equal(checkout_wait(f, p, cfg, &g), 0);
-        if (i == 0)
-            first = g.c;
+        used[i] = g.c;
         assert_int_equal(evtls_pool_checkin(p, g.c), 0);
     }
+    assert_ptr_equal(used[0], used[1]); /* the same connection, twice */
     evtls_pool_stats st;
     evtls_pool_get_stats(p, &st);
-    assert_true(st.expired >= 1); /* the first was closed after its 2nd use */
-    (void)first;
-    run_for(f->base, 1200); /* the sweep tops the origin up to 2 idle */
+    assert_int_equal(st.expired, 1); /* closed at its 2nd check-in */
+    assert_int_equal(st.idle, 0);
+    evtls_pool_free(p);
+    /* Warm-up: one checkout makes the origin known; the pool keeps 2 idle. */
+    evtls_pool_opts_default(&o);
+    o.min_idle_per_origin = 2;
+    p = evtls_pool_new(f->base, &o);
+    assert_int_equal(checkout_wait(f, p, cfg, &g), 0);
+    assert_int_equal(evtls_pool_checkin(p, g.c), 0);
+    run_for(f->base, 1200);
     evtls_pool_get_stats(p, &st);
     assert_int_equal(st.idle, 2);
+    assert_int_equal(st.created, 2);
     evtls_pool_free(p);
     evtls_cfg_free(cfg);
 }
@@ -486,7 +473,7 @@ static void on_shutdown(evtls_pool *p, int err, void *arg)
 
 static void test_graceful_shutdown(void **state)
 {
-    struct fx *f = *state;
+    struct loop_fx *f = *state;
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
     struct got a, b;
@@ -515,16 +502,19 @@ static void test_graceful_shutdown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_sequential_reuse_one_connection, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_limit_and_fifo, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_waiter_timeout, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_idle_expiry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_server_closed_idle_is_replaced, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resumption_tls13, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_resumption_tls12, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_session_file_across_processes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_graceful_shutdown, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_max_uses_and_warm_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sequential_reuse_one_connection, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_limit_and_fifo, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_waiter_timeout, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_idle_expiry, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_server_closed_idle_is_replaced, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_resumption_tls13, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_resumption_tls12, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_session_file_across_processes, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_graceful_shutdown, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_max_uses_and_warm_up, loop_fx_setup, loop_fx_teardown),
     };
     return cmocka_run_group_tests_name("pool", tests, group_setup, group_teardown);
 }

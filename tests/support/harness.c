@@ -126,3 +126,19 @@ int finish_loop(struct event_base *base, int fds_before)
         fprintf(stderr, "fd leak: %d open before the test, %d after\n", fds_before, fds);
     return rc < 0 || fds != fds_before ? -1 : 0;
 }
+
+int loop_fx_setup(void **state)
+{
+    static struct loop_fx f;
+    f.fds = count_open_fds();
+    f.base = event_base_new();
+    *state = &f;
+    return f.base ? 0 : -1;
+}
+
+int loop_fx_teardown(void **state)
+{
+    struct loop_fx *f = *state;
+    /* Nothing may be left behind: no open fd. */
+    return finish_loop(f->base, f->fds);
+}

@@ -33,6 +33,15 @@ int exchange(struct event_base *base, evtls_conn *c, const char *req, char *buf,
  * (with a message) when something was left behind. */
 int finish_loop(struct event_base *base, int fds_before);
 
+/* The usual test fixture: a fresh event_base, and the fd count to find
+ * leaks with at the end. loop_fx_setup/teardown are cmocka fixtures. */
+struct loop_fx {
+    struct event_base *base;
+    int fds;
+};
+int loop_fx_setup(void **state);
+int loop_fx_teardown(void **state);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t now_ms(void);
 

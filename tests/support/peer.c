@@ -184,8 +184,10 @@ int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
     if (mkdtemp(p->dir) == NULL)
         return -1;
     p->port = unused_port();
-    char conf[512];
+    char conf[512], listen6[64] = "";
     snprintf(conf, sizeof conf, "%s/nginx.conf", p->dir);
+    if (dual_stack)
+        snprintf(listen6, sizeof listen6, "listen [::1]:%u ssl;", p->port);
     FILE *f = fopen(conf, "w");
     if (f == NULL)
         return -1;
@@ -194,21 +196,21 @@ int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
             "error_log %s/error.log info;\npid %s/nginx.pid;\n"
             "worker_rlimit_nofile 20000;\nevents { worker_connections 16384; }\n"
             "http {\n"
-            "  log_format evtls '$connection $connection_requests $ssl_protocol $ssl_session_reused $status';\n"
+            "  log_format evtls '$connection $connection_requests $ssl_protocol "
+            "$ssl_session_reused $status';\n"
             "  access_log %s/access.log evtls;\n"
             "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"
             "  server {\n"
             "    listen 127.0.0.1:%u ssl;\n"
-            "    %s%.0u%s\n"
+            "    %s\n"
             "    ssl_certificate %s; ssl_certificate_key %s;\n"
             "    ssl_protocols TLSv1.2 TLSv1.3;\n"
             "    location / { return 200 \"hello from nginx\\n\"; }\n"
             "    %s\n"
             "  }\n"
             "}\n",
-            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port,
-            dual_stack ? "listen [::1]:" : "", dual_stack ? p->port : 0u, dual_stack ? " ssl;" : "",
+            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port, listen6,
             pki("server.pem"), pki("server.key"), server_directives ? server_directives : "");
     fclose(f);
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
