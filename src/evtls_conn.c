@@ -837,6 +837,11 @@ void *evtls_conn_get_userdata(const evtls_conn *c)
     return c ? c->userdata : NULL;
 }
 
+struct event_base *evtls_conn_get_base(const evtls_conn *c)
+{
+    return c ? c->base : NULL;
+}
+
 int evtls_conn_check_alive(evtls_conn *c)
 {
     if (c == NULL || c->state != EVTLS_STATE_CONNECTED || c->in_cb || c->reading)

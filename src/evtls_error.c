@@ -107,6 +107,7 @@ const char *evtls_err_class_name(evtls_err_class cls)
     case EVTLS_CLASS_TLS: return "tls";
     case EVTLS_CLASS_PEER: return "peer";
     case EVTLS_CLASS_INTERNAL: return "internal";
+    case EVTLS_CLASS_HTTP: return "http";
     default: return "unknown";
     }
 }

@@ -19,6 +19,7 @@
 #include "evtls/pool.h"
 #include "evtls_log_int.h"
 #include "evtls_resolver_int.h"
+#include "evtls_time.h"
 #include <stddef.h>
 
 #define BUCKETS      256
@@ -85,13 +86,6 @@ struct evtls_pool {
     struct event shutdown_ev; /* completion, or the shutdown timeout */
     int shutdown_done;
 };
-
-static uint64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 void evtls_pool_opts_default(evtls_pool_opts *o)
 {
@@ -290,7 +284,7 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
     evtls_pool *p = co->p;
     struct origin *o = co->o;
     evtls_checkout_info ci = {0};
-    uint64_t waited = now_us() - co->t0_us;
+    uint64_t waited = evtls__now_us() - co->t0_us;
     evtls_conn *c = NULL;
     int err = co->err;
     if (co->e) {
@@ -355,7 +349,7 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
         assign(TAILQ_FIRST(&o->waiters), e, fresh, connect_us);
         return;
     }
-    e->idle_since_us = now_us();
+    e->idle_since_us = evtls__now_us();
     set_state(e, EVTLS_POOL_IDLE);
     unsigned max_idle = e->p->o.max_idle_per_origin;
     while (max_idle && o->st.idle > max_idle) {
@@ -372,7 +366,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     struct entry *e = arg;
     struct origin *o = e->o;
     evtls_pool *p = e->p;
-    uint64_t connect_us = now_us() - e->connect_start_us;
+    uint64_t connect_us = evtls__now_us() - e->connect_start_us;
     if (err) {
         o->st.failed[evtls_err_get_class(err)]++;
         p->st.failed[evtls_err_get_class(err)]++;
@@ -423,7 +417,7 @@ static int open_conn(struct origin *o)
     if (p->o.resumption)
         evtls_conn_set_session_cache(e->c, p->sessions);
     evtls_conn_set_userdata(e->c, e);
-    e->born_us = e->connect_start_us = now_us();
+    e->born_us = e->connect_start_us = evtls__now_us();
     p->total++;
     set_state(e, EVTLS_POOL_CONNECTING);
     int rc = evtls_conn_connect(e->c, o->host, o->port, on_connected, e);
@@ -519,7 +513,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     evtls_pool *p = arg;
-    uint64_t now = now_us();
+    uint64_t now = evtls__now_us();
     for (int b = 0; b < BUCKETS; b++)
         for (struct origin *o = p->buckets[b]; o; o = o->hnext) {
             struct entry *oldest;
@@ -577,7 +571,7 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     co->o = o;
     co->cb = cb;
     co->arg = arg;
-    co->t0_us = now_us();
+    co->t0_us = evtls__now_us();
     COUNT(o, checkouts, 1);
     if (handle)
         *handle = co;
@@ -624,7 +618,7 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
     if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY)
         return EVTLS_ERR_INVALID_ARG;
     if (p->shutting_down || evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED ||
-        evtls_conn_write_pending(c) > 0 || expired(p, e, now_us())) {
+        evtls_conn_write_pending(c) > 0 || expired(p, e, evtls__now_us())) {
         if (!p->shutting_down && evtls_conn_get_state(c) == EVTLS_STATE_CONNECTED)
             COUNT(e->o, expired, 1);
         struct origin *o = e->o;

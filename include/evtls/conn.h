@@ -237,6 +237,9 @@ EVTLS_API evtls_conn_state evtls_conn_get_state(const evtls_conn *c);
 /* Returns the name of a state, e.g. "HANDSHAKING". */
 EVTLS_API const char *evtls_conn_state_name(evtls_conn_state s);
 
+/* The event_base the connection runs on (its private one for base NULL). */
+EVTLS_API struct event_base *evtls_conn_get_base(const evtls_conn *c);
+
 /* The socket's fd, or -1 when there is none. */
 EVTLS_API int evtls_conn_fd(const evtls_conn *c);
 

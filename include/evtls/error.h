@@ -64,7 +64,15 @@ typedef enum evtls_err {
     EVTLS_EOF = -63,             /* not an error: the peer sent close_notify */
     /* pools */
     EVTLS_ERR_POOL_WAIT_TIMEOUT = -70, /* no connection became free within the wait timeout */
-    EVTLS_ERR_POOL_CLOSED = -71        /* the pool is shutting down */
+    EVTLS_ERR_POOL_CLOSED = -71,       /* the pool is shutting down */
+    /* HTTP/1.1 exchanges (http.h) */
+    EVTLS_ERR_HTTP_MALFORMED = -80,         /* the response is not valid HTTP/1.x */
+    EVTLS_ERR_HTTP_HEADERS_TOO_LARGE = -81, /* status line and headers exceed the limit */
+    EVTLS_ERR_HTTP_BODY_TOO_LARGE = -82,    /* the body exceeds the limit */
+    EVTLS_ERR_HTTP_TRUNCATED = -83,         /* the connection ended inside the response */
+    EVTLS_ERR_HTTP_TTFB_TIMEOUT = -84,      /* no response byte within the TTFB timeout */
+    EVTLS_ERR_HTTP_TIMEOUT = -85,           /* the response stalled or took too long */
+    EVTLS_ERR_BAD_URL = -86                 /* a URL that cannot be used; see the detail */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */
@@ -79,7 +87,8 @@ typedef enum evtls_err_class {
     EVTLS_CLASS_CERT,
     EVTLS_CLASS_TLS,
     EVTLS_CLASS_PEER,
-    EVTLS_CLASS_INTERNAL
+    EVTLS_CLASS_INTERNAL,
+    EVTLS_CLASS_HTTP /* the peer's HTTP response was unusable */
 } evtls_err_class;
 
 /* Certificate verification flags, set in evtls_last_error.cert_flags. */

@@ -12,6 +12,7 @@
 #include "evtls/session.h"
 #include "evtls/conn.h"
 #include "evtls/pool.h"
+#include "evtls/http.h"
 
 #define EVTLS_VERSION_STRING "0.1.0"
 

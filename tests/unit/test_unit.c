@@ -46,6 +46,13 @@ static const int all_codes[] = {
     EVTLS_EOF,
     EVTLS_ERR_POOL_WAIT_TIMEOUT,
     EVTLS_ERR_POOL_CLOSED,
+    EVTLS_ERR_HTTP_MALFORMED,
+    EVTLS_ERR_HTTP_HEADERS_TOO_LARGE,
+    EVTLS_ERR_HTTP_BODY_TOO_LARGE,
+    EVTLS_ERR_HTTP_TRUNCATED,
+    EVTLS_ERR_HTTP_TTFB_TIMEOUT,
+    EVTLS_ERR_HTTP_TIMEOUT,
+    EVTLS_ERR_BAD_URL,
 };
 
 static void test_every_code_is_described(void **state)

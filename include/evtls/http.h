@@ -1,0 +1,172 @@
+/* evtls/http.h - HTTP/1.1 exchanges over evtls connections.
+ *
+ * One request, one response, on a connected evtls_conn (one-off or pooled).
+ * The response is parsed with libhttp-parser: Content-Length, chunked and
+ * close-delimited bodies, HEAD and bodiless statuses. Limits on header size,
+ * body size and time to first byte end in distinct errors (EVTLS_ERR_HTTP_*).
+ * When the exchange ends with evtls_http_resp_keep_alive() true, the
+ * connection is left connected and idle, ready for the next request or for
+ * evtls_pool_checkin(). URLs are parsed here too (evtls_url_parse). */
+#ifndef EVTLS_HTTP_H
+#define EVTLS_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "evtls/conn.h"
+#include "evtls/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- URLs */
+
+#define EVTLS_URL_HOST_MAX   256
+#define EVTLS_URL_TARGET_MAX 2048
+
+/* A parsed https URL. host has no brackets (an IPv6 literal is bare);
+ * authority is host[:port] as written in the URL (the Host header);
+ * target is the path and query ("/" when the URL has no path). */
+typedef struct evtls_url {
+    char host[EVTLS_URL_HOST_MAX];
+    uint16_t port;  /* 443 unless the URL names one */
+    int host_is_ip; /* 4 or 6 for an address literal, 0 for a name */
+    char authority[EVTLS_URL_HOST_MAX + 8];
+    char target[EVTLS_URL_TARGET_MAX];
+    const char *error; /* after a failure: what is wrong, in words (static) */
+} evtls_url;
+
+/* Parses text as an https URL ("https://host[:port][/path][?query]"; a
+ * fragment is dropped). With allow_bare set, "host:port" and "host" are also
+ * accepted (target "/"). Other schemes, user info, an empty host or port, a
+ * port out of range, control characters or spaces, and parts longer than
+ * the limits above are refused. Returns 0, or EVTLS_ERR_BAD_URL with
+ * u->error set. */
+EVTLS_API EVTLS_MUST_CHECK int evtls_url_parse(const char *text, int allow_bare, evtls_url *u);
+
+/* ---- requests */
+
+typedef struct evtls_http_req evtls_http_req;
+
+/* Creates a request: method (GET, HEAD, POST, PUT, DELETE, OPTIONS or
+ * PATCH), authority for the Host header (e.g. url.authority) and target
+ * (e.g. url.target). User-Agent and Accept headers are added unless set.
+ * Returns NULL on a bad argument (a method or value with spaces or control
+ * characters) or out of memory. */
+EVTLS_API evtls_http_req *evtls_http_req_new(const char *method, const char *authority,
+                                             const char *target);
+
+/* Adds a header (or replaces User-Agent/Accept/Host/Connection if given).
+ * Content-Length and Transfer-Encoding are managed by evtls_http_req_set_body.
+ * Returns 0 or EVTLS_ERR_INVALID_ARG for a name or value that could split
+ * the request (CR, LF, NUL, a colon or space in the name). */
+EVTLS_API int evtls_http_req_add_header(evtls_http_req *r, const char *name, const char *value);
+
+/* Sets the body (copied) and its Content-Length. A POST, PUT or PATCH
+ * without a body is sent with Content-Length: 0. */
+EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len);
+
+/* The request's bytes as they go on the wire (head and body), valid until
+ * the request is changed or freed. */
+EVTLS_API const uint8_t *evtls_http_req_bytes(evtls_http_req *r, size_t *len);
+
+/* Frees r. A request may be freed while an exchange that uses it runs
+ * (the exchange holds its own copy of the bytes it still has to send). */
+EVTLS_API void evtls_http_req_free(evtls_http_req *r);
+
+/* ---- responses */
+
+typedef struct evtls_http_resp evtls_http_resp;
+
+/* How the response body was delimited. */
+typedef enum evtls_http_framing {
+    EVTLS_HTTP_NO_BODY = 0,    /* HEAD, 1xx, 204, 304 */
+    EVTLS_HTTP_CONTENT_LENGTH, /* Content-Length */
+    EVTLS_HTTP_CHUNKED,        /* Transfer-Encoding: chunked */
+    EVTLS_HTTP_CLOSE_DELIMITED /* until the server closed (with close_notify) */
+} evtls_http_framing;
+
+EVTLS_API int evtls_http_resp_status(const evtls_http_resp *r);
+/* The reason phrase ("OK"), "" when the server sent none. */
+EVTLS_API const char *evtls_http_resp_reason(const evtls_http_resp *r);
+/* 0 for HTTP/1.0, 1 for HTTP/1.1. */
+EVTLS_API int evtls_http_resp_minor_version(const evtls_http_resp *r);
+EVTLS_API size_t evtls_http_resp_header_count(const evtls_http_resp *r);
+/* The i-th header as received (0-based); returns 0, or -1 when i is out of range. */
+EVTLS_API int evtls_http_resp_header(const evtls_http_resp *r, size_t i, const char **name,
+                                     const char **value);
+/* The value of the first header called name (any case), or NULL. */
+EVTLS_API const char *evtls_http_resp_header_get(const evtls_http_resp *r, const char *name);
+EVTLS_API evtls_http_framing evtls_http_resp_framing(const evtls_http_resp *r);
+/* The body when it was buffered (no body callback), else NULL with *len 0. */
+EVTLS_API const uint8_t *evtls_http_resp_body(const evtls_http_resp *r, size_t *len);
+/* Body bytes received (after de-chunking), buffered or not. */
+EVTLS_API uint64_t evtls_http_resp_body_bytes(const evtls_http_resp *r);
+/* 1 when the connection can carry another request: HTTP/1.1 without
+ * "Connection: close" (or 1.0 with keep-alive), a delimited body, and no
+ * byte after the response. */
+EVTLS_API int evtls_http_resp_keep_alive(const evtls_http_resp *r);
+/* Microseconds from the start of the exchange to the first response byte,
+ * and to the end of the response. */
+EVTLS_API uint64_t evtls_http_resp_ttfb_us(const evtls_http_resp *r);
+EVTLS_API uint64_t evtls_http_resp_total_us(const evtls_http_resp *r);
+
+/* ---- exchanges */
+
+typedef struct evtls_http_exchange evtls_http_exchange;
+
+/* Limits and timeouts of one exchange (0 = no limit, except header bytes). */
+typedef struct evtls_http_opts {
+    size_t max_header_bytes;   /* status line + headers; default 64 KiB (at most 80 KiB) */
+    uint64_t max_body_bytes;   /* default 16 MiB */
+    unsigned ttfb_timeout_ms;  /* request start to first response byte; default 30 s */
+    unsigned idle_timeout_ms;  /* longest silence inside the response; default 30 s */
+    unsigned total_timeout_ms; /* the whole exchange; default 0 (none) */
+    int head;                  /* set automatically for a HEAD request */
+} evtls_http_opts;
+
+/* Fills o with the defaults above. */
+EVTLS_API void evtls_http_opts_default(evtls_http_opts *o);
+
+/* Status line and headers are complete. Return 0 to go on, non-zero to
+ * abort the exchange (done_cb then gets EVTLS_ERR_CANCELLED). */
+typedef int (*evtls_http_head_cb)(evtls_http_exchange *x, const evtls_http_resp *r, void *arg);
+/* A piece of the body (de-chunked). Same return convention. */
+typedef int (*evtls_http_body_cb)(evtls_http_exchange *x, const uint8_t *data, size_t len,
+                                  void *arg);
+/* The exchange ended: err 0 with the complete response, or an error (the
+ * response so far is still given, status 0 if none arrived). The exchange
+ * and the response are freed when this returns. On success the connection
+ * is connected and not reading; on an error it is failed or must be
+ * closed (evtls_http_resp_keep_alive is then 0). */
+typedef void (*evtls_http_done_cb)(evtls_http_exchange *x, int err, const evtls_http_resp *r,
+                                   void *arg);
+
+typedef struct evtls_http_cbs {
+    evtls_http_head_cb on_head; /* may be NULL */
+    evtls_http_body_cb on_body; /* NULL: the body is buffered in the response */
+    evtls_http_done_cb on_done; /* required */
+} evtls_http_cbs;
+
+/* Sends req on the connected connection c and reads the response. c must be
+ * connected, not reading, and not used by another exchange; the exchange
+ * takes over its read and drain callbacks until it ends. opts may be NULL
+ * (defaults). On success returns 0 and sets *out (may be NULL) to the
+ * exchange; cbs->on_done is then called exactly once, never from inside
+ * this call. On failure returns an error and calls nothing. */
+EVTLS_API EVTLS_MUST_CHECK int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req,
+                                                         const evtls_http_opts *opts,
+                                                         const evtls_http_cbs *cbs, void *arg,
+                                                         evtls_http_exchange **out);
+
+/* Stops an exchange without calling on_done and frees it. The connection
+ * is left in an unknown position in the stream: close or abort it. */
+EVTLS_API void evtls_http_exchange_cancel(evtls_http_exchange *x);
+
+/* The connection the exchange runs on. */
+EVTLS_API evtls_conn *evtls_http_exchange_conn(const evtls_http_exchange *x);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVTLS_HTTP_H */

@@ -1,0 +1,470 @@
+/* evtls_http.c - HTTP/1.1 requests and exchanges over an evtls_conn.
+ *
+ * The glue between a connection and the sans-I/O response parser
+ * (evtls_httpparse.c): it queues the request (in pieces when it is larger
+ * than the connection's write buffer, continuing on the drain callback),
+ * feeds what the connection reads to the parser, and runs one timer for the
+ * time to first byte, the silence inside the response and the overall
+ * limit. It never touches the socket itself. */
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "evtls/http.h"
+#include "evtls_httpparse.h"
+#include "evtls_log_int.h"
+#include "evtls_time.h"
+
+/* ------------------------------------------------------------------ */
+/* requests */
+
+struct req_header {
+    char *name;
+    char *value;
+};
+
+struct evtls_http_req {
+    char method[8];
+    char *authority;
+    char *target;
+    struct req_header *h;
+    size_t nh, cap;
+    uint8_t *body;
+    size_t body_len;
+    int has_body;
+    uint8_t *wire;
+    size_t wire_len;
+};
+
+static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+
+/* RFC 9110 section 5.6.2: a token (header names). */
+static int is_token(const char *s)
+{
+    if (*s == '\0')
+        return 0;
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch <= 0x20 || ch >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", ch))
+            return 0;
+    }
+    return 1;
+}
+
+/* A field value, target or authority: no CR, LF, NUL or other controls but tab. */
+static int is_safe_text(const char *s, int allow_space)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f || (!allow_space && (ch == ' ' || ch == '\t')))
+            return 0;
+    }
+    return 1;
+}
+
+static void wire_reset(evtls_http_req *r)
+{
+    free(r->wire);
+    r->wire = NULL;
+    r->wire_len = 0;
+}
+
+void evtls_http_req_free(evtls_http_req *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nh; i++) {
+        free(r->h[i].name);
+        free(r->h[i].value);
+    }
+    free(r->h);
+    free(r->authority);
+    free(r->target);
+    free(r->body);
+    free(r->wire);
+    free(r);
+}
+
+evtls_http_req *evtls_http_req_new(const char *method, const char *authority, const char *target)
+{
+    if (method == NULL || authority == NULL || target == NULL || *authority == '\0' ||
+        *target == '\0' || !is_safe_text(authority, 0) || !is_safe_text(target, 0))
+        return NULL;
+    size_t m = 0;
+    while (m < sizeof methods / sizeof methods[0] && strcmp(methods[m], method) != 0)
+        m++;
+    if (m == sizeof methods / sizeof methods[0])
+        return NULL;
+    evtls_http_req *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    snprintf(r->method, sizeof r->method, "%s", method);
+    r->authority = strdup(authority);
+    r->target = strdup(target);
+    if (r->authority == NULL || r->target == NULL) {
+        evtls_http_req_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* Headers a request has exactly once: a second add replaces the first. */
+static int is_single(const char *name)
+{
+    return strcasecmp(name, "Host") == 0 || strcasecmp(name, "User-Agent") == 0 ||
+           strcasecmp(name, "Accept") == 0 || strcasecmp(name, "Connection") == 0;
+}
+
+static struct req_header *find_header(evtls_http_req *r, const char *name)
+{
+    for (size_t i = 0; i < r->nh; i++)
+        if (strcasecmp(r->h[i].name, name) == 0)
+            return &r->h[i];
+    return NULL;
+}
+
+int evtls_http_req_add_header(evtls_http_req *r, const char *name, const char *value)
+{
+    if (r == NULL || name == NULL || value == NULL || !is_token(name) || !is_safe_text(value, 1) ||
+        strcasecmp(name, "Content-Length") == 0 || strcasecmp(name, "Transfer-Encoding") == 0)
+        return EVTLS_ERR_INVALID_ARG;
+    char *v = strdup(value);
+    if (v == NULL)
+        return EVTLS_ERR_NOMEM;
+    struct req_header *old = is_single(name) ? find_header(r, name) : NULL;
+    if (old) {
+        free(old->value);
+        old->value = v;
+        wire_reset(r);
+        return 0;
+    }
+    if (r->nh == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 8;
+        struct req_header *h = realloc(r->h, cap * sizeof *h);
+        if (h == NULL) {
+            free(v);
+            return EVTLS_ERR_NOMEM;
+        }
+        r->h = h;
+        r->cap = cap;
+    }
+    r->h[r->nh].name = strdup(name);
+    if (r->h[r->nh].name == NULL) {
+        free(v);
+        return EVTLS_ERR_NOMEM;
+    }
+    r->h[r->nh++].value = v;
+    wire_reset(r);
+    return 0;
+}
+
+int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len)
+{
+    if (r == NULL || (data == NULL && len > 0))
+        return EVTLS_ERR_INVALID_ARG;
+    uint8_t *b = NULL;
+    if (len > 0) {
+        b = malloc(len);
+        if (b == NULL)
+            return EVTLS_ERR_NOMEM;
+        memcpy(b, data, len);
+    }
+    free(r->body);
+    r->body = b;
+    r->body_len = len;
+    r->has_body = 1;
+    wire_reset(r);
+    return 0;
+}
+
+static int wire_build(evtls_http_req *r)
+{
+    int needs_length = r->has_body || strcmp(r->method, "POST") == 0 ||
+                       strcmp(r->method, "PUT") == 0 || strcmp(r->method, "PATCH") == 0;
+    size_t cap = strlen(r->method) + strlen(r->target) + strlen(r->authority) + 128 + r->body_len;
+    for (size_t i = 0; i < r->nh; i++)
+        cap += strlen(r->h[i].name) + strlen(r->h[i].value) + 4;
+    char *w = malloc(cap);
+    if (w == NULL)
+        return EVTLS_ERR_NOMEM;
+    struct req_header *host = find_header(r, "Host");
+    size_t n = (size_t)snprintf(w, cap, "%s %s HTTP/1.1\r\nHost: %s\r\n", r->method, r->target,
+                                host ? host->value : r->authority);
+    for (size_t i = 0; i < r->nh; i++)
+        if (&r->h[i] != host)
+            n += (size_t)snprintf(w + n, cap - n, "%s: %s\r\n", r->h[i].name, r->h[i].value);
+    if (find_header(r, "User-Agent") == NULL)
+        n += (size_t)snprintf(w + n, cap - n, "User-Agent: evtls/%s\r\n", "0.1");
+    if (find_header(r, "Accept") == NULL)
+        n += (size_t)snprintf(w + n, cap - n, "Accept: */*\r\n");
+    if (needs_length)
+        n += (size_t)snprintf(w + n, cap - n, "Content-Length: %zu\r\n", r->body_len);
+    n += (size_t)snprintf(w + n, cap - n, "\r\n");
+    if (r->body_len)
+        memcpy(w + n, r->body, r->body_len);
+    r->wire = (uint8_t *)w;
+    r->wire_len = n + r->body_len;
+    return 0;
+}
+
+const uint8_t *evtls_http_req_bytes(evtls_http_req *r, size_t *len)
+{
+    if (len)
+        *len = 0;
+    if (r == NULL || (r->wire == NULL && wire_build(r) != 0))
+        return NULL;
+    if (len)
+        *len = r->wire_len;
+    return r->wire;
+}
+
+/* ------------------------------------------------------------------ */
+/* exchanges */
+
+#define WRITE_PIECE 16384
+
+struct evtls_http_exchange {
+    evtls_conn *c;
+    evtls__httpp pp;
+    evtls_http_opts o;
+    evtls_http_cbs cbs;
+    void *arg;
+    struct event timer;
+    uint64_t t_start;
+    uint64_t deadline_us; /* total timeout, 0 for none */
+    uint8_t *rest;        /* request bytes not yet queued (owned copy) */
+    size_t rest_len, rest_off;
+    int got_first;
+    int in_user;   /* inside on_head/on_body */
+    int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
+};
+
+void evtls_http_opts_default(evtls_http_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_header_bytes = 64u * 1024u;
+    o->max_body_bytes = 16u * 1024u * 1024u;
+    o->ttfb_timeout_ms = 30000;
+    o->idle_timeout_ms = 30000;
+}
+
+static void exchange_free(evtls_http_exchange *x)
+{
+    event_del(&x->timer);
+    evtls__httpp_free(&x->pp);
+    free(x->rest);
+    free(x);
+}
+
+/* Detaches from the connection: it keeps no pointer to x afterwards. */
+static void detach(evtls_http_exchange *x)
+{
+    if (evtls_conn_get_state(x->c) == EVTLS_STATE_CONNECTED)
+        evtls_conn_read_stop(x->c);
+    evtls_conn_set_drain_cb(x->c, NULL, NULL);
+}
+
+static void finish(evtls_http_exchange *x, int err)
+{
+    detach(x);
+    struct evtls_http_resp *r = &x->pp.r;
+    r->total_us = evtls__now_us() - x->t_start;
+    if (err != 0 || x->rest_off < x->rest_len)
+        r->keep_alive = 0; /* an error, or the request was not all sent */
+    if (err != 0)
+        LOGD("conn: HTTP exchange failed: %s (%s)", evtls_err_name(err),
+             x->pp.detail ? x->pp.detail : evtls_strerror(err));
+    x->cbs.on_done(x, err, r, x->arg);
+    exchange_free(x);
+}
+
+static void arm_timer(evtls_http_exchange *x)
+{
+    unsigned ms = x->got_first ? x->o.idle_timeout_ms : x->o.ttfb_timeout_ms;
+    uint64_t wait_us = ms ? (uint64_t)ms * 1000u : 0;
+    if (x->deadline_us) {
+        uint64_t now = evtls__now_us();
+        uint64_t left = x->deadline_us > now ? x->deadline_us - now : 1;
+        if (wait_us == 0 || left < wait_us)
+            wait_us = left;
+    }
+    if (wait_us == 0) {
+        event_del(&x->timer);
+        return;
+    }
+    struct timeval tv = {(time_t)(wait_us / 1000000u), (suseconds_t)(wait_us % 1000000u)};
+    event_add(&x->timer, &tv);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_http_exchange *x = arg;
+    int total = x->deadline_us && evtls__now_us() >= x->deadline_us;
+    if (!x->got_first && !total) {
+        x->pp.detail = "no response byte within the TTFB timeout";
+        finish(x, EVTLS_ERR_HTTP_TTFB_TIMEOUT);
+    } else {
+        x->pp.detail = total ? "the exchange took longer than its total timeout"
+                             : "the response stalled longer than the idle timeout";
+        finish(x, EVTLS_ERR_HTTP_TIMEOUT);
+    }
+}
+
+static int hook_head(void *ctx)
+{
+    evtls_http_exchange *x = ctx;
+    if (x->cbs.on_head == NULL)
+        return 0;
+    x->in_user = 1;
+    int rc = x->cbs.on_head(x, &x->pp.r, x->arg);
+    x->in_user = 0;
+    return rc || x->cancelled;
+}
+
+static int hook_body(void *ctx, const uint8_t *data, size_t len)
+{
+    evtls_http_exchange *x = ctx;
+    x->in_user = 1;
+    int rc = x->cbs.on_body(x, data, len, x->arg);
+    x->in_user = 0;
+    return rc || x->cancelled;
+}
+
+static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
+{
+    (void)c;
+    evtls_http_exchange *x = arg;
+    int rc;
+    if (n > 0) {
+        if (!x->got_first) {
+            x->got_first = 1;
+            x->pp.r.ttfb_us = evtls__now_us() - x->t_start;
+        }
+        size_t used = 0;
+        rc = evtls__httpp_feed(&x->pp, data, (size_t)n, &used);
+        if (x->cancelled) { /* cancelled from inside on_head/on_body */
+            detach(x);
+            exchange_free(x);
+            return;
+        }
+        if (rc == EVTLS__HTTPP_MORE) {
+            arm_timer(x);
+            return;
+        }
+    } else if (n == EVTLS_EOF) {
+        rc = evtls__httpp_eof(&x->pp, 1);
+    } else if (n == EVTLS_ERR_PEER_CLOSED && x->got_first) {
+        rc = evtls__httpp_eof(&x->pp, 0); /* a bare close inside the response */
+    } else {
+        rc = (int)n; /* the connection failed: its error says how */
+    }
+    finish(x, rc == EVTLS__HTTPP_COMPLETE ? 0 : rc);
+}
+
+/* Queues what is left of the request, as far as the write buffer allows.
+ * Returns 0 (all queued, or waiting for the drain callback) or an error. */
+static int pump(evtls_http_exchange *x)
+{
+    while (x->rest_off < x->rest_len) {
+        size_t n = x->rest_len - x->rest_off;
+        if (n > WRITE_PIECE)
+            n = WRITE_PIECE;
+        int rc = evtls_conn_write(x->c, x->rest + x->rest_off, n);
+        if (rc == EVTLS_ERR_WOULDBLOCK)
+            return 0;
+        if (rc != 0)
+            return rc;
+        x->rest_off += n;
+    }
+    evtls_conn_set_drain_cb(x->c, NULL, NULL);
+    return 0;
+}
+
+static void on_drain(evtls_conn *c, void *arg)
+{
+    (void)c;
+    evtls_http_exchange *x = arg;
+    int rc = pump(x);
+    if (rc != 0)
+        finish(x, rc);
+}
+
+int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
+                              const evtls_http_cbs *cbs, void *arg, evtls_http_exchange **out)
+{
+    if (out)
+        *out = NULL;
+    if (c == NULL || req == NULL || cbs == NULL || cbs->on_done == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
+        return EVTLS_ERR_STATE;
+    size_t len = 0;
+    const uint8_t *bytes = evtls_http_req_bytes(req, &len);
+    if (bytes == NULL)
+        return EVTLS_ERR_NOMEM;
+    evtls_http_exchange *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return EVTLS_ERR_NOMEM;
+    x->c = c;
+    if (opts)
+        x->o = *opts;
+    else
+        evtls_http_opts_default(&x->o);
+    if (strcmp(req->method, "HEAD") == 0)
+        x->o.head = 1;
+    x->cbs = *cbs;
+    x->arg = arg;
+    evtls__httpp_hooks hooks = {hook_head, cbs->on_body ? hook_body : NULL, x};
+    evtls__httpp_init(&x->pp, x->o.max_header_bytes, x->o.max_body_bytes, x->o.head, &hooks);
+    event_assign(&x->timer, evtls_conn_get_base(c), -1, 0, on_timer, x);
+    x->t_start = evtls__now_us();
+    if (x->o.total_timeout_ms)
+        x->deadline_us = x->t_start + (uint64_t)x->o.total_timeout_ms * 1000u;
+
+    int rc = evtls_conn_read_start(c, on_read, x);
+    if (rc == 0) {
+        rc = evtls_conn_write(c, bytes, len);
+        if (rc == EVTLS_ERR_WOULDBLOCK) {
+            /* Larger than the write buffer: keep a copy, send it in pieces. */
+            x->rest = malloc(len);
+            rc = x->rest ? 0 : EVTLS_ERR_NOMEM;
+            if (rc == 0) {
+                memcpy(x->rest, bytes, len);
+                x->rest_len = len;
+                evtls_conn_set_drain_cb(c, on_drain, x);
+                rc = pump(x);
+            }
+        }
+    }
+    if (rc != 0) {
+        detach(x);
+        exchange_free(x);
+        return rc;
+    }
+    arm_timer(x);
+    if (out)
+        *out = x;
+    return 0;
+}
+
+void evtls_http_exchange_cancel(evtls_http_exchange *x)
+{
+    if (x == NULL)
+        return;
+    if (x->in_user) {
+        x->cancelled = 1; /* freed when the callback returns */
+        return;
+    }
+    detach(x);
+    exchange_free(x);
+}
+
+evtls_conn *evtls_http_exchange_conn(const evtls_http_exchange *x)
+{
+    return x ? x->c : NULL;
+}
