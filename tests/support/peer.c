@@ -139,6 +139,20 @@ int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra)
     return spawn_ready(p, argv, 5, extra, s_server_ready, &port);
 }
 
+int peer_fault(struct peer *p, const char *mode, const char *const *extra)
+{
+    const char *argv[48] = {EVTLS_FAULTPEER_PATH,
+                            "--cert",
+                            pki("server.pem"),
+                            "--key",
+                            pki("server.key"),
+                            "--mode",
+                            mode};
+    uint16_t port = 0;
+    memset(p, 0, sizeof *p);
+    return spawn_ready(p, argv, 7, extra, s_server_ready, &port);
+}
+
 uint16_t unused_port(void)
 {
     uint16_t port = 0;

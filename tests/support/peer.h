@@ -27,6 +27,12 @@ int peer_s_server(struct peer *p, const char *const *extra);
 /* The same on a given port of 127.0.0.1. */
 int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
 
+/* Starts the scripted TLS server (tests/support/faultpeer.c) on 127.0.0.1
+ * with the test server certificate, answering in the given mode ("ok",
+ * "chunked", "close", "close-bare", "truncate", "truncate-bare", "garbage",
+ * "huge-header", "silent"); extra arguments as for peer_s_server. */
+int peer_fault(struct peer *p, const char *mode, const char *const *extra);
+
 /* Starts nginx on 127.0.0.1 with an ssl server whose directives are given
  * (inside the server block). Returns 0. */
 int peer_nginx(struct peer *p, const char *server_directives);

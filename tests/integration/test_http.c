@@ -1,0 +1,362 @@
+/* test_http.c - HTTP/1.1 exchanges over real TLS connections: nginx for
+ * keep-alive reuse (its log counts requests per TCP connection, also through
+ * the pool), and the scripted faultpeer for chunked and close-delimited
+ * bodies, truncation with and without close_notify, garbage instead of a
+ * status line, a 1 MiB header and a server that never answers. Each case
+ * asserts the exact outcome and that no fd is left open. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "peer.h"
+
+static struct peer web;
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return peer_nginx(&web, "keepalive_requests 1000; keepalive_timeout 60s;");
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    peer_stop(&web);
+    return 0;
+}
+
+/* ---- one exchange, run to its end */
+
+struct result {
+    int done, err, status, keep_alive, heads;
+    evtls_http_framing framing;
+    char body[8192];
+    size_t body_len;
+    char x_conn[16], x_req[16], x_got[16];
+    uint64_t ttfb_us;
+    int stop_at_head;
+};
+
+static void copy_header(const evtls_http_resp *r, const char *name, char *dst, size_t cap)
+{
+    const char *v = evtls_http_resp_header_get(r, name);
+    snprintf(dst, cap, "%s", v ? v : "");
+}
+
+static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct result *res = arg;
+    res->heads++;
+    assert_true(evtls_http_resp_status(r) > 0);
+    return res->stop_at_head;
+}
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct result *res = arg;
+    res->done = 1;
+    res->err = err;
+    res->status = evtls_http_resp_status(r);
+    res->keep_alive = evtls_http_resp_keep_alive(r);
+    res->framing = evtls_http_resp_framing(r);
+    res->ttfb_us = evtls_http_resp_ttfb_us(r);
+    size_t len;
+    const uint8_t *b = evtls_http_resp_body(r, &len);
+    if (len >= sizeof res->body)
+        len = sizeof res->body - 1;
+    if (len)
+        memcpy(res->body, b, len);
+    res->body[len] = '\0';
+    res->body_len = len;
+    copy_header(r, "X-Conn", res->x_conn, sizeof res->x_conn);
+    copy_header(r, "X-Req", res->x_req, sizeof res->x_req);
+    copy_header(r, "X-Got-Body", res->x_got, sizeof res->x_got);
+}
+
+static int http_do(struct loop_fx *f, evtls_conn *c, const char *method, const void *body,
+                   size_t body_len, const evtls_http_opts *o, struct result *res)
+{
+    int stop = res->stop_at_head;
+    memset(res, 0, sizeof *res);
+    res->stop_at_head = stop;
+    evtls_http_req *req = evtls_http_req_new(method, "localhost", "/");
+    assert_non_null(req);
+    if (body)
+        assert_int_equal(evtls_http_req_set_body(req, body, body_len), 0);
+    evtls_http_cbs cbs = {on_head, NULL, on_done};
+    int rc = evtls_http_exchange_start(c, req, o, &cbs, res, NULL);
+    evtls_http_req_free(req); /* the exchange keeps what it needs */
+    if (rc != 0)
+        return rc;
+    assert_false(res->done); /* never called from inside the start call */
+    run_until(f->base, &res->done, 15000);
+    assert_true(res->done);
+    return res->err;
+}
+
+static evtls_conn *connect_to(struct loop_fx *f, uint16_t port)
+{
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    evtls_cfg_free(cfg);
+    struct connect_result cr;
+    assert_int_equal(connect_wait(f->base, c, "localhost", port, &cr), 0);
+    return c;
+}
+
+/* ---- nginx: keep-alive */
+
+static int nginx_log_requests_on_one_connection(int want)
+{
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    usleep(200000); /* nginx writes its log line just after answering */
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return -1;
+    long first = -1, conn;
+    int n = 0, reqs, ok = 1;
+    while (fgets(line, sizeof line, fp)) {
+        if (sscanf(line, "%ld %d", &conn, &reqs) != 2)
+            continue;
+        if (first < 0)
+            first = conn;
+        n++;
+        ok &= conn == first && reqs == n;
+    }
+    fclose(fp);
+    return ok && n == want ? 0 : -1;
+}
+
+static void test_keep_alive_reuse_nginx(void **state)
+{
+    struct loop_fx *f = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    truncate(path, 0);
+    evtls_conn *c = connect_to(f, web.port);
+    struct result res = {0};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(http_do(f, c, "GET", NULL, 0, NULL, &res), 0);
+        assert_int_equal(res.status, 200);
+        assert_string_equal(res.body, "hello from nginx\n");
+        assert_true(res.keep_alive);
+        assert_int_equal(res.framing, EVTLS_HTTP_CONTENT_LENGTH);
+        assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_CONNECTED);
+    }
+    /* nginx: five requests, numbered 1..5, on one TCP connection. */
+    assert_int_equal(nginx_log_requests_on_one_connection(5), 0);
+    evtls_conn_free(c);
+}
+
+struct got {
+    int done, err;
+    evtls_conn *c;
+    evtls_checkout_info info;
+};
+
+static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
+                        void *arg)
+{
+    (void)p;
+    struct got *g = arg;
+    g->done = 1;
+    g->err = err;
+    g->c = c;
+    g->info = *i;
+}
+
+static void test_pool_reuses_after_exchange(void **state)
+{
+    struct loop_fx *f = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    truncate(path, 0);
+    evtls_pool *pool = evtls_pool_new(f->base, NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    for (int i = 0; i < 3; i++) {
+        struct got g = {0};
+        assert_int_equal(
+            evtls_pool_checkout(pool, cfg, "localhost", web.port, on_checkout, &g, NULL), 0);
+        run_until(f->base, &g.done, 10000);
+        assert_int_equal(g.err, 0);
+        assert_int_equal(g.info.reused, i > 0);
+        struct result res = {0};
+        assert_int_equal(http_do(f, g.c, "GET", NULL, 0, NULL, &res), 0);
+        assert_true(res.keep_alive);
+        assert_int_equal(evtls_pool_checkin(pool, g.c), 0);
+    }
+    evtls_pool_stats st;
+    evtls_pool_get_stats(pool, &st);
+    assert_int_equal(st.created, 1);
+    assert_int_equal(st.reused, 2);
+    assert_int_equal(nginx_log_requests_on_one_connection(3), 0);
+    evtls_pool_free(pool);
+    evtls_cfg_free(cfg);
+}
+
+/* ---- faultpeer: framing */
+
+static void test_chunked_keep_alive(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "chunked", NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    struct result res = {0};
+    for (int i = 1; i <= 2; i++) {
+        assert_int_equal(http_do(f, c, "GET", NULL, 0, NULL, &res), 0);
+        assert_int_equal(res.framing, EVTLS_HTTP_CHUNKED);
+        assert_string_equal(res.body, "chunk-1chunk-2chunk-3");
+        assert_true(res.keep_alive);
+        assert_string_equal(res.x_conn, "1");
+        assert_int_equal(atoi(res.x_req), i); /* the same connection carried both */
+    }
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
+static void test_close_delimited(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "close", NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    struct result res = {0};
+    assert_int_equal(http_do(f, c, "GET", NULL, 0, NULL, &res), 0);
+    assert_int_equal(res.framing, EVTLS_HTTP_CLOSE_DELIMITED);
+    assert_string_equal(res.body, "until the end\n");
+    assert_false(res.keep_alive);
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
+/* A peer mode that must end in err, with the connection not reusable. */
+static void expect_failure(struct loop_fx *f, const char *mode, const evtls_http_opts *o, int err,
+                           unsigned max_ms)
+{
+    struct peer p;
+    assert_int_equal(peer_fault(&p, mode, NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    struct result res = {0};
+    uint64_t t0 = now_ms();
+    int rc = http_do(f, c, "GET", NULL, 0, o, &res);
+    uint64_t took = now_ms() - t0;
+    if (rc != err)
+        fail_msg("mode %s: %s, expected %s", mode, evtls_err_name(rc), evtls_err_name(err));
+    assert_false(res.keep_alive);
+    if (took > max_ms)
+        fail_msg("mode %s: took %llu ms", mode, (unsigned long long)took);
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
+static void test_close_delimited_without_close_notify(void **state)
+{
+    expect_failure(*state, "close-bare", NULL, EVTLS_ERR_HTTP_TRUNCATED, 5000);
+}
+
+static void test_truncated_body(void **state)
+{
+    expect_failure(*state, "truncate", NULL, EVTLS_ERR_HTTP_TRUNCATED, 5000);
+    expect_failure(*state, "truncate-bare", NULL, EVTLS_ERR_HTTP_TRUNCATED, 5000);
+}
+
+static void test_garbage_status_line(void **state)
+{
+    expect_failure(*state, "garbage", NULL, EVTLS_ERR_HTTP_MALFORMED, 5000);
+}
+
+static void test_oversized_headers(void **state)
+{
+    expect_failure(*state, "huge-header", NULL, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, 5000);
+}
+
+static void test_ttfb_timeout(void **state)
+{
+    evtls_http_opts o;
+    evtls_http_opts_default(&o);
+    o.ttfb_timeout_ms = 300;
+    uint64_t t0 = now_ms();
+    expect_failure(*state, "silent", &o, EVTLS_ERR_HTTP_TTFB_TIMEOUT, 3000);
+    assert_true(now_ms() - t0 >= 300);
+}
+
+/* ---- methods and bodies */
+
+static void test_post_large_body_and_head(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "ok", NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    /* 200 KiB: more than the connection's 64 KiB write buffer. */
+    size_t n = 200 * 1024;
+    char *big = malloc(n);
+    memset(big, 'p', n);
+    struct result res = {0};
+    assert_int_equal(http_do(f, c, "POST", big, n, NULL, &res), 0);
+    assert_int_equal(atol(res.x_got), (long)n);
+    assert_true(res.keep_alive);
+    free(big);
+    /* HEAD: Content-Length but no body, and the connection goes on. */
+    assert_int_equal(http_do(f, c, "HEAD", NULL, 0, NULL, &res), 0);
+    assert_int_equal(res.framing, EVTLS_HTTP_NO_BODY);
+    assert_int_equal(res.body_len, 0);
+    assert_true(res.keep_alive);
+    assert_int_equal(http_do(f, c, "GET", NULL, 0, NULL, &res), 0);
+    assert_string_equal(res.body, "hello from faultpeer\n");
+    assert_string_equal(res.x_req, "3");
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
+static void test_stop_at_head(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_conn *c = connect_to(f, web.port);
+    struct result res = {.stop_at_head = 1};
+    assert_int_equal(http_do(f, c, "GET", NULL, 0, NULL, &res), EVTLS_ERR_CANCELLED);
+    assert_int_equal(res.heads, 1);
+    assert_int_equal(res.status, 200);
+    assert_false(res.keep_alive);
+    /* A connection that is not connected refuses a new exchange at once. */
+    evtls_conn_free(c);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    c = evtls_conn_new(f->base, cfg);
+    evtls_cfg_free(cfg);
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &res, NULL), EVTLS_ERR_STATE);
+    evtls_http_req_free(req);
+    evtls_conn_free(c);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, loop_fx_setup, loop_fx_teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_keep_alive_reuse_nginx),
+        T(test_pool_reuses_after_exchange),
+        T(test_chunked_keep_alive),
+        T(test_close_delimited),
+        T(test_close_delimited_without_close_notify),
+        T(test_truncated_body),
+        T(test_garbage_status_line),
+        T(test_oversized_headers),
+        T(test_ttfb_timeout),
+        T(test_post_large_body_and_head),
+        T(test_stop_at_head),
+    };
+    return cmocka_run_group_tests_name("http", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,208 @@
+/* faultpeer.c - a scripted TLS server for the tests (a real wolfSSL server
+ * on loopback, one connection at a time, blocking: it is a test peer, not
+ * part of the library). Each --mode answers HTTP requests in one way,
+ * good or bad, so that the client's handling of it can be asserted.
+ *
+ *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N]
+ *
+ * It prints "ACCEPT 127.0.0.1:PORT" when it listens, then serves until
+ * killed. Every response carries X-Conn (the connection's number) and
+ * X-Req (the request's number on that connection) where it has headers. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
+static const char *mode = "ok";
+static unsigned conn_no;
+
+static int write_all(WOLFSSL *ssl, const void *p, size_t n)
+{
+    return wolfSSL_write(ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+static int write_str(WOLFSSL *ssl, const char *s)
+{
+    return write_all(ssl, s, strlen(s));
+}
+
+/* Reads one request (headers and a Content-Length body). Returns its body
+ * length, or -1 when the client went away. */
+static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
+{
+    static char buf[65536];
+    size_t have = 0;
+    char *end = NULL;
+    while (end == NULL) {
+        if (have == sizeof buf - 1)
+            return -1;
+        int n = wolfSSL_read(ssl, buf + have, (int)(sizeof buf - 1 - have));
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+        buf[have] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+    }
+    snprintf(method, mcap, "%.*s", (int)strcspn(buf, " "), buf);
+    long body = 0;
+    const char *cl = strcasestr(buf, "\r\nContent-Length:");
+    if (cl && cl < end)
+        body = strtol(cl + 17, NULL, 10);
+    long got = (long)(have - (size_t)(end + 4 - buf));
+    while (got < body) {
+        int n = wolfSSL_read(ssl, buf, (int)sizeof buf);
+        if (n <= 0)
+            return -1;
+        got += n;
+    }
+    return body;
+}
+
+static void bare_close(WOLFSSL *ssl)
+{
+    (void)ssl; /* the caller closes the fd without close_notify */
+}
+
+static void serve(WOLFSSL *ssl)
+{
+    char method[16], head[512];
+    for (unsigned req = 1;; req++) {
+        long body = read_request(ssl, method, sizeof method);
+        if (body < 0)
+            return;
+        const char *hello = "hello from faultpeer\n";
+        if (strcmp(mode, "ok") == 0) {
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Conn: %u\r\nX-Req: %u\r\n"
+                     "X-Method: %s\r\nX-Got-Body: %ld\r\n\r\n",
+                     strlen(hello), conn_no, req, method, body);
+            if (write_str(ssl, head) || (strcmp(method, "HEAD") && write_str(ssl, hello)))
+                return;
+        } else if (strcmp(mode, "chunked") == 0) {
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Conn: %u\r\n"
+                     "X-Req: %u\r\n\r\n",
+                     conn_no, req);
+            if (write_str(ssl, head))
+                return;
+            /* Each chunk in its own record, so the client sees them apart. */
+            for (int i = 1; i <= 3; i++) {
+                snprintf(head, sizeof head, "7\r\nchunk-%d\r\n", i);
+                if (write_str(ssl, head))
+                    return;
+            }
+            if (write_str(ssl, "0\r\n\r\n"))
+                return;
+        } else if (strcmp(mode, "close") == 0 || strcmp(mode, "close-bare") == 0) {
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 200 OK\r\nConnection: close\r\nX-Conn: %u\r\n\r\n", conn_no);
+            if (write_str(ssl, head) || write_str(ssl, "until ") || write_str(ssl, "the end\n"))
+                return;
+            if (strcmp(mode, "close") == 0)
+                wolfSSL_shutdown(ssl);
+            else
+                bare_close(ssl);
+            return;
+        } else if (strcmp(mode, "truncate") == 0 || strcmp(mode, "truncate-bare") == 0) {
+            if (write_str(ssl, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n") ||
+                write_str(ssl, "only a tenth of the promised body arrives; the rest never "
+                               "does, the server stops here.\n"))
+                return;
+            if (strcmp(mode, "truncate") == 0)
+                wolfSSL_shutdown(ssl);
+            return;
+        } else if (strcmp(mode, "garbage") == 0) {
+            unsigned char junk[64];
+            for (size_t i = 0; i < sizeof junk; i++)
+                junk[i] = (unsigned char)(rand() & 0xff);
+            junk[0] = 0x00; /* never a plausible "HTTP/" */
+            write_all(ssl, junk, sizeof junk);
+            wolfSSL_shutdown(ssl);
+            return;
+        } else if (strcmp(mode, "huge-header") == 0) {
+            static char big[16384];
+            memset(big, 'h', sizeof big);
+            if (write_str(ssl, "HTTP/1.1 200 OK\r\nX-Huge: "))
+                return;
+            for (int i = 0; i < 64; i++) /* 1 MiB of one header value */
+                if (write_all(ssl, big, sizeof big))
+                    return;
+            write_str(ssl, "\r\nContent-Length: 0\r\n\r\n");
+            return;
+        } else if (strcmp(mode, "silent") == 0) {
+            char b[256];
+            while (wolfSSL_read(ssl, b, sizeof b) > 0) /* until the client gives up */
+                ;
+            return;
+        } else {
+            fprintf(stderr, "unknown mode %s\n", mode);
+            exit(2);
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    const char *cert = NULL, *key = NULL;
+    int port = 0;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--cert") == 0)
+            cert = argv[i + 1];
+        else if (strcmp(argv[i], "--key") == 0)
+            key = argv[i + 1];
+        else if (strcmp(argv[i], "--mode") == 0)
+            mode = argv[i + 1];
+        else if (strcmp(argv[i], "--port") == 0)
+            port = atoi(argv[i + 1]);
+    }
+    if (cert == NULL || key == NULL) {
+        fprintf(stderr, "usage: %s --cert PEM --key PEM --mode MODE [--port N]\n", argv[0]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    wolfSSL_Init();
+    WOLFSSL_CTX *ctx = wolfSSL_CTX_new(wolfSSLv23_server_method());
+    if (ctx == NULL || wolfSSL_CTX_use_certificate_chain_file(ctx, cert) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_use_PrivateKey_file(ctx, key, WOLFSSL_FILETYPE_PEM) != WOLFSSL_SUCCESS ||
+        wolfSSL_CTX_SetMinVersion(ctx, WOLFSSL_TLSV1_2) != WOLFSSL_SUCCESS) {
+        fprintf(stderr, "faultpeer: cannot load %s / %s\n", cert, key);
+        return 1;
+    }
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sin = {.sin_family = AF_INET,
+                              .sin_port = htons((uint16_t)port),
+                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sin;
+    if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(lfd, 64) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&sin, &len) != 0) {
+        perror("faultpeer: listen");
+        return 1;
+    }
+    printf("ACCEPT 127.0.0.1:%u\n", ntohs(sin.sin_port));
+    fflush(stdout);
+    for (;;) {
+        int fd = accept(lfd, NULL, NULL);
+        if (fd < 0) {
+            if (errno == EINTR)
+                continue;
+            return 1;
+        }
+        conn_no++;
+        WOLFSSL *ssl = wolfSSL_new(ctx);
+        wolfSSL_set_fd(ssl, fd);
+        if (wolfSSL_accept(ssl) == WOLFSSL_SUCCESS)
+            serve(ssl);
+        wolfSSL_free(ssl);
+        close(fd);
+    }
+}
