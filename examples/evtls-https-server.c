@@ -14,6 +14,8 @@
 #include <event2/listener.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -166,6 +168,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     c->srv = srv;
     c->fd = fd;
+    /* Replies go out at once: with Nagle, a response written right after
+     * a session ticket waits for the client's delayed ACK (40 ms). */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     wolfSSL_set_fd(c->ssl, fd);
     c->io = event_new(srv->base, fd, EV_READ, on_io, c);
     c->idle = evtimer_new(srv->base, on_idle, c);

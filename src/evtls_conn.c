@@ -153,6 +153,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg);
 static void record_attempts(evtls_conn *c, const struct evtls__dial_report *rep)
 {
     c->info.attempts = rep->attempts;
+    c->info.candidates = rep->candidates;
     c->info.n_attempt_info = rep->n_info;
     memcpy(c->info.attempt, rep->info, sizeof rep->info);
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "evtls_dialer.h"
+#include "evtls_time.h"
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 
@@ -44,13 +45,6 @@ struct evtls__dialer {
     evtls__addr addrs[EVTLS__DIAL_MAX];
     struct attempt *att[EVTLS__DIAL_MAX]; /* one per started address */
 };
-
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static void attempt_close(struct attempt *a)
 {
@@ -82,7 +76,8 @@ void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *r
 {
     memset(rep, 0, sizeof *rep);
     rep->attempts = (unsigned)d->started;
-    uint64_t now = mono_us();
+    rep->candidates = (unsigned)d->n;
+    uint64_t now = evtls__now_us();
     for (size_t i = 0; i < d->started && i < EVTLS_ATTEMPT_INFO_MAX; i++) {
         const struct attempt *a = d->att[i];
         evtls_attempt_info *o = &rep->info[rep->n_info++];
@@ -104,7 +99,7 @@ void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *r
 static void finish(evtls__dialer *d, int fd, int err, int sys_errno)
 {
     struct evtls__dial_report rep;
-    uint64_t now = mono_us();
+    uint64_t now = evtls__now_us();
     /* Attempts still connecting lost the race. */
     for (size_t i = 0; i < d->started; i++) {
         struct attempt *a = d->att[i];
@@ -151,7 +146,7 @@ static void attempt_failed(evtls__dialer *d, struct attempt *a, int sys_errno)
     a->outcome = EVTLS_ATTEMPT_FAILED;
     a->sys_errno = d->last_errno = sys_errno;
     a->err = d->last_err = evtls__err_from_errno(sys_errno);
-    a->duration_us = (uint32_t)(mono_us() - a->start_us);
+    a->duration_us = (uint32_t)(evtls__now_us() - a->start_us);
     LOGD("dial: attempt to %s failed: %s", evtls__addr_str(&d->addrs[a->idx], buf, sizeof buf),
          strerror(sys_errno));
     if (d->started < d->n) {
@@ -180,7 +175,7 @@ static void attempt_ready(evutil_socket_t fd, short what, void *arg)
     event_del(&a->ev);
     a->fd = -1; /* handed over: not closed by dialer_free */
     a->outcome = EVTLS_ATTEMPT_WON;
-    a->duration_us = (uint32_t)(mono_us() - a->start_us);
+    a->duration_us = (uint32_t)(evtls__now_us() - a->start_us);
     d->in_flight--;
     finish(d, (int)fd, 0, 0);
 }
@@ -201,7 +196,7 @@ static void start_next(evtls__dialer *d)
     d->att[d->started++] = a;
     a->d = d;
     a->idx = i;
-    a->start_us = mono_us();
+    a->start_us = evtls__now_us();
     if (i == 0)
         d->t0_us = a->start_us;
     const evtls__addr *addr = &d->addrs[i];

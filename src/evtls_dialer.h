@@ -20,8 +20,9 @@ struct evtls__dial_opts {
 
 /* What happened to each attempt, in start order. */
 struct evtls__dial_report {
-    unsigned attempts; /* connects started */
-    unsigned n_info;   /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
+    unsigned attempts;   /* connects started */
+    unsigned candidates; /* addresses known, in the order they are tried */
+    unsigned n_info;     /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
     evtls_attempt_info info[EVTLS_ATTEMPT_INFO_MAX];
 };
 

@@ -117,6 +117,8 @@ typedef struct evtls_conn_info {
     unsigned n_attempt_info;      /* entries of attempt[] used (the last try's) */
     evtls_attempt_info attempt[EVTLS_ATTEMPT_INFO_MAX];
     int session_offered; /* a cached session was offered (see resumed) */
+    unsigned candidates; /* addresses known to the last try, in RFC 6724 / Happy
+                            Eyeballs order (attempt[] lists those tried) */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

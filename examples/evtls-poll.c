@@ -1,0 +1,791 @@
+/* evtls-poll - esp-idf's https_request example as a command: fetch a URL
+ * over TLS, verify the server, print the response, count down 10...0 and
+ * go again, resuming the TLS session from the second round on.
+ *
+ * Everything runs on one libevent loop: name resolution, connect, handshake,
+ * the HTTP/1.1 exchange (evtls/http.h), the countdown and the signals. */
+#include <errno.h>
+#include <event2/event.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <evtls/evtls.h>
+
+#define PROG "evtls-poll"
+
+static const char usage_text[] =
+    "Usage: " PROG " [options] https://HOST[:PORT][/PATH]\n"
+    "\n"
+    "Fetches the URL over TLS each round, prints the response and the timings,\n"
+    "then counts down (10... to 0..., one line a second) and goes again. From the\n"
+    "second round on, the TLS session is resumed (session tickets / IDs).\n"
+    "\n"
+    "Rounds:\n"
+    "  --interval SEC         seconds between rounds, counted down (default 10)\n"
+    "  --count N              rounds to run, 0 = until interrupted (default 0)\n"
+    "  --quiet                print only the status line of each response\n"
+    "  --json                 one JSON object per round on stdout (fields: round, url,\n"
+    "                         status, resumed, family, address, tls_version, cipher,\n"
+    "                         group, alpn, dns_ms, connect_ms, handshake_ms, ttfb_ms,\n"
+    "                         total_ms, bytes, attempt, error, error_detail); the\n"
+    "                         countdown and the summary go to stderr\n"
+    "  --verbose              the library's debug trace on stderr (handshake messages,\n"
+    "                         WANT_READ/WANT_WRITE, address selection)\n"
+    "\n"
+    "Request:\n"
+    "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
+    "  -H, --header 'N: V'    add a request header (repeatable)\n"
+    "  -d, --data TEXT        request body (the method becomes POST unless given)\n"
+    "  --ttfb-timeout MS      time allowed from request to first response byte\n"
+    "                         (default 30000)\n"
+    "  --max-body BYTES       largest response body accepted (default 16777216)\n"
+    "\n"
+    "TLS:\n"
+    "  --cacert FILE          trust the CA certificates in FILE (PEM or DER)\n"
+    "  --capath DIR           trust the CA certificates in DIR\n"
+    "                         (default for both: the system store)\n"
+    "  --cert FILE --key FILE client certificate and key for mutual TLS\n"
+    "  --key-password PASS    password of an encrypted --key\n"
+    "  --insecure             DANGEROUS: do not verify the server at all (warns on\n"
+    "                         every connection)\n"
+    "  --no-verify-name       verify the chain but not that it names the host (warns)\n"
+    "  --servername NAME      name to send in SNI and to verify instead of the host\n"
+    "  --alpn LIST            ALPN protocols, comma-separated (e.g. http/1.1)\n"
+    "  --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
+    "  --tls-max 1.2|1.3      highest TLS version (default 1.3)\n"
+    "  --ciphers LIST         cipher suites, wolfSSL names, colon-separated\n"
+    "  --no-resume            never resume: a full handshake every round\n"
+    "  --session-file FILE    load sessions from FILE at start, save them at exit\n"
+    "                         (mode 0600: it holds secrets)\n"
+    "\n"
+    "Network:\n"
+    "  --family any|4|6       address family (default any: RFC 6724 order, Happy\n"
+    "                         Eyeballs v2 between IPv6 and IPv4)\n"
+    "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
+    "  --connect-timeout MS   TCP connect timeout (default 10000)\n"
+    "  --handshake-timeout MS TLS handshake timeout (default 10000)\n"
+    "  --retries N            retry a failed connect up to N times with exponential\n"
+    "                         backoff (default 0)\n"
+    "\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "Exit status: 0 when every round succeeded, 1 when any failed, 2 on a usage or\n"
+    "configuration error. SIGINT or SIGTERM stops at once, with the summary; a round\n"
+    "cut short by them counts neither as success nor as failure.\n";
+
+/* ------------------------------------------------------------------ */
+/* options */
+
+struct options {
+    const char *url_text;
+    unsigned interval, count;
+    int quiet, json, verbose;
+    const char *method, *data;
+    const char *headers[32];
+    int n_headers;
+    unsigned ttfb_ms;
+    unsigned long long max_body;
+    const char *cacert, *capath, *cert, *key, *key_password;
+    int insecure, no_verify_name, no_resume;
+    const char *servername, *alpn, *ciphers, *session_file;
+    int tls_min, tls_max;
+    int family;
+    const char *resolver;
+    unsigned connect_ms, handshake_ms, retries;
+};
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, PROG ": ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nTry '" PROG " --help'.\n");
+    va_end(ap);
+    exit(2);
+}
+
+static unsigned long long parse_num(const char *opt, const char *s, unsigned long long max)
+{
+    char *end;
+    errno = 0;
+    if (s == NULL || *s < '0' || *s > '9')
+        usage_error("%s: '%s' is not a number", opt, s ? s : "");
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v > max)
+        usage_error("%s: '%s' is not a number from 0 to %llu", opt, s, max);
+    return v;
+}
+
+static int parse_version(const char *opt, const char *s)
+{
+    if (strcmp(s, "1.2") == 0)
+        return EVTLS_TLS_1_2;
+    if (strcmp(s, "1.3") == 0)
+        return EVTLS_TLS_1_3;
+    usage_error("%s: '%s' is not a TLS version (1.2 or 1.3)", opt, s);
+}
+
+enum {
+    O_INTERVAL = 256,
+    O_COUNT,
+    O_QUIET,
+    O_JSON,
+    O_VERBOSE,
+    O_TTFB,
+    O_MAXBODY,
+    O_CACERT,
+    O_CAPATH,
+    O_CERT,
+    O_KEY,
+    O_KEYPASS,
+    O_INSECURE,
+    O_NOVERIFYNAME,
+    O_SERVERNAME,
+    O_ALPN,
+    O_TLSMIN,
+    O_TLSMAX,
+    O_CIPHERS,
+    O_NORESUME,
+    O_SESSFILE,
+    O_FAMILY,
+    O_RESOLVER,
+    O_CONNTMO,
+    O_HSTMO,
+    O_RETRIES,
+};
+
+static const struct option long_opts[] = {
+    {"interval", required_argument, 0, O_INTERVAL},
+    {"count", required_argument, 0, O_COUNT},
+    {"quiet", no_argument, 0, O_QUIET},
+    {"json", no_argument, 0, O_JSON},
+    {"verbose", no_argument, 0, O_VERBOSE},
+    {"method", required_argument, 0, 'X'},
+    {"header", required_argument, 0, 'H'},
+    {"data", required_argument, 0, 'd'},
+    {"ttfb-timeout", required_argument, 0, O_TTFB},
+    {"max-body", required_argument, 0, O_MAXBODY},
+    {"cacert", required_argument, 0, O_CACERT},
+    {"capath", required_argument, 0, O_CAPATH},
+    {"cert", required_argument, 0, O_CERT},
+    {"key", required_argument, 0, O_KEY},
+    {"key-password", required_argument, 0, O_KEYPASS},
+    {"insecure", no_argument, 0, O_INSECURE},
+    {"no-verify-name", no_argument, 0, O_NOVERIFYNAME},
+    {"servername", required_argument, 0, O_SERVERNAME},
+    {"alpn", required_argument, 0, O_ALPN},
+    {"tls-min", required_argument, 0, O_TLSMIN},
+    {"tls-max", required_argument, 0, O_TLSMAX},
+    {"ciphers", required_argument, 0, O_CIPHERS},
+    {"no-resume", no_argument, 0, O_NORESUME},
+    {"session-file", required_argument, 0, O_SESSFILE},
+    {"family", required_argument, 0, O_FAMILY},
+    {"resolver", required_argument, 0, O_RESOLVER},
+    {"connect-timeout", required_argument, 0, O_CONNTMO},
+    {"handshake-timeout", required_argument, 0, O_HSTMO},
+    {"retries", required_argument, 0, O_RETRIES},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->interval = 10;
+    o->ttfb_ms = 30000;
+    o->max_body = 16u * 1024u * 1024u;
+    o->tls_min = EVTLS_TLS_1_2;
+    o->tls_max = EVTLS_TLS_1_3;
+    opterr = 0;
+    int ch, idx;
+    while ((ch = getopt_long(argc, argv, ":X:H:d:h", long_opts, &idx)) != -1) {
+        const char *name = ch >= 256 ? long_opts[idx].name : NULL;
+        char optname[40];
+        snprintf(optname, sizeof optname, "--%s", name ? name : "");
+        switch (ch) {
+        case O_INTERVAL: o->interval = (unsigned)parse_num(optname, optarg, 86400); break;
+        case O_COUNT: o->count = (unsigned)parse_num(optname, optarg, UINT_MAX); break;
+        case O_QUIET: o->quiet = 1; break;
+        case O_JSON: o->json = 1; break;
+        case O_VERBOSE: o->verbose = 1; break;
+        case 'X': o->method = optarg; break;
+        case 'H':
+            if (o->n_headers == 32)
+                usage_error("--header: at most 32 headers");
+            if (strchr(optarg, ':') == NULL)
+                usage_error("--header: '%s' is not 'Name: value'", optarg);
+            o->headers[o->n_headers++] = optarg;
+            break;
+        case 'd': o->data = optarg; break;
+        case O_TTFB: o->ttfb_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
+        case O_MAXBODY: o->max_body = parse_num(optname, optarg, 1ull << 40); break;
+        case O_CACERT: o->cacert = optarg; break;
+        case O_CAPATH: o->capath = optarg; break;
+        case O_CERT: o->cert = optarg; break;
+        case O_KEY: o->key = optarg; break;
+        case O_KEYPASS: o->key_password = optarg; break;
+        case O_INSECURE: o->insecure = 1; break;
+        case O_NOVERIFYNAME: o->no_verify_name = 1; break;
+        case O_SERVERNAME: o->servername = optarg; break;
+        case O_ALPN: o->alpn = optarg; break;
+        case O_TLSMIN: o->tls_min = parse_version(optname, optarg); break;
+        case O_TLSMAX: o->tls_max = parse_version(optname, optarg); break;
+        case O_CIPHERS: o->ciphers = optarg; break;
+        case O_NORESUME: o->no_resume = 1; break;
+        case O_SESSFILE: o->session_file = optarg; break;
+        case O_FAMILY:
+            if (strcmp(optarg, "any") == 0)
+                o->family = EVTLS_FAMILY_ANY;
+            else if (strcmp(optarg, "4") == 0)
+                o->family = EVTLS_FAMILY_IPV4;
+            else if (strcmp(optarg, "6") == 0)
+                o->family = EVTLS_FAMILY_IPV6;
+            else
+                usage_error("--family: '%s' is not any, 4 or 6", optarg);
+            break;
+        case O_RESOLVER: o->resolver = optarg; break;
+        case O_CONNTMO: o->connect_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
+        case O_HSTMO: o->handshake_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
+        case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
+        case 'h': fputs(usage_text, stdout); exit(0);
+        case ':': usage_error("%s needs a value", argv[optind - 1]);
+        default: usage_error("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind == argc)
+        usage_error("no URL given");
+    if (optind + 1 < argc)
+        usage_error("one URL only ('%s' is extra)", argv[optind + 1]);
+    o->url_text = argv[optind];
+    if (o->tls_min > o->tls_max)
+        usage_error("--tls-min %s is above --tls-max %s", o->tls_min == 13 ? "1.3" : "1.2",
+                    o->tls_max == 13 ? "1.3" : "1.2");
+    if ((o->cert == NULL) != (o->key == NULL))
+        usage_error("%s needs %s as well", o->cert ? "--cert" : "--key",
+                    o->cert ? "--key" : "--cert");
+    if (o->cacert && o->capath)
+        usage_error("--cacert and --capath: give one of them");
+    if (o->method == NULL)
+        o->method = o->data ? "POST" : "GET";
+}
+
+/* ------------------------------------------------------------------ */
+/* state */
+
+struct poller {
+    struct options o;
+    struct event_base *base;
+    evtls_cfg *cfg;
+    evtls_resolver *resolver;
+    evtls_session_cache *sessions;
+    evtls_url url;
+    evtls_http_req *req;
+    evtls_http_opts http;
+    FILE *text; /* where human-readable lines go (stderr with --json) */
+
+    /* the current round */
+    unsigned round;
+    evtls_conn *conn;
+    evtls_http_exchange *x;
+    uint64_t t_round;
+    int status;
+    uint64_t body_bytes, ttfb_us;
+    int err;
+    char err_detail[256];
+    evtls_conn_info info; /* kept: the connection may be gone at the round's end */
+    int have_info;
+
+    /* between rounds */
+    struct event *tick, *sig_int, *sig_term;
+    int countdown;
+    int stopping;
+
+    /* summary */
+    unsigned ok, failed, resumed, offered;
+    double total_min, total_max, total_sum;
+};
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void say(struct poller *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct poller *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(p->text, "I " PROG ": ");
+    vfprintf(p->text, fmt, ap);
+    fputc('\n', p->text);
+    fflush(p->text);
+    va_end(ap);
+}
+
+static void start_round(struct poller *p);
+static void finish(struct poller *p);
+
+/* ------------------------------------------------------------------ */
+/* output */
+
+static void json_str(FILE *f, const char *s)
+{
+    if (s == NULL) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t total_us)
+{
+    FILE *f = stdout;
+    int connected = ci && ci->family != 0;
+    fprintf(f, "{\"round\":%u,\"url\":", p->round);
+    json_str(f, p->o.url_text);
+    fprintf(f, ",\"status\":%d,\"resumed\":%s,\"family\":", p->status,
+            ci && ci->resumed ? "true" : "false");
+    if (connected)
+        fprintf(f, "%d", ci->family);
+    else
+        fputs("null", f);
+    fputs(",\"address\":", f);
+    json_str(f, connected ? ci->peer_addr : NULL);
+    fputs(",\"tls_version\":", f);
+    json_str(f, ci ? ci->tls_version : NULL);
+    fputs(",\"cipher\":", f);
+    json_str(f, ci ? ci->cipher : NULL);
+    fputs(",\"group\":", f);
+    json_str(f, ci ? ci->group : NULL);
+    fputs(",\"alpn\":", f);
+    json_str(f, ci && ci->alpn[0] ? ci->alpn : NULL);
+    fprintf(f,
+            ",\"dns_ms\":%.3f,\"connect_ms\":%.3f,\"handshake_ms\":%.3f,\"ttfb_ms\":%.3f,"
+            "\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":",
+            ci ? ms(ci->dns_us) : 0.0, ci ? ms(ci->tcp_us) : 0.0, ci ? ms(ci->tls_us) : 0.0,
+            ms(p->ttfb_us), ms(total_us), p->body_bytes, ci ? ci->connect_attempt : 0);
+    json_str(f, p->err ? evtls_err_name(p->err) : NULL);
+    fputs(",\"error_detail\":", f);
+    json_str(f, p->err ? p->err_detail : NULL);
+    fputs("}\n", f);
+    fflush(f);
+}
+
+/* Says which address was chosen and why: its place in the RFC 6724 order
+ * and what happened to the attempts before it (Happy Eyeballs). */
+static void print_address_choice(struct poller *p, const evtls_conn_info *ci)
+{
+    if (p->url.host_is_ip) {
+        say(p, "address %s is a literal: no DNS lookup", ci->peer_addr);
+        return;
+    }
+    unsigned won = ci->n_attempt_info;
+    for (unsigned i = 0; i < ci->n_attempt_info; i++)
+        if (ci->attempt[i].outcome == EVTLS_ATTEMPT_WON)
+            won = i;
+    if (ci->candidates <= 1) {
+        say(p, "resolved %s to %s (IPv%d), the only address", p->url.host, ci->peer_addr,
+            ci->family);
+        return;
+    }
+    if (won == 0) {
+        say(p, "resolved %s to %u addresses; chose %s (IPv%d): first in RFC 6724 order%s",
+            p->url.host, ci->candidates, ci->peer_addr, ci->family,
+            ci->n_attempt_info > 1 ? ", connected before the others" : "");
+        return;
+    }
+    say(p,
+        "resolved %s to %u addresses; chose %s (IPv%d), attempt %u in RFC 6724 order:", p->url.host,
+        ci->candidates, ci->peer_addr, ci->family, won + 1);
+    for (unsigned i = 0; i < ci->n_attempt_info; i++) {
+        const evtls_attempt_info *a = &ci->attempt[i];
+        const char *what = a->outcome == EVTLS_ATTEMPT_WON      ? "connected"
+                           : a->outcome == EVTLS_ATTEMPT_FAILED ? evtls_strerror(a->err)
+                           : a->outcome == EVTLS_ATTEMPT_LOST   ? "lost the race"
+                                                                : "aborted";
+        say(p, "  %s (IPv%d) started at +%.1f ms: %s after %.1f ms", a->addr, a->family,
+            ms(a->start_us), what, ms(a->duration_us));
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* a round */
+
+static void end_round(struct poller *p)
+{
+    uint64_t total = now_us() - p->t_round;
+    if (p->conn && !p->have_info) {
+        p->info = *evtls_conn_get_info(p->conn);
+        p->have_info = 1;
+    }
+    const evtls_conn_info *ci = p->have_info ? &p->info : NULL;
+    if (p->err == 0) {
+        p->ok++;
+        double t = ms(total);
+        if (p->ok == 1 || t < p->total_min)
+            p->total_min = t;
+        if (t > p->total_max)
+            p->total_max = t;
+        p->total_sum += t;
+    } else {
+        p->failed++;
+    }
+    if (ci && ci->resumed)
+        p->resumed++;
+    if (ci && ci->session_offered)
+        p->offered++;
+    if (p->o.json)
+        print_json(p, ci, total);
+    if (p->err == 0 && ci)
+        say(p,
+            "timings: dns %.1f ms, connect %.1f ms, handshake %.1f ms, ttfb %.1f ms, "
+            "total %.1f ms; %" PRIu64 " body bytes; session resumed: %s",
+            ms(ci->dns_us), ms(ci->tcp_us), ms(ci->tls_us), ms(p->ttfb_us), ms(total),
+            p->body_bytes, ci->resumed ? "yes" : (ci->session_offered ? "no (refused)" : "no"));
+    else
+        say(p, "round %u failed: %s (%s): %s", p->round, evtls_strerror(p->err),
+            evtls_err_name(p->err), p->err_detail);
+    if (p->conn) {
+        evtls_conn_free(p->conn); /* already closed, or failed */
+        p->conn = NULL;
+    }
+    say(p, "connection closed");
+    if (p->stopping || (p->o.count && p->round >= p->o.count)) {
+        finish(p);
+        return;
+    }
+    p->countdown = (int)p->o.interval;
+    say(p, "%d...", p->countdown);
+    if (p->countdown == 0) {
+        say(p, "Starting again!");
+        start_round(p);
+        return;
+    }
+    struct timeval one = {1, 0};
+    evtimer_add(p->tick, &one);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct poller *p = arg;
+    p->countdown--;
+    say(p, "%d...", p->countdown);
+    if (p->countdown > 0) {
+        struct timeval one = {1, 0};
+        evtimer_add(p->tick, &one);
+        return;
+    }
+    say(p, "Starting again!");
+    start_round(p);
+}
+
+static void on_closed(evtls_conn *c, int err, void *arg)
+{
+    (void)c;
+    (void)err; /* a failed close_notify does not undo a complete response */
+    struct poller *p = arg;
+    p->conn = NULL; /* freed by the library after this callback */
+    end_round(p);
+}
+
+static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct poller *p = arg;
+    p->status = evtls_http_resp_status(r);
+    if (p->o.json)
+        return 0;
+    printf("HTTP/1.%d %d %s\n", evtls_http_resp_minor_version(r), p->status,
+           evtls_http_resp_reason(r));
+    if (!p->o.quiet) {
+        const char *n, *v;
+        for (size_t i = 0; evtls_http_resp_header(r, i, &n, &v) == 0; i++)
+            printf("%s: %s\n", n, v);
+        printf("\n");
+    }
+    fflush(stdout);
+    return 0;
+}
+
+static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
+{
+    (void)x;
+    struct poller *p = arg;
+    if (!p->o.json && !p->o.quiet)
+        fwrite(data, 1, len, stdout);
+    return 0;
+}
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct poller *p = arg;
+    p->x = NULL;
+    p->status = evtls_http_resp_status(r);
+    p->body_bytes = evtls_http_resp_body_bytes(r);
+    p->ttfb_us = evtls_http_resp_ttfb_us(r);
+    if (!p->o.json && !p->o.quiet && p->body_bytes) {
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    if (err) {
+        p->err = err;
+        const evtls_last_error *le = evtls_conn_last_error(p->conn);
+        if (le->code == err)
+            evtls_last_error_format(le, p->err_detail, sizeof p->err_detail);
+        else
+            snprintf(p->err_detail, sizeof p->err_detail, "%s", evtls_strerror(err));
+        end_round(p);
+        return;
+    }
+    p->info = *evtls_conn_get_info(p->conn);
+    p->have_info = 1;
+    /* A graceful close: close_notify, then "connection closed". */
+    if (evtls_conn_close(p->conn, on_closed, p) != 0)
+        end_round(p);
+}
+
+static void on_retry(evtls_conn *c, unsigned attempt, int err, unsigned wait_ms, void *arg)
+{
+    (void)c;
+    struct poller *p = arg;
+    say(p, "connect failed (%s); attempt %u in %.1f s", evtls_err_name(err), attempt + 1,
+        wait_ms / 1000.0);
+}
+
+static void on_connected(evtls_conn *c, int err, void *arg)
+{
+    struct poller *p = arg;
+    if (err) {
+        p->err = err;
+        evtls_last_error_format(evtls_conn_last_error(c), p->err_detail, sizeof p->err_detail);
+        end_round(p);
+        return;
+    }
+    const evtls_conn_info *ci = evtls_conn_get_info(c);
+    print_address_choice(p, ci);
+    say(p, "connected to %s port %u (IPv%d) in %.1f ms; %s %s %s%s%s; %s; session %s",
+        ci->peer_addr, ci->port, ci->family, ms(ci->total_us), ci->tls_version, ci->cipher,
+        ci->group ? ci->group : "", ci->alpn[0] ? ", ALPN " : "", ci->alpn,
+        p->o.insecure         ? "server NOT verified (--insecure)"
+        : p->o.no_verify_name ? "certificate chain verified, name NOT checked"
+                              : "certificate verified",
+        ci->resumed ? "resumed" : (ci->session_offered ? "offered, not resumed" : "new"));
+    evtls_http_cbs cbs = {on_head, on_body, on_done};
+    int rc = evtls_http_exchange_start(c, p->req, &p->http, &cbs, p, &p->x);
+    if (rc != 0) {
+        p->err = rc;
+        snprintf(p->err_detail, sizeof p->err_detail, "cannot send the request");
+        end_round(p);
+        return;
+    }
+    say(p, "%s %s sent", p->o.method, p->url.target);
+}
+
+static void start_round(struct poller *p)
+{
+    p->round++;
+    p->status = 0;
+    p->body_bytes = 0;
+    p->ttfb_us = 0;
+    p->err = 0;
+    p->err_detail[0] = '\0';
+    p->have_info = 0;
+    p->t_round = now_us();
+    say(p, "round %u: %s", p->round, p->o.url_text);
+    p->conn = evtls_conn_new(p->base, p->cfg);
+    int rc = p->conn ? 0 : EVTLS_ERR_NOMEM;
+    if (rc == 0)
+        rc = evtls_conn_set_resolver(p->conn, p->resolver);
+    if (rc == 0 && p->sessions)
+        rc = evtls_conn_set_session_cache(p->conn, p->sessions);
+    if (rc == 0) {
+        evtls_conn_set_retry_cb(p->conn, on_retry, p);
+        rc = evtls_conn_connect(p->conn, p->url.host, p->url.port, on_connected, p);
+    }
+    if (rc != 0) {
+        p->err = rc;
+        snprintf(p->err_detail, sizeof p->err_detail, "cannot start the connection");
+        end_round(p);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* start and stop */
+
+static void finish(struct poller *p)
+{
+    evtimer_del(p->tick);
+    evsignal_del(p->sig_int);
+    evsignal_del(p->sig_term);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    FILE *f = p->text;
+    fprintf(f, "I " PROG ": summary: %u round%s, %u ok, %u failed", p->ok + p->failed,
+            p->ok + p->failed == 1 ? "" : "s", p->ok, p->failed);
+    if (p->ok)
+        fprintf(f, "; total ms min %.1f / avg %.1f / max %.1f", p->total_min, p->total_sum / p->ok,
+                p->total_max);
+    fprintf(f, "; sessions resumed %u of %u offered\n", p->resumed, p->offered);
+    fprintf(f, "I " PROG ": peak memory (max resident set): %ld KiB\n", ru.ru_maxrss);
+    fflush(f);
+    if (p->sessions && p->o.session_file &&
+        evtls_session_cache_save(p->sessions, p->o.session_file) != 0)
+        fprintf(stderr, PROG ": cannot save sessions to %s\n", p->o.session_file);
+    event_base_loopexit(p->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct poller *p = arg;
+    say(p, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    p->stopping = 1;
+    if (p->x) { /* a round in flight is dropped, not counted */
+        evtls_http_exchange_cancel(p->x);
+        p->x = NULL;
+    }
+    if (p->conn) {
+        evtls_conn_free(p->conn);
+        p->conn = NULL;
+    }
+    finish(p);
+}
+
+static void build(struct poller *p)
+{
+    struct options *o = &p->o;
+    if (evtls_url_parse(o->url_text, 0, &p->url) != 0)
+        usage_error("'%s': %s", o->url_text, p->url.error);
+    p->req = evtls_http_req_new(o->method, p->url.authority, p->url.target);
+    if (p->req == NULL)
+        usage_error("--method: '%s' is not one of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH",
+                    o->method);
+    for (int i = 0; i < o->n_headers; i++) {
+        char name[128];
+        const char *colon = strchr(o->headers[i], ':');
+        snprintf(name, sizeof name, "%.*s", (int)(colon - o->headers[i]), o->headers[i]);
+        const char *value = colon + 1;
+        while (*value == ' ')
+            value++;
+        if (evtls_http_req_add_header(p->req, name, value) != 0)
+            usage_error("--header: '%s' is not a valid header", o->headers[i]);
+    }
+    if (o->data && evtls_http_req_set_body(p->req, o->data, strlen(o->data)) != 0)
+        usage_error("--data: cannot use it");
+    evtls_http_opts_default(&p->http);
+    p->http.ttfb_timeout_ms = o->ttfb_ms;
+    p->http.max_body_bytes = o->max_body;
+
+    evtls_cfg *c = p->cfg = evtls_cfg_new();
+    int rc = 0;
+    if (o->cacert)
+        rc |= evtls_cfg_set_ca_file(c, o->cacert);
+    if (o->capath)
+        rc |= evtls_cfg_set_ca_dir(c, o->capath);
+    if (o->cert)
+        rc |= evtls_cfg_set_client_cert_file(c, o->cert, o->key, o->key_password);
+    if (o->insecure) {
+        fprintf(stderr, PROG ": WARNING: --insecure: the server's certificate is NOT verified; "
+                             "anyone on the path can impersonate it\n");
+        rc |= evtls_cfg_set_insecure_skip_verify(c, 1);
+    }
+    if (o->no_verify_name) {
+        fprintf(stderr, PROG ": WARNING: --no-verify-name: the certificate is not checked "
+                             "against the host name\n");
+        rc |= evtls_cfg_set_skip_common_name(c, 1);
+    }
+    if (o->servername)
+        rc |= evtls_cfg_set_server_name(c, o->servername);
+    if (o->alpn)
+        rc |= evtls_cfg_set_alpn(c, o->alpn, 0);
+    rc |=
+        evtls_cfg_set_tls_versions(c, (evtls_tls_version)o->tls_min, (evtls_tls_version)o->tls_max);
+    if (o->ciphers)
+        rc |= evtls_cfg_set_ciphers(c, o->ciphers);
+    rc |= evtls_cfg_set_family(c, (evtls_family)o->family);
+    if (o->connect_ms)
+        rc |= evtls_cfg_set_timeout(c, EVTLS_TIMEOUT_CONNECT, o->connect_ms);
+    if (o->handshake_ms)
+        rc |= evtls_cfg_set_timeout(c, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
+    if (o->retries)
+        rc |= evtls_cfg_set_retry_backoff(c, 250, 4000, o->retries + 1);
+    if (rc != 0 || evtls_cfg_build(c) != 0) {
+        char buf[320];
+        usage_error("TLS configuration refused: %s",
+                    evtls_last_error_format(evtls_cfg_last_error(c), buf, sizeof buf));
+    }
+    p->resolver = evtls_resolver_new(p->base, o->resolver);
+    if (p->resolver == NULL)
+        usage_error("--resolver: '%s' is not IP[:PORT]", o->resolver ? o->resolver : "");
+    if (!o->no_resume) {
+        p->sessions = evtls_session_cache_new(0);
+        if (o->session_file && access(o->session_file, F_OK) == 0 &&
+            evtls_session_cache_load(p->sessions, o->session_file) != 0)
+            fprintf(stderr, PROG ": ignoring %s: not a session file\n", o->session_file);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    static struct poller p;
+    parse_options(argc, argv, &p.o);
+    if (p.o.verbose)
+        evtls_log_set_level(EVTLS_LOG_DEBUG);
+    else if (getenv("EVTLS_LOG") == NULL)
+        evtls_log_set_level(EVTLS_LOG_WARN); /* the poller prints what matters itself */
+    p.text = p.o.json ? stderr : stdout;
+    signal(SIGPIPE, SIG_IGN);
+    p.base = event_base_new();
+    if (p.base == NULL)
+        return 1;
+    build(&p);
+    p.tick = evtimer_new(p.base, on_tick, &p);
+    p.sig_int = evsignal_new(p.base, SIGINT, on_signal, &p);
+    p.sig_term = evsignal_new(p.base, SIGTERM, on_signal, &p);
+    evsignal_add(p.sig_int, NULL);
+    evsignal_add(p.sig_term, NULL);
+    start_round(&p);
+    event_base_dispatch(p.base);
+
+    int status = p.failed ? 1 : 0;
+    event_free(p.tick);
+    event_free(p.sig_int);
+    event_free(p.sig_term);
+    evtls_http_req_free(p.req);
+    evtls_session_cache_free(p.sessions);
+    evtls_resolver_free(p.resolver);
+    evtls_cfg_free(p.cfg);
+    event_base_free(p.base);
+    return status;
+}
