@@ -293,7 +293,7 @@ static void harvest_session(evtls_conn *c)
     uint8_t *der;
     size_t len;
     int single;
-    if (c->sessions && c->tls && evtls__tls_take_session(c->tls, &der, &len, &single)) {
+    while (c->sessions && c->tls && evtls__tls_take_session(c->tls, &der, &len, &single)) {
         LOGD("conn#%lu: session stored (%zu bytes, %s)", c->id, len,
              single ? "TLS 1.3 ticket, single use" : "TLS 1.2, reusable");
         evtls__session_put(c->sessions, c->session_key, der, len, single);

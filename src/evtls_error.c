@@ -59,6 +59,18 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_POOL_WAIT_TIMEOUT, "POOL_WAIT_TIMEOUT", "no pooled connection free in time",
      EVTLS_CLASS_TIMEOUT, 1},
     {EVTLS_ERR_POOL_CLOSED, "POOL_CLOSED", "pool is shutting down", EVTLS_CLASS_USAGE, 0},
+    {EVTLS_ERR_HTTP_MALFORMED, "HTTP_MALFORMED", "malformed HTTP response", EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "HTTP_HEADERS_TOO_LARGE", "HTTP response headers too large",
+     EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_HTTP_BODY_TOO_LARGE, "HTTP_BODY_TOO_LARGE", "HTTP response body too large",
+     EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_HTTP_TRUNCATED, "HTTP_TRUNCATED", "connection ended inside the HTTP response",
+     EVTLS_CLASS_HTTP, 1},
+    {EVTLS_ERR_HTTP_TTFB_TIMEOUT, "HTTP_TTFB_TIMEOUT", "no HTTP response within the TTFB timeout",
+     EVTLS_CLASS_TIMEOUT, 1},
+    {EVTLS_ERR_HTTP_TIMEOUT, "HTTP_TIMEOUT", "HTTP response stalled or took too long",
+     EVTLS_CLASS_TIMEOUT, 1},
+    {EVTLS_ERR_BAD_URL, "BAD_URL", "invalid URL", EVTLS_CLASS_USAGE, 0},
 };
 
 static const struct err_desc *find(int code)

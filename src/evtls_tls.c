@@ -15,6 +15,9 @@
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
+#define TICKETS_KEPT 4   /* TLS 1.3 tickets held until taken */
+#define TICKET_MAX   512 /* larger tickets are taken only when last */
+
 struct evtls__tls {
     WOLFSSL *ssl;
     int fd;
@@ -27,20 +30,65 @@ struct evtls__tls {
     uint32_t cert_flags;        /* from the verify callback */
     const char *last_state;     /* last logged handshake state */
     int want_session;           /* report new sessions */
-    int new_ticket;             /* a ticket arrived since the last take */
-    int session_taken;          /* the TLS 1.2 session was taken after the handshake */
-    int offered;                /* a session was offered for resumption */
+    int new_ticket;             /* the last ticket arrived since the last take */
+    int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
+    uint8_t prev_ticket[TICKET_MAX];
+    size_t prev_ticket_len;
+    uint8_t *ticket_der[TICKETS_KEPT];
+    size_t ticket_len[TICKETS_KEPT];
+    int session_taken; /* the TLS 1.2 session was taken after the handshake */
+    int offered;       /* a session was offered for resumption */
 };
+
+/* A malloc'd DER copy of the connection's current session, or NULL. */
+static uint8_t *session_der(WOLFSSL *ssl, size_t *len)
+{
+    WOLFSSL_SESSION *s = wolfSSL_get1_session(ssl);
+    if (s == NULL)
+        return NULL;
+    int n = wolfSSL_i2d_SSL_SESSION(s, NULL);
+    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
+    unsigned char *p = buf;
+    if (buf && wolfSSL_i2d_SSL_SESSION(s, &p) != n) {
+        free(buf);
+        buf = NULL;
+    }
+    wolfSSL_SESSION_free(s);
+    *len = buf ? (size_t)n : 0;
+    return buf;
+}
 
 static int ticket_cb(WOLFSSL *ssl, const unsigned char *ticket, int len, void *ctx)
 {
-    (void)ssl;
-    (void)ticket;
     evtls__tls *t = ctx;
-    /* The session is complete only once wolfSSL has stored the ticket, so
-     * it is taken after the call that processed the record returns. */
-    t->new_ticket = 1;
     LOGD("conn#%lu: session ticket received (%d bytes)", t->id, len);
+    /* Servers send several TLS 1.3 tickets (OpenSSL: two) so that a client
+     * can resume several times, each ticket once (RFC 8446 appendix C.4).
+     * wolfSSL keeps only the last one in the connection's session, and calls
+     * this when the new ticket is in place but the rest of its message
+     * (nonce, age_add, lifetime) is not yet: the session then holds this
+     * ticket with the previous ticket's parameters. So the previous ticket
+     * is put back for a moment, the session (now whole) serialised, and this
+     * one restored. The last ticket is taken after the read, when whole. */
+    if (len <= 0 || (size_t)len > sizeof t->prev_ticket) {
+        t->prev_ticket_len = 0;
+        t->new_ticket = 1;
+        return 0;
+    }
+    /* ticket points into the session itself: copy it before touching it. */
+    uint8_t cur[TICKET_MAX];
+    memcpy(cur, ticket, (size_t)len);
+    if (t->prev_ticket_len > 0 && t->n_tickets < TICKETS_KEPT &&
+        wolfSSL_set_SessionTicket(ssl, t->prev_ticket, (word32)t->prev_ticket_len) ==
+            WOLFSSL_SUCCESS) {
+        uint8_t *der = session_der(ssl, &t->ticket_len[t->n_tickets]);
+        if (der)
+            t->ticket_der[t->n_tickets++] = der;
+        wolfSSL_set_SessionTicket(ssl, cur, (word32)len);
+    }
+    memcpy(t->prev_ticket, cur, (size_t)len);
+    t->prev_ticket_len = (size_t)len;
+    t->new_ticket = 1;
     return 0;
 }
 
@@ -439,6 +487,8 @@ void evtls__tls_free(evtls__tls *t)
         return;
     if (t->ssl)
         wolfSSL_free(t->ssl);
+    for (int i = 0; i < t->n_tickets; i++)
+        free(t->ticket_der[i]);
     free(t);
 }
 
@@ -451,31 +501,28 @@ int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *sing
 {
     /* Called after every read: the common answer (nothing new) must cost
      * two flag tests, not calls into wolfSSL. */
-    if (!t->want_session || (t->session_taken && !t->new_ticket) ||
-        !wolfSSL_is_init_finished(t->ssl))
+    if (!t->want_session || (t->session_taken && !t->new_ticket && t->n_tickets == 0))
         return 0;
-    int tls13 = wolfSSL_version(t->ssl) == TLS1_3_VERSION;
+    if (t->n_tickets > 0) { /* earlier TLS 1.3 tickets, oldest first */
+        *der = t->ticket_der[0];
+        *len = t->ticket_len[0];
+        *single_use = 1;
+        t->n_tickets--;
+        memmove(t->ticket_der, t->ticket_der + 1, (size_t)t->n_tickets * sizeof t->ticket_der[0]);
+        memmove(t->ticket_len, t->ticket_len + 1, (size_t)t->n_tickets * sizeof t->ticket_len[0]);
+        return 1;
+    }
+    if (!wolfSSL_is_init_finished(t->ssl))
+        return 0;
     /* TLS 1.3: a session exists only with a ticket, which comes after the
      * handshake. TLS 1.2: the session (ticket or ID) is complete when the
      * handshake is. */
-    t->session_taken = 1; /* TLS 1.3: until a ticket comes, there is nothing */
+    int tls13 = wolfSSL_version(t->ssl) == TLS1_3_VERSION;
+    t->session_taken = 1;
     if (tls13 && !t->new_ticket)
         return 0;
     t->new_ticket = 0;
-    WOLFSSL_SESSION *s = wolfSSL_get1_session(t->ssl);
-    if (s == NULL)
-        return 0;
-    int n = wolfSSL_i2d_SSL_SESSION(s, NULL);
-    uint8_t *buf = n > 0 ? malloc((size_t)n) : NULL;
-    unsigned char *p = buf;
-    if (buf == NULL || wolfSSL_i2d_SSL_SESSION(s, &p) != n) {
-        free(buf);
-        wolfSSL_SESSION_free(s);
-        return 0;
-    }
-    wolfSSL_SESSION_free(s);
-    *der = buf;
-    *len = (size_t)n;
+    *der = session_der(t->ssl, len);
     *single_use = tls13;
-    return 1;
+    return *der != NULL;
 }

@@ -153,6 +153,39 @@ int peer_fault(struct peer *p, const char *mode, const char *const *extra)
     return spawn_ready(p, argv, 7, extra, s_server_ready, &port);
 }
 
+static int http_server_ready(struct peer *p, const char *out, void *ctx)
+{
+    (void)p;
+    (void)ctx;
+    return strstr(out, "Hit CTRL-C") != NULL;
+}
+
+int peer_http_server(struct peer *p, const char *root, const char *cert, const char *key)
+{
+    if (access(EVTLS_HTTP_SERVER_PATH, X_OK) != 0) {
+        fprintf(stderr, "%s is missing: run 'npm ci' in tests/node (scripts/test.sh does)\n",
+                EVTLS_HTTP_SERVER_PATH);
+        return -1;
+    }
+    char port[16];
+    memset(p, 0, sizeof *p);
+    p->port = unused_port();
+    snprintf(port, sizeof port, "%u", p->port);
+    const char *argv[48] = {EVTLS_HTTP_SERVER_PATH,
+                            root,
+                            "-S",
+                            "-C",
+                            cert,
+                            "-K",
+                            key,
+                            "-p",
+                            port,
+                            "-a",
+                            "127.0.0.1",
+                            "-c-1"};
+    return spawn_ready(p, argv, 12, NULL, http_server_ready, NULL);
+}
+
 uint16_t unused_port(void)
 {
     uint16_t port = 0;

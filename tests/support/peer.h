@@ -33,6 +33,10 @@ int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
  * "huge-header", "silent"); extra arguments as for peer_s_server. */
 int peer_fault(struct peer *p, const char *mode, const char *const *extra);
 
+/* Starts Node's http-server (npm, installed in tests/node) as its users
+ * run it: `http-server ROOT -S -C cert -K key` on 127.0.0.1. Returns 0. */
+int peer_http_server(struct peer *p, const char *root, const char *cert, const char *key);
+
 /* Starts nginx on 127.0.0.1 with an ssl server whose directives are given
  * (inside the server block). Returns 0. */
 int peer_nginx(struct peer *p, const char *server_directives);

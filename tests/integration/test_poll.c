@@ -1,0 +1,346 @@
+/* test_poll.c - evtls-poll run as its users run it, against Node's
+ * http-server (self-signed certificate whose CN is 127.0.0.1, as in the
+ * seed scenario), nginx and the scripted faultpeer: rounds, countdown,
+ * resumption from round 2 (nginx's log agrees), JSON lines, errors and
+ * exit codes, usage errors naming the option, signals. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "peer.h"
+#include "proc.h"
+
+static struct peer web; /* nginx on 127.0.0.1 and [::1] */
+static struct proc pr;
+static char url[128];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (peer_nginx_ex(&web, 1, "keepalive_timeout 60s;") != 0)
+        return -1;
+    snprintf(url, sizeof url, "https://localhost:%u/", web.port);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    peer_stop(&web);
+    return 0;
+}
+
+/* Runs evtls-poll with the given arguments (NULL-terminated). */
+static int poll_run(unsigned timeout_ms, ...)
+{
+    const char *argv[64] = {EVTLS_POLL_PATH};
+    int n = 1;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    int st = proc_run(&pr, argv, timeout_ms);
+    if (st < 0)
+        fail_msg("evtls-poll did not end in %u ms; stdout:\n%s\nstderr:\n%s", timeout_ms, pr.out,
+                 pr.err);
+    return st;
+}
+
+static void expect_out(const char *needle, int times)
+{
+    int n = count_of(pr.out, needle);
+    if (n != times)
+        fail_msg("'%s' %d times in stdout, expected %d:\n%s\nstderr:\n%s", needle, n, times, pr.out,
+                 pr.err);
+}
+
+static int nginx_resumed_lines(void)
+{
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    usleep(200000); /* nginx writes its log just after answering */
+    FILE *fp = fopen(path, "r");
+    int n = 0;
+    while (fp && fgets(line, sizeof line, fp))
+        n += strstr(line, " r ") != NULL;
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
+static void test_node_http_server_ip_certificate(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/evtls-www.XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char index[300];
+    snprintf(index, sizeof index, "%s/index.html", root);
+    FILE *fp = fopen(index, "w");
+    fputs("hello from node\n", fp);
+    fclose(fp);
+    struct peer node;
+    assert_int_equal(peer_http_server(&node, root, pki("ip.pem"), pki("ip.key")), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://127.0.0.1:%u/", node.port);
+    int st = poll_run(30000, "--count", "3", "--interval", "1", "--cacert", pki("ip.pem"), u, NULL);
+    peer_stop(&node);
+    unlink(index);
+    rmdir(root);
+    assert_int_equal(st, 0);
+    expect_out("hello from node", 3);
+    expect_out("certificate verified", 3);
+    expect_out("session resumed: no", 1);
+    expect_out("session resumed: yes", 2); /* from the second round on */
+    expect_out("I evtls-poll: 1...\nI evtls-poll: 0...\nI evtls-poll: Starting again!", 2);
+    expect_out("connection closed", 3);
+    expect_out("summary: 3 rounds, 3 ok, 0 failed", 1);
+    expect_out("peak memory (max resident set): ", 1);
+}
+
+static void test_nginx_json_and_resumption(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    truncate(path, 0);
+    int st = poll_run(30000, "--count", "3", "--interval", "0", "--json", "--cacert", pki("ca.pem"),
+                      url, NULL);
+    assert_int_equal(st, 0);
+    /* stdout: exactly three JSON lines, nothing else. */
+    assert_int_equal(count_of(pr.out, "\n"), 3);
+    assert_int_equal(count_of(pr.out, "{\"round\":"), 3);
+    static const char *const keys[] = {"\"url\":\"https://localhost:",
+                                       "\"status\":200",
+                                       "\"family\":6",
+                                       "\"address\":\"::1\"",
+                                       "\"tls_version\":\"TLSv1.3\"",
+                                       "\"cipher\":\"TLS13-",
+                                       "\"dns_ms\":",
+                                       "\"connect_ms\":",
+                                       "\"handshake_ms\":",
+                                       "\"ttfb_ms\":",
+                                       "\"total_ms\":",
+                                       "\"bytes\":17",
+                                       "\"error\":null"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        expect_out(keys[i], 3);
+    expect_out("\"resumed\":false", 1);
+    expect_out("\"resumed\":true", 2);
+    assert_non_null(strstr(pr.out, "{\"round\":1,"));
+    assert_non_null(strstr(strstr(pr.out, "{\"round\":2,"), "\"resumed\":true"));
+    /* The human lines went to stderr. */
+    assert_int_equal(count_of(pr.err, "I evtls-poll: 0..."), 2);
+    assert_non_null(strstr(pr.err, "summary: 3 rounds, 3 ok, 0 failed"));
+    /* nginx saw two resumed handshakes. */
+    assert_int_equal(nginx_resumed_lines(), 2);
+}
+
+static void test_default_countdown_ten_to_zero(void **state)
+{
+    (void)state;
+    uint64_t t0 = now_ms();
+    int st = poll_run(30000, "--count", "2", "--quiet", "--cacert", pki("ca.pem"), url, NULL);
+    uint64_t took = now_ms() - t0;
+    assert_int_equal(st, 0);
+    /* The example's countdown: 10... down to 0..., one line a second. */
+    const char *at = pr.out;
+    for (int i = 10; i >= 0; i--) {
+        char line[32];
+        snprintf(line, sizeof line, "I evtls-poll: %d...\n", i);
+        at = strstr(at, line);
+        if (at == NULL)
+            fail_msg("no '%d...' after the previous line:\n%s", i, pr.out);
+    }
+    assert_true(took >= 10000 && took < 14000);
+    /* --quiet: the status line, no headers, no body. */
+    expect_out("HTTP/1.1 200 OK\n", 2);
+    expect_out("Content-Type", 0);
+    expect_out("hello from nginx", 0);
+}
+
+static void test_failures_exit_1(void **state)
+{
+    (void)state;
+    char refused[64];
+    snprintf(refused, sizeof refused, "https://127.0.0.1:%u/", unused_port());
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", refused, NULL), 1);
+    expect_out("\"error\":\"CONN_REFUSED\"", 1);
+    expect_out("\"status\":0", 1);
+    assert_non_null(strstr(pr.err, "summary: 1 round, 0 ok, 1 failed"));
+
+    /* Retries with backoff: three tries, then the error. */
+    assert_int_equal(poll_run(20000, "--count", "1", "--retries", "2", refused, NULL), 1);
+    expect_out("attempt 2 in", 1);
+    expect_out("attempt 3 in", 1);
+    expect_out("round 1 failed: connection refused (CONN_REFUSED)", 1);
+
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("other-ca.pem"), url, NULL), 1);
+    expect_out("\"error\":\"CERT_UNTRUSTED\"", 1);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
+                              "--servername", "wrong.test", url, NULL),
+                     1);
+    expect_out("\"error\":\"CERT_HOSTNAME\"", 1);
+    /* --insecure gets through, and says so on every connection. */
+    assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--insecure", "--cacert",
+                              pki("other-ca.pem"), url, NULL),
+                     0);
+    expect_out("server NOT verified (--insecure)", 2);
+    assert_true(count_of(pr.err, "INSECURE") >= 2);
+
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, "garbage", NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), u, NULL),
+                     1);
+    peer_stop(&fp);
+    expect_out("\"error\":\"HTTP_MALFORMED\"", 1);
+    assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--ttfb-timeout", "300", "--cacert",
+                              pki("ca.pem"), u, NULL),
+                     1);
+    peer_stop(&fp);
+    expect_out("\"error\":\"HTTP_TTFB_TIMEOUT\"", 1);
+}
+
+static void test_usage_errors_name_the_option(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *args[4];
+        const char *says;
+    } cases[] = {
+        {{"--interval", "abc", "https://localhost/"}, "--interval: 'abc' is not a number"},
+        {{"--bogus", "https://localhost/"}, "unknown option '--bogus'"},
+        {{"--tls-min", "1.1", "https://localhost/"}, "--tls-min: '1.1' is not a TLS version"},
+        {{"--family", "5", "https://localhost/"}, "--family: '5'"},
+        {{"--count"}, "--count needs a value"},
+        {{"http://localhost/"}, "plain http:// is not supported"},
+        {{"https://localhost:99999/"}, "1-65535"},
+        {{"--cert", "x.pem", "https://localhost/"}, "--cert needs --key as well"},
+        {{"-X", "BREW", "https://localhost/"}, "--method: 'BREW'"},
+        {{"--cacert", "/nonexistent/ca.pem", "https://localhost/"}, "/nonexistent/ca.pem"},
+        {{NULL}, "no URL given"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st = poll_run(10000, cases[i].args[0], cases[i].args[1], cases[i].args[2], NULL);
+        if (st != 2 || strstr(pr.err, cases[i].says) == NULL)
+            fail_msg("case %zu: exit %d, stderr '%s', expected 2 and '%s'", i, st, pr.err,
+                     cases[i].says);
+        assert_string_equal(pr.out, ""); /* nothing half-done on stdout */
+    }
+    assert_int_equal(poll_run(10000, "--help", NULL), 0);
+    static const char *const documented[] = {"--interval",
+                                             "--count",
+                                             "--cacert",
+                                             "--capath",
+                                             "--cert",
+                                             "--key",
+                                             "--insecure",
+                                             "--no-verify-name",
+                                             "--servername",
+                                             "--alpn",
+                                             "--tls-min",
+                                             "--tls-max",
+                                             "--ciphers",
+                                             "--family",
+                                             "--resolver",
+                                             "--retries",
+                                             "--no-resume",
+                                             "--connect-timeout",
+                                             "--handshake-timeout",
+                                             "--verbose",
+                                             "--json",
+                                             "--quiet",
+                                             "Exit status"};
+    for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
+        if (strstr(pr.out, documented[i]) == NULL)
+            fail_msg("--help does not mention %s", documented[i]);
+}
+
+static void test_signal_stops_within_a_second(void **state)
+{
+    (void)state;
+    /* SIGINT during the countdown. */
+    const char *argv[] = {EVTLS_POLL_PATH, "--interval", "30", "--cacert",
+                          pki("ca.pem"),   url,          NULL};
+    assert_int_equal(proc_start(&pr, argv), 0);
+    assert_int_equal(proc_wait_for(&pr, "I evtls-poll: 29...", 10000), 0);
+    uint64_t t0 = now_ms();
+    kill(pr.pid, SIGINT);
+    assert_int_equal(proc_wait(&pr, 5000), 0);
+    assert_true(now_ms() - t0 < 1000);
+    expect_out("SIGINT: stopping", 1);
+    expect_out("summary: 1 round, 1 ok, 0 failed", 1);
+
+    /* SIGTERM while a round waits for a server that never answers. */
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    const char *argv2[] = {EVTLS_POLL_PATH, "--cacert", pki("ca.pem"), u, NULL};
+    assert_int_equal(proc_start(&pr, argv2), 0);
+    assert_int_equal(proc_wait_for(&pr, "GET / sent", 10000), 0);
+    t0 = now_ms();
+    kill(pr.pid, SIGTERM);
+    int st = proc_wait(&pr, 5000);
+    assert_true(now_ms() - t0 < 1000);
+    peer_stop(&fp);
+    assert_int_equal(st, 0); /* the cut round counts neither way */
+    expect_out("summary: 0 rounds, 0 ok, 0 failed", 1);
+}
+
+static void test_session_file_and_no_resume(void **state)
+{
+    (void)state;
+    char file[] = "/tmp/evtls-sess.XXXXXX";
+    int fd = mkstemp(file);
+    close(fd);
+    unlink(file);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--session-file", file, "--cacert",
+                              pki("ca.pem"), url, NULL),
+                     0);
+    expect_out("\"resumed\":false", 1);
+    struct stat sb;
+    assert_int_equal(stat(file, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600); /* it holds secrets */
+    /* Another process resumes from the file in its first round. */
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--session-file", file, "--cacert",
+                              pki("ca.pem"), url, NULL),
+                     0);
+    expect_out("\"resumed\":true", 1);
+    unlink(file);
+    /* --no-resume: full handshakes every round. */
+    assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--json", "--no-resume",
+                              "--cacert", pki("ca.pem"), url, NULL),
+                     0);
+    expect_out("\"resumed\":false", 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_node_http_server_ip_certificate),
+        cmocka_unit_test(test_nginx_json_and_resumption),
+        cmocka_unit_test(test_default_countdown_ten_to_zero),
+        cmocka_unit_test(test_failures_exit_1),
+        cmocka_unit_test(test_usage_errors_name_the_option),
+        cmocka_unit_test(test_signal_stops_within_a_second),
+        cmocka_unit_test(test_session_file_and_no_resume),
+    };
+    return cmocka_run_group_tests_name("poll", tests, group_setup, group_teardown);
+}

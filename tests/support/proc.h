@@ -1,0 +1,36 @@
+/* proc.h - runs a program of ours (evtls-poll, evtls-load) as the user
+ * would, with its stdout and stderr kept apart, a time limit, signals. */
+#ifndef EVTLS_TEST_PROC_H
+#define EVTLS_TEST_PROC_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define PROC_BUF (256 * 1024)
+
+struct proc {
+    pid_t pid;
+    int out_fd, err_fd;
+    int status; /* exit status once ended; 128+N when killed by signal N */
+    size_t out_len, err_len;
+    char out[PROC_BUF], err[PROC_BUF]; /* NUL-terminated, truncated if longer */
+};
+
+/* Starts argv (argv[0] a path) with stdin from /dev/null. Returns 0 or -1. */
+int proc_start(struct proc *p, const char *const *argv);
+
+/* Collects output until needle appears in stdout or stderr (returns 0),
+ * the program exits or timeout_ms pass (returns -1). */
+int proc_wait_for(struct proc *p, const char *needle, unsigned timeout_ms);
+
+/* Collects output until the program exits and returns its status; after
+ * timeout_ms it is killed and -1 is returned. */
+int proc_wait(struct proc *p, unsigned timeout_ms);
+
+/* proc_start + proc_wait. */
+int proc_run(struct proc *p, const char *const *argv, unsigned timeout_ms);
+
+/* Number of non-overlapping occurrences of needle in s. */
+int count_of(const char *s, const char *needle);
+
+#endif
