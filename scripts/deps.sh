@@ -1,19 +1,34 @@
 #!/usr/bin/env bash
 # deps.sh [run|test] - installs the Debian packages evtls needs, if missing.
 #   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate)
-#   test: the above plus cmocka, nginx, dnsmasq and clang (sanitizers)
+#   test: the above plus cmocka, nginx, dnsmasq, and Node.js with npm (for
+#         the http-server test peer, installed from npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
 pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates)
 if [ "$what" = test ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps)
+  # Node.js: the machine's own if it has one, else Debian's.
+  command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+install_node_peers() {
+  # Node's http-server, pinned in tests/node/package-lock.json.
+  local dir
+  dir=$(cd "$(dirname "$0")/../tests/node" && pwd)
+  if [ ! -x "$dir/node_modules/.bin/http-server" ]; then
+    echo "installing the Node test peers (npm ci in tests/node)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+if [ ${#missing[@]} -eq 0 ]; then
+  [ "$what" = test ] && install_node_peers
+  exit 0
+fi
 echo "installing: ${missing[*]}"
 SUDO=
 if [ "$(id -u)" -ne 0 ]; then
@@ -28,3 +43,5 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [ "$what" = test ] && pgrep -x nginx >/dev/null 2>&1; then
   $SUDO nginx -s stop 2>/dev/null || true
 fi
+[ "$what" = test ] && install_node_peers
+exit 0

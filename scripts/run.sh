@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# run.sh - the main job on an embedded default: builds evtls, makes a fresh
-# certificate, starts the demo HTTPS server on loopback and connects to it
-# with the embedding example, printing what happened. Set EVTLS_LOG=debug
-# to follow every handshake step.
+# run.sh [evtls-poll options] - the main job on an embedded default: builds
+# evtls, makes a fresh certificate, starts the demo HTTPS server on loopback
+# and polls it with evtls-poll (3 rounds, the 10...0 countdown between them,
+# the session resumed from round 2). Options replace the default "--count 3"
+# (e.g. --count 0 to poll until Ctrl-C, --verbose to follow every handshake
+# step, --json).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh" run
@@ -19,4 +21,5 @@ for _ in $(seq 100); do grep -q listening "$pki/server.out" 2>/dev/null && break
 url=$(sed -n 's/^listening on //p' "$pki/server.out")
 port=${url##*:}; port=${port%/}
 echo "demo server: $url (certificate and CA made just now, removed on exit)"
-EVTLS_LOG=${EVTLS_LOG:-info} "$build/examples/evtls-embed" localhost "$port" "$pki/ca.pem"
+[ $# -eq 0 ] && set -- --count 3
+"$build/examples/evtls-poll" --cacert "$pki/ca.pem" "$@" "https://localhost:$port/"

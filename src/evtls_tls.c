@@ -1,11 +1,13 @@
 /* evtls_tls.c - wolfSSL client state machine over a non-blocking fd. */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
+#include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
 
 #include <errno.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +34,7 @@ struct evtls__tls {
     int want_session;           /* report new sessions */
     int new_ticket;             /* the last ticket arrived since the last take */
     int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
+    char check_ip[48];          /* an IP literal the certificate must name, or "" */
     uint8_t prev_ticket[TICKET_MAX];
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
@@ -370,9 +373,12 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
         wolfSSL_SetCertCbCtx(ssl, t);
         if (p->skip_common_name)
             LOGW("conn#%lu: host name check skipped for %s (skip_common_name)", t->id, p->name);
-        else if (p->name_is_ip)
-            rc = wolfSSL_X509_VERIFY_PARAM_set1_ip_asc(wolfSSL_get0_param(ssl), p->name);
-        else
+        else if (p->name_is_ip) {
+            /* wolfSSL's handshake does not apply the parameter's IP address
+             * check (seen with Debian's 5.5: any address was accepted), so
+             * the address is checked when the handshake is done. */
+            snprintf(t->check_ip, sizeof t->check_ip, "%s", p->name);
+        } else
             rc = wolfSSL_check_domain_name(ssl, p->name);
     }
     /* RFC 6066 section 3: SNI carries host names, never IP literals. */
@@ -408,12 +414,58 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     return t;
 }
 
+/* Parses an address literal into bytes; returns 4, 16, or 0. */
+static int ip_bytes(const char *text, unsigned char out[16])
+{
+    if (inet_pton(AF_INET6, text, out) == 1)
+        return 16;
+    return inet_pton(AF_INET, text, out) == 1 ? 4 : 0;
+}
+
+/* RFC 9525 section 6.3: an IP address is matched against the certificate's
+ * iPAddress SANs, byte for byte (so "::1" matches however it is written).
+ * Only a certificate with no subjectAltName at all is matched on its CN,
+ * the way the self-signed "CN=127.0.0.1" certificates of quick test
+ * servers (npx http-server) are checked by other clients too. */
+static int peer_has_ip(evtls__tls *t, evtls_last_error *e)
+{
+    unsigned char want[16], got[16];
+    int wlen = ip_bytes(t->check_ip, want), ok = 0;
+    WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(t->ssl);
+    WOLFSSL_GENERAL_NAMES *names =
+        x ? wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
+    int n = names ? wolfSSL_sk_GENERAL_NAME_num(names) : 0;
+    for (int i = 0; i < n && !ok; i++) {
+        WOLFSSL_GENERAL_NAME *gn = wolfSSL_sk_GENERAL_NAME_value(names, i);
+        if (gn && gn->type == GEN_IPADD && gn->d.iPAddress &&
+            wolfSSL_ASN1_STRING_length(gn->d.iPAddress) == wlen)
+            ok = memcmp(wolfSSL_ASN1_STRING_get0_data(gn->d.iPAddress), want, (size_t)wlen) == 0;
+    }
+    if (names == NULL && x) {
+        char cn[64];
+        WOLFSSL_X509_NAME *subj = wolfSSL_X509_get_subject_name(x);
+        if (subj && wolfSSL_X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof cn) > 0)
+            ok = ip_bytes(cn, got) == wlen && memcmp(got, want, (size_t)wlen) == 0;
+    }
+    if (names)
+        wolfSSL_GENERAL_NAMES_free(names);
+    wolfSSL_X509_free(x);
+    if (!ok) {
+        t->cert_flags |= EVTLS_CERT_NAME_MISMATCH;
+        evtls__err_set(e, EVTLS_ERR_CERT_HOSTNAME, "the certificate does not name %s", t->check_ip);
+        e->cert_flags = t->cert_flags;
+    }
+    return ok;
+}
+
 evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
 {
     t->step_in = t->bytes_in;
     t->step_out = t->bytes_out;
     int ret = wolfSSL_connect(t->ssl);
     evtls__tls_status st = ret == WOLFSSL_SUCCESS ? EVTLS__TLS_DONE : status_of(t, ret, 1, e);
+    if (st == EVTLS__TLS_DONE && t->check_ip[0] && !peer_has_ip(t, e))
+        st = EVTLS__TLS_FAIL;
     if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
         const char *state = wolfSSL_state_string_long(t->ssl);
         if (state && state != t->last_state) {

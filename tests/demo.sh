@@ -20,6 +20,16 @@ fi
 grep -q CERT_UNTRUSTED "$out.err"; rm -f "$out.err"
 echo "demo: ok"
 
+# The main job of scripts/run.sh: evtls-poll against the demo server, two
+# rounds, the second resumed.
+res=$("$build/examples/evtls-poll" --count 2 --interval 1 --quiet --cacert "$build/pki/ca.pem" \
+      "https://localhost:$port/")
+echo "$res"
+grep -q 'session resumed: yes' <<<"$res"
+grep -q 'I evtls-poll: 1...' <<<"$res"
+grep -q 'summary: 2 rounds, 2 ok, 0 failed' <<<"$res"
+echo "demo: poll ok"
+
 # The demo server's --client-ca mode, checked with openssl s_client:
 # refused without a client certificate, served with one.
 kill $srv; wait $srv 2>/dev/null || true

@@ -128,6 +128,40 @@ static void test_untrusted(void **state)
     peer_stop(&p);
 }
 
+/* An IP literal must be named by an iPAddress SAN (or, in a certificate
+ * without SANs, by its CN). wolfSSL's own IP check was found not to apply. */
+static void test_ip_literal_checked(void **state)
+{
+    struct loop_fx *f = *state;
+    static const struct {
+        const char *addr, *cert, *key, *ca;
+        int want;
+    } cases[] = {
+        {"127.0.0.1", "server.pem", "server.key", "ca.pem", 0},
+        {"127.0.0.2", "server.pem", "server.key", "ca.pem", EVTLS_ERR_CERT_HOSTNAME},
+        {"::1", "server.pem", "server.key", "ca.pem", 0},
+        {"127.0.0.1", "ip.pem", "ip.key", "ip.pem", 0}, /* CN=127.0.0.1, no SAN */
+        {"127.0.0.2", "ip.pem", "ip.key", "ip.pem", EVTLS_ERR_CERT_HOSTNAME},
+        {"::1", "ip.pem", "ip.key", "ip.pem", EVTLS_ERR_CERT_HOSTNAME},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct peer p;
+        const char *extra[] = {"--addr", cases[i].addr,     "--cert", pki(cases[i].cert),
+                               "--key",  pki(cases[i].key), NULL};
+        assert_int_equal(peer_fault(&p, "ok", extra), 0);
+        evtls_cfg *cfg = evtls_cfg_new();
+        assert_int_equal(evtls_cfg_set_ca_file(cfg, pki(cases[i].ca)), 0);
+        struct connect_result r;
+        int rc = try_connect(f, cfg, cases[i].addr, p.port, &r, NULL);
+        if (rc != cases[i].want)
+            fail_msg("%s with %s: %s", cases[i].addr, cases[i].cert, evtls_err_name(rc));
+        if (rc)
+            assert_true(r.last.cert_flags & EVTLS_CERT_NAME_MISMATCH);
+        evtls_cfg_free(cfg);
+        peer_stop(&p);
+    }
+}
+
 static void test_hostname_mismatch_and_skip(void **state)
 {
     struct loop_fx *f = *state;
@@ -525,6 +559,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tls13_verified, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_tls_version_range, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_untrusted, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ip_literal_checked, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_hostname_mismatch_and_skip, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_expired, loop_fx_setup, loop_fx_teardown),

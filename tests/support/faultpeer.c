@@ -3,9 +3,10 @@
  * part of the library). Each --mode answers HTTP requests in one way,
  * good or bad, so that the client's handling of it can be asserted.
  *
- *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N]
+ *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N] [--addr IP]
  *
- * It prints "ACCEPT 127.0.0.1:PORT" when it listens, then serves until
+ * (later options override earlier ones; --addr defaults to 127.0.0.1 and
+ * must be a loopback address). It prints "ACCEPT ADDR:PORT" when it listens, then serves until
  * killed. Every response carries X-Conn (the connection's number) and
  * X-Req (the request's number on that connection) where it has headers. */
 #include <arpa/inet.h>
@@ -153,6 +154,7 @@ int main(int argc, char **argv)
 {
     const char *cert = NULL, *key = NULL;
     int port = 0;
+    const char *addr = "127.0.0.1";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--cert") == 0)
             cert = argv[i + 1];
@@ -162,6 +164,8 @@ int main(int argc, char **argv)
             mode = argv[i + 1];
         else if (strcmp(argv[i], "--port") == 0)
             port = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--addr") == 0)
+            addr = argv[i + 1];
     }
     if (cert == NULL || key == NULL) {
         fprintf(stderr, "usage: %s --cert PEM --key PEM --mode MODE [--port N]\n", argv[0]);
@@ -176,19 +180,33 @@ int main(int argc, char **argv)
         fprintf(stderr, "faultpeer: cannot load %s / %s\n", cert, key);
         return 1;
     }
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+    socklen_t len;
+    if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        len = sizeof *sin;
+    } else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        len = sizeof *sin6;
+    } else {
+        fprintf(stderr, "faultpeer: bad --addr %s\n", addr);
+        return 2;
+    }
+    int lfd = socket(ss.ss_family, SOCK_STREAM, 0);
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    struct sockaddr_in sin = {.sin_family = AF_INET,
-                              .sin_port = htons((uint16_t)port),
-                              .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sin;
-    if (bind(lfd, (struct sockaddr *)&sin, sizeof sin) != 0 || listen(lfd, 64) != 0 ||
-        getsockname(lfd, (struct sockaddr *)&sin, &len) != 0) {
+    if (bind(lfd, (struct sockaddr *)&ss, len) != 0 || listen(lfd, 64) != 0 ||
+        getsockname(lfd, (struct sockaddr *)&ss, &len) != 0) {
         perror("faultpeer: listen");
         return 1;
     }
-    printf("ACCEPT 127.0.0.1:%u\n", ntohs(sin.sin_port));
+    printf("ACCEPT %s:%u\n", addr,
+           ntohs(ss.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port));
     fflush(stdout);
     for (;;) {
         int fd = accept(lfd, NULL, NULL);

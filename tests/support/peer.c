@@ -119,14 +119,22 @@ static int spawn_ready(struct peer *p, const char **argv, int n, const char *con
 static int s_server_ready(struct peer *p, const char *out, void *ctx)
 {
     uint16_t port = *(const uint16_t *)ctx;
-    /* With port 0 it prints "ACCEPT 127.0.0.1:PORT"; with a given port,
-     * just "ACCEPT". */
+    /* With port 0 it prints "ACCEPT ADDR:PORT"; with a given port, just
+     * "ACCEPT". (The faultpeer prints the former too.) */
     const char *a = strstr(out, "ACCEPT");
-    if (a == NULL || strchr(a, '\n') == NULL)
+    const char *eol = a ? strchr(a, '\n') : NULL;
+    if (eol == NULL)
         return 0;
-    if (port == 0 && strncmp(a, "ACCEPT 127.0.0.1:", 17) != 0)
-        return 0;
-    p->port = port ? port : (uint16_t)atoi(a + 17);
+    if (port == 0) {
+        const char *colon = a;
+        for (const char *q = a; q < eol; q++)
+            if (*q == ':')
+                colon = q;
+        if (colon == a)
+            return 0;
+        port = (uint16_t)atoi(colon + 1);
+    }
+    p->port = port;
     return 1;
 }
 
