@@ -22,6 +22,23 @@ static int fail(evtls__httpp *pp, int err, const char *detail)
     return -1; /* stops http_parser_execute with HPE_CB_* */
 }
 
+/* Makes room for need bytes in a buffer that doubles from first; returns 0
+ * or -1 when out of memory (the buffer is then unchanged). */
+static int reserve(void **buf, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return 0;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c *= 2;
+    void *b = realloc(*buf, c);
+    if (b == NULL)
+        return -1;
+    *buf = b;
+    *cap = c;
+    return 0;
+}
+
 /* Appends to the header buffer, counting toward the header limit. */
 static int hbuf_add(evtls__httpp *pp, const char *s, size_t n)
 {
@@ -29,16 +46,8 @@ static int hbuf_add(evtls__httpp *pp, const char *s, size_t n)
     pp->header_bytes += n;
     if (pp->header_bytes > pp->max_header)
         return fail(pp, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "headers exceed the limit");
-    if (r->hlen + n + 1 > r->hcap) {
-        size_t cap = r->hcap ? r->hcap : 256;
-        while (cap < r->hlen + n + 1)
-            cap *= 2;
-        char *b = realloc(r->hbuf, cap);
-        if (b == NULL)
-            return fail(pp, EVTLS_ERR_NOMEM, "header buffer");
-        r->hbuf = b;
-        r->hcap = cap;
-    }
+    if (reserve((void **)&r->hbuf, &r->hcap, r->hlen + n + 1, 256) != 0)
+        return fail(pp, EVTLS_ERR_NOMEM, "header buffer");
     memcpy(r->hbuf + r->hlen, s, n);
     r->hlen += n;
     return 0;
@@ -166,16 +175,8 @@ static int on_body(http_parser *p, const char *at, size_t n)
             return fail(pp, EVTLS_ERR_CANCELLED, "stopped in the body");
         return 0;
     }
-    if (r->blen + n > r->bcap) {
-        size_t cap = r->bcap ? r->bcap : 4096;
-        while (cap < r->blen + n)
-            cap *= 2;
-        uint8_t *b = realloc(r->body, cap);
-        if (b == NULL)
-            return fail(pp, EVTLS_ERR_NOMEM, "body buffer");
-        r->body = b;
-        r->bcap = cap;
-    }
+    if (reserve((void **)&r->body, &r->bcap, r->blen + n, 4096) != 0)
+        return fail(pp, EVTLS_ERR_NOMEM, "body buffer");
     memcpy(r->body + r->blen, at, n);
     r->blen += n;
     return 0;

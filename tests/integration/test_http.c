@@ -159,23 +159,6 @@ static void test_keep_alive_reuse_nginx(void **state)
     evtls_conn_free(c);
 }
 
-struct got {
-    int done, err;
-    evtls_conn *c;
-    evtls_checkout_info info;
-};
-
-static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
-                        void *arg)
-{
-    (void)p;
-    struct got *g = arg;
-    g->done = 1;
-    g->err = err;
-    g->c = c;
-    g->info = *i;
-}
-
 static void test_pool_reuses_after_exchange(void **state)
 {
     struct loop_fx *f = *state;
@@ -187,7 +170,7 @@ static void test_pool_reuses_after_exchange(void **state)
     for (int i = 0; i < 3; i++) {
         struct got g = {0};
         assert_int_equal(
-            evtls_pool_checkout(pool, cfg, "localhost", web.port, on_checkout, &g, NULL), 0);
+            evtls_pool_checkout(pool, cfg, "localhost", web.port, got_checkout_cb, &g, NULL), 0);
         run_until(f->base, &g.done, 10000);
         assert_int_equal(g.err, 0);
         assert_int_equal(g.info.reused, i > 0);

@@ -65,34 +65,11 @@ static int log_lines(void)
 
 /* ---- one checkout, synchronously */
 
-struct got {
-    int done, err;
-    evtls_conn *c;
-    evtls_checkout_info info;
-};
-
-static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
-                        void *arg)
-{
-    (void)p;
-    struct got *g = arg;
-    g->done = 1;
-    g->err = err;
-    g->c = c;
-    g->info = *i;
-}
-
 static uint16_t port_now; /* the nginx the current test talks to */
 
 static int checkout_wait(struct loop_fx *f, evtls_pool *p, evtls_cfg *cfg, struct got *g)
 {
-    memset(g, 0, sizeof *g);
-    int rc = evtls_pool_checkout(p, cfg, "localhost", port_now ? port_now : web.port, on_checkout,
-                                 g, NULL);
-    if (rc)
-        return rc;
-    run_until(f->base, &g->done, 10000);
-    return g->done ? g->err : -9999;
+    return pool_checkout_wait(f->base, p, cfg, "localhost", port_now ? port_now : web.port, g);
 }
 
 /* ---- one keep-alive request on a connection */
@@ -483,7 +460,7 @@ static void test_graceful_shutdown(void **state)
     shut_called = 0;
     evtls_pool_shutdown(p, 5000, on_shutdown, NULL);
     struct got c;
-    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, on_checkout, &c, NULL),
+    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &c, NULL),
                      EVTLS_ERR_POOL_CLOSED);
     run_for(f->base, 100);
     assert_int_equal(shut_called, 0); /* the busy one is still out */

@@ -142,3 +142,24 @@ int loop_fx_teardown(void **state)
     /* Nothing may be left behind: no open fd. */
     return finish_loop(f->base, f->fds);
 }
+
+void got_checkout_cb(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i, void *arg)
+{
+    (void)p;
+    struct got *g = arg;
+    g->done = 1;
+    g->err = err;
+    g->c = c;
+    g->info = *i;
+}
+
+int pool_checkout_wait(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, const char *host,
+                       uint16_t port, struct got *g)
+{
+    memset(g, 0, sizeof *g);
+    int rc = evtls_pool_checkout(p, cfg, host, port, got_checkout_cb, g, NULL);
+    if (rc)
+        return rc;
+    run_until(base, &g->done, 10000);
+    return g->done ? g->err : -9999;
+}

@@ -42,6 +42,23 @@ struct loop_fx {
 int loop_fx_setup(void **state);
 int loop_fx_teardown(void **state);
 
+/* One pool checkout, run to its callback. */
+struct got {
+    int done, err;
+    evtls_conn *c;
+    evtls_checkout_info info;
+};
+
+/* The checkout callback that fills a struct got (arg). */
+void got_checkout_cb(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
+                     void *arg);
+
+/* Checks out a connection to host:port from p and runs base until the
+ * callback (10 s at most). Returns its error, -9999 if none came, or the
+ * checkout call's own error. */
+int pool_checkout_wait(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, const char *host,
+                       uint16_t port, struct got *g);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t now_ms(void);
 
