@@ -553,19 +553,33 @@ static struct evtls_checkout *co_alloc(evtls_pool *p)
     return co;
 }
 
-int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
-                        evtls_checkout_cb cb, void *arg, evtls_checkout **handle)
+/* Checks the arguments shared by checkout and prewarm and finds (or
+ * makes) the origin. Returns 0 with *out set, or an error. */
+static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
+                      struct origin **out)
 {
-    if (handle)
-        *handle = NULL;
-    if (p == NULL || cfg == NULL || host == NULL || port == 0 || cb == NULL)
+    if (p == NULL || cfg == NULL || host == NULL || port == 0)
         return EVTLS_ERR_INVALID_ARG;
     if (p->shutting_down)
         return EVTLS_ERR_POOL_CLOSED;
     if (evtls_cfg_build(cfg) != 0)
         return EVTLS_ERR_BAD_CONFIG;
-    struct origin *o = origin_get(p, cfg, host, port);
-    struct evtls_checkout *co = o ? co_alloc(p) : NULL;
+    *out = origin_get(p, cfg, host, port);
+    return *out ? 0 : EVTLS_ERR_NOMEM;
+}
+
+int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
+                        evtls_checkout_cb cb, void *arg, evtls_checkout **handle)
+{
+    if (handle)
+        *handle = NULL;
+    if (cb == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    struct origin *o;
+    int rc = origin_for(p, cfg, host, port, &o);
+    if (rc != 0)
+        return rc;
+    struct evtls_checkout *co = co_alloc(p);
     if (co == NULL)
         return EVTLS_ERR_NOMEM;
     co->o = o;
@@ -646,19 +660,14 @@ void evtls_pool_release(evtls_pool *p, evtls_conn *c)
 
 int evtls_pool_prewarm(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port, unsigned n)
 {
-    if (p == NULL || cfg == NULL || host == NULL || port == 0)
-        return EVTLS_ERR_INVALID_ARG;
-    if (p->shutting_down)
-        return EVTLS_ERR_POOL_CLOSED;
-    if (evtls_cfg_build(cfg) != 0)
-        return EVTLS_ERR_BAD_CONFIG;
-    struct origin *o = origin_get(p, cfg, host, port);
-    if (o == NULL)
-        return EVTLS_ERR_NOMEM;
+    struct origin *o;
+    int rc = origin_for(p, cfg, host, port, &o);
+    if (rc != 0)
+        return rc;
     while (o->st.idle + o->st.connecting < n &&
            o->st.idle + o->st.busy + o->st.connecting < p->o.max_per_origin &&
            p->total < p->o.max_total) {
-        int rc = open_conn(o);
+        rc = open_conn(o);
         if (rc)
             return rc;
     }
