@@ -415,12 +415,11 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
         x->o = *opts;
     else
         evtls_http_opts_default(&x->o);
-    if (strcmp(req->method, "HEAD") == 0)
-        x->o.head = 1;
     x->cbs = *cbs;
     x->arg = arg;
     evtls__httpp_hooks hooks = {hook_head, cbs->on_body ? hook_body : NULL, x};
-    evtls__httpp_init(&x->pp, x->o.max_header_bytes, x->o.max_body_bytes, x->o.head, &hooks);
+    evtls__httpp_init(&x->pp, x->o.max_header_bytes, x->o.max_body_bytes,
+                      strcmp(req->method, "HEAD") == 0, &hooks);
     event_assign(&x->timer, evtls_conn_get_base(c), -1, 0, on_timer, x);
     x->t_start = evtls__now_us();
     if (x->o.total_timeout_ms)

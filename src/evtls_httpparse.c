@@ -94,7 +94,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    if (pp->in_value || r->nh == 0 || r->hoff[2 * r->nh - 1] != (size_t)-1) {
+    if (pp->in_value || r->nh == 0) {
         /* A new header: end the previous value, note where the name starts. */
         if (pp->in_value && end_value(pp) != 0)
             return -1;
@@ -313,9 +313,10 @@ int evtls_http_resp_minor_version(const evtls_http_resp *r)
 
 size_t evtls_http_resp_header_count(const evtls_http_resp *r)
 {
-    if (r == NULL || r->nh == 0 || r->hoff[2 * r->nh - 1] == (size_t)-1)
-        return r && r->nh ? r->nh - 1 : 0; /* the last header is still arriving */
-    return r->nh;
+    if (r == NULL || r->nh == 0)
+        return 0;
+    /* After a failure inside the headers, the last one may have no value. */
+    return r->hoff[2 * r->nh - 1] == (size_t)-1 ? r->nh - 1 : r->nh;
 }
 
 int evtls_http_resp_header(const evtls_http_resp *r, size_t i, const char **name,

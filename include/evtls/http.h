@@ -122,7 +122,6 @@ typedef struct evtls_http_opts {
     unsigned ttfb_timeout_ms;  /* request start to first response byte; default 30 s */
     unsigned idle_timeout_ms;  /* longest silence inside the response; default 30 s */
     unsigned total_timeout_ms; /* the whole exchange; default 0 (none) */
-    int head;                  /* set automatically for a HEAD request */
 } evtls_http_opts;
 
 /* Fills o with the defaults above. */

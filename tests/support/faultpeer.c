@@ -67,11 +67,6 @@ static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
     return body;
 }
 
-static void bare_close(WOLFSSL *ssl)
-{
-    (void)ssl; /* the caller closes the fd without close_notify */
-}
-
 static void serve(WOLFSSL *ssl)
 {
     char method[16], head[512];
@@ -108,9 +103,7 @@ static void serve(WOLFSSL *ssl)
             if (write_str(ssl, head) || write_str(ssl, "until ") || write_str(ssl, "the end\n"))
                 return;
             if (strcmp(mode, "close") == 0)
-                wolfSSL_shutdown(ssl);
-            else
-                bare_close(ssl);
+                wolfSSL_shutdown(ssl); /* close-bare: main() closes the fd, no close_notify */
             return;
         } else if (strcmp(mode, "truncate") == 0 || strcmp(mode, "truncate-bare") == 0) {
             if (write_str(ssl, "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n") ||
