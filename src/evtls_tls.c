@@ -17,8 +17,7 @@
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
-#define TICKETS_KEPT 4   /* TLS 1.3 tickets held until taken */
-#define TICKET_MAX   512 /* larger tickets are taken only when last */
+#define TICKETS_KEPT 4 /* TLS 1.3 tickets held until taken */
 
 struct evtls__tls {
     WOLFSSL *ssl;
@@ -35,7 +34,7 @@ struct evtls__tls {
     int new_ticket;             /* the last ticket arrived since the last take */
     int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
     char check_ip[48];          /* an IP literal the certificate must name, or "" */
-    uint8_t prev_ticket[TICKET_MAX];
+    uint8_t *prev_ticket;       /* the last ticket's bytes (heap), NULL before one */
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
     size_t ticket_len[TICKETS_KEPT];
@@ -73,15 +72,14 @@ static int ticket_cb(WOLFSSL *ssl, const unsigned char *ticket, int len, void *c
      * ticket with the previous ticket's parameters. So the previous ticket
      * is put back for a moment, the session (now whole) serialised, and this
      * one restored. The last ticket is taken after the read, when whole. */
-    if (len <= 0 || (size_t)len > sizeof t->prev_ticket) {
-        t->prev_ticket_len = 0;
-        t->new_ticket = 1;
-        return 0;
-    }
-    /* ticket points into the session itself: copy it before touching it. */
-    uint8_t cur[TICKET_MAX];
+    t->new_ticket = 1;
+    /* ticket points into the session itself: copy it before touching it.
+     * (Heap, not a fixed array in every connection: most never get one.) */
+    uint8_t *cur = len > 0 ? malloc((size_t)len) : NULL;
+    if (cur == NULL)
+        return 0; /* the last ticket is still taken after the read */
     memcpy(cur, ticket, (size_t)len);
-    if (t->prev_ticket_len > 0 && t->n_tickets < TICKETS_KEPT &&
+    if (t->prev_ticket && t->n_tickets < TICKETS_KEPT &&
         wolfSSL_set_SessionTicket(ssl, t->prev_ticket, (word32)t->prev_ticket_len) ==
             WOLFSSL_SUCCESS) {
         uint8_t *der = session_der(ssl, &t->ticket_len[t->n_tickets]);
@@ -89,9 +87,9 @@ static int ticket_cb(WOLFSSL *ssl, const unsigned char *ticket, int len, void *c
             t->ticket_der[t->n_tickets++] = der;
         wolfSSL_set_SessionTicket(ssl, cur, (word32)len);
     }
-    memcpy(t->prev_ticket, cur, (size_t)len);
+    free(t->prev_ticket);
+    t->prev_ticket = cur;
     t->prev_ticket_len = (size_t)len;
-    t->new_ticket = 1;
     return 0;
 }
 
@@ -541,6 +539,7 @@ void evtls__tls_free(evtls__tls *t)
         wolfSSL_free(t->ssl);
     for (int i = 0; i < t->n_tickets; i++)
         free(t->ticket_der[i]);
+    free(t->prev_ticket);
     free(t);
 }
 
