@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# poll_resume.sh [BUILD_DIR] [ROUNDS] - evtls-poll against the demo server
+# (wolfSSL, ECDSA P-256, TLS 1.3) in the same run: ROUNDS rounds resuming
+# and ROUNDS with --no-resume. Prints the median handshake and round times
+# of each (the first, full round of the resuming run left out), their ratio,
+# and each run's peak RSS. Wall-clock figures: compare within one run.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+rounds=${2:-20}
+pki=$build/pki
+bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+out=$(mktemp)
+trap 'kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -f "$out" "$out".*' EXIT
+"$build/examples/evtls-https-server" --cert "$pki/server.pem" --key "$pki/server.key" >"$out" 2>&1 &
+srv=$!
+for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
+url=$(sed -n 's/^listening on //p' "$out")
+# median FIELD < json lines
+median() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+run() { # NAME ARGS...
+  local name=$1; shift
+  "$build/examples/evtls-poll" --count $((rounds + 1)) --interval 0 --json --cacert "$pki/ca.pem" \
+    "$@" "$url" 2>"$out.err" | tail -n "$rounds" >"$out.$name"
+  printf '%-10s rounds %d  resumed %d  handshake median %s ms  round median %s ms  %s\n' "$name" \
+    "$rounds" "$(grep -c '"resumed":true' "$out.$name" || true)" \
+    "$(median handshake_ms <"$out.$name")" "$(median total_ms <"$out.$name")" \
+    "$(grep -o 'peak memory.*' "$out.err")"
+}
+run resumed
+run full --no-resume
+awk -v r="$(median handshake_ms <"$out.resumed")" -v f="$(median handshake_ms <"$out.full")" \
+  'BEGIN {printf "resumed/full handshake ratio: %.2f\n", r / f}'
