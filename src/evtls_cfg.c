@@ -1,4 +1,6 @@
 /* evtls_cfg.c - the configuration object: setters, references, build. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@ struct evtls_cfg {
     struct evtls__cfg_values v;
     void *ctx; /* WOLFSSL_CTX *, owned */
     evtls_last_error err;
+    atomic_uint source_turn[2]; /* round robin over the IPv4 and IPv6 sources */
 };
 
 static const unsigned default_timeouts[EVTLS__N_TIMEOUTS] = {
@@ -244,6 +247,50 @@ int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family)
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "family: must be any, 4 or 6");
     cfg->v.family = (int)family;
     return 0;
+}
+
+int evtls_cfg_add_source_address(evtls_cfg *cfg, const char *ip)
+{
+    int rc = setter_check(cfg, "source_address");
+    if (rc)
+        return rc;
+    if (ip == NULL)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "source_address: NULL");
+    if (cfg->v.n_sources == EVTLS__MAX_SOURCES)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "source_address: at most %d addresses", EVTLS__MAX_SOURCES);
+    struct evtls__source *src = &cfg->v.sources[cfg->v.n_sources];
+    memset(src, 0, sizeof *src);
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&src->ss;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&src->ss;
+    if (inet_pton(AF_INET, ip, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        src->len = sizeof *v4;
+    } else if (inet_pton(AF_INET6, ip, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        src->len = sizeof *v6;
+    } else {
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "source_address: '%s' is not an IPv4 or IPv6 address", ip);
+    }
+    cfg->v.n_sources++;
+    return 0;
+}
+
+const struct evtls__source *evtls__cfg_next_source(evtls_cfg *cfg, int family)
+{
+    int af = family == 6 ? AF_INET6 : AF_INET;
+    unsigned have = 0;
+    for (unsigned i = 0; i < cfg->v.n_sources; i++)
+        have += cfg->v.sources[i].ss.ss_family == af;
+    if (have == 0)
+        return NULL;
+    unsigned k =
+        atomic_fetch_add_explicit(&cfg->source_turn[family == 6], 1, memory_order_relaxed) % have;
+    for (unsigned i = 0; i < cfg->v.n_sources; i++)
+        if (cfg->v.sources[i].ss.ss_family == af && k-- == 0)
+            return &cfg->v.sources[i];
+    return NULL;
 }
 
 int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigned ms)

@@ -4,9 +4,17 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include "evtls/cfg.h"
 
-#define EVTLS__N_TIMEOUTS 6
+#define EVTLS__N_TIMEOUTS  6
+#define EVTLS__MAX_SOURCES 16
+
+/* A local address to bind before connecting (port 0). */
+struct evtls__source {
+    struct sockaddr_storage ss;
+    socklen_t len;
+};
 
 /* The plain values of a configuration. Owned by the configuration; the
  * strings and buffers live as long as it does. Read-only once built. */
@@ -36,10 +44,16 @@ struct evtls__cfg_values {
     unsigned retry_countdown_s;
     unsigned retry_base_ms, retry_cap_ms;
     unsigned retry_max_attempts; /* all tries counted; 0: until the deadline */
+    struct evtls__source sources[EVTLS__MAX_SOURCES];
+    unsigned n_sources;
 };
 
 /* Returns the values of cfg. */
 const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg);
+
+/* The next source address of family 4 or 6 in turn, or NULL when none of
+ * that family was added. Safe to call from several threads. */
+const struct evtls__source *evtls__cfg_next_source(evtls_cfg *cfg, int family);
 
 /* Returns the built WOLFSSL_CTX (a `WOLFSSL_CTX *`), or NULL before a
  * successful build. Typed void to keep wolfSSL out of this header. */

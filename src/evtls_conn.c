@@ -76,6 +76,7 @@ struct evtls_conn {
     void *retry_arg;
     void *userdata;
     evtls_session_cache *sessions;
+    int no_offer;      /* store the server's sessions, offer none */
     char *session_key; /* the origin's key in sessions */
 
     struct event retry_timer; /* the wait between connect attempts */
@@ -367,7 +368,7 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
     uint8_t *sess = NULL;
     if (c->sessions && c->session_key) {
         p.want_session = 1;
-        if (evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len))
+        if (!c->no_offer && evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len))
             p.session = sess;
     }
     c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), fd, &p, &c->err);
@@ -435,6 +436,8 @@ static int start_attempt(evtls_conn *c)
                 .ka_idle = c->v->ka_idle,
                 .ka_interval = c->v->ka_interval,
                 .ka_count = c->v->ka_count,
+                .src4 = evtls__cfg_next_source(c->cfg, 4),
+                .src6 = evtls__cfg_next_source(c->cfg, 6),
             },
     };
     int numeric = c->host_is_ip;
@@ -824,6 +827,16 @@ int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *sc)
         return EVTLS_ERR_STATE;
     evtls_session_cache_free(c->sessions);
     c->sessions = sc ? evtls_session_cache_ref(sc) : NULL;
+    return 0;
+}
+
+int evtls_conn_set_session_offer(evtls_conn *c, int on)
+{
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_IDLE)
+        return EVTLS_ERR_STATE;
+    c->no_offer = !on;
     return 0;
 }
 

@@ -129,6 +129,23 @@ static void set_sockopts(int fd, const struct evtls__dial_opts *o)
     }
 }
 
+/* Binds fd to the configured source address of its family, if any.
+ * Returns 0 or an errno. */
+static int bind_source(int fd, int af, const struct evtls__dial_opts *o)
+{
+    const struct evtls__source *src = af == AF_INET6 ? o->src6 : o->src4;
+    if (src == NULL)
+        return 0;
+#ifdef IP_BIND_ADDRESS_NO_PORT
+    /* Let connect() pick the port for the whole 4-tuple, not bind() for
+     * the address alone: otherwise every source address is limited to one
+     * ephemeral port range across all destinations. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+#endif
+    return bind(fd, (const struct sockaddr *)&src->ss, src->len) == 0 ? 0 : errno;
+}
+
 static void start_next(evtls__dialer *d);
 
 /* Ends the dial with a failure if nothing is left to try or wait for. */
@@ -207,7 +224,9 @@ static void start_next(evtls__dialer *d)
         err = errno;
     } else {
         set_sockopts(fd, &d->opts);
-        if (connect(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 && errno != EINPROGRESS)
+        err = bind_source(fd, addr->ss.ss_family, &d->opts);
+        if (err == 0 && connect(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 &&
+            errno != EINPROGRESS)
             err = errno;
     }
     LOGD("dial: attempt %zu to %s port %u", i + 1, evtls__addr_str(addr, buf, sizeof buf),

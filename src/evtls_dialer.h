@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include "evtls/conn.h"
 #include "evtls_addr.h"
+#include "evtls_cfg_int.h"
 
 struct event_base;
 typedef struct evtls__dialer evtls__dialer;
@@ -16,6 +17,8 @@ typedef struct evtls__dialer evtls__dialer;
 struct evtls__dial_opts {
     unsigned attempt_delay_ms;          /* RFC 8305 section 5 Connection Attempt Delay */
     int ka_idle, ka_interval, ka_count; /* TCP keep-alive, idle 0 = off */
+    const struct evtls__source *src4;   /* bind IPv4 attempts here (NULL: any) */
+    const struct evtls__source *src6;   /* bind IPv6 attempts here (NULL: any) */
 };
 
 /* What happened to each attempt, in start order. */

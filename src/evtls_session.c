@@ -10,26 +10,31 @@
 #include "evtls_log_int.h"
 #include "evtls_session_int.h"
 
-#define PER_ORIGIN 4
-#define MAX_DER    (16 * 1024)
-#define FILE_MAGIC "evtls-sessions 1"
+#define DEFAULT_PER_ORIGIN 4
+#define MAX_PER_ORIGIN     65536
+#define MAX_DER            (16 * 1024)
+#define FILE_MAGIC         "evtls-sessions 1"
 
 struct sess {
-    uint8_t *der;
+    uint8_t *der; /* NULL: empty slot */
     size_t len;
-    int single_use;
+    uint64_t seq; /* when stored: newer is larger */
 };
 
+/* An origin's sessions: single-use TLS 1.3 tickets in a ring (newest at
+ * top, the oldest overwritten when full), and at most one reusable TLS 1.2
+ * session. Every operation is O(1) in the number held. */
 struct origin {
     char *key;
     uint64_t used;
-    size_t n;
-    struct sess s[PER_ORIGIN]; /* s[0] newest */
+    size_t n, top; /* tickets held; ring[top] is the newest */
+    struct sess *ring;
+    struct sess reusable;
 };
 
 struct evtls_session_cache {
     int refs;
-    size_t cap, n;
+    size_t cap, n, per_origin;
     uint64_t clock;
     struct origin *o;
     evtls_session_stats st;
@@ -42,6 +47,7 @@ evtls_session_cache *evtls_session_cache_new(size_t max_origins)
         return NULL;
     sc->refs = 1;
     sc->cap = max_origins ? max_origins : 256;
+    sc->per_origin = DEFAULT_PER_ORIGIN;
     sc->o = calloc(sc->cap, sizeof *sc->o);
     if (sc->o == NULL) {
         free(sc);
@@ -56,10 +62,23 @@ evtls_session_cache *evtls_session_cache_ref(evtls_session_cache *sc)
     return sc;
 }
 
-static void origin_clear(struct origin *o)
+static size_t held(const struct origin *o)
 {
-    for (size_t i = 0; i < o->n; i++)
-        free(o->s[i].der);
+    return o->n + (o->reusable.der != NULL);
+}
+
+/* The k-th newest ticket (k < n). */
+static struct sess *ticket(struct origin *o, size_t per_origin, size_t k)
+{
+    return &o->ring[(o->top + per_origin - k) % per_origin];
+}
+
+static void origin_clear(evtls_session_cache *sc, struct origin *o)
+{
+    for (size_t k = 0; k < o->n; k++)
+        free(ticket(o, sc->per_origin, k)->der);
+    free(o->reusable.der);
+    free(o->ring);
     free(o->key);
     memset(o, 0, sizeof *o);
 }
@@ -69,7 +88,7 @@ void evtls_session_cache_clear(evtls_session_cache *sc)
     if (sc == NULL)
         return;
     for (size_t i = 0; i < sc->n; i++)
-        origin_clear(&sc->o[i]);
+        origin_clear(sc, &sc->o[i]);
     sc->n = 0;
     sc->st.origins = sc->st.sessions = 0;
 }
@@ -99,9 +118,9 @@ static struct origin *find(evtls_session_cache *sc, const char *key)
 
 static void drop_origin(evtls_session_cache *sc, struct origin *o)
 {
-    sc->st.sessions -= o->n;
+    sc->st.sessions -= held(o);
     sc->st.origins--;
-    origin_clear(o);
+    origin_clear(sc, o);
     *o = sc->o[--sc->n]; /* keep the array dense */
     memset(&sc->o[sc->n], 0, sizeof sc->o[sc->n]);
 }
@@ -109,26 +128,43 @@ static void drop_origin(evtls_session_cache *sc, struct origin *o)
 int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, size_t *len)
 {
     struct origin *o = find(sc, key);
-    if (o == NULL || o->n == 0)
+    if (o == NULL || held(o) == 0)
         return 0;
     o->used = ++sc->clock;
-    struct sess *s = &o->s[0];
-    if (s->single_use) {
-        *der = s->der; /* handed over */
-        *len = s->len;
-        memmove(&o->s[0], &o->s[1], (o->n - 1) * sizeof o->s[0]);
+    struct sess *t = o->n ? ticket(o, sc->per_origin, 0) : NULL;
+    if (t && (o->reusable.der == NULL || t->seq > o->reusable.seq)) {
+        *der = t->der; /* a single-use ticket is handed over */
+        *len = t->len;
+        t->der = NULL;
+        o->top = (o->top + sc->per_origin - 1) % sc->per_origin;
         o->n--;
         sc->st.sessions--;
-        if (o->n == 0)
+        if (held(o) == 0)
             drop_origin(sc, o);
         return 1;
     }
-    *der = malloc(s->len);
+    *der = malloc(o->reusable.len);
     if (*der == NULL)
         return 0;
-    memcpy(*der, s->der, s->len);
-    *len = s->len;
+    memcpy(*der, o->reusable.der, o->reusable.len);
+    *len = o->reusable.len;
     return 1;
+}
+
+/* Adds a ticket as the newest, dropping the oldest when the ring is full. */
+static void push_ticket(evtls_session_cache *sc, struct origin *o, uint8_t *der, size_t len,
+                        uint64_t seq)
+{
+    o->top = (o->top + 1) % sc->per_origin;
+    struct sess *slot = &o->ring[o->top];
+    if (o->n == sc->per_origin) { /* the slot after the newest is the oldest */
+        free(slot->der);
+        o->n--;
+        sc->st.sessions--;
+    }
+    *slot = (struct sess){der, len, seq};
+    o->n++;
+    sc->st.sessions++;
 }
 
 void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, size_t len,
@@ -145,7 +181,11 @@ void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, 
         }
         o = &sc->o[sc->n];
         o->key = strdup(key);
-        if (o->key == NULL) {
+        o->ring = calloc(sc->per_origin, sizeof *o->ring);
+        if (o->key == NULL || o->ring == NULL) {
+            free(o->key);
+            free(o->ring);
+            memset(o, 0, sizeof *o);
             free(der);
             return;
         }
@@ -153,29 +193,44 @@ void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, 
         sc->st.origins++;
     }
     o->used = ++sc->clock;
-    if (!single_use) {
-        /* A reusable (TLS 1.2) session replaces the older reusable ones. */
-        size_t k = 0;
-        for (size_t i = 0; i < o->n; i++) {
-            if (!o->s[i].single_use) {
-                free(o->s[i].der);
-                sc->st.sessions--;
-            } else {
-                o->s[k++] = o->s[i];
-            }
-        }
-        o->n = k;
+    if (single_use) {
+        push_ticket(sc, o, der, len, sc->clock);
+    } else {
+        /* A reusable (TLS 1.2) session replaces the older one. */
+        if (o->reusable.der)
+            free(o->reusable.der);
+        else
+            sc->st.sessions++;
+        o->reusable = (struct sess){der, len, sc->clock};
     }
-    if (o->n == PER_ORIGIN) {
-        free(o->s[PER_ORIGIN - 1].der);
-        o->n--;
-        sc->st.sessions--;
-    }
-    memmove(&o->s[1], &o->s[0], o->n * sizeof o->s[0]);
-    o->s[0] = (struct sess){der, len, single_use};
-    o->n++;
-    sc->st.sessions++;
     sc->st.stored++;
+}
+
+int evtls_session_cache_set_capacity(evtls_session_cache *sc, size_t per_origin)
+{
+    if (sc == NULL || per_origin == 0 || per_origin > MAX_PER_ORIGIN)
+        return EVTLS_ERR_INVALID_ARG;
+    size_t old = sc->per_origin;
+    for (size_t i = 0; i < sc->n; i++) {
+        struct origin *o = &sc->o[i];
+        struct sess *ring = calloc(per_origin, sizeof *ring);
+        if (ring == NULL)
+            return EVTLS_ERR_NOMEM;
+        /* Keep the newest, in order: the oldest kept goes in first. */
+        size_t keep = o->n < per_origin ? o->n : per_origin;
+        for (size_t k = keep; k < o->n; k++) {
+            free(ticket(o, old, k)->der);
+            sc->st.sessions--;
+        }
+        for (size_t k = 0; k < keep; k++)
+            ring[keep - 1 - k] = *ticket(o, old, k);
+        free(o->ring);
+        o->ring = ring;
+        o->n = keep;
+        o->top = keep ? keep - 1 : 0;
+    }
+    sc->per_origin = per_origin;
+    return 0;
 }
 
 void evtls__session_result(evtls_session_cache *sc, int resumed)
@@ -185,6 +240,14 @@ void evtls__session_result(evtls_session_cache *sc, int resumed)
         sc->st.resumed++;
     else
         sc->st.refused++;
+}
+
+static void write_session(FILE *f, const char *key, const struct sess *t, int single_use)
+{
+    fprintf(f, "%s\t%d\t", key, single_use);
+    for (size_t b = 0; b < t->len; b++)
+        fprintf(f, "%02x", t->der[b]);
+    fputc('\n', f);
 }
 
 int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
@@ -203,13 +266,19 @@ int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
     }
     fprintf(f, "%s\n", FILE_MAGIC);
     for (size_t i = 0; i < sc->n; i++) {
-        const struct origin *o = &sc->o[i];
-        for (size_t k = o->n; k-- > 0;) { /* oldest first: loading restores the order */
-            fprintf(f, "%s\t%d\t", o->key, o->s[k].single_use);
-            for (size_t b = 0; b < o->s[k].len; b++)
-                fprintf(f, "%02x", o->s[k].der[b]);
-            fputc('\n', f);
+        struct origin *o = &sc->o[i];
+        /* Oldest first, so that loading restores the order. */
+        int reusable_done = o->reusable.der == NULL;
+        for (size_t k = o->n; k-- > 0;) {
+            const struct sess *t = ticket(o, sc->per_origin, k);
+            if (!reusable_done && o->reusable.seq < t->seq) {
+                write_session(f, o->key, &o->reusable, 0);
+                reusable_done = 1;
+            }
+            write_session(f, o->key, t, 1);
         }
+        if (!reusable_done)
+            write_session(f, o->key, &o->reusable, 0);
     }
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {

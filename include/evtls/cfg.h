@@ -114,6 +114,15 @@ EVTLS_API int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s
 /* The address family to use (default EVTLS_FAMILY_ANY). */
 EVTLS_API int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family);
 
+/* Adds a local address to connect from (an IPv4 or IPv6 literal, up to
+ * 16). Connections take the addresses of the destination's family in turn,
+ * one per connection; a destination of a family with none is dialled from
+ * the system's choice. Each source address has its own range of ephemeral
+ * ports, so several let one process hold more connections to one server
+ * than one address allows. The port is picked at connect time
+ * (IP_BIND_ADDRESS_NO_PORT where the kernel has it). */
+EVTLS_API int evtls_cfg_add_source_address(evtls_cfg *cfg, const char *ip);
+
 /* Sets one timeout in milliseconds (0 means none, except for the attempt
  * delay, which is clamped to 10..2000 ms). */
 EVTLS_API int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigned ms);

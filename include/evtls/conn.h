@@ -151,6 +151,12 @@ EVTLS_API void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *a
  * server gives (a reference is taken). Only valid before connecting. */
 EVTLS_API int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *sc);
 
+/* With on 0, the connection offers no cached session (a full handshake)
+ * but still stores the sessions the server gives in its cache (default 1:
+ * offer). A load generator sets the share of resumed handshakes with it.
+ * Only valid before connecting. */
+EVTLS_API int evtls_conn_set_session_offer(evtls_conn *c, int on);
+
 /* An application pointer carried by the connection. */
 EVTLS_API void evtls_conn_set_userdata(evtls_conn *c, void *p);
 EVTLS_API void *evtls_conn_get_userdata(const evtls_conn *c);

@@ -38,6 +38,12 @@ typedef struct evtls_session_stats {
  * least recently used origin is dropped beyond that. */
 EVTLS_API evtls_session_cache *evtls_session_cache_new(size_t max_origins);
 
+/* Sets how many single-use (TLS 1.3) tickets the cache keeps per origin
+ * (default 4, at most 65536): the newest are kept. A client making many
+ * concurrent connections to one origin wants about one per connection.
+ * Returns 0, EVTLS_ERR_INVALID_ARG or EVTLS_ERR_NOMEM. */
+EVTLS_API int evtls_session_cache_set_capacity(evtls_session_cache *sc, size_t per_origin);
+
 /* Adds a reference and returns sc. */
 EVTLS_API evtls_session_cache *evtls_session_cache_ref(evtls_session_cache *sc);
 

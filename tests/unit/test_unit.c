@@ -5,10 +5,14 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <evtls/evtls.h>
 #include "evtls_addr.h"
+#include "evtls_cfg_int.h"
+#include "evtls_session_int.h"
 
 static const int all_codes[] = {
     EVTLS_OK,
@@ -159,6 +163,106 @@ static void test_logging(void **state)
     evtls_log_set_handler(NULL, NULL);
 }
 
+/* A fake session: one byte naming it. */
+static void put_one(evtls_session_cache *sc, const char *key, uint8_t tag, int single)
+{
+    uint8_t *der = malloc(1);
+    assert_non_null(der);
+    der[0] = tag;
+    evtls__session_put(sc, key, der, 1, single);
+}
+
+/* Returns the tag of the session the cache offers next, or -1. */
+static int take_one(evtls_session_cache *sc, const char *key)
+{
+    uint8_t *der = NULL;
+    size_t len = 0;
+    if (!evtls__session_get(sc, key, &der, &len))
+        return -1;
+    assert_int_equal(len, 1);
+    int tag = der[0];
+    free(der);
+    return tag;
+}
+
+static void test_session_cache_ring(void **state)
+{
+    (void)state;
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    evtls_session_stats st;
+    /* The default keeps the newest 4 tickets, newest offered first. */
+    for (int i = 1; i <= 10; i++)
+        put_one(sc, "a", (uint8_t)i, 1);
+    evtls_session_cache_get_stats(sc, &st);
+    assert_int_equal(st.sessions, 4);
+    assert_int_equal(st.stored, 10);
+    assert_int_equal(take_one(sc, "a"), 10);
+    assert_int_equal(take_one(sc, "a"), 9);
+    /* A larger ring keeps what it held, in order, and then fills up. */
+    assert_int_equal(evtls_session_cache_set_capacity(sc, 1000), 0);
+    for (int i = 11; i <= 1010; i++)
+        put_one(sc, "a", (uint8_t)i, 1);
+    evtls_session_cache_get_stats(sc, &st);
+    assert_int_equal(st.sessions, 1000);
+    /* Shrinking keeps the newest. */
+    assert_int_equal(evtls_session_cache_set_capacity(sc, 3), 0);
+    evtls_session_cache_get_stats(sc, &st);
+    assert_int_equal(st.sessions, 3);
+    assert_int_equal(take_one(sc, "a"), 1010 & 0xff);
+    assert_int_equal(take_one(sc, "a"), 1009 & 0xff);
+    assert_int_equal(take_one(sc, "a"), 1008 & 0xff);
+    assert_int_equal(take_one(sc, "a"), -1);
+    /* A reusable session is copied, not consumed, and a newer ticket goes first. */
+    put_one(sc, "b", 50, 0);
+    put_one(sc, "b", 51, 1);
+    put_one(sc, "b", 52, 0); /* replaces 50 */
+    assert_int_equal(take_one(sc, "b"), 52);
+    assert_int_equal(take_one(sc, "b"), 52);
+    put_one(sc, "b", 53, 1);
+    assert_int_equal(take_one(sc, "b"), 53);
+    assert_int_equal(take_one(sc, "b"), 52);
+    evtls_session_cache_get_stats(sc, &st);
+    assert_int_equal(st.sessions, 2); /* 51 and 52 */
+    /* Save and load keep the order (oldest written first). */
+    char path[] = "/tmp/evtls-sess-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(evtls_session_cache_save(sc, path), 0);
+    evtls_session_cache *sc2 = evtls_session_cache_new(0);
+    assert_int_equal(evtls_session_cache_load(sc2, path), 2);
+    assert_int_equal(take_one(sc2, "b"), 52);
+    assert_int_equal(take_one(sc2, "b"), 52);
+    unlink(path);
+    assert_int_equal(evtls_session_cache_set_capacity(sc, 0), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_session_cache_set_capacity(sc, 65537), EVTLS_ERR_INVALID_ARG);
+    evtls_session_cache_free(sc2);
+    evtls_session_cache_free(sc);
+}
+
+static void test_source_address(void **state)
+{
+    (void)state;
+    evtls_cfg *cfg = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_add_source_address(cfg, "localhost"), EVTLS_ERR_INVALID_ARG);
+    assert_non_null(strstr(evtls_cfg_last_error(cfg)->detail, "not an IPv4 or IPv6"));
+    assert_null(evtls__cfg_next_source(cfg, 4));
+    assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.2"), 0);
+    assert_int_equal(evtls_cfg_add_source_address(cfg, "::1"), 0);
+    assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.3"), 0);
+    /* Each family's addresses in turn. */
+    const struct evtls__source *a = evtls__cfg_next_source(cfg, 4);
+    const struct evtls__source *b = evtls__cfg_next_source(cfg, 4);
+    assert_ptr_not_equal(a, b);
+    assert_ptr_equal(evtls__cfg_next_source(cfg, 4), a);
+    assert_int_equal(evtls__cfg_next_source(cfg, 6)->ss.ss_family, AF_INET6);
+    assert_ptr_equal(evtls__cfg_next_source(cfg, 6), evtls__cfg_next_source(cfg, 6));
+    for (int i = 3; i < 16; i++)
+        assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.9"), 0);
+    assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.9"), EVTLS_ERR_INVALID_ARG);
+    evtls_cfg_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -167,6 +271,8 @@ int main(void)
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_addr_parse),
         cmocka_unit_test(test_logging),
+        cmocka_unit_test(test_session_cache_ring),
+        cmocka_unit_test(test_source_address),
     };
     return cmocka_run_group_tests_name("unit", tests, NULL, NULL);
 }
