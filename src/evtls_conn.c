@@ -76,8 +76,10 @@ struct evtls_conn {
     void *retry_arg;
     void *userdata;
     evtls_session_cache *sessions;
-    int no_offer;      /* store the server's sessions, offer none */
-    char *session_key; /* the origin's key in sessions */
+    int no_offer;        /* store the server's sessions, offer none */
+    int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */
+    int close_sent;      /* our close_notify is out */
+    char *session_key;   /* the origin's key in sessions */
 
     struct event retry_timer; /* the wait between connect attempts */
     unsigned retry_left_s;    /* countdown: seconds still to wait */
@@ -716,15 +718,39 @@ static void close_step(evtls_conn *c)
         io_update(c);
         return;
     }
-    evtls__tls_status st = evtls__tls_shutdown(c->tls, &c->err);
-    if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
-        c->hs_wait = wait_of(st);
-        io_update(c);
-        return;
+    if (!c->close_sent) {
+        evtls__tls_status st = evtls__tls_shutdown(c->tls, &c->err);
+        if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+            c->hs_wait = wait_of(st);
+            io_update(c);
+            return;
+        }
+        if (st == EVTLS__TLS_FAIL) {
+            c->close_err = c->err.code;
+            goto done;
+        }
+        c->close_sent = 1;
+        LOGD("conn#%lu: close_notify sent", c->id);
     }
-    if (st == EVTLS__TLS_FAIL)
-        c->close_err = c->err.code;
-    LOGD("conn#%lu: close_notify sent", c->id);
+    if (c->close_wait_peer) {
+        /* Read and drop what the peer still sends until its close_notify or
+         * its FIN: session tickets among it are stored. */
+        uint8_t scratch[READ_CHUNK];
+        for (;;) {
+            size_t n = 0;
+            evtls_last_error ignored;
+            evtls__tls_status st = evtls__tls_read(c->tls, scratch, sizeof scratch, &n, &ignored);
+            harvest_session(c);
+            if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+                c->hs_wait = wait_of(st);
+                io_update(c);
+                return;
+            }
+            if (st != EVTLS__TLS_DONE)
+                break; /* close_notify, FIN or reset: the close is complete either way */
+        }
+        LOGD("conn#%lu: the peer's close seen", c->id);
+    }
 done:
     teardown(c, c->close_err != 0);
     c->state = EVTLS_STATE_CLOSED;
@@ -1139,6 +1165,14 @@ void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg)
         return;
     c->drain_cb = cb;
     c->drain_arg = arg;
+}
+
+int evtls_conn_shutdown(evtls_conn *c, evtls_close_cb cb, void *arg)
+{
+    int rc = evtls_conn_close(c, cb, arg);
+    if (rc == 0)
+        c->close_wait_peer = 1;
+    return rc;
 }
 
 int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)

@@ -231,6 +231,13 @@ EVTLS_API void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *a
  * already closing. */
 EVTLS_API int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg);
 
+/* Like evtls_conn_close, then waits for the peer's close_notify (or its
+ * FIN) within the close timeout, reading and dropping what the peer still
+ * sends. A TLS 1.3 server sends its session tickets after the handshake;
+ * a connection that closes right after connecting stores them this way.
+ * A peer that stays silent ends the close with EVTLS_ERR_TIMEOUT. */
+EVTLS_API int evtls_conn_shutdown(evtls_conn *c, evtls_close_cb cb, void *arg);
+
 /* Abortive close: resets the TCP connection (no close_notify) and frees c
  * at once. No callback of c runs afterwards. NULL is ignored. */
 EVTLS_API void evtls_conn_abort(evtls_conn *c);

@@ -1,0 +1,414 @@
+/* lt_opts.c - evtls-load's command line. */
+#include "lt_opts.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char lt_usage[] =
+    "Usage: evtls-load [options] https://HOST[:PORT]/PATH\n"
+    "       evtls-load [options] HOST:PORT          (TLS handshakes, no HTTP)\n"
+    "\n"
+    "A TLS load generator: one libevent loop per thread drives many\n"
+    "non-blocking evtls connections.\n"
+    "\n"
+    "What to do:\n"
+    "  -m, --mode MODE        handshake: connect, handshake, close (the default for\n"
+    "                         HOST:PORT); request: HTTP/1.1 requests over keep-alive\n"
+    "                         connections (the default for a URL); hold: open -c\n"
+    "                         connections and hold them for -d (or until Ctrl-C)\n"
+    "  -c, --connections N    concurrent connections (default 10)\n"
+    "  -n, --requests N       operations in all: handshakes or requests\n"
+    "  -d, --duration TIME    run for TIME (default 10s when -n is not given)\n"
+    "      --rate R           open loop: start R operations per second in all; latency\n"
+    "                         counts from each operation's scheduled start, so a slow\n"
+    "                         server cannot hide its queue (no coordinated omission)\n"
+    "      --ramp-up TIME     start the connections (or the rate) gradually over TIME\n"
+    "      --requests-per-conn N  requests on one connection before a new one\n"
+    "                         (request mode; default 0: as many as the server allows)\n"
+    "  -t, --threads N        threads, each with its own loop and share of -c (default 1)\n"
+    "\n"
+    "HTTP (request mode):\n"
+    "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
+    "  -H, --header 'N: V'    add a request header (repeatable)\n"
+    "      --data TEXT        request body (the method becomes POST unless given)\n"
+    "      --timeout TIME     time allowed from request to first response byte (30s)\n"
+    "\n"
+    "TLS:\n"
+    "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
+    "                         (default 0: every handshake full)\n"
+    "      --tls-min 1.2|1.3  lowest TLS version (default 1.2)\n"
+    "      --tls-max 1.2|1.3  highest TLS version (default 1.3)\n"
+    "      --ciphers LIST     cipher suites, colon-separated\n"
+    "      --groups LIST      key-exchange groups, e.g. X25519:P-256 (the default)\n"
+    "      --alpn LIST        ALPN protocols, comma-separated\n"
+    "      --cacert FILE      trust the CA certificates in FILE\n"
+    "      --capath DIR       trust the CA certificates in DIR\n"
+    "      --servername NAME  name to send in SNI and to verify (default: the host)\n"
+    "      --insecure         DANGEROUS: do not verify the server (warns)\n"
+    "      --connect-timeout TIME, --handshake-timeout TIME  (default 10s each)\n"
+    "\n"
+    "Network:\n"
+    "      --family any|4|6   address family (default any: RFC 6724 order, Happy Eyeballs)\n"
+    "      --resolver IP[:PORT]  DNS server to ask (default: /etc/resolv.conf)\n"
+    "      --address ADDR     connect to ADDR instead of the host's addresses, still\n"
+    "                         verifying the host's name (repeatable: taken in turn)\n"
+    "      --source ADDR      connect from ADDR (repeatable: taken in turn); each\n"
+    "                         source address has its own range of ports\n"
+    "\n"
+    "Output:\n"
+    "      --json FILE        also write the summary as one JSON object to FILE\n"
+    "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
+    "      --no-progress      no progress line (it is shown only on a terminal)\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
+    "Exit status: 0 done within --max-errors; 1 too many errors or none\n"
+    "succeeded; 2 bad usage.\n";
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int lt_parse_duration(const char *s, uint64_t *us)
+{
+    if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double unit = 1e6;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        unit = 1e6;
+    else if (strcmp(end, "ms") == 0)
+        unit = 1e3;
+    else if (strcmp(end, "us") == 0)
+        unit = 1;
+    else if (strcmp(end, "m") == 0)
+        unit = 60e6;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600e6;
+    else
+        return -1;
+    double t = v * unit;
+    if (t > 1e6 * 86400 * 366) /* a year at most */
+        return -1;
+    *us = (uint64_t)(t + 0.5);
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end != '\0' || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+enum {
+    O_RATE = 256,
+    O_RAMP,
+    O_RPC,
+    O_DATA,
+    O_TIMEOUT,
+    O_RESUME,
+    O_TLSMIN,
+    O_TLSMAX,
+    O_CIPHERS,
+    O_GROUPS,
+    O_ALPN,
+    O_CACERT,
+    O_CAPATH,
+    O_SERVERNAME,
+    O_INSECURE,
+    O_CONNTMO,
+    O_HSTMO,
+    O_FAMILY,
+    O_RESOLVER,
+    O_ADDRESS,
+    O_SOURCE,
+    O_JSON,
+    O_MAXERR,
+    O_NOPROGRESS,
+};
+
+static const struct option long_opts[] = {
+    {"mode", required_argument, 0, 'm'},
+    {"connections", required_argument, 0, 'c'},
+    {"requests", required_argument, 0, 'n'},
+    {"duration", required_argument, 0, 'd'},
+    {"threads", required_argument, 0, 't'},
+    {"rate", required_argument, 0, O_RATE},
+    {"ramp-up", required_argument, 0, O_RAMP},
+    {"requests-per-conn", required_argument, 0, O_RPC},
+    {"method", required_argument, 0, 'X'},
+    {"header", required_argument, 0, 'H'},
+    {"data", required_argument, 0, O_DATA},
+    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"resume-ratio", required_argument, 0, O_RESUME},
+    {"tls-min", required_argument, 0, O_TLSMIN},
+    {"tls-max", required_argument, 0, O_TLSMAX},
+    {"ciphers", required_argument, 0, O_CIPHERS},
+    {"groups", required_argument, 0, O_GROUPS},
+    {"alpn", required_argument, 0, O_ALPN},
+    {"cacert", required_argument, 0, O_CACERT},
+    {"capath", required_argument, 0, O_CAPATH},
+    {"servername", required_argument, 0, O_SERVERNAME},
+    {"insecure", no_argument, 0, O_INSECURE},
+    {"connect-timeout", required_argument, 0, O_CONNTMO},
+    {"handshake-timeout", required_argument, 0, O_HSTMO},
+    {"family", required_argument, 0, O_FAMILY},
+    {"resolver", required_argument, 0, O_RESOLVER},
+    {"address", required_argument, 0, O_ADDRESS},
+    {"source", required_argument, 0, O_SOURCE},
+    {"json", required_argument, 0, O_JSON},
+    {"max-errors", required_argument, 0, O_MAXERR},
+    {"no-progress", no_argument, 0, O_NOPROGRESS},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static int parse_version(const char *s, int *v)
+{
+    if (strcmp(s, "1.2") == 0)
+        *v = 12;
+    else if (strcmp(s, "1.3") == 0)
+        *v = 13;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_ms(const char *s, unsigned *ms)
+{
+    uint64_t us;
+    if (lt_parse_duration(s, &us) != 0 || us > 3600000000u || (us > 0 && us < 1000))
+        return -1;
+    *ms = (unsigned)(us / 1000);
+    return 0;
+}
+
+static int add_addr(const char **list, unsigned *n, const char *a)
+{
+    if (*n == LT_MAX_ADDRS)
+        return -1;
+    list[(*n)++] = a;
+    return 0;
+}
+
+/* One option; returns 0, 1 for help, or -1 with err set. */
+static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int *mode_given,
+                      char *err, size_t errlen)
+{
+    uint64_t v;
+    switch (ch) {
+    case 'm':
+        *mode_given = 1;
+        if (strcmp(arg, "handshake") == 0)
+            o->mode = LT_MODE_HANDSHAKE;
+        else if (strcmp(arg, "request") == 0)
+            o->mode = LT_MODE_REQUEST;
+        else if (strcmp(arg, "hold") == 0)
+            o->mode = LT_MODE_HOLD;
+        else
+            return fail(err, errlen, "--mode: '%s' is not handshake, request or hold", arg);
+        return 0;
+    case 'c':
+        if (parse_u64(arg, 1000000, &v) != 0 || v == 0)
+            return fail(err, errlen, "--connections: '%s' is not a number from 1 to 1000000", arg);
+        o->conns = (unsigned)v;
+        return 0;
+    case 'n':
+        if (parse_u64(arg, UINT64_MAX / 2, &v) != 0 || v == 0)
+            return fail(err, errlen, "--requests: '%s' is not a positive number", arg);
+        o->total = v;
+        return 0;
+    case 'd':
+        if (lt_parse_duration(arg, &o->duration_us) != 0 || o->duration_us == 0)
+            return fail(err, errlen, "--duration: '%s' is not a time like 10, 10s or 500ms", arg);
+        return 0;
+    case 't':
+        if (parse_u64(arg, 64, &v) != 0 || v == 0)
+            return fail(err, errlen, "--threads: '%s' is not a number from 1 to 64", arg);
+        o->threads = (unsigned)v;
+        return 0;
+    case O_RATE: {
+        char *end;
+        errno = 0;
+        double r = arg[0] >= '0' && arg[0] <= '9' ? strtod(arg, &end) : -1;
+        if (r <= 0 || errno || *end != '\0' || !isfinite(r) || r > 1e7)
+            return fail(err, errlen, "--rate: '%s' is not a rate from 0 to 10000000 per second",
+                        arg);
+        o->rate = r;
+        return 0;
+    }
+    case O_RAMP:
+        if (lt_parse_duration(arg, &o->ramp_us) != 0)
+            return fail(err, errlen, "--ramp-up: '%s' is not a time like 10, 10s or 500ms", arg);
+        return 0;
+    case O_RPC:
+        if (parse_u64(arg, UINT32_MAX, &v) != 0)
+            return fail(err, errlen, "--requests-per-conn: '%s' is not a number", arg);
+        o->reqs_per_conn = (unsigned)v;
+        return 0;
+    case 'X': o->method = arg; return 0;
+    case 'H':
+        if (o->n_headers == LT_MAX_HEADERS)
+            return fail(err, errlen, "--header: at most %d headers", LT_MAX_HEADERS);
+        if (strchr(arg, ':') == NULL || arg[0] == ':')
+            return fail(err, errlen, "--header: '%s' is not 'Name: value'", arg);
+        o->headers[o->n_headers++] = arg;
+        return 0;
+    case O_DATA: o->data = arg; return 0;
+    case O_TIMEOUT:
+        if (parse_ms(arg, &o->timeout_ms) != 0)
+            return fail(err, errlen, "--timeout: '%s' is not a time from 1ms to 1h", arg);
+        return 0;
+    case O_RESUME: {
+        char *end;
+        errno = 0;
+        double r = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.' ? strtod(arg, &end) : -1;
+        if (r < 0 || r > 1 || errno || *end != '\0')
+            return fail(err, errlen, "--resume-ratio: '%s' is not a number from 0 to 1", arg);
+        o->resume_ratio = r;
+        return 0;
+    }
+    case O_TLSMIN:
+    case O_TLSMAX:
+        if (parse_version(arg, ch == O_TLSMIN ? &o->tls_min : &o->tls_max) != 0)
+            return fail(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, arg);
+        return 0;
+    case O_CIPHERS: o->ciphers = arg; return 0;
+    case O_GROUPS: o->groups = arg; return 0;
+    case O_ALPN: o->alpn = arg; return 0;
+    case O_CACERT: o->cacert = arg; return 0;
+    case O_CAPATH: o->capath = arg; return 0;
+    case O_SERVERNAME: o->servername = arg; return 0;
+    case O_INSECURE: o->insecure = 1; return 0;
+    case O_CONNTMO:
+    case O_HSTMO:
+        if (parse_ms(arg, ch == O_CONNTMO ? &o->connect_ms : &o->handshake_ms) != 0)
+            return fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
+        return 0;
+    case O_FAMILY:
+        if (strcmp(arg, "any") == 0)
+            o->family = 0;
+        else if (strcmp(arg, "4") == 0)
+            o->family = 4;
+        else if (strcmp(arg, "6") == 0)
+            o->family = 6;
+        else
+            return fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
+        return 0;
+    case O_RESOLVER: o->resolver = arg; return 0;
+    case O_ADDRESS:
+    case O_SOURCE: {
+        evtls_url u;
+        /* An address literal, possibly in brackets for IPv6 (no port). */
+        if (strchr(arg, ':') && arg[0] != '[') {
+            char tmp[64];
+            snprintf(tmp, sizeof tmp, "[%s]", arg);
+            if (evtls_url_parse(tmp, 1, &u) != 0 || u.host_is_ip != 6 || u.port != 443)
+                return fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
+        } else if (evtls_url_parse(arg, 1, &u) != 0 || !u.host_is_ip || u.port != 443 ||
+                   strchr(arg, ':') != strrchr(arg, ':')) {
+            return fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
+        }
+        if (ch == O_ADDRESS ? add_addr(o->addrs, &o->n_addrs, arg)
+                            : add_addr(o->sources, &o->n_sources, arg))
+            return fail(err, errlen, "--%s: at most %d addresses", name, LT_MAX_ADDRS);
+        return 0;
+    }
+    case O_JSON: o->json_path = arg; return 0;
+    case O_MAXERR:
+        if (parse_u64(arg, UINT64_MAX / 2, &o->max_errors) != 0)
+            return fail(err, errlen, "--max-errors: '%s' is not a number", arg);
+        return 0;
+    case O_NOPROGRESS: o->no_progress = 1; return 0;
+    case 'h': snprintf(err, errlen, "%s", lt_usage); return 1;
+    default: return fail(err, errlen, "unknown option");
+    }
+}
+
+static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
+{
+    int bare = strncasecmp(o->target, "https://", 8) != 0;
+    if (evtls_url_parse(o->target, 1, &o->url) != 0)
+        return fail(err, errlen, "'%s': %s", o->target, o->url.error);
+    if (!mode_given)
+        o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
+    if (o->mode == LT_MODE_REQUEST && bare)
+        return fail(err, errlen, "--mode request needs an https:// URL, not '%s'", o->target);
+    if (o->threads > o->conns)
+        return fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
+                    o->conns);
+    if (o->tls_min > o->tls_max)
+        return fail(err, errlen, "--tls-min is above --tls-max");
+    if (o->cacert && o->capath)
+        return fail(err, errlen, "--cacert and --capath: give one of them");
+    if (o->mode != LT_MODE_REQUEST) {
+        const char *http = o->reqs_per_conn ? "--requests-per-conn"
+                           : o->method      ? "--method"
+                           : o->n_headers   ? "--header"
+                           : o->data        ? "--data"
+                           : o->timeout_ms  ? "--timeout"
+                                            : NULL;
+        if (http)
+            return fail(err, errlen, "%s is for --mode request", http);
+    }
+    if (o->mode == LT_MODE_HOLD && (o->rate > 0 || o->total))
+        return fail(err, errlen, "--mode hold takes neither %s", o->rate > 0 ? "--rate" : "-n");
+    if (o->mode != LT_MODE_HOLD && o->total == 0 && o->duration_us == 0)
+        o->duration_us = 10 * 1000000ull;
+    if (o->method == NULL)
+        o->method = o->data ? "POST" : "GET";
+    return 0;
+}
+
+int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->conns = 10;
+    o->threads = 1;
+    o->tls_min = 12;
+    o->tls_max = 13;
+    int mode_given = 0;
+    opterr = 0;
+    optind = 0; /* GNU: reinitialise, so that the parser can run again */
+    int ch, idx;
+    while ((ch = getopt_long(argc, argv, ":m:c:n:d:t:X:H:h", long_opts, &idx)) != -1) {
+        if (ch == ':')
+            return fail(err, errlen, "%s needs a value", argv[optind - 1]);
+        if (ch == '?')
+            return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        const char *name = ch >= 256 ? long_opts[idx].name : "";
+        int rc = one_option(o, ch, name, optarg, &mode_given, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    if (optind == argc)
+        return fail(err, errlen, "no target given (https://HOST:PORT/PATH or HOST:PORT)");
+    if (optind + 1 < argc)
+        return fail(err, errlen, "one target only ('%s' is extra)", argv[optind + 1]);
+    o->target = argv[optind];
+    return check(o, mode_given, err, errlen);
+}

@@ -1,0 +1,61 @@
+/* lt_opts.h - evtls-load's command line: parsed and checked into one
+ * struct, with no side effects (the parser is pure and fuzzable). */
+#ifndef LT_OPTS_H
+#define LT_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <evtls/http.h>
+
+#define LT_MAX_ADDRS   16
+#define LT_MAX_HEADERS 32
+
+typedef enum lt_mode {
+    LT_MODE_HANDSHAKE = 1, /* connect, handshake, close: one operation each */
+    LT_MODE_REQUEST,       /* HTTP/1.1 requests over keep-alive connections */
+    LT_MODE_HOLD           /* open -c connections and hold them for -d */
+} lt_mode;
+
+typedef struct lt_opts {
+    const char *target; /* as given */
+    evtls_url url;      /* parsed (target "" for a bare HOST:PORT) */
+    lt_mode mode;
+    unsigned conns;         /* -c */
+    unsigned threads;       /* -t */
+    uint64_t total;         /* -n, 0 = not given */
+    uint64_t duration_us;   /* -d, 0 = not given */
+    double rate;            /* --rate, operations per second in all, 0 = closed loop */
+    uint64_t ramp_us;       /* --ramp-up */
+    unsigned reqs_per_conn; /* --requests-per-conn, 0 = as many as the server allows */
+    double resume_ratio;    /* --resume-ratio */
+    int tls_min, tls_max;   /* 12 or 13 */
+    const char *ciphers, *groups, *alpn, *cacert, *capath, *servername;
+    int insecure;
+    int family; /* 0, 4 or 6 */
+    const char *resolver;
+    const char *addrs[LT_MAX_ADDRS]; /* --address: dial these, not the host's addresses */
+    unsigned n_addrs;
+    const char *sources[LT_MAX_ADDRS]; /* --source */
+    unsigned n_sources;
+    const char *method;
+    const char *headers[LT_MAX_HEADERS];
+    unsigned n_headers;
+    const char *data;
+    unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
+    const char *json_path;
+    uint64_t max_errors;
+    int no_progress;
+} lt_opts;
+
+/* Parses argv. Returns 0 with o filled, 1 when --help or --version was
+ * asked for (the text is in err), or -1 with the reason in err. */
+int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen);
+
+/* Parses a duration: a number with an optional unit us, ms, s (the
+ * default), m or h. Returns 0 with *us set, or -1. */
+int lt_parse_duration(const char *s, uint64_t *us);
+
+/* The usage text. */
+extern const char lt_usage[];
+
+#endif

@@ -1,0 +1,692 @@
+/* lt_worker.c - one evtls-load thread.
+ *
+ * A worker owns conns slots. A slot runs one operation at a time: in
+ * handshake mode a connection (connect, handshake, close), in request mode
+ * one HTTP request (connecting first when the slot has no open
+ * connection), in hold mode one connection kept open until the end.
+ * Closed loop: a slot starts its next operation when the last one ends.
+ * Open loop (--rate): operation k is due at its scheduled time t0 + k/rate
+ * (on a linear ramp first, with --ramp-up); a due operation waits for a
+ * free slot, and its latency counts from the scheduled time. */
+#include "lt_worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <evtls/evtls.h>
+#include <evtls/http.h>
+
+enum slot_state {
+    S_FREE,       /* no connection, no operation */
+    S_IDLE_CONN,  /* request mode: an open connection waiting for a request */
+    S_CONNECTING, /* connecting for an operation */
+    S_EXCHANGE,   /* a request in flight */
+    S_CLOSING,    /* closing its connection */
+    S_HELD,       /* hold mode: connected and kept */
+    S_DEAD        /* hold mode: its connection failed */
+};
+
+struct slot {
+    lt_worker *w;
+    evtls_conn *c;
+    evtls_http_exchange *x;
+    enum slot_state state;
+    int has_op;        /* an operation runs on this slot */
+    unsigned reqs;     /* requests on the current connection */
+    uint64_t op_start; /* the operation's (scheduled) start */
+    uint64_t conn_start;
+    struct slot *next_free;
+};
+
+struct lt_worker {
+    const lt_opts *o;
+    lt_share sh;
+    struct event_base *base;
+    evtls_cfg *cfg;
+    evtls_resolver *resolver;
+    evtls_session_cache *sessions;
+    evtls_http_req *req;
+    evtls_http_opts hopts;
+    evtls_http_cbs cbs;
+    const char *dial_host; /* the host to connect to, unless --address */
+    unsigned next_addr;
+
+    struct slot *slots;
+    unsigned active; /* slots started so far (--ramp-up) */
+    struct slot *free;
+    unsigned busy; /* slots running an operation or closing */
+
+    uint64_t started;    /* operations started */
+    uint64_t due;        /* open loop: operations 0 .. due-1 are due */
+    uint64_t handshakes; /* connections started (for --resume-ratio) */
+    double rate;         /* open loop: this worker's operations per second */
+    int stopping, finished;
+
+    struct event *rate_timer, *ramp_timer, *end_timer, *stop_ev;
+    int stop_fd[2];
+    pthread_t thread;
+    int thread_started;
+
+    lt_stats st;
+    uint64_t unfinished;
+    _Atomic uint64_t a_done, a_errors, a_held;
+};
+
+uint64_t lt_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void try_start(lt_worker *w);
+static void finish(lt_worker *w);
+
+/* ---- scheduling */
+
+/* Open loop: the scheduled time of operation k. Workers interleave: worker
+ * j of T takes the global operations j, j+T, j+2T, ... */
+static uint64_t sched_us(const lt_worker *w, uint64_t k)
+{
+    double rate = w->o->rate;                     /* all workers */
+    double g = (double)k * w->sh.of + w->sh.idx;  /* global index */
+    double ramp = (double)w->o->ramp_us / 1e6, t; /* seconds */
+    if (ramp > 0 && g < rate * ramp / 2)
+        t = sqrt(2 * ramp * g / rate); /* N(t) = rate t^2 / (2 ramp) */
+    else
+        t = (ramp > 0 ? ramp / 2 : 0) + g / rate;
+    return w->sh.t0_us + (uint64_t)(t * 1e6);
+}
+
+static int budget_left(const lt_worker *w)
+{
+    return w->sh.total == 0 || w->started < w->sh.total;
+}
+
+/* The start time of the next operation, or 0 when none may start now. */
+static uint64_t next_op(lt_worker *w)
+{
+    if (w->stopping || !budget_left(w))
+        return 0;
+    if (w->o->rate > 0)
+        return w->started < w->due ? sched_us(w, w->started) : 0;
+    return lt_now_us();
+}
+
+/* ---- accounting */
+
+static void record_op(lt_worker *w, struct slot *s, int err)
+{
+    s->has_op = 0;
+    if (err == 0) {
+        w->st.ops_ok++;
+        lt_hist_record(&w->st.hist[LT_TOTAL], lt_now_us() - s->op_start);
+    } else {
+        w->st.ops_failed++;
+        atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);
+    }
+    atomic_store_explicit(&w->a_done, w->st.ops_ok + w->st.ops_failed, memory_order_relaxed);
+}
+
+static void count_bytes(lt_worker *w, evtls_conn *c)
+{
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.bytes_in += i->bytes_in;
+    w->st.bytes_out += i->bytes_out;
+}
+
+/* The slot takes no operation now: back on the free list (or done). */
+static void release(struct slot *s)
+{
+    lt_worker *w = s->w;
+    w->busy--;
+    s->next_free = w->free;
+    w->free = s;
+    try_start(w);
+}
+
+/* ---- connections */
+
+static void on_closed(evtls_conn *c, int err, void *arg)
+{
+    (void)err; /* a close that timed out still closed */
+    struct slot *s = arg;
+    count_bytes(s->w, c);
+    s->c = NULL;
+    s->state = S_FREE;
+    release(s);
+}
+
+static void close_conn(struct slot *s)
+{
+    lt_worker *w = s->w;
+    s->state = S_CLOSING;
+    /* With resumption wanted, wait for the server's close: a TLS 1.3
+     * server's tickets come after the handshake. */
+    int rc = w->o->resume_ratio > 0 ? evtls_conn_shutdown(s->c, on_closed, s)
+                                    : evtls_conn_close(s->c, on_closed, s);
+    if (rc != 0) {
+        count_bytes(w, s->c);
+        evtls_conn_free(s->c);
+        s->c = NULL;
+        s->state = S_FREE;
+        release(s);
+    }
+}
+
+static void drop_conn(struct slot *s)
+{
+    if (s->c) {
+        count_bytes(s->w, s->c);
+        evtls_conn_free(s->c);
+        s->c = NULL;
+    }
+    s->state = S_FREE;
+}
+
+static void start_exchange(struct slot *s);
+
+static void on_connected(evtls_conn *c, int err, void *arg)
+{
+    struct slot *s = arg;
+    lt_worker *w = s->w;
+    uint64_t now = lt_now_us();
+    if (err) {
+        w->st.conns_failed++;
+        lt_stats_error(&w->st, err);
+        drop_conn(s);
+        record_op(w, s, err);
+        if (w->o->mode == LT_MODE_HOLD) {
+            s->state = S_DEAD;
+            w->busy--;
+            try_start(w);
+        } else {
+            release(s);
+        }
+        return;
+    }
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.conns_ok++;
+    w->st.offered += i->session_offered != 0;
+    w->st.resumed += i->resumed != 0;
+    lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
+    lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
+    lt_hist_record(&w->st.hist[LT_TCP], i->tcp_us);
+    lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
+    lt_hist_record(&w->st.hist[LT_CONNECT], now - s->conn_start);
+    switch (w->o->mode) {
+    case LT_MODE_HANDSHAKE:
+        record_op(w, s, 0);
+        close_conn(s);
+        return;
+    case LT_MODE_HOLD:
+        record_op(w, s, 0);
+        s->state = S_HELD;
+        w->busy--;
+        atomic_fetch_add_explicit(&w->a_held, 1, memory_order_relaxed);
+        try_start(w);
+        return;
+    case LT_MODE_REQUEST:
+        s->reqs = 0;
+        start_exchange(s);
+        return;
+    }
+}
+
+static void start_connect(struct slot *s)
+{
+    lt_worker *w = s->w;
+    const lt_opts *o = w->o;
+    s->state = S_CONNECTING;
+    s->conn_start = lt_now_us();
+    s->c = evtls_conn_new(w->base, w->cfg);
+    int err = s->c ? 0 : EVTLS_ERR_NOMEM;
+    if (err == 0 && w->resolver)
+        err = evtls_conn_set_resolver(s->c, w->resolver);
+    if (err == 0)
+        err = evtls_conn_set_session_cache(s->c, w->sessions);
+    if (err == 0) {
+        /* Offer a session to the share --resume-ratio of handshakes, spread
+         * evenly: handshake h offers one when floor((h+1) r) > floor(h r). */
+        double r = o->resume_ratio, h = (double)w->handshakes++;
+        err = evtls_conn_set_session_offer(s->c, floor((h + 1) * r) > floor(h * r));
+    }
+    const char *host = w->dial_host;
+    if (o->n_addrs) {
+        host = o->addrs[w->next_addr];
+        w->next_addr = (w->next_addr + 1) % o->n_addrs;
+    }
+    if (err == 0)
+        err = evtls_conn_connect(s->c, host, o->url.port, on_connected, s);
+    if (err != 0) {
+        /* It failed before any I/O: report it like a failed connect, from
+         * here (the callback was not and will not be called). */
+        on_connected(s->c, err, s);
+    }
+}
+
+/* ---- requests */
+
+static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
+{
+    (void)x, (void)data, (void)len, (void)arg;
+    return 0; /* counted by the response; not kept */
+}
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct slot *s = arg;
+    lt_worker *w = s->w;
+    s->x = NULL;
+    s->reqs++;
+    if (err) {
+        w->st.reqs_failed++;
+        lt_stats_error(&w->st, err);
+        record_op(w, s, err);
+        drop_conn(s); /* its state is unknown: not reused */
+        release(s);
+        return;
+    }
+    int status = evtls_http_resp_status(r);
+    w->st.status[status / 100 < 6 ? status / 100 : 0]++;
+    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_ttfb_us(r));
+    if (status >= 400) {
+        w->st.reqs_failed++;
+        w->st.status_errors++;
+        record_op(w, s, -1);
+    } else {
+        w->st.reqs_ok++;
+        record_op(w, s, 0);
+    }
+    unsigned rpc = w->o->reqs_per_conn;
+    if (evtls_http_resp_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
+        s->state = S_IDLE_CONN;
+        release(s);
+    } else {
+        close_conn(s);
+    }
+}
+
+static void start_exchange(struct slot *s)
+{
+    lt_worker *w = s->w;
+    s->state = S_EXCHANGE;
+    int err = evtls_http_exchange_start(s->c, w->req, &w->hopts, &w->cbs, s, &s->x);
+    if (err)
+        on_done(NULL, err, NULL, s);
+}
+
+/* ---- the loop */
+
+static void start_op(struct slot *s, uint64_t start)
+{
+    lt_worker *w = s->w;
+    w->started++;
+    w->busy++;
+    s->has_op = 1;
+    s->op_start = start;
+    if (s->state == S_IDLE_CONN)
+        start_exchange(s);
+    else
+        start_connect(s);
+}
+
+static void try_start(lt_worker *w)
+{
+    uint64_t start;
+    while (w->free && (start = next_op(w)) != 0) {
+        struct slot *s = w->free;
+        w->free = s->next_free;
+        start_op(s, start);
+    }
+    if (w->busy == 0 && !w->finished) {
+        int more = !w->stopping && budget_left(w) &&
+                   (w->o->mode != LT_MODE_HOLD || w->active < w->sh.conns);
+        /* Hold mode ends with -d or a signal, unless nothing is held. */
+        if (!more && (w->o->mode != LT_MODE_HOLD ||
+                      atomic_load_explicit(&w->a_held, memory_order_relaxed) == 0))
+            finish(w);
+    }
+}
+
+static void arm(struct event *ev, uint64_t at_us)
+{
+    uint64_t now = lt_now_us(), d = at_us > now ? at_us - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
+    event_add(ev, &tv);
+}
+
+static void rate_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    lt_worker *w = arg;
+    uint64_t now = lt_now_us();
+    while ((w->sh.total == 0 || w->due < w->sh.total) && sched_us(w, w->due) <= now)
+        w->due++;
+    try_start(w);
+    if (!w->stopping && (w->sh.total == 0 || w->due < w->sh.total))
+        arm(w->rate_timer, sched_us(w, w->due));
+}
+
+/* --ramp-up (closed loop and hold): slot i joins at t0 + ramp * i / conns. */
+static uint64_t slot_join_us(const lt_worker *w, unsigned i)
+{
+    return w->sh.t0_us + w->o->ramp_us * i / w->sh.conns;
+}
+
+static void ramp_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    lt_worker *w = arg;
+    uint64_t now = lt_now_us();
+    while (w->active < w->sh.conns && slot_join_us(w, w->active) <= now) {
+        struct slot *s = &w->slots[w->active++];
+        w->busy++; /* release() counts it back */
+        release(s);
+    }
+    if (w->active < w->sh.conns && !w->stopping)
+        arm(w->ramp_timer, slot_join_us(w, w->active));
+}
+
+/* Ends the run: operations in flight are abandoned, connections closed. */
+static void finish(lt_worker *w)
+{
+    if (w->finished)
+        return;
+    w->finished = w->stopping = 1;
+    for (unsigned i = 0; i < w->active; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->has_op)
+            w->unfinished++;
+        if (s->x)
+            evtls_http_exchange_cancel(s->x);
+        s->x = NULL;
+        if (s->c) {
+            count_bytes(w, s->c);
+            evtls_conn_free(s->c); /* one try at close_notify; no callbacks */
+            s->c = NULL;
+        }
+    }
+    event_base_loopbreak(w->base);
+}
+
+static void end_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    finish(arg);
+}
+
+static void stop_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    char b[16];
+    if (read(fd, b, sizeof b) < 0 && errno != EAGAIN)
+        return;
+    finish(arg);
+}
+
+/* ---- set-up */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int build_cfg(lt_worker *w, char *err, size_t errlen)
+{
+    const lt_opts *o = w->o;
+    evtls_cfg *cfg = w->cfg = evtls_cfg_new();
+    if (cfg == NULL)
+        return fail(err, errlen, "out of memory");
+    int rc = 0;
+    if (o->cacert)
+        rc = evtls_cfg_set_ca_file(cfg, o->cacert);
+    if (rc == 0 && o->capath)
+        rc = evtls_cfg_set_ca_dir(cfg, o->capath);
+    if (rc == 0 && o->insecure)
+        rc = evtls_cfg_set_insecure_skip_verify(cfg, 1);
+    /* With --address the host is only the name to verify. */
+    const char *name = o->servername ? o->servername : o->n_addrs ? o->url.host : NULL;
+    if (rc == 0 && name)
+        rc = evtls_cfg_set_server_name(cfg, name);
+    if (rc == 0)
+        rc = evtls_cfg_set_tls_versions(cfg, (evtls_tls_version)o->tls_min,
+                                        (evtls_tls_version)o->tls_max);
+    if (rc == 0 && o->ciphers)
+        rc = evtls_cfg_set_ciphers(cfg, o->ciphers);
+    if (rc == 0 && o->groups)
+        rc = evtls_cfg_set_groups(cfg, o->groups);
+    if (rc == 0 && o->alpn)
+        rc = evtls_cfg_set_alpn(cfg, o->alpn, 0);
+    if (rc == 0)
+        rc = evtls_cfg_set_family(cfg, (evtls_family)o->family);
+    if (rc == 0 && o->connect_ms)
+        rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, o->connect_ms);
+    if (rc == 0 && o->handshake_ms)
+        rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
+    for (unsigned i = 0; rc == 0 && i < o->n_sources; i++)
+        rc = evtls_cfg_add_source_address(cfg, o->sources[i]);
+    if (rc == 0)
+        rc = evtls_cfg_build(cfg);
+    if (rc != 0) {
+        const evtls_last_error *e = evtls_cfg_last_error(cfg);
+        return fail(err, errlen, "TLS configuration: %s%s", e->detail[0] ? e->detail : "",
+                    e->detail[0] ? "" : evtls_strerror(rc));
+    }
+    return 0;
+}
+
+static int build_request(lt_worker *w, char *err, size_t errlen)
+{
+    const lt_opts *o = w->o;
+    w->req = evtls_http_req_new(o->method, o->url.authority, o->url.target);
+    if (w->req == NULL)
+        return fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
+    for (unsigned i = 0; i < o->n_headers; i++) {
+        char name[256];
+        const char *colon = strchr(o->headers[i], ':');
+        size_t n = (size_t)(colon - o->headers[i]);
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        if (n >= sizeof name)
+            return fail(err, errlen, "--header: '%s': the name is too long", o->headers[i]);
+        memcpy(name, o->headers[i], n);
+        name[n] = '\0';
+        if (evtls_http_req_add_header(w->req, name, value) != 0)
+            return fail(err, errlen,
+                        "--header: '%s' is refused (a name or value that is not "
+                        "allowed)",
+                        o->headers[i]);
+    }
+    if (o->data && evtls_http_req_set_body(w->req, o->data, strlen(o->data)) != 0)
+        return fail(err, errlen, "--data: not allowed with --method %s", o->method);
+    evtls_http_opts_default(&w->hopts);
+    if (o->timeout_ms)
+        w->hopts.ttfb_timeout_ms = w->hopts.idle_timeout_ms = o->timeout_ms;
+    w->cbs.on_body = on_body;
+    w->cbs.on_done = on_done;
+    return 0;
+}
+
+lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, size_t errlen)
+{
+    lt_worker *w = calloc(1, sizeof *w);
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    w->o = o;
+    w->sh = *share;
+    w->stop_fd[0] = w->stop_fd[1] = -1;
+    lt_stats_init(&w->st);
+    w->slots = calloc(share->conns, sizeof *w->slots);
+    /* An open loop needs its timer on time: libevent's default rounds
+     * epoll's timeout to milliseconds, which would add up to 1 ms of the
+     * client's own lateness to every operation. */
+    struct event_config *ec = event_config_new();
+    if (ec && o->rate > 0)
+        event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
+    w->base = ec ? event_base_new_with_config(ec) : NULL;
+    if (ec)
+        event_config_free(ec);
+    if (w->slots == NULL || w->base == NULL || pipe2(w->stop_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        snprintf(err, errlen, "out of memory or file descriptors");
+        lt_worker_free(w);
+        return NULL;
+    }
+    for (unsigned i = 0; i < share->conns; i++)
+        w->slots[i].w = w;
+    if (build_cfg(w, err, errlen) != 0 ||
+        (o->mode == LT_MODE_REQUEST && build_request(w, err, errlen) != 0)) {
+        lt_worker_free(w);
+        return NULL;
+    }
+    w->dial_host = o->url.host;
+    if (!o->url.host_is_ip && o->n_addrs == 0) {
+        w->resolver = evtls_resolver_new(w->base, o->resolver);
+        if (w->resolver == NULL) {
+            snprintf(err, errlen, "--resolver: cannot use '%s'",
+                     o->resolver ? o->resolver : "/etc/resolv.conf");
+            lt_worker_free(w);
+            return NULL;
+        }
+    }
+    w->sessions = evtls_session_cache_new(4);
+    size_t per_origin = share->conns * 2u < 4 ? 4 : share->conns * 2u;
+    if (w->sessions == NULL ||
+        evtls_session_cache_set_capacity(w->sessions, per_origin > 65536 ? 65536 : per_origin)) {
+        snprintf(err, errlen, "out of memory");
+        lt_worker_free(w);
+        return NULL;
+    }
+    w->rate_timer = evtimer_new(w->base, rate_cb, w);
+    w->ramp_timer = evtimer_new(w->base, ramp_cb, w);
+    w->end_timer = evtimer_new(w->base, end_cb, w);
+    w->stop_ev = event_new(w->base, w->stop_fd[0], EV_READ | EV_PERSIST, stop_cb, w);
+    if (!w->rate_timer || !w->ramp_timer || !w->end_timer || !w->stop_ev) {
+        snprintf(err, errlen, "out of memory");
+        lt_worker_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void *run(void *arg)
+{
+    lt_worker *w = arg;
+    event_add(w->stop_ev, NULL);
+    if (w->sh.end_us)
+        arm(w->end_timer, w->sh.end_us);
+    if (w->o->rate > 0)
+        arm(w->rate_timer, sched_us(w, 0));
+    if (w->o->rate > 0 || w->o->ramp_us == 0) {
+        /* Every slot from the start (the rate paces an open loop). */
+        w->active = w->sh.conns;
+        w->busy = w->sh.conns;
+        for (unsigned i = w->sh.conns; i-- > 0;)
+            release(&w->slots[i]);
+    } else {
+        arm(w->ramp_timer, w->sh.t0_us);
+    }
+    if (!w->finished)
+        event_base_dispatch(w->base);
+    finish(w);
+    /* Let the aborted connections' deferred frees run. */
+    event_base_loop(w->base, EVLOOP_NONBLOCK);
+    char one = 1;
+    if (write(w->sh.done_fd, &one, 1) < 0) {
+        /* the main thread also notices the join */
+    }
+    return NULL;
+}
+
+int lt_worker_start(lt_worker *w)
+{
+    int rc = pthread_create(&w->thread, NULL, run, w);
+    w->thread_started = rc == 0;
+    return rc;
+}
+
+void lt_worker_stop(lt_worker *w)
+{
+    char one = 1;
+    if (write(w->stop_fd[1], &one, 1) < 0) {
+        /* a full pipe: a stop is already pending */
+    }
+}
+
+void lt_worker_join(lt_worker *w)
+{
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    w->thread_started = 0;
+}
+
+uint64_t lt_worker_ops_done(const lt_worker *w)
+{
+    return atomic_load_explicit(&w->a_done, memory_order_relaxed);
+}
+
+uint64_t lt_worker_errors(const lt_worker *w)
+{
+    return atomic_load_explicit(&w->a_errors, memory_order_relaxed);
+}
+
+uint64_t lt_worker_held(const lt_worker *w)
+{
+    return atomic_load_explicit(&w->a_held, memory_order_relaxed);
+}
+
+const lt_stats *lt_worker_stats(const lt_worker *w)
+{
+    return &w->st;
+}
+
+uint64_t lt_worker_unfinished(const lt_worker *w)
+{
+    return w->unfinished;
+}
+
+void lt_worker_free(lt_worker *w)
+{
+    if (w == NULL)
+        return;
+    lt_worker_join(w);
+    if (w->rate_timer)
+        event_free(w->rate_timer);
+    if (w->ramp_timer)
+        event_free(w->ramp_timer);
+    if (w->end_timer)
+        event_free(w->end_timer);
+    if (w->stop_ev)
+        event_free(w->stop_ev);
+    evtls_http_req_free(w->req);
+    evtls_session_cache_free(w->sessions);
+    evtls_resolver_free(w->resolver);
+    evtls_cfg_free(w->cfg);
+    if (w->base)
+        event_base_free(w->base);
+    for (int i = 0; i < 2; i++)
+        if (w->stop_fd[i] >= 0)
+            close(w->stop_fd[i]);
+    free(w->slots);
+    free(w);
+}
