@@ -611,6 +611,7 @@ static void *run(void *arg)
     finish(w);
     /* Let the aborted connections' deferred frees run. */
     event_base_loop(w->base, EVLOOP_NONBLOCK);
+    evtls_thread_cleanup();
     char one = 1;
     if (write(w->sh.done_fd, &one, 1) < 0) {
         /* the main thread also notices the join */

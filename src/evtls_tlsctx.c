@@ -6,6 +6,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/evp.h>
+#include <wolfssl/wolfcrypt/ecc.h>
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,13 @@ static void global_init_once(void)
 void evtls__global_init(void)
 {
     pthread_once(&init_once, global_init_once);
+}
+
+void evtls_thread_cleanup(void)
+{
+#if defined(HAVE_ECC) && defined(FP_ECC)
+    wc_ecc_fp_free();
+#endif
 }
 
 void evtls__tls_error_text(int code, char *buf, size_t size)

@@ -169,6 +169,12 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_cfg_build(evtls_cfg *cfg);
 /* Returns the record of the last failure of a setter or of the build. */
 EVTLS_API const evtls_last_error *evtls_cfg_last_error(const evtls_cfg *cfg);
 
+/* Frees what the TLS library keeps per thread (wolfSSL's cache of
+ * precomputed ECC points, a few hundred KiB after the first handshakes).
+ * A thread that ran evtls connections calls it before it exits, after
+ * its last connection is gone; the main thread need not. */
+EVTLS_API void evtls_thread_cleanup(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -50,8 +50,8 @@ static int read_log(struct logline *out, int max)
     if (fp == NULL)
         return 0;
     int n = 0;
-    while (n < max && fscanf(fp, "%ld %d %15s %3s %d", &out[n].conn, &out[n].reqs, out[n].proto,
-                             out[n].reused, &out[n].status) == 5)
+    while (n < max && fscanf(fp, "%ld %d %15s %3s %d%*[^\n]", &out[n].conn, &out[n].reqs,
+                             out[n].proto, out[n].reused, &out[n].status) == 5)
         n++;
     fclose(fp);
     return n;

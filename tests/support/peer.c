@@ -232,17 +232,20 @@ int peer_nginx(struct peer *p, const char *server_directives)
     return peer_nginx_ex(p, 0, server_directives);
 }
 
-int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
+int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "/tmp/evtls-nginx-XXXXXX");
     if (mkdtemp(p->dir) == NULL)
         return -1;
     p->port = unused_port();
-    char conf[512], listen6[64] = "";
+    char conf[512], listen6[128] = "";
     snprintf(conf, sizeof conf, "%s/nginx.conf", p->dir);
-    if (dual_stack)
+    if (listen_also & PEER_NGINX_IPV6)
         snprintf(listen6, sizeof listen6, "listen [::1]:%u ssl;", p->port);
+    if (listen_also & PEER_NGINX_127_0_0_2)
+        snprintf(listen6 + strlen(listen6), sizeof listen6 - strlen(listen6),
+                 " listen 127.0.0.2:%u ssl;", p->port);
     FILE *f = fopen(conf, "w");
     if (f == NULL)
         return -1;
@@ -252,7 +255,7 @@ int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives)
             "worker_rlimit_nofile 20000;\nevents { worker_connections 16384; }\n"
             "http {\n"
             "  log_format evtls '$connection $connection_requests $ssl_protocol "
-            "$ssl_session_reused $status';\n"
+            "$ssl_session_reused $status $remote_addr $server_addr';\n"
             "  access_log %s/access.log evtls;\n"
             "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"

@@ -41,8 +41,12 @@ int peer_http_server(struct peer *p, const char *root, const char *cert, const c
  * (inside the server block). Returns 0. */
 int peer_nginx(struct peer *p, const char *server_directives);
 
-/* The same, also listening on [::1] (same port) when dual_stack is set. */
-int peer_nginx_ex(struct peer *p, int dual_stack, const char *server_directives);
+/* The same, also listening on the same port of [::1] and/or 127.0.0.2.
+ * The access log's lines read "$connection $connection_requests
+ * $ssl_protocol $ssl_session_reused $status $remote_addr $server_addr". */
+#define PEER_NGINX_IPV6      1
+#define PEER_NGINX_127_0_0_2 2
+int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
 
 /* Starts dnsmasq answering on 127.0.0.1:p->port (UDP) with nothing but
  * the given options (e.g. "--host-record=a.test,127.0.0.1,::1"); it never

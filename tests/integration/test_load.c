@@ -1,0 +1,456 @@
+/* test_load.c - evtls-load run as its users run it, against nginx: the
+ * handshake, request and hold modes, the share of resumed handshakes
+ * (counted by nginx), the open-loop rate over 5 s (counted by nginx), the
+ * progress line on a terminal only, the JSON summary, errors counted when
+ * the server goes away mid-run, several target and source addresses,
+ * exit codes and usage errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "peer.h"
+#include "proc.h"
+
+static struct peer web; /* nginx on 127.0.0.1 and 127.0.0.2 */
+static struct proc pr;
+static char url[128], hostport[64], json_path[64];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    /* As users run it: without the library's per-connection log lines
+     * (scripts/test.sh sets EVTLS_LOG=warn for the other tests). */
+    unsetenv("EVTLS_LOG");
+    if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2, "keepalive_timeout 60s;") != 0)
+        return -1;
+    snprintf(url, sizeof url, "https://localhost:%u/", web.port);
+    snprintf(hostport, sizeof hostport, "127.0.0.1:%u", web.port);
+    snprintf(json_path, sizeof json_path, "/tmp/evtls-load-%d.json", (int)getpid());
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    peer_stop(&web);
+    unlink(json_path);
+    return 0;
+}
+
+/* Runs evtls-load with the given arguments (NULL-terminated). */
+static int load_run(unsigned timeout_ms, ...)
+{
+    const char *argv[64] = {EVTLS_LOAD_PATH};
+    int n = 1;
+    va_list ap;
+    va_start(ap, timeout_ms);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    unlink(json_path);
+    int st = proc_run(&pr, argv, timeout_ms);
+    if (st < 0)
+        fail_msg("evtls-load did not end in %u ms; stdout:\n%s\nstderr:\n%s", timeout_ms, pr.out,
+                 pr.err);
+    return st;
+}
+
+static char json[64 * 1024];
+
+static void read_json(void)
+{
+    FILE *f = fopen(json_path, "r");
+    if (f == NULL)
+        fail_msg("no JSON file; stdout:\n%s\nstderr:\n%s", pr.out, pr.err);
+    size_t n = fread(json, 1, sizeof json - 1, f);
+    json[n] = '\0';
+    fclose(f);
+    if (n == 0 || json[0] != '{' || json[n - 2] != '}' || json[n - 1] != '\n')
+        fail_msg("not one JSON object and a newline: %s", json);
+}
+
+/* The number after "key": in s (the first occurrence); fails if absent. */
+static double num_in(const char *s, const char *key)
+{
+    char pat[80];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(s, pat);
+    if (p == NULL)
+        fail_msg("no %s in %s", pat, s);
+    return strtod(p + strlen(pat), NULL);
+}
+
+static double num(const char *key)
+{
+    return num_in(json, key);
+}
+
+/* A field of one phase's latency object, e.g. phase("total", "p99_ms"). */
+static double phase(const char *name, const char *field)
+{
+    char pat[40];
+    snprintf(pat, sizeof pat, "\"%s\":{", name);
+    const char *p = strstr(json, pat);
+    if (p == NULL)
+        fail_msg("no latency for %s in %s", name, json);
+    return num_in(p, field);
+}
+
+/* nginx's access log since the last call: lines and resumed ones. */
+struct log_count {
+    int lines, resumed, tls12, tls13;
+    int from_127_0_0_3, to_127_0_0_1, to_127_0_0_2;
+    int max_reqs; /* the most requests nginx saw on one connection */
+};
+
+static void read_log(struct log_count *c)
+{
+    char path[512], line[512];
+    usleep(200000); /* nginx writes its log just after answering */
+    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    memset(c, 0, sizeof *c);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        char proto[16], reused[4], remote[64], server[64];
+        int reqs;
+        if (sscanf(line, "%*d %d %15s %3s %*d %63s %63s", &reqs, proto, reused, remote, server) !=
+            5)
+            continue;
+        if (reqs > c->max_reqs)
+            c->max_reqs = reqs;
+        c->lines++;
+        c->resumed += strcmp(reused, "r") == 0;
+        c->tls12 += strcmp(proto, "TLSv1.2") == 0;
+        c->tls13 += strcmp(proto, "TLSv1.3") == 0;
+        c->from_127_0_0_3 += strcmp(remote, "127.0.0.3") == 0;
+        c->to_127_0_0_1 += strcmp(server, "127.0.0.1") == 0;
+        c->to_127_0_0_2 += strcmp(server, "127.0.0.2") == 0;
+    }
+    if (f)
+        fclose(f);
+    if (truncate(path, 0) != 0)
+        fail_msg("cannot truncate %s", path);
+}
+
+static void test_handshake_mode(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "300", "-c", "8", "--json",
+                              json_path, hostport, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("connections"), 300);
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(num("requests"), 0);
+    assert_int_equal(num("resumed"), 0);
+    assert_true(num("handshakes_per_s") > 0);
+    assert_true(phase("tls", "p50_ms") > 0);
+    assert_true(phase("tls", "p99_ms") >= phase("tls", "p50_ms"));
+    assert_true(phase("total", "max_ms") >= phase("total", "p99_ms"));
+    assert_non_null(strstr(json, "\"version\":\"TLSv1.3\""));
+    /* The text summary says the same, and no HTTP request was made. */
+    assert_non_null(strstr(pr.out, "handshake mode"));
+    assert_non_null(strstr(pr.out, "connections: 300 succeeded, 0 failed"));
+    read_log(&lc);
+    assert_int_equal(lc.lines, 0);
+}
+
+/* Request mode, one request per connection: nginx counts the handshakes
+ * and the resumed ones; evtls-load's count must match, and the share must
+ * be the one asked for (the first -c handshakes have nothing to resume). */
+static void resume_case(const char *ratio, const char *tls_max, int n, int c)
+{
+    char ns[16], cs[16];
+    snprintf(ns, sizeof ns, "%d", n);
+    snprintf(cs, sizeof cs, "%d", c);
+    struct log_count lc;
+    read_log(&lc);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", ns, "-c", cs,
+                              "--requests-per-conn", "1", "--resume-ratio", ratio, "--tls-max",
+                              tls_max, "--json", json_path, url, NULL),
+                     0);
+    read_json();
+    read_log(&lc);
+    assert_int_equal(lc.lines, n);
+    assert_int_equal(num("connections"), n);
+    assert_int_equal(num("requests"), n);
+    assert_int_equal(num("resumed"), lc.resumed);
+    assert_int_equal(strcmp(tls_max, "1.2") == 0 ? lc.tls12 : lc.tls13, n);
+    double want = strtod(ratio, NULL) * n;
+    if (lc.resumed > want || lc.resumed < want - c)
+        fail_msg("--resume-ratio %s: nginx saw %d of %d resumed", ratio, lc.resumed, n);
+    assert_true(num("resumed_ratio") * n > lc.resumed - 0.5);
+    assert_true(num("resumed_ratio") * n < lc.resumed + 0.5);
+}
+
+static void test_resume_ratio_tls13(void **state)
+{
+    (void)state;
+    resume_case("0", "1.3", 200, 4);
+    resume_case("0.5", "1.3", 200, 4);
+    resume_case("1", "1.3", 200, 4);
+}
+
+static void test_resume_ratio_tls12(void **state)
+{
+    (void)state;
+    resume_case("0.5", "1.2", 100, 4);
+    resume_case("1", "1.2", 100, 4);
+}
+
+/* Handshake mode stores TLS 1.3 tickets too (they come after the
+ * handshake): every handshake after the first -c resumes. */
+static void test_handshake_mode_resumes_tls13(void **state)
+{
+    (void)state;
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "100", "-c", "2",
+                              "--resume-ratio", "1", "--tls-min", "1.3", "--json", json_path,
+                              hostport, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("connections"), 100);
+    assert_true(num("resumed") >= 98);
+}
+
+static void test_keep_alive_requests(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "1000", "-c", "5", "-t", "2",
+                              "--json", json_path, url, NULL),
+                     0);
+    read_json();
+    read_log(&lc);
+    assert_int_equal(num("requests"), 1000);
+    assert_int_equal(lc.lines, 1000);
+    assert_int_equal(num("connections"), 5); /* kept alive: one per slot */
+    assert_true(lc.max_reqs > 100);
+    assert_int_equal(num("2xx"), 1000);
+    assert_true(num("requests_per_s") > 0);
+    assert_true(phase("ttfb", "p50_ms") > 0);
+    assert_true(phase("ttfb", "p99_ms") >= phase("ttfb", "p50_ms"));
+    /* --requests-per-conn bounds the requests per connection. */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "100", "-c", "2",
+                              "--requests-per-conn", "10", "--json", json_path, url, NULL),
+                     0);
+    read_json();
+    /* The two slots share the 100 requests unevenly: 10 or 11 connections. */
+    assert_true(num("connections") >= 10 && num("connections") <= 11);
+    read_log(&lc);
+    assert_int_equal(lc.lines, 100);
+    assert_int_equal(lc.max_reqs, 10);
+}
+
+/* --rate: an open loop keeps the rate asked within 5 % over 5 s, as nginx
+ * counts it. */
+static void test_rate_within_five_percent(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "5", "-c", "20", "--rate",
+                              "200", "--json", json_path, url, NULL),
+                     0);
+    read_json();
+    read_log(&lc);
+    if (lc.lines < 950 || lc.lines > 1050)
+        fail_msg("--rate 200 for 5 s: nginx saw %d requests", lc.lines);
+    double rps = num("requests_per_s");
+    assert_true(rps > 190 && rps < 210);
+    assert_true(num("rate_asked") == 200);
+}
+
+/* The progress line: once a second on a terminal, never on a pipe. */
+static void test_progress_only_on_a_terminal(void **state)
+{
+    (void)state;
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, NULL);
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        execl(EVTLS_LOAD_PATH, EVTLS_LOAD_PATH, "--cacert", pki("ca.pem"), "-d", "2.5", "-c", "2",
+              url, (char *)NULL);
+        _exit(127);
+    }
+    static char out[256 * 1024];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof out - 1 && (n = read(master, out + len, sizeof out - 1 - len)) > 0)
+        len += (size_t)n; /* EIO once the child is gone */
+    out[len] = '\0';
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(master);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    /* Two progress lines (at 1 s and 2 s), each rewriting the line. */
+    int lines = count_of(out, "\r\033[K[");
+    if (lines < 2 || lines > 3)
+        fail_msg("%d progress lines:\n%s", lines, out);
+    assert_non_null(strstr(out, "s/3s, ") ? out : strstr(out, "s/2s, "));
+    assert_non_null(strstr(out, "/s  errors 0"));
+    assert_non_null(strstr(out, "request mode"));
+
+    /* Not a terminal: the summary only. */
+    assert_int_equal(load_run(30000, "--cacert", pki("ca.pem"), "-d", "1.5", "-c", "2", url, NULL),
+                     0);
+    assert_null(strchr(pr.out, '\r'));
+    assert_null(strstr(pr.out, "\033["));
+    assert_non_null(strstr(pr.out, "latency (ms)"));
+}
+
+/* The server goes away mid-run: every failure is counted and classified,
+ * and the exit status follows --max-errors. */
+static void test_server_gone_mid_run(void **state)
+{
+    (void)state;
+    struct peer gone;
+    char u[128];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(peer_nginx(&gone, NULL), 0);
+        snprintf(u, sizeof u, "https://localhost:%u/", gone.port);
+        const char *argv[] = {EVTLS_LOAD_PATH,
+                              "--cacert",
+                              pki("ca.pem"),
+                              "-d",
+                              "3",
+                              "-c",
+                              "4",
+                              "--json",
+                              json_path,
+                              "--max-errors",
+                              round == 0 ? "0" : "100000000",
+                              u,
+                              NULL};
+        unlink(json_path);
+        assert_int_equal(proc_start(&pr, argv), 0);
+        usleep(1000000);
+        peer_stop(&gone);
+        int st = proc_wait(&pr, 30000);
+        read_json();
+        assert_true(num("requests") > 0);
+        assert_true(num("errors") > 0);
+        assert_non_null(strstr(json, "\"code\":\"CONN_REFUSED\""));
+        assert_non_null(strstr(pr.out, "CONN_REFUSED"));
+        if (round == 0) {
+            assert_int_equal(st, 1);
+            assert_non_null(strstr(pr.err, "more than --max-errors 0"));
+        } else {
+            assert_int_equal(st, 0);
+        }
+    }
+}
+
+/* Several target addresses taken in turn, from a given source address,
+ * verifying the host name: nginx sees both and the source. */
+static void test_addresses_and_source(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "40", "-c", "4",
+                              "--requests-per-conn", "1", "--address", "127.0.0.1", "--address",
+                              "127.0.0.2", "--source", "127.0.0.3", "--json", json_path, url, NULL),
+                     0);
+    read_log(&lc);
+    assert_int_equal(lc.lines, 40);
+    assert_int_equal(lc.to_127_0_0_1, 20);
+    assert_int_equal(lc.to_127_0_0_2, 20);
+    assert_int_equal(lc.from_127_0_0_3, 40);
+}
+
+static void test_hold_mode(void **state)
+{
+    (void)state;
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-m", "hold", "-c", "200", "-d",
+                              "1", "--ramp-up", "0.3", "--json", json_path, hostport, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("held"), 200);
+    assert_int_equal(num("connections"), 200);
+    assert_true(num("rss_held_kb") > num("rss_base_kb"));
+    assert_non_null(strstr(pr.out, "KiB per held connection"));
+}
+
+static void test_exit_codes_and_usage(void **state)
+{
+    (void)state;
+    /* Nothing listens: every operation fails; exit 1. */
+    char dead[64];
+    snprintf(dead, sizeof dead, "127.0.0.1:%u", unused_port());
+    assert_int_equal(load_run(30000, "-n", "5", "-c", "1", dead, NULL), 1);
+    assert_non_null(strstr(pr.out, "CONN_REFUSED"));
+    /* An untrusted server (no --cacert): classified as a certificate error. */
+    assert_int_equal(load_run(30000, "-n", "3", "-c", "1", "--json", json_path, hostport, NULL), 1);
+    read_json();
+    assert_non_null(strstr(json, "\"class\":\"cert\""));
+    assert_int_equal(num("errors"), 3);
+    /* --insecure warns once. */
+    assert_int_equal(load_run(30000, "--insecure", "-n", "20", "-c", "2", hostport, NULL), 0);
+    assert_int_equal(count_of(pr.err, "WARNING: --insecure"), 1);
+    /* Usage errors: exit 2, naming what is wrong. */
+    static const struct {
+        const char *args[4];
+        const char *says;
+    } bad[] = {
+        {{"-c", "0", "x:1"}, "--connections"},
+        {{"--rate", "-5", "x:1"}, "--rate"},
+        {{"--resume-ratio", "1.5", "x:1"}, "--resume-ratio"},
+        {{"-d", "10parsecs", "x:1"}, "--duration"},
+        {{"--mode", "flood", "x:1"}, "--mode"},
+        {{"--source", "host.example", "x:1"}, "--source"},
+        {{"--tls-min", "1.1", "x:1"}, "--tls-min"},
+        {{"-m", "request", "x:1"}, "needs an https:// URL"},
+        {{"--requests-per-conn", "3", "x:1"}, "is for --mode request"},
+        {{"-t", "3", "-c"}, "needs a value"},
+        {{"http://x/", NULL}, "plain http://"},
+        {{"--bogus", "x:1"}, "unknown option"},
+        {{"--ciphers", "NOT-A-CIPHER", "x:1"}, "TLS configuration"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv[8] = {EVTLS_LOAD_PATH};
+        int n = 1;
+        for (int k = 0; k < 4 && bad[i].args[k]; k++)
+            argv[n++] = bad[i].args[k];
+        argv[n] = NULL;
+        int st = proc_run(&pr, argv, 10000);
+        if (st != 2 || strstr(pr.err, bad[i].says) == NULL)
+            fail_msg("case %zu: status %d, stderr: %s (expected 2 and '%s')", i, st, pr.err,
+                     bad[i].says);
+    }
+    assert_int_equal(load_run(10000, "--help", NULL), 0);
+    assert_non_null(strstr(pr.out, "--resume-ratio"));
+    assert_non_null(strstr(pr.out, "--rate"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_mode),
+        cmocka_unit_test(test_resume_ratio_tls13),
+        cmocka_unit_test(test_resume_ratio_tls12),
+        cmocka_unit_test(test_handshake_mode_resumes_tls13),
+        cmocka_unit_test(test_keep_alive_requests),
+        cmocka_unit_test(test_rate_within_five_percent),
+        cmocka_unit_test(test_progress_only_on_a_terminal),
+        cmocka_unit_test(test_server_gone_mid_run),
+        cmocka_unit_test(test_addresses_and_source),
+        cmocka_unit_test(test_hold_mode),
+        cmocka_unit_test(test_exit_codes_and_usage),
+    };
+    return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);
+}
