@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# deps.sh [run|test] - installs the Debian packages evtls needs, if missing.
+# deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
 #   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate)
+#   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
 #   test: the above plus cmocka, nginx, dnsmasq, and Node.js with npm (for
 #         the http-server test peer, installed from npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
 pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates)
-if [ "$what" = test ]; then
+if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps)
+  [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
@@ -26,7 +28,7 @@ install_node_peers() {
   fi
 }
 if [ ${#missing[@]} -eq 0 ]; then
-  [ "$what" = test ] && install_node_peers
+  [ "$what" != run ] && install_node_peers
   exit 0
 fi
 echo "installing: ${missing[*]}"
@@ -40,8 +42,8 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts nginx on port 80 when it is installed; our tests start their
 # own instances on loopback ports, so the system one is not needed.
-if [ "$what" = test ] && pgrep -x nginx >/dev/null 2>&1; then
+if [ "$what" != run ] && pgrep -x nginx >/dev/null 2>&1; then
   $SUDO nginx -s stop 2>/dev/null || true
 fi
-[ "$what" = test ] && install_node_peers
+[ "$what" != run ] && install_node_peers
 exit 0

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# vs_anchors.sh [BUILD_DIR] - evtls-load against the anchors, h2load
+# (nghttp2-client), openssl s_time and wrk, in the same run against the
+# same nginx on loopback (ECDSA P-256 certificate, session tickets on; one
+# port with TLS 1.2 and 1.3, one with TLS 1.2 only to pin that version).
+#
+# Every client is measured the same way: bench/cpu_of runs it and reports
+# the CPU seconds (user + system) and the peak RSS of the process. The
+# table gives the client CPU per full and per resumed handshake (each with
+# one GET, as h2load and s_time -www make one), per keep-alive request,
+# handshakes per second (wall clock), and resident memory per open
+# connection, each with its ratio to the best anchor. Wall-clock and CPU
+# figures drift 20-50 % between runs on shared machines: compare within
+# one run. Needs root for apt-get the first time (scripts/deps.sh bench).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+bash "$root/scripts/deps.sh" bench
+if [ ! -x "$build/bench/evtls-load" ] || [ ! -x "$build/bench/cpu_of" ]; then
+  echo "building evtls in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" >/dev/null
+fi
+pki=$build/pki
+bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+load=$build/bench/evtls-load
+cpu_of=$build/bench/cpu_of
+work=$(mktemp -d /tmp/evtls-anchors.XXXXXX)
+ng=
+cleanup() {
+  [ -n "$ng" ] && kill "$ng" 2>/dev/null && wait "$ng" 2>/dev/null
+  [ -n "${KEEP:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+p13=$(free_port)
+p12=$(free_port)
+while [ "$p12" = "$p13" ]; do p12=$(free_port); done
+cat >"$work/nginx.conf" <<EOF
+daemon off; master_process off; worker_processes 1;
+error_log $work/error.log; pid $work/nginx.pid;
+worker_rlimit_nofile 20000; events { worker_connections 16384; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  keepalive_requests 100000000; keepalive_timeout 60s;
+  ssl_certificate $pki/server.pem; ssl_certificate_key $pki/server.key;
+  ssl_session_tickets on;
+  server { listen 127.0.0.1:$p13 ssl; ssl_protocols TLSv1.2 TLSv1.3;
+           location / { return 200 "hello from nginx\n"; } }
+  server { listen 127.0.0.1:$p12 ssl; ssl_protocols TLSv1.2;
+           location / { return 200 "hello from nginx\n"; } }
+}
+EOF
+nginx -c "$work/nginx.conf" -p "$work" &
+ng=$!
+up=0
+for _ in $(seq 200); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$p13") 2>/dev/null && up=1 && break
+  kill -0 "$ng" 2>/dev/null || break
+  sleep 0.05
+done
+[ $up = 1 ] || { echo "vs_anchors: nginx did not start" >&2; exit 1; }
+u13=https://127.0.0.1:$p13/
+u12=https://127.0.0.1:$p12/
+ca=(--cacert "$pki/ca.pem")
+
+# run NAME PROGRAM ARGS... : output in $work/NAME.out, "user sys maxrss" in $work/NAME.cpu
+run() {
+  local name=$1; shift
+  if ! "$cpu_of" "$work/$name.cpu" "$@" >"$work/$name.out" 2>&1; then
+    echo "vs_anchors: $name failed:" >&2
+    tail -5 "$work/$name.out" >&2
+    exit 1
+  fi
+}
+cpu() { awk '{printf "%.6f", $1 + $2}' "$work/$1.cpu"; }
+rss() { awk '{print $3}' "$work/$1.cpu"; }
+jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$work/$1.json"; }
+# per NAME COUNT: CPU milliseconds per operation
+per() { awk -v c="$(cpu "$1")" -v n="$2" 'BEGIN {printf "%.4f", (n > 0 ? c * 1000 / n : 0)}'; }
+h2_done() { sed -n 's/^requests: .* \([0-9]*\) succeeded.*/\1/p' "$work/$1.out"; }
+h2_rps() { sed -n 's/^finished in .*, \([0-9.]*\) req\/s.*/\1/p' "$work/$1.out"; }
+stime_n() { sed -n 's/^\([0-9]*\) connections in [0-9.]*s;.*/\1/p' "$work/$1.out" | head -1; }
+stime_real() { sed -n 's/^[0-9]* connections in \([0-9]*\) real seconds.*/\1/p' "$work/$1.out" | head -1; }
+
+N=3000   # evtls-load handshakes per run
+H=2000   # h2load clients (one connection and one request each)
+T=3      # seconds for s_time, wrk and keep-alive runs
+echo "vs_anchors: nginx on 127.0.0.1:$p13 (TLS 1.2+1.3) and :$p12 (TLS 1.2), ECDSA P-256"
+echo "measuring (about a minute)..."
+
+# --- full handshakes (+ one GET each)
+for v in 13 12; do
+  u=u$v; u=${!u}
+  port=p$v; port=${!port}
+  tl=(--tls-max 1.3 --tls-min 1.3); st=-tls1_3
+  [ $v = 12 ] && tl=(--tls-max 1.2) && st=-tls1_2
+  run ev_full$v "$load" "${ca[@]}" "${tl[@]}" -m request --requests-per-conn 1 -n $N -c 10 \
+    --resume-ratio 0 --json "$work/ev_full$v.json" "$u"
+  run ev_res$v "$load" "${ca[@]}" "${tl[@]}" -m request --requests-per-conn 1 -n $N -c 10 \
+    --resume-ratio 1 --json "$work/ev_res$v.json" "$u"
+  run h2_full$v h2load --h1 -n $H -c $H "$u"
+  run st_full$v openssl s_time -connect "127.0.0.1:$port" -new $st -www / -time $T
+  run st_res$v openssl s_time -connect "127.0.0.1:$port" -reuse $st -www / -time $T
+done
+run ev_hs13 "$load" "${ca[@]}" --tls-min 1.3 -m handshake -n $N -c 10 \
+  --json "$work/ev_hs13.json" "127.0.0.1:$p13"
+
+# --- keep-alive requests
+run ev_ka "$load" "${ca[@]}" -m request -c 10 -d $T --json "$work/ev_ka.json" "$u13"
+run wrk_ka wrk -t1 -c10 -d${T}s "$u13"
+run h2_ka h2load --h1 -c 10 -n 200000 "$u13"
+
+# --- resident memory per open connection: peak RSS with C open minus with 1
+C=2000
+run ev_mem1 "$load" "${ca[@]}" -m hold -c 1 -d 1 "127.0.0.1:$p13"
+run ev_memC "$load" "${ca[@]}" -m hold -c $C -d 2 --ramp-up 0.5 "127.0.0.1:$p13"
+run wrk_mem1 wrk -t1 -c1 -d2s "$u13"
+run wrk_memC wrk -t1 -c$C -d3s "$u13"
+run h2_mem1 h2load --h1 -c 1 -n 2 "$u13"
+run h2_memC h2load --h1 -c $C -n $((2 * C)) "$u13"
+
+# --- the figures
+ev_n() { jnum "$1" requests; }
+for v in 13 12; do
+  eval "evf$v=\$(per ev_full$v \$(ev_n ev_full$v))"
+  eval "evr$v=\$(per ev_res$v \$(ev_n ev_res$v))"
+  eval "h2f$v=\$(per h2_full$v \$(h2_done h2_full$v))"
+  eval "stf$v=\$(per st_full$v \$(stime_n st_full$v))"
+  eval "str$v=\$(per st_res$v \$(stime_n st_res$v))"
+  eval "evres_ratio$v=\$(jnum ev_res$v resumed_ratio)"
+done
+evka=$(per ev_ka "$(ev_n ev_ka)")
+wrk_n=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$work/wrk_ka.out")
+wrkka=$(per wrk_ka "$wrk_n")
+h2ka=$(per h2_ka "$(h2_done h2_ka)")
+ev_hps=$(jnum ev_full13 handshakes_per_s)
+h2_hps=$(h2_rps h2_full13)
+st_hps=$(awk -v n="$(stime_n st_full13)" -v s="$(stime_real st_full13)" 'BEGIN {printf "%.1f", (s > 0 ? n / s : 0)}')
+mem() { awk -v a="$(rss "$1")" -v b="$(rss "$2")" -v c=$C 'BEGIN {printf "%.1f", (b - a) / (c - 1)}'; }
+evmem=$(mem ev_mem1 ev_memC)
+wrkmem=$(mem wrk_mem1 wrk_memC)
+h2mem=$(mem h2_mem1 h2_memC)
+
+# row LABEL UNIT EVTLS H2LOAD S_TIME WRK BETTER(low|high) TARGET
+row() {
+  awk -v l="$1" -v u="$2" -v e="$3" -v h="$4" -v s="$5" -v w="$6" -v better="$7" -v t="$8" 'BEGIN {
+    best = ""; bn = "";
+    split("h2load s_time wrk", names, " "); vals[1] = h; vals[2] = s; vals[3] = w;
+    for (i = 1; i <= 3; i++) {
+      if (vals[i] == "-" || vals[i] + 0 <= 0) continue;
+      if (best == "" || (better == "low" ? vals[i] + 0 < best + 0 : vals[i] + 0 > best + 0)) { best = vals[i]; bn = names[i] }
+    }
+    ratio = best == "" ? "-" : sprintf("%.2f", e / best);
+    printf "%-34s %-6s %10s %10s %10s %10s   %-7s %6s   %s\n", l, u, e, h, s, w, bn, ratio, t
+  }'
+}
+echo
+echo "client cost against nginx on loopback (lower is better unless marked)"
+printf '%-34s %-6s %10s %10s %10s %10s   %-7s %6s   %s\n' "" "" evtls-load h2load s_time wrk \
+  "best" "ratio" "target"
+row "full handshake TLS 1.3 + GET" "ms CPU" "$evf13" "$h2f13" "$stf13" - low "<= 0.70x h2load"
+row "full handshake TLS 1.2 + GET" "ms CPU" "$evf12" "$h2f12" "$stf12" - low ""
+row "resumed handshake TLS 1.3 + GET" "ms CPU" "$evr13" "$h2f13" "$str13" - low "<= 0.60x h2load"
+row "resumed handshake TLS 1.2 + GET" "ms CPU" "$evr12" "$h2f12" "$str12" - low "<= 0.60x h2load"
+row "keep-alive request" "ms CPU" "$evka" "$h2ka" - "$wrkka" low "<= 1.00x wrk"
+row "handshakes per second (higher)" "1/s" "$ev_hps" "$h2_hps" "$st_hps" - high ""
+row "memory per open connection" "KiB" "$evmem" "$h2mem" - "$wrkmem" low ""
+echo
+awk -v e="$evf13" -v h="$h2f13" -v r="$evr13" -v r2="$evr12" -v h2="$h2f12" -v k="$evka" -v w="$wrkka" 'BEGIN {
+  printf "against the targets: full TLS 1.3 %.2fx h2load (<= 0.70), resumed TLS 1.3 %.2fx and TLS 1.2 %.2fx h2load (<= 0.60), keep-alive %.2fx wrk (<= 1.00)\n", e / h, r / h, r2 / h2, k / w }'
+echo "evtls-load alone: handshake only (no GET), full TLS 1.3: $(per ev_hs13 "$(jnum ev_hs13 connections)") ms CPU;" \
+  "resumed share of the resumed runs: TLS 1.3 $evres_ratio13, TLS 1.2 $evres_ratio12"
+echo "notes: h2load 1.52 cannot resume a session, so its resumed cells are its full handshakes;"
+echo "       h2load and s_time do not verify the server's certificate, evtls-load does (ECDSA"
+echo "       P-256 signature and chain); s_time runs one connection at a time, h2load $H at"
+echo "       once, evtls-load 10; wrk cannot open a TLS connection per request."
