@@ -71,9 +71,7 @@ const char lt_usage[] =
     "Exit status: 0 done within --max-errors; 1 too many errors or none\n"
     "succeeded; 2 bad usage.\n";
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -230,25 +228,27 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         else if (strcmp(arg, "hold") == 0)
             o->mode = LT_MODE_HOLD;
         else
-            return fail(err, errlen, "--mode: '%s' is not handshake, request or hold", arg);
+            return lt_fail(err, errlen, "--mode: '%s' is not handshake, request or hold", arg);
         return 0;
     case 'c':
         if (parse_u64(arg, 1000000, &v) != 0 || v == 0)
-            return fail(err, errlen, "--connections: '%s' is not a number from 1 to 1000000", arg);
+            return lt_fail(err, errlen, "--connections: '%s' is not a number from 1 to 1000000",
+                           arg);
         o->conns = (unsigned)v;
         return 0;
     case 'n':
         if (parse_u64(arg, UINT64_MAX / 2, &v) != 0 || v == 0)
-            return fail(err, errlen, "--requests: '%s' is not a positive number", arg);
+            return lt_fail(err, errlen, "--requests: '%s' is not a positive number", arg);
         o->total = v;
         return 0;
     case 'd':
         if (lt_parse_duration(arg, &o->duration_us) != 0 || o->duration_us == 0)
-            return fail(err, errlen, "--duration: '%s' is not a time like 10, 10s or 500ms", arg);
+            return lt_fail(err, errlen, "--duration: '%s' is not a time like 10, 10s or 500ms",
+                           arg);
         return 0;
     case 't':
         if (parse_u64(arg, 64, &v) != 0 || v == 0)
-            return fail(err, errlen, "--threads: '%s' is not a number from 1 to 64", arg);
+            return lt_fail(err, errlen, "--threads: '%s' is not a number from 1 to 64", arg);
         o->threads = (unsigned)v;
         return 0;
     case O_RATE: {
@@ -256,46 +256,46 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         errno = 0;
         double r = arg[0] >= '0' && arg[0] <= '9' ? strtod(arg, &end) : -1;
         if (r <= 0 || errno || *end != '\0' || !isfinite(r) || r > 1e7)
-            return fail(err, errlen, "--rate: '%s' is not a rate from 0 to 10000000 per second",
-                        arg);
+            return lt_fail(err, errlen, "--rate: '%s' is not a rate from 0 to 10000000 per second",
+                           arg);
         o->rate = r;
         return 0;
     }
     case O_RAMP:
         if (lt_parse_duration(arg, &o->ramp_us) != 0)
-            return fail(err, errlen, "--ramp-up: '%s' is not a time like 10, 10s or 500ms", arg);
+            return lt_fail(err, errlen, "--ramp-up: '%s' is not a time like 10, 10s or 500ms", arg);
         return 0;
     case O_RPC:
         if (parse_u64(arg, UINT32_MAX, &v) != 0)
-            return fail(err, errlen, "--requests-per-conn: '%s' is not a number", arg);
+            return lt_fail(err, errlen, "--requests-per-conn: '%s' is not a number", arg);
         o->reqs_per_conn = (unsigned)v;
         return 0;
     case 'X': o->method = arg; return 0;
     case 'H':
         if (o->n_headers == LT_MAX_HEADERS)
-            return fail(err, errlen, "--header: at most %d headers", LT_MAX_HEADERS);
+            return lt_fail(err, errlen, "--header: at most %d headers", LT_MAX_HEADERS);
         if (strchr(arg, ':') == NULL || arg[0] == ':')
-            return fail(err, errlen, "--header: '%s' is not 'Name: value'", arg);
+            return lt_fail(err, errlen, "--header: '%s' is not 'Name: value'", arg);
         o->headers[o->n_headers++] = arg;
         return 0;
     case O_DATA: o->data = arg; return 0;
     case O_TIMEOUT:
         if (parse_ms(arg, &o->timeout_ms) != 0)
-            return fail(err, errlen, "--timeout: '%s' is not a time from 1ms to 1h", arg);
+            return lt_fail(err, errlen, "--timeout: '%s' is not a time from 1ms to 1h", arg);
         return 0;
     case O_RESUME: {
         char *end;
         errno = 0;
         double r = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.' ? strtod(arg, &end) : -1;
         if (r < 0 || r > 1 || errno || *end != '\0')
-            return fail(err, errlen, "--resume-ratio: '%s' is not a number from 0 to 1", arg);
+            return lt_fail(err, errlen, "--resume-ratio: '%s' is not a number from 0 to 1", arg);
         o->resume_ratio = r;
         return 0;
     }
     case O_TLSMIN:
     case O_TLSMAX:
         if (parse_version(arg, ch == O_TLSMIN ? &o->tls_min : &o->tls_max) != 0)
-            return fail(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, arg);
+            return lt_fail(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, arg);
         return 0;
     case O_CIPHERS: o->ciphers = arg; return 0;
     case O_GROUPS: o->groups = arg; return 0;
@@ -307,7 +307,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
     case O_CONNTMO:
     case O_HSTMO:
         if (parse_ms(arg, ch == O_CONNTMO ? &o->connect_ms : &o->handshake_ms) != 0)
-            return fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
+            return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
     case O_FAMILY:
         if (strcmp(arg, "any") == 0)
@@ -317,7 +317,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         else if (strcmp(arg, "6") == 0)
             o->family = 6;
         else
-            return fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
+            return lt_fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
         return 0;
     case O_RESOLVER: o->resolver = arg; return 0;
     case O_ADDRESS:
@@ -328,24 +328,24 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             char tmp[64];
             snprintf(tmp, sizeof tmp, "[%s]", arg);
             if (evtls_url_parse(tmp, 1, &u) != 0 || u.host_is_ip != 6 || u.port != 443)
-                return fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
+                return lt_fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
         } else if (evtls_url_parse(arg, 1, &u) != 0 || !u.host_is_ip || u.port != 443 ||
                    strchr(arg, ':') != strrchr(arg, ':')) {
-            return fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
+            return lt_fail(err, errlen, "--%s: '%s' is not an IP address", name, arg);
         }
         if (ch == O_ADDRESS ? add_addr(o->addrs, &o->n_addrs, arg)
                             : add_addr(o->sources, &o->n_sources, arg))
-            return fail(err, errlen, "--%s: at most %d addresses", name, LT_MAX_ADDRS);
+            return lt_fail(err, errlen, "--%s: at most %d addresses", name, LT_MAX_ADDRS);
         return 0;
     }
     case O_JSON: o->json_path = arg; return 0;
     case O_MAXERR:
         if (parse_u64(arg, UINT64_MAX / 2, &o->max_errors) != 0)
-            return fail(err, errlen, "--max-errors: '%s' is not a number", arg);
+            return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
         return 0;
     case O_NOPROGRESS: o->no_progress = 1; return 0;
     case 'h': snprintf(err, errlen, "%s", lt_usage); return 1;
-    default: return fail(err, errlen, "unknown option");
+    default: return lt_fail(err, errlen, "unknown option");
     }
 }
 
@@ -353,18 +353,18 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
 {
     int bare = strncasecmp(o->target, "https://", 8) != 0;
     if (evtls_url_parse(o->target, 1, &o->url) != 0)
-        return fail(err, errlen, "'%s': %s", o->target, o->url.error);
+        return lt_fail(err, errlen, "'%s': %s", o->target, o->url.error);
     if (!mode_given)
         o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
     if (o->mode == LT_MODE_REQUEST && bare)
-        return fail(err, errlen, "--mode request needs an https:// URL, not '%s'", o->target);
+        return lt_fail(err, errlen, "--mode request needs an https:// URL, not '%s'", o->target);
     if (o->threads > o->conns)
-        return fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
-                    o->conns);
+        return lt_fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
+                       o->conns);
     if (o->tls_min > o->tls_max)
-        return fail(err, errlen, "--tls-min is above --tls-max");
+        return lt_fail(err, errlen, "--tls-min is above --tls-max");
     if (o->cacert && o->capath)
-        return fail(err, errlen, "--cacert and --capath: give one of them");
+        return lt_fail(err, errlen, "--cacert and --capath: give one of them");
     if (o->mode != LT_MODE_REQUEST) {
         const char *http = o->reqs_per_conn ? "--requests-per-conn"
                            : o->method      ? "--method"
@@ -373,10 +373,10 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
                            : o->timeout_ms  ? "--timeout"
                                             : NULL;
         if (http)
-            return fail(err, errlen, "%s is for --mode request", http);
+            return lt_fail(err, errlen, "%s is for --mode request", http);
     }
     if (o->mode == LT_MODE_HOLD && (o->rate > 0 || o->total))
-        return fail(err, errlen, "--mode hold takes neither %s", o->rate > 0 ? "--rate" : "-n");
+        return lt_fail(err, errlen, "--mode hold takes neither %s", o->rate > 0 ? "--rate" : "-n");
     if (o->mode != LT_MODE_HOLD && o->total == 0 && o->duration_us == 0)
         o->duration_us = 10 * 1000000ull;
     if (o->method == NULL)
@@ -397,18 +397,18 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     int ch, idx;
     while ((ch = getopt_long(argc, argv, ":m:c:n:d:t:X:H:h", long_opts, &idx)) != -1) {
         if (ch == ':')
-            return fail(err, errlen, "%s needs a value", argv[optind - 1]);
+            return lt_fail(err, errlen, "%s needs a value", argv[optind - 1]);
         if (ch == '?')
-            return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+            return lt_fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         const char *name = ch >= 256 ? long_opts[idx].name : "";
         int rc = one_option(o, ch, name, optarg, &mode_given, err, errlen);
         if (rc != 0)
             return rc;
     }
     if (optind == argc)
-        return fail(err, errlen, "no target given (https://HOST:PORT/PATH or HOST:PORT)");
+        return lt_fail(err, errlen, "no target given (https://HOST:PORT/PATH or HOST:PORT)");
     if (optind + 1 < argc)
-        return fail(err, errlen, "one target only ('%s' is extra)", argv[optind + 1]);
+        return lt_fail(err, errlen, "one target only ('%s' is extra)", argv[optind + 1]);
     o->target = argv[optind];
     return check(o, mode_given, err, errlen);
 }

@@ -55,6 +55,10 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen);
  * default), m or h. Returns 0 with *us set, or -1. */
 int lt_parse_duration(const char *s, uint64_t *us);
 
+/* snprintf into err (errlen bytes); returns -1. The options' and the
+ * workers' set-up errors are written with it. */
+int lt_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* The usage text. */
 extern const char lt_usage[];
 

@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,23 +437,12 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- set-up */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static int build_cfg(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
     evtls_cfg *cfg = w->cfg = evtls_cfg_new();
     if (cfg == NULL)
-        return fail(err, errlen, "out of memory");
+        return lt_fail(err, errlen, "out of memory");
     int rc = 0;
     if (o->cacert)
         rc = evtls_cfg_set_ca_file(cfg, o->cacert);
@@ -487,8 +475,8 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
         rc = evtls_cfg_build(cfg);
     if (rc != 0) {
         const evtls_last_error *e = evtls_cfg_last_error(cfg);
-        return fail(err, errlen, "TLS configuration: %s%s", e->detail[0] ? e->detail : "",
-                    e->detail[0] ? "" : evtls_strerror(rc));
+        return lt_fail(err, errlen, "TLS configuration: %s%s", e->detail[0] ? e->detail : "",
+                       e->detail[0] ? "" : evtls_strerror(rc));
     }
     return 0;
 }
@@ -498,7 +486,7 @@ static int build_request(lt_worker *w, char *err, size_t errlen)
     const lt_opts *o = w->o;
     w->req = evtls_http_req_new(o->method, o->url.authority, o->url.target);
     if (w->req == NULL)
-        return fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
+        return lt_fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
     for (unsigned i = 0; i < o->n_headers; i++) {
         char name[256];
         const char *colon = strchr(o->headers[i], ':');
@@ -507,17 +495,17 @@ static int build_request(lt_worker *w, char *err, size_t errlen)
         while (*value == ' ' || *value == '\t')
             value++;
         if (n >= sizeof name)
-            return fail(err, errlen, "--header: '%s': the name is too long", o->headers[i]);
+            return lt_fail(err, errlen, "--header: '%s': the name is too long", o->headers[i]);
         memcpy(name, o->headers[i], n);
         name[n] = '\0';
         if (evtls_http_req_add_header(w->req, name, value) != 0)
-            return fail(err, errlen,
-                        "--header: '%s' is refused (a name or value that is not "
-                        "allowed)",
-                        o->headers[i]);
+            return lt_fail(err, errlen,
+                           "--header: '%s' is refused (a name or value that is not "
+                           "allowed)",
+                           o->headers[i]);
     }
     if (o->data && evtls_http_req_set_body(w->req, o->data, strlen(o->data)) != 0)
-        return fail(err, errlen, "--data: not allowed with --method %s", o->method);
+        return lt_fail(err, errlen, "--data: not allowed with --method %s", o->method);
     evtls_http_opts_default(&w->hopts);
     if (o->timeout_ms)
         w->hopts.ttfb_timeout_ms = w->hopts.idle_timeout_ms = o->timeout_ms;

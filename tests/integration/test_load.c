@@ -50,17 +50,11 @@ static int group_teardown(void **state)
 /* Runs evtls-load with the given arguments (NULL-terminated). */
 static int load_run(unsigned timeout_ms, ...)
 {
-    const char *argv[64] = {EVTLS_LOAD_PATH};
-    int n = 1;
     va_list ap;
     va_start(ap, timeout_ms);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
-        argv[n++] = a;
-    va_end(ap);
-    argv[n] = NULL;
     unlink(json_path);
-    int st = proc_run(&pr, argv, timeout_ms);
+    int st = proc_run_va(&pr, EVTLS_LOAD_PATH, timeout_ms, ap);
+    va_end(ap);
     if (st < 0)
         fail_msg("evtls-load did not end in %u ms; stdout:\n%s\nstderr:\n%s", timeout_ms, pr.out,
                  pr.err);

@@ -42,16 +42,10 @@ static int group_teardown(void **state)
 /* Runs evtls-poll with the given arguments (NULL-terminated). */
 static int poll_run(unsigned timeout_ms, ...)
 {
-    const char *argv[64] = {EVTLS_POLL_PATH};
-    int n = 1;
     va_list ap;
     va_start(ap, timeout_ms);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
-        argv[n++] = a;
+    int st = proc_run_va(&pr, EVTLS_POLL_PATH, timeout_ms, ap);
     va_end(ap);
-    argv[n] = NULL;
-    int st = proc_run(&pr, argv, timeout_ms);
     if (st < 0)
         fail_msg("evtls-poll did not end in %u ms; stdout:\n%s\nstderr:\n%s", timeout_ms, pr.out,
                  pr.err);

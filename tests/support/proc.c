@@ -1,4 +1,5 @@
 /* proc.c - see proc.h. */
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -125,6 +126,17 @@ int proc_run(struct proc *p, const char *const *argv, unsigned timeout_ms)
     if (proc_start(p, argv) != 0)
         return -1;
     return proc_wait(p, timeout_ms);
+}
+
+int proc_run_va(struct proc *p, const char *path, unsigned timeout_ms, va_list ap)
+{
+    const char *argv[64] = {path};
+    int n = 1;
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < 63)
+        argv[n++] = a;
+    argv[n] = NULL;
+    return proc_run(p, argv, timeout_ms);
 }
 
 int count_of(const char *s, const char *needle)

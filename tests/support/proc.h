@@ -3,6 +3,7 @@
 #ifndef EVTLS_TEST_PROC_H
 #define EVTLS_TEST_PROC_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,6 +30,9 @@ int proc_wait(struct proc *p, unsigned timeout_ms);
 
 /* proc_start + proc_wait. */
 int proc_run(struct proc *p, const char *const *argv, unsigned timeout_ms);
+
+/* proc_run with argv path, then the arguments in ap up to a NULL. */
+int proc_run_va(struct proc *p, const char *path, unsigned timeout_ms, va_list ap);
 
 /* Number of non-overlapping occurrences of needle in s. */
 int count_of(const char *s, const char *needle);
