@@ -297,7 +297,7 @@ int main(int argc, char **argv)
                 status = 1;
         }
     }
-    uint64_t errors = lt_stats_errors(total);
+    uint64_t errors = total->ops_failed;
     if (errors > o->max_errors) {
         fprintf(stderr, PROG ": %llu errors, more than --max-errors %llu\n",
                 (unsigned long long)errors, (unsigned long long)o->max_errors);

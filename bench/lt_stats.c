@@ -78,11 +78,6 @@ void lt_stats_merge(lt_stats *dst, const lt_stats *src)
         lt_hist_merge(&dst->hist[i], &src->hist[i]);
 }
 
-uint64_t lt_stats_errors(const lt_stats *st)
-{
-    return st->ops_failed;
-}
-
 static const char *mode_name(lt_mode m)
 {
     return m == LT_MODE_HANDSHAKE ? "handshake" : m == LT_MODE_REQUEST ? "request" : "hold";
@@ -163,7 +158,7 @@ void lt_report_text(FILE *f, const lt_result *r)
     if (r->unfinished)
         fprintf(f, "unfinished at the end (not counted): %llu\n",
                 (unsigned long long)r->unfinished);
-    fprintf(f, "errors: %llu\n", (unsigned long long)lt_stats_errors(st));
+    fprintf(f, "errors: %llu\n", (unsigned long long)st->ops_failed);
     each_error(f, st, text_error_row);
     fprintf(f, "TLS:\n");
     for (unsigned i = 0; i < st->n_tls; i++)
@@ -235,7 +230,7 @@ void lt_report_json(FILE *f, const lt_result *r)
             o->threads, o->conns, r->elapsed_s, r->interrupted ? "true" : "false",
             (unsigned long long)st->conns_ok, (unsigned long long)st->conns_failed,
             (unsigned long long)st->reqs_ok, (unsigned long long)st->reqs_failed,
-            (unsigned long long)ops, (unsigned long long)lt_stats_errors(st),
+            (unsigned long long)ops, (unsigned long long)st->ops_failed,
             (unsigned long long)r->unfinished, per_s(st->conns_ok, r->elapsed_s),
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,

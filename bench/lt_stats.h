@@ -31,7 +31,7 @@ typedef struct lt_stats {
     uint64_t conns_ok, conns_failed; /* connects (handshakes) */
     uint64_t offered, resumed;       /* handshakes offered a session; resumed ones */
     uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
-    uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests */
+    uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */
     uint64_t status[6];              /* responses by status class: [2] = 2xx */
     uint64_t bytes_in, bytes_out;    /* TLS bytes of closed connections */
     uint64_t errors[LT_ERR_SLOTS];   /* failures by evtls error code (index -code) */
@@ -53,9 +53,6 @@ void lt_stats_tls(lt_stats *st, const char *version, const char *cipher, const c
 
 /* Adds src to dst. */
 void lt_stats_merge(lt_stats *dst, const lt_stats *src);
-
-/* Errors in all: failed operations. */
-uint64_t lt_stats_errors(const lt_stats *st);
 
 /* A finished run, as reported. */
 typedef struct lt_result {

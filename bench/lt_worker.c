@@ -68,7 +68,6 @@ struct lt_worker {
     uint64_t started;    /* operations started */
     uint64_t due;        /* open loop: operations 0 .. due-1 are due */
     uint64_t handshakes; /* connections started (for --resume-ratio) */
-    double rate;         /* open loop: this worker's operations per second */
     int stopping, finished;
 
     struct event *rate_timer, *ramp_timer, *end_timer, *stop_ev;
@@ -144,13 +143,18 @@ static void count_bytes(lt_worker *w, evtls_conn *c)
     w->st.bytes_out += i->bytes_out;
 }
 
-/* The slot takes no operation now: back on the free list (or done). */
+static void push_free(lt_worker *w, struct slot *s)
+{
+    s->next_free = w->free;
+    w->free = s;
+}
+
+/* The slot's operation (or close) ended: it takes the next one. */
 static void release(struct slot *s)
 {
     lt_worker *w = s->w;
     w->busy--;
-    s->next_free = w->free;
-    w->free = s;
+    push_free(w, s);
     try_start(w);
 }
 
@@ -378,10 +382,12 @@ static void rate_cb(evutil_socket_t fd, short what, void *arg)
         arm(w->rate_timer, sched_us(w, w->due));
 }
 
-/* --ramp-up (closed loop and hold): slot i joins at t0 + ramp * i / conns. */
+/* Slot i joins at t0 + ramp * i / conns (closed loop and hold), or at t0
+ * (open loop: there the ramp paces the rate, see sched_us). */
 static uint64_t slot_join_us(const lt_worker *w, unsigned i)
 {
-    return w->sh.t0_us + w->o->ramp_us * i / w->sh.conns;
+    uint64_t ramp = w->o->rate > 0 ? 0 : w->o->ramp_us;
+    return w->sh.t0_us + ramp * i / w->sh.conns;
 }
 
 static void ramp_cb(evutil_socket_t fd, short what, void *arg)
@@ -389,11 +395,9 @@ static void ramp_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     lt_worker *w = arg;
     uint64_t now = lt_now_us();
-    while (w->active < w->sh.conns && slot_join_us(w, w->active) <= now) {
-        struct slot *s = &w->slots[w->active++];
-        w->busy++; /* release() counts it back */
-        release(s);
-    }
+    while (w->active < w->sh.conns && slot_join_us(w, w->active) <= now)
+        push_free(w, &w->slots[w->active++]);
+    try_start(w);
     if (w->active < w->sh.conns && !w->stopping)
         arm(w->ramp_timer, slot_join_us(w, w->active));
 }
@@ -585,17 +589,8 @@ static void *run(void *arg)
         arm(w->end_timer, w->sh.end_us);
     if (w->o->rate > 0)
         arm(w->rate_timer, sched_us(w, 0));
-    if (w->o->rate > 0 || w->o->ramp_us == 0) {
-        /* Every slot from the start (the rate paces an open loop). */
-        w->active = w->sh.conns;
-        w->busy = w->sh.conns;
-        for (unsigned i = w->sh.conns; i-- > 0;)
-            release(&w->slots[i]);
-    } else {
-        arm(w->ramp_timer, w->sh.t0_us);
-    }
-    if (!w->finished)
-        event_base_dispatch(w->base);
+    arm(w->ramp_timer, w->sh.t0_us); /* every worker starts at t0 */
+    event_base_dispatch(w->base);
     finish(w);
     /* Let the aborted connections' deferred frees run. */
     event_base_loop(w->base, EVLOOP_NONBLOCK);
