@@ -85,7 +85,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         snprintf(pos, sizeof pos, "%llu/%llu", (unsigned long long)ops,
                  (unsigned long long)r->o.total);
     else
-        snprintf(pos, sizeof pos, "%.0fs/%.0fs, %llu done", el, (double)r->o.duration_us / 1e6,
+        snprintf(pos, sizeof pos, "%.0fs/%gs, %llu done", el, (double)r->o.duration_us / 1e6,
                  (unsigned long long)ops);
     printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos, (double)(ops - r->last_ops) / dt,
            (unsigned long long)errs);
