@@ -6,6 +6,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <wolfssl/options.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -201,12 +203,53 @@ static void test_ciphers_groups_der(void **state)
     event_base_free(base);
 }
 
+/* Without --ciphers evtls offers AEAD suites with forward secrecy only:
+ * a server that has nothing else (here CBC with SHA-1) is refused, though
+ * the client could speak it when asked; and a server honouring the
+ * client's order gets ChaCha20-Poly1305 first when wolfSSL has no AES
+ * instructions. */
+static void test_default_ciphers(void **state)
+{
+    (void)state;
+    struct event_base *base = event_base_new();
+    struct peer p;
+    const char *cbc[] = {"-cert",   pki("server.pem"),        "-key", pki("server.key"), "-tls1_2",
+                         "-cipher", "ECDHE-ECDSA-AES128-SHA", NULL};
+    assert_int_equal(peer_s_server(&p, cbc), 0);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_conn *c = connect_to(base, cfg, p.port, EVTLS_ERR_HANDSHAKE_FAILED);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_ciphers(cfg, "ECDHE-ECDSA-AES128-SHA"), 0);
+    c = connect_to(base, cfg, p.port, 0);
+    assert_string_equal(evtls_conn_get_info(c)->cipher, "ECDHE-ECDSA-AES128-SHA");
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+
+    const char *tls13[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), "-tls1_3", NULL};
+    assert_int_equal(peer_s_server(&p, tls13), 0);
+    cfg = test_cfg(0, 0);
+    c = connect_to(base, cfg, p.port, 0);
+#ifdef WOLFSSL_AESNI
+    assert_string_equal(evtls_conn_get_info(c)->cipher, "TLS13-AES128-GCM-SHA256");
+#else
+    assert_string_equal(evtls_conn_get_info(c)->cipher, "TLS13-CHACHA20-POLY1305-SHA256");
+#endif
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+    event_base_free(base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_missing_files), cmocka_unit_test(test_malformed_pem),
-        cmocka_unit_test(test_key_problems),  cmocka_unit_test(test_unknown_names),
-        cmocka_unit_test(test_setter_rules),  cmocka_unit_test(test_ciphers_groups_der),
+        cmocka_unit_test(test_missing_files),   cmocka_unit_test(test_malformed_pem),
+        cmocka_unit_test(test_key_problems),    cmocka_unit_test(test_unknown_names),
+        cmocka_unit_test(test_setter_rules),    cmocka_unit_test(test_ciphers_groups_der),
+        cmocka_unit_test(test_default_ciphers),
     };
     return cmocka_run_group_tests_name("cfg", tests, NULL, NULL);
 }
