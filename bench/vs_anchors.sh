@@ -99,7 +99,7 @@ N=3000   # evtls-load handshakes per run
 H=2000   # h2load clients (one connection and one request each)
 T=3      # seconds for s_time, wrk and keep-alive runs
 echo "vs_anchors: nginx on 127.0.0.1:$p13 (TLS 1.2+1.3) and :$p12 (TLS 1.2), ECDSA P-256"
-echo "measuring (about a minute)..."
+echo "measuring (about two minutes)..."
 
 # --- full handshakes (+ one GET each)
 for v in 13 12; do
@@ -131,6 +131,22 @@ run wrk_mem1 wrk -t1 -c1 -d2s "$u13"
 run wrk_memC wrk -t1 -c$C -d3s "$u13"
 run h2_mem1 h2load --h1 -c 1 -n 2 "$u13"
 run h2_memC h2load --h1 -c $C -n $((2 * C)) "$u13"
+
+# --- instructions per keep-alive request by cipher (callgrind, exact): the
+# marginal count between two runs over the same 10 connections
+instr() { # CIPHER N -> total instructions of the client
+  valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$load" "${ca[@]}" \
+    --ciphers "$1" -m request -c 10 -n "$2" "$u13" >/dev/null 2>&1
+  callgrind_annotate "$work/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}'
+}
+per_req_instr() { # CIPHER
+  local a b
+  a=$(instr "$1" 1000)
+  b=$(instr "$1" 6000)
+  echo $(((b - a) / 5000))
+}
+ir_aes=$(per_req_instr TLS13-AES128-GCM-SHA256)
+ir_chacha=$(per_req_instr TLS13-CHACHA20-POLY1305-SHA256)
 
 # --- the figures
 ev_n() { jnum "$1" requests; }
@@ -183,6 +199,9 @@ awk -v e="$evf13" -v h="$h2f13" -v r="$evr13" -v r2="$evr12" -v h2="$h2f12" -v k
   printf "against the targets: full TLS 1.3 %.2fx h2load (<= 0.70), resumed TLS 1.3 %.2fx and TLS 1.2 %.2fx h2load (<= 0.60), keep-alive %.2fx wrk (<= 1.00)\n", e / h, r / h, r2 / h2, k / w }'
 echo "evtls-load alone: handshake only (no GET), full TLS 1.3: $(per ev_hs13 "$(jnum ev_hs13 connections)") ms CPU;" \
   "resumed share of the resumed runs: TLS 1.3 $evres_ratio13, TLS 1.2 $evres_ratio12"
+echo "instructions per keep-alive request (callgrind, marginal over 5,000 requests):" \
+  "TLS13-AES128-GCM-SHA256 $ir_aes, TLS13-CHACHA20-POLY1305-SHA256 $ir_chacha" \
+  "($(awk -v a="$ir_aes" -v c="$ir_chacha" 'BEGIN {printf "%.2f", c / a}')x)"
 echo "notes: h2load 1.52 cannot resume a session, so its resumed cells are its full handshakes;"
 echo "       h2load and s_time do not verify the server's certificate, evtls-load does (ECDSA"
 echo "       P-256 signature and chain); s_time runs one connection at a time, h2load $H at"
