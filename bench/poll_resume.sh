@@ -11,11 +11,10 @@ rounds=${2:-20}
 pki=$build/pki
 bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
 out=$(mktemp)
-trap 'kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -f "$out" "$out".*' EXIT
-"$build/examples/evtls-https-server" --cert "$pki/server.pem" --key "$pki/server.key" >"$out" 2>&1 &
-srv=$!
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
-url=$(sed -n 's/^listening on //p' "$out")
+. "$root/scripts/demo_server.sh"
+trap 'demo_server_stop; rm -f "$out" "$out".*' EXIT
+demo_server_start "$build" "$pki" "$out"
+url=$demo_url
 # median FIELD < json lines
 median() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 run() { # NAME ARGS...

@@ -4,11 +4,10 @@
 set -euo pipefail
 build=$1
 out=$(mktemp)
-trap 'kill $srv 2>/dev/null || true; wait $srv 2>/dev/null || true; rm -f "$out"' EXIT
-"$build/examples/evtls-https-server" --cert "$build/pki/server.pem" --key "$build/pki/server.key" >"$out" 2>&1 &
-srv=$!
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
-port=$(sed -n 's/.*:\([0-9]*\)\/$/\1/p' "$out")
+. "$(dirname "$0")/../scripts/demo_server.sh"
+trap 'demo_server_stop; rm -f "$out"' EXIT
+demo_server_start "$build" "$build/pki" "$out"
+port=$demo_port
 res=$("$build/examples/evtls-embed" localhost "$port" "$build/pki/ca.pem")
 echo "$res"
 grep -q 'Hello from the evtls demo server' <<<"$res"
@@ -32,12 +31,9 @@ echo "demo: poll ok"
 
 # The demo server's --client-ca mode, checked with openssl s_client:
 # refused without a client certificate, served with one.
-kill $srv; wait $srv 2>/dev/null || true
-"$build/examples/evtls-https-server" --cert "$build/pki/server.pem" --key "$build/pki/server.key" \
-  --client-ca "$build/pki/ca.pem" >"$out" 2>&1 &
-srv=$!
-for _ in $(seq 100); do grep -q listening "$out" && break; sleep 0.05; done
-port=$(sed -n 's/.*:\([0-9]*\)\/$/\1/p' "$out")
+demo_server_stop
+demo_server_start "$build" "$build/pki" "$out" --client-ca "$build/pki/ca.pem"
+port=$demo_port
 get() { printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$port" \
           -CAfile "$build/pki/ca.pem" "$@" 2>/dev/null || true; }
 if get | grep -q 'Hello from the evtls demo server'; then echo "served without a client certificate"; exit 1; fi
