@@ -1,6 +1,8 @@
 /* lt_opts.c - evtls-load's command line. */
 #include "lt_opts.h"
 
+#include "evtls_cli.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -185,17 +187,6 @@ static const struct option long_opts[] = {
     {0, 0, 0, 0},
 };
 
-static int parse_version(const char *s, int *v)
-{
-    if (strcmp(s, "1.2") == 0)
-        *v = 12;
-    else if (strcmp(s, "1.3") == 0)
-        *v = 13;
-    else
-        return -1;
-    return 0;
-}
-
 static int parse_ms(const char *s, unsigned *ms)
 {
     uint64_t us;
@@ -294,7 +285,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
     }
     case O_TLSMIN:
     case O_TLSMAX:
-        if (parse_version(arg, ch == O_TLSMIN ? &o->tls_min : &o->tls_max) != 0)
+        if (cli_parse_tls_version(arg, ch == O_TLSMIN ? &o->tls_min : &o->tls_max) != 0)
             return lt_fail(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, arg);
         return 0;
     case O_CIPHERS: o->ciphers = arg; return 0;
@@ -310,13 +301,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
     case O_FAMILY:
-        if (strcmp(arg, "any") == 0)
-            o->family = 0;
-        else if (strcmp(arg, "4") == 0)
-            o->family = 4;
-        else if (strcmp(arg, "6") == 0)
-            o->family = 6;
-        else
+        if (cli_parse_family(arg, &o->family) != 0)
             return lt_fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
         return 0;
     case O_RESOLVER: o->resolver = arg; return 0;

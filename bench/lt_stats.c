@@ -5,6 +5,8 @@
 
 #include <evtls/error.h>
 
+#include "evtls_cli.h"
+
 static const char *const phase_names[LT_NPHASES] = {"dns",     "tcp",  "tls",
                                                     "connect", "ttfb", "total"};
 
@@ -189,27 +191,12 @@ void lt_report_text(FILE *f, const lt_result *r)
     fputc('\n', f);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 static void json_error_row(FILE *f, const char *cls, const char *name, const char *text, uint64_t n,
                            int *first)
 {
     fprintf(f, "%s{\"class\":\"%s\",\"code\":\"%s\",\"count\":%llu,\"text\":", *first ? "" : ",",
             cls, name, (unsigned long long)n);
-    json_string(f, text);
+    cli_json_string(f, text);
     fputc('}', f);
     *first = 0;
 }
@@ -220,7 +207,7 @@ void lt_report_json(FILE *f, const lt_result *r)
     const lt_stats *st = r->st;
     uint64_t ops = st->ops_ok + st->ops_failed;
     fprintf(f, "{\"mode\":\"%s\",\"target\":", mode_name(o->mode));
-    json_string(f, o->target);
+    cli_json_string(f, o->target);
     fprintf(f,
             ",\"threads\":%u,\"concurrency\":%u,\"duration_s\":%.3f,\"interrupted\":%s,"
             "\"connections\":%llu,\"connections_failed\":%llu,\"requests\":%llu,"
@@ -243,11 +230,11 @@ void lt_report_json(FILE *f, const lt_result *r)
     fprintf(f, "],\"tls\":[");
     for (unsigned i = 0; i < st->n_tls; i++) {
         fprintf(f, "%s{\"version\":", i ? "," : "");
-        json_string(f, st->tls[i].version);
+        cli_json_string(f, st->tls[i].version);
         fprintf(f, ",\"cipher\":");
-        json_string(f, st->tls[i].cipher);
+        cli_json_string(f, st->tls[i].cipher);
         fprintf(f, ",\"group\":");
-        json_string(f, st->tls[i].group);
+        cli_json_string(f, st->tls[i].group);
         fprintf(f, ",\"count\":%llu}", (unsigned long long)st->tls[i].n);
     }
     fprintf(f, "],\"latency\":{");

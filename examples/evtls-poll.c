@@ -20,6 +20,8 @@
 
 #include <evtls/evtls.h>
 
+#include "evtls_cli.h"
+
 #define PROG "evtls-poll"
 
 static const char usage_text[] =
@@ -129,11 +131,10 @@ static unsigned long long parse_num(const char *opt, const char *s, unsigned lon
 
 static int parse_version(const char *opt, const char *s)
 {
-    if (strcmp(s, "1.2") == 0)
-        return EVTLS_TLS_1_2;
-    if (strcmp(s, "1.3") == 0)
-        return EVTLS_TLS_1_3;
-    usage_error("%s: '%s' is not a TLS version (1.2 or 1.3)", opt, s);
+    int v;
+    if (cli_parse_tls_version(s, &v) != 0)
+        usage_error("%s: '%s' is not a TLS version (1.2 or 1.3)", opt, s);
+    return v;
 }
 
 enum {
@@ -245,13 +246,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_NORESUME: o->no_resume = 1; break;
         case O_SESSFILE: o->session_file = optarg; break;
         case O_FAMILY:
-            if (strcmp(optarg, "any") == 0)
-                o->family = EVTLS_FAMILY_ANY;
-            else if (strcmp(optarg, "4") == 0)
-                o->family = EVTLS_FAMILY_IPV4;
-            else if (strcmp(optarg, "6") == 0)
-                o->family = EVTLS_FAMILY_IPV6;
-            else
+            if (cli_parse_family(optarg, &o->family) != 0)
                 usage_error("--family: '%s' is not any, 4 or 6", optarg);
             break;
         case O_RESOLVER: o->resolver = optarg; break;
@@ -346,31 +341,12 @@ static void finish(struct poller *p);
 /* ------------------------------------------------------------------ */
 /* output */
 
-static void json_str(FILE *f, const char *s)
-{
-    if (s == NULL) {
-        fputs("null", f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
 static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t total_us)
 {
     FILE *f = stdout;
     int connected = ci && ci->family != 0;
     fprintf(f, "{\"round\":%u,\"url\":", p->round);
-    json_str(f, p->o.url_text);
+    cli_json_string(f, p->o.url_text);
     fprintf(f, ",\"status\":%d,\"resumed\":%s,\"family\":", p->status,
             ci && ci->resumed ? "true" : "false");
     if (connected)
@@ -378,23 +354,23 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
     else
         fputs("null", f);
     fputs(",\"address\":", f);
-    json_str(f, connected ? ci->peer_addr : NULL);
+    cli_json_string(f, connected ? ci->peer_addr : NULL);
     fputs(",\"tls_version\":", f);
-    json_str(f, ci ? ci->tls_version : NULL);
+    cli_json_string(f, ci ? ci->tls_version : NULL);
     fputs(",\"cipher\":", f);
-    json_str(f, ci ? ci->cipher : NULL);
+    cli_json_string(f, ci ? ci->cipher : NULL);
     fputs(",\"group\":", f);
-    json_str(f, ci ? ci->group : NULL);
+    cli_json_string(f, ci ? ci->group : NULL);
     fputs(",\"alpn\":", f);
-    json_str(f, ci && ci->alpn[0] ? ci->alpn : NULL);
+    cli_json_string(f, ci && ci->alpn[0] ? ci->alpn : NULL);
     fprintf(f,
             ",\"dns_ms\":%.3f,\"connect_ms\":%.3f,\"handshake_ms\":%.3f,\"ttfb_ms\":%.3f,"
             "\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":",
             ci ? ms(ci->dns_us) : 0.0, ci ? ms(ci->tcp_us) : 0.0, ci ? ms(ci->tls_us) : 0.0,
             ms(p->ttfb_us), ms(total_us), p->body_bytes, ci ? ci->connect_attempt : 0);
-    json_str(f, p->err ? evtls_err_name(p->err) : NULL);
+    cli_json_string(f, p->err ? evtls_err_name(p->err) : NULL);
     fputs(",\"error_detail\":", f);
-    json_str(f, p->err ? p->err_detail : NULL);
+    cli_json_string(f, p->err ? p->err_detail : NULL);
     fputs("}\n", f);
     fflush(f);
 }
