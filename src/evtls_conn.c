@@ -29,6 +29,7 @@
 #include "evtls_eyeballs.h"
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
+#include "evtls_mem_int.h"
 #include "evtls_resolver_int.h"
 #include "evtls_session_int.h"
 #include "evtls_tls.h"
@@ -271,6 +272,7 @@ static void conn_destroy(evtls_conn *c)
     evtls_cfg_free(c->cfg);
     if (c->own_base)
         event_base_free(c->own_base);
+    evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *c);
     free(c);
 }
 
@@ -821,9 +823,11 @@ evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
     evtls_conn *c = calloc(1, sizeof *c);
     if (c == NULL)
         return NULL;
+    evtls__mem_note(EVTLS_MEM_EVTLS, (long)sizeof *c);
     if (base == NULL) {
         c->own_base = event_base_new();
         if (c->own_base == NULL) {
+            evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *c);
             free(c);
             return NULL;
         }

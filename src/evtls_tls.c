@@ -14,6 +14,7 @@
 
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
+#include "evtls_mem_int.h"
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
@@ -40,6 +41,7 @@ struct evtls__tls {
     size_t ticket_len[TICKETS_KEPT];
     int session_taken; /* the TLS 1.2 session was taken after the handshake */
     int offered;       /* a session was offered for resumption */
+    void *session_obj; /* wolfSSL's session object, when the memory layer knows it */
 };
 
 /* A malloc'd DER copy of the connection's current session, or NULL. */
@@ -347,11 +349,17 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
         evtls__err_set(e, EVTLS_ERR_NOMEM, "tls state");
         return NULL;
     }
+    evtls__mem_note(EVTLS_MEM_EVTLS, (long)sizeof *t);
     t->fd = fd;
     t->id = p->id;
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_CONN);
+    evtls__mem_session_watch();
     t->ssl = wolfSSL_new((WOLFSSL_CTX *)ctx);
+    t->session_obj = evtls__mem_session_taken();
+    evtls__mem_owner_set(prev);
     if (t->ssl == NULL) {
         evtls__err_set(e, EVTLS_ERR_NOMEM, "wolfSSL_new");
+        evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *t);
         free(t);
         return NULL;
     }
@@ -460,8 +468,20 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
 {
     t->step_in = t->bytes_in;
     t->step_out = t->bytes_out;
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_HANDSHAKE);
     int ret = wolfSSL_connect(t->ssl);
+    evtls__mem_owner_set(prev);
     evtls__tls_status st = ret == WOLFSSL_SUCCESS ? EVTLS__TLS_DONE : status_of(t, ret, 1, e);
+    /* Released once the handshake is done (s2n calls this releasing a
+     * connection's buffers): the handshake's secrets and randoms (about
+     * 5.5 KB; TLS 1.3 keeps the resumption secret in the session and the
+     * traffic secrets in the connection, so tickets and KeyUpdate still
+     * work), and the pages of the session object's certificate slots that
+     * stayed empty (about 32 KB). */
+    if (st == EVTLS__TLS_DONE) {
+        wolfSSL_FreeArrays(t->ssl);
+        evtls__mem_release_zero_pages(t->session_obj);
+    }
     if (st == EVTLS__TLS_DONE && t->check_ip[0] && !peer_has_ip(t, e))
         st = EVTLS__TLS_FAIL;
     if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
@@ -482,7 +502,9 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
 evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_t *n,
                                   evtls_last_error *e)
 {
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+    evtls__mem_owner_set(prev);
     if (ret > 0) {
         *n = (size_t)ret;
         return EVTLS__TLS_DONE;
@@ -499,7 +521,9 @@ int evtls__tls_pending(evtls__tls *t)
 evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,
                                    evtls_last_error *e)
 {
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_write(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+    evtls__mem_owner_set(prev);
     if (ret > 0)
         return EVTLS__TLS_DONE;
     return status_of(t, ret, 0, e);
@@ -507,7 +531,9 @@ evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len
 
 evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e)
 {
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_shutdown(t->ssl);
+    evtls__mem_owner_set(prev);
     if (ret == WOLFSSL_SUCCESS || ret == WOLFSSL_SHUTDOWN_NOT_DONE)
         return EVTLS__TLS_DONE;
     return status_of(t, ret, 0, e);
@@ -540,6 +566,7 @@ void evtls__tls_free(evtls__tls *t)
     for (int i = 0; i < t->n_tickets; i++)
         free(t->ticket_der[i]);
     free(t->prev_ticket);
+    evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *t);
     free(t);
 }
 

@@ -18,6 +18,7 @@
 
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
+#include "evtls_mem_int.h"
 #include "evtls_tlsctx.h"
 
 #define MAX_FILE_SIZE (1024 * 1024) /* certificates and keys are small */
@@ -27,7 +28,9 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static void global_init_once(void)
 {
+    evtls__mem_install(); /* wolfSSL's allocators can only change before it allocates */
     wolfSSL_Init();
+    evtls__mem_learn_session_size();
 }
 
 void evtls__global_init(void)
@@ -398,10 +401,8 @@ static int set_ciphers(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtl
     return 0;
 }
 
-int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
+static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
 {
-    evtls__global_init();
-    evtls__err_clear(e);
     WOLFSSL_METHOD *method = v->tls_max == EVTLS_TLS_1_2   ? wolfTLSv1_2_client_method()
                              : v->tls_min == EVTLS_TLS_1_3 ? wolfTLSv1_3_client_method()
                                                            : wolfSSLv23_client_method();
@@ -435,6 +436,16 @@ int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_las
     return 0;
 fail:
     wolfSSL_CTX_free(ctx);
+    return rc;
+}
+
+int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
+{
+    evtls__global_init();
+    evtls__err_clear(e);
+    evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_CONFIG);
+    int rc = build(v, out, e);
+    evtls__mem_owner_set(prev);
     return rc;
 }
 

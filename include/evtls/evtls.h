@@ -13,6 +13,7 @@
 #include "evtls/conn.h"
 #include "evtls/pool.h"
 #include "evtls/http.h"
+#include "evtls/mem.h"
 
 #define EVTLS_VERSION_STRING "0.1.0"
 

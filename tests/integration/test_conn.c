@@ -98,6 +98,55 @@ static void test_tls13_verified(void **state)
     peer_stop(&p);
 }
 
+/* After the handshake the connection gives back the empty pages of
+ * wolfSSL's session object and the handshake's secrets, still works (a
+ * request, a second connection), and every owner's bytes are back where
+ * they were once both are freed. */
+static void test_memory_released(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_3", "-www", NULL};
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct connect_result r;
+    evtls_conn *warm;
+    /* The first connection also builds the context and wolfSSL's
+     * per-thread caches; the counts are taken after it. */
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &warm), 0);
+    evtls_conn_free(warm); /* s_server serves one connection at a time */
+    for (int i = 0; i < 10; i++)
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+    evtls_mem_stats a, b, c;
+    evtls_mem_stats_get(&a);
+    assert_int_equal(a.enabled, 1);
+    evtls_conn *conn;
+    assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &conn), 0);
+    evtls_mem_stats_get(&b);
+    /* One more session object, most of its pages given back. */
+    assert_int_equal(b.blocks[EVTLS_MEM_TLS_SESSION], a.blocks[EVTLS_MEM_TLS_SESSION] + 1);
+    size_t session = b.bytes[EVTLS_MEM_TLS_SESSION] - a.bytes[EVTLS_MEM_TLS_SESSION];
+    assert_true(session > 16384);
+    assert_true((b.released_pages - a.released_pages) * 4096 >= session / 2);
+    assert_true(b.bytes[EVTLS_MEM_TLS_CONN] > a.bytes[EVTLS_MEM_TLS_CONN]);
+    assert_true(b.bytes[EVTLS_MEM_EVTLS] > a.bytes[EVTLS_MEM_EVTLS]);
+    check_get(f, conn);
+    evtls_conn_free(conn);
+    for (int i = 0; i < 10; i++)
+        event_base_loop(f->base, EVLOOP_NONBLOCK);
+    evtls_mem_stats_get(&c);
+    for (int o = EVTLS_MEM_TLS_SESSION; o < EVTLS_MEM_OWNERS; o++) {
+        if (o == EVTLS_MEM_TLS_HANDSHAKE || o == EVTLS_MEM_TLS_CONFIG)
+            continue; /* the per-thread ECC cache and the context stay */
+        assert_true(c.bytes[o] <= a.bytes[o]);
+    }
+    assert_int_equal(c.blocks[EVTLS_MEM_TLS_SESSION], 0);
+    assert_int_equal(c.blocks[EVTLS_MEM_TLS_CONN], 0);
+    assert_int_equal(c.bytes[EVTLS_MEM_EVTLS], 0);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
 static void test_tls_version_range(void **state)
 {
     struct loop_fx *f = *state;
@@ -573,6 +622,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tls12_verified, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_tls13_verified, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_memory_released, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_tls_version_range, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_untrusted, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ip_literal_checked, loop_fx_setup, loop_fx_teardown),
