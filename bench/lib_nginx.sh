@@ -1,0 +1,58 @@
+# lib_nginx.sh - sourced by the benchmark scripts: one nginx on loopback
+# for clients to measure against (ECDSA P-256 certificate from PKI, session
+# tickets on, room for 16,384 connections).
+#
+#   bench_nginx_start WORK PKI LISTEN_BLOCK...   each LISTEN_BLOCK is the
+#       inside of one server block ("listen 127.0.0.1:PORT ssl; ...");
+#       sets bench_nginx_pid and waits until the first block's port answers
+#   bench_nginx_stop
+#   bench_free_port                              prints an unused port
+
+bench_free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+
+bench_nginx_start() {
+  local work=$1 pki=$2 first_port
+  shift 2
+  {
+    echo "daemon off; master_process off; worker_processes 1;"
+    echo "error_log $work/error.log; pid $work/nginx.pid;"
+    echo "worker_rlimit_nofile 20000; events { worker_connections 16384; }"
+    echo "http {"
+    echo "  access_log off;"
+    echo "  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;"
+    echo "  uwsgi_temp_path $work; scgi_temp_path $work;"
+    echo "  keepalive_requests 100000000; keepalive_timeout 600s;"
+    echo "  ssl_certificate $pki/server.pem; ssl_certificate_key $pki/server.key;"
+    echo "  ssl_session_tickets on;"
+    local block
+    for block in "$@"; do
+      echo "  server { $block location / { return 200 \"hello from nginx\n\"; } }"
+    done
+    echo "}"
+  } >"$work/nginx.conf"
+  first_port=$(sed -n 's/.*listen [0-9.]*:\([0-9]*\).*/\1/p' <<<"$1")
+  nginx -c "$work/nginx.conf" -p "$work" &
+  bench_nginx_pid=$!
+  local _
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$first_port") 2>/dev/null && return 0
+    kill -0 "$bench_nginx_pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  echo "nginx did not start (see $work/error.log)" >&2
+  return 1
+}
+
+bench_nginx_stop() {
+  if [ -n "${bench_nginx_pid:-}" ]; then
+    kill "$bench_nginx_pid" 2>/dev/null && wait "$bench_nginx_pid" 2>/dev/null
+    bench_nginx_pid=
+  fi
+  return 0
+}
