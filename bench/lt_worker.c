@@ -256,9 +256,10 @@ static void start_connect(struct slot *s)
     int err = s->c ? 0 : EVTLS_ERR_NOMEM;
     if (err == 0 && w->resolver)
         err = evtls_conn_set_resolver(s->c, w->resolver);
-    if (err == 0)
+    /* Without resumption no session is kept (nor serialised). */
+    if (err == 0 && o->resume_ratio > 0)
         err = evtls_conn_set_session_cache(s->c, w->sessions);
-    if (err == 0) {
+    if (err == 0 && o->resume_ratio > 0) {
         /* Offer a session to the share --resume-ratio of handshakes, spread
          * evenly: handshake h offers one when floor((h+1) r) > floor(h r). */
         double r = o->resume_ratio, h = (double)w->handshakes++;
