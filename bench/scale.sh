@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# scale.sh [BUILD_DIR] - one evtls-load process at 15,000 concurrent TLS
+# connections against nginx on loopback, and the client CPU per handshake
+# at 15,000 concurrent against that at 100, in the same run.
+#
+#   1. hold: 15,000 connections opened (ramped over 25 s) and held for 5 s;
+#      must end with 15,000 held and no error; prints the resident memory
+#      per held connection.
+#   2. handshake mode (connect, verified full TLS 1.3 handshake, close),
+#      closed loop, 1 thread, C = 100 and C = 15,000 connections in flight,
+#      the same number of handshakes each, twice in turn (100, 15000, 100,
+#      15000): client CPU (user + system, from the kernel's accounting of
+#      the process) per handshake, and the ratio of the medians.
+# Wall-clock CPU figures drift 20-50 % between runs on shared machines;
+# the ratio is taken within one run. The open-files limit (20,000) bounds
+# one process to about 19,000 sockets.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$root/build}
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+bash "$root/scripts/deps.sh" bench
+if [ ! -x "$build/bench/evtls-load" ]; then
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$build" -j"$(nproc)" >/dev/null
+fi
+pki=$build/pki
+bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+work=$(mktemp -d /tmp/evtls-scale.XXXXXX)
+source "$root/bench/lib_nginx.sh"
+trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+port=$(bench_free_port)
+bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl backlog=16384; ssl_protocols TLSv1.3;"
+
+BIG=${BIG:-15000}
+SMALL=${SMALL:-100}
+N=${N:-15000} # handshakes per handshake-mode run
+load=("$build/bench/evtls-load" --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3
+  --connect-timeout 30s --handshake-timeout 30s -t 1)
+jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -1; }
+
+echo "scale: nginx on 127.0.0.1:$port (TLS 1.3, ECDSA P-256); evtls-load, one thread"
+"${load[@]}" -m hold -c "$BIG" -d 5 --ramp-up 25 --json "$work/hold.json" "127.0.0.1:$port" \
+  >"$work/hold.out" 2>&1 || { tail -20 "$work/hold.out" >&2; exit 1; }
+held=$(jnum "$work/hold.json" held)
+errors=$(jnum "$work/hold.json" errors)
+per_held=$(awk -v b="$(jnum "$work/hold.json" rss_base_kb)" -v h="$(jnum "$work/hold.json" rss_held_kb)" \
+  -v n="$held" 'BEGIN {printf "%.1f", (n > 0 ? (h - b) / n : 0)}')
+echo "  hold: $held of $BIG connections held at once, $errors errors, $per_held KiB resident each"
+[ "$held" = "$BIG" ] && [ "$errors" = 0 ] || { echo "scale: hold run failed" >&2; exit 1; }
+
+declare -A cpu
+for round in 1 2; do
+  for c in "$SMALL" "$BIG"; do
+    "${load[@]}" -m handshake -c "$c" -n "$N" --json "$work/hs$c.$round.json" "127.0.0.1:$port" \
+      >"$work/hs$c.$round.out" 2>&1 || { tail -20 "$work/hs$c.$round.out" >&2; exit 1; }
+    f=$work/hs$c.$round.json
+    us=$(awk -v u="$(jnum "$f" cpu_user_s)" -v s="$(jnum "$f" cpu_sys_s)" -v n="$(jnum "$f" connections)" \
+      'BEGIN {printf "%.1f", (n > 0 ? (u + s) * 1e6 / n : 0)}')
+    cpu[$c.$round]=$us
+    printf "  handshake mode, %5d in flight: %6d handshakes, %s errors, %7.1f us CPU each\n" \
+      "$c" "$(jnum "$f" connections)" "$(jnum "$f" errors)" "$us"
+    [ "$(jnum "$f" errors)" = 0 ] || { echo "scale: errors at $c in flight" >&2; exit 1; }
+  done
+done
+awk -v a1="${cpu[$SMALL.1]}" -v a2="${cpu[$SMALL.2]}" -v b1="${cpu[$BIG.1]}" -v b2="${cpu[$BIG.2]}" \
+  -v big="$BIG" -v small="$SMALL" 'BEGIN {
+  a = (a1 + a2) / 2; b = (b1 + b2) / 2;
+  printf "  CPU per handshake at %d / at %d in flight: %.2f (target <= 1.20)\n", big, small, b / a }'
