@@ -728,7 +728,10 @@ static void build(struct poller *p)
         p->sessions = evtls_session_cache_new(0);
         if (o->session_file && access(o->session_file, F_OK) == 0 &&
             evtls_session_cache_load(p->sessions, o->session_file) != 0)
-            fprintf(stderr, PROG ": ignoring %s: not a session file\n", o->session_file);
+            fprintf(stderr,
+                    PROG ": ignoring %s: not a session file, or not the user's own "
+                         "with mode 0600\n",
+                    o->session_file);
     }
 }
 

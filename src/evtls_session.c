@@ -304,6 +304,18 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
     FILE *f = fopen(path, "re");
     if (f == NULL)
         return EVTLS_ERR_INVALID_ARG;
+    /* The file holds resumption secrets, and a session planted by someone
+     * else would be offered to servers in this user's name: only a regular
+     * file of this user's own that no one else may write is read. */
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & (S_IWGRP | S_IWOTH))) {
+        LOGW("session file %s refused: not a regular file of this user's own, or writable "
+             "by others",
+             path);
+        fclose(f);
+        return EVTLS_ERR_INVALID_ARG;
+    }
     char *line = NULL;
     size_t cap = 0;
     int loaded = 0, bad = 0;

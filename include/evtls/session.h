@@ -58,8 +58,9 @@ EVTLS_API void evtls_session_cache_clear(evtls_session_cache *sc);
 EVTLS_API int evtls_session_cache_save(const evtls_session_cache *sc, const char *path);
 
 /* Adds the sessions saved in path. Returns the number loaded, or
- * EVTLS_ERR_INVALID_ARG when the file is missing or malformed (nothing is
- * loaded then). */
+ * EVTLS_ERR_INVALID_ARG when the file is missing or malformed, or is not a
+ * regular file owned by the effective user and unwritable by group and
+ * others (nothing is loaded then; a warning is logged for the last). */
 EVTLS_API int evtls_session_cache_load(evtls_session_cache *sc, const char *path);
 
 /* Copies the counters. */

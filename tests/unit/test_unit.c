@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <evtls/evtls.h>
@@ -233,6 +234,23 @@ static void test_session_cache_ring(void **state)
     assert_int_equal(evtls_session_cache_load(sc2, path), 2);
     assert_int_equal(take_one(sc2, "b"), 52);
     assert_int_equal(take_one(sc2, "b"), 52);
+    /* A session file others may write, or someone else's, is refused and
+     * loads nothing. */
+    evtls_session_cache_clear(sc2);
+    assert_int_equal(chmod(path, 0620), 0);
+    assert_int_equal(evtls_session_cache_load(sc2, path), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(chmod(path, 0602), 0);
+    assert_int_equal(evtls_session_cache_load(sc2, path), EVTLS_ERR_INVALID_ARG);
+    if (geteuid() == 0) {
+        assert_int_equal(chmod(path, 0600), 0);
+        assert_int_equal(chown(path, 65534, 65534), 0);
+        assert_int_equal(evtls_session_cache_load(sc2, path), EVTLS_ERR_INVALID_ARG);
+        assert_int_equal(chown(path, 0, 0), 0);
+    }
+    evtls_session_cache_get_stats(sc2, &st);
+    assert_int_equal(st.sessions, 0);
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(evtls_session_cache_load(sc2, path), 2);
     unlink(path);
     assert_int_equal(evtls_session_cache_set_capacity(sc, 0), EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_session_cache_set_capacity(sc, 65537), EVTLS_ERR_INVALID_ARG);
