@@ -108,6 +108,8 @@ static int spawn_ready(struct peer *p, const char **argv, int n, const char *con
             buf[have] = '\0';
             fprintf(stderr, "%s exited: %s\n", argv[0], buf);
             p->pid = 0;
+            close(p->out_fd);
+            p->out_fd = -1;
             return -1;
         }
         sleep_ms(10);
@@ -361,33 +363,53 @@ static int dnsmasq_ready(struct peer *p, const char *out, void *ctx)
     return strstr(out, "cleared cache") != NULL;
 }
 
-int peer_dnsmasq(struct peer *p, const char *const *options)
+/* A port free for both UDP and TCP on 127.0.0.1 (dnsmasq listens on
+ * both), or 0. */
+static uint16_t free_udp_tcp_port(void)
 {
-    memset(p, 0, sizeof *p);
-    /* A free UDP port on 127.0.0.1. */
     int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof sin;
-    if (u < 0 || bind(u, (struct sockaddr *)&sin, sizeof sin) != 0 ||
-        getsockname(u, (struct sockaddr *)&sin, &len) != 0)
-        return -1;
-    p->port = ntohs(sin.sin_port);
-    close(u);
-    char port[32];
-    snprintf(port, sizeof port, "--port=%u", p->port);
-    const char *argv[48] = {"dnsmasq",
-                            "--keep-in-foreground",
-                            "--conf-file=/dev/null",
-                            "--no-resolv",
-                            "--no-hosts",
-                            "--bind-interfaces",
-                            "--listen-address=127.0.0.1",
-                            port,
-                            "--log-queries",
-                            "--log-facility=-",
-                            "--pid-file=",
-                            "--user=root"};
-    return spawn_ready(p, argv, 12, options, dnsmasq_ready, NULL);
+    uint16_t port = 0;
+    if (u >= 0 && t >= 0 && bind(u, (struct sockaddr *)&sin, sizeof sin) == 0 &&
+        getsockname(u, (struct sockaddr *)&sin, &len) == 0 &&
+        bind(t, (struct sockaddr *)&sin, sizeof sin) == 0)
+        port = ntohs(sin.sin_port);
+    if (u >= 0)
+        close(u);
+    if (t >= 0)
+        close(t);
+    return port;
+}
+
+int peer_dnsmasq(struct peer *p, const char *const *options)
+{
+    /* The port can still be taken between this choice and dnsmasq's bind
+     * (other tests open thousands of TCP connections): a few tries. */
+    for (int attempt = 0; attempt < 5; attempt++) {
+        memset(p, 0, sizeof *p);
+        p->port = free_udp_tcp_port();
+        if (p->port == 0)
+            continue;
+        char port[32];
+        snprintf(port, sizeof port, "--port=%u", p->port);
+        const char *argv[48] = {"dnsmasq",
+                                "--keep-in-foreground",
+                                "--conf-file=/dev/null",
+                                "--no-resolv",
+                                "--no-hosts",
+                                "--bind-interfaces",
+                                "--listen-address=127.0.0.1",
+                                port,
+                                "--log-queries",
+                                "--log-facility=-",
+                                "--pid-file=",
+                                "--user=root"};
+        if (spawn_ready(p, argv, 12, options, dnsmasq_ready, NULL) == 0)
+            return 0;
+    }
+    return -1;
 }
 
 int udp_silent(uint16_t *port)
