@@ -15,19 +15,9 @@
 # context and wolfSSL's first handshakes against a key (which build its ECC
 # point cache) cancel out. Needs valgrind (scripts/deps.sh bench).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
-mkdir -p "$build"
-build=$(cd "$build" && pwd)
-bash "$root/scripts/deps.sh" bench
-if [ ! -x "$build/bench/evtls-load" ] || [ ! -x "$build/bench/tls_floor" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"$(nproc)" >/dev/null
-fi
-pki=$build/pki
-bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+source "$(dirname "$0")/lib.sh"
+bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load tls_floor
 work=$(mktemp -d /tmp/evtls-hsinstr.XXXXXX)
-source "$root/bench/lib_nginx.sh"
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
 port=$(bench_free_port)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv1.3;"

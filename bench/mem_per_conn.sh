@@ -6,15 +6,8 @@
 # sends no certificate: the difference is what wolfSSL's copy of the peer
 # certificate costs.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
-mkdir -p "$build"
-build=$(cd "$build" && pwd)
-bash "$root/scripts/deps.sh" test
-if [ ! -x "$build/bench/bench_mem" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"$(nproc)" >/dev/null
-fi
+source "$(dirname "$0")/lib.sh"
+bench_setup "${1:-$(dirname "$0")/../build}" test bench_mem
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 "$build/bench/bench_mem" 1000
 "$build/bench/bench_mem" 10000

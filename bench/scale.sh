@@ -10,24 +10,15 @@
 #      closed loop, 1 thread, C = 100 and C = 15,000 connections in flight,
 #      the same number of handshakes each, twice in turn (100, 15000, 100,
 #      15000): client CPU (user + system, from the kernel's accounting of
-#      the process) per handshake, and the ratio of the medians.
+#      the process) per handshake, and the ratio of the means of the two
+#      runs at each size.
 # Wall-clock CPU figures drift 20-50 % between runs on shared machines;
 # the ratio is taken within one run. The open-files limit (20,000) bounds
 # one process to about 19,000 sockets.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
-mkdir -p "$build"
-build=$(cd "$build" && pwd)
-bash "$root/scripts/deps.sh" bench
-if [ ! -x "$build/bench/evtls-load" ]; then
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"$(nproc)" >/dev/null
-fi
-pki=$build/pki
-bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+source "$(dirname "$0")/lib.sh"
+bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load
 work=$(mktemp -d /tmp/evtls-scale.XXXXXX)
-source "$root/bench/lib_nginx.sh"
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 port=$(bench_free_port)
@@ -47,7 +38,8 @@ held=$(jnum "$work/hold.json" held)
 errors=$(jnum "$work/hold.json" errors)
 per_held=$(awk -v b="$(jnum "$work/hold.json" rss_base_kb)" -v h="$(jnum "$work/hold.json" rss_held_kb)" \
   -v n="$held" 'BEGIN {printf "%.1f", (n > 0 ? (h - b) / n : 0)}')
-echo "  hold: $held of $BIG connections held at once, $errors errors, $per_held KiB resident each"
+echo "  hold: $held of $BIG connections held at once, $errors errors, $per_held KiB resident each," \
+  "opened at $(jnum "$work/hold.json" handshakes_per_s) handshakes/s"
 [ "$held" = "$BIG" ] && [ "$errors" = 0 ] || { echo "scale: hold run failed" >&2; exit 1; }
 
 declare -A cpu
@@ -56,11 +48,14 @@ for round in 1 2; do
     "${load[@]}" -m handshake -c "$c" -n "$N" --json "$work/hs$c.$round.json" "127.0.0.1:$port" \
       >"$work/hs$c.$round.out" 2>&1 || { tail -20 "$work/hs$c.$round.out" >&2; exit 1; }
     f=$work/hs$c.$round.json
-    us=$(awk -v u="$(jnum "$f" cpu_user_s)" -v s="$(jnum "$f" cpu_sys_s)" -v n="$(jnum "$f" connections)" \
-      'BEGIN {printf "%.1f", (n > 0 ? (u + s) * 1e6 / n : 0)}')
+    # "total user system", microseconds per handshake
+    read -r us us_user us_sys < <(awk -v u="$(jnum "$f" cpu_user_s)" -v s="$(jnum "$f" cpu_sys_s)" \
+      -v n="$(jnum "$f" connections)" \
+      'BEGIN {if (n > 0) printf "%.1f %.1f %.1f\n", (u + s) * 1e6 / n, u * 1e6 / n, s * 1e6 / n;
+              else print "0 0 0"}')
     cpu[$c.$round]=$us
-    printf "  handshake mode, %5d in flight: %6d handshakes, %s errors, %7.1f us CPU each\n" \
-      "$c" "$(jnum "$f" connections)" "$(jnum "$f" errors)" "$us"
+    printf "  handshake mode, %5d in flight: %6d handshakes, %s errors, %7.1f us CPU each (user %.1f, system %.1f)\n" \
+      "$c" "$(jnum "$f" connections)" "$(jnum "$f" errors)" "$us" "$us_user" "$us_sys"
     [ "$(jnum "$f" errors)" = 0 ] || { echo "scale: errors at $c in flight" >&2; exit 1; }
   done
 done

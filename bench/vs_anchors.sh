@@ -13,65 +13,18 @@
 # figures drift 20-50 % between runs on shared machines: compare within
 # one run. Needs root for apt-get the first time (scripts/deps.sh bench).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$root/build}
-mkdir -p "$build"
-build=$(cd "$build" && pwd)
-bash "$root/scripts/deps.sh" bench
-if [ ! -x "$build/bench/evtls-load" ] || [ ! -x "$build/bench/cpu_of" ]; then
-  echo "building evtls in $build"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$build" -j"$(nproc)" >/dev/null
-fi
-pki=$build/pki
-bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+source "$(dirname "$0")/lib.sh"
+bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load cpu_of
 load=$build/bench/evtls-load
 cpu_of=$build/bench/cpu_of
 work=$(mktemp -d /tmp/evtls-anchors.XXXXXX)
-ng=
-cleanup() {
-  [ -n "$ng" ] && kill "$ng" 2>/dev/null && wait "$ng" 2>/dev/null
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 30000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-p13=$(free_port)
-p12=$(free_port)
-while [ "$p12" = "$p13" ]; do p12=$(free_port); done
-cat >"$work/nginx.conf" <<EOF
-daemon off; master_process off; worker_processes 1;
-error_log $work/error.log; pid $work/nginx.pid;
-worker_rlimit_nofile 20000; events { worker_connections 16384; }
-http {
-  access_log off;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
-  uwsgi_temp_path $work; scgi_temp_path $work;
-  keepalive_requests 100000000; keepalive_timeout 60s;
-  ssl_certificate $pki/server.pem; ssl_certificate_key $pki/server.key;
-  ssl_session_tickets on;
-  server { listen 127.0.0.1:$p13 ssl; ssl_protocols TLSv1.2 TLSv1.3;
-           location / { return 200 "hello from nginx\n"; } }
-  server { listen 127.0.0.1:$p12 ssl; ssl_protocols TLSv1.2;
-           location / { return 200 "hello from nginx\n"; } }
-}
-EOF
-nginx -c "$work/nginx.conf" -p "$work" &
-ng=$!
-up=0
-for _ in $(seq 200); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$p13") 2>/dev/null && up=1 && break
-  kill -0 "$ng" 2>/dev/null || break
-  sleep 0.05
-done
-[ $up = 1 ] || { echo "vs_anchors: nginx did not start" >&2; exit 1; }
+p13=$(bench_free_port)
+p12=$(bench_free_port)
+while [ "$p12" = "$p13" ]; do p12=$(bench_free_port); done
+bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$p13 ssl; ssl_protocols TLSv1.2 TLSv1.3;" \
+  "listen 127.0.0.1:$p12 ssl; ssl_protocols TLSv1.2;"
 u13=https://127.0.0.1:$p13/
 u12=https://127.0.0.1:$p12/
 ca=(--cacert "$pki/ca.pem")

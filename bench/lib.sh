@@ -1,12 +1,37 @@
-# lib_nginx.sh - sourced by the benchmark scripts: one nginx on loopback
-# for clients to measure against (ECDSA P-256 certificate from PKI, session
-# tickets on, room for 16,384 connections).
+# lib.sh - sourced by the benchmark scripts.
+#
+#   bench_setup BUILD_DIR DEPS_PROFILE PROGRAM...   installs what the profile
+#       of scripts/deps.sh needs, builds BUILD_DIR (RelWithDebInfo) unless
+#       every bench/PROGRAM is there, makes the test PKI; sets root, build
+#       (absolute) and pki
+#
+# and one nginx on loopback for clients to measure against (ECDSA P-256
+# certificate from PKI, session tickets on, room for 16,384 connections):
 #
 #   bench_nginx_start WORK PKI LISTEN_BLOCK...   each LISTEN_BLOCK is the
 #       inside of one server block ("listen 127.0.0.1:PORT ssl; ...");
 #       sets bench_nginx_pid and waits until the first block's port answers
 #   bench_nginx_stop
 #   bench_free_port                              prints an unused port
+
+bench_setup() {
+  local dir=$1 profile=$2 prog missing=0
+  shift 2
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  mkdir -p "$dir"
+  build=$(cd "$dir" && pwd)
+  bash "$root/scripts/deps.sh" "$profile"
+  for prog in "$@"; do
+    [ -x "$build/bench/$prog" ] || missing=1
+  done
+  if [ $missing = 1 ]; then
+    echo "building evtls in $build" >&2
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build "$build" -j"$(nproc)" >/dev/null
+  fi
+  pki=$build/pki
+  bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
+}
 
 bench_free_port() {
   local p
