@@ -47,11 +47,13 @@ static atomic_size_t live_blocks[EVTLS_MEM_OWNERS];
 static atomic_size_t released_pages;
 static int installed;
 static int disabled;
-static size_t session_size; /* learned once; 0 = not known */
-static int learning;        /* inside evtls__mem_learn_session_size */
-static size_t learned_max;
+/* Learned once, read by every thread's allocations (including threads of
+ * the program's own that use wolfSSL while evtls initialises). */
+static atomic_size_t session_size; /* 0 = not known */
+static _Thread_local int learning; /* this thread is in evtls__mem_learn_session_size */
+static _Thread_local size_t learned_max;
 
-static _Thread_local evtls_mem_owner cur_owner = EVTLS_MEM_TLS_OTHER;
+_Thread_local evtls_mem_owner evtls__mem_cur_owner = EVTLS_MEM_TLS_OTHER;
 static _Thread_local void *watched_session;
 static _Thread_local int watching;
 
@@ -82,8 +84,9 @@ static void *layer_malloc(size_t size)
     if (learning && size > learned_max)
         learned_max = size;
     struct hdr *h;
-    unsigned owner = cur_owner, flags = 0;
-    if (session_size != 0 && size == session_size && watching) {
+    unsigned owner = evtls__mem_cur_owner, flags = 0;
+    size_t ss = atomic_load_explicit(&session_size, memory_order_relaxed);
+    if (ss != 0 && size == ss && watching) {
         /* The session object of a new connection, which lives as long as
          * it does. Copies made to serialise or offer a session are brief
          * and stay ordinary blocks: whole-page blocks freed between live
@@ -92,7 +95,7 @@ static void *layer_malloc(size_t size)
         owner = EVTLS_MEM_TLS_SESSION;
         flags = FLAG_PAGED;
     } else {
-        if (session_size != 0 && size == session_size)
+        if (ss != 0 && size == ss)
             owner = EVTLS_MEM_TLS_SESSION;
         if (size > SIZE_MAX - sizeof *h)
             return NULL;
@@ -186,14 +189,7 @@ void evtls__mem_learn_session_size(void)
     wolfSSL_SESSION_free(s);
     /* Only worth pages of its own if it spans several of them. */
     if (learned_max >= 4 * PAGE)
-        session_size = learned_max;
-}
-
-evtls_mem_owner evtls__mem_owner_set(evtls_mem_owner owner)
-{
-    evtls_mem_owner prev = cur_owner;
-    cur_owner = owner;
-    return prev;
+        atomic_store_explicit(&session_size, learned_max, memory_order_relaxed);
 }
 
 void evtls__mem_session_watch(void)

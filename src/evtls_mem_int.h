@@ -12,9 +12,18 @@ void evtls__mem_install(void);
 /* Learns the size of wolfSSL's session object (after wolfSSL_Init). */
 void evtls__mem_learn_session_size(void);
 
+/* The owner of this thread's next wolfSSL allocations. */
+extern _Thread_local evtls_mem_owner evtls__mem_cur_owner;
+
 /* Sets the owner of this thread's next wolfSSL allocations; returns the
- * previous owner, to be given back to evtls__mem_owner_set. */
-evtls_mem_owner evtls__mem_owner_set(evtls_mem_owner owner);
+ * previous owner, to be given back to evtls__mem_owner_set. Inline: it
+ * brackets every TLS read and write. */
+static inline evtls_mem_owner evtls__mem_owner_set(evtls_mem_owner owner)
+{
+    evtls_mem_owner prev = evtls__mem_cur_owner;
+    evtls__mem_cur_owner = owner;
+    return prev;
+}
 
 /* Forgets, then after wolfSSL_new returns, the session object that this
  * thread's wolfSSL_new allocated (NULL when the layer is off). */
