@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -79,6 +78,14 @@ static void take(struct snap *s)
     evtls_mem_stats_get(&s->mem);
 }
 
+/* Runs what is ready (deferred work, the last handshakes' follow-ups,
+ * closes) without waiting. */
+static void settle(struct event_base *base)
+{
+    for (int i = 0; i < 50; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
 /* Opens n idle connections in p; returns how many became idle. */
 static unsigned fill(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, uint16_t port,
                      unsigned n)
@@ -95,10 +102,7 @@ static unsigned fill(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, uin
         event_base_loop(base, EVLOOP_ONCE);
         evtls_pool_get_stats(p, &st);
     } while (st.idle < n && st.connecting > 0 && now_ms() - t0 < 600000);
-    /* Let the last handshakes' follow-ups (none expected without tickets)
-     * and any deferred work run. */
-    for (int i = 0; i < 50; i++)
-        event_base_loop(base, EVLOOP_NONBLOCK);
+    settle(base);
     evtls_pool_get_stats(p, &st);
     for (int c = 0; c <= EVTLS_CLASS_INTERNAL; c++)
         if (st.failed[c])
@@ -132,14 +136,8 @@ int main(int argc, char **argv)
     }
     event_set_mem_functions(ev_malloc, ev_realloc, ev_free);
     evtls_log_set_level(EVTLS_LOG_ERROR);
-    struct stat sb;
-    if (stat(pki("ca.pem"), &sb) != 0) {
-        char cmd[1024];
-        snprintf(cmd, sizeof cmd, "bash %s/scripts/mkcerts.sh %s >/dev/null", EVTLS_SOURCE_DIR,
-                 pki_dir());
-        if (system(cmd) != 0)
-            return 1;
-    }
+    if (pki_ensure() != 0)
+        return 1;
     struct peer web;
     /* resumed: TLS 1.2 resuming one cached session, so no certificate is
      * sent and wolfSSL keeps no copy of it: the difference to a full
@@ -158,8 +156,7 @@ int main(int argc, char **argv)
     evtls_pool *warm = new_pool(base, 16);
     unsigned w = fill(base, warm, cfg, web.port, 16);
     evtls_pool_free(warm);
-    for (int i = 0; i < 50; i++)
-        event_base_loop(base, EVLOOP_NONBLOCK);
+    settle(base);
     malloc_trim(0);
     struct snap a, b;
     take(&a);
@@ -211,8 +208,7 @@ int main(int argc, char **argv)
 
     evtls_pool_free(p);
     evtls_cfg_free(cfg);
-    for (int i = 0; i < 50; i++)
-        event_base_loop(base, EVLOOP_NONBLOCK);
+    settle(base);
     event_base_free(base);
     evtls_thread_cleanup();
     peer_stop(&web);

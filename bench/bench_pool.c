@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "harness.h"
@@ -86,14 +85,8 @@ int main(int argc, char **argv)
     unsigned n2 = argc > 2 ? (unsigned)atoi(argv[2]) : 10000;
     long iters = argc > 3 ? atol(argv[3]) : 200000;
     evtls_log_set_level(EVTLS_LOG_ERROR);
-    struct stat sb;
-    if (stat(pki("ca.pem"), &sb) != 0) {
-        char cmd[1024];
-        snprintf(cmd, sizeof cmd, "bash %s/scripts/mkcerts.sh %s >/dev/null", EVTLS_SOURCE_DIR,
-                 pki_dir());
-        if (system(cmd) != 0)
-            return 1;
-    }
+    if (pki_ensure() != 0)
+        return 1;
     struct peer web;
     if (peer_nginx(&web, "keepalive_requests 1000000; keepalive_timeout 600s;") != 0)
         return 1;

@@ -26,6 +26,16 @@ const char *pki_dir(void)
     return d ? d : "pki";
 }
 
+int pki_ensure(void)
+{
+    struct stat sb;
+    if (stat(pki("ca.pem"), &sb) == 0)
+        return 0;
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "bash %s %s >/dev/null", EVTLS_MKCERTS_PATH, pki_dir());
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 const char *pki(const char *name)
 {
     static char bufs[8][512];

@@ -17,6 +17,10 @@ struct peer {
 /* The directory holding the test PKI (made by scripts/mkcerts.sh). */
 const char *pki_dir(void);
 
+/* Makes the test PKI in pki_dir() unless it is there (the benchmarks run
+ * without ctest's pki step). Returns 0 or -1. */
+int pki_ensure(void);
+
 /* Returns "<pki_dir>/<name>" in a static rotating buffer. */
 const char *pki(const char *name);
 
