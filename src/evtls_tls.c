@@ -473,11 +473,11 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
     evtls__mem_owner_set(prev);
     evtls__tls_status st = ret == WOLFSSL_SUCCESS ? EVTLS__TLS_DONE : status_of(t, ret, 1, e);
     /* Released once the handshake is done (s2n calls this releasing a
-     * connection's buffers): the handshake's secrets and randoms (about
-     * 5.5 KB; TLS 1.3 keeps the resumption secret in the session and the
-     * traffic secrets in the connection, so tickets and KeyUpdate still
-     * work), and the pages of the session object's certificate slots that
-     * stayed empty (about 32 KB). */
+     * connection's buffers): the handshake's secrets and randoms (the
+     * session keeps what resumption needs: tickets arriving later are
+     * still stored and resumed, as test_load and test_pool show), and the
+     * pages of the session object's certificate slots that stayed empty
+     * (bench_mem prints how much). */
     if (st == EVTLS__TLS_DONE) {
         wolfSSL_FreeArrays(t->ssl);
         evtls__mem_release_zero_pages(t->session_obj);
