@@ -581,8 +581,11 @@ static void test_observability_and_socket_options(void **state)
     assert_non_null(strstr(lb.text, "tls "));
     assert_non_null(strstr(lb.text, ">>> ClientHello"));
     /* (wolfSSL 5.5 reports no inbound TLS 1.3 handshake messages to the
-     * message callback: they are inside encrypted records.) */
-    assert_non_null(strstr(lb.text, "handshake state: TLSv1_3 Client Hello"));
+     * message callback: they are inside encrypted records.) The state is
+     * logged after each step; which intermediate states show depends on how
+     * much of the server's flight has arrived when the first step reads
+     * (the ASan build once saw none after "Client Hello"), so only the
+     * state every handshake ends in is certain. */
     assert_non_null(strstr(lb.text, "handshake state: TLSv1_3 Client Finished"));
     evtls_cfg_free(cfg);
     peer_stop(&p);
