@@ -97,6 +97,15 @@ static int ticket_cb(WOLFSSL *ssl, const unsigned char *ticket, int len, void *c
 
 /* ---- I/O callbacks: plain recv/send that remember errno and count bytes */
 
+/* Keeps the first socket error: it is the cause. (After a reset seen by a
+ * read, wolfSSL still tries to send an alert, and that send fails with
+ * EPIPE.) */
+static void note_errno(evtls__tls *t, int e)
+{
+    if (t->io_errno == 0)
+        t->io_errno = e;
+}
+
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
     (void)ssl;
@@ -114,7 +123,7 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
         return WOLFSSL_CBIO_ERR_WANT_READ;
     if (errno == EINTR)
         return WOLFSSL_CBIO_ERR_ISR;
-    t->io_errno = errno;
+    note_errno(t, errno);
     return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
 }
 
@@ -131,7 +140,7 @@ static int io_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
         return WOLFSSL_CBIO_ERR_WANT_WRITE;
     if (errno == EINTR)
         return WOLFSSL_CBIO_ERR_ISR;
-    t->io_errno = errno;
+    note_errno(t, errno);
     if (errno == EPIPE)
         return WOLFSSL_CBIO_ERR_CONN_CLOSE;
     return errno == ECONNRESET ? WOLFSSL_CBIO_ERR_CONN_RST : WOLFSSL_CBIO_ERR_GENERAL;
@@ -274,6 +283,9 @@ static int map_code(evtls__tls *t, int code)
     case DUPLICATE_MSG_E:
     case DECRYPT_ERROR:
     case VERIFY_MAC_ERROR:
+    case AES_GCM_AUTH_E: /* a record whose AEAD tag does not verify */
+    case AES_CCM_AUTH_E:
+    case MAC_CMP_FAILED_E:
     case VERIFY_FINISHED_ERROR:
     case HANDSHAKE_SIZE_ERROR:
     case DECODE_E:
