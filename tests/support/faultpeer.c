@@ -1,7 +1,21 @@
 /* faultpeer.c - a scripted TLS server for the tests (a real wolfSSL server
  * on loopback, one connection at a time, blocking: it is a test peer, not
- * part of the library). Each --mode answers HTTP requests in one way,
- * good or bad, so that the client's handling of it can be asserted.
+ * part of the library). Each --mode answers in one way, good or bad, so
+ * that the client's handling of it can be asserted:
+ *
+ *   ok, chunked, close, close-bare    HTTP framings (close-bare: no close_notify)
+ *   truncate, truncate-bare           a body cut short, with / without close_notify
+ *   garbage, huge-header              random bytes for a status line; a 1 MiB header
+ *   silent                            handshakes, then never answers the request
+ *   hs-silent                         accepts TCP, never speaks TLS
+ *   hs-close, hs-rst                  reads the ClientHello, then FIN / RST
+ *   hs-cut                            sends 60 bytes of its real first flight, then RST
+ *   hs-random                         4 KiB of random bytes instead of a ServerHello
+ *   hs-drip                           its real handshake, one byte every 100 ms
+ *   bad-mac                           the first record after the handshake is corrupted
+ *   no-read                           handshakes, then never reads again
+ *   mix                               each connection takes the next of the quick fault
+ *                                     modes in turn (for soaks)
  *
  *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N] [--addr IP]
  *
@@ -18,12 +32,102 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 
 static const char *mode = "ok";
 static unsigned conn_no;
+
+/* The connection being served, for the send hook below. */
+static int cur_fd = -1;
+static int fd_gone;        /* the hook already closed (reset) cur_fd */
+static int handshake_done; /* wolfSSL_accept has returned */
+static size_t sent;        /* bytes sent on cur_fd so far */
+
+static int mode_is(const char *m)
+{
+    return strcmp(mode, m) == 0;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Closes fd so that the peer gets a TCP RST instead of a FIN. */
+static void reset_fd(int fd)
+{
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+/* wolfSSL's send hook: writes what wolfSSL hands over, with the mode's
+ * fault applied to the bytes on the wire. */
+static int fault_send(WOLFSSL *ssl, char *buf, int sz, void *ctx)
+{
+    (void)ssl;
+    (void)ctx;
+    if (fd_gone)
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    if (mode_is("hs-drip")) {
+        sleep_ms(100);
+        if (sent == 0) {
+            printf("DRIP\n");
+            fflush(stdout);
+        }
+        sz = 1;
+    } else if (mode_is("hs-cut") && sent + (size_t)sz >= 60) {
+        ssize_t n = send(cur_fd, buf, 60 - sent, MSG_NOSIGNAL);
+        (void)n;
+        reset_fd(cur_fd);
+        fd_gone = 1;
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    } else if (mode_is("bad-mac") && handshake_done) {
+        buf[sz - 1] ^= 0x5a; /* the last byte of the record's AEAD tag */
+    }
+    ssize_t n = send(cur_fd, buf, (size_t)sz, MSG_NOSIGNAL);
+    if (n <= 0)
+        return WOLFSSL_CBIO_ERR_CONN_CLOSE;
+    sent += (size_t)n;
+    return (int)n;
+}
+
+/* The modes that never start TLS. Returns 1 when fd was handled. */
+static int raw_fault(int fd)
+{
+    char b[4096];
+    if (mode_is("hs-silent")) {
+        while (read(fd, b, sizeof b) > 0) /* until the client gives up */
+            ;
+        return 1;
+    }
+    if (!mode_is("hs-close") && !mode_is("hs-rst") && !mode_is("hs-random"))
+        return 0;
+    if (read(fd, b, sizeof b) <= 0) /* the ClientHello */
+        return 1;
+    if (mode_is("hs-rst")) {
+        reset_fd(fd);
+        fd_gone = 1;
+    } else if (mode_is("hs-random")) {
+        srand(conn_no);
+        for (size_t i = 0; i < sizeof b; i++)
+            b[i] = (char)(rand() & 0xff);
+        ssize_t n = write(fd, b, sizeof b);
+        (void)n;
+        while (read(fd, b, sizeof b) > 0) /* until the client gives up */
+            ;
+    }
+    return 1;
+}
+
+/* mix: the quick fault modes, one per connection in turn. */
+static const char *const mix_modes[] = {"hs-close", "hs-rst",        "hs-cut",   "hs-random",
+                                        "bad-mac",  "truncate-bare", "truncate", "garbage"};
 
 static int write_all(WOLFSSL *ssl, const void *p, size_t n)
 {
@@ -75,7 +179,7 @@ static void serve(WOLFSSL *ssl)
         if (body < 0)
             return;
         const char *hello = "hello from faultpeer\n";
-        if (strcmp(mode, "ok") == 0) {
+        if (mode_is("ok") || mode_is("bad-mac") || mode_is("hs-drip")) {
             snprintf(head, sizeof head,
                      "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Conn: %u\r\nX-Req: %u\r\n"
                      "X-Method: %s\r\nX-Got-Body: %ld\r\n\r\n",
@@ -160,6 +264,17 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--addr") == 0)
             addr = argv[i + 1];
     }
+    static const char *const known[] = {
+        "ok",      "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
+        "garbage", "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
+        "hs-cut",  "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix"};
+    int valid = 0;
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        valid |= strcmp(mode, known[i]) == 0;
+    if (!valid) {
+        fprintf(stderr, "faultpeer: unknown mode %s\n", mode);
+        return 2;
+    }
     if (cert == NULL || key == NULL) {
         fprintf(stderr, "usage: %s --cert PEM --key PEM --mode MODE [--port N]\n", argv[0]);
         return 2;
@@ -201,6 +316,7 @@ int main(int argc, char **argv)
     printf("ACCEPT %s:%u\n", addr,
            ntohs(ss.ss_family == AF_INET ? sin->sin_port : sin6->sin6_port));
     fflush(stdout);
+    int mix = strcmp(mode, "mix") == 0;
     for (;;) {
         int fd = accept(lfd, NULL, NULL);
         if (fd < 0) {
@@ -208,12 +324,26 @@ int main(int argc, char **argv)
                 continue;
             return 1;
         }
+        if (mix)
+            mode = mix_modes[conn_no % (sizeof mix_modes / sizeof mix_modes[0])];
         conn_no++;
-        WOLFSSL *ssl = wolfSSL_new(ctx);
-        wolfSSL_set_fd(ssl, fd);
-        if (wolfSSL_accept(ssl) == WOLFSSL_SUCCESS)
-            serve(ssl);
-        wolfSSL_free(ssl);
-        close(fd);
+        cur_fd = fd;
+        fd_gone = handshake_done = 0;
+        sent = 0;
+        if (!raw_fault(fd)) {
+            WOLFSSL *ssl = wolfSSL_new(ctx);
+            wolfSSL_set_fd(ssl, fd);
+            wolfSSL_SSLSetIOSend(ssl, fault_send);
+            if (wolfSSL_accept(ssl) == WOLFSSL_SUCCESS) {
+                handshake_done = 1;
+                if (mode_is("no-read"))
+                    for (;;)
+                        pause(); /* until killed: the client's writes pile up */
+                serve(ssl);
+            }
+            wolfSSL_free(ssl);
+        }
+        if (!fd_gone)
+            close(fd);
     }
 }

@@ -159,8 +159,54 @@ int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra)
     return spawn_ready(p, argv, 5, extra, s_server_ready, &port);
 }
 
+/* Writes pki("big-chain.pem"): copies of the test CA adding up to more
+ * than 100 KiB of DER, as an over-long chain for s_server's -cert_chain. */
+static const char *big_chain(void)
+{
+    const char *path = pki("big-chain.pem");
+    struct stat der;
+    if (access(path, R_OK) == 0)
+        return path;
+    FILE *in = fopen(pki("ca.pem"), "r");
+    static char pem[8192];
+    size_t n = in ? fread(pem, 1, sizeof pem, in) : 0;
+    if (in)
+        fclose(in);
+    if (n == 0 || stat(pki("ca.der"), &der) != 0 || der.st_size == 0)
+        return NULL;
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.%d", path, (int)getpid());
+    FILE *out = fopen(tmp, "w");
+    if (out == NULL)
+        return NULL;
+    for (long total = 0; total <= 100 * 1024; total += (long)der.st_size)
+        fwrite(pem, 1, n, out);
+    if (fclose(out) != 0 || rename(tmp, path) != 0)
+        return NULL;
+    return path;
+}
+
 int peer_fault(struct peer *p, const char *mode, const char *const *extra)
 {
+    if (strcmp(mode, "big-chain") == 0 || strcmp(mode, "tls10") == 0) {
+        const char *chain = big_chain();
+        const char *args[16] = {"-cert", pki("server.pem"), "-key", pki("server.key")};
+        int n = 4;
+        if (strcmp(mode, "tls10") == 0) {
+            args[n++] = "-tls1"; /* OpenSSL 3 offers TLS 1.0 only at security level 0 */
+            args[n++] = "-cipher";
+            args[n++] = "DEFAULT@SECLEVEL=0";
+        } else if (chain) {
+            args[n++] = "-cert_chain";
+            args[n++] = chain;
+        } else {
+            return -1;
+        }
+        for (int i = 0; extra && extra[i] && n < 15; i++)
+            args[n++] = extra[i];
+        args[n] = NULL;
+        return peer_s_server(p, args);
+    }
     const char *argv[48] = {EVTLS_FAULTPEER_PATH,
                             "--cert",
                             pki("server.pem"),

@@ -32,9 +32,11 @@ int peer_s_server(struct peer *p, const char *const *extra);
 int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
 
 /* Starts the scripted TLS server (tests/support/faultpeer.c) on 127.0.0.1
- * with the test server certificate, answering in the given mode ("ok",
- * "chunked", "close", "close-bare", "truncate", "truncate-bare", "garbage",
- * "huge-header", "silent"); extra arguments as for peer_s_server. */
+ * with the test server certificate, answering in the given mode (its
+ * list is at the top of faultpeer.c); extra arguments as for
+ * peer_s_server. Two more modes are s_server with a fault: "big-chain"
+ * sends a certificate chain of more than 100 KiB, "tls10" speaks only
+ * TLS 1.0. */
 int peer_fault(struct peer *p, const char *mode, const char *const *extra);
 
 /* Starts Node's http-server (npm, installed in tests/node) as its users

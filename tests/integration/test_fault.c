@@ -1,0 +1,311 @@
+/* test_fault.c - the hostile-peer bench. Each mode of the fault peer
+ * (tests/support/faultpeer.c, and s_server with an over-long chain or
+ * TLS 1.0 only) must end in its exact error, found by the right timer or
+ * at once, and leave behind no memory of the connection (evtls's owner
+ * counters, which see every wolfSSL allocation) and no file descriptor. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "peer.h"
+
+/* ---- what a case starts from and must come back to */
+
+struct start {
+    evtls_mem_stats mem;
+    int fds;
+};
+
+static void settle(struct event_base *base)
+{
+    for (int i = 0; i < 10; i++)
+        event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+static void take_start(struct loop_fx *f, struct start *s)
+{
+    settle(f->base);
+    evtls_mem_stats_get(&s->mem);
+    s->fds = count_open_fds();
+}
+
+/* The connection's memory and fd are gone: every owner but the context
+ * and wolfSSL's per-thread caches is back at (or below) its start. */
+static void check_released(struct loop_fx *f, const struct start *s, const char *mode)
+{
+    settle(f->base);
+    evtls_mem_stats now;
+    evtls_mem_stats_get(&now);
+    assert_int_equal(now.enabled, 1);
+    for (int o = 0; o < EVTLS_MEM_OWNERS; o++) {
+        if (o == EVTLS_MEM_TLS_HANDSHAKE || o == EVTLS_MEM_TLS_CONFIG)
+            continue;
+        if (now.bytes[o] > s->mem.bytes[o] || now.blocks[o] > s->mem.blocks[o])
+            fail_msg("mode %s: %s holds %zu bytes in %zu blocks, %zu in %zu at the start", mode,
+                     evtls_mem_owner_name((evtls_mem_owner)o), now.bytes[o], now.blocks[o],
+                     s->mem.bytes[o], s->mem.blocks[o]);
+    }
+    if (count_open_fds() != s->fds)
+        fail_msg("mode %s: %d fds open, %d at the start", mode, count_open_fds(), s->fds);
+}
+
+/* ---- handshake faults */
+
+struct hs_case {
+    const char *mode;
+    unsigned handshake_ms; /* the handshake timeout (0: the default) */
+    int err;
+    unsigned min_ms, max_ms; /* when the error must come */
+};
+
+static void run_handshake_fault(struct loop_fx *f, const struct hs_case *k, struct peer *p,
+                                evtls_last_error *last)
+{
+    assert_int_equal(peer_fault(p, k->mode, NULL), 0);
+    evtls_cfg *cfg = test_cfg(0, k->handshake_ms);
+    struct start s;
+    take_start(f, &s);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    assert_non_null(c);
+    struct connect_result r;
+    int err = connect_wait(f->base, c, "localhost", p->port, &r);
+    if (err != k->err)
+        fail_msg("mode %s: %s (%s), expected %s", k->mode, evtls_err_name(err), r.last.detail,
+                 evtls_err_name(k->err));
+    if (r.elapsed_ms < k->min_ms || r.elapsed_ms > k->max_ms)
+        fail_msg("mode %s: after %llu ms, expected %u..%u", k->mode,
+                 (unsigned long long)r.elapsed_ms, k->min_ms, k->max_ms);
+    assert_int_equal(r.last.code, k->err);
+    *last = r.last;
+    evtls_conn_free(c);
+    check_released(f, &s, k->mode);
+    evtls_cfg_free(cfg);
+}
+
+static void handshake_fault(struct loop_fx *f, const struct hs_case *k, evtls_last_error *last)
+{
+    struct peer p;
+    run_handshake_fault(f, k, &p, last);
+    peer_stop(&p);
+}
+
+static void test_accepts_and_stays_silent(void **state)
+{
+    struct hs_case k = {"hs-silent", 400, EVTLS_ERR_HANDSHAKE_TIMEOUT, 380, 2000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+}
+
+static void test_closes_after_client_hello(void **state)
+{
+    struct hs_case k = {"hs-close", 5000, EVTLS_ERR_PEER_CLOSED, 0, 2000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+    assert_true(evtls_err_is_retryable(last.code));
+}
+
+static void test_resets_mid_handshake(void **state)
+{
+    /* Right after the ClientHello, and inside the server's first flight. */
+    struct hs_case k = {"hs-rst", 5000, EVTLS_ERR_PEER_RESET, 0, 2000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+    k.mode = "hs-cut";
+    handshake_fault(*state, &k, &last);
+    assert_true(evtls_err_is_retryable(last.code));
+}
+
+static void test_random_bytes_for_server_hello(void **state)
+{
+    struct hs_case k = {"hs-random", 5000, EVTLS_ERR_PROTOCOL, 0, 2000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+    assert_int_not_equal(last.tls_error, 0);
+    assert_false(evtls_err_is_retryable(last.code));
+}
+
+static void test_slow_drip_hits_handshake_timeout(void **state)
+{
+    struct loop_fx *f = *state;
+    struct hs_case k = {"hs-drip", 800, EVTLS_ERR_HANDSHAKE_TIMEOUT, 780, 3000};
+    evtls_last_error last;
+    struct peer p;
+    run_handshake_fault(f, &k, &p, &last);
+    /* The peer was sending all along: the timer bounds the whole
+     * handshake, not the silence between bytes. */
+    char out[4096];
+    peer_output(&p, out, sizeof out);
+    assert_non_null(strstr(out, "DRIP"));
+    peer_stop(&p);
+}
+
+static void test_oversized_certificate_chain(void **state)
+{
+    struct hs_case k = {"big-chain", 5000, EVTLS_ERR_PROTOCOL, 0, 3000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+    assert_non_null(strstr(last.tls_error_text, "too large"));
+}
+
+static void test_tls10_only_peer(void **state)
+{
+    struct hs_case k = {"tls10", 5000, EVTLS_ERR_PROTOCOL_VERSION, 0, 2000};
+    evtls_last_error last;
+    handshake_fault(*state, &k, &last);
+    assert_int_equal(last.alert, 70); /* protocol_version */
+    assert_false(evtls_err_is_retryable(last.code));
+}
+
+/* ---- faults after the handshake: one GET, run to its end */
+
+struct done {
+    int done, err, status;
+};
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct done *d = arg;
+    d->done = 1;
+    d->err = err;
+    d->status = evtls_http_resp_status(r);
+}
+
+static void response_fault(struct loop_fx *f, const char *mode, int want)
+{
+    struct peer p;
+    assert_int_equal(peer_fault(&p, mode, NULL), 0);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct start s;
+    take_start(f, &s);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    struct connect_result r;
+    assert_int_equal(connect_wait(f->base, c, "localhost", p.port, &r), 0);
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    struct done d = {0};
+    assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &d, NULL), 0);
+    evtls_http_req_free(req);
+    uint64_t t0 = now_ms();
+    run_until(f->base, &d.done, 15000);
+    assert_true(d.done);
+    if (d.err != want)
+        fail_msg("mode %s: %s, expected %s", mode, evtls_err_name(d.err), evtls_err_name(want));
+    assert_true(now_ms() - t0 < 5000); /* found out at once, not by a timer */
+    evtls_conn_free(c);
+    check_released(f, &s, mode);
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+static void test_corrupted_record_after_handshake(void **state)
+{
+    response_fault(*state, "bad-mac", EVTLS_ERR_PROTOCOL);
+}
+
+static void test_truncated_without_close_notify(void **state)
+{
+    response_fault(*state, "truncate-bare", EVTLS_ERR_HTTP_TRUNCATED);
+}
+
+static void test_close_notify_mid_response(void **state)
+{
+    response_fault(*state, "truncate", EVTLS_ERR_HTTP_TRUNCATED);
+}
+
+static void test_garbage_status_line(void **state)
+{
+    response_fault(*state, "garbage", EVTLS_ERR_HTTP_MALFORMED);
+}
+
+static void test_one_megabyte_header(void **state)
+{
+    response_fault(*state, "huge-header", EVTLS_ERR_HTTP_HEADERS_TOO_LARGE);
+}
+
+/* ---- a peer that stops reading: writes are refused past the limit */
+
+static void test_peer_stops_reading(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "no-read", NULL), 0);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct start s;
+    take_start(f, &s);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    struct connect_result r;
+    assert_int_equal(connect_wait(f->base, c, "localhost", p.port, &r), 0);
+    const size_t limit = 65536;
+    assert_int_equal(evtls_conn_set_write_limit(c, limit), 0);
+    static char chunk[16384];
+    memset(chunk, 'w', sizeof chunk);
+    size_t accepted = 0;
+    int rc = 0;
+    for (int i = 0; i < 20000 && rc == 0; i++) {
+        rc = evtls_conn_write(c, chunk, sizeof chunk);
+        if (rc == 0)
+            accepted += sizeof chunk;
+        run_for(f->base, 0); /* the socket takes what the kernel will */
+    }
+    assert_int_equal(rc, EVTLS_ERR_WOULDBLOCK);
+    assert_true(evtls_conn_write_pending(c) <= limit);
+    assert_true(accepted < 64u * 1024 * 1024); /* the kernel's buffers, then the limit */
+    evtls_mem_stats m;
+    evtls_mem_stats_get(&m);
+    /* Nor does wolfSSL hold more than a record or two of it. */
+    assert_true(m.bytes[EVTLS_MEM_TLS_RECORDS] < s.mem.bytes[EVTLS_MEM_TLS_RECORDS] + limit);
+    evtls_conn_free(c);
+    check_released(f, &s, "no-read");
+    evtls_cfg_free(cfg);
+    peer_stop(&p);
+}
+
+/* One good connection first: wolfSSL makes some process-wide state on
+ * first use (136 bytes of it), which the first case would count. */
+static int warm_up(void **state)
+{
+    (void)state;
+    struct peer p;
+    if (peer_fault(&p, "ok", NULL) != 0)
+        return -1;
+    struct event_base *base = event_base_new();
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_conn *c = evtls_conn_new(base, cfg);
+    struct connect_result r;
+    int err = connect_wait(base, c, "localhost", p.port, &r);
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    settle(base);
+    event_base_free(base);
+    peer_stop(&p);
+    return err;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, loop_fx_setup, loop_fx_teardown)
+        T(test_accepts_and_stays_silent),
+        T(test_closes_after_client_hello),
+        T(test_resets_mid_handshake),
+        T(test_random_bytes_for_server_hello),
+        T(test_slow_drip_hits_handshake_timeout),
+        T(test_oversized_certificate_chain),
+        T(test_tls10_only_peer),
+        T(test_corrupted_record_after_handshake),
+        T(test_truncated_without_close_notify),
+        T(test_close_notify_mid_response),
+        T(test_garbage_status_line),
+        T(test_one_megabyte_header),
+        T(test_peer_stops_reading),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, warm_up, NULL);
+}
