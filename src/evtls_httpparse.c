@@ -90,10 +90,27 @@ static int end_value(evtls__httpp *pp)
     return hbuf_end(pp);
 }
 
+/* Trailer fields after a chunked body are counted toward the header limit
+ * and dropped (RFC 9112 section 7.1.2 lets a recipient discard them).
+ * Returns 1 when the piece was such a trailer. */
+static int trailer(evtls__httpp *pp, size_t n, int *rc)
+{
+    if (!pp->headers_done)
+        return 0;
+    pp->header_bytes += n;
+    *rc = pp->header_bytes > pp->max_header
+              ? fail(pp, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "trailers exceed the header limit")
+              : 0;
+    return 1;
+}
+
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
+    int rc;
+    if (trailer(pp, n, &rc))
+        return rc;
     if (pp->in_value || r->nh == 0) {
         /* A new header: end the previous value, note where the name starts. */
         if (pp->in_value && end_value(pp) != 0)
@@ -118,6 +135,9 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
+    int rc;
+    if (trailer(pp, n, &rc))
+        return rc;
     if (!pp->in_value) {
         if (hbuf_end(pp) != 0) /* ends the name */
             return -1;
@@ -144,6 +164,8 @@ static int on_headers_complete(http_parser *p)
     r->minor = p->http_minor;
     if (p->http_major != 1)
         return fail(pp, EVTLS_ERR_HTTP_MALFORMED, "not an HTTP/1.x response");
+    if (r->status < 100 || r->status > 999) /* libhttp-parser takes 1 to 3 digits */
+        return fail(pp, EVTLS_ERR_HTTP_MALFORMED, "the status code is not three digits");
     /* RFC 9112 section 6.3: HEAD, 1xx, 204 and 304 have no body. */
     if (pp->head || (r->status >= 100 && r->status < 200) || r->status == 204 || r->status == 304)
         r->framing = EVTLS_HTTP_NO_BODY;
