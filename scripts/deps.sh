@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
 #   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate)
-#   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk,
-#          and valgrind (callgrind counts)
-#   test: the above plus cmocka, nginx, dnsmasq, and Node.js with npm (for
-#         the http-server test peer, installed from npm into tests/node)
+#   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
+#   test: the above plus cmocka, nginx, dnsmasq, clang with libFuzzer, valgrind,
+#         and Node.js with npm (for the http-server test peer, installed from
+#         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
 pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates)
 if [ "$what" = test ] || [ "$what" = bench ]; then
-  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps)
-  [ "$what" = bench ] && pkgs+=(nghttp2-client wrk valgrind)
+  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind)
+  [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: installs what it needs, then builds and
-# runs every test twice, in a -Werror build and in an ASan+UBSan build.
+# runs every test twice, in a -Werror build and in an ASan+UBSan build, and
+# runs each libFuzzer harness for EVTLS_FUZZ_SECONDS (default 30) from its
+# seed corpus.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh" test
@@ -22,5 +24,9 @@ run_suite release "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "asan+ubsan" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DEVTLS_SANITIZE=ON \
   -DEVTLS_BUILD_EXAMPLES=ON || status=1
+fuzz_s=${EVTLS_FUZZ_SECONDS:-30}
+run_suite "fuzz (${fuzz_s} s per harness)" "$root/build-fuzz" -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_FUZZ=ON -DEVTLS_FUZZ_SECONDS="$fuzz_s" \
+  -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF -DEVTLS_BUILD_BENCH=OFF || status=1
 if [ $status -eq 0 ]; then echo "test.sh: all suites passed"; else echo "test.sh: FAILED"; fi
 exit $status

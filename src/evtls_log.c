@@ -77,7 +77,8 @@ static void default_handler(evtls_log_level level, unsigned long ms, const char 
     fprintf(stderr, "%c (%lu) evtls: %s\n", letters[level], ms, msg);
 }
 
-static void vlog(evtls_log_level level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(evtls_log_level level, const char *fmt,
+                                                       va_list ap)
 {
     char msg[512];
     struct timespec now;

@@ -1,0 +1,63 @@
+/* fuzz_url_opts.c - libFuzzer harness for what users type: URLs
+ * (evtls_url_parse, as evtls-poll and evtls-load take them) and
+ * evtls-load's whole command line (lt_opts_parse, pure), plus durations.
+ *
+ * Input: NUL-separated strings. The first is parsed as a URL, bare
+ * HOST:PORT allowed or not by its length's parity; all of them, after a
+ * program name, are the command line. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <evtls/http.h>
+
+#include "lt_opts.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define MAX_ARGS 64
+
+static void check_url(const char *text, int allow_bare)
+{
+    evtls_url u;
+    int rc = evtls_url_parse(text, allow_bare, &u);
+    if (rc == 0) {
+        if (u.port == 0 || u.host[0] == '\0')
+            abort(); /* a parsed URL always names a host and a port */
+    } else if (rc != EVTLS_ERR_BAD_URL && rc != EVTLS_ERR_INVALID_ARG) {
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *buf = malloc(size + 1);
+    if (buf == NULL)
+        return 0;
+    memcpy(buf, data, size);
+    buf[size] = '\0';
+    char *argv[MAX_ARGS + 2];
+    int argc = 0;
+    argv[argc++] = "evtls-load";
+    for (size_t off = 0; off <= size && argc <= MAX_ARGS; off += strlen(buf + off) + 1)
+        argv[argc++] = buf + off;
+    argv[argc] = NULL;
+    check_url(argv[1], strlen(argv[1]) & 1);
+    uint64_t us;
+    for (int i = 1; i < argc; i++)
+        if (lt_parse_duration(argv[i], &us) == 0 && us > UINT64_MAX / 2)
+            abort();
+    lt_opts o;
+    char err[512];
+    err[0] = '\0';
+    int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
+    if (rc == 0) {
+        if (o.conns == 0 || o.threads == 0 || o.n_addrs > LT_MAX_ADDRS ||
+            o.n_headers > LT_MAX_HEADERS || (o.tls_min != 12 && o.tls_min != 13))
+            abort(); /* accepted options are always usable */
+    } else if (rc != 1 && (rc != -1 || err[0] == '\0')) {
+        abort(); /* a refusal always says why */
+    }
+    free(buf);
+    return 0;
+}
