@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: installs what it needs, then builds and
-# runs every test twice, in a -Werror build and in an ASan+UBSan build, and
-# runs each libFuzzer harness for EVTLS_FUZZ_SECONDS (default 30) from its
+# runs every test twice, in a -Werror build and in an ASan+UBSan build; runs
+# the integration tests a third time under valgrind memcheck; and runs each
+# libFuzzer harness for EVTLS_FUZZ_SECONDS (default 30) from its
 # seed corpus.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,6 +22,8 @@ run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) || return 1
 }
 run_suite release "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+echo "=== valgrind memcheck (integration tests, release build)"
+bash "$root/scripts/memcheck.sh" "$root/build-test" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite "asan+ubsan" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DEVTLS_SANITIZE=ON \
   -DEVTLS_BUILD_EXAMPLES=ON || status=1

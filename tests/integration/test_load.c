@@ -313,7 +313,8 @@ static void test_server_gone_mid_run(void **state)
 {
     (void)state;
     struct peer gone;
-    char u[128];
+    char u[128], dur[16];
+    snprintf(dur, sizeof dur, "%u", 3 * test_time_scale());
     for (int round = 0; round < 2; round++) {
         assert_int_equal(peer_nginx(&gone, NULL), 0);
         snprintf(u, sizeof u, "https://localhost:%u/", gone.port);
@@ -321,7 +322,7 @@ static void test_server_gone_mid_run(void **state)
                               "--cacert",
                               pki("ca.pem"),
                               "-d",
-                              "3",
+                              dur,
                               "-c",
                               "4",
                               "--json",
@@ -332,7 +333,7 @@ static void test_server_gone_mid_run(void **state)
                               NULL};
         unlink(json_path);
         assert_int_equal(proc_start(&pr, argv), 0);
-        usleep(1000000);
+        usleep(1000000 * test_time_scale());
         peer_stop(&gone);
         int st = proc_wait(&pr, 30000);
         read_json();
@@ -370,8 +371,10 @@ static void test_addresses_and_source(void **state)
 static void test_hold_mode(void **state)
 {
     (void)state;
+    char ramp[16]; /* long enough for all 200 to connect, under valgrind too */
+    snprintf(ramp, sizeof ramp, "%.1f", 0.3 * test_time_scale());
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-m", "hold", "-c", "200", "-d",
-                              "1", "--ramp-up", "0.3", "--json", json_path, hostport, NULL),
+                              "1", "--ramp-up", ramp, "--json", json_path, hostport, NULL),
                      0);
     read_json();
     assert_int_equal(num("held"), 200);

@@ -354,21 +354,37 @@ static void test_resumption_tls12(void **state)
     evtls_cfg_free(cfg);
 }
 
-/* A child process with nothing but the file: does it resume? */
+/* The child process of test_session_file_across_processes: a fresh
+ * program (this one, run again) with nothing but the file. Exits 0 when it
+ * loaded sessions and resumed one. */
+static int resume_from_file(const char *path, uint16_t port)
+{
+    struct event_base *base = event_base_new();
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    int loaded = evtls_session_cache_load(sc, path);
+    evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_3, EVTLS_TLS_1_3);
+    evtls_conn *c = evtls_conn_new(base, cfg);
+    evtls_conn_set_session_cache(c, sc);
+    struct connect_result r;
+    int rc = connect_wait(base, c, "localhost", port, &r);
+    int resumed = rc == 0 && evtls_conn_get_info(c)->resumed;
+    evtls_conn_free(c);
+    evtls_cfg_free(cfg);
+    evtls_session_cache_free(sc);
+    event_base_free(base);
+    return loaded > 0 && resumed ? 0 : 10 + (loaded > 0) + 2 * (rc == 0);
+}
+
+static const char *self; /* argv[0]: /proc/self/exe is valgrind's own under valgrind */
+
 static int child_resumes(const char *path)
 {
+    char port[16];
+    snprintf(port, sizeof port, "%u", web.port);
     pid_t pid = fork();
     if (pid == 0) {
-        struct event_base *base = event_base_new();
-        evtls_session_cache *sc = evtls_session_cache_new(0);
-        int loaded = evtls_session_cache_load(sc, path);
-        evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_3, EVTLS_TLS_1_3);
-        evtls_conn *c = evtls_conn_new(base, cfg);
-        evtls_conn_set_session_cache(c, sc);
-        struct connect_result r;
-        int rc = connect_wait(base, c, "localhost", web.port, &r);
-        int resumed = rc == 0 && evtls_conn_get_info(c)->resumed;
-        _exit(loaded > 0 && resumed ? 0 : 10 + (loaded > 0) + 2 * (rc == 0));
+        execl(self, self, "--resume-from", path, port, (char *)NULL);
+        _exit(127);
     }
     int status = 0;
     waitpid(pid, &status, 0);
@@ -476,8 +492,11 @@ static void test_graceful_shutdown(void **state)
     evtls_cfg_free(cfg);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--resume-from") == 0)
+        return resume_from_file(argv[2], (uint16_t)atoi(argv[3]));
+    self = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sequential_reuse_one_connection, loop_fx_setup,
                                         loop_fx_teardown),

@@ -1,10 +1,18 @@
 /* harness.c - drives evtls connections on a test's event_base. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "harness.h"
 #include "peer.h"
+
+unsigned test_time_scale(void)
+{
+    const char *s = getenv("EVTLS_TEST_TIME_SCALE");
+    int n = s ? atoi(s) : 1;
+    return n >= 1 && n <= 100 ? (unsigned)n : 1;
+}
 
 uint64_t now_ms(void)
 {

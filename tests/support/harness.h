@@ -59,6 +59,12 @@ void got_checkout_cb(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout
 int pool_checkout_wait(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, const char *host,
                        uint16_t port, struct got *g);
 
+/* How many times slower than usual the programs under test run: the
+ * environment's EVTLS_TEST_TIME_SCALE (scripts/memcheck.sh sets it for
+ * valgrind), else 1. Tests that give a program a fixed time to get going
+ * multiply it by this. */
+unsigned test_time_scale(void);
+
 /* Milliseconds of the monotonic clock. */
 uint64_t now_ms(void);
 
