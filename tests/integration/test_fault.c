@@ -244,16 +244,8 @@ static void test_peer_stops_reading(void **state)
     assert_int_equal(connect_wait(f->base, c, "localhost", p.port, &r), 0);
     const size_t limit = 65536;
     assert_int_equal(evtls_conn_set_write_limit(c, limit), 0);
-    static char chunk[16384];
-    memset(chunk, 'w', sizeof chunk);
-    size_t accepted = 0;
-    int rc = 0;
-    for (int i = 0; i < 20000 && rc == 0; i++) {
-        rc = evtls_conn_write(c, chunk, sizeof chunk);
-        if (rc == 0)
-            accepted += sizeof chunk;
-        run_for(f->base, 0); /* the socket takes what the kernel will */
-    }
+    size_t accepted;
+    int rc = write_until_refused(f->base, c, 16384, 20000, &accepted);
     assert_int_equal(rc, EVTLS_ERR_WOULDBLOCK);
     assert_true(evtls_conn_write_pending(c) <= limit);
     assert_true(accepted < 64u * 1024 * 1024); /* the kernel's buffers, then the limit */

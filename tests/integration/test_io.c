@@ -146,17 +146,8 @@ static void test_backpressure(void **state)
     assert_int_equal(evtls_conn_set_write_limit(c, 32768), 0);
     struct drain d = {0};
     evtls_conn_set_drain_cb(c, on_drain, &d);
-    static char chunk[4096];
-    memset(chunk, 'x', sizeof chunk);
-    size_t accepted = 0;
-    int rc = 0;
-    for (int i = 0; i < 10000 && rc == 0; i++) {
-        rc = evtls_conn_write(c, chunk, sizeof chunk);
-        if (rc == 0)
-            accepted += sizeof chunk;
-        if (i % 8 == 0)
-            run_for(f->base, 1); /* let the socket take what it can */
-    }
+    size_t accepted;
+    int rc = write_until_refused(f->base, c, 4096, 10000, &accepted);
     assert_int_equal(rc, EVTLS_ERR_WOULDBLOCK);
     assert_true(evtls_conn_write_pending(c) <= 32768);
     assert_true(accepted > 32768); /* the kernel took some, then it stopped */

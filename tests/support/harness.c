@@ -7,6 +7,25 @@
 #include "harness.h"
 #include "peer.h"
 
+int write_until_refused(struct event_base *base, evtls_conn *c, size_t chunk, int max_writes,
+                        size_t *accepted)
+{
+    char *buf = malloc(chunk);
+    if (buf == NULL)
+        return EVTLS_ERR_NOMEM;
+    memset(buf, 'w', chunk);
+    int rc = 0;
+    *accepted = 0;
+    for (int i = 0; i < max_writes && rc == 0; i++) {
+        rc = evtls_conn_write(c, buf, chunk);
+        if (rc == 0)
+            *accepted += chunk;
+        event_base_loop(base, EVLOOP_NONBLOCK);
+    }
+    free(buf);
+    return rc;
+}
+
 unsigned test_time_scale(void)
 {
     const char *s = getenv("EVTLS_TEST_TIME_SCALE");

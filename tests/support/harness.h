@@ -28,6 +28,13 @@ int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint1
 int exchange(struct event_base *base, evtls_conn *c, const char *req, char *buf, size_t max,
              size_t *len);
 
+/* Writes chunk-sized pieces to a connected c, running base between them
+ * so that the socket takes what the kernel will, until a write fails (at
+ * most max_writes). Returns the failing write's code (0 if none failed)
+ * and sets *accepted to the bytes the writes took. */
+int write_until_refused(struct event_base *base, evtls_conn *c, size_t chunk, int max_writes,
+                        size_t *accepted);
+
 /* Ends a test's loop: runs what is still active, frees base, and checks
  * that the process has exactly fds_before open fds again. Returns 0, or -1
  * (with a message) when something was left behind. */
