@@ -39,13 +39,21 @@ static int reserve(void **buf, size_t *cap, size_t need, size_t first)
     return 0;
 }
 
+/* Counts n bytes of status line, headers or trailers toward the limit. */
+static int count_header(evtls__httpp *pp, size_t n)
+{
+    pp->header_bytes += n;
+    if (pp->header_bytes > pp->max_header)
+        return fail(pp, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "headers exceed the limit");
+    return 0;
+}
+
 /* Appends to the header buffer, counting toward the header limit. */
 static int hbuf_add(evtls__httpp *pp, const char *s, size_t n)
 {
     struct evtls_http_resp *r = &pp->r;
-    pp->header_bytes += n;
-    if (pp->header_bytes > pp->max_header)
-        return fail(pp, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "headers exceed the limit");
+    if (count_header(pp, n) != 0)
+        return -1;
     if (reserve((void **)&r->hbuf, &r->hcap, r->hlen + n + 1, 256) != 0)
         return fail(pp, EVTLS_ERR_NOMEM, "header buffer");
     memcpy(r->hbuf + r->hlen, s, n);
@@ -90,27 +98,14 @@ static int end_value(evtls__httpp *pp)
     return hbuf_end(pp);
 }
 
-/* Trailer fields after a chunked body are counted toward the header limit
- * and dropped (RFC 9112 section 7.1.2 lets a recipient discard them).
- * Returns 1 when the piece was such a trailer. */
-static int trailer(evtls__httpp *pp, size_t n, int *rc)
-{
-    if (!pp->headers_done)
-        return 0;
-    pp->header_bytes += n;
-    *rc = pp->header_bytes > pp->max_header
-              ? fail(pp, EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "trailers exceed the header limit")
-              : 0;
-    return 1;
-}
-
 static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    int rc;
-    if (trailer(pp, n, &rc))
-        return rc;
+    /* Trailer fields after a chunked body (headers_done) are counted and
+     * dropped: RFC 9112 section 7.1.2 lets a recipient discard them. */
+    if (pp->headers_done)
+        return count_header(pp, n);
     if (pp->in_value || r->nh == 0) {
         /* A new header: end the previous value, note where the name starts. */
         if (pp->in_value && end_value(pp) != 0)
@@ -135,9 +130,8 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    int rc;
-    if (trailer(pp, n, &rc))
-        return rc;
+    if (pp->headers_done) /* a trailer's value: counted, dropped */
+        return count_header(pp, n);
     if (!pp->in_value) {
         if (hbuf_end(pp) != 0) /* ends the name */
             return -1;
