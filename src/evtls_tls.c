@@ -26,7 +26,7 @@ struct evtls__tls {
     unsigned long id;
     uint64_t bytes_in, bytes_out;
     uint64_t step_in, step_out; /* counters at the start of a handshake step */
-    int io_errno;               /* errno of the last failed recv/send */
+    int io_errno;               /* errno of the first failed recv/send: the cause */
     int peer_closed;            /* recv returned 0 */
     int write_blocked;          /* the last write left part of a record unsent */
     unsigned hs_msgs_rx;        /* handshake messages received */
@@ -549,9 +549,9 @@ evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len
 evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e)
 {
     /* With a record half sent to a peer that stopped reading, a close_notify
-     * could only queue behind it; and wolfSSL 5.5 then sends the alert with
-     * its AEAD tag unwritten (uninitialised heap bytes on the wire, seen by
-     * valgrind in test_fault). The socket is closed without it. */
+     * could only queue behind it, and what wolfSSL 5.5 then sends holds
+     * uninitialised bytes of its output buffer (valgrind, test_fault's
+     * no-read case). The socket is closed without it. */
     if (t->write_blocked)
         return EVTLS__TLS_DONE;
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
