@@ -33,14 +33,14 @@ for t in "${tests[@]}"; do
   # A process's log holds only its header unless memcheck found something.
   bad=$(grep -l -E '(ERROR SUMMARY: [1-9]|definitely lost: [1-9]|indirectly lost: [1-9]|possibly lost: [1-9])' \
     "$out/$t".*.log 2>/dev/null || true)
-  errs=$(cat "$out/$t".*.log | grep -c 'ERROR SUMMARY: 0 errors' || true)
+  procs=$(cat "$out/$t".*.log | grep -c 'ERROR SUMMARY: 0 errors' || true)
   if [ $rc -ne 0 ] || [ -n "$bad" ]; then
     status=1
     echo "memcheck: $t FAILED (exit $rc) after $(( $(date +%s) - start )) s"
     grep -E '^\[  (FAILED|ERROR)' "$out/$t.out" || true
     for f in $bad; do echo "--- $f"; grep -E '^==[0-9]+== ' "$f" | sed -n '1,60p'; done
   else
-    echo "memcheck: $t: 0 errors, 0 leaks in $errs processes ($(( $(date +%s) - start )) s)"
+    echo "memcheck: $t: 0 errors, 0 leaks in $procs processes ($(( $(date +%s) - start )) s)"
   fi
 done
 [ $status -eq 0 ] && echo "memcheck.sh: all clean" || echo "memcheck.sh: FAILED"

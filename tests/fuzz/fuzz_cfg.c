@@ -12,15 +12,19 @@
 
 #include <evtls/evtls.h>
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    evtls_log_set_level(EVTLS_LOG_NONE); /* bad input is expected: no warnings */
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static int quiet;
-    if (!quiet) {
-        evtls_log_set_level(EVTLS_LOG_NONE);
-        quiet = 1;
-    }
     if (size < 3)
         return 0;
     uint8_t what = data[0];

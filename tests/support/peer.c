@@ -163,7 +163,8 @@ int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra)
  * than 100 KiB of DER, as an over-long chain for s_server's -cert_chain. */
 static const char *big_chain(void)
 {
-    const char *path = pki("big-chain.pem");
+    static char path[512]; /* not pki()'s rotating buffer: the caller keeps it */
+    snprintf(path, sizeof path, "%s", pki("big-chain.pem"));
     struct stat der;
     if (access(path, R_OK) == 0)
         return path;
@@ -189,18 +190,16 @@ static const char *big_chain(void)
 int peer_fault(struct peer *p, const char *mode, const char *const *extra)
 {
     if (strcmp(mode, "big-chain") == 0 || strcmp(mode, "tls10") == 0) {
-        const char *chain = big_chain();
         const char *args[16] = {"-cert", pki("server.pem"), "-key", pki("server.key")};
         int n = 4;
         if (strcmp(mode, "tls10") == 0) {
             args[n++] = "-tls1"; /* OpenSSL 3 offers TLS 1.0 only at security level 0 */
             args[n++] = "-cipher";
             args[n++] = "DEFAULT@SECLEVEL=0";
-        } else if (chain) {
-            args[n++] = "-cert_chain";
-            args[n++] = chain;
         } else {
-            return -1;
+            args[n++] = "-cert_chain";
+            if ((args[n++] = big_chain()) == NULL)
+                return -1;
         }
         for (int i = 0; extra && extra[i] && n < 15; i++)
             args[n++] = extra[i];
