@@ -150,8 +150,6 @@ static int start_workers(struct run *r)
     /* Every worker starts a moment from now, all at the same time. */
     uint64_t t0 = lt_now_us() + 20000;
     r->t0 = r->last_t = t0;
-    /* Hold mode holds for -d once the ramp has started every connection. */
-    uint64_t run_us = o->duration_us + (o->mode == LT_MODE_HOLD ? o->ramp_us : 0);
     for (unsigned i = 0; i < r->n; i++) {
         lt_share sh = {
             .idx = i,
@@ -159,7 +157,9 @@ static int start_workers(struct run *r)
             .conns = o->conns / r->n + (i < o->conns % r->n),
             .total = o->total ? o->total / r->n + (i < o->total % r->n) : 0,
             .t0_us = t0,
-            .end_us = o->duration_us ? t0 + run_us : 0,
+            /* Hold mode's workers start -d themselves, once every
+             * connection is made or has failed. */
+            .end_us = o->duration_us && o->mode != LT_MODE_HOLD ? t0 + o->duration_us : 0,
             .done_fd = r->done_fd[1],
         };
         r->w[i] = lt_worker_new(o, &sh, err, sizeof err);

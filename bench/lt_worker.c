@@ -69,6 +69,7 @@ struct lt_worker {
     uint64_t due;        /* open loop: operations 0 .. due-1 are due */
     uint64_t handshakes; /* connections started (for --resume-ratio) */
     int stopping, finished;
+    int holding; /* hold mode: every connection settled, the -d timer runs */
 
     struct event *rate_timer, *ramp_timer, *end_timer, *stop_ev;
     int stop_fd[2];
@@ -89,6 +90,7 @@ uint64_t lt_now_us(void)
 
 static void try_start(lt_worker *w);
 static void finish(lt_worker *w);
+static void arm(struct event *ev, uint64_t at_us);
 
 /* ---- scheduling */
 
@@ -357,6 +359,13 @@ static void try_start(lt_worker *w)
     if (w->busy == 0 && !w->finished) {
         int more = !w->stopping && budget_left(w) &&
                    (w->o->mode != LT_MODE_HOLD || w->active < w->sh.conns);
+        /* Hold mode: the hold (-d) starts once every connection has been
+         * made or has failed, however long that took. */
+        if (!more && w->o->mode == LT_MODE_HOLD && !w->holding && !w->stopping) {
+            w->holding = 1;
+            if (w->o->duration_us)
+                arm(w->end_timer, lt_now_us() + w->o->duration_us);
+        }
         /* Hold mode ends with -d or a signal, unless nothing is held. */
         if (!more && (w->o->mode != LT_MODE_HOLD ||
                       atomic_load_explicit(&w->a_held, memory_order_relaxed) == 0))

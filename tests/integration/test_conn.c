@@ -387,8 +387,9 @@ static void test_connect_timeout(void **state)
     usleep(50000);
     evtls_cfg *cfg = test_cfg(300, 0);
     struct connect_result r;
+    /* The connect timer's own error, and not before it was due. */
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_CONNECT_TIMEOUT);
-    assert_true(r.elapsed_ms >= 280 && r.elapsed_ms < 1500);
+    assert_true(r.elapsed_ms >= 280);
     evtls_cfg_free(cfg);
     for (int i = 0; i < 4; i++)
         close(fill[i]);
@@ -404,7 +405,7 @@ static void test_handshake_timeout(void **state)
     evtls_cfg *cfg = test_cfg(0, 300);
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_HANDSHAKE_TIMEOUT);
-    assert_true(r.elapsed_ms >= 280 && r.elapsed_ms < 1500);
+    assert_true(r.elapsed_ms >= 280);
     evtls_cfg_free(cfg);
     close(lfd);
 }
@@ -417,8 +418,10 @@ static void test_total_deadline(void **state)
     evtls_cfg *cfg = test_cfg(0, 5000);
     assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_TOTAL, 200), 0);
     struct connect_result r;
+    /* TIMEOUT is the 200 ms deadline's; the 5 s handshake timer would
+     * have said HANDSHAKE_TIMEOUT. */
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_TIMEOUT);
-    assert_true(r.elapsed_ms < 1500);
+    assert_true(r.elapsed_ms >= 190);
     evtls_cfg_free(cfg);
     close(lfd);
 }
@@ -453,7 +456,7 @@ static void test_many_at_once(void **state)
                          0);
     }
     int all = 0;
-    for (int t = 0; t < 600 && !all; t++) {
+    for (unsigned t = 0; t < 600 * test_time_scale() && !all; t++) {
         run_for(f->base, 50);
         all = 1;
         for (int i = 0; i < N; i++)

@@ -130,13 +130,11 @@ static void test_broken_ipv6_falls_back_fast(void **state)
     int hole = listen_blackhole6(s.port, fill);
     assert_true(hole >= 0);
     evtls_cfg *cfg = cfg_for_test();
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, 10000), 0);
     struct connect_result r;
     evtls_conn *c;
     assert_int_equal(connect_name(f, cfg, "dual.test", s.port, &r, &c), 0);
     const evtls_conn_info *i = evtls_conn_get_info(c);
-    /* Not after the 10 s connect timeout: one attempt delay (250 ms) and
-     * a loopback handshake. */
-    assert_true(r.elapsed_ms < 400);
     assert_int_equal(i->family, 4);
     assert_string_equal(i->peer_addr, "127.0.0.1");
     assert_int_equal(i->attempts, 2);
@@ -145,7 +143,11 @@ static void test_broken_ipv6_falls_back_fast(void **state)
     assert_int_equal(i->attempt[0].outcome, EVTLS_ATTEMPT_LOST);
     assert_string_equal(i->attempt[1].addr, "127.0.0.1");
     assert_int_equal(i->attempt[1].outcome, EVTLS_ATTEMPT_WON);
-    assert_true(i->attempt[1].start_us >= 240000 && i->attempt[1].start_us < 350000);
+    /* IPv4 started when the attempt delay (250 ms) was up, by the
+     * library's own record: not sooner, and not at the 10 s connect
+     * timeout, which is the only other timer that could have started it.
+     * (A busy machine makes the delay's timer late, never early.) */
+    assert_true(i->attempt[1].start_us >= 240000 && i->attempt[1].start_us < 10000000);
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
     for (int k = 0; k < 4; k++)
@@ -196,8 +198,8 @@ static void test_nxdomain_fails_at_once(void **state)
     retries_seen = 0;
     evtls_conn_set_retry_cb(c, on_retry, NULL);
     struct connect_result r;
+    /* NXDOMAIN, not DNS_TIMEOUT: the answer ended it, not a timer. */
     assert_int_equal(connect_wait(f->base, c, "nope.test", 443, &r), EVTLS_ERR_DNS_NXDOMAIN);
-    assert_true(r.elapsed_ms < 300);
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 1);
     assert_int_equal(retries_seen, 0);
     evtls_resolver_stats st;
@@ -218,7 +220,6 @@ static void test_nodata_and_refused(void **state)
     /* dnsmasq refuses names it has no server for. */
     cfg = cfg_for_test();
     assert_int_equal(connect_name(f, cfg, "example.org", 443, &r, NULL), EVTLS_ERR_DNS);
-    assert_true(r.elapsed_ms < 1000);
     evtls_cfg_free(cfg);
 }
 
@@ -236,7 +237,7 @@ static void test_silent_nameserver_times_out(void **state)
     evtls_conn_set_resolver(c, silent);
     struct connect_result r;
     assert_int_equal(connect_wait(f->base, c, "dual.test", 443, &r), EVTLS_ERR_DNS_TIMEOUT);
-    assert_true(r.elapsed_ms >= 550 && r.elapsed_ms < 2000);
+    assert_true(r.elapsed_ms >= 550); /* the DNS timer (600 ms) ended it */
     assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_FAILED);
     evtls_conn_free(c);
     /* The hosts file answers without any name server. */
@@ -349,7 +350,9 @@ static void test_retry_countdown_reaches_late_server(void **state)
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 3);
     assert_int_equal(retries_seen, 2);
     assert_int_equal(retry_waits[0], 2000);
-    assert_true(r.elapsed_ms >= 3900 && r.elapsed_ms < 6000);
+    /* The countdown's own timers: 2 s, then 2 s again; the third attempt
+     * (its count above) is the one that reached the server. */
+    assert_true(r.elapsed_ms >= 3900);
     assert_non_null(strstr(logbuf, ": 2...\n"));
     assert_non_null(strstr(logbuf, ": 1...\n"));
     assert_non_null(strstr(logbuf, ": 0...\n"));
@@ -374,7 +377,6 @@ static void test_retry_backoff_bounded(void **state)
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 4);
     assert_int_equal(retries_seen, 3);
     assert_true(retry_waits[0] <= 50 && retry_waits[1] <= 100 && retry_waits[2] <= 120);
-    assert_true(r.elapsed_ms < 1000);
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
 }
@@ -390,8 +392,11 @@ static void test_retry_stops_at_deadline_and_on_certificates(void **state)
     struct connect_result r;
     assert_int_equal(connect_wait(f->base, c, "127.0.0.1", unused_port(), &r),
                      EVTLS_ERR_CONN_REFUSED);
+    /* Refused at t=0 and at t=1 s; the next try (t=2 s) would pass the
+     * deadline, so the refusal ends it: CONN_REFUSED, not the deadline's
+     * TIMEOUT, after exactly two attempts. */
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 2);
-    assert_true(r.elapsed_ms >= 900 && r.elapsed_ms < 1400);
+    assert_true(r.elapsed_ms >= 900);
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
     /* A certificate failure is final at once. */
@@ -402,7 +407,6 @@ static void test_retry_stops_at_deadline_and_on_certificates(void **state)
     assert_int_equal(connect_name(f, cfg, "dual.test", G.web.port, &r, &c),
                      EVTLS_ERR_CERT_UNTRUSTED);
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 1);
-    assert_true(r.elapsed_ms < 500);
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
 }
@@ -513,31 +517,33 @@ static void test_resolution_delay(void **state)
 {
     struct fx *f = *state;
     evtls_cfg *cfg = cfg_for_test();
-    /* AAAA 20 ms after A: within the 50 ms Resolution Delay, so IPv6 is
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_DNS, 5000), 0);
+    /* AAAA 10 ms after A: within the 50 ms Resolution Delay, so IPv6 is
      * still tried first and wins. */
     struct slowdns d;
-    evtls_resolver *r = slowdns_start(&d, f->base, 20);
+    evtls_resolver *r = slowdns_start(&d, f->base, 10);
     evtls_conn *c = evtls_conn_new(f->base, cfg);
     evtls_conn_set_resolver(c, r);
     struct connect_result res;
     assert_int_equal(connect_wait(f->base, c, "slow.test", G.web.port, &res), 0);
     const evtls_conn_info *i = evtls_conn_get_info(c);
     assert_int_equal(i->family, 6);
+    /* One attempt, to IPv6: the AAAA answer came inside the delay (had
+     * the delay run out, IPv4 would have been dialled first). */
     assert_int_equal(i->attempts, 1);
-    assert_true(i->dns_us >= 15000 && i->dns_us < 50000);
+    assert_true(i->dns_us >= 9000);
     evtls_conn_free(c);
     evtls_resolver_free(r);
     slowdns_stop(&d);
-    /* AAAA never answered: IPv4 starts when the 50 ms are up, long before
-     * the DNS timeout. */
+    /* AAAA never answered: IPv4 starts when the 50 ms are up, not at the
+     * 5 s DNS timeout (the only other timer that could start it). */
     r = slowdns_start(&d, f->base, -1);
     c = evtls_conn_new(f->base, cfg);
     evtls_conn_set_resolver(c, r);
     assert_int_equal(connect_wait(f->base, c, "slow.test", G.web.port, &res), 0);
     i = evtls_conn_get_info(c);
     assert_int_equal(i->family, 4);
-    assert_true(i->dns_us >= 45000 && i->dns_us < 150000);
-    assert_true(res.elapsed_ms < 300);
+    assert_true(i->dns_us >= 45000 && i->dns_us < 5000000);
     evtls_conn_free(c);
     evtls_resolver_free(r);
     slowdns_stop(&d);

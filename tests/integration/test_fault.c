@@ -90,8 +90,8 @@ struct hs_case {
     const char *mode;
     unsigned handshake_ms; /* the handshake timeout (0: the default) */
     int err;
-    unsigned min_ms, max_ms; /* when the error must come */
-    char *peer_out;          /* if not NULL: what the peer printed, before it stops */
+    unsigned min_ms; /* the error comes no sooner (a timer's; 0: at once) */
+    char *peer_out;  /* if not NULL: what the peer printed, before it stops */
     size_t peer_out_len;
 };
 
@@ -106,9 +106,12 @@ static evtls_last_error handshake_fault(struct loop_fx *f, const struct hs_case 
     if (err != k->err)
         fail_msg("mode %s: %s (%s), expected %s", k->mode, evtls_err_name(err), r.last.detail,
                  evtls_err_name(k->err));
-    if (r.elapsed_ms < k->min_ms || r.elapsed_ms > k->max_ms)
-        fail_msg("mode %s: after %llu ms, expected %u..%u", k->mode,
-                 (unsigned long long)r.elapsed_ms, k->min_ms, k->max_ms);
+    /* An error other than HANDSHAKE_TIMEOUT came before that timer: the
+     * code says which timer, if any, ended the handshake; the time only
+     * that a timer did not fire early. */
+    if (r.elapsed_ms < k->min_ms)
+        fail_msg("mode %s: after %llu ms, expected at least %u", k->mode,
+                 (unsigned long long)r.elapsed_ms, k->min_ms);
     assert_int_equal(r.last.code, k->err);
     if (k->peer_out)
         peer_output(&fc.p, k->peer_out, k->peer_out_len);
@@ -118,20 +121,20 @@ static evtls_last_error handshake_fault(struct loop_fx *f, const struct hs_case 
 
 static void test_accepts_and_stays_silent(void **state)
 {
-    struct hs_case k = {"hs-silent", 400, EVTLS_ERR_HANDSHAKE_TIMEOUT, 380, 2000, NULL, 0};
+    struct hs_case k = {"hs-silent", 400, EVTLS_ERR_HANDSHAKE_TIMEOUT, 380, NULL, 0};
     handshake_fault(*state, &k);
 }
 
 static void test_closes_after_client_hello(void **state)
 {
-    struct hs_case k = {"hs-close", 5000, EVTLS_ERR_PEER_CLOSED, 0, 2000, NULL, 0};
+    struct hs_case k = {"hs-close", 5000, EVTLS_ERR_PEER_CLOSED, 0, NULL, 0};
     assert_true(evtls_err_is_retryable(handshake_fault(*state, &k).code));
 }
 
 static void test_resets_mid_handshake(void **state)
 {
     /* Right after the ClientHello, and inside the server's first flight. */
-    struct hs_case k = {"hs-rst", 5000, EVTLS_ERR_PEER_RESET, 0, 2000, NULL, 0};
+    struct hs_case k = {"hs-rst", 5000, EVTLS_ERR_PEER_RESET, 0, NULL, 0};
     handshake_fault(*state, &k);
     k.mode = "hs-cut";
     assert_true(evtls_err_is_retryable(handshake_fault(*state, &k).code));
@@ -139,7 +142,7 @@ static void test_resets_mid_handshake(void **state)
 
 static void test_random_bytes_for_server_hello(void **state)
 {
-    struct hs_case k = {"hs-random", 5000, EVTLS_ERR_PROTOCOL, 0, 2000, NULL, 0};
+    struct hs_case k = {"hs-random", 5000, EVTLS_ERR_PROTOCOL, 0, NULL, 0};
     evtls_last_error last = handshake_fault(*state, &k);
     assert_int_not_equal(last.tls_error, 0);
     assert_false(evtls_err_is_retryable(last.code));
@@ -148,7 +151,7 @@ static void test_random_bytes_for_server_hello(void **state)
 static void test_slow_drip_hits_handshake_timeout(void **state)
 {
     char out[4096];
-    struct hs_case k = {"hs-drip", 800, EVTLS_ERR_HANDSHAKE_TIMEOUT, 780, 3000, out, sizeof out};
+    struct hs_case k = {"hs-drip", 800, EVTLS_ERR_HANDSHAKE_TIMEOUT, 780, out, sizeof out};
     handshake_fault(*state, &k);
     /* The peer was sending all along: the timer bounds the whole
      * handshake, not the silence between bytes. */
@@ -157,13 +160,13 @@ static void test_slow_drip_hits_handshake_timeout(void **state)
 
 static void test_oversized_certificate_chain(void **state)
 {
-    struct hs_case k = {"big-chain", 5000, EVTLS_ERR_PROTOCOL, 0, 3000, NULL, 0};
+    struct hs_case k = {"big-chain", 5000, EVTLS_ERR_PROTOCOL, 0, NULL, 0};
     assert_non_null(strstr(handshake_fault(*state, &k).tls_error_text, "too large"));
 }
 
 static void test_tls10_only_peer(void **state)
 {
-    struct hs_case k = {"tls10", 5000, EVTLS_ERR_PROTOCOL_VERSION, 0, 2000, NULL, 0};
+    struct hs_case k = {"tls10", 5000, EVTLS_ERR_PROTOCOL_VERSION, 0, NULL, 0};
     evtls_last_error last = handshake_fault(*state, &k);
     assert_int_equal(last.alert, 70); /* protocol_version */
     assert_false(evtls_err_is_retryable(last.code));
@@ -195,12 +198,12 @@ static void response_fault(struct loop_fx *f, const char *mode, int want)
     struct done d = {0};
     assert_int_equal(evtls_http_exchange_start(fc.c, req, NULL, &cbs, &d, NULL), 0);
     evtls_http_req_free(req);
-    uint64_t t0 = now_ms();
     run_until(f->base, &d.done, 15000);
     assert_true(d.done);
+    /* want is never a timer's error (HTTP_TTFB_TIMEOUT, HTTP_TIMEOUT):
+     * the fault was found out from what the peer sent, not by a timer. */
     if (d.err != want)
         fail_msg("mode %s: %s, expected %s", mode, evtls_err_name(d.err), evtls_err_name(want));
-    assert_true(now_ms() - t0 < 5000); /* found out at once, not by a timer */
     close_case(f, &fc);
 }
 

@@ -118,10 +118,8 @@ static evtls_conn *connect_to(struct loop_fx *f, uint16_t port)
 
 static int nginx_log_requests_on_one_connection(int want)
 {
-    char path[512], line[256];
-    snprintf(path, sizeof path, "%s/access.log", web.dir);
-    usleep(200000); /* nginx writes its log line just after answering */
-    FILE *fp = fopen(path, "r");
+    char line[256];
+    FILE *fp = fopen(peer_nginx_log(&web, want), "r");
     if (fp == NULL)
         return -1;
     long first = -1, conn;
@@ -225,28 +223,24 @@ static void test_close_delimited(void **state)
 }
 
 /* A peer mode that must end in err, with the connection not reusable. */
-static void expect_failure(struct loop_fx *f, const char *mode, const evtls_http_opts *o, int err,
-                           unsigned max_ms)
+static void expect_failure(struct loop_fx *f, const char *mode, const evtls_http_opts *o, int err)
 {
     struct peer p;
     assert_int_equal(peer_fault(&p, mode, NULL), 0);
     evtls_conn *c = connect_to(f, p.port);
     struct result res = {0};
-    uint64_t t0 = now_ms();
     int rc = http_do(f, c, "GET", NULL, 0, o, &res);
-    uint64_t took = now_ms() - t0;
     if (rc != err)
         fail_msg("mode %s: %s, expected %s", mode, evtls_err_name(rc), evtls_err_name(err));
     assert_false(res.keep_alive);
-    if (took > max_ms)
-        fail_msg("mode %s: took %llu ms", mode, (unsigned long long)took);
     evtls_conn_free(c);
     peer_stop(&p);
 }
 
 static void test_close_delimited_without_close_notify(void **state)
 {
-    expect_failure(*state, "close-bare", NULL, EVTLS_ERR_HTTP_TRUNCATED, 5000);
+    /* TRUNCATED, not a timer's error: the bare close ended it. */
+    expect_failure(*state, "close-bare", NULL, EVTLS_ERR_HTTP_TRUNCATED);
 }
 
 static void test_ttfb_timeout(void **state)
@@ -255,7 +249,7 @@ static void test_ttfb_timeout(void **state)
     evtls_http_opts_default(&o);
     o.ttfb_timeout_ms = 300;
     uint64_t t0 = now_ms();
-    expect_failure(*state, "silent", &o, EVTLS_ERR_HTTP_TTFB_TIMEOUT, 3000);
+    expect_failure(*state, "silent", &o, EVTLS_ERR_HTTP_TTFB_TIMEOUT);
     assert_true(now_ms() - t0 >= 300);
 }
 

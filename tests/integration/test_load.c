@@ -109,11 +109,11 @@ struct log_count {
     int max_reqs; /* the most requests nginx saw on one connection */
 };
 
-static void read_log(struct log_count *c)
+/* Counts nginx's access log once it holds want lines, then empties it. */
+static void read_log(struct log_count *c, int want)
 {
     char path[512], line[512];
-    usleep(200000); /* nginx writes its log just after answering */
-    snprintf(path, sizeof path, "%s/access.log", web.dir);
+    snprintf(path, sizeof path, "%s", peer_nginx_log(&web, want));
     memset(c, 0, sizeof *c);
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f)) {
@@ -142,7 +142,7 @@ static void test_handshake_mode(void **state)
 {
     (void)state;
     struct log_count lc;
-    read_log(&lc);
+    read_log(&lc, 0);
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "300", "-c", "8", "--json",
                               json_path, hostport, NULL),
                      0);
@@ -159,7 +159,7 @@ static void test_handshake_mode(void **state)
     /* The text summary says the same, and no HTTP request was made. */
     assert_non_null(strstr(pr.out, "handshake mode"));
     assert_non_null(strstr(pr.out, "connections: 300 succeeded, 0 failed"));
-    read_log(&lc);
+    read_log(&lc, 0);
     assert_int_equal(lc.lines, 0);
 }
 
@@ -172,13 +172,13 @@ static void resume_case(const char *ratio, const char *tls_max, int n, int c)
     snprintf(ns, sizeof ns, "%d", n);
     snprintf(cs, sizeof cs, "%d", c);
     struct log_count lc;
-    read_log(&lc);
+    read_log(&lc, 0);
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", ns, "-c", cs,
                               "--requests-per-conn", "1", "--resume-ratio", ratio, "--tls-max",
                               tls_max, "--json", json_path, url, NULL),
                      0);
     read_json();
-    read_log(&lc);
+    read_log(&lc, n);
     assert_int_equal(lc.lines, n);
     assert_int_equal(num("connections"), n);
     assert_int_equal(num("requests"), n);
@@ -224,12 +224,12 @@ static void test_keep_alive_requests(void **state)
 {
     (void)state;
     struct log_count lc;
-    read_log(&lc);
+    read_log(&lc, 0);
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "1000", "-c", "5", "-t", "2",
                               "--json", json_path, url, NULL),
                      0);
     read_json();
-    read_log(&lc);
+    read_log(&lc, 1000);
     assert_int_equal(num("requests"), 1000);
     assert_int_equal(lc.lines, 1000);
     assert_int_equal(num("connections"), 5); /* kept alive: one per slot */
@@ -245,28 +245,38 @@ static void test_keep_alive_requests(void **state)
     read_json();
     /* The two slots share the 100 requests unevenly: 10 or 11 connections. */
     assert_true(num("connections") >= 10 && num("connections") <= 11);
-    read_log(&lc);
+    read_log(&lc, 100);
     assert_int_equal(lc.lines, 100);
     assert_int_equal(lc.max_reqs, 10);
 }
 
 /* --rate: an open loop keeps the rate asked within 5 % over 5 s, as nginx
- * counts it. */
+ * counts it. The rate is one the client keeps easily (200/s over
+ * keep-alive, a few per cent of a core), divided by EVTLS_TEST_TIME_SCALE
+ * under valgrind, so that what is measured is the schedule, not the
+ * machine's speed. */
 static void test_rate_within_five_percent(void **state)
 {
     (void)state;
+    unsigned rate = 200 / test_time_scale();
+    char rs[16];
+    snprintf(rs, sizeof rs, "%u", rate);
     struct log_count lc;
-    read_log(&lc);
-    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "5", "-c", "20", "--rate",
-                              "200", "--json", json_path, url, NULL),
+    read_log(&lc, 0);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "5", "-c", "20", "--rate", rs,
+                              "--json", json_path, url, NULL),
                      0);
     read_json();
-    read_log(&lc);
-    if (lc.lines < 950 || lc.lines > 1050)
-        fail_msg("--rate 200 for 5 s: nginx saw %d requests", lc.lines);
+    int done = (int)num("requests");
+    read_log(&lc, done);
+    /* nginx counts what the client counts, and may have answered the
+     * requests the end cut off. */
+    assert_true(lc.lines >= done && lc.lines <= done + (int)num("unfinished"));
+    if ((unsigned)lc.lines < 5 * rate * 95 / 100 || (unsigned)lc.lines > 5 * rate * 105 / 100)
+        fail_msg("--rate %u for 5 s: nginx saw %d requests", rate, lc.lines);
     double rps = num("requests_per_s");
-    assert_true(rps > 190 && rps < 210);
-    assert_true(num("rate_asked") == 200);
+    assert_true(rps > rate * 0.95 && rps < rate * 1.05);
+    assert_true(num("rate_asked") == rate);
 }
 
 /* The progress line: once a second on a terminal, never on a pipe. */
@@ -333,7 +343,8 @@ static void test_server_gone_mid_run(void **state)
                               NULL};
         unlink(json_path);
         assert_int_equal(proc_start(&pr, argv), 0);
-        usleep(1000000 * test_time_scale());
+        /* The server goes once it has answered a request. */
+        peer_nginx_log(&gone, 1);
         peer_stop(&gone);
         int st = proc_wait(&pr, 30000);
         read_json();
@@ -356,12 +367,12 @@ static void test_addresses_and_source(void **state)
 {
     (void)state;
     struct log_count lc;
-    read_log(&lc);
+    read_log(&lc, 0);
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "40", "-c", "4",
                               "--requests-per-conn", "1", "--address", "127.0.0.1", "--address",
                               "127.0.0.2", "--source", "127.0.0.3", "--json", json_path, url, NULL),
                      0);
-    read_log(&lc);
+    read_log(&lc, 40);
     assert_int_equal(lc.lines, 40);
     assert_int_equal(lc.to_127_0_0_1, 20);
     assert_int_equal(lc.to_127_0_0_2, 20);
@@ -371,10 +382,10 @@ static void test_addresses_and_source(void **state)
 static void test_hold_mode(void **state)
 {
     (void)state;
-    char ramp[16]; /* long enough for all 200 to connect, under valgrind too */
-    snprintf(ramp, sizeof ramp, "%.1f", 0.3 * test_time_scale());
+    /* The hold (-d) starts once every connection is made or has failed,
+     * however long the handshakes take: all 200 are held at once. */
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-m", "hold", "-c", "200", "-d",
-                              "1", "--ramp-up", ramp, "--json", json_path, hostport, NULL),
+                              "1", "--ramp-up", "0.3", "--json", json_path, hostport, NULL),
                      0);
     read_json();
     assert_int_equal(num("held"), 200);

@@ -63,7 +63,8 @@ void run_until(struct event_base *base, const int *flag, unsigned ms)
 {
     int expired = 0;
     struct event *t = evtimer_new(base, limit_cb, &expired);
-    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    uint64_t lim = (uint64_t)ms * test_time_scale();
+    struct timeval tv = {(time_t)(lim / 1000), (suseconds_t)(lim % 1000) * 1000};
     evtimer_add(t, &tv);
     while (!*flag && !expired)
         if (event_base_loop(base, EVLOOP_ONCE) != 0)

@@ -18,7 +18,9 @@ struct connect_result {
 };
 
 /* Connects c to host:port and runs base until the callback (or a 30 s
- * safety limit). Returns the callback's error, or -9999 if none came. */
+ * safety limit). Returns the callback's error, or -9999 if none came.
+ * r->elapsed_ms is for lower bounds (a timer never fires early) and
+ * messages: an upper bound on it would fail on a slow machine. */
 int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint16_t port,
                  struct connect_result *r);
 
@@ -75,7 +77,9 @@ unsigned test_time_scale(void);
 /* Milliseconds of the monotonic clock. */
 uint64_t now_ms(void);
 
-/* Runs base until *flag is set or ms pass. */
+/* Runs base until *flag is set or ms pass. ms is a safety limit against a
+ * hang, multiplied by test_time_scale(); tests assert on what the library
+ * reports, never on how soon it came. */
 void run_until(struct event_base *base, const int *flag, unsigned ms);
 
 /* Runs base for ms. */

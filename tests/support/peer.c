@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "peer.h"
 
 const char *pki_dir(void)
@@ -480,4 +481,23 @@ int udp_silent(uint16_t *port)
     }
     *port = ntohs(sin.sin_port);
     return fd;
+}
+
+const char *peer_nginx_log(const struct peer *p, int want)
+{
+    static char path[sizeof p->dir + 16];
+    snprintf(path, sizeof path, "%s/access.log", p->dir);
+    unsigned polls = 1000 * test_time_scale(); /* 10 ms apart */
+    for (unsigned i = 0; want > 0 && i < polls; i++) {
+        FILE *f = fopen(path, "r");
+        int lines = 0, ch;
+        while (f && (ch = getc(f)) != EOF)
+            lines += ch == '\n';
+        if (f)
+            fclose(f);
+        if (lines >= want)
+            break;
+        usleep(10000);
+    }
+    return path;
 }

@@ -54,6 +54,12 @@ int peer_nginx(struct peer *p, const char *server_directives);
 #define PEER_NGINX_127_0_0_2 2
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
 
+/* Waits until nginx's access log holds at least want lines (nginx writes
+ * a request's line just after sending its response, so a client can see
+ * the response first) or a safety limit of 10 s (times test_time_scale())
+ * passes. Returns the path of the log, in a static buffer. */
+const char *peer_nginx_log(const struct peer *p, int want);
+
 /* Starts dnsmasq answering on 127.0.0.1:p->port (UDP) with nothing but
  * the given options (e.g. "--host-record=a.test,127.0.0.1,::1"); it never
  * forwards anywhere. Its query log is read with peer_output(). */

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "harness.h"
 #include "proc.h"
 
 static unsigned long mono_ms(void)
@@ -83,7 +84,7 @@ static int pump(struct proc *p, int ms)
 
 int proc_wait_for(struct proc *p, const char *needle, unsigned timeout_ms)
 {
-    unsigned long end = mono_ms() + timeout_ms;
+    unsigned long end = mono_ms() + (unsigned long)timeout_ms * test_time_scale();
     while (mono_ms() < end) {
         if (strstr(p->out, needle) || strstr(p->err, needle))
             return 0;
@@ -95,7 +96,7 @@ int proc_wait_for(struct proc *p, const char *needle, unsigned timeout_ms)
 
 int proc_wait(struct proc *p, unsigned timeout_ms)
 {
-    unsigned long end = mono_ms() + timeout_ms;
+    unsigned long end = mono_ms() + (unsigned long)timeout_ms * test_time_scale();
     while (pump(p, 20) && mono_ms() < end)
         ;
     int st;

@@ -21,7 +21,9 @@ struct proc {
 int proc_start(struct proc *p, const char *const *argv);
 
 /* Collects output until needle appears in stdout or stderr (returns 0),
- * the program exits or timeout_ms pass (returns -1). */
+ * the program exits or timeout_ms pass (returns -1). Every timeout_ms here
+ * is a safety limit against a hang, never an assertion on speed, and is
+ * multiplied by test_time_scale() (harness.h). */
 int proc_wait_for(struct proc *p, const char *needle, unsigned timeout_ms);
 
 /* Collects output until the program exits and returns its status; after
