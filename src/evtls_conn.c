@@ -26,6 +26,7 @@
 #include "evtls/conn.h"
 #include "evtls_addr.h"
 #include "evtls_cfg_int.h"
+#include "evtls_conn_int.h"
 #include "evtls_eyeballs.h"
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
@@ -75,7 +76,9 @@ struct evtls_conn {
     int close_err;
     evtls_retry_cb retry_cb;
     void *retry_arg;
-    void *userdata;
+    void *userdata; /* the application's, never touched here */
+    void *owner;    /* the pool's entry (evtls_conn_int.h) */
+    evtls__conn_owner_cb on_let_go;
     evtls_session_cache *sessions;
     int no_offer;        /* store the server's sessions, offer none */
     int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */
@@ -603,9 +606,11 @@ static void fail(evtls_conn *c, int code)
     teardown(c, 1);
     c->state = EVTLS_STATE_FAILED;
     char buf[400];
-    LOGW("conn#%lu: %s %s:%u failed in %s: %s", c->id,
-         was == EVTLS_STATE_CONNECTED ? "connection to" : "connect to", c->info.host, c->info.port,
-         evtls_conn_state_name(was), evtls_last_error_format(&c->err, buf, sizeof buf));
+    if (was != EVTLS_STATE_FAILED) /* failed in place earlier: logged then */
+        LOGW("conn#%lu: %s %s:%u failed in %s: %s", c->id,
+             was == EVTLS_STATE_CONNECTED ? "connection to" : "connect to", c->info.host,
+             c->info.port, evtls_conn_state_name(was),
+             evtls_last_error_format(&c->err, buf, sizeof buf));
     evtls_connect_cb ccb = c->connect_cb;
     c->connect_cb = NULL;
     if (ccb) {
@@ -881,6 +886,45 @@ void *evtls_conn_get_userdata(const evtls_conn *c)
     return c ? c->userdata : NULL;
 }
 
+const int evtls__owner_gone = 1;
+
+void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_let_go)
+{
+    c->owner = owner;
+    c->on_let_go = owner ? on_let_go : NULL;
+}
+
+void *evtls__conn_owner(const evtls_conn *c)
+{
+    return c ? c->owner : NULL;
+}
+
+/* The holder is done with a pooled connection: its pool hears of it. */
+static void let_go(evtls_conn *c)
+{
+    evtls__conn_owner_cb cb = c->on_let_go;
+    void *owner = c->owner;
+    if (cb == NULL || owner == NULL || owner == EVTLS__OWNER_GONE)
+        return;
+    c->owner = NULL;
+    c->on_let_go = NULL;
+    cb(c, owner);
+}
+
+void evtls__conn_kill(evtls_conn *c, int code, const char *detail)
+{
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return;
+    evtls__err_set(&c->err, code, "%s", detail);
+    LOGD("conn#%lu: failed in place: %s", c->id, detail);
+    teardown(c, 1);
+    c->state = EVTLS_STATE_FAILED;
+    if (c->read_cb && c->reading) {
+        c->pending_error = 1; /* fail() from the loop tells the reader */
+        event_active(&c->defer_ev, 0, 0);
+    }
+}
+
 struct event_base *evtls_conn_get_base(const evtls_conn *c)
 {
     return c ? c->base : NULL;
@@ -888,7 +932,10 @@ struct event_base *evtls_conn_get_base(const evtls_conn *c)
 
 int evtls_conn_check_alive(evtls_conn *c)
 {
-    if (c == NULL || c->state != EVTLS_STATE_CONNECTED || c->in_cb || c->reading)
+    /* Inside one of c's own callbacks too (the next checkout is often made
+     * from an exchange's done callback): the read below is not nested in
+     * another TLS call, since the callback runs between them. */
+    if (c == NULL || c->state != EVTLS_STATE_CONNECTED || c->reading)
         return 0;
     /* One non-blocking TLS read: WANT_READ means nothing came but what
      * TLS itself consumes (a late session ticket); anything else (data,
@@ -1194,6 +1241,7 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_cb = cb;
     c->close_arg = arg;
     c->close_err = 0;
+    let_go(c);
     if (c->state == EVTLS_STATE_CONNECTED) {
         c->state = EVTLS_STATE_CLOSING;
         arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
@@ -1213,6 +1261,7 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
 
 static void free_now(evtls_conn *c, int rst)
 {
+    let_go(c);
     c->connect_cb = NULL;
     c->read_cb = NULL;
     c->drain_cb = NULL;

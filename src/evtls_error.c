@@ -59,6 +59,7 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_POOL_WAIT_TIMEOUT, "POOL_WAIT_TIMEOUT", "no pooled connection free in time",
      EVTLS_CLASS_TIMEOUT, 1},
     {EVTLS_ERR_POOL_CLOSED, "POOL_CLOSED", "pool is shutting down", EVTLS_CLASS_USAGE, 0},
+    {EVTLS_ERR_POOL_FREED, "POOL_FREED", "pool was freed", EVTLS_CLASS_USAGE, 0},
     {EVTLS_ERR_HTTP_MALFORMED, "HTTP_MALFORMED", "malformed HTTP response", EVTLS_CLASS_HTTP, 0},
     {EVTLS_ERR_HTTP_HEADERS_TOO_LARGE, "HTTP_HEADERS_TOO_LARGE", "HTTP response headers too large",
      EVTLS_CLASS_HTTP, 0},
@@ -71,6 +72,8 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_HTTP_TIMEOUT, "HTTP_TIMEOUT", "HTTP response stalled or took too long",
      EVTLS_CLASS_TIMEOUT, 1},
     {EVTLS_ERR_BAD_URL, "BAD_URL", "invalid URL", EVTLS_CLASS_USAGE, 0},
+    {EVTLS_ERR_HTTP_ALPN, "HTTP_ALPN", "the connection negotiated a protocol other than HTTP/1.1",
+     EVTLS_CLASS_HTTP, 0},
 };
 
 static const struct err_desc *find(int code)

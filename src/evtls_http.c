@@ -403,6 +403,14 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
         return EVTLS_ERR_INVALID_ARG;
     if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
         return EVTLS_ERR_STATE;
+    /* RFC 7301: once ALPN chose a protocol, only that protocol may be
+     * spoken; HTTP/1.1 bytes on an h2 connection would only come back as
+     * a malformed response. */
+    const char *alpn = evtls_conn_get_info(c)->alpn;
+    if (alpn[0] != '\0' && strcmp(alpn, "http/1.1") != 0 && strcmp(alpn, "http/1.0") != 0) {
+        LOGW("conn: HTTP/1.1 refused: the server chose ALPN protocol '%s'", alpn);
+        return EVTLS_ERR_HTTP_ALPN;
+    }
     size_t len = 0;
     const uint8_t *bytes = evtls_http_req_bytes(req, &len);
     if (bytes == NULL)

@@ -1,6 +1,7 @@
 /* evtls_log.c - leveled logging with an esp-idf style default handler. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,13 @@
 #include "evtls/log.h"
 #include "evtls_log_int.h"
 
+/* A program may set the level or the handler on one thread while another
+ * logs: the level is atomic, the handler and its argument change together
+ * under a lock that only a line actually logged takes. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static evtls_log_fn log_fn;
 static void *log_arg;
-static int log_level = EVTLS_LOG_INFO;
+static atomic_int log_level = EVTLS_LOG_INFO;
 static struct timespec log_start;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
@@ -24,7 +29,7 @@ static void log_init_once(void)
     const char *env = getenv("EVTLS_LOG");
     if (env && evtls_log_level_parse(env, &lvl) != 0)
         lvl = EVTLS_LOG_INFO;
-    log_level = (int)lvl;
+    atomic_store_explicit(&log_level, (int)lvl, memory_order_relaxed);
 }
 
 static void log_init(void)
@@ -49,26 +54,29 @@ int evtls_log_level_parse(const char *s, evtls_log_level *out)
 void evtls_log_set_handler(evtls_log_fn fn, void *arg)
 {
     log_init();
+    pthread_mutex_lock(&log_lock);
     log_fn = fn;
     log_arg = arg;
+    pthread_mutex_unlock(&log_lock);
 }
 
 void evtls_log_set_level(evtls_log_level level)
 {
     log_init();
-    log_level = (int)level;
+    atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
 }
 
 evtls_log_level evtls_log_get_level(void)
 {
     log_init();
-    return (evtls_log_level)log_level;
+    return (evtls_log_level)atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 int evtls__log_enabled(evtls_log_level level)
 {
     log_init();
-    return level != EVTLS_LOG_NONE && (int)level <= log_level;
+    return level != EVTLS_LOG_NONE &&
+           (int)level <= atomic_load_explicit(&log_level, memory_order_relaxed);
 }
 
 static void default_handler(evtls_log_level level, unsigned long ms, const char *msg)
@@ -86,8 +94,12 @@ __attribute__((format(printf, 2, 0))) static void vlog(evtls_log_level level, co
     clock_gettime(CLOCK_MONOTONIC, &now);
     unsigned long ms = (unsigned long)((now.tv_sec - log_start.tv_sec) * 1000 +
                                        (now.tv_nsec - log_start.tv_nsec) / 1000000);
-    if (log_fn)
-        log_fn(level, ms, msg, log_arg);
+    pthread_mutex_lock(&log_lock);
+    evtls_log_fn fn = log_fn;
+    void *arg = log_arg;
+    pthread_mutex_unlock(&log_lock);
+    if (fn)
+        fn(level, ms, msg, arg);
     else
         default_handler(level, ms, msg);
 }

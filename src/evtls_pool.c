@@ -3,68 +3,93 @@
  *
  * Each origin keeps its idle connections in a list, most recently used at
  * the head (reuse is O(1) from the head, expiry pops from the tail) and
- * its waiting checkouts in a FIFO. Checkout records are recycled through
- * a free list, so reusing an idle connection allocates nothing. Results
- * are delivered through each record's own event, never inside an API
- * call. */
+ * its waiting checkouts in a FIFO. The pool keeps every idle connection in
+ * one more list, least recently used at the tail: when the total limit
+ * blocks an origin's waiter, that is the connection closed to make room.
+ *
+ * A checkout record is QUEUED (in its origin's FIFO), READY (its result
+ * decided, the callback due from the loop), CALLING (inside its callback)
+ * or FREE (recycled). Records are recycled through a free list, so reusing
+ * an idle connection allocates nothing.
+ *
+ * A connection's pool entry hangs in the connection's private owner slot,
+ * never in the application's userdata. A connection given to a holder is
+ * the holder's until checkin, release or free; if the pool goes first
+ * (free, or shutdown past its timeout) the connection is failed in place
+ * and left to the holder, marked as no longer pooled. */
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include <stddef.h>
 #include <stdio.h>
-#include <sys/queue.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include "evtls/pool.h"
+#include "evtls_conn_int.h"
 #include "evtls_log_int.h"
 #include "evtls_resolver_int.h"
 #include "evtls_time.h"
-#include <stddef.h>
 
-#define BUCKETS      256
-#define SWEEP_MAX_MS 1000
-#define KEY_MAX      320
+#define BUCKETS            256
+#define SWEEP_MAX_MS       1000
+#define KEY_MAX            320
+#define ORIGIN_TTL_MS      60000 /* empty origins, when idle connections never expire */
+#define EVTLS_POOL_CLOSING ((evtls_pool_conn_state)100) /* internal: a graceful close runs */
 
 struct origin;
 
 struct entry {
-    TAILQ_ENTRY(entry) link; /* in the origin's idle list or its active list */
-    struct origin *o;
+    TAILQ_ENTRY(entry) link;  /* the origin's idle or active list, or the pool's closing list */
+    TAILQ_ENTRY(entry) plink; /* the pool's idle list, while idle */
+    struct origin *o;         /* NULL once closing */
     evtls_pool *p;
     evtls_conn *c;
     evtls_pool_conn_state st;
+    struct evtls_checkout *co; /* assigned to co, its callback not run yet */
     unsigned uses;
     uint64_t born_us, idle_since_us, connect_start_us;
 };
 
+enum co_state { CO_FREE, CO_QUEUED, CO_READY, CO_CALLING };
+
 struct evtls_checkout {
-    TAILQ_ENTRY(evtls_checkout) link; /* in the wait queue */
-    struct evtls_checkout *free_next; /* in the free list */
-    struct origin *o;
-    evtls_pool *p;
+    TAILQ_ENTRY(evtls_checkout) link; /* the origin's waiters (QUEUED) or the pool's ready list */
+    struct evtls_checkout *free_next; /* the free list */
+    struct evtls_checkout *outer;     /* CALLING: the record whose callback runs around this one */
+    enum co_state st;
+    struct origin *o; /* while QUEUED */
+    evtls_pool *p;    /* NULL once the pool is freed */
     evtls_checkout_cb cb;
     void *arg;
     struct event ev; /* wait timeout, then delivery */
     uint64_t t0_us;
-    struct entry *e; /* assigned connection, delivery pending */
-    int err;         /* error to deliver */
-    int queued;
-    uint64_t connect_us;
-    int fresh; /* e is a new connection */
+    struct entry *e; /* READY with a connection */
+    int err;         /* READY with an error */
+    int cancelled;   /* cancelled after the pool was freed: no callback */
+    evtls_checkout_info ci;
+    evtls_last_error rec; /* a failed connect's record (ci.error points here) */
 };
+
+TAILQ_HEAD(entry_list, entry);
+TAILQ_HEAD(co_list, evtls_checkout);
 
 struct origin {
     struct origin *hnext;
+    TAILQ_ENTRY(origin) slink; /* the pool's starved list */
+    int starved;
     evtls_pool *p;
     evtls_cfg *cfg;
     char *host;
     uint16_t port;
+    uint64_t empty_since_us; /* 0 while it has connections or waiters */
     char key[KEY_MAX];
-    TAILQ_HEAD(entry_list, entry) idle;   /* most recently used first */
-    TAILQ_HEAD(, entry) active;           /* connecting or busy */
-    TAILQ_HEAD(, evtls_checkout) waiters; /* FIFO */
-    evtls_pool_stats st;                  /* its gauges and counters */
+    struct entry_list idle;   /* most recently used first */
+    struct entry_list active; /* connecting or busy */
+    struct co_list waiters;   /* FIFO */
+    evtls_pool_stats st;      /* its gauges and counters */
 };
 
 struct evtls_pool {
@@ -74,13 +99,18 @@ struct evtls_pool {
     evtls_session_cache *sessions;
     struct origin *buckets[BUCKETS];
     struct evtls_checkout *free_cos;
-    unsigned total;   /* pooled connections (idle, busy, connecting) */
-    unsigned closing; /* graceful closes still running */
+    struct evtls_checkout *calling; /* innermost record inside its callback */
+    struct co_list ready;           /* READY records */
+    struct entry_list idle_lru;     /* every idle connection, most recent first */
+    struct entry_list closing;      /* graceful closes still running */
+    TAILQ_HEAD(, origin) starved;   /* origins whose waiters the total limit blocks */
+    unsigned total;                 /* pooled connections (idle, busy, connecting) */
     evtls_pool_stats st;
     evtls_pool_state_cb state_cb;
     void *state_arg;
+    int in_state_cb;
     struct event sweep;
-    int shutting_down, freed;
+    int shutting_down;
     evtls_pool_shutdown_cb shutdown_cb;
     void *shutdown_arg;
     struct event shutdown_ev; /* completion, or the shutdown timeout */
@@ -117,34 +147,51 @@ static int is_active(evtls_pool_conn_state s)
     return s == EVTLS_POOL_CONNECTING || s == EVTLS_POOL_BUSY;
 }
 
-/* Moves e to state to: its list (idle, active or none) and the gauges. */
+static unsigned *gauge_of(evtls_pool_stats *st, evtls_pool_conn_state s)
+{
+    switch (s) {
+    case EVTLS_POOL_CONNECTING: return &st->connecting;
+    case EVTLS_POOL_IDLE: return &st->idle;
+    case EVTLS_POOL_BUSY: return &st->busy;
+    default: return NULL;
+    }
+}
+
+/* Moves e (of an origin) to state to: its lists and the gauges. The only
+ * writer of e->st while e belongs to an origin. */
 static void set_state(struct entry *e, evtls_pool_conn_state to)
 {
     evtls_pool_conn_state from = e->st;
     struct origin *o = e->o;
-    if (from == EVTLS_POOL_IDLE)
+    evtls_pool *p = e->p;
+    if (from == EVTLS_POOL_IDLE) {
         TAILQ_REMOVE(&o->idle, e, link);
-    else if (is_active(from))
+        TAILQ_REMOVE(&p->idle_lru, e, plink);
+    } else if (is_active(from)) {
         TAILQ_REMOVE(&o->active, e, link);
-    if (to == EVTLS_POOL_IDLE)
+    }
+    if (to == EVTLS_POOL_IDLE) {
         TAILQ_INSERT_HEAD(&o->idle, e, link);
-    else if (is_active(to))
+        TAILQ_INSERT_HEAD(&p->idle_lru, e, plink);
+    } else if (is_active(to)) {
         TAILQ_INSERT_HEAD(&o->active, e, link);
-    if (from == EVTLS_POOL_CONNECTING)
-        GAUGE(o, connecting, -1);
-    else if (from == EVTLS_POOL_IDLE)
-        GAUGE(o, idle, -1);
-    else if (from == EVTLS_POOL_BUSY)
-        GAUGE(o, busy, -1);
-    if (to == EVTLS_POOL_CONNECTING)
-        GAUGE(o, connecting, 1);
-    else if (to == EVTLS_POOL_IDLE)
-        GAUGE(o, idle, 1);
-    else if (to == EVTLS_POOL_BUSY)
-        GAUGE(o, busy, 1);
+    }
+    unsigned *g;
+    if ((g = gauge_of(&o->st, from)) != NULL) {
+        (*g)--;
+        (*gauge_of(&p->st, from))--;
+    }
+    if ((g = gauge_of(&o->st, to)) != NULL) {
+        (*g)++;
+        (*gauge_of(&p->st, to))++;
+    }
     e->st = to;
-    if (e->p->state_cb)
-        e->p->state_cb(e->p, e->c, from, to, e->p->state_arg);
+    if (p->state_cb) {
+        /* The hook may look, not act: pool calls from inside it are refused. */
+        p->in_state_cb++;
+        p->state_cb(p, e->c, from, to, p->state_arg);
+        p->in_state_cb--;
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -193,28 +240,56 @@ static struct origin *origin_get(evtls_pool *p, evtls_cfg *cfg, const char *host
     unsigned b = hash(key);
     o->hnext = p->buckets[b];
     p->buckets[b] = o;
+    p->st.origins++;
     return o;
 }
 
+static int origin_empty(const struct origin *o)
+{
+    return o->st.idle + o->st.busy + o->st.connecting + o->st.waiting == 0 && !o->starved;
+}
+
+static void origin_free(struct origin *o)
+{
+    evtls_cfg_free(o->cfg);
+    free(o->host);
+    free(o);
+}
+
 /* ------------------------------------------------------------------ */
-/* lists */
+/* checkout records */
 
 static void wait_unlink(struct evtls_checkout *co)
 {
-    struct origin *o = co->o;
-    if (!co->queued)
+    if (co->st != CO_QUEUED)
         return;
+    struct origin *o = co->o;
     TAILQ_REMOVE(&o->waiters, co, link);
-    co->queued = 0;
     GAUGE(o, waiting, -1);
+    co->o = NULL;
+    if (o->starved && o->st.waiting == 0) { /* nobody left to open for */
+        TAILQ_REMOVE(&o->p->starved, o, slink);
+        o->starved = 0;
+    }
 }
 
-static void co_recycle(struct evtls_checkout *co)
+static void co_recycle(evtls_pool *p, struct evtls_checkout *co)
 {
-    evtls_pool *p = co->p;
     event_del(&co->ev);
+    co->st = CO_FREE;
     co->free_next = p->free_cos;
     p->free_cos = co;
+}
+
+/* Decides co's result: the callback runs from the loop. */
+static void co_ready(struct evtls_checkout *co)
+{
+    evtls_pool *p = co->p;
+    wait_unlink(co);
+    co->st = CO_READY;
+    TAILQ_INSERT_TAIL(&p->ready, co, link);
+    event_del(&co->ev);
+    event_active(&co->ev, EV_TIMEOUT, 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -226,49 +301,69 @@ static void on_closed(evtls_conn *c, int err, void *arg)
 {
     (void)c;
     (void)err;
-    evtls_pool *p = arg;
-    p->closing--;
-    if (p->freed && p->closing == 0) {
-        free(p);
-        return;
-    }
+    struct entry *e = arg;
+    evtls_pool *p = e->p;
+    TAILQ_REMOVE(&p->closing, e, link);
+    free(e);
     maybe_shutdown_done(p);
 }
 
-/* Takes e out of the pool and closes its connection gracefully. */
+/* Takes e out of its origin. Its connection, if any, closes gracefully
+ * (e stays in the closing list until then) or is aborted. */
 static void entry_close(struct entry *e)
 {
     evtls_pool *p = e->p;
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
-    if (e->c) {
-        evtls_conn_set_userdata(e->c, NULL);
-        if (evtls_conn_get_state(e->c) == EVTLS_STATE_CONNECTED &&
-            evtls_conn_close(e->c, on_closed, p) == 0)
-            p->closing++;
-        else
-            evtls_conn_abort(e->c);
+    e->o = NULL;
+    evtls_conn *c = e->c;
+    if (c) {
+        evtls__conn_set_owner(c, NULL, NULL);
+        if (evtls_conn_get_state(c) == EVTLS_STATE_CONNECTED &&
+            evtls_conn_close(c, on_closed, e) == 0) {
+            e->st = EVTLS_POOL_CLOSING;
+            TAILQ_INSERT_TAIL(&p->closing, e, link);
+            return;
+        }
+        evtls_conn_abort(c);
     }
     free(e);
 }
 
-static void maybe_open(struct origin *o);
-static void sweep_cb(evutil_socket_t fd, short what, void *arg);
-static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
+/* Lets go of a connection a holder has: failed in place with err (its
+ * exchange, if any, ends with it) and marked as no longer pooled. */
+static void entry_orphan(struct entry *e, int err, const char *why)
+{
+    evtls_pool *p = e->p;
+    evtls_conn *c = e->c;
+    e->c = NULL;
+    set_state(e, EVTLS_POOL_CLOSED);
+    p->total--;
+    free(e);
+    evtls__conn_set_owner(c, EVTLS__OWNER_GONE, NULL);
+    evtls__conn_kill(c, err, why);
+}
 
-/* Drops every connecting or busy connection of o at once (abort). */
-static void abort_active(struct origin *o)
+/* Every connection of o goes: the holders' ones are let go (err), the
+ * pool's own (connecting, idle, assigned but not yet delivered) aborted. */
+static void origin_drop_conns(struct origin *o, int err, const char *why)
 {
     struct entry *e;
-    while ((e = TAILQ_FIRST(&o->active)) != NULL) {
-        evtls_conn *c = e->c;
-        e->c = NULL;
-        set_state(e, EVTLS_POOL_CLOSED);
-        o->p->total--;
-        free(e);
-        if (c) {
-            evtls_conn_set_userdata(c, NULL);
-            evtls_conn_abort(c);
+    while ((e = TAILQ_FIRST(&o->active)) != NULL || (e = TAILQ_FIRST(&o->idle)) != NULL) {
+        if (e->st == EVTLS_POOL_BUSY && e->co == NULL) {
+            entry_orphan(e, err, why);
+        } else {
+            evtls_conn *c = e->c;
+            e->c = NULL;
+            if (e->co) { /* assigned, not delivered: the checkout gets err instead */
+                e->co->e = NULL;
+                e->co->err = err;
+            }
+            entry_close(e);
+            if (c) {
+                evtls__conn_set_owner(c, NULL, NULL);
+                evtls_conn_abort(c);
+            }
         }
     }
 }
@@ -282,52 +377,75 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct evtls_checkout *co = arg;
     evtls_pool *p = co->p;
-    struct origin *o = co->o;
-    evtls_checkout_info ci = {0};
-    uint64_t waited = evtls__now_us() - co->t0_us;
     evtls_conn *c = NULL;
     int err = co->err;
-    if (co->e) {
-        c = co->e->c;
-        ci.reused = !co->fresh;
-        ci.connect_us = co->connect_us;
-        ci.resumed = co->fresh && evtls_conn_get_info(c)->resumed;
-        ci.wait_us = waited > co->connect_us ? waited - co->connect_us : 0;
-        COUNT(o, wait_us_total, ci.wait_us);
-    } else if (err == 0) {
+    if (co->st == CO_QUEUED) {
         /* The wait timer fired. */
+        struct origin *o = co->o;
         wait_unlink(co);
         err = EVTLS_ERR_POOL_WAIT_TIMEOUT;
         COUNT(o, wait_timeouts, 1);
-        ci.wait_us = waited;
+        co->ci.wait_us = evtls__now_us() - co->t0_us;
+    } else {
+        TAILQ_REMOVE(&p->ready, co, link);
+        if (co->e) {
+            c = co->e->c;
+            co->e->co = NULL; /* from now on the holder's */
+        }
     }
-    evtls_checkout_cb cb = co->cb;
-    void *cb_arg = co->arg;
-    co_recycle(co);
-    cb(p, c, err, &ci, cb_arg);
+    co->st = CO_CALLING;
+    co->outer = p->calling;
+    p->calling = co;
+    co->cb(p, c, err, &co->ci, co->arg);
+    if (co->p == NULL) {
+        free(co); /* the pool was freed inside the callback */
+        return;
+    }
+    p->calling = co->outer;
+    co_recycle(p, co);
+}
+
+/* After the pool is freed: the callback, with no pool, then the record
+ * goes. Runs from the loop, or from event_base_free if that comes first. */
+static void deliver_freed(struct event *ev, void *arg)
+{
+    (void)ev;
+    struct evtls_checkout *co = arg;
+    if (!co->cancelled) {
+        co->ci.wait_us = evtls__now_us() - co->t0_us;
+        co->cb(NULL, NULL, EVTLS_ERR_POOL_FREED, &co->ci, co->arg);
+    }
+    free(co);
 }
 
 /* Gives e (connected, now BUSY) to co and schedules the callback. */
 static void assign(struct evtls_checkout *co, struct entry *e, int fresh, uint64_t connect_us)
 {
-    wait_unlink(co);
+    struct origin *o = e->o;
     e->uses++;
+    e->co = co;
     co->e = e;
-    co->fresh = fresh;
-    co->connect_us = connect_us;
+    co->ci.reused = !fresh;
+    co->ci.connect_us = connect_us;
+    co->ci.resumed = fresh && evtls_conn_get_info(e->c)->resumed;
+    uint64_t waited = evtls__now_us() - co->t0_us;
+    co->ci.wait_us = waited > connect_us ? waited - connect_us : 0;
+    COUNT(o, wait_us_total, co->ci.wait_us);
     if (!fresh)
-        COUNT(e->o, reused, 1);
+        COUNT(o, reused, 1);
     set_state(e, EVTLS_POOL_BUSY);
-    event_del(&co->ev);
-    event_active(&co->ev, EV_TIMEOUT, 0);
+    co_ready(co);
 }
 
-static void fail_co(struct evtls_checkout *co, int err)
+static void fail_co(struct evtls_checkout *co, int err, const evtls_last_error *rec)
 {
-    wait_unlink(co);
     co->err = err;
-    event_del(&co->ev);
-    event_active(&co->ev, EV_TIMEOUT, 0);
+    co->ci.wait_us = evtls__now_us() - co->t0_us;
+    if (rec) {
+        co->rec = *rec;
+        co->ci.error = &co->rec;
+    }
+    co_ready(co);
 }
 
 static int expired(const evtls_pool *p, const struct entry *e, uint64_t now)
@@ -340,18 +458,95 @@ static int expired(const evtls_pool *p, const struct entry *e, uint64_t now)
            now - e->idle_since_us >= (uint64_t)p->o.idle_timeout_ms * 1000;
 }
 
-/* A connection is free (new, or back from a user): to the first waiter,
- * else idle. */
+/* ------------------------------------------------------------------ */
+/* opening, and sharing the total limit */
+
+static int open_conn(struct origin *o);
+
+static void starve(struct origin *o)
+{
+    if (!o->starved) {
+        o->starved = 1;
+        TAILQ_INSERT_TAIL(&o->p->starved, o, slink);
+    }
+}
+
+/* Opens connections while waiters (or the warm-up minimum) need them and
+ * the limits allow. At the total limit a waiter's need closes the least
+ * recently used idle connection of another origin; with none, the origin
+ * waits in the pool's starved list for the next connection to go. */
+static void maybe_open(struct origin *o)
+{
+    evtls_pool *p = o->p;
+    if (p->shutting_down)
+        return;
+    for (;;) {
+        unsigned have = o->st.idle + o->st.busy + o->st.connecting;
+        int waiters = o->st.waiting > o->st.connecting;
+        int need = waiters || have < p->o.min_idle_per_origin;
+        if (!need || have >= p->o.max_per_origin)
+            return;
+        if (p->total >= p->o.max_total) {
+            struct entry *victim = TAILQ_LAST(&p->idle_lru, entry_list);
+            if (!waiters)
+                return; /* the warm-up minimum closes nobody's connection */
+            if (victim == NULL) {
+                starve(o);
+                return;
+            }
+            COUNT(victim->o, evicted, 1);
+            entry_close(victim);
+        }
+        int rc = open_conn(o);
+        if (rc != 0) {
+            if (!TAILQ_EMPTY(&o->waiters))
+                fail_co(TAILQ_FIRST(&o->waiters), rc, NULL);
+            return;
+        }
+    }
+}
+
+/* A connection went: origins the total limit held back get their turn. */
+static void serve_starved(evtls_pool *p)
+{
+    struct origin *o;
+    while (p->total < p->o.max_total && (o = TAILQ_FIRST(&p->starved)) != NULL) {
+        TAILQ_REMOVE(&p->starved, o, slink);
+        o->starved = 0;
+        maybe_open(o);
+        if (o->starved)
+            return; /* still blocked: nothing more can open now */
+    }
+}
+
+/* What follows every change that can free a slot. */
+static void after_change(evtls_pool *p, struct origin *o)
+{
+    if (o)
+        maybe_open(o);
+    serve_starved(p);
+    maybe_shutdown_done(p);
+}
+
+/* A connection is free (new, or back from a holder): to the first waiter,
+ * else idle, unless another origin waits for the total limit. */
 static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 {
     struct origin *o = e->o;
+    evtls_pool *p = e->p;
     if (!TAILQ_EMPTY(&o->waiters)) {
         assign(TAILQ_FIRST(&o->waiters), e, fresh, connect_us);
         return;
     }
+    if (!TAILQ_EMPTY(&p->starved)) {
+        COUNT(o, evicted, 1);
+        entry_close(e);
+        after_change(p, o);
+        return;
+    }
     e->idle_since_us = evtls__now_us();
     set_state(e, EVTLS_POOL_IDLE);
-    unsigned max_idle = e->p->o.max_idle_per_origin;
+    unsigned max_idle = p->o.max_idle_per_origin;
     while (max_idle && o->st.idle > max_idle) {
         COUNT(o, expired, 1);
         entry_close(TAILQ_LAST(&o->idle, entry_list));
@@ -360,6 +555,20 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 
 /* ------------------------------------------------------------------ */
 /* new connections */
+
+/* The holder freed or closed a connection it had checked out. */
+static void on_let_go(evtls_conn *c, void *owner)
+{
+    (void)c;
+    struct entry *e = owner;
+    struct origin *o = e->o;
+    evtls_pool *p = e->p;
+    e->c = NULL;
+    set_state(e, EVTLS_POOL_CLOSED);
+    p->total--;
+    free(e);
+    after_change(p, o);
+}
 
 static void on_connected(evtls_conn *c, int err, void *arg)
 {
@@ -370,17 +579,25 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     if (err) {
         o->st.failed[evtls_err_get_class(err)]++;
         p->st.failed[evtls_err_get_class(err)]++;
+        evtls_last_error rec = *evtls_conn_last_error(c);
         e->c = NULL;
         set_state(e, EVTLS_POOL_CLOSED);
         p->total--;
         free(e);
+        evtls__conn_set_owner(c, NULL, NULL);
         evtls_conn_free(c);
-        /* The checkout first in line gets the error: waiting on would only
-         * repeat it. */
-        if (!TAILQ_EMPTY(&o->waiters))
-            fail_co(TAILQ_FIRST(&o->waiters), err);
-        maybe_open(o);
-        maybe_shutdown_done(p);
+        /* The checkout first in line gets the error with its record: waiting
+         * on would only repeat it. An error that will not go away by itself
+         * (a certificate, the configuration) is every waiter's: one failed
+         * handshake answers them all. */
+        if (evtls_err_is_retryable(err)) {
+            if (!TAILQ_EMPTY(&o->waiters))
+                fail_co(TAILQ_FIRST(&o->waiters), err, &rec);
+        } else {
+            while (!TAILQ_EMPTY(&o->waiters))
+                fail_co(TAILQ_FIRST(&o->waiters), err, &rec);
+        }
+        after_change(p, o);
         return;
     }
     COUNT(o, created, 1);
@@ -391,6 +608,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         COUNT(o, resume_refused, 1);
     if (p->shutting_down) {
         entry_close(e);
+        maybe_shutdown_done(p);
         return;
     }
     hand_over(e, 1, connect_us);
@@ -416,12 +634,13 @@ static int open_conn(struct origin *o)
         evtls_conn_set_resolver(e->c, p->resolver);
     if (p->o.resumption)
         evtls_conn_set_session_cache(e->c, p->sessions);
-    evtls_conn_set_userdata(e->c, e);
+    evtls__conn_set_owner(e->c, e, on_let_go);
     e->born_us = e->connect_start_us = evtls__now_us();
     p->total++;
     set_state(e, EVTLS_POOL_CONNECTING);
     int rc = evtls_conn_connect(e->c, o->host, o->port, on_connected, e);
     if (rc != 0) {
+        evtls__conn_set_owner(e->c, NULL, NULL);
         evtls_conn_free(e->c);
         e->c = NULL;
         set_state(e, EVTLS_POOL_CLOSED);
@@ -432,29 +651,11 @@ static int open_conn(struct origin *o)
     return 0;
 }
 
-/* Opens connections while waiters (or the warm-up minimum) need them and
- * the limits allow. */
-static void maybe_open(struct origin *o)
-{
-    evtls_pool *p = o->p;
-    if (p->shutting_down)
-        return;
-    for (;;) {
-        unsigned have = o->st.idle + o->st.busy + o->st.connecting;
-        int need = o->st.waiting > o->st.connecting || have < p->o.min_idle_per_origin;
-        if (!need || have >= p->o.max_per_origin || p->total >= p->o.max_total)
-            return;
-        int rc = open_conn(o);
-        if (rc != 0) {
-            if (!TAILQ_EMPTY(&o->waiters))
-                fail_co(TAILQ_FIRST(&o->waiters), rc);
-            return;
-        }
-    }
-}
-
 /* ------------------------------------------------------------------ */
 /* public */
+
+static void sweep_cb(evutil_socket_t fd, short what, void *arg);
+static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
 
 evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts)
 {
@@ -479,6 +680,10 @@ evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts)
         free(p);
         return NULL;
     }
+    TAILQ_INIT(&p->ready);
+    TAILQ_INIT(&p->idle_lru);
+    TAILQ_INIT(&p->closing);
+    TAILQ_INIT(&p->starved);
     event_assign(&p->sweep, base, -1, 0, sweep_cb, p);
     event_assign(&p->shutdown_ev, base, -1, 0, shutdown_cb, p);
     return p;
@@ -506,24 +711,50 @@ void evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg)
     }
 }
 
+/* Unlinks o from its bucket and frees it (it is empty). */
+static void origin_drop(evtls_pool *p, struct origin *o)
+{
+    struct origin **pp = &p->buckets[hash(o->key)];
+    while (*pp != o)
+        pp = &(*pp)->hnext;
+    *pp = o->hnext;
+    p->st.origins--;
+    origin_free(o);
+}
+
 /* Closes idle connections past the idle timeout, oldest first, from each
- * origin's tail: the work is proportional to what expires. */
+ * origin's tail (the work is proportional to what expires), keeps the
+ * warm-up minimum, and drops origins that have been empty for the idle
+ * timeout (or ORIGIN_TTL_MS), with their configuration reference. */
 static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     evtls_pool *p = arg;
     uint64_t now = evtls__now_us();
-    for (int b = 0; b < BUCKETS; b++)
-        for (struct origin *o = p->buckets[b]; o; o = o->hnext) {
+    uint64_t ttl_us =
+        (uint64_t)(p->o.idle_timeout_ms ? p->o.idle_timeout_ms : ORIGIN_TTL_MS) * 1000;
+    for (int b = 0; b < BUCKETS; b++) {
+        struct origin *o = p->buckets[b];
+        while (o) {
+            struct origin *next = o->hnext;
             struct entry *oldest;
             while ((oldest = TAILQ_LAST(&o->idle, entry_list)) && expired(p, oldest, now)) {
                 COUNT(o, expired, 1);
                 entry_close(oldest);
             }
             maybe_open(o); /* warm-up minimum */
+            if (!origin_empty(o))
+                o->empty_since_us = 0;
+            else if (o->empty_since_us == 0)
+                o->empty_since_us = now;
+            else if (now - o->empty_since_us >= ttl_us)
+                origin_drop(p, o);
+            o = next;
         }
-    if (p->st.idle > 0 || p->o.min_idle_per_origin) {
+    }
+    serve_starved(p);
+    if (p->st.origins > 0) {
         unsigned ms = p->o.idle_timeout_ms / 4;
         ms = ms == 0 || ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms < 10 ? 10 : ms;
         struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -533,7 +764,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
 
 static void arm_sweep(evtls_pool *p)
 {
-    if (!event_pending(&p->sweep, EV_TIMEOUT, NULL) && p->o.idle_timeout_ms)
+    if (!event_pending(&p->sweep, EV_TIMEOUT, NULL))
         sweep_cb(-1, 0, p);
 }
 
@@ -560,12 +791,17 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
 {
     if (p == NULL || cfg == NULL || host == NULL || port == 0)
         return EVTLS_ERR_INVALID_ARG;
+    if (p->in_state_cb)
+        return EVTLS_ERR_STATE;
     if (p->shutting_down)
         return EVTLS_ERR_POOL_CLOSED;
     if (evtls_cfg_build(cfg) != 0)
         return EVTLS_ERR_BAD_CONFIG;
     *out = origin_get(p, cfg, host, port);
-    return *out ? 0 : EVTLS_ERR_NOMEM;
+    if (*out == NULL)
+        return EVTLS_ERR_NOMEM;
+    arm_sweep(p); /* it will drop the origin once it is empty long enough */
+    return 0;
 }
 
 int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
@@ -582,13 +818,13 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     struct evtls_checkout *co = co_alloc(p);
     if (co == NULL)
         return EVTLS_ERR_NOMEM;
-    co->o = o;
     co->cb = cb;
     co->arg = arg;
     co->t0_us = evtls__now_us();
     COUNT(o, checkouts, 1);
     if (handle)
         *handle = co;
+    o->empty_since_us = 0;
     /* Reuse: the most recently used idle connection that is still alive. */
     struct entry *e;
     while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
@@ -603,7 +839,8 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
         entry_close(e);
     }
     /* Wait in line for a new or returned connection. */
-    co->queued = 1;
+    co->st = CO_QUEUED;
+    co->o = o;
     TAILQ_INSERT_TAIL(&o->waiters, co, link);
     GAUGE(o, waiting, 1);
     if (p->o.wait_timeout_ms) {
@@ -611,7 +848,7 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
                              (suseconds_t)(p->o.wait_timeout_ms % 1000) * 1000};
         event_add(&co->ev, &tv);
     }
-    maybe_open(o);
+    after_change(p, o);
     return 0;
 }
 
@@ -619,26 +856,76 @@ void evtls_pool_cancel(evtls_checkout *co)
 {
     if (co == NULL)
         return;
-    struct entry *e = co->e;
-    wait_unlink(co);
-    co_recycle(co);
-    if (e) /* assigned but not delivered: it goes back */
-        hand_over(e, 0, 0);
+    if (co->p == NULL) { /* the pool was freed: its POOL_FREED call is off */
+        co->cancelled = 1;
+        return;
+    }
+    evtls_pool *p = co->p;
+    switch (co->st) {
+    case CO_QUEUED: {
+        struct origin *o = co->o;
+        wait_unlink(co);
+        co_recycle(p, co);
+        after_change(p, o); /* a connection opened for it may serve another */
+        return;
+    }
+    case CO_READY: {
+        struct entry *e = co->e;
+        TAILQ_REMOVE(&p->ready, co, link);
+        co_recycle(p, co);
+        if (e) { /* assigned but not delivered: it goes back */
+            e->co = NULL;
+            hand_over(e, 0, 0);
+        }
+        return;
+    }
+    case CO_CALLING:
+    case CO_FREE:
+        /* Its callback runs or ran: the handle is spent (pool.h). */
+        LOGD("pool: cancel of a checkout whose callback already ran: ignored");
+        return;
+    default: LOGE("pool: checkout record in unknown state %d", (int)co->st); return;
+    }
+}
+
+/* The entry of a connection p handed out and the holder still has, or
+ * NULL (with *err set) for a connection p cannot take. A connection its
+ * pool let go of is freed here. */
+static struct entry *held_entry(evtls_pool *p, evtls_conn *c, int *err)
+{
+    void *owner = evtls__conn_owner(c);
+    if (owner == EVTLS__OWNER_GONE) {
+        *err = evtls_conn_last_error(c)->code;
+        evtls__conn_set_owner(c, NULL, NULL);
+        evtls_conn_free(c);
+        return NULL;
+    }
+    struct entry *e = owner;
+    if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY || e->co != NULL) {
+        LOGW("pool: a connection the pool did not hand out (or already got back) was given back");
+        *err = EVTLS_ERR_INVALID_ARG;
+        return NULL;
+    }
+    if (p->in_state_cb) {
+        *err = EVTLS_ERR_STATE;
+        return NULL;
+    }
+    return e;
 }
 
 int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
 {
-    struct entry *e = evtls_conn_get_userdata(c);
-    if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY)
-        return EVTLS_ERR_INVALID_ARG;
+    int err = EVTLS_ERR_INVALID_ARG;
+    struct entry *e = c ? held_entry(p, c, &err) : NULL;
+    if (e == NULL)
+        return err;
+    struct origin *o = e->o;
     if (p->shutting_down || evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED ||
         evtls_conn_write_pending(c) > 0 || expired(p, e, evtls__now_us())) {
         if (!p->shutting_down && evtls_conn_get_state(c) == EVTLS_STATE_CONNECTED)
-            COUNT(e->o, expired, 1);
-        struct origin *o = e->o;
+            COUNT(o, expired, 1);
         entry_close(e);
-        maybe_open(o);
-        maybe_shutdown_done(p);
+        after_change(p, o);
         return 0;
     }
     evtls_conn_read_stop(c);
@@ -649,13 +936,13 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
 
 void evtls_pool_release(evtls_pool *p, evtls_conn *c)
 {
-    struct entry *e = evtls_conn_get_userdata(c);
-    if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY)
+    int err;
+    struct entry *e = c ? held_entry(p, c, &err) : NULL;
+    if (e == NULL)
         return;
     struct origin *o = e->o;
     entry_close(e);
-    maybe_open(o);
-    maybe_shutdown_done(p);
+    after_change(p, o);
 }
 
 int evtls_pool_prewarm(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port, unsigned n)
@@ -671,7 +958,6 @@ int evtls_pool_prewarm(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t
         if (rc)
             return rc;
     }
-    arm_sweep(p);
     return 0;
 }
 
@@ -680,13 +966,19 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     evtls_pool *p = arg;
     int err = 0;
-    if ((what & EV_TIMEOUT) && !(p->total == 0 && p->closing == 0)) {
-        /* Time is up: abort what is still out. */
+    if ((what & EV_TIMEOUT) && !(p->total == 0 && TAILQ_EMPTY(&p->closing))) {
+        /* Time is up: what is still out is let go of, failed in place. */
         err = EVTLS_ERR_TIMEOUT;
         LOGW("pool: shutdown timed out with %u connection(s) still out", p->total);
         for (int b = 0; b < BUCKETS; b++)
             for (struct origin *o = p->buckets[b]; o; o = o->hnext)
-                abort_active(o);
+                origin_drop_conns(o, EVTLS_ERR_POOL_CLOSED, "the pool's shutdown timed out");
+        struct entry *e;
+        while ((e = TAILQ_FIRST(&p->closing)) != NULL) {
+            TAILQ_REMOVE(&p->closing, e, link);
+            evtls_conn_abort(e->c);
+            free(e);
+        }
     }
     if (p->shutdown_done)
         return;
@@ -698,7 +990,7 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 
 static void maybe_shutdown_done(evtls_pool *p)
 {
-    if (p->shutting_down && !p->shutdown_done && p->total == 0 && p->closing == 0) {
+    if (p->shutting_down && !p->shutdown_done && p->total == 0 && TAILQ_EMPTY(&p->closing)) {
         event_del(&p->shutdown_ev);
         event_active(&p->shutdown_ev, EV_READ, 0);
     }
@@ -706,7 +998,7 @@ static void maybe_shutdown_done(evtls_pool *p)
 
 void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown_cb cb, void *arg)
 {
-    if (p == NULL || p->shutting_down)
+    if (p == NULL || p->shutting_down || p->in_state_cb)
         return;
     p->shutting_down = 1;
     p->shutdown_cb = cb;
@@ -715,9 +1007,13 @@ void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown
     for (int b = 0; b < BUCKETS; b++)
         for (struct origin *o = p->buckets[b]; o; o = o->hnext) {
             while (!TAILQ_EMPTY(&o->waiters))
-                fail_co(TAILQ_FIRST(&o->waiters), EVTLS_ERR_POOL_CLOSED);
+                fail_co(TAILQ_FIRST(&o->waiters), EVTLS_ERR_POOL_CLOSED, NULL);
             while (!TAILQ_EMPTY(&o->idle))
                 entry_close(TAILQ_FIRST(&o->idle));
+            if (o->starved) {
+                TAILQ_REMOVE(&p->starved, o, slink);
+                o->starved = 0;
+            }
         }
     if (timeout_ms) {
         struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
@@ -726,48 +1022,79 @@ void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown
     maybe_shutdown_done(p);
 }
 
+/* A pending record outlives the pool: its callback says POOL_FREED. It is
+ * delivered by a finalizer, which libevent runs from the loop or from
+ * event_base_free. The finalizer goes on an event of its own that libevent
+ * frees: libevent 2.1's event_base_free reads a finalized event after its
+ * finalizer returns, so the record (which holds co->ev) may not carry it. */
+static void co_orphan(evtls_pool *p, struct evtls_checkout *co)
+{
+    if (co->st == CO_QUEUED)
+        wait_unlink(co);
+    if (co->e) {
+        co->e->co = NULL;
+        co->e = NULL;
+    }
+    event_del(&co->ev);
+    co->p = NULL;
+    co->ci.error = NULL;
+    struct event *fin = event_new(p->base, -1, 0, NULL, co);
+    if (fin == NULL) {
+        LOGE("pool: out of memory: a checkout pending at evtls_pool_free gets no callback");
+        free(co);
+        return;
+    }
+    event_free_finalize(0, fin, deliver_freed);
+}
+
 void evtls_pool_free(evtls_pool *p)
 {
     if (p == NULL)
         return;
+    if (p->in_state_cb) {
+        LOGE("pool: evtls_pool_free from inside the state callback is refused");
+        return;
+    }
     event_del(&p->sweep);
     event_del(&p->shutdown_ev);
+    /* Records inside their callback (the free may come from one) are
+     * freed when the callback returns; pending ones are called back from
+     * the loop with POOL_FREED. */
+    for (struct evtls_checkout *co = p->calling; co; co = co->outer)
+        co->p = NULL;
+    /* Connections first: those assigned to a pending checkout are the
+     * pool's (aborted), those the holders have are let go of. */
+    for (int b = 0; b < BUCKETS; b++)
+        for (struct origin *o = p->buckets[b]; o; o = o->hnext)
+            origin_drop_conns(o, EVTLS_ERR_POOL_FREED, "the pool was freed");
+    struct evtls_checkout *co;
+    while ((co = TAILQ_FIRST(&p->ready)) != NULL) {
+        TAILQ_REMOVE(&p->ready, co, link);
+        co_orphan(p, co);
+    }
     for (int b = 0; b < BUCKETS; b++) {
         struct origin *o = p->buckets[b];
         while (o) {
             struct origin *next = o->hnext;
-            struct evtls_checkout *co;
-            while ((co = TAILQ_FIRST(&o->waiters)) != NULL) {
-                wait_unlink(co);
-                co_recycle(co);
-            }
-            /* Idle ones too are aborted: nobody waits for a close any more. */
-            struct entry *e;
-            while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
-                set_state(e, EVTLS_POOL_CLOSED);
-                evtls_conn_set_userdata(e->c, NULL);
-                evtls_conn_abort(e->c);
-                free(e);
-            }
-            abort_active(o);
-            evtls_cfg_free(o->cfg);
-            free(o->host);
-            free(o);
+            while ((co = TAILQ_FIRST(&o->waiters)) != NULL)
+                co_orphan(p, co);
+            origin_free(o);
             o = next;
         }
     }
-    while (p->free_cos) {
-        struct evtls_checkout *co = p->free_cos;
+    /* Graceful closes still running end now: nothing of the pool's stays. */
+    struct entry *e;
+    while ((e = TAILQ_FIRST(&p->closing)) != NULL) {
+        TAILQ_REMOVE(&p->closing, e, link);
+        evtls_conn_abort(e->c);
+        free(e);
+    }
+    while ((co = p->free_cos) != NULL) {
         p->free_cos = co->free_next;
-        event_del(&co->ev);
         free(co);
     }
     evtls_resolver_free(p->resolver);
     evtls_session_cache_free(p->sessions);
-    if (p->closing > 0) {
-        p->freed = 1; /* the last on_closed frees it */
-        return;
-    }
     free(p);
 }
 

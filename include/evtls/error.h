@@ -65,6 +65,8 @@ typedef enum evtls_err {
     /* pools */
     EVTLS_ERR_POOL_WAIT_TIMEOUT = -70, /* no connection became free within the wait timeout */
     EVTLS_ERR_POOL_CLOSED = -71,       /* the pool is shutting down */
+    EVTLS_ERR_POOL_FREED = -72,        /* the pool was freed before serving this checkout or
+                                          under this checked-out connection */
     /* HTTP/1.1 exchanges (http.h) */
     EVTLS_ERR_HTTP_MALFORMED = -80,         /* the response is not valid HTTP/1.x */
     EVTLS_ERR_HTTP_HEADERS_TOO_LARGE = -81, /* status line and headers exceed the limit */
@@ -72,7 +74,8 @@ typedef enum evtls_err {
     EVTLS_ERR_HTTP_TRUNCATED = -83,         /* the connection ended inside the response */
     EVTLS_ERR_HTTP_TTFB_TIMEOUT = -84,      /* no response byte within the TTFB timeout */
     EVTLS_ERR_HTTP_TIMEOUT = -85,           /* the response stalled or took too long */
-    EVTLS_ERR_BAD_URL = -86                 /* a URL that cannot be used; see the detail */
+    EVTLS_ERR_BAD_URL = -86,                /* a URL that cannot be used; see the detail */
+    EVTLS_ERR_HTTP_ALPN = -87 /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */

@@ -152,7 +152,12 @@ typedef struct evtls_http_cbs {
  * takes over its read and drain callbacks until it ends. opts may be NULL
  * (defaults). On success returns 0 and sets *out (may be NULL) to the
  * exchange; cbs->on_done is then called exactly once, never from inside
- * this call. On failure returns an error and calls nothing. */
+ * this call. On failure returns an error and calls nothing:
+ * EVTLS_ERR_HTTP_ALPN when the server chose an ALPN protocol other than
+ * HTTP/1.x (nothing is sent), EVTLS_ERR_STATE when c is not connected. If
+ * c was checked out of a pool that is freed (or whose shutdown times out)
+ * during the exchange, on_done gets EVTLS_ERR_POOL_FREED (or
+ * EVTLS_ERR_POOL_CLOSED). */
 EVTLS_API EVTLS_MUST_CHECK int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req,
                                                          const evtls_http_opts *opts,
                                                          const evtls_http_cbs *cbs, void *arg,

@@ -20,6 +20,44 @@
  *
  * Cost: checking out an idle connection is O(1) and does not allocate
  * (checkout records are recycled); no operation scans all connections.
+ *
+ * The contract, from the application's side:
+ *
+ * - Every checkout that returned 0 gets exactly one callback, from the
+ *   loop and never inside a pool call, unless it is cancelled before its
+ *   callback starts. Errors: the connect's own (with its record in
+ *   info->error), EVTLS_ERR_POOL_WAIT_TIMEOUT, EVTLS_ERR_POOL_CLOSED
+ *   (shutdown) or EVTLS_ERR_POOL_FREED (evtls_pool_free; then p is NULL).
+ *   A failure that will not go away by itself (a certificate, the
+ *   configuration) reaches every checkout waiting for that origin at
+ *   once; a passing one (refused, reset, timeout) only the first in line.
+ * - A checkout handle is valid from evtls_pool_checkout until its callback
+ *   starts. evtls_pool_cancel inside the callback, or later, does nothing.
+ * - A connection handed out is the holder's until it is given back with
+ *   evtls_pool_checkin or evtls_pool_release, or freed (evtls_conn_free,
+ *   evtls_conn_abort or evtls_conn_close: the pool then counts it gone and
+ *   its slot is free). The pool keeps its bookkeeping in a private slot:
+ *   evtls_conn_get_userdata/set_userdata are the holder's alone.
+ * - Any pool call may be made from inside a checkout callback or an HTTP
+ *   exchange's callbacks, including the next checkout (an idle connection
+ *   checked in from a done callback is reused) and evtls_pool_free. The
+ *   state-change hook may only look: pool calls from inside it are
+ *   refused (EVTLS_ERR_STATE, or nothing done).
+ * - evtls_pool_free frees the pool at once, with everything it owns: idle,
+ *   connecting and closing connections are aborted, every empty origin and
+ *   its configuration reference goes. Pending checkouts are called back
+ *   with EVTLS_ERR_POOL_FREED from the loop (from event_base_free if the
+ *   base is freed before it runs again). Connections the holders have are
+ *   failed in place: an HTTP exchange on one ends with its done callback
+ *   and EVTLS_ERR_POOL_FREED; the connection stays allocated, and giving it
+ *   back (checkin or release, even naming the freed pool) or
+ *   evtls_conn_free frees it. A shutdown that times out does the same to
+ *   the connections still out, with EVTLS_ERR_POOL_CLOSED.
+ * - max_total is shared: when it stops an origin's waiter, the least
+ *   recently used idle connection of another origin is closed to make room
+ *   (counted in `evicted`); with none idle, the origin waits its turn for
+ *   the next connection to go. Origins left empty are dropped after the
+ *   idle timeout (60 s when idle connections never expire).
  */
 #ifndef EVTLS_POOL_H
 #define EVTLS_POOL_H
@@ -53,11 +91,14 @@ typedef struct evtls_checkout_info {
     int resumed;         /* a new connection resumed a session */
     uint64_t wait_us;    /* time queued for a connection, not counting its connect */
     uint64_t connect_us; /* connect time of a new connection (0 if reused) */
+    /* On a failed connect, its whole record (wolfSSL code, certificate
+     * flags, detail); NULL otherwise. Valid during the callback only. */
+    const evtls_last_error *error;
 } evtls_checkout_info;
 
 /* Called once per checkout from the loop: c ready with err 0, or c NULL
- * with the error (the connect error, EVTLS_ERR_POOL_WAIT_TIMEOUT or
- * EVTLS_ERR_POOL_CLOSED). */
+ * with the error (the connect error, EVTLS_ERR_POOL_WAIT_TIMEOUT,
+ * EVTLS_ERR_POOL_CLOSED, or EVTLS_ERR_POOL_FREED with p NULL). */
 typedef void (*evtls_checkout_cb)(evtls_pool *p, evtls_conn *c, int err,
                                   const evtls_checkout_info *info, void *arg);
 
@@ -69,19 +110,22 @@ typedef enum evtls_pool_conn_state {
 } evtls_pool_conn_state;
 
 /* Called on every state change of a pooled connection (c is NULL for a
- * connection that failed to connect). */
+ * connection that failed to connect or was let go). It may look at the
+ * pool's stats; pool calls from inside it are refused. */
 typedef void (*evtls_pool_state_cb)(evtls_pool *p, evtls_conn *c, evtls_pool_conn_state from,
                                     evtls_pool_conn_state to, void *arg);
 
 typedef struct evtls_pool_stats {
     /* gauges */
     unsigned idle, busy, connecting, waiting;
+    unsigned origins; /* origins known (pool only; empty ones go after the idle timeout) */
     /* counters */
     uint64_t checkouts, created, reused, resumed, resume_refused;
-    uint64_t expired;                          /* closed for idle time, lifetime or uses */
-    uint64_t dead_idle;                        /* idle ones found closed or broken at checkout */
-    uint64_t wait_timeouts;                    /* checkouts that gave up waiting */
-    uint64_t wait_us_total;                    /* summed wait time of delivered checkouts */
+    uint64_t expired;       /* closed for idle time, lifetime or uses */
+    uint64_t dead_idle;     /* idle ones found closed or broken at checkout */
+    uint64_t evicted;       /* idle ones closed so that another origin's waiter could connect */
+    uint64_t wait_timeouts; /* checkouts that gave up waiting */
+    uint64_t wait_us_total; /* summed wait time of delivered checkouts */
     uint64_t failed[EVTLS_CLASS_INTERNAL + 1]; /* failed connects, by error class */
 } evtls_pool_stats;
 
@@ -108,15 +152,22 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg
                                                    uint16_t port, evtls_checkout_cb cb, void *arg,
                                                    evtls_checkout **handle);
 
-/* Cancels a checkout whose callback has not run; it never runs. */
+/* Cancels a checkout whose callback has not started; it never runs. A
+ * connection already chosen for it goes back to the pool. Inside the
+ * callback, or after it, this does nothing (the handle is spent). */
 EVTLS_API void evtls_pool_cancel(evtls_checkout *h);
 
-/* Gives a checked-out connection back for reuse. It must be connected,
- * with nothing left to write, and not reading (evtls_conn_read_stop); a
- * connection in any other state is closed instead. Returns 0. */
+/* Gives a checked-out connection back for reuse. It should be connected,
+ * with nothing left to write and no exchange running; a connection in any
+ * other state is closed instead. Returns 0; EVTLS_ERR_INVALID_ARG for a
+ * connection p did not hand out or already got back (nothing is done);
+ * or, for a connection whose pool let go of it (freed, or shut down past
+ * its timeout), the error it was failed with, having freed it. */
 EVTLS_API int evtls_pool_checkin(evtls_pool *p, evtls_conn *c);
 
-/* Gives a checked-out connection back as unusable: it is closed. */
+/* Gives a checked-out connection back as unusable: it is closed. A
+ * connection whose pool let go of it is freed; one p did not hand out is
+ * left alone. */
 EVTLS_API void evtls_pool_release(evtls_pool *p, evtls_conn *c);
 
 /* Opens connections to an origin until n are idle or connecting (bounded by
@@ -127,13 +178,16 @@ EVTLS_API int evtls_pool_prewarm(evtls_pool *p, evtls_cfg *cfg, const char *host
 /* Graceful shutdown: new checkouts fail with EVTLS_ERR_POOL_CLOSED, waiters
  * get it too, idle connections close with close_notify, busy ones when they
  * come back. When all are closed, cb(p, 0, arg) runs; after timeout_ms
- * (0: none) the ones still out are aborted (the caller must not use them
- * any more) and cb gets EVTLS_ERR_TIMEOUT. */
+ * (0: none) the ones still out are failed in place with
+ * EVTLS_ERR_POOL_CLOSED (their exchanges end with it; the holders give
+ * them back or free them as usual) and cb gets EVTLS_ERR_TIMEOUT. cb may
+ * be NULL. The pool must still be freed with evtls_pool_free. */
 typedef void (*evtls_pool_shutdown_cb)(evtls_pool *p, int err, void *arg);
 EVTLS_API void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown_cb cb,
                                    void *arg);
 
-/* Frees the pool; remaining connections are aborted. NULL is ignored. */
+/* Frees the pool at once (see the contract above for what happens to
+ * pending checkouts and to connections still out). NULL is ignored. */
 EVTLS_API void evtls_pool_free(evtls_pool *p);
 
 /* Copies the pool's counters and gauges. */

@@ -1,0 +1,32 @@
+/* evtls_conn_int.h - what the pool needs of a connection and the public
+ * API does not offer: a private owner slot (the public userdata is the
+ * application's), a hook run when the holder frees or closes a pooled
+ * connection, and failing a connection in place. */
+#ifndef EVTLS_CONN_INT_H
+#define EVTLS_CONN_INT_H
+
+#include "evtls/conn.h"
+
+/* The owner value of a connection whose pool let go of it (freed, or shut
+ * down past its timeout) while it was checked out. */
+#define EVTLS__OWNER_GONE ((void *)&evtls__owner_gone)
+extern const int evtls__owner_gone;
+
+/* Called once when the holder frees (or closes) a connection that still
+ * has an owner; the owner slot is cleared first. Not a user callback: it
+ * runs inside evtls_conn_free/abort/close and must not call back. */
+typedef void (*evtls__conn_owner_cb)(evtls_conn *c, void *owner);
+
+/* Sets (or with NULL clears) the owner and its hook. */
+void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_let_go);
+
+/* The owner, NULL if none. */
+void *evtls__conn_owner(const evtls_conn *c);
+
+/* Fails an established connection in place with code: the socket is reset
+ * and closed now, the state is FAILED, and whoever waits on it (a read
+ * callback, i.e. an HTTP exchange) gets the error from the loop. The
+ * object stays allocated: it is its holder's to free. */
+void evtls__conn_kill(evtls_conn *c, int code, const char *detail);
+
+#endif
