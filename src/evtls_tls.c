@@ -36,6 +36,7 @@ struct evtls__tls {
     int new_ticket;             /* the last ticket arrived since the last take */
     int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
     char check_ip[48];          /* an IP literal the certificate must name, or "" */
+    int ip_mismatch;            /* the leaf did not name check_ip */
     uint8_t *prev_ticket;       /* the last ticket's bytes (heap), NULL before one */
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
@@ -180,15 +181,66 @@ static uint32_t cert_flag_of(int err)
     }
 }
 
+/* Parses an address literal into bytes; returns 4, 16, or 0. */
+static int ip_bytes(const char *text, unsigned char out[16])
+{
+    if (inet_pton(AF_INET6, text, out) == 1)
+        return 16;
+    return inet_pton(AF_INET, text, out) == 1 ? 4 : 0;
+}
+
+/* RFC 9525 section 6.3: an IP address is matched against the certificate's
+ * iPAddress SANs, byte for byte (so "::1" matches however it is written).
+ * Only a certificate with no subjectAltName at all is matched on its CN,
+ * the way the self-signed "CN=127.0.0.1" certificates of quick test
+ * servers (npx http-server) are checked by other clients too. */
+static int cert_names_ip(WOLFSSL_X509 *x, const char *ip)
+{
+    unsigned char want[16], got[16];
+    int wlen = ip_bytes(ip, want), ok = 0;
+    WOLFSSL_GENERAL_NAMES *names = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int n = names ? wolfSSL_sk_GENERAL_NAME_num(names) : 0;
+    for (int i = 0; i < n && !ok; i++) {
+        WOLFSSL_GENERAL_NAME *gn = wolfSSL_sk_GENERAL_NAME_value(names, i);
+        if (gn && gn->type == GEN_IPADD && gn->d.iPAddress &&
+            wolfSSL_ASN1_STRING_length(gn->d.iPAddress) == wlen)
+            ok = memcmp(wolfSSL_ASN1_STRING_get0_data(gn->d.iPAddress), want, (size_t)wlen) == 0;
+    }
+    if (names == NULL) {
+        char cn[64];
+        WOLFSSL_X509_NAME *subj = wolfSSL_X509_get_subject_name(x);
+        if (subj && wolfSSL_X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof cn) > 0)
+            ok = ip_bytes(cn, got) == wlen && memcmp(got, want, (size_t)wlen) == 0;
+    }
+    if (names)
+        wolfSSL_GENERAL_NAMES_free(names);
+    return ok;
+}
+
+/* Called for every certificate of the chain, the leaf (depth 0) last, and
+ * on success too (WOLFSSL_ALWAYS_VERIFY_CB: both builds have it). The
+ * leaf is where an IP literal is checked: the callback sees the leaf in
+ * either build, where wolfSSL_get_peer_certificate needs KEEP_PEER_CERT,
+ * a copy per connection that the tuned build does not keep. */
 static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
 {
     evtls__tls *t = store->userCtx;
-    if (!preverify && t) {
+    if (t == NULL)
+        return preverify;
+    if (!preverify) {
         t->cert_flags |= cert_flag_of(store->error);
         LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, store->error_depth,
              store->error);
+        return 0; /* never overrides wolfSSL's verdict */
     }
-    return preverify; /* never overrides wolfSSL's verdict */
+    if (store->error_depth == 0 && t->check_ip[0] &&
+        (store->current_cert == NULL || !cert_names_ip(store->current_cert, t->check_ip))) {
+        t->cert_flags |= EVTLS_CERT_NAME_MISMATCH;
+        t->ip_mismatch = 1;
+        LOGD("conn#%lu: the certificate does not name %s", t->id, t->check_ip);
+        return 0;
+    }
+    return 1;
 }
 
 static const char *hs_type_name(int type)
@@ -243,6 +295,8 @@ static int map_alert(int alert)
 
 static int map_code(evtls__tls *t, int code)
 {
+    if (t->ip_mismatch) /* our verify callback's refusal (VERIFY_CERT_ERROR) */
+        return EVTLS_ERR_CERT_HOSTNAME;
     switch (code) {
     case ASN_NO_SIGNER_E:
     case ASN_SELF_SIGNED_E: return EVTLS_ERR_CERT_UNTRUSTED;
@@ -344,6 +398,8 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
     e->sys_errno = t->io_errno;
     e->cert_flags = t->cert_flags;
     e->alert = alert;
+    if (t->ip_mismatch)
+        snprintf(e->detail, sizeof e->detail, "the certificate does not name %s", t->check_ip);
     if (code == EVTLS_ERR_PEER_ALERT || code == EVTLS_ERR_PROTOCOL_VERSION ||
         code == EVTLS_ERR_HANDSHAKE_FAILED)
         if (alert >= 0)
@@ -433,50 +489,6 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     return t;
 }
 
-/* Parses an address literal into bytes; returns 4, 16, or 0. */
-static int ip_bytes(const char *text, unsigned char out[16])
-{
-    if (inet_pton(AF_INET6, text, out) == 1)
-        return 16;
-    return inet_pton(AF_INET, text, out) == 1 ? 4 : 0;
-}
-
-/* RFC 9525 section 6.3: an IP address is matched against the certificate's
- * iPAddress SANs, byte for byte (so "::1" matches however it is written).
- * Only a certificate with no subjectAltName at all is matched on its CN,
- * the way the self-signed "CN=127.0.0.1" certificates of quick test
- * servers (npx http-server) are checked by other clients too. */
-static int peer_has_ip(evtls__tls *t, evtls_last_error *e)
-{
-    unsigned char want[16], got[16];
-    int wlen = ip_bytes(t->check_ip, want), ok = 0;
-    WOLFSSL_X509 *x = wolfSSL_get_peer_certificate(t->ssl);
-    WOLFSSL_GENERAL_NAMES *names =
-        x ? wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL) : NULL;
-    int n = names ? wolfSSL_sk_GENERAL_NAME_num(names) : 0;
-    for (int i = 0; i < n && !ok; i++) {
-        WOLFSSL_GENERAL_NAME *gn = wolfSSL_sk_GENERAL_NAME_value(names, i);
-        if (gn && gn->type == GEN_IPADD && gn->d.iPAddress &&
-            wolfSSL_ASN1_STRING_length(gn->d.iPAddress) == wlen)
-            ok = memcmp(wolfSSL_ASN1_STRING_get0_data(gn->d.iPAddress), want, (size_t)wlen) == 0;
-    }
-    if (names == NULL && x) {
-        char cn[64];
-        WOLFSSL_X509_NAME *subj = wolfSSL_X509_get_subject_name(x);
-        if (subj && wolfSSL_X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof cn) > 0)
-            ok = ip_bytes(cn, got) == wlen && memcmp(got, want, (size_t)wlen) == 0;
-    }
-    if (names)
-        wolfSSL_GENERAL_NAMES_free(names);
-    wolfSSL_X509_free(x);
-    if (!ok) {
-        t->cert_flags |= EVTLS_CERT_NAME_MISMATCH;
-        evtls__err_set(e, EVTLS_ERR_CERT_HOSTNAME, "the certificate does not name %s", t->check_ip);
-        e->cert_flags = t->cert_flags;
-    }
-    return ok;
-}
-
 evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
 {
     t->step_in = t->bytes_in;
@@ -495,8 +507,6 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
         wolfSSL_FreeArrays(t->ssl);
         evtls__mem_release_zero_pages(t->session_obj);
     }
-    if (st == EVTLS__TLS_DONE && t->check_ip[0] && !peer_has_ip(t, e))
-        st = EVTLS__TLS_FAIL;
     if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
         const char *state = wolfSSL_state_string_long(t->ssl);
         if (state && state != t->last_state) {

@@ -6,6 +6,7 @@
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/evp.h>
+#include <wolfssl/openssl/pem.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
 #include <errno.h>
@@ -190,8 +191,13 @@ static int key_matches_cert(const uint8_t *cert, size_t cert_len, const uint8_t 
             priv = wolfSSL_PEM_read_bio_PrivateKey(bio, NULL, key_password_cb, (void *)password);
         wolfSSL_BIO_free(bio);
     } else {
-        const unsigned char *p = key;
-        priv = wolfSSL_d2i_AutoPrivateKey(NULL, &p, (long)key_len);
+        /* By type, not wolfSSL_d2i_AutoPrivateKey: a build without
+         * OPENSSL_ALL (the tuned one) has no automatic detection. */
+        static const int types[] = {EVP_PKEY_EC, EVP_PKEY_RSA};
+        for (size_t i = 0; i < sizeof types / sizeof types[0] && priv == NULL; i++) {
+            const unsigned char *p = key;
+            priv = wolfSSL_d2i_PrivateKey(types[i], NULL, &p, (long)key_len);
+        }
     }
     WOLFSSL_EVP_MD_CTX *md = wolfSSL_EVP_MD_CTX_new();
     if (pub && priv && md &&
