@@ -26,7 +26,8 @@ bench_setup() {
   done
   if [ $missing = 1 ]; then
     echo "building evtls in $build" >&2
-    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DEVTLS_WOLFSSL="${EVTLS_WOLFSSL:-tuned}" >/dev/null
     cmake --build "$build" -j"$(nproc)" >/dev/null
   fi
   pki=$build/pki

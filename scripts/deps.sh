@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
-#   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate)
+#   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate),
+#         and what builds the tuned wolfSSL from Debian's source package
+#         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
 #   test: the above plus cmocka, nginx, dnsmasq, clang with libFuzzer, valgrind,
 #         and Node.js with npm (for the http-server test peer, installed from
@@ -8,7 +10,8 @@
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates)
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates
+      autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)

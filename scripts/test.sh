@@ -13,7 +13,12 @@ status=0
 run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2; shift 2
   echo "=== $name build"
-  cmake -S "$root" -B "$dir" "$@" >/dev/null
+  mkdir -p "$dir"
+  if ! cmake -S "$root" -B "$dir" "$@" >"$dir/cmake.log" 2>&1; then
+    tail -30 "$dir/cmake.log"
+    return 1
+  fi
+  grep -E '^wolfssl-tuned:' "$dir/cmake.log" || true
   if ! cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1; then
     grep -E ': (error|warning):' -A3 "$dir/build.log" || tail -30 "$dir/build.log"
     return 1
@@ -21,12 +26,16 @@ run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   echo "=== $name tests"
   (cd "$dir" && ctest --output-on-failure -j"$jobs" --timeout 600) || return 1
 }
-run_suite release "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo || status=1
+# The main release suite runs on the tuned wolfSSL (built once from Debian's
+# source into build-wolfssl/), valgrind too; the ASan+UBSan suite on the
+# system library, so that both builds pass everything.
+run_suite "release (tuned wolfSSL)" "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DEVTLS_WOLFSSL=tuned || status=1
 echo "=== valgrind memcheck (integration tests, release build)"
 bash "$root/scripts/memcheck.sh" "$root/build-test" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "asan+ubsan" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DEVTLS_SANITIZE=ON \
-  -DEVTLS_BUILD_EXAMPLES=ON || status=1
+  run_suite "asan+ubsan (system wolfSSL)" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug \
+  -DEVTLS_SANITIZE=ON -DEVTLS_BUILD_EXAMPLES=ON -DEVTLS_WOLFSSL=system || status=1
 fuzz_s=${EVTLS_FUZZ_SECONDS:-30}
 run_suite "fuzz (${fuzz_s} s per harness)" "$root/build-fuzz" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_FUZZ=ON -DEVTLS_FUZZ_SECONDS="$fuzz_s" \

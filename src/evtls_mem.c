@@ -252,6 +252,7 @@ void evtls_mem_stats_get(evtls_mem_stats *s)
         s->blocks[i] = atomic_load_explicit(&live_blocks[i], memory_order_relaxed);
     }
     s->released_pages = atomic_load_explicit(&released_pages, memory_order_relaxed);
+    s->session_object_bytes = atomic_load_explicit(&session_size, memory_order_relaxed);
 }
 
 const char *evtls_mem_owner_name(evtls_mem_owner owner)

@@ -570,6 +570,14 @@ static void on_let_go(evtls_conn *c, void *owner)
     after_change(p, o);
 }
 
+static int same_for_every_conn(int err)
+{
+    evtls_err_class cls = evtls_err_get_class(err);
+    return cls == EVTLS_CLASS_CERT || cls == EVTLS_CLASS_CONFIG || err == EVTLS_ERR_DNS_NXDOMAIN ||
+           err == EVTLS_ERR_DNS_NODATA || err == EVTLS_ERR_PROTOCOL_VERSION ||
+           err == EVTLS_ERR_HANDSHAKE_FAILED;
+}
+
 static void on_connected(evtls_conn *c, int err, void *arg)
 {
     struct entry *e = arg;
@@ -587,15 +595,16 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         evtls__conn_set_owner(c, NULL, NULL);
         evtls_conn_free(c);
         /* The checkout first in line gets the error with its record: waiting
-         * on would only repeat it. An error that will not go away by itself
-         * (a certificate, the configuration) is every waiter's: one failed
-         * handshake answers them all. */
-        if (evtls_err_is_retryable(err)) {
-            if (!TAILQ_EMPTY(&o->waiters))
-                fail_co(TAILQ_FIRST(&o->waiters), err, &rec);
-        } else {
+         * on would only repeat it. An error that every connection to the
+         * origin would meet (its certificate, the configuration, the name,
+         * nothing in common) is every waiter's: one failed handshake answers
+         * them all. Others (a reset, bad bytes from a flaky peer) may not
+         * repeat, and the next connection is tried for the next waiter. */
+        if (same_for_every_conn(err)) {
             while (!TAILQ_EMPTY(&o->waiters))
                 fail_co(TAILQ_FIRST(&o->waiters), err, &rec);
+        } else if (!TAILQ_EMPTY(&o->waiters)) {
+            fail_co(TAILQ_FIRST(&o->waiters), err, &rec);
         }
         after_change(p, o);
         return;

@@ -37,6 +37,11 @@ typedef struct evtls_mem_stats {
     size_t bytes[EVTLS_MEM_OWNERS];  /* live bytes asked for, per owner */
     size_t blocks[EVTLS_MEM_OWNERS]; /* live blocks, per owner */
     size_t released_pages;           /* zero pages given back so far (cumulative) */
+    /* wolfSSL's session object, when it is large enough to get pages of its
+     * own (whose empty ones are given back after each handshake): its size;
+     * 0 when it is small and stays in the heap (a build without
+     * SESSION_CERTS, like the tuned one). */
+    size_t session_object_bytes;
 } evtls_mem_stats;
 
 /* Fills s with the current counters. Safe from any thread. */

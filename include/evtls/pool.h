@@ -28,9 +28,11 @@
  *   callback starts. Errors: the connect's own (with its record in
  *   info->error), EVTLS_ERR_POOL_WAIT_TIMEOUT, EVTLS_ERR_POOL_CLOSED
  *   (shutdown) or EVTLS_ERR_POOL_FREED (evtls_pool_free; then p is NULL).
- *   A failure that will not go away by itself (a certificate, the
- *   configuration) reaches every checkout waiting for that origin at
- *   once; a passing one (refused, reset, timeout) only the first in line.
+ *   A failure every connection to the origin would meet (its
+ *   certificate, the configuration, NXDOMAIN or NODATA, no TLS version,
+ *   cipher or ALPN protocol in common) reaches every checkout waiting for
+ *   that origin at once; any other (refused, reset, a timeout, bad bytes)
+ *   only the first in line, and the next waiter gets the next try.
  * - A checkout handle is valid from evtls_pool_checkout until its callback
  *   starts. evtls_pool_cancel inside the callback, or later, does nothing.
  * - A connection handed out is the holder's until it is given back with

@@ -4,9 +4,20 @@
 #include <evtls/evtls.h>
 #include <stdio.h>
 #include <string.h>
+#ifdef ALSO_SYSTEM_WOLFSSL
+/* A program that uses the system's wolfSSL itself, beside a libevtls that
+ * carries its own (the tuned build): each keeps to its own. */
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#endif
 
 int main(int argc, char **argv)
 {
+#ifdef ALSO_SYSTEM_WOLFSSL
+    if (wolfSSL_Init() != WOLFSSL_SUCCESS)
+        return 1;
+    printf("system wolfSSL %s loaded beside evtls\n", wolfSSL_lib_version());
+#endif
     struct event_base *base = event_base_new();
     evtls_cfg *cfg = evtls_cfg_new();
     if (argc > 1 && evtls_cfg_set_ca_file(cfg, argv[1]) != 0)
@@ -20,5 +31,8 @@ int main(int argc, char **argv)
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
     event_base_free(base);
+#ifdef ALSO_SYSTEM_WOLFSSL
+    wolfSSL_Cleanup();
+#endif
     return 0;
 }

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# run.sh BUILD_DIR WORK_DIR - installs evtls from BUILD_DIR into a scratch
-# prefix, then builds and runs an out-of-tree application against it twice:
-# with CMake's find_package(evtls) and with pkg-config.
+# run.sh BUILD_DIR WORK_DIR [system|tuned] - installs evtls from BUILD_DIR
+# into a scratch prefix, then builds and runs an out-of-tree application
+# against it twice: with CMake's find_package(evtls) and with pkg-config.
+# With the tuned wolfSSL it also checks that libevtls.so neither needs nor
+# exports wolfSSL, that evtls.pc does not require it, and that a program
+# using the system libwolfssl itself runs beside it.
 set -euo pipefail
-build=$1 work=$2
+build=$1 work=$2 wolfssl=${3:-system}
 here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$work"; mkdir -p "$work"
 cmake --install "$build" --prefix "$work/prefix" >/dev/null
@@ -14,4 +17,20 @@ LD_LIBRARY_PATH=$libdir "$work/cmake-build/consumer" "$build/pki/ca.pem"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -std=c11 -Wall -Wextra -Werror "$here/main.c" -o "$work/consumer-pc" $(pkg-config --cflags --libs evtls)
 LD_LIBRARY_PATH=$libdir "$work/consumer-pc" "$build/pki/ca.pem"
+if [ "$wolfssl" = tuned ]; then
+  so=$(find "$work/prefix" -name 'libevtls.so.*.*' | head -1)
+  if readelf -d "$so" | grep -q 'NEEDED.*libwolfssl'; then
+    echo "consumer: the tuned libevtls.so needs libwolfssl.so" >&2; exit 1
+  fi
+  if nm -D --defined-only "$so" | grep -q ' wolfSSL_'; then
+    echo "consumer: the tuned libevtls.so exports wolfSSL symbols" >&2; exit 1
+  fi
+  if pkg-config --print-requires --print-requires-private evtls | grep -q wolfssl; then
+    echo "consumer: the tuned evtls.pc requires wolfssl" >&2; exit 1
+  fi
+  cc -std=c11 -Wall -Wextra -Werror -DALSO_SYSTEM_WOLFSSL "$here/main.c" -o "$work/consumer-both" \
+    $(pkg-config --cflags --libs evtls) $(pkg-config --cflags --libs wolfssl)
+  LD_LIBRARY_PATH=$libdir "$work/consumer-both" "$build/pki/ca.pem"
+  echo "consumer: the tuned libevtls.so keeps its wolfSSL to itself"
+fi
 echo "consumer: find_package and pkg-config both work"

@@ -124,11 +124,20 @@ static void test_memory_released(void **state)
     evtls_conn *conn;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &conn), 0);
     evtls_mem_stats_get(&b);
-    /* One more session object, most of its pages given back. */
-    assert_int_equal(b.blocks[EVTLS_MEM_TLS_SESSION], a.blocks[EVTLS_MEM_TLS_SESSION] + 1);
-    size_t session = b.bytes[EVTLS_MEM_TLS_SESSION] - a.bytes[EVTLS_MEM_TLS_SESSION];
-    assert_true(session > 16384);
-    assert_true((b.released_pages - a.released_pages) * 4096 >= session / 2);
+    if (b.session_object_bytes) {
+        /* A wolfSSL that keeps the peer's chain in its session object (the
+         * system build): one more such object, most of its pages given
+         * back. */
+        assert_int_equal(b.blocks[EVTLS_MEM_TLS_SESSION], a.blocks[EVTLS_MEM_TLS_SESSION] + 1);
+        size_t session = b.bytes[EVTLS_MEM_TLS_SESSION] - a.bytes[EVTLS_MEM_TLS_SESSION];
+        assert_true(session > 16384);
+        assert_true((b.released_pages - a.released_pages) * 4096 >= session / 2);
+    } else {
+        /* One without (the tuned build): the whole connection's TLS state
+         * is what a small session object allows, nothing to give back. */
+        assert_int_equal(b.blocks[EVTLS_MEM_TLS_SESSION], 0);
+        assert_true(b.bytes[EVTLS_MEM_TLS_CONN] - a.bytes[EVTLS_MEM_TLS_CONN] < 16384);
+    }
     assert_true(b.bytes[EVTLS_MEM_TLS_CONN] > a.bytes[EVTLS_MEM_TLS_CONN]);
     assert_true(b.bytes[EVTLS_MEM_EVTLS] > a.bytes[EVTLS_MEM_EVTLS]);
     check_get(f, conn);
