@@ -54,9 +54,10 @@ struct evtls_conn {
     evtls__tls *tls;
     int fd;
 
-    struct event io_ev;          /* the socket, armed with what the state needs */
-    short io_armed;              /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
-    struct event phase_timer;    /* the current phase's timeout */
+    struct event io_ev;       /* the socket, armed with what the state needs */
+    short io_armed;           /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
+    int read_unwanted;        /* readable while nobody reads: EV_READ is dropped until read_start */
+    struct event phase_timer; /* the current phase's timeout */
     struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
     struct event defer_ev;       /* work that must not run inside an API call */
 
@@ -174,6 +175,11 @@ static void io_update(evtls_conn *c)
             want = c->hs_wait;
         if (c->state == EVTLS_STATE_CONNECTED && c->reading)
             want |= c->rd_wait;
+        /* Between requests EV_READ stays armed (one epoll_ctl saved each
+         * way per request); if the socket turns readable while nobody
+         * reads, on_io drops it until the next read_start. */
+        else if (c->state == EVTLS_STATE_CONNECTED && (c->io_armed & EV_READ) && !c->read_unwanted)
+            want |= EV_READ;
         if ((c->state == EVTLS_STATE_CONNECTED || c->state == EVTLS_STATE_CLOSING) && c->out &&
             evbuffer_get_length(c->out) > 0)
             want |= c->wr_wait;
@@ -772,6 +778,10 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     switch (c->state) {
     case EVTLS_STATE_HANDSHAKING: handshake_step(c); return;
     case EVTLS_STATE_CONNECTED:
+        if ((what & EV_READ) && !c->reading && !c->read_unwanted) {
+            c->read_unwanted = 1; /* kept armed, and now readable: not level-triggered again */
+            io_update(c);
+        }
         user_enter(c); /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
             do_write(c);
@@ -1145,6 +1155,7 @@ int evtls_conn_read_start(evtls_conn *c, evtls_read_cb cb, void *arg)
     c->read_arg = arg;
     if (!c->reading) {
         c->reading = 1;
+        c->read_unwanted = 0;
         io_update(c);
         /* Records may already sit decrypted inside wolfSSL (they came with
          * the handshake's last flight): try a read from the loop. */

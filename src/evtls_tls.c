@@ -37,7 +37,9 @@ struct evtls__tls {
     int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
     char check_ip[48];          /* an IP literal the certificate must name, or "" */
     int ip_mismatch;            /* the leaf did not name check_ip */
-    uint8_t *prev_ticket;       /* the last ticket's bytes (heap), NULL before one */
+    uint8_t *ahead;             /* bytes read past what wolfSSL asked for (heap), or NULL */
+    size_t ahead_off, ahead_len;
+    uint8_t *prev_ticket; /* the last ticket's bytes (heap), NULL before one */
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
     size_t ticket_len[TICKETS_KEPT];
@@ -108,14 +110,63 @@ static void note_errno(evtls__tls *t, int e)
         t->io_errno = e;
 }
 
+/* wolfSSL reads a record's 5-byte header and then its body, each with a
+ * call of its own: two recv(2) per record. Instead one recv takes what the
+ * socket has (up to a record and a header more) into a per-thread buffer;
+ * what wolfSSL did not ask for waits in a heap copy that lives only until
+ * the next calls take it, so an idle connection holds none. */
+#define READ_AHEAD (16384 + 256 + 2 * 5)
+static _Thread_local uint8_t ahead_buf[READ_AHEAD];
+
+static void drop_ahead(evtls__tls *t)
+{
+    if (t->ahead == NULL)
+        return;
+    evtls__mem_note(EVTLS_MEM_EVTLS, -(long)t->ahead_len);
+    free(t->ahead);
+    t->ahead = NULL;
+    t->ahead_off = t->ahead_len = 0;
+}
+
+static int take_ahead(evtls__tls *t, char *buf, int sz)
+{
+    size_t n = t->ahead_len - t->ahead_off;
+    if (n > (size_t)sz)
+        n = (size_t)sz;
+    memcpy(buf, t->ahead + t->ahead_off, n);
+    t->ahead_off += n;
+    if (t->ahead_off == t->ahead_len)
+        drop_ahead(t);
+    return (int)n;
+}
+
 static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
 {
     (void)ssl;
     evtls__tls *t = ctx;
-    ssize_t n = recv(t->fd, buf, (size_t)sz, 0);
+    if (t->ahead)
+        return take_ahead(t, buf, sz);
+    int direct = (size_t)sz >= READ_AHEAD;
+    ssize_t n = recv(t->fd, direct ? (void *)buf : ahead_buf, direct ? (size_t)sz : READ_AHEAD, 0);
     if (n > 0) {
         t->bytes_in += (uint64_t)n;
-        return (int)n;
+        if (direct || n <= sz) {
+            if (!direct)
+                memcpy(buf, ahead_buf, (size_t)n);
+            return (int)n;
+        }
+        memcpy(buf, ahead_buf, (size_t)sz);
+        t->ahead_len = (size_t)n - (size_t)sz;
+        t->ahead = malloc(t->ahead_len);
+        if (t->ahead == NULL) {
+            t->ahead_len = 0;
+            note_errno(t, ENOMEM);
+            return WOLFSSL_CBIO_ERR_GENERAL;
+        }
+        memcpy(t->ahead, ahead_buf + sz, t->ahead_len);
+        t->ahead_off = 0;
+        evtls__mem_note(EVTLS_MEM_EVTLS, (long)t->ahead_len);
+        return sz;
     }
     if (n == 0) {
         t->peer_closed = 1;
@@ -594,6 +645,7 @@ void evtls__tls_free(evtls__tls *t)
 {
     if (t == NULL)
         return;
+    drop_ahead(t);
     if (t->ssl)
         wolfSSL_free(t->ssl);
     for (int i = 0; i < t->n_tickets; i++)
