@@ -5,6 +5,7 @@
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
 #   test: the above plus cmocka, nginx, dnsmasq, clang with libFuzzer, valgrind,
+#         qemu-user (runs the tuned build as older CPUs),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
@@ -13,7 +14,7 @@ what=${1:-run}
 pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates
       autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
-  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind)
+  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind qemu-user)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
