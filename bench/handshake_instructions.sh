@@ -23,7 +23,8 @@ port=$(bench_free_port)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv1.3;"
 
 GROUP=X25519
-# evtls's default list without AES instructions (src/evtls_tlsctx.c)
+# evtls's default list without AES instructions (src/evtls_tlsctx.c), given
+# to both explicitly (a wolfSSL with AES-NI puts AES-GCM first by default)
 CIPHERS=TLS13-CHACHA20-POLY1305-SHA256:TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384
 N1=${N1:-20}
 N2=${N2:-120}
@@ -33,6 +34,7 @@ total() { sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$1" | head -1; }
 evtls_count() { # N -> instructions
   valgrind --tool=callgrind --callgrind-out-file="$work/ev.$1" "$build/bench/evtls-load" \
     --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3 --groups "$GROUP" \
+    --ciphers "$CIPHERS" \
     -m handshake -c 1 -t 1 -n "$1" --json "$work/ev.$1.json" "127.0.0.1:$port" \
     >"$work/ev.$1.log" 2>&1 || { tail -5 "$work/ev.$1.log" >&2; exit 1; }
   grep -q "\"cipher\":\"TLS13-CHACHA20-POLY1305-SHA256\"" "$work/ev.$1.json" ||
@@ -58,5 +60,5 @@ awk -v e1="$e1" -v e2="$e2" -v f1="$f1" -v f2="$f2" -v n1=$N1 -v n2=$N2 'BEGIN {
   ev = (e2 - e1) / (n2 - n1); fl = (f2 - f1) / (n2 - n1);
   printf "  evtls client (evtls-load, loopback nginx):  %12.0f instructions per handshake\n", ev;
   printf "  wolfSSL floor (client over memory buffers): %12.0f instructions per handshake\n", fl;
-  printf "  ratio evtls / floor: %.3f (target <= 1.15)\n", ev / fl;
+  printf "  ratio evtls / floor: %.3f (target <= 1.05, both on the same wolfSSL)\n", ev / fl;
 }'

@@ -37,7 +37,8 @@
 #include "evtls_tlsctx.h"
 
 #define READ_CHUNK          16384 /* one TLS record's worth of plaintext */
-#define READS_PER_EVENT     16    /* fairness: yield to other connections after this */
+#define READS_PER_EVENT     16    /* fairness: a read burst is at most 16 records, */
+#define READ_BURST_US       2000  /* or 2 ms, then the rest waits for the next pass */
 #define DEFAULT_WRITE_LIMIT (64 * 1024)
 #define RESOLUTION_DELAY_MS 50 /* RFC 8305 section 3 */
 
@@ -60,6 +61,7 @@ struct evtls_conn {
     struct event phase_timer; /* the current phase's timeout */
     struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
     struct event defer_ev;       /* work that must not run inside an API call */
+    struct event yield_ev;       /* a read burst's rest, on the loop's next pass */
 
     /* What the handshake, the read path and the write path wait on
      * (0, EV_READ or EV_WRITE): a TLS read may need a write and the reverse. */
@@ -254,6 +256,7 @@ static void teardown_attempt(evtls_conn *c, int rst)
 static void teardown(evtls_conn *c, int rst)
 {
     teardown_attempt(c, rst);
+    event_del(&c->yield_ev);
     event_del(&c->retry_timer);
     event_del(&c->deadline_timer);
     if (c->out) {
@@ -680,10 +683,19 @@ static void do_write(evtls_conn *c)
         io_update(c);
 }
 
+/* Reads records to the read callback: a burst of at most READS_PER_EVENT
+ * records or READ_BURST_US, then the rest waits for the loop's next pass
+ * (a zero timer: it fires after the next poll of the sockets, so every
+ * other socket and timer of the loop gets its turn first; event_active
+ * would run it again within this same pass). */
 static void do_read(evtls_conn *c)
 {
     uint8_t buf[READ_CHUNK];
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
     for (int i = 0; i < READS_PER_EVENT && c->reading && c->state == EVTLS_STATE_CONNECTED; i++) {
+        if (i > 0 && elapsed_us(&start) >= READ_BURST_US)
+            break;
         size_t n = 0;
         evtls__tls_status st = evtls__tls_read(c->tls, buf, sizeof buf, &n, &c->err);
         harvest_session(c);
@@ -714,8 +726,10 @@ static void do_read(evtls_conn *c)
         return;
     }
     /* Still readable after a fair share: come back on the next pass. */
-    if (c->reading && c->state == EVTLS_STATE_CONNECTED)
-        event_active(&c->io_ev, EV_READ, 0);
+    if (c->reading && c->state == EVTLS_STATE_CONNECTED) {
+        static const struct timeval next_pass = {0, 0};
+        evtimer_add(&c->yield_ev, &next_pass);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -785,13 +799,25 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
         user_enter(c); /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
             do_write(c);
-        if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait))
+        /* With a burst's rest due on the next pass (yield_ev), that is when
+         * reading goes on: not also now, which would make two bursts. */
+        if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait) &&
+            !event_pending(&c->yield_ev, EV_TIMEOUT, NULL))
             do_read(c);
         user_leave(c);
         return;
     case EVTLS_STATE_CLOSING: close_step(c); return;
     default: return;
     }
+}
+
+/* The rest of a read burst (do_read), on the loop's next pass. */
+static void on_yield(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    evtls_conn *c = arg;
+    if (c->reading)
+        on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here */
 }
 
 static void on_defer(evutil_socket_t fd, short what, void *arg)
@@ -860,6 +886,7 @@ evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
     event_assign(&c->deadline_timer, base, -1, 0, on_deadline, c);
     event_assign(&c->defer_ev, base, -1, 0, on_defer, c);
     event_assign(&c->retry_timer, base, -1, 0, retry_tick, c);
+    event_assign(&c->yield_ev, base, -1, 0, on_yield, c);
     evtls__err_clear(&c->err);
     return c;
 }
@@ -1169,6 +1196,7 @@ int evtls_conn_read_stop(evtls_conn *c)
     if (c == NULL)
         return EVTLS_ERR_INVALID_ARG;
     c->reading = 0;
+    event_del(&c->yield_ev);
     if (c->state == EVTLS_STATE_CONNECTED)
         io_update(c);
     return 0;

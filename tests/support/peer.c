@@ -318,7 +318,7 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
             "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"
             "  server {\n"
-            "    listen 127.0.0.1:%u ssl;\n"
+            "    listen 127.0.0.1:%u ssl%s;\n"
             "    %s\n"
             "    ssl_certificate %s; ssl_certificate_key %s;\n"
             "    ssl_protocols TLSv1.2 TLSv1.3;\n"
@@ -326,7 +326,8 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
             "    %s\n"
             "  }\n"
             "}\n",
-            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port, listen6,
+            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port,
+            (listen_also & PEER_NGINX_SNDBUF_256K) ? " sndbuf=262144" : "", listen6,
             pki("server.pem"), pki("server.key"), server_directives ? server_directives : "");
     fclose(f);
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};

@@ -52,6 +52,9 @@ int peer_nginx(struct peer *p, const char *server_directives);
  * $ssl_protocol $ssl_session_reused $status $remote_addr $server_addr". */
 #define PEER_NGINX_IPV6      1
 #define PEER_NGINX_127_0_0_2 2
+/* 127.0.0.1's sockets get a 256 KiB send buffer (TCP autotuning would
+ * otherwise give a few connections most of the bandwidth). */
+#define PEER_NGINX_SNDBUF_256K 4
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
 
 /* Waits until nginx's access log holds at least want lines (nginx writes
