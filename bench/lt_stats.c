@@ -13,6 +13,7 @@ static const char *const phase_names[LT_NPHASES] = {"dns",     "tcp",  "tls",
 void lt_stats_init(lt_stats *st)
 {
     memset(st, 0, sizeof *st);
+    st->slot_reqs_min = UINT64_MAX;
     for (int i = 0; i < LT_NPHASES; i++)
         lt_hist_reset(&st->hist[i]);
 }
@@ -56,6 +57,13 @@ void lt_stats_merge(lt_stats *dst, const lt_stats *src)
     dst->ops_failed += src->ops_failed;
     dst->bytes_in += src->bytes_in;
     dst->bytes_out += src->bytes_out;
+    dst->body_bytes += src->body_bytes;
+    if (src->slot_reqs_min < dst->slot_reqs_min)
+        dst->slot_reqs_min = src->slot_reqs_min;
+    if (src->slot_reqs_max > dst->slot_reqs_max)
+        dst->slot_reqs_max = src->slot_reqs_max;
+    if (src->stop_late_us > dst->stop_late_us)
+        dst->stop_late_us = src->stop_late_us;
     dst->status_errors += src->status_errors;
     dst->tls_other += src->tls_other;
     for (int i = 0; i < 6; i++)
@@ -155,6 +163,14 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (unsigned long long)st->status[2], (unsigned long long)st->status[3],
                 (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
     }
+    if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
+        fprintf(f, "requests per connection: min %llu, max %llu\n",
+                (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
+    fprintf(f, "transfer: %.2f MB received (%.2f MB of bodies), %.2f MB sent; %.2f MB/s received\n",
+            (double)st->bytes_in / 1e6, (double)st->body_bytes / 1e6, (double)st->bytes_out / 1e6,
+            per_s(st->bytes_in, r->elapsed_s) / 1e6);
+    if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
+        fprintf(f, "stopped %.1f ms after -d was up\n", (double)st->stop_late_us / 1000);
     if (o->mode == LT_MODE_HOLD)
         fprintf(f, "held: %llu connections open at once\n", (unsigned long long)r->held);
     if (r->unfinished)
@@ -222,6 +238,14 @@ void lt_report_json(FILE *f, const lt_result *r)
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,
             share(st->resumed, st->conns_ok));
+    fprintf(f, "\"bytes_in\":%llu,\"bytes_out\":%llu,\"body_bytes\":%llu,\"bytes_in_per_s\":%.1f,",
+            (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
+            (unsigned long long)st->body_bytes, per_s(st->bytes_in, r->elapsed_s));
+    if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
+        fprintf(f, "\"requests_per_connection\":{\"min\":%llu,\"max\":%llu},",
+                (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
+    if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
+        fprintf(f, "\"stop_late_ms\":%.3f,", (double)st->stop_late_us / 1000);
     fprintf(f, "\"status\":{\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},",
             (unsigned long long)st->status[2], (unsigned long long)st->status[3],
             (unsigned long long)st->status[4], (unsigned long long)st->status[5]);

@@ -33,9 +33,14 @@ typedef struct lt_stats {
     uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
     uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */
     uint64_t status[6];              /* responses by status class: [2] = 2xx */
-    uint64_t bytes_in, bytes_out;    /* TLS bytes of closed connections */
-    uint64_t errors[LT_ERR_SLOTS];   /* failures by evtls error code (index -code) */
-    uint64_t status_errors;          /* failures by HTTP status >= 400 */
+    uint64_t bytes_in, bytes_out;    /* TLS bytes on the wire, of every connection */
+    uint64_t body_bytes;             /* HTTP response body bytes received */
+    /* Request mode: requests (ended, ok or not) per connection slot, the
+     * fewest and the most (UINT64_MAX / 0 while none is counted). */
+    uint64_t slot_reqs_min, slot_reqs_max;
+    uint64_t stop_late_us;         /* -d: how long after its due time the run stopped */
+    uint64_t errors[LT_ERR_SLOTS]; /* failures by evtls error code (index -code) */
+    uint64_t status_errors;        /* failures by HTTP status >= 400 */
     lt_tls_kind tls[LT_MAX_TLS];
     unsigned n_tls;
     uint64_t tls_other; /* handshakes of combinations past LT_MAX_TLS */

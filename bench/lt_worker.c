@@ -43,6 +43,7 @@ struct slot {
     int has_op;        /* an operation runs on this slot */
     unsigned reqs;     /* requests on the current connection */
     uint64_t op_start; /* the operation's (scheduled) start */
+    uint64_t reqs_all; /* requests ended on this slot, over the run */
     uint64_t conn_start;
     struct slot *next_free;
 };
@@ -296,6 +297,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     lt_worker *w = s->w;
     s->x = NULL;
     s->reqs++;
+    s->reqs_all++;
     if (err) {
         w->st.reqs_failed++;
         lt_stats_error(&w->st, err);
@@ -305,6 +307,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         return;
     }
     int status = evtls_http_resp_status(r);
+    w->st.body_bytes += evtls_http_resp_body_bytes(r);
     w->st.status[status / 100 < 6 ? status / 100 : 0]++;
     lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_ttfb_us(r));
     if (status >= 400) {
@@ -420,6 +423,10 @@ static void finish(lt_worker *w)
     w->finished = w->stopping = 1;
     for (unsigned i = 0; i < w->active; i++) {
         struct slot *s = &w->slots[i];
+        if (s->reqs_all < w->st.slot_reqs_min)
+            w->st.slot_reqs_min = s->reqs_all;
+        if (s->reqs_all > w->st.slot_reqs_max)
+            w->st.slot_reqs_max = s->reqs_all;
         if (s->has_op)
             w->unfinished++;
         if (s->x)
@@ -437,7 +444,11 @@ static void finish(lt_worker *w)
 static void end_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
-    finish(arg);
+    lt_worker *w = arg;
+    uint64_t now = lt_now_us();
+    if (w->sh.end_us)
+        w->st.stop_late_us = now > w->sh.end_us ? now - w->sh.end_us : 0;
+    finish(w);
 }
 
 static void stop_cb(evutil_socket_t fd, short what, void *arg)

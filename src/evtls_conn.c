@@ -1362,5 +1362,11 @@ const evtls_last_error *evtls_conn_last_error(const evtls_conn *c)
 
 const evtls_conn_info *evtls_conn_get_info(const evtls_conn *c)
 {
-    return c ? &c->info : NULL;
+    if (c == NULL)
+        return NULL;
+    if (c->tls) { /* the byte counters are live; the rest is set at each phase */
+        evtls_conn *m = (evtls_conn *)c;
+        evtls__tls_bytes(m->tls, &m->info.bytes_in, &m->info.bytes_out);
+    }
+    return &c->info;
 }

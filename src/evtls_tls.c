@@ -37,8 +37,9 @@ struct evtls__tls {
     int n_tickets;              /* earlier TLS 1.3 tickets' sessions, serialised */
     char check_ip[48];          /* an IP literal the certificate must name, or "" */
     int ip_mismatch;            /* the leaf did not name check_ip */
-    uint8_t *ahead;             /* bytes read past what wolfSSL asked for (heap), or NULL */
+    uint8_t *ahead; /* bytes read past what wolfSSL asked for (in ahead_buf, or heap), or NULL */
     size_t ahead_off, ahead_len;
+    int ahead_lost;       /* they could not be kept (out of memory): the stream is broken */
     uint8_t *prev_ticket; /* the last ticket's bytes (heap), NULL before one */
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
@@ -112,20 +113,51 @@ static void note_errno(evtls__tls *t, int e)
 
 /* wolfSSL reads a record's 5-byte header and then its body, each with a
  * call of its own: two recv(2) per record. Instead one recv takes what the
- * socket has (up to a record and a header more) into a per-thread buffer;
- * what wolfSSL did not ask for waits in a heap copy that lives only until
- * the next calls take it, so an idle connection holds none. */
+ * socket has (up to a record and a header more) into a per-thread buffer,
+ * and what wolfSSL did not ask for yet stays there, owned by that
+ * connection, for its next calls (wolfSSL asks for the body at once). Only
+ * when another connection of the thread needs the buffer first are the
+ * owner's bytes moved to a heap copy of their own; an idle connection
+ * holds none. */
 #define READ_AHEAD (16384 + 256 + 2 * 5)
 static _Thread_local uint8_t ahead_buf[READ_AHEAD];
+static _Thread_local evtls__tls *ahead_owner; /* whose bytes are in ahead_buf */
 
 static void drop_ahead(evtls__tls *t)
 {
     if (t->ahead == NULL)
         return;
-    evtls__mem_note(EVTLS_MEM_EVTLS, -(long)t->ahead_len);
-    free(t->ahead);
+    if (t == ahead_owner) {
+        ahead_owner = NULL;
+    } else {
+        evtls__mem_note(EVTLS_MEM_EVTLS, -(long)t->ahead_len);
+        free(t->ahead);
+    }
     t->ahead = NULL;
     t->ahead_off = t->ahead_len = 0;
+}
+
+/* Moves the buffer's owner's bytes to a heap copy. Returns 0, or -1 when
+ * out of memory (the owner's bytes are then lost: its next read fails). */
+static int evict_ahead(void)
+{
+    evtls__tls *o = ahead_owner;
+    size_t left = o->ahead_len - o->ahead_off;
+    uint8_t *copy = malloc(left);
+    ahead_owner = NULL;
+    if (copy == NULL) {
+        o->ahead = NULL;
+        o->ahead_off = o->ahead_len = 0;
+        o->ahead_lost = 1;
+        note_errno(o, ENOMEM);
+        return -1;
+    }
+    memcpy(copy, o->ahead + o->ahead_off, left);
+    o->ahead = copy;
+    o->ahead_off = 0;
+    o->ahead_len = left;
+    evtls__mem_note(EVTLS_MEM_EVTLS, (long)left);
+    return 0;
 }
 
 static int take_ahead(evtls__tls *t, char *buf, int sz)
@@ -146,7 +178,11 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
     evtls__tls *t = ctx;
     if (t->ahead)
         return take_ahead(t, buf, sz);
+    if (t->ahead_lost)
+        return WOLFSSL_CBIO_ERR_GENERAL;
     int direct = (size_t)sz >= READ_AHEAD;
+    if (!direct && ahead_owner != NULL)
+        evict_ahead(); /* an owner that loses its bytes fails on its own next read */
     ssize_t n = recv(t->fd, direct ? (void *)buf : ahead_buf, direct ? (size_t)sz : READ_AHEAD, 0);
     if (n > 0) {
         t->bytes_in += (uint64_t)n;
@@ -156,16 +192,10 @@ static int io_recv(WOLFSSL *ssl, char *buf, int sz, void *ctx)
             return (int)n;
         }
         memcpy(buf, ahead_buf, (size_t)sz);
-        t->ahead_len = (size_t)n - (size_t)sz;
-        t->ahead = malloc(t->ahead_len);
-        if (t->ahead == NULL) {
-            t->ahead_len = 0;
-            note_errno(t, ENOMEM);
-            return WOLFSSL_CBIO_ERR_GENERAL;
-        }
-        memcpy(t->ahead, ahead_buf + sz, t->ahead_len);
-        t->ahead_off = 0;
-        evtls__mem_note(EVTLS_MEM_EVTLS, (long)t->ahead_len);
+        t->ahead = ahead_buf;
+        t->ahead_off = (size_t)sz;
+        t->ahead_len = (size_t)n;
+        ahead_owner = t;
         return sz;
     }
     if (n == 0) {
@@ -639,6 +669,12 @@ void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
     }
     info->bytes_in = t->bytes_in;
     info->bytes_out = t->bytes_out;
+}
+
+void evtls__tls_bytes(const evtls__tls *t, uint64_t *in, uint64_t *out)
+{
+    *in = t->bytes_in;
+    *out = t->bytes_out;
 }
 
 void evtls__tls_free(evtls__tls *t)

@@ -74,4 +74,7 @@ int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *sing
 /* Frees the TLS state (the fd is not closed). NULL is ignored. */
 void evtls__tls_free(evtls__tls *t);
 
+/* The TLS bytes received and sent on the wire so far. */
+void evtls__tls_bytes(const evtls__tls *t, uint64_t *in, uint64_t *out);
+
 #endif

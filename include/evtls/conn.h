@@ -112,7 +112,7 @@ typedef struct evtls_conn_info {
     char alpn[32];           /* the negotiated ALPN protocol, empty if none */
     int resumed;             /* 1 if the handshake resumed a session */
     uint64_t dns_us, tcp_us, tls_us, total_us;
-    uint64_t bytes_in, bytes_out; /* TLS record bytes on the wire */
+    uint64_t bytes_in, bytes_out; /* TLS record bytes on the wire, so far */
     unsigned connect_attempt;     /* 1 for the first try, 2... after retries */
     unsigned n_attempt_info;      /* entries of attempt[] used (the last try's) */
     evtls_attempt_info attempt[EVTLS_ATTEMPT_INFO_MAX];

@@ -23,7 +23,8 @@
 
 static struct peer web; /* nginx on 127.0.0.1 and 127.0.0.2 */
 static struct proc pr;
-static char url[128], hostport[64], json_path[64];
+static char url[128], hostport[64], json_path[64], body_path[64];
+#define BODY_100K 100000
 
 static int group_setup(void **state)
 {
@@ -31,7 +32,16 @@ static int group_setup(void **state)
     /* As users run it: without the library's per-connection log lines
      * (scripts/test.sh sets EVTLS_LOG=warn for the other tests). */
     unsetenv("EVTLS_LOG");
-    if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2, "keepalive_timeout 60s;") != 0)
+    snprintf(body_path, sizeof body_path, "/tmp/evtls-load-%d.bin", (int)getpid());
+    FILE *b = fopen(body_path, "w");
+    if (b == NULL || ftruncate(fileno(b), BODY_100K) != 0)
+        return -1;
+    fclose(b);
+    char directives[256];
+    snprintf(directives, sizeof directives,
+             "keepalive_timeout 60s; keepalive_requests 1000000; location = /100k { alias %s; }",
+             body_path);
+    if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2, directives) != 0)
         return -1;
     snprintf(url, sizeof url, "https://localhost:%u/", web.port);
     snprintf(hostport, sizeof hostport, "127.0.0.1:%u", web.port);
@@ -44,6 +54,7 @@ static int group_teardown(void **state)
     (void)state;
     peer_stop(&web);
     unlink(json_path);
+    unlink(body_path);
     return 0;
 }
 
@@ -394,6 +405,33 @@ static void test_hold_mode(void **state)
     assert_non_null(strstr(pr.out, "KiB per held connection"));
 }
 
+/* 100 KB bodies over four keep-alive connections for -d: the bytes add
+ * up exactly, every connection gets a share of the requests, and the run
+ * reports how late it stopped. */
+static void test_bodies_bytes_and_shares(void **state)
+{
+    (void)state;
+    char u[160];
+    snprintf(u, sizeof u, "https://localhost:%u/100k", web.port);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "2", "-c", "4", "--json",
+                              json_path, u, NULL),
+                     0);
+    read_json();
+    double reqs = num("requests");
+    assert_true(reqs >= 4);
+    assert_true(num("body_bytes") == reqs * BODY_100K);
+    assert_true(num("bytes_in") > num("body_bytes"));
+    assert_true(num("bytes_in_per_s") > 0);
+    double lo = num_in(strstr(json, "\"requests_per_connection\""), "min");
+    double hi = num_in(strstr(json, "\"requests_per_connection\""), "max");
+    if (lo < 1 || lo * 4 < hi)
+        fail_msg("requests per connection: min %.0f, max %.0f", lo, hi);
+    assert_true(num("stop_late_ms") >= 0);
+    assert_non_null(strstr(pr.out, "requests per connection: min "));
+    assert_non_null(strstr(pr.out, "MB of bodies"));
+    assert_non_null(strstr(pr.out, "ms after -d was up"));
+}
+
 static void test_exit_codes_and_usage(void **state)
 {
     (void)state;
@@ -458,6 +496,7 @@ int main(void)
         cmocka_unit_test(test_server_gone_mid_run),
         cmocka_unit_test(test_addresses_and_source),
         cmocka_unit_test(test_hold_mode),
+        cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);
