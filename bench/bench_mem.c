@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_mem.c - resident memory per idle pooled TLS connection, and where
  * the heap goes, by owner.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* bench_pool.c - the cost of a checkout of an idle pooled connection, at
  * 100 and at 10,000 idle connections to one nginx on loopback, in the same
  * run (the ratio is the figure: O(1) means about 1.0).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cpu_of OUTFILE PROGRAM [ARGS...] - runs PROGRAM, then writes its CPU time
  * (user and system seconds) and peak resident memory (KiB) to OUTFILE as
  * "user sys maxrss". The benchmark scripts measure every client this same

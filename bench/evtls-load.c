@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls-load - a TLS load generator on evtls.
  *
  * The main thread parses the options, starts one worker per -t (each with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # handshake_instructions.sh [BUILD_DIR] - user-space instructions per full
 # TLS 1.3 handshake in the evtls client, against the wolfSSL floor,
 # counted exactly by callgrind in the same run.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # lib.sh - sourced by the benchmark scripts.
 #
 #   bench_setup BUILD_DIR DEPS_PROFILE PROGRAM...   installs what the profile

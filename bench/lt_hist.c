@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_hist.c - see lt_hist.h. Layout: values below LT_HIST_SUB have a slot
  * each; above, each power of two [2^k, 2^(k+1)) is split into LT_HIST_HALF
  * equal slots, so a slot is never wider than 2^-9 of its values. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_hist.h - a high-dynamic-range latency histogram for evtls-load
  * (HdrHistogram's log-linear layout): values from 0 to 2^40 - 1 (in µs,
  * 12 days) with a relative error of at most 1/512 (0.2 %), constant-time

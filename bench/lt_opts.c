@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_opts.c - evtls-load's command line. */
 #include "lt_opts.h"
 

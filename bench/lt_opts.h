@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_opts.h - evtls-load's command line: parsed and checked into one
  * struct, with no side effects (the parser is pure and fuzzable). */
 #ifndef LT_OPTS_H

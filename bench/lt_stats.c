@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_stats.c - evtls-load's counters and its summary. */
 #include "lt_stats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_stats.h - what one evtls-load thread counts, merged across threads at
  * the end, and the summary printed from it (text and JSON). */
 #ifndef LT_STATS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_worker.c - one evtls-load thread.
  *
  * A worker owns conns slots. A slot runs one operation at a time: in

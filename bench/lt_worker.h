@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_worker.h - one evtls-load thread: its own event_base, configuration,
  * resolver, session cache and counters; nothing shared on the hot path.
  * The main thread reads its progress counters and asks it to stop. */

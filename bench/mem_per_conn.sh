@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mem_per_conn.sh [BUILD_DIR] - resident memory per idle pooled TLS
 # connection at 1,000 and at 10,000 connections (bench_mem: TLS 1.3,
 # X25519, ECDSA P-256, verified, full handshakes), with the heap by owner;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # poll_resume.sh [BUILD_DIR] [ROUNDS] - evtls-poll against the demo server
 # (wolfSSL, ECDSA P-256, TLS 1.3) in the same run: ROUNDS rounds resuming
 # and ROUNDS with --no-resume. Prints the median handshake and round times

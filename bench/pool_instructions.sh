@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # pool_instructions.sh [BUILD_DIR] - instructions per pool checkout+checkin
 # at 100 and 2,000 idle connections (default), counted exactly by callgrind
 # (only the measured loop is collected).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # scale.sh [BUILD_DIR] - one evtls-load process at 15,000 concurrent TLS
 # connections against nginx on loopback, and the client CPU per handshake
 # at 15,000 concurrent against that at 100, in the same run.

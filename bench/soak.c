@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* soak.c - a bounded soak on loopback: N operations (default 100,000),
  * each a new connection checked out of one evtls_pool and a GET over it,
  * to nginx and, one operation in ten, to the fault peer in its "mix" mode

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # soak.sh [BUILD_DIR] [N] - the long soak: N (default 100,000) connections
 # through one evtls_pool, each a GET, to nginx and one in ten to the fault
 # peer's "mix" of faults, 50 at a time (bench/soak.c says what it checks).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_lt_hist.c - the load tester's histogram: slot layout, error bound,
  * percentiles against an exact sort, merging. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tls_floor.c - the wolfSSL floor for a client's full TLS 1.3 handshake:
  * a wolfSSL client and a wolfSSL server in one process, over memory
  * buffers, with no sockets, no event loop and no timers.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # vs_anchors.sh [BUILD_DIR] - evtls-load against the anchors, h2load
 # (nghttp2-client), openssl s_time and wrk, in the same run against the
 # same nginx on loopback (ECDSA P-256 certificate, session tickets on; one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls-embed - the smallest real embedding of evtls.
  *
  * An application that already runs its own libevent loop (here: one with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls-https-server - a small HTTPS server on the same reactor: libevent
  * accepts, wolfSSL_accept runs non-blocking (WANT_READ -> EV_READ,
  * WANT_WRITE -> EV_WRITE), and every request gets a small static page.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls-poll - esp-idf's https_request example as a command: fetch a URL
  * over TLS, verify the server, print the response, count down 10...0 and
  * go again, resuming the TLS session from the second round on.

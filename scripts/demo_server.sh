@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo_server.sh - sourced by the scripts that run the demo HTTPS server
 # (scripts/run.sh, tests/demo.sh, bench/poll_resume.sh).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
 #   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate),
 #         and what builds the tuned wolfSSL from Debian's source package

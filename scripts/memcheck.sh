@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # memcheck.sh BUILD_DIR [TEST...] - runs the integration tests (default: all
 # of them that BUILD_DIR built) under valgrind memcheck, with the programs
 # they start (evtls-load, evtls-poll, the test's own children) traced too

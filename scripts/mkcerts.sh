@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # mkcerts.sh DIR - makes the test and demo PKI in DIR (ECDSA P-256 keys):
 #   ca.pem ca.key ca.der      the test CA (ca.der: the same in DER)
 #   server.pem server.key     CN=localhost, SAN localhost, 127.0.0.1, ::1 (30 days)

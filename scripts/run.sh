@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh [evtls-poll options] - the main job on an embedded default: builds
 # evtls, makes a fresh certificate, starts the demo HTTPS server on loopback
 # and polls it with evtls-poll (3 rounds, the 10...0 countdown between them,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # test.sh - the whole test suite: installs what it needs, then builds and
 # runs every test twice, in a -Werror build and in an ASan+UBSan build; runs
 # the integration tests a third time under valgrind memcheck; and runs each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_addr.c - socket address helpers. */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_addr.h - socket address helpers (pure, no I/O). */
 #ifndef EVTLS_ADDR_H
 #define EVTLS_ADDR_H

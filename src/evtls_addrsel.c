@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_addrsel.c - RFC 6724 destination address selection (section 6)
  * and the Happy Eyeballs interleaving of RFC 8305 section 4. */
 #include <arpa/inet.h>

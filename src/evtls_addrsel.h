@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_addrsel.h - RFC 6724 destination address selection.
  *
  * The sort is a pure function of its inputs: the candidates, the source

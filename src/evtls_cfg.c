@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cfg.c - the configuration object: setters, references, build. */
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cfg_int.h - what the other modules may read of a configuration. */
 #ifndef EVTLS_CFG_INT_H
 #define EVTLS_CFG_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_conn.c - the glue layer: one TLS client connection on an
  * event_base. It owns the socket's event and the timers, and drives the
  * sans-I/O pieces below it:

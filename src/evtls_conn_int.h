@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_conn_int.h - what the pool needs of a connection and the public
  * API does not offer: a private owner slot (the public userdata is the
  * application's), a hook run when the holder frees or closes a pooled

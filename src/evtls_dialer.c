@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_dialer.c - non-blocking TCP connects, staggered and raced.
  *
  * RFC 8305 section 5: start the first attempt, then start the next one

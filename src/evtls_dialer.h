@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_dialer.h - TCP connect to the first reachable of several addresses,
  * attempts staggered by the Happy Eyeballs connection attempt delay
  * (RFC 8305 section 5). Addresses may keep arriving while it dials. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_error.c - names, texts and classes of evtls error codes. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_error_int.h - helpers to fill a last-error record (internal). */
 #ifndef EVTLS_ERROR_INT_H
 #define EVTLS_ERROR_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_eyeballs.c - Happy Eyeballs v2 (RFC 8305) on one event_base.
  *
  *   resolver --(AAAA, A answers)--> here: sort (RFC 6724), interleave

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_eyeballs.h - from a host name to a connected TCP socket, Happy
  * Eyeballs v2 (RFC 8305): resolve both families, sort by RFC 6724, race
  * staggered connects. Composes the resolver, address selection and the

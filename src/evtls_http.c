@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_http.c - HTTP/1.1 requests and exchanges over an evtls_conn.
  *
  * The glue between a connection and the sans-I/O response parser

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_httpparse.c - the HTTP/1.x response parser on libhttp-parser.
  *
  * libhttp-parser does the grammar (status line, header syntax, chunked

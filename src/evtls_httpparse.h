@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_httpparse.h - the HTTP/1.x response parser (internal, sans I/O).
  *
  * Bytes in, events out: wraps libhttp-parser, keeps the status line and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_log.c - leveled logging with an esp-idf style default handler. */
 #include <pthread.h>
 #include <stdarg.h>

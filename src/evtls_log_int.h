@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_log_int.h - internal logging shortcuts. */
 #ifndef EVTLS_LOG_INT_H
 #define EVTLS_LOG_INT_H

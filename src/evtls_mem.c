@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_mem.c - a thin, counting allocator layer under wolfSSL.
  *
  * Every block gets a 16-byte header (a magic word, the owner, flags and

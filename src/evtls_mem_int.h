@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_mem_int.h - the allocator layer under wolfSSL (see evtls/mem.h). */
 #ifndef EVTLS_MEM_INT_H
 #define EVTLS_MEM_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_pool.c - connections per origin: idle stacks, FIFO waiters,
  * limits, expiry, resumption through a shared session cache.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_resolver.c - name resolution on the caller's event_base.
  *
  * A lookup asks up to two families. Each family is answered from, in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_resolver_int.h - asynchronous lookups for the connection layer. */
 #ifndef EVTLS_RESOLVER_INT_H
 #define EVTLS_RESOLVER_INT_H

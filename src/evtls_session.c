@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_session.c - serialised TLS sessions per origin, newest first. */
 #include <errno.h>
 #include <fcntl.h>

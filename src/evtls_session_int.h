@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_session_int.h - what the connection layer uses of a session cache. */
 #ifndef EVTLS_SESSION_INT_H
 #define EVTLS_SESSION_INT_H

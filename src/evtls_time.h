@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_time.h - the monotonic clock in microseconds (internal). */
 #ifndef EVTLS_TIME_H
 #define EVTLS_TIME_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_tls.c - wolfSSL client state machine over a non-blocking fd. */
 #include <wolfssl/options.h>
 #include <wolfssl/ssl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_tls.h - the TLS state machine over a connected, non-blocking fd.
  *
  * Sans-event: no timers and no libevent here. Every call makes as much

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_tlsctx.c - one shared WOLFSSL_CTX per configuration.
  *
  * Everything that can be checked before the first connection is checked

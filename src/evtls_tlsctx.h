@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_tlsctx.h - compiles configuration values into a WOLFSSL_CTX. */
 #ifndef EVTLS_TLSCTX_H
 #define EVTLS_TLSCTX_H

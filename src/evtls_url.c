@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_url.c - https URL parsing (pure), on libhttp-parser's URL parser.
  *
  * http_parser_parse_url splits the URL (RFC 3986 syntax); this file adds

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # demo.sh BUILD_DIR - the README's main job without install/build steps:
 # the demo server on loopback, the embedding example against it.
 set -euo pipefail

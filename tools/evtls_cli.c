@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cli.c - pieces shared by the command-line programs. */
 #include "evtls_cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cli.h - small pieces shared by the command-line programs
  * (examples/evtls-poll.c, bench/evtls-load.c): option values and JSON
  * output. Not part of the library. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/cfg.h - TLS client configuration, modelled on esp-tls's
  * esp_tls_cfg_t but built through setters so that it can grow.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/conn.h - one TLS client connection driven by an event_base.
  *

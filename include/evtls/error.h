@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/error.h - one error enum for the whole library, and the last-error
  * record (modelled on esp-tls's esp_tls_last_error_t) that every failing

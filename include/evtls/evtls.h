@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/evtls.h - the whole public API of evtls, an event-loop async TLS
  * client library on libevent and wolfSSL.

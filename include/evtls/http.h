@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls/http.h - HTTP/1.1 exchanges over evtls connections.
  *
  * One request, one response, on a connected evtls_conn (one-off or pooled).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/log.h - leveled logging. The default logger writes esp-idf style
  * lines to stderr: "I (1234) evtls: message", where 1234 is milliseconds

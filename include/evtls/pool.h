@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/pool.h - a pool of TLS connections per origin on one event_base.
  *

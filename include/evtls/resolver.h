@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/resolver.h - asynchronous name resolution on the caller's
  * event_base (libevent's evdns).

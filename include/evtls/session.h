@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * evtls/session.h - a cache of TLS sessions for resumption, per origin.
  *

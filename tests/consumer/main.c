@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A tiny out-of-tree application: builds a configuration, makes a
  * connection on its own event_base and prints a few library answers. */
 #include <event2/event.h>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh BUILD_DIR WORK_DIR [system|tuned] - installs evtls from BUILD_DIR
 # into a scratch prefix, then builds and runs an out-of-tree application
 # against it twice: with CMake's find_package(evtls) and with pkg-config.

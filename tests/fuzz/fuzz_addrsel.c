@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_addrsel.c - libFuzzer harness for RFC 6724 destination selection
  * and the Happy Eyeballs interleave (pure: no socket is made).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_cfg.c - libFuzzer harness for configuration loading: CA, client
  * certificate and key buffers in PEM or DER, as an application passes
  * them, compiled by evtls_cfg_build into a WOLFSSL_CTX. Bad input must

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_http_response.c - libFuzzer harness for the HTTP/1.1 response path
  * (evtls_httpparse over http-parser): the bytes a server sends, cut into
  * reads of a size the input chooses, one response after another as on a

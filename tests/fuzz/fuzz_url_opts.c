@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_url_opts.c - libFuzzer harness for what users type: URLs
  * (evtls_url_parse, as evtls-poll and evtls-load take them) and
  * evtls-load's whole command line (lt_opts_parse, pure), plus durations.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # run.sh FUZZER SEED_DIR SECONDS [WORK_DIR] - runs a libFuzzer harness for
 # SECONDS from a copy of its seed corpus (new inputs go to WORK_DIR/corpus,
 # never into the repository). Exits non-zero on any crash, leak, timeout

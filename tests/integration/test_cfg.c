@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_cfg.c - configurations: every bad input fails at build time with an
  * error naming the field; good ones shape the handshake (ciphers, groups,
  * versions, DER trust) as a real peer sees it. */

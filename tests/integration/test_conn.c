@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_conn.c - connection establishment against real peers on loopback:
  * openssl s_server (TLS 1.2-only, TLS 1.3-only, mutual TLS, ALPN), nginx,
  * and raw sockets for refused and stalled peers. Every failure case

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_dns.c - names, dual stack and retries against a real DNS server
  * (dnsmasq on a loopback port) and real TLS servers (nginx listening on
  * 127.0.0.1 and ::1, openssl s_server): Happy Eyeballs with a broken IPv6

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_fair.c - a library that shares the application's loop never lets
  * one connection hold it. Four connections read a large body each, each
  * from an nginx of its own (one nginx worker may serve them one after the

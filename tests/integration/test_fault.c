@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_fault.c - the hostile-peer bench. Each mode of the fault peer
  * (tests/support/faultpeer.c, and s_server with an over-long chain or
  * TLS 1.0 only) must end in its exact error, found by the right timer or

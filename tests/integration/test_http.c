@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_http.c - HTTP/1.1 exchanges over real TLS connections: nginx for
  * keep-alive reuse (its log counts requests per TCP connection, also through
  * the pool), and the scripted faultpeer for chunked and close-delimited

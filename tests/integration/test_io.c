@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_io.c - an established connection: exchanges, backpressure, the
  * three ways to close, closing from inside callbacks, and the polling API
  * driven by poll(2) with no libevent loop of the caller's. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_load.c - evtls-load run as its users run it, against nginx: the
  * handshake, request and hold modes, the share of resumed handshakes
  * (counted by nginx), the open-loop rate over 5 s (counted by nginx), the

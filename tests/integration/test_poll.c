@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_poll.c - evtls-poll run as its users run it, against Node's
  * http-server (self-signed certificate whose CN is 127.0.0.1, as in the
  * seed scenario), nginx and the scripted faultpeer: rounds, countdown,

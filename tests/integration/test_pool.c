@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pool.c - the pool against nginx on loopback: reuse on one TCP
  * connection (nginx's log says so), limits and FIFO waiting, waiter
  * timeouts, idle expiry, idle connections the server closed, session

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pool_contract.c - the pool as an embedder uses it, in the orders of
  * calls that evtls's own programs never make: the next checkout from the
  * exchange's done callback, the pool freed or shut down under pending

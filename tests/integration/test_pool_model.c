@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_pool_model.c - the pool's lifecycle against a model.
  *
  * Each sequence makes a pool with random limits and runs a random, seeded

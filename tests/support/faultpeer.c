@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* faultpeer.c - a scripted TLS server for the tests (a real wolfSSL server
  * on loopback, one connection at a time, blocking: it is a test peer, not
  * part of the library). Each --mode answers in one way, good or bad, so

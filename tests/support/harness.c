@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* harness.c - drives evtls connections on a test's event_base. */
 #include <stdio.h>
 #include <stdlib.h>

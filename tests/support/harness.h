@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* harness.h - drives evtls connections on a test's event_base. */
 #ifndef EVTLS_TEST_HARNESS_H
 #define EVTLS_TEST_HARNESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* peer.c - starts and stops real TLS peers on loopback for the tests. */
 #include <arpa/inet.h>
 #include <dirent.h>

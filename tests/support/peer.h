@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* peer.h - real TLS peers for the tests: openssl s_server and nginx,
  * started on loopback, plus raw listeners for fault cases. These helpers
  * may block: they run in the test, never on the library's loop. */

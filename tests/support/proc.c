@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* proc.c - see proc.h. */
 #include <stdarg.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* proc.h - runs a program of ours (evtls-poll, evtls-load) as the user
  * would, with its stdout and stderr kept apart, a time limit, signals. */
 #ifndef EVTLS_TEST_PROC_H

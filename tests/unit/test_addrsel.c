@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_addrsel.c - RFC 6724 destination address selection, rule by rule,
  * and the worked examples of RFC 6724 section 10.2; RFC 8305 interleaving. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_http_parse.c - the HTTP response parser, URLs and request bytes,
  * without a network: bytes in, outcome out. */
 #include <setjmp.h>

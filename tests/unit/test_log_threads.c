@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_log_threads.c - the log level and handler set on one thread while
  * others log, built with ThreadSanitizer (tests/CMakeLists.txt): TSan
  * fails the run on any data race in evtls_log.c. */

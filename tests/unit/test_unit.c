@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* test_unit.c - pure modules: error codes, address parsing, logging. */
 #include <stdarg.h>
 #include <stddef.h>
