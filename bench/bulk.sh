@@ -19,7 +19,7 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv
   location = /1m { alias $work/1m.bin; } location = /100k { alias $work/100k.bin; }"
 url=https://127.0.0.1:$port
 
-cpu() { awk '{printf "%.6f", $1 + $2}' "$work/$1.cpu"; }
+cpu() { bench_cpu "$work/$1.cpu"; }
 "$cpu_of" "$work/ev.cpu" "$load" --cacert "$pki/ca.pem" -m request -c 4 -d 5 --no-progress \
   --json "$work/ev.json" "$url/1m" >"$work/ev.out" 2>&1 || true
 ev_bytes=$(sed -n 's/.*"bytes_in":\([0-9]*\).*/\1/p' "$work/ev.json")

@@ -14,6 +14,8 @@
 #       sets bench_nginx_pid and waits until the first block's port answers
 #   bench_nginx_stop
 #   bench_free_port                              prints an unused port
+#   bench_cpu FILE                               "user sys maxrss" (bench/cpu_of's
+#       output) -> user + system seconds
 
 bench_setup() {
   local dir=$1 profile=$2 prog missing=0
@@ -82,4 +84,8 @@ bench_nginx_stop() {
     bench_nginx_pid=
   fi
   return 0
+}
+
+bench_cpu() {
+  awk '{printf "%.6f", $1 + $2}' "$1"
 }

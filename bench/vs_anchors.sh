@@ -39,7 +39,7 @@ run() {
     exit 1
   fi
 }
-cpu() { awk '{printf "%.6f", $1 + $2}' "$work/$1.cpu"; }
+cpu() { bench_cpu "$work/$1.cpu"; }
 rss() { awk '{print $3}' "$work/$1.cpu"; }
 jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$work/$1.json"; }
 # per NAME COUNT: CPU milliseconds per operation

@@ -971,6 +971,21 @@ int evtls_pool_prewarm(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t
     return 0;
 }
 
+/* Every connection of the pool goes (origin_drop_conns), and the graceful
+ * closes still running are cut short: nothing of the pool's stays. */
+static void drop_all_conns(evtls_pool *p, int err, const char *why)
+{
+    for (int b = 0; b < BUCKETS; b++)
+        for (struct origin *o = p->buckets[b]; o; o = o->hnext)
+            origin_drop_conns(o, err, why);
+    struct entry *e;
+    while ((e = TAILQ_FIRST(&p->closing)) != NULL) {
+        TAILQ_REMOVE(&p->closing, e, link);
+        evtls_conn_abort(e->c);
+        free(e);
+    }
+}
+
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -980,15 +995,7 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
         /* Time is up: what is still out is let go of, failed in place. */
         err = EVTLS_ERR_TIMEOUT;
         LOGW("pool: shutdown timed out with %u connection(s) still out", p->total);
-        for (int b = 0; b < BUCKETS; b++)
-            for (struct origin *o = p->buckets[b]; o; o = o->hnext)
-                origin_drop_conns(o, EVTLS_ERR_POOL_CLOSED, "the pool's shutdown timed out");
-        struct entry *e;
-        while ((e = TAILQ_FIRST(&p->closing)) != NULL) {
-            TAILQ_REMOVE(&p->closing, e, link);
-            evtls_conn_abort(e->c);
-            free(e);
-        }
+        drop_all_conns(p, EVTLS_ERR_POOL_CLOSED, "the pool's shutdown timed out");
     }
     if (p->shutdown_done)
         return;
@@ -1073,10 +1080,9 @@ void evtls_pool_free(evtls_pool *p)
     for (struct evtls_checkout *co = p->calling; co; co = co->outer)
         co->p = NULL;
     /* Connections first: those assigned to a pending checkout are the
-     * pool's (aborted), those the holders have are let go of. */
-    for (int b = 0; b < BUCKETS; b++)
-        for (struct origin *o = p->buckets[b]; o; o = o->hnext)
-            origin_drop_conns(o, EVTLS_ERR_POOL_FREED, "the pool was freed");
+     * pool's (aborted), those the holders have are let go of, graceful
+     * closes still running end now. */
+    drop_all_conns(p, EVTLS_ERR_POOL_FREED, "the pool was freed");
     struct evtls_checkout *co;
     while ((co = TAILQ_FIRST(&p->ready)) != NULL) {
         TAILQ_REMOVE(&p->ready, co, link);
@@ -1091,13 +1097,6 @@ void evtls_pool_free(evtls_pool *p)
             origin_free(o);
             o = next;
         }
-    }
-    /* Graceful closes still running end now: nothing of the pool's stays. */
-    struct entry *e;
-    while ((e = TAILQ_FIRST(&p->closing)) != NULL) {
-        TAILQ_REMOVE(&p->closing, e, link);
-        evtls_conn_abort(e->c);
-        free(e);
     }
     while ((co = p->free_cos) != NULL) {
         p->free_cos = co->free_next;
