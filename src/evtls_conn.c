@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1079,16 +1080,79 @@ int evtls_conn_connect(evtls_conn *c, const char *host, uint16_t port, evtls_con
 }
 
 /* Fills want from what the connection waits on now. */
+/* What a connection on its own base waits on: every fd with its direction
+ * (from the private base's events: the connection's socket, the racing
+ * attempts' sockets, the resolver's) and the time to the next timer. */
+struct poll_scan {
+    evtls_poll_fd *fds;
+    int max, n;
+    struct timeval now;
+    long timeout_ms; /* -1: no timer */
+};
+
+static int scan_event(const struct event_base *base, const struct event *ev, void *arg)
+{
+    (void)base;
+    struct poll_scan *k = arg;
+    struct timeval at;
+    if (event_pending(ev, EV_TIMEOUT, &at)) {
+        long ms = 0;
+        if (evutil_timercmp(&at, &k->now, >)) {
+            struct timeval d;
+            evutil_timersub(&at, &k->now, &d);
+            ms = (long)d.tv_sec * 1000 + ((long)d.tv_usec + 999) / 1000; /* never early */
+        }
+        if (k->timeout_ms < 0 || ms < k->timeout_ms)
+            k->timeout_ms = ms;
+    }
+    evutil_socket_t fd = event_get_fd(ev);
+    short io = event_pending(ev, EV_READ | EV_WRITE, NULL);
+    if (fd < 0 || !io)
+        return 0;
+    int events = ((io & EV_READ) ? EVTLS_WANT_READ : 0) | ((io & EV_WRITE) ? EVTLS_WANT_WRITE : 0);
+    for (int i = 0; i < k->n && i < k->max; i++)
+        if (k->fds[i].fd == fd) {
+            k->fds[i].events |= events;
+            return 0;
+        }
+    if (k->n < k->max)
+        k->fds[k->n] = (evtls_poll_fd){(int)fd, events};
+    k->n++;
+    return 0;
+}
+
+int evtls_conn_poll_fds(const evtls_conn *c, evtls_poll_fd *fds, int max, int *timeout_ms)
+{
+    if (c == NULL || c->own_base == NULL || (fds == NULL && max > 0) || max < 0)
+        return -1;
+    struct poll_scan k = {fds, max, 0, {0, 0}, -1};
+    event_base_gettimeofday_cached(c->own_base, &k.now);
+    event_base_foreach_event(c->own_base, scan_event, &k);
+    if (timeout_ms)
+        *timeout_ms = (int)(k.timeout_ms > INT32_MAX ? INT32_MAX : k.timeout_ms);
+    return k.n;
+}
+
+/* The single-fd answer of evtls_conn_connect_poll/recv/send: the fd the
+ * connection waits on (the socket with wait, else the first fd its own
+ * base watches), and the time to its next timer. No fixed wake-ups: an
+ * application sleeps until a socket is ready or a deadline is due. */
 static void fill_want(const evtls_conn *c, evtls_want *want, short wait)
 {
     if (want == NULL)
         return;
-    want->fd = wait && c->fd >= 0 ? c->fd : -1;
-    want->events = (want->fd >= 0 ? ((wait & EV_READ) ? EVTLS_WANT_READ : 0) |
-                                        ((wait & EV_WRITE) ? EVTLS_WANT_WRITE : 0)
-                                  : 0);
-    /* Wake up at least every 10 ms so the loop's timers (and DNS) run. */
-    want->timeout_ms = want->fd >= 0 ? 100 : 10;
+    evtls_poll_fd first = {-1, 0};
+    int timeout_ms = -1;
+    if (c->own_base)
+        evtls_conn_poll_fds(c, &first, 1, &timeout_ms);
+    if (wait && c->fd >= 0) {
+        first.fd = c->fd;
+        first.events =
+            ((wait & EV_READ) ? EVTLS_WANT_READ : 0) | ((wait & EV_WRITE) ? EVTLS_WANT_WRITE : 0);
+    }
+    want->fd = first.fd;
+    want->events = first.fd >= 0 ? first.events : 0;
+    want->timeout_ms = timeout_ms;
 }
 
 int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtls_want *want)
@@ -1118,12 +1182,7 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
     case EVTLS_STATE_CONNECTED: fill_want(c, want, 0); return 1;
     case EVTLS_STATE_RESOLVING:
     case EVTLS_STATE_WAITING: fill_want(c, want, 0); return 0;
-    case EVTLS_STATE_CONNECTING:
-        /* The dialer owns the attempts' fds; wait on time only. */
-        fill_want(c, want, 0);
-        if (want)
-            want->timeout_ms = 5;
-        return 0;
+    case EVTLS_STATE_CONNECTING: fill_want(c, want, 0); return 0;
     case EVTLS_STATE_HANDSHAKING: fill_want(c, want, c->hs_wait); return 0;
     default: fill_want(c, want, 0); return -1;
     }

@@ -74,10 +74,18 @@ typedef enum evtls_conn_state {
 #define EVTLS_WANT_READ  0x02
 #define EVTLS_WANT_WRITE 0x04
 typedef struct evtls_want {
-    int fd;         /* the fd to wait on, or -1 when waiting on DNS or a timer */
+    int fd;         /* the fd to wait on, or -1 when waiting on a timer only */
     int events;     /* EVTLS_WANT_READ and/or EVTLS_WANT_WRITE, 0 with fd -1 */
-    int timeout_ms; /* call again within this many ms even if fd is not ready */
+    int timeout_ms; /* call again within this many ms (the next deadline) even if fd
+                       is not ready; -1: no deadline, wait for fd alone */
 } evtls_want;
+
+/* One fd a polling application watches for a connection (see
+ * evtls_conn_poll_fds). */
+typedef struct evtls_poll_fd {
+    int fd;
+    int events; /* EVTLS_WANT_READ and/or EVTLS_WANT_WRITE */
+} evtls_poll_fd;
 
 /* How one TCP connect attempt ended (Happy Eyeballs keeps several). */
 typedef enum evtls_attempt_outcome {
@@ -190,6 +198,18 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_conn_connect(evtls_conn *c, const char *hos
  * on) and -1 on failure (see evtls_conn_last_error()). */
 EVTLS_API int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port,
                                       evtls_want *want);
+
+/* For a connection on its own event_base (evtls_conn_new with base NULL):
+ * every fd it waits on now, with its direction (while Happy Eyeballs races,
+ * one per attempt; while resolving, the resolver's), up to max of them into
+ * fds, and in *timeout_ms (if not NULL) the time to its next deadline, -1
+ * when none. Returns how many fds it waits on (if more than max, call again
+ * with room for all), or -1 for a connection on the caller's base. A
+ * polling application sleeps in poll(2) on these fds until one is ready or
+ * the timeout passes, then calls evtls_conn_connect_poll again: no wake-up
+ * at a fixed interval is ever needed. */
+EVTLS_API int evtls_conn_poll_fds(const evtls_conn *c, evtls_poll_fd *fds, int max,
+                                  int *timeout_ms);
 
 /* Direct, non-blocking I/O for polling applications that do not run the
  * event loop after connecting (esp_transport_read/write without blocking).

@@ -13,6 +13,7 @@
 #define EVTLS_MEM_H
 
 #include <stddef.h>
+#include "evtls/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -46,17 +47,17 @@ typedef struct evtls_mem_stats {
 } evtls_mem_stats;
 
 /* Fills s with the current counters. Safe from any thread. */
-void evtls_mem_stats_get(evtls_mem_stats *s);
+EVTLS_API void evtls_mem_stats_get(evtls_mem_stats *s);
 
 /* Returns a short name for an owner ("tls-session", ...), or "?". */
-const char *evtls_mem_owner_name(evtls_mem_owner owner);
+EVTLS_API const char *evtls_mem_owner_name(evtls_mem_owner owner);
 
 /* Keeps evtls from installing its allocator layer. Call it before the
  * first evtls call if the program itself allocates wolfSSL objects before
  * evtls initialises and frees them afterwards (a layer installed between
  * the two would be handed blocks it did not make). evtls never installs
  * its layer over allocators the program set with wolfSSL_SetAllocators. */
-void evtls_mem_layer_disable(void);
+EVTLS_API void evtls_mem_layer_disable(void);
 
 #ifdef __cplusplus
 }
