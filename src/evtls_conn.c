@@ -198,6 +198,38 @@ static void io_update(evtls_conn *c)
     }
 }
 
+/* The connection's states and the moves between them: set_state is the
+ * only writer of c->state, logs every move at debug level, and reports a
+ * move the table does not have as a bug. The events the connection
+ * watches follow from its state in one place, io_update. */
+#define S(x) (1u << EVTLS_STATE_##x)
+static const uint16_t next_states[] = {
+    [EVTLS_STATE_IDLE] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+    /* back to IDLE: a start that failed inside evtls_conn_connect */
+    [EVTLS_STATE_RESOLVING] = S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_CONNECTING] = S(HANDSHAKING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_HANDSHAKING] = S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
+    [EVTLS_STATE_CONNECTED] = S(CLOSING) | S(CLOSED) | S(FAILED),
+    [EVTLS_STATE_CLOSING] = S(CLOSED),
+    [EVTLS_STATE_CLOSED] = 0,
+    [EVTLS_STATE_FAILED] = 0,
+    [EVTLS_STATE_WAITING] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+};
+#undef S
+
+static void set_state(evtls_conn *c, evtls_conn_state to)
+{
+    evtls_conn_state from = c->state;
+    if (from == to)
+        return;
+    if ((unsigned)from >= sizeof next_states / sizeof next_states[0] ||
+        !(next_states[from] & (1u << to)))
+        LOGE("conn#%lu: internal error: no move from %s to %s", c->id, evtls_conn_state_name(from),
+             evtls_conn_state_name(to));
+    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(from), evtls_conn_state_name(to));
+    c->state = to;
+}
+
 static short wait_of(evtls__tls_status st)
 {
     return st == EVTLS__TLS_WANT_WRITE ? EV_WRITE : EV_READ;
@@ -330,7 +362,7 @@ static void connected(evtls_conn *c)
     harvest_session(c);
     event_del(&c->phase_timer);
     event_del(&c->deadline_timer);
-    c->state = EVTLS_STATE_CONNECTED;
+    set_state(c, EVTLS_STATE_CONNECTED);
     c->hs_wait = 0;
     c->rd_wait = EV_READ;
     c->wr_wait = EV_WRITE;
@@ -395,7 +427,7 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
         fail(c, c->err.code);
         return;
     }
-    c->state = EVTLS_STATE_HANDSHAKING;
+    set_state(c, EVTLS_STATE_HANDSHAKING);
     arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
     handshake_step(c);
 }
@@ -418,7 +450,7 @@ static void on_he(enum evtls__he_event ev, int fd, int err, int sys_errno, const
     if (ev == EVTLS__HE_DIALING) {
         /* Addresses are in: the connect phase (and its timeout) begins. */
         c->info.dns_us = lap_us(c);
-        c->state = EVTLS_STATE_CONNECTING;
+        set_state(c, EVTLS_STATE_CONNECTING);
         arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]);
         return;
     }
@@ -470,7 +502,7 @@ static int start_attempt(evtls_conn *c)
     c->info.family = 0;
     c->info.dns_us = c->info.tcp_us = c->info.tls_us = 0;
     clock_gettime(CLOCK_MONOTONIC, &c->t_mark);
-    c->state = numeric ? EVTLS_STATE_CONNECTING : EVTLS_STATE_RESOLVING;
+    set_state(c, numeric ? EVTLS_STATE_CONNECTING : EVTLS_STATE_RESOLVING);
     arm_timer(&c->phase_timer,
               c->v->timeouts_ms[numeric ? EVTLS_TIMEOUT_CONNECT : EVTLS_TIMEOUT_DNS]);
     c->he = evtls__he_start(c->base, c->resolver, c->info.host, c->port, &o, on_he, c);
@@ -541,7 +573,7 @@ static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
     LOGW("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
          c->info.connect_attempt, c->info.host, c->port, evtls_conn_state_name(was),
          evtls_last_error_format(&c->err, buf, sizeof buf), wait_ms);
-    c->state = EVTLS_STATE_WAITING;
+    set_state(c, EVTLS_STATE_WAITING);
     if (v->retry_mode == EVTLS_RETRY_COUNTDOWN && v->retry_countdown_s > 0) {
         c->retry_left_s = v->retry_countdown_s;
         LOGI("conn#%lu: %u...", c->id, c->retry_left_s);
@@ -583,7 +615,7 @@ static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
     case EVTLS_STATE_CLOSING:
         c->close_err = EVTLS_ERR_TIMEOUT;
         teardown(c, 1);
-        c->state = EVTLS_STATE_CLOSED;
+        set_state(c, EVTLS_STATE_CLOSED);
         c->pending_close_done = 1;
         event_active(&c->defer_ev, 0, 0);
         return;
@@ -615,7 +647,7 @@ static void fail(evtls_conn *c, int code)
         schedule_retry(c, code, was))
         return;
     teardown(c, 1);
-    c->state = EVTLS_STATE_FAILED;
+    set_state(c, EVTLS_STATE_FAILED);
     char buf[400];
     if (was != EVTLS_STATE_FAILED) /* failed in place earlier: logged then */
         LOGW("conn#%lu: %s %s:%u failed in %s: %s", c->id,
@@ -716,7 +748,7 @@ static void do_read(evtls_conn *c)
         if (st == EVTLS__TLS_EOF) {
             LOGD("conn#%lu: peer sent close_notify", c->id);
             c->reading = 0;
-            c->state = EVTLS_STATE_CLOSED;
+            set_state(c, EVTLS_STATE_CLOSED);
             evtls_read_cb cb = c->read_cb;
             teardown(c, 0);
             user_enter(c);
@@ -782,7 +814,7 @@ static void close_step(evtls_conn *c)
     }
 done:
     teardown(c, c->close_err != 0);
-    c->state = EVTLS_STATE_CLOSED;
+    set_state(c, EVTLS_STATE_CLOSED);
     c->pending_close_done = 1;
     event_active(&c->defer_ev, 0, 0);
 }
@@ -882,7 +914,7 @@ evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg)
     c->id = atomic_fetch_add(&next_id, 1);
     c->fd = -1;
     c->write_limit = DEFAULT_WRITE_LIMIT;
-    c->state = EVTLS_STATE_IDLE;
+    set_state(c, EVTLS_STATE_IDLE);
     event_assign(&c->io_ev, base, -1, 0, on_io, c);
     event_assign(&c->phase_timer, base, -1, 0, on_phase_timeout, c);
     event_assign(&c->deadline_timer, base, -1, 0, on_deadline, c);
@@ -957,7 +989,7 @@ void evtls__conn_kill(evtls_conn *c, int code, const char *detail)
     evtls__err_set(&c->err, code, "%s", detail);
     LOGD("conn#%lu: failed in place: %s", c->id, detail);
     teardown(c, 1);
-    c->state = EVTLS_STATE_FAILED;
+    set_state(c, EVTLS_STATE_FAILED);
     if (c->read_cb && c->reading) {
         c->pending_error = 1; /* fail() from the loop tells the reader */
         event_active(&c->defer_ev, 0, 0);
@@ -1061,7 +1093,7 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
     int rc = start_attempt(c);
     if (rc != 0) {
         teardown(c, 0);
-        c->state = EVTLS_STATE_IDLE;
+        set_state(c, EVTLS_STATE_IDLE);
     }
     return rc;
 }
@@ -1161,7 +1193,7 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
         return -1;
     if (c->state == EVTLS_STATE_IDLE) {
         if (start(c, host, port) != 0) {
-            c->state = EVTLS_STATE_FAILED;
+            set_state(c, EVTLS_STATE_FAILED);
             return -1;
         }
     }
@@ -1203,11 +1235,11 @@ ssize_t evtls_conn_recv(evtls_conn *c, void *buf, size_t cap, evtls_want *want)
     case EVTLS__TLS_WANT_WRITE: fill_want(c, want, wait_of(st)); return EVTLS_ERR_WOULDBLOCK;
     case EVTLS__TLS_EOF:
         teardown(c, 0);
-        c->state = EVTLS_STATE_CLOSED;
+        set_state(c, EVTLS_STATE_CLOSED);
         return EVTLS_EOF;
     default:
         teardown(c, 1);
-        c->state = EVTLS_STATE_FAILED;
+        set_state(c, EVTLS_STATE_FAILED);
         return c->err.code;
     }
 }
@@ -1227,7 +1259,7 @@ ssize_t evtls_conn_send(evtls_conn *c, const void *data, size_t len, evtls_want 
     case EVTLS__TLS_WANT_WRITE: fill_want(c, want, wait_of(st)); return EVTLS_ERR_WOULDBLOCK;
     default:
         teardown(c, 1);
-        c->state = EVTLS_STATE_FAILED;
+        set_state(c, EVTLS_STATE_FAILED);
         return c->err.code;
     }
 }
@@ -1342,7 +1374,7 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_err = 0;
     let_go(c);
     if (c->state == EVTLS_STATE_CONNECTED) {
-        c->state = EVTLS_STATE_CLOSING;
+        set_state(c, EVTLS_STATE_CLOSING);
         arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
         /* Start from the loop (on writable): the close callback must not
          * run inside this call. */
@@ -1352,7 +1384,7 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     }
     teardown(c, 0);
     if (c->state != EVTLS_STATE_FAILED)
-        c->state = EVTLS_STATE_CLOSED;
+        set_state(c, EVTLS_STATE_CLOSED);
     c->pending_close_done = 1;
     event_active(&c->defer_ev, 0, 0);
     return 0;

@@ -544,6 +544,16 @@ static void test_observability_and_socket_options(void **state)
      * state was logged), so only the state every handshake ends in is
      * certain. */
     assert_non_null(strstr(lb.text, "handshake state: TLSv1_3 Client Finished"));
+    /* Every move of the connection's state machine, in order. */
+    const char *moves[] = {"IDLE -> RESOLVING", "RESOLVING -> CONNECTING",
+                           "CONNECTING -> HANDSHAKING", "HANDSHAKING -> CONNECTED"};
+    const char *at = lb.text;
+    for (size_t i = 0; i < sizeof moves / sizeof moves[0]; i++) {
+        at = strstr(at, moves[i]);
+        if (at == NULL)
+            fail_msg("no state move '%s' in order in:\n%s", moves[i], lb.text);
+    }
+    assert_null(strstr(lb.text, "no move from"));
     evtls_cfg_free(cfg);
     peer_stop(&p);
 
