@@ -34,6 +34,7 @@
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
 #include "evtls_resolver_int.h"
+#include "evtls_retry.h"
 #include "evtls_session_int.h"
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
@@ -517,13 +518,6 @@ static int start_attempt(evtls_conn *c)
 /* Whether a failed try is worth another. The error table says which
  * failures are transient (a peer that closes or resets during the
  * handshake included); the deadline and memory exhaustion end the loop. */
-static int retryable(int code)
-{
-    if (code == EVTLS_ERR_TIMEOUT || code == EVTLS_ERR_NOMEM)
-        return 0;
-    return evtls_err_is_retryable(code);
-}
-
 static void retry_tick(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -551,24 +545,13 @@ static void retry_tick(evutil_socket_t fd, short what, void *arg)
 static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
 {
     const struct evtls__cfg_values *v = c->v;
-    if (v->retry_mode == EVTLS_RETRY_NONE || !retryable(code))
-        return 0;
-    if (v->retry_max_attempts && c->info.connect_attempt >= v->retry_max_attempts)
-        return 0;
+    const struct evtls__retry_policy policy = {
+        v->retry_mode,   v->retry_countdown_s,  v->retry_base_ms,
+        v->retry_cap_ms, v->retry_max_attempts, v->timeouts_ms[EVTLS_TIMEOUT_TOTAL]};
     unsigned wait_ms;
-    if (v->retry_mode == EVTLS_RETRY_COUNTDOWN) {
-        wait_ms = v->retry_countdown_s * 1000;
-    } else {
-        /* Full jitter: uniform in [0, min(cap, base * 2^(k-1))]. */
-        unsigned k = c->info.connect_attempt;
-        uint64_t ceiling = (uint64_t)v->retry_base_ms << (k > 20 ? 20 : k - 1);
-        if (ceiling > v->retry_cap_ms)
-            ceiling = v->retry_cap_ms;
-        wait_ms = (unsigned)(evtls__random_u32() % (uint32_t)(ceiling + 1));
-    }
-    unsigned total = v->timeouts_ms[EVTLS_TIMEOUT_TOTAL];
-    if (total && elapsed_us(&c->t_start) / 1000 + wait_ms >= total)
-        return 0; /* the deadline would end the wait: fail now */
+    if (!evtls__retry_decide(&policy, c->info.connect_attempt, code, elapsed_us(&c->t_start) / 1000,
+                             evtls__random_u32(), &wait_ms))
+        return 0;
     char buf[400];
     LOGW("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
          c->info.connect_attempt, c->info.host, c->port, evtls_conn_state_name(was),
