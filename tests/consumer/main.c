@@ -29,6 +29,28 @@ int main(int argc, char **argv)
     if (c == NULL || strcmp(evtls_err_name(EVTLS_ERR_CERT_EXPIRED), "CERT_EXPIRED") != 0)
         return 1;
     printf("evtls %s: %s\n", EVTLS_VERSION_STRING, evtls_strerror(EVTLS_ERR_DNS_NXDOMAIN));
+    /* One call into every public header, through the shared library: each
+     * must be exported (the library is built with -fvisibility=hidden). */
+    evtls_log_level lvl; /* log.h */
+    if (evtls_log_level_parse("warn", &lvl) != 0 || lvl != EVTLS_LOG_WARN)
+        return 1;
+    evtls_resolver *r = evtls_resolver_new(base, NULL);   /* resolver.h */
+    evtls_session_cache *sc = evtls_session_cache_new(0); /* session.h */
+    evtls_pool *p = evtls_pool_new(base, NULL);           /* pool.h */
+    evtls_url u;                                          /* http.h */
+    evtls_http_req *req = evtls_http_req_new("GET", "example.test", "/");
+    evtls_mem_stats ms; /* mem.h */
+    evtls_mem_stats_get(&ms);
+    evtls_poll_fd fds[4]; /* conn.h, the foreign-loop call */
+    if (r == NULL || sc == NULL || p == NULL || req == NULL ||
+        evtls_url_parse("https://example.test:8443/x", 0, &u) != 0 || u.port != 8443 ||
+        evtls_conn_poll_fds(c, fds, 4, NULL) != -1 || /* c runs on the caller's base */
+        strcmp(evtls_mem_owner_name(EVTLS_MEM_EVTLS), "evtls") != 0)
+        return 1;
+    evtls_http_req_free(req);
+    evtls_pool_free(p);
+    evtls_session_cache_free(sc);
+    evtls_resolver_free(r);
     evtls_conn_free(c);
     evtls_cfg_free(cfg);
     event_base_free(base);
