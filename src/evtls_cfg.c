@@ -385,6 +385,34 @@ const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg)
     return &cfg->v;
 }
 
+/* FNV-1a over a field, its length first so that fields cannot run into
+ * each other. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    for (size_t i = 0; i < sizeof len; i++)
+        h = (h ^ (uint8_t)(len >> (8 * i))) * 1099511628211ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+    return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 0);
+}
+
+uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v)
+{
+    int flags[] = {v->insecure_skip_verify, v->skip_common_name, v->system_ca};
+    uint64_t h = fnv(14695981039346656037ull, flags, sizeof flags);
+    h = fnv_str(h, v->ca_file);
+    h = fnv_str(h, v->ca_dir);
+    h = fnv(h, v->ca_buf, v->ca_buf ? v->ca_len : 0);
+    h = fnv_str(h, v->cert_file);
+    return fnv(h, v->cert_buf, v->cert_buf ? v->cert_len : 0);
+}
+
 void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg)
 {
     return cfg->built ? cfg->ctx : NULL;

@@ -52,6 +52,13 @@ struct evtls__cfg_values {
 /* Returns the values of cfg. */
 const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg);
 
+/* A fingerprint of what a session's trust rests on: whether and how the
+ * server is verified (skip flags, the trust sources) and who the client is
+ * (its certificate). Stable across processes, so that saved sessions still
+ * match; a session is only offered under the fingerprint it was made with
+ * (resumption does not verify the server again). */
+uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v);
+
 /* The next source address of family 4 or 6 in turn, or NULL when none of
  * that family was added. Safe to call from several threads. */
 const struct evtls__source *evtls__cfg_next_source(evtls_cfg *cfg, int family);

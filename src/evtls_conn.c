@@ -1061,10 +1061,13 @@ static int start(evtls_conn *c, const char *host, uint16_t port)
     c->name_is_ip = evtls__addr_parse_numeric(c->name, 0, &name_addr) == 1;
     c->info.port = c->port = port;
     if (c->sessions) {
-        /* The origin: what a session was negotiated for. */
-        char key[600];
-        snprintf(key, sizeof key, "%s|%s|%u|%s|%d-%d", c->name, c->info.host, port,
-                 c->v->alpn ? c->v->alpn : "", c->v->tls_min, c->v->tls_max);
+        /* The origin: what a session was negotiated for, and under which
+         * trust (a session made without verification must not let a
+         * verifying configuration skip its checks). */
+        char key[640];
+        snprintf(key, sizeof key, "%s|%s|%u|%s|%d-%d|%016llx", c->name, c->info.host, port,
+                 c->v->alpn ? c->v->alpn : "", c->v->tls_min, c->v->tls_max,
+                 (unsigned long long)evtls__cfg_trust_tag(c->v));
         free(c->session_key);
         c->session_key = strdup(key);
     }

@@ -284,6 +284,39 @@ static void test_insecure_accepts_untrusted(void **state)
     peer_stop(&p);
 }
 
+/* A session is only resumed under the trust it was made with: one stored
+ * by a configuration that skips verification, in a cache shared with a
+ * configuration that verifies, must not let the second skip its checks
+ * (resumption does not verify the server again). */
+static void test_session_not_shared_across_trust(void **state)
+{
+    struct loop_fx *f = *state;
+    struct peer p;
+    const char *more[] = {"-tls1_2", "-www", NULL}; /* a reusable TLS 1.2 session */
+    start_s_server(&p, "server.pem", "server.key", more);
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    evtls_cfg *lax = evtls_cfg_new(), *strict = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_set_insecure_skip_verify(lax, 1), 0);
+    assert_int_equal(evtls_cfg_set_ca_file(strict, pki("other-ca.pem")), 0);
+    evtls_cfg *cfgs[] = {lax, lax, strict};
+    int want[] = {0, 0, EVTLS_ERR_CERT_UNTRUSTED};
+    for (int i = 0; i < 3; i++) {
+        evtls_conn *c = evtls_conn_new(f->base, cfgs[i]);
+        assert_int_equal(evtls_conn_set_session_cache(c, sc), 0);
+        struct connect_result r;
+        assert_int_equal(connect_wait(f->base, c, "localhost", p.port, &r), want[i]);
+        if (i == 1) /* the lax configuration resumes its own session */
+            assert_int_equal(evtls_conn_get_info(c)->resumed, 1);
+        if (want[i] == 0)
+            check_get(f, c); /* s_server -www: one connection at a time */
+        evtls_conn_free(c);
+    }
+    evtls_session_cache_free(sc);
+    evtls_cfg_free(lax);
+    evtls_cfg_free(strict);
+    peer_stop(&p);
+}
+
 static void test_mtls(void **state)
 {
     struct loop_fx *f = *state;
@@ -601,6 +634,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expired, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_not_yet_valid, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_insecure_accepts_untrusted, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_session_not_shared_across_trust, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_mtls, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_mtls13_required, loop_fx_setup, loop_fx_teardown),
