@@ -286,9 +286,15 @@ int main(int argc, char **argv)
         .unfinished = unfinished,
         .interrupted = r.interrupted,
     };
-    lt_report_text(stdout, &res);
+    /* --json -: the JSON on stdout, the text summary on stderr. */
+    int json_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
+    lt_report_text(json_stdout ? stderr : stdout, &res);
     int status = 0;
-    if (o->json_path) {
+    if (json_stdout) {
+        lt_report_json(stdout, &res);
+        if (fflush(stdout) != 0)
+            status = 1;
+    } else if (o->json_path) {
         FILE *f = fopen(o->json_path, "we");
         if (f == NULL) {
             fprintf(stderr, PROG ": --json: cannot write '%s': %s\n", o->json_path,

@@ -2,6 +2,8 @@
 /* lt_opts.c - evtls-load's command line. */
 #include "lt_opts.h"
 
+#include <arpa/inet.h>
+
 #include "evtls_cli.h"
 
 #include <errno.h>
@@ -67,6 +69,7 @@ const char lt_usage[] =
     "\n"
     "Output:\n"
     "      --json FILE        also write the summary as one JSON object to FILE\n"
+    "                         (-: to stdout, and the text summary to stderr)\n"
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
     "  -h, --help             this text\n"
@@ -336,6 +339,22 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
     }
 }
 
+/* 4 or 6 for an address literal (brackets allowed), 0 for a name. */
+static int literal_family(const char *s)
+{
+    unsigned char buf[16];
+    char tmp[64];
+    size_t n = strlen(s);
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']' && n - 2 < sizeof tmp) {
+        memcpy(tmp, s + 1, n - 2);
+        tmp[n - 2] = '\0';
+        s = tmp;
+    }
+    if (inet_pton(AF_INET, s, buf) == 1)
+        return 4;
+    return inet_pton(AF_INET6, s, buf) == 1 ? 6 : 0;
+}
+
 static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
 {
     int bare = strncasecmp(o->target, "https://", 8) != 0;
@@ -352,6 +371,30 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         return lt_fail(err, errlen, "--tls-min is above --tls-max");
     if (o->cacert && o->capath)
         return lt_fail(err, errlen, "--cacert and --capath: give one of them");
+    /* Families that cannot meet: refused now, not as a failed run. */
+    const char *dest[LT_MAX_ADDRS + 1];
+    unsigned n_dest = 0;
+    if (o->n_addrs)
+        for (unsigned i = 0; i < o->n_addrs; i++)
+            dest[n_dest++] = o->addrs[i];
+    else if (o->url.host_is_ip)
+        dest[n_dest++] = o->url.host;
+    for (unsigned i = 0; i < n_dest; i++) {
+        int fam = literal_family(dest[i]);
+        if (o->family && fam && fam != o->family)
+            return lt_fail(err, errlen,
+                           "--family %d and the IPv%d address %s: nothing to connect to", o->family,
+                           fam, dest[i]);
+        for (unsigned j = 0; j < o->n_sources; j++)
+            if (fam && literal_family(o->sources[j]) != fam)
+                return lt_fail(err, errlen,
+                               "--source %s cannot reach the IPv%d address %s (another family)",
+                               o->sources[j], fam, dest[i]);
+    }
+    for (unsigned j = 0; j < o->n_sources; j++)
+        if (o->family && literal_family(o->sources[j]) != o->family)
+            return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
+                           o->sources[j], o->family, o->family);
     if (o->mode != LT_MODE_REQUEST) {
         const char *http = o->reqs_per_conn ? "--requests-per-conn"
                            : o->method      ? "--method"

@@ -451,7 +451,7 @@ static void test_exit_codes_and_usage(void **state)
     assert_int_equal(count_of(pr.err, "WARNING: --insecure"), 1);
     /* Usage errors: exit 2, naming what is wrong. */
     static const struct {
-        const char *args[4];
+        const char *args[5];
         const char *says;
     } bad[] = {
         {{"-c", "0", "x:1"}, "--connections"},
@@ -467,11 +467,15 @@ static void test_exit_codes_and_usage(void **state)
         {{"http://x/", NULL}, "plain http://"},
         {{"--bogus", "x:1"}, "unknown option"},
         {{"--ciphers", "NOT-A-CIPHER", "x:1"}, "TLS configuration"},
+        /* Families that cannot meet are refused before the run. */
+        {{"--family", "6", "127.0.0.1:1"}, "--family 6 and the IPv4 address 127.0.0.1"},
+        {{"--source", "::1", "127.0.0.1:1"}, "--source ::1 cannot reach the IPv4 address"},
+        {{"--family", "4", "--address", "::1", "x:1"}, "--family 4 and the IPv6 address ::1"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *argv[8] = {EVTLS_LOAD_PATH};
         int n = 1;
-        for (int k = 0; k < 4 && bad[i].args[k]; k++)
+        for (int k = 0; k < 5 && bad[i].args[k]; k++)
             argv[n++] = bad[i].args[k];
         argv[n] = NULL;
         int st = proc_run(&pr, argv, 10000);
@@ -479,6 +483,15 @@ static void test_exit_codes_and_usage(void **state)
             fail_msg("case %zu: status %d, stderr: %s (expected 2 and '%s')", i, st, pr.err,
                      bad[i].says);
     }
+    /* --json -: the JSON object alone on stdout, the summary on stderr. */
+    assert_int_equal(load_run(30000, "--cacert", pki("ca.pem"), "-n", "5", "-c", "1", "--json", "-",
+                              hostport, NULL),
+                     0);
+    assert_int_equal(pr.out[0], '{');
+    assert_int_equal(count_of(pr.out, "\n"), 1);
+    assert_int_equal(num_in(pr.out, "connections"), 5);
+    assert_non_null(strstr(pr.err, "latency (ms)"));
+    assert_int_equal(access("-", F_OK), -1); /* no file named '-' */
     assert_int_equal(load_run(10000, "--help", NULL), 0);
     assert_non_null(strstr(pr.out, "--resume-ratio"));
     assert_non_null(strstr(pr.out, "--rate"));
