@@ -142,6 +142,17 @@ int main(int argc, char **argv)
                 fprintf(stderr, "evtls-foreign-loop: %s: %s\n", argv[i], j->url.error);
                 return 2;
             }
+            /* Built apart, then copied: the URL's parts live in the same job. */
+            char req[sizeof j->req];
+            int len = snprintf(req, sizeof req,
+                               "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                               j->url.target, j->url.authority);
+            if (len < 0 || (size_t)len >= sizeof req) {
+                fprintf(stderr, "evtls-foreign-loop: %s: too long for a request line\n", argv[i]);
+                return 2;
+            }
+            j->req_len = (size_t)len;
+            memcpy(j->req, req, j->req_len);
         }
     }
     if (n == 0)
@@ -157,9 +168,6 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < n; i++) {
         struct job *j = &jobs[i];
-        j->req_len = (size_t)snprintf(j->req, sizeof j->req,
-                                      "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
-                                      j->url.target, j->url.authority);
         j->c = evtls_conn_new(NULL, cfg); /* NULL: a private event_base of its own */
         if (j->c == NULL)
             finish(j, "NOMEM", 0);
