@@ -44,6 +44,7 @@ const char lt_usage[] =
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "      --data TEXT        request body (the method becomes POST unless given)\n"
     "      --timeout TIME     time allowed from request to first response byte (30s)\n"
+    "      --max-body BYTES   largest response body accepted (default 16777216)\n"
     "\n"
     "TLS:\n"
     "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
@@ -135,6 +136,7 @@ enum {
     O_RPC,
     O_DATA,
     O_TIMEOUT,
+    O_MAXBODY,
     O_RESUME,
     O_TLSMIN,
     O_TLSMAX,
@@ -169,6 +171,7 @@ static const struct option long_opts[] = {
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, O_DATA},
     {"timeout", required_argument, 0, O_TIMEOUT},
+    {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
     {"tls-min", required_argument, 0, O_TLSMIN},
     {"tls-max", required_argument, 0, O_TLSMAX},
@@ -329,6 +332,10 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         return 0;
     }
     case O_JSON: o->json_path = arg; return 0;
+    case O_MAXBODY:
+        if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
+            return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);
+        return 0;
     case O_MAXERR:
         if (parse_u64(arg, UINT64_MAX / 2, &o->max_errors) != 0)
             return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
@@ -397,6 +404,7 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
                            o->sources[j], o->family, o->family);
     if (o->mode != LT_MODE_REQUEST) {
         const char *http = o->reqs_per_conn ? "--requests-per-conn"
+                           : o->max_body    ? "--max-body"
                            : o->method      ? "--method"
                            : o->n_headers   ? "--header"
                            : o->data        ? "--data"

@@ -43,6 +43,7 @@ typedef struct lt_opts {
     unsigned n_headers;
     const char *data;
     unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
+    uint64_t max_body;                             /* --max-body, 0: the library's default */
     const char *json_path;
     uint64_t max_errors;
     int no_progress;

@@ -535,6 +535,8 @@ static int build_request(lt_worker *w, char *err, size_t errlen)
     evtls_http_opts_default(&w->hopts);
     if (o->timeout_ms)
         w->hopts.ttfb_timeout_ms = w->hopts.idle_timeout_ms = o->timeout_ms;
+    if (o->max_body)
+        w->hopts.max_body_bytes = (size_t)o->max_body;
     w->cbs.on_body = on_body;
     w->cbs.on_done = on_done;
     return 0;

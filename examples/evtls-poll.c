@@ -447,6 +447,8 @@ static void end_round(struct poller *p)
             "total %.1f ms; %" PRIu64 " body bytes; session resumed: %s",
             ms(ci->dns_us), ms(ci->tcp_us), ms(ci->tls_us), ms(p->ttfb_us), ms(total),
             p->body_bytes, ci->resumed ? "yes" : (ci->session_offered ? "no (refused)" : "no"));
+    else if (strncmp(p->err_detail, evtls_strerror(p->err), strlen(evtls_strerror(p->err))) == 0)
+        say(p, "round %u failed: %s", p->round, p->err_detail); /* already names the error */
     else
         say(p, "round %u failed: %s (%s): %s", p->round, evtls_strerror(p->err),
             evtls_err_name(p->err), p->err_detail);

@@ -431,6 +431,16 @@ static void test_bodies_bytes_and_shares(void **state)
     assert_non_null(strstr(pr.out, "requests per connection: min "));
     assert_non_null(strstr(pr.out, "MB of bodies"));
     assert_non_null(strstr(pr.out, "ms after -d was up"));
+    /* --max-body: below the body, every request fails as too large, named. */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "3", "-c", "1", "--max-body",
+                              "50000", "--json", json_path, u, NULL),
+                     1);
+    read_json();
+    assert_int_equal(num("errors"), 3);
+    assert_non_null(strstr(json, "\"code\":\"HTTP_BODY_TOO_LARGE\""));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "3", "-c", "1", "--max-body",
+                              "100000", u, NULL),
+                     0);
 }
 
 static void test_exit_codes_and_usage(void **state)
