@@ -162,6 +162,9 @@ row "memory per open connection" "KiB" "$evmem" "$h2mem" - "$wrkmem" low ""
 echo
 awk -v e="$evf13" -v h="$h2f13" -v r="$evr13" -v r2="$evr12" -v s13="$str13" -v s12="$str12" -v k="$evka" -v w="$wrkka" 'BEGIN {
   printf "against the targets: full TLS 1.3 %.2fx h2load (<= 0.55), resumed TLS 1.3 %.2fx s_time -reuse (<= 0.80), resumed TLS 1.2 %.2fx s_time -reuse (<= 1.00), keep-alive %.2fx wrk (<= 0.85)\n", e / h, r / s13, r2 / s12, k / w }'
+# split NAME COUNT: "user U us, system S us" per request (where keep-alive CPU goes)
+split() { awk -v n="$2" '{printf "user %.1f us, system %.1f us", $1 * 1e6 / n, $2 * 1e6 / n}' "$work/$1.cpu"; }
+echo "keep-alive per request: evtls-load $(split ev_ka "$(ev_n ev_ka)"); wrk $(split wrk_ka "$wrk_n")"
 echo "evtls-load alone: handshake only (no GET), full TLS 1.3: $(per ev_hs13 "$(jnum ev_hs13 connections)") ms CPU;" \
   "resumed share of the resumed runs: TLS 1.3 $evres_ratio13, TLS 1.2 $evres_ratio12"
 echo "instructions per keep-alive request (callgrind, marginal over 5,000 requests):" \
