@@ -242,8 +242,7 @@ static void start_next(evtls__dialer *d)
     event_add(&a->ev, NULL);
     /* The delay runs even when nothing is queued yet: an address that
      * arrives before it ends waits for it. */
-    struct timeval tv = {(time_t)(d->opts.attempt_delay_ms / 1000),
-                         (suseconds_t)(d->opts.attempt_delay_ms % 1000) * 1000};
+    struct timeval tv = evtls__tv_ms(d->opts.attempt_delay_ms);
     event_add(&d->next_timer, &tv);
 }
 

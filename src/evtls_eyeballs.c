@@ -17,6 +17,7 @@
 #include "evtls_error_int.h"
 #include "evtls_eyeballs.h"
 #include "evtls_log_int.h"
+#include "evtls_time.h"
 
 struct evtls__he {
     struct event_base *base;
@@ -163,7 +164,7 @@ static void on_answer(int family, int err, const evtls__addr *addrs, size_t n, i
     if (family == 4 && !last) {
         /* A before AAAA: give AAAA the Resolution Delay. */
         if (!event_pending(&h->res_delay, EV_TIMEOUT, NULL)) {
-            struct timeval tv = {0, (suseconds_t)h->opts.resolution_delay_ms * 1000};
+            struct timeval tv = evtls__tv_ms(h->opts.resolution_delay_ms);
             event_add(&h->res_delay, &tv);
         }
         return;

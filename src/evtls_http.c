@@ -296,7 +296,7 @@ static void arm_timer(evtls_http_exchange *x)
         event_del(&x->timer);
         return;
     }
-    struct timeval tv = {(time_t)(wait_us / 1000000u), (suseconds_t)(wait_us % 1000000u)};
+    struct timeval tv = evtls__tv_us(wait_us);
     event_add(&x->timer, &tv);
 }
 

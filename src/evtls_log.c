@@ -11,6 +11,7 @@
 
 #include "evtls/log.h"
 #include "evtls_log_int.h"
+#include "evtls_time.h"
 
 /* A program may set the level or the handler on one thread while another
  * logs: the level is atomic, the handler and its argument change together
@@ -19,13 +20,13 @@ static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static evtls_log_fn log_fn;
 static void *log_arg;
 static atomic_int log_level = EVTLS_LOG_INFO;
-static struct timespec log_start;
+static uint64_t log_start_us;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
 /* Reads the start time and EVTLS_LOG once per process. */
 static void log_init_once(void)
 {
-    clock_gettime(CLOCK_MONOTONIC, &log_start);
+    log_start_us = evtls__now_us();
     evtls_log_level lvl = EVTLS_LOG_INFO;
     const char *env = getenv("EVTLS_LOG");
     if (env && evtls_log_level_parse(env, &lvl) != 0)
@@ -90,11 +91,8 @@ __attribute__((format(printf, 2, 0))) static void vlog(evtls_log_level level, co
                                                        va_list ap)
 {
     char msg[512];
-    struct timespec now;
     vsnprintf(msg, sizeof msg, fmt, ap);
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    unsigned long ms = (unsigned long)((now.tv_sec - log_start.tv_sec) * 1000 +
-                                       (now.tv_nsec - log_start.tv_nsec) / 1000000);
+    unsigned long ms = (unsigned long)((evtls__now_us() - log_start_us) / 1000u);
     pthread_mutex_lock(&log_lock);
     evtls_log_fn fn = log_fn;
     void *arg = log_arg;

@@ -31,6 +31,7 @@
 #include "evtls/pool.h"
 #include "evtls_conn_int.h"
 #include "evtls_log_int.h"
+#include "evtls_origin.h"
 #include "evtls_resolver_int.h"
 #include "evtls_time.h"
 
@@ -198,9 +199,12 @@ static void set_state(struct entry *e, evtls_pool_conn_state to)
 /* ------------------------------------------------------------------ */
 /* origins */
 
-static void make_key(char *key, const evtls_cfg *cfg, const char *host, uint16_t port)
+/* Connections are interchangeable within one configuration object. */
+static int make_key(char *key, const evtls_cfg *cfg, const char *host, uint16_t port)
 {
-    snprintf(key, KEY_MAX, "%p|%s|%u", (const void *)cfg, host, port);
+    char tag[32];
+    snprintf(tag, sizeof tag, "%p", (const void *)cfg);
+    return evtls__origin_key(key, KEY_MAX, host, port, tag);
 }
 
 static unsigned hash(const char *s)
@@ -219,10 +223,9 @@ static struct origin *origin_find(const evtls_pool *p, const char *key)
     return NULL;
 }
 
-static struct origin *origin_get(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port)
+static struct origin *origin_get(evtls_pool *p, evtls_cfg *cfg, const char *key, const char *host,
+                                 uint16_t port)
 {
-    char key[KEY_MAX];
-    make_key(key, cfg, host, port);
     struct origin *o = origin_find(p, key);
     if (o)
         return o;
@@ -767,7 +770,7 @@ static void sweep_cb(evutil_socket_t fd, short what, void *arg)
     if (p->st.origins > 0) {
         unsigned ms = p->o.idle_timeout_ms / 4;
         ms = ms == 0 || ms > SWEEP_MAX_MS ? SWEEP_MAX_MS : ms < 10 ? 10 : ms;
-        struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+        struct timeval tv = evtls__tv_ms(ms);
         event_add(&p->sweep, &tv);
     }
 }
@@ -805,9 +808,12 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
         return EVTLS_ERR_STATE;
     if (p->shutting_down)
         return EVTLS_ERR_POOL_CLOSED;
+    char key[KEY_MAX];
+    if (make_key(key, cfg, host, port) < 0)
+        return EVTLS_ERR_INVALID_ARG;
     if (evtls_cfg_build(cfg) != 0)
         return EVTLS_ERR_BAD_CONFIG;
-    *out = origin_get(p, cfg, host, port);
+    *out = origin_get(p, cfg, key, host, port);
     if (*out == NULL)
         return EVTLS_ERR_NOMEM;
     arm_sweep(p); /* it will drop the origin once it is empty long enough */
@@ -854,8 +860,7 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     TAILQ_INSERT_TAIL(&o->waiters, co, link);
     GAUGE(o, waiting, 1);
     if (p->o.wait_timeout_ms) {
-        struct timeval tv = {(time_t)(p->o.wait_timeout_ms / 1000),
-                             (suseconds_t)(p->o.wait_timeout_ms % 1000) * 1000};
+        struct timeval tv = evtls__tv_ms(p->o.wait_timeout_ms);
         event_add(&co->ev, &tv);
     }
     after_change(p, o);
@@ -1033,7 +1038,7 @@ void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown
             }
         }
     if (timeout_ms) {
-        struct timeval tv = {(time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000};
+        struct timeval tv = evtls__tv_ms(timeout_ms);
         event_add(&p->shutdown_ev, &tv);
     }
     maybe_shutdown_done(p);
@@ -1120,9 +1125,8 @@ void evtls_pool_get_origin_stats(const evtls_pool *p, const evtls_cfg *cfg, cons
         return;
     memset(st, 0, sizeof *st);
     char key[KEY_MAX];
-    if (p == NULL || host == NULL)
+    if (p == NULL || host == NULL || make_key(key, cfg, host, port) < 0)
         return;
-    make_key(key, cfg, host, port);
     const struct origin *o = origin_find(p, key);
     if (o)
         *st = o->st;

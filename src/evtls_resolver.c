@@ -22,6 +22,7 @@
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_resolver_int.h"
+#include "evtls_time.h"
 
 #define CACHE_DEFAULT 128
 #define MAX_TTL_S     3600
@@ -105,9 +106,7 @@ struct evtls__lookup {
 
 static uint64_t mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return evtls__now_us() / 1000u;
 }
 
 /* Lower-cases name without a trailing dot into out. Returns 0 or -1. */

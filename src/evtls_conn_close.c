@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls_conn_close.c - the end of a connection: a graceful close (queued
+ * data flushed, close_notify sent, the peer's close awaited when asked,
+ * bounded by the close timeout) in state CLOSING; an abortive close (RST);
+ * free from anywhere, inside the connection's own callbacks included; and
+ * failing a pooled connection in place. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <stdint.h>
+
+#include "evtls_conn_priv.h"
+#include "evtls_log_int.h"
+
+/* The close timeout fired: the rest is cut short with an RST. */
+void evtls__conn_close_timeout(evtls_conn *c)
+{
+    c->close_err = EVTLS_ERR_TIMEOUT;
+    evtls__conn_teardown(c, 1);
+    evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
+    c->pending_close_done = 1;
+    evtls__conn_defer(c);
+}
+
+void evtls__conn_close_step(evtls_conn *c)
+{
+    if (evtls__conn_flush_out(c)) {
+        c->close_err = c->err.code;
+        goto done;
+    }
+    if (c->out && evbuffer_get_length(c->out) > 0) {
+        evtls__conn_io_update(c);
+        return;
+    }
+    if (!c->close_sent) {
+        evtls__tls_status st = evtls__tls_shutdown(c->tls, &c->err);
+        if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+            c->close_wait = evtls__conn_wait_of(st);
+            evtls__conn_io_update(c);
+            return;
+        }
+        if (st == EVTLS__TLS_FAIL) {
+            c->close_err = c->err.code;
+            goto done;
+        }
+        c->close_sent = 1;
+        LOGD("conn#%lu: close_notify sent", c->id);
+    }
+    if (c->close_wait_peer) {
+        /* Read and drop what the peer still sends until its close_notify or
+         * its FIN: session tickets among it are stored. */
+        uint8_t scratch[EVTLS__READ_CHUNK];
+        for (;;) {
+            size_t n = 0;
+            evtls_last_error ignored;
+            evtls__tls_status st = evtls__tls_read(c->tls, scratch, sizeof scratch, &n, &ignored);
+            evtls__conn_harvest_session(c);
+            if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
+                c->close_wait = evtls__conn_wait_of(st);
+                evtls__conn_io_update(c);
+                return;
+            }
+            if (st != EVTLS__TLS_DONE)
+                break; /* close_notify, FIN or reset: the close is complete either way */
+        }
+        LOGD("conn#%lu: the peer's close seen", c->id);
+    }
+done:
+    evtls__conn_teardown(c, c->close_err != 0);
+    evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
+    c->pending_close_done = 1;
+    evtls__conn_defer(c);
+}
+
+void evtls__conn_kill(evtls_conn *c, int code, const char *detail)
+{
+    if (c->state != EVTLS_STATE_CONNECTED)
+        return;
+    evtls__err_set(&c->err, code, "%s", detail);
+    LOGD("conn#%lu: failed in place: %s", c->id, detail);
+    evtls__conn_teardown(c, 1);
+    evtls__conn_set_state(c, EVTLS_STATE_FAILED);
+    if (c->read_cb && c->reading) {
+        c->pending_error = 1; /* evtls__conn_fail() from the loop tells the reader */
+        evtls__conn_defer(c);
+    }
+}
+
+int evtls_conn_shutdown(evtls_conn *c, evtls_close_cb cb, void *arg)
+{
+    int rc = evtls_conn_close(c, cb, arg);
+    if (rc == 0)
+        c->close_wait_peer = 1;
+    return rc;
+}
+
+int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
+{
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state == EVTLS_STATE_CLOSING || c->dead || c->close_cb || c->pending_close_done)
+        return EVTLS_ERR_STATE;
+    c->connect_cb = NULL;
+    c->read_cb = NULL;
+    c->reading = 0;
+    c->drain_cb = NULL;
+    c->pending_drain = 0;
+    c->pending_error = 0;
+    c->close_cb = cb;
+    c->close_arg = arg;
+    c->close_err = 0;
+    evtls__conn_let_go(c);
+    if (c->state == EVTLS_STATE_CONNECTED) {
+        evtls__conn_set_state(c, EVTLS_STATE_CLOSING);
+        evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
+        /* Start from the loop (on writable): the close callback must not
+         * run inside this call. */
+        c->close_wait = EV_WRITE;
+        evtls__conn_io_update(c);
+        return 0;
+    }
+    evtls__conn_teardown(c, 0);
+    if (c->state != EVTLS_STATE_FAILED)
+        evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
+    c->pending_close_done = 1;
+    evtls__conn_defer(c);
+    return 0;
+}
+
+static void free_now(evtls_conn *c, int rst)
+{
+    evtls__conn_let_go(c);
+    c->connect_cb = NULL;
+    c->read_cb = NULL;
+    c->drain_cb = NULL;
+    c->close_cb = NULL;
+    c->reading = 0;
+    evtls__conn_teardown(c, rst);
+    c->dead = 1;
+    if (c->in_cb == 0)
+        evtls__conn_destroy(c);
+}
+
+void evtls_conn_abort(evtls_conn *c)
+{
+    if (c)
+        free_now(c, 1);
+}
+
+void evtls_conn_free(evtls_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->state == EVTLS_STATE_CONNECTED && c->tls) {
+        evtls_last_error ignored;
+        evtls__tls_shutdown(c->tls, &ignored); /* best effort, never waits */
+    }
+    free_now(c, 0);
+}

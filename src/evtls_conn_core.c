@@ -1,0 +1,252 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls_conn_core.c - the connection's state machine core: the table of
+ * states and the moves between them with its one writer, the socket
+ * events that follow from a state, callbacks into the application (the
+ * object survives a free from inside one), teardown and destruction.
+ * The phase files (connect, stream, close) are built on these. */
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "evtls_conn_priv.h"
+#include "evtls_log_int.h"
+#include "evtls_mem_int.h"
+#include "evtls_session_int.h"
+#include "evtls_time.h"
+
+/* Returns the time since the last mark and sets a new mark. */
+uint64_t evtls__conn_lap_us(evtls_conn *c)
+{
+    uint64_t now = evtls__now_us();
+    uint64_t us = now - c->t_mark_us;
+    c->t_mark_us = now;
+    return us;
+}
+
+void evtls__conn_arm_timer(struct event *ev, unsigned ms)
+{
+    if (ms == 0) {
+        event_del(ev);
+        return;
+    }
+    struct timeval tv = evtls__tv_ms(ms);
+    event_add(ev, &tv);
+}
+
+/* Runs the connection's deferred work (on_defer) from the loop. */
+void evtls__conn_defer(evtls_conn *c)
+{
+    event_active(&c->defer_ev, 0, 0);
+}
+
+void evtls__conn_record_attempts(evtls_conn *c, const struct evtls__dial_report *rep)
+{
+    c->info.attempts = rep->attempts;
+    c->info.candidates = rep->candidates;
+    c->info.n_attempt_info = rep->n_info;
+    memcpy(c->info.attempt, rep->info, sizeof rep->info);
+}
+
+/* Re-arms io_ev with the events the current state waits on. */
+void evtls__conn_io_update(evtls_conn *c)
+{
+    short want = 0;
+    if (c->fd >= 0) {
+        if (c->state == EVTLS_STATE_HANDSHAKING)
+            want = c->hs_wait;
+        if (c->state == EVTLS_STATE_CLOSING)
+            want = c->close_wait;
+        if (c->state == EVTLS_STATE_CONNECTED && c->reading)
+            want |= c->rd_wait;
+        /* Between requests EV_READ stays armed (one epoll_ctl saved each
+         * way per request); if the socket turns readable while nobody
+         * reads, on_io drops it until the next read_start. */
+        else if (c->state == EVTLS_STATE_CONNECTED && (c->io_armed & EV_READ) && !c->read_unwanted)
+            want |= EV_READ;
+        if ((c->state == EVTLS_STATE_CONNECTED || c->state == EVTLS_STATE_CLOSING) && c->out &&
+            evbuffer_get_length(c->out) > 0)
+            want |= c->wr_wait;
+    }
+    if (want == c->io_armed)
+        return;
+    event_del(&c->io_ev);
+    c->io_armed = want;
+    if (want) {
+        /* The callback stays the one evtls_conn_new assigned. */
+        event_assign(&c->io_ev, c->base, c->fd, (short)(want | EV_PERSIST),
+                     event_get_callback(&c->io_ev), c);
+        event_add(&c->io_ev, NULL);
+    }
+}
+
+/* The connection's states and the moves between them: set_state is the
+ * only writer of c->state, logs every move at debug level, and reports a
+ * move the table does not have as a bug. The events the connection
+ * watches follow from its state in one place, io_update. */
+#define S(x) (1u << EVTLS_STATE_##x)
+static const uint16_t next_states[] = {
+    [EVTLS_STATE_IDLE] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+    /* back to IDLE: a start that failed inside evtls_conn_connect */
+    [EVTLS_STATE_RESOLVING] = S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_CONNECTING] = S(HANDSHAKING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_HANDSHAKING] = S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
+    [EVTLS_STATE_CONNECTED] = S(CLOSING) | S(CLOSED) | S(FAILED),
+    [EVTLS_STATE_CLOSING] = S(CLOSED),
+    [EVTLS_STATE_CLOSED] = 0,
+    [EVTLS_STATE_FAILED] = 0,
+    [EVTLS_STATE_WAITING] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+};
+#undef S
+
+void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to)
+{
+    evtls_conn_state from = c->state;
+    if (from == to)
+        return;
+    if ((unsigned)from >= sizeof next_states / sizeof next_states[0] ||
+        !(next_states[from] & (1u << to)))
+        LOGE("conn#%lu: internal error: no move from %s to %s", c->id, evtls_conn_state_name(from),
+             evtls_conn_state_name(to));
+    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(from), evtls_conn_state_name(to));
+    c->state = to;
+}
+
+/* Enters a user callback. */
+void evtls__conn_user_enter(evtls_conn *c)
+{
+    c->in_cb++;
+}
+
+/* Leaves a user callback. Returns 1 when c was freed or closed inside it:
+ * the caller must then return without touching c. */
+int evtls__conn_user_leave(evtls_conn *c)
+{
+    c->in_cb--;
+    if (c->dead) {
+        if (c->in_cb == 0)
+            evtls__conn_destroy(c);
+        return 1;
+    }
+    return 0;
+}
+
+/* Releases what one connect try holds: the race, TLS, the socket and the
+ * phase timer. */
+void evtls__conn_teardown_attempt(evtls_conn *c, int rst)
+{
+    if (c->he) {
+        struct evtls__dial_report rep;
+        evtls__he_cancel(c->he, &rep);
+        c->he = NULL;
+        if (rep.attempts)
+            evtls__conn_record_attempts(c, &rep);
+    }
+    if (c->tls) {
+        evtls__tls_get_info(c->tls, &c->info);
+        evtls__tls_free(c->tls);
+        c->tls = NULL;
+    }
+    event_del(&c->io_ev);
+    c->io_armed = 0;
+    if (c->fd >= 0) {
+        if (rst) {
+            struct linger lg = {1, 0}; /* abortive close: RST */
+            setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(c->fd);
+        c->fd = -1;
+    }
+    event_del(&c->phase_timer);
+}
+
+/* Releases every resource of the connection but the struct itself. */
+void evtls__conn_teardown(evtls_conn *c, int rst)
+{
+    evtls__conn_teardown_attempt(c, rst);
+    event_del(&c->yield_ev);
+    event_del(&c->retry_timer);
+    event_del(&c->deadline_timer);
+    if (c->out) {
+        evbuffer_free(c->out);
+        c->out = NULL;
+    }
+}
+
+void evtls__conn_destroy(evtls_conn *c)
+{
+    evtls__conn_teardown(c, 0);
+    event_del(&c->defer_ev);
+    if (c->pumping) {
+        /* connect_poll is inside event_base_loop on own_base: it finishes. */
+        c->pump_end = 1;
+        return;
+    }
+    if (c->own_base) {
+        /* Let evdns deliver the cancellation it owes before the base goes. */
+        event_base_loop(c->own_base, EVLOOP_NONBLOCK);
+    }
+    evtls_resolver_free(c->resolver);
+    evtls_session_cache_free(c->sessions);
+    free(c->session_key);
+    evtls_cfg_free(c->cfg);
+    if (c->own_base)
+        event_base_free(c->own_base);
+    evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *c);
+    free(c);
+}
+
+/* Moves a new resumable session (if any) into the session cache. */
+void evtls__conn_harvest_session(evtls_conn *c)
+{
+    uint8_t *der;
+    size_t len;
+    int single;
+    while (c->sessions && c->tls && evtls__tls_take_session(c->tls, &der, &len, &single)) {
+        LOGD("conn#%lu: session stored (%zu bytes, %s)", c->id, len,
+             single ? "TLS 1.3 ticket, single use" : "TLS 1.2, reusable");
+        evtls__session_put(c->sessions, c->session_key, der, len, single);
+    }
+}
+
+void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_let_go)
+{
+    c->owner = owner;
+    c->on_let_go = owner ? on_let_go : NULL;
+}
+
+void *evtls__conn_owner(const evtls_conn *c)
+{
+    return c ? c->owner : NULL;
+}
+
+/* The holder is done with a pooled connection: its pool hears of it. */
+void evtls__conn_let_go(evtls_conn *c)
+{
+    evtls__conn_owner_cb cb = c->on_let_go;
+    void *owner = c->owner;
+    if (cb == NULL || owner == NULL || owner == EVTLS__OWNER_GONE)
+        return;
+    c->owner = NULL;
+    c->on_let_go = NULL;
+    cb(c, owner);
+}
+
+const char *evtls_conn_state_name(evtls_conn_state s)
+{
+    switch (s) {
+    case EVTLS_STATE_IDLE: return "IDLE";
+    case EVTLS_STATE_RESOLVING: return "RESOLVING";
+    case EVTLS_STATE_CONNECTING: return "CONNECTING";
+    case EVTLS_STATE_HANDSHAKING: return "HANDSHAKING";
+    case EVTLS_STATE_CONNECTED: return "CONNECTED";
+    case EVTLS_STATE_CLOSING: return "CLOSING";
+    case EVTLS_STATE_CLOSED: return "CLOSED";
+    case EVTLS_STATE_FAILED: return "FAILED";
+    case EVTLS_STATE_WAITING: return "WAITING";
+    default: return "UNKNOWN";
+    }
+}

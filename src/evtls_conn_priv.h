@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls_conn_priv.h - the connection object, shared by the files that
+ * make it up (internal; the pool's view is evtls_conn_int.h):
+ *
+ *   evtls_conn_core.c     the state table and its one writer, the events
+ *                         that follow from a state, teardown, callbacks
+ *   evtls_conn_connect.c  connect phase by phase, and the retry loop
+ *   evtls_conn_stream.c   established: reading and writing
+ *   evtls_conn_close.c    closing, aborting, freeing
+ *   evtls_conn_poll.c     the foreign-loop API (a private base polled)
+ *   evtls_conn.c          the object: creation, loop dispatch, settings
+ *
+ * Data flows one way: the phase files use the core, the object file
+ * dispatches loop events to the phase files, and nothing below calls up
+ * except through the callbacks it was given. */
+#ifndef EVTLS_CONN_PRIV_H
+#define EVTLS_CONN_PRIV_H
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <stdint.h>
+
+#include "evtls/conn.h"
+#include "evtls_cfg_int.h"
+#include "evtls_conn_int.h"
+#include "evtls_error_int.h"
+#include "evtls_eyeballs.h"
+#include "evtls_tls.h"
+
+#define EVTLS__READ_CHUNK      16384 /* one TLS record's worth of plaintext */
+#define EVTLS__READS_PER_EVENT 16    /* fairness: a read burst is at most 16 records, */
+#define EVTLS__READ_BURST_US   2000  /* or 2 ms, then the rest waits for the next pass */
+
+struct evtls_conn {
+    struct event_base *base;
+    struct event_base *own_base; /* private base when created with NULL */
+    evtls_cfg *cfg;
+    const struct evtls__cfg_values *v;
+    evtls_resolver *resolver;
+    unsigned long id;
+    evtls_conn_state state; /* written by evtls__conn_set_state alone */
+
+    evtls__he *he; /* the name-to-socket race, while it runs */
+    evtls__tls *tls;
+    int fd;
+
+    struct event io_ev;       /* the socket, armed with what the state needs */
+    short io_armed;           /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
+    int read_unwanted;        /* readable while nobody reads: EV_READ is dropped until read_start */
+    struct event phase_timer; /* the current phase's timeout */
+    struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
+    struct event defer_ev;       /* work that must not run inside an API call */
+    struct event yield_ev;       /* a read burst's rest, on the loop's next pass */
+    struct event retry_timer;    /* the wait between connect attempts */
+
+    /* What each step waits on (0, EV_READ or EV_WRITE): a TLS read may
+     * need a write and the reverse. The handshake's and the close's are
+     * apart, each read only in its own state (evtls__conn_io_update). */
+    short hs_wait, close_wait, rd_wait, wr_wait;
+
+    evtls_connect_cb connect_cb;
+    void *connect_arg;
+    evtls_read_cb read_cb;
+    void *read_arg;
+    int reading;
+    evtls_drain_cb drain_cb;
+    void *drain_arg;
+    evtls_close_cb close_cb;
+    void *close_arg;
+    int close_err;
+    evtls_retry_cb retry_cb;
+    void *retry_arg;
+    void *userdata; /* the application's, never touched here */
+    void *owner;    /* the pool's entry (evtls_conn_int.h) */
+    evtls__conn_owner_cb on_let_go;
+    evtls_session_cache *sessions;
+    int no_offer;        /* store the server's sessions, offer none */
+    int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */
+    int close_sent;      /* our close_notify is out */
+    char *session_key;   /* the origin's key in sessions */
+
+    unsigned retry_left_s; /* countdown: seconds still to wait */
+    uint16_t port;
+    uint8_t host_is_ip; /* host is an address literal: no lookup */
+    uint8_t name_is_ip; /* the name checked is an address: no SNI, IP SANs */
+
+    struct evbuffer *out; /* queued plaintext, created on first write */
+    size_t write_limit;
+    size_t write_inflight; /* bytes handed to wolfSSL that it still owes */
+
+    /* deferred work flags, served by defer_ev */
+    unsigned pending_drain : 1;
+    unsigned pending_error : 1;
+    unsigned pending_close_done : 1;
+
+    int in_cb;             /* depth of user callbacks on the stack */
+    unsigned dead : 1;     /* freed inside a callback: destroyed on the way out */
+    unsigned pumping : 1;  /* inside event_base_loop() called by connect_poll */
+    unsigned pump_end : 1; /* destroyed while pumping: connect_poll finishes it */
+
+    uint64_t t_start_us, t_mark_us; /* the connect's start, the current phase's */
+    evtls_last_error err;
+    evtls_conn_info info;
+    char name[256]; /* name for SNI and verification */
+};
+
+/* evtls_conn_core.c */
+void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to);
+void evtls__conn_io_update(evtls_conn *c);
+void evtls__conn_user_enter(evtls_conn *c);
+int evtls__conn_user_leave(evtls_conn *c); /* 1: c is gone, touch it no more */
+void evtls__conn_teardown_attempt(evtls_conn *c, int rst);
+void evtls__conn_teardown(evtls_conn *c, int rst);
+void evtls__conn_destroy(evtls_conn *c);
+void evtls__conn_harvest_session(evtls_conn *c);
+void evtls__conn_record_attempts(evtls_conn *c, const struct evtls__dial_report *rep);
+void evtls__conn_arm_timer(struct event *ev, unsigned ms);
+uint64_t evtls__conn_lap_us(evtls_conn *c);
+void evtls__conn_let_go(evtls_conn *c);
+void evtls__conn_defer(evtls_conn *c);
+
+static inline short evtls__conn_wait_of(evtls__tls_status st)
+{
+    return st == EVTLS__TLS_WANT_WRITE ? EV_WRITE : EV_READ;
+}
+
+/* evtls_conn_connect.c */
+int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port);
+void evtls__conn_handshake_step(evtls_conn *c);
+void evtls__conn_fail(evtls_conn *c, int code);
+void evtls__conn_phase_timeout(evtls_conn *c);
+void evtls__conn_on_deadline(evutil_socket_t fd, short what, void *arg);
+void evtls__conn_on_retry(evutil_socket_t fd, short what, void *arg);
+
+/* evtls_conn_stream.c */
+int evtls__conn_flush_out(evtls_conn *c);
+void evtls__conn_do_write(evtls_conn *c);
+void evtls__conn_do_read(evtls_conn *c);
+
+/* evtls_conn_close.c */
+void evtls__conn_close_step(evtls_conn *c);
+void evtls__conn_close_timeout(evtls_conn *c);
+
+#endif
