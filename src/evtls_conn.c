@@ -2,7 +2,7 @@
 /* evtls_conn.c - one TLS client connection on an event_base: the object,
  * its settings and getters, and the dispatch of the loop's events to the
  * part of the state machine the current state belongs to (see
- * evtls_conn_priv.h for the map of the files):
+ * evtls_conn_core.h for the map of the files):
  *
  *   eyeballs (name -> connected fd: resolver, RFC 6724 sort, dialer)
  *   -> tls (fd -> TLS stream, reporting WANT_READ / WANT_WRITE)
@@ -15,7 +15,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "evtls_conn_priv.h"
+#include "evtls_conn_close.h"
+#include "evtls_conn_connect.h"
+#include "evtls_conn_stream.h"
 #include "evtls_mem_int.h"
 #include "evtls_resolver_int.h"
 #include "evtls_session_int.h"

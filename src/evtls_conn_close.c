@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-#include "evtls_conn_priv.h"
+#include "evtls_conn_close.h"
+#include "evtls_conn_stream.h"
 #include "evtls_log_int.h"
 
 /* The close timeout fired: the rest is cut short with an RST. */

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "evtls_addr.h"
-#include "evtls_conn_priv.h"
+#include "evtls_conn_connect.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
 #include "evtls_resolver_int.h"

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "evtls_conn_priv.h"
+#include "evtls_conn_core.h"
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
 #include "evtls_session_int.h"

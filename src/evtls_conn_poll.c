@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "evtls_conn_priv.h"
+#include "evtls_conn_connect.h"
 
 /* What a connection on its own base waits on: every fd with its direction
  * (from the private base's events: the connection's socket, the racing

@@ -9,7 +9,8 @@
 
 #include <stdint.h>
 
-#include "evtls_conn_priv.h"
+#include "evtls_conn_connect.h"
+#include "evtls_conn_stream.h"
 #include "evtls_log_int.h"
 #include "evtls_time.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* evtls_conn_priv.h - the connection object, shared by the files that
+/* evtls_conn_core.h - the connection object, shared by the files that
  * make it up (internal; the pool's view is evtls_conn_int.h):
  *
  *   evtls_conn_core.c     the state table and its one writer, the events
@@ -10,11 +10,12 @@
  *   evtls_conn_poll.c     the foreign-loop API (a private base polled)
  *   evtls_conn.c          the object: creation, loop dispatch, settings
  *
- * Data flows one way: the phase files use the core, the object file
+ * Data flows one way: the phase files use the core (each has its own
+ * header for what the files above it call), the object file
  * dispatches loop events to the phase files, and nothing below calls up
  * except through the callbacks it was given. */
-#ifndef EVTLS_CONN_PRIV_H
-#define EVTLS_CONN_PRIV_H
+#ifndef EVTLS_CONN_CORE_H
+#define EVTLS_CONN_CORE_H
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -105,7 +106,7 @@ struct evtls_conn {
     char name[256]; /* name for SNI and verification */
 };
 
-/* evtls_conn_core.c */
+/* evtls_conn_core.c: the state machine core */
 void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to);
 void evtls__conn_io_update(evtls_conn *c);
 void evtls__conn_user_enter(evtls_conn *c);
@@ -124,22 +125,5 @@ static inline short evtls__conn_wait_of(evtls__tls_status st)
 {
     return st == EVTLS__TLS_WANT_WRITE ? EV_WRITE : EV_READ;
 }
-
-/* evtls_conn_connect.c */
-int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port);
-void evtls__conn_handshake_step(evtls_conn *c);
-void evtls__conn_fail(evtls_conn *c, int code);
-void evtls__conn_phase_timeout(evtls_conn *c);
-void evtls__conn_on_deadline(evutil_socket_t fd, short what, void *arg);
-void evtls__conn_on_retry(evutil_socket_t fd, short what, void *arg);
-
-/* evtls_conn_stream.c */
-int evtls__conn_flush_out(evtls_conn *c);
-void evtls__conn_do_write(evtls_conn *c);
-void evtls__conn_do_read(evtls_conn *c);
-
-/* evtls_conn_close.c */
-void evtls__conn_close_step(evtls_conn *c);
-void evtls__conn_close_timeout(evtls_conn *c);
 
 #endif
