@@ -76,7 +76,7 @@ static void take(struct snap *s)
     s->rss_kb = rss_kb();
     s->heap = mi.uordblks + mi.hblkhd;
     s->event = event_bytes;
-    evtls_mem_stats_get(&s->mem);
+    evtls_mem_get_stats(&s->mem);
 }
 
 /* Runs what is ready (deferred work, the last handshakes' follow-ups,
@@ -94,7 +94,7 @@ static unsigned fill(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, uin
     int rc = evtls_pool_prewarm(p, cfg, "localhost", port, n);
     if (rc != 0) {
         fprintf(stderr, "bench_mem: prewarm: %s (%s)\n", evtls_strerror(rc),
-                evtls_cfg_last_error(cfg)->detail);
+                evtls_cfg_get_last_error(cfg)->detail);
         return 0;
     }
     evtls_pool_stats st;
@@ -208,7 +208,7 @@ int main(int argc, char **argv)
         printf("  (evtls's allocator layer is off: wolfSSL's share is in \"other malloc\")\n");
 
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     settle(base);
     event_base_free(base);
     evtls_thread_cleanup();

@@ -74,7 +74,7 @@ static double run(unsigned n, long iters, uint16_t port)
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     event_base_loop(base, EVLOOP_NONBLOCK);
     event_base_free(base);
     return (double)iters / secs;

@@ -307,10 +307,10 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         release(s);
         return;
     }
-    int status = evtls_http_resp_status(r);
-    w->st.body_bytes += evtls_http_resp_body_bytes(r);
+    int status = evtls_http_resp_get_status(r);
+    w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
     w->st.status[status / 100 < 6 ? status / 100 : 0]++;
-    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_ttfb_us(r));
+    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
     if (status >= 400) {
         w->st.reqs_failed++;
         w->st.status_errors++;
@@ -320,7 +320,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         record_op(w, s, 0);
     }
     unsigned rpc = w->o->reqs_per_conn;
-    if (evtls_http_resp_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
+    if (evtls_http_resp_get_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
         s->state = S_IDLE_CONN;
         release(s);
     } else {
@@ -500,7 +500,7 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
     if (rc == 0)
         rc = evtls_cfg_build(cfg);
     if (rc != 0) {
-        const evtls_last_error *e = evtls_cfg_last_error(cfg);
+        const evtls_last_error *e = evtls_cfg_get_last_error(cfg);
         return lt_fail(err, errlen, "TLS configuration: %s%s", e->detail[0] ? e->detail : "",
                        e->detail[0] ? "" : evtls_strerror(rc));
     }
@@ -687,9 +687,9 @@ void lt_worker_free(lt_worker *w)
     if (w->stop_ev)
         event_free(w->stop_ev);
     evtls_http_req_free(w->req);
-    evtls_session_cache_free(w->sessions);
-    evtls_resolver_free(w->resolver);
-    evtls_cfg_free(w->cfg);
+    evtls_session_cache_unref(w->sessions);
+    evtls_resolver_unref(w->resolver);
+    evtls_cfg_unref(w->cfg);
     if (w->base)
         event_base_free(w->base);
     for (int i = 0; i < 2; i++)

@@ -100,8 +100,8 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
 {
     (void)x;
     struct slot *sl = arg;
-    evtls_conn *c = evtls_http_exchange_conn(x);
-    if (err == 0 && evtls_http_resp_keep_alive(r))
+    evtls_conn *c = evtls_http_exchange_get_conn(x);
+    if (err == 0 && evtls_http_resp_get_keep_alive(r))
         evtls_pool_checkin(sl->s->pool, c); /* max_uses 1: closed there */
     else
         evtls_pool_release(sl->s->pool, c);
@@ -167,8 +167,8 @@ static void take_mark(struct soak *s, struct mark *m)
     run_for(s->base, 200); /* closes finish, deferred callbacks run */
     m->fds = count_open_fds();
     m->heap = mallinfo2().uordblks;
-    evtls_mem_stats_get(&m->mem);
-    evtls_session_cache_get_stats(evtls_pool_session_cache(s->pool), &m->sessions);
+    evtls_mem_get_stats(&m->mem);
+    evtls_session_cache_get_stats(evtls_pool_get_session_cache(s->pool), &m->sessions);
 }
 
 static void print_errors(const struct soak *s, int f)
@@ -282,7 +282,7 @@ int main(int argc, char **argv)
     evtls_pool_free(s.pool);
     for (unsigned i = 0; i < conc; i++)
         event_free(s.slots[i].next);
-    evtls_cfg_free(s.cfg);
+    evtls_cfg_unref(s.cfg);
     event_base_free(s.base);
     peer_stop(&web);
     peer_stop(&fault);

@@ -52,7 +52,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     if (err) {
         char buf[400];
         fprintf(stderr, "connect failed: %s\n",
-                evtls_last_error_format(evtls_conn_last_error(c), buf, sizeof buf));
+                evtls_last_error_format(evtls_conn_get_last_error(c), buf, sizeof buf));
         app->status = 1;
         evtls_conn_free(c);
         event_base_loopexit(app->base, NULL);
@@ -99,7 +99,7 @@ int main(int argc, char **argv)
     if (evtls_cfg_build(app.cfg) != 0) {
         char buf[400];
         fprintf(stderr, "bad configuration: %s\n",
-                evtls_last_error_format(evtls_cfg_last_error(app.cfg), buf, sizeof buf));
+                evtls_last_error_format(evtls_cfg_get_last_error(app.cfg), buf, sizeof buf));
         return 2;
     }
     struct event *start = evtimer_new(app.base, on_start, &app);
@@ -107,7 +107,7 @@ int main(int argc, char **argv)
     evtimer_add(start, &soon);
     event_base_dispatch(app.base);
     event_free(start);
-    evtls_cfg_free(app.cfg);
+    evtls_cfg_unref(app.cfg);
     event_base_free(app.base);
     return app.status;
 }

@@ -64,7 +64,7 @@ static void step(struct job *j)
     if (j->phase == CONNECTING) {
         int rc = evtls_conn_connect_poll(j->c, j->url.host, j->url.port, NULL);
         if (rc < 0) {
-            fail(j, evtls_conn_last_error(j->c)->code);
+            fail(j, evtls_conn_get_last_error(j->c)->code);
             return;
         }
         if (rc == 0)
@@ -162,8 +162,8 @@ int main(int argc, char **argv)
         (hs_ms && evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, (unsigned)hs_ms) != 0) ||
         evtls_cfg_build(cfg) != 0) {
         fprintf(stderr, "evtls-foreign-loop: bad configuration: %s\n",
-                cfg ? evtls_cfg_last_error(cfg)->detail : "out of memory");
-        evtls_cfg_free(cfg);
+                cfg ? evtls_cfg_get_last_error(cfg)->detail : "out of memory");
+        evtls_cfg_unref(cfg);
         return 2;
     }
     for (int i = 0; i < n; i++) {
@@ -212,6 +212,6 @@ int main(int argc, char **argv)
         all_ok &= jobs[i].ok;
     if (count_waits)
         fprintf(stderr, "evtls-foreign-loop: %lu waits\n", waits);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     return all_ok ? 0 : 1;
 }

@@ -501,14 +501,14 @@ static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
 {
     (void)x;
     struct poller *p = arg;
-    p->status = evtls_http_resp_status(r);
+    p->status = evtls_http_resp_get_status(r);
     if (p->o.json)
         return 0;
-    printf("HTTP/1.%d %d %s\n", evtls_http_resp_minor_version(r), p->status,
-           evtls_http_resp_reason(r));
+    printf("HTTP/1.%d %d %s\n", evtls_http_resp_get_minor_version(r), p->status,
+           evtls_http_resp_get_reason(r));
     if (!p->o.quiet) {
         const char *n, *v;
-        for (size_t i = 0; evtls_http_resp_header(r, i, &n, &v) == 0; i++)
+        for (size_t i = 0; evtls_http_resp_get_header(r, i, &n, &v) == 0; i++)
             printf("%s: %s\n", n, v);
         printf("\n");
     }
@@ -530,16 +530,16 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     (void)x;
     struct poller *p = arg;
     p->x = NULL;
-    p->status = evtls_http_resp_status(r);
-    p->body_bytes = evtls_http_resp_body_bytes(r);
-    p->ttfb_us = evtls_http_resp_ttfb_us(r);
+    p->status = evtls_http_resp_get_status(r);
+    p->body_bytes = evtls_http_resp_get_body_bytes(r);
+    p->ttfb_us = evtls_http_resp_get_ttfb_us(r);
     if (!p->o.json && !p->o.quiet && p->body_bytes) {
         fputc('\n', stdout);
         fflush(stdout);
     }
     if (err) {
         p->err = err;
-        const evtls_last_error *le = evtls_conn_last_error(p->conn);
+        const evtls_last_error *le = evtls_conn_get_last_error(p->conn);
         if (le->code == err)
             evtls_last_error_format(le, p->err_detail, sizeof p->err_detail);
         else
@@ -567,7 +567,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     struct poller *p = arg;
     if (err) {
         p->err = err;
-        evtls_last_error_format(evtls_conn_last_error(c), p->err_detail, sizeof p->err_detail);
+        evtls_last_error_format(evtls_conn_get_last_error(c), p->err_detail, sizeof p->err_detail);
         end_round(p);
         return;
     }
@@ -722,7 +722,7 @@ static void build(struct poller *p)
     if (rc != 0 || evtls_cfg_build(c) != 0) {
         char buf[320];
         usage_error("TLS configuration refused: %s",
-                    evtls_last_error_format(evtls_cfg_last_error(c), buf, sizeof buf));
+                    evtls_last_error_format(evtls_cfg_get_last_error(c), buf, sizeof buf));
     }
     p->resolver = evtls_resolver_new(p->base, o->resolver);
     if (p->resolver == NULL)
@@ -765,9 +765,9 @@ int main(int argc, char **argv)
     event_free(p.sig_int);
     event_free(p.sig_term);
     evtls_http_req_free(p.req);
-    evtls_session_cache_free(p.sessions);
-    evtls_resolver_free(p.resolver);
-    evtls_cfg_free(p.cfg);
+    evtls_session_cache_unref(p.sessions);
+    evtls_resolver_unref(p.resolver);
+    evtls_cfg_unref(p.cfg);
     event_base_free(p.base);
     return status;
 }

@@ -48,7 +48,7 @@ evtls_cfg *evtls_cfg_ref(evtls_cfg *cfg)
     return cfg;
 }
 
-void evtls_cfg_free(evtls_cfg *cfg)
+void evtls_cfg_unref(evtls_cfg *cfg)
 {
     if (cfg == NULL || atomic_fetch_sub(&cfg->refs, 1) != 1)
         return;
@@ -133,7 +133,7 @@ int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path)
     return set_string(cfg, &cfg->v.ca_dir, path, "ca_dir");
 }
 
-int evtls_cfg_use_system_ca(evtls_cfg *cfg, int on)
+int evtls_cfg_set_system_ca(evtls_cfg *cfg, int on)
 {
     int rc = setter_check(cfg, "system_ca");
     if (rc == 0)
@@ -375,7 +375,7 @@ int evtls_cfg_build(evtls_cfg *cfg)
     return rc;
 }
 
-const evtls_last_error *evtls_cfg_last_error(const evtls_cfg *cfg)
+const evtls_last_error *evtls_cfg_get_last_error(const evtls_cfg *cfg)
 {
     return cfg ? &cfg->err : NULL;
 }

@@ -153,7 +153,7 @@ int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *sc)
         return EVTLS_ERR_INVALID_ARG;
     if (c->state != EVTLS_STATE_IDLE)
         return EVTLS_ERR_STATE;
-    evtls_session_cache_free(c->sessions);
+    evtls_session_cache_unref(c->sessions);
     c->sessions = sc ? evtls_session_cache_ref(sc) : NULL;
     return 0;
 }
@@ -168,10 +168,12 @@ int evtls_conn_set_session_offer(evtls_conn *c, int on)
     return 0;
 }
 
-void evtls_conn_set_userdata(evtls_conn *c, void *p)
+int evtls_conn_set_userdata(evtls_conn *c, void *p)
 {
-    if (c)
-        c->userdata = p;
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    c->userdata = p;
+    return 0;
 }
 
 void *evtls_conn_get_userdata(const evtls_conn *c)
@@ -186,12 +188,13 @@ struct event_base *evtls_conn_get_base(const evtls_conn *c)
     return c ? c->base : NULL;
 }
 
-void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg)
+int evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg)
 {
-    if (c) {
-        c->retry_cb = cb;
-        c->retry_arg = arg;
-    }
+    if (c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    c->retry_cb = cb;
+    c->retry_arg = arg;
+    return 0;
 }
 
 int evtls_conn_set_resolver(evtls_conn *c, evtls_resolver *r)
@@ -200,7 +203,7 @@ int evtls_conn_set_resolver(evtls_conn *c, evtls_resolver *r)
         return EVTLS_ERR_INVALID_ARG;
     if (c->state != EVTLS_STATE_IDLE)
         return EVTLS_ERR_STATE;
-    evtls_resolver_free(c->resolver);
+    evtls_resolver_unref(c->resolver);
     c->resolver = evtls__resolver_ref(r);
     return 0;
 }
@@ -210,12 +213,12 @@ evtls_conn_state evtls_conn_get_state(const evtls_conn *c)
     return c ? c->state : EVTLS_STATE_FAILED;
 }
 
-int evtls_conn_fd(const evtls_conn *c)
+int evtls_conn_get_fd(const evtls_conn *c)
 {
     return c ? c->fd : -1;
 }
 
-const evtls_last_error *evtls_conn_last_error(const evtls_conn *c)
+const evtls_last_error *evtls_conn_get_last_error(const evtls_conn *c)
 {
     return c ? &c->err : NULL;
 }

@@ -189,10 +189,10 @@ void evtls__conn_destroy(evtls_conn *c)
         /* Let evdns deliver the cancellation it owes before the base goes. */
         event_base_loop(c->own_base, EVLOOP_NONBLOCK);
     }
-    evtls_resolver_free(c->resolver);
-    evtls_session_cache_free(c->sessions);
+    evtls_resolver_unref(c->resolver);
+    evtls_session_cache_unref(c->sessions);
     free(c->session_key);
-    evtls_cfg_free(c->cfg);
+    evtls_cfg_unref(c->cfg);
     if (c->own_base)
         event_base_free(c->own_base);
     evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *c);

@@ -194,7 +194,7 @@ int evtls_conn_write(evtls_conn *c, const void *data, size_t len)
     return 0;
 }
 
-size_t evtls_conn_write_pending(const evtls_conn *c)
+size_t evtls_conn_get_write_pending(const evtls_conn *c)
 {
     return c && c->out ? evbuffer_get_length(c->out) : 0;
 }
@@ -207,10 +207,11 @@ int evtls_conn_set_write_limit(evtls_conn *c, size_t limit)
     return 0;
 }
 
-void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg)
+int evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg)
 {
     if (c == NULL)
-        return;
+        return EVTLS_ERR_INVALID_ARG;
     c->drain_cb = cb;
     c->drain_arg = arg;
+    return 0;
 }

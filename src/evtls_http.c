@@ -211,7 +211,7 @@ static int wire_build(evtls_http_req *r)
     return 0;
 }
 
-const uint8_t *evtls_http_req_bytes(evtls_http_req *r, size_t *len)
+const uint8_t *evtls_http_req_get_bytes(evtls_http_req *r, size_t *len)
 {
     if (len)
         *len = 0;
@@ -413,7 +413,7 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
         return EVTLS_ERR_HTTP_ALPN;
     }
     size_t len = 0;
-    const uint8_t *bytes = evtls_http_req_bytes(req, &len);
+    const uint8_t *bytes = evtls_http_req_get_bytes(req, &len);
     if (bytes == NULL)
         return EVTLS_ERR_NOMEM;
     evtls_http_exchange *x = calloc(1, sizeof *x);
@@ -472,7 +472,7 @@ void evtls_http_exchange_cancel(evtls_http_exchange *x)
     exchange_free(x);
 }
 
-evtls_conn *evtls_http_exchange_conn(const evtls_http_exchange *x)
+evtls_conn *evtls_http_exchange_get_conn(const evtls_http_exchange *x)
 {
     return x ? x->c : NULL;
 }

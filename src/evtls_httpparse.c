@@ -313,22 +313,22 @@ void evtls__httpp_free(evtls__httpp *pp)
 
 /* ---- response accessors (public) */
 
-int evtls_http_resp_status(const evtls_http_resp *r)
+int evtls_http_resp_get_status(const evtls_http_resp *r)
 {
     return r ? r->status : 0;
 }
 
-const char *evtls_http_resp_reason(const evtls_http_resp *r)
+const char *evtls_http_resp_get_reason(const evtls_http_resp *r)
 {
     return r && r->hbuf ? r->hbuf : "";
 }
 
-int evtls_http_resp_minor_version(const evtls_http_resp *r)
+int evtls_http_resp_get_minor_version(const evtls_http_resp *r)
 {
     return r ? r->minor : 0;
 }
 
-size_t evtls_http_resp_header_count(const evtls_http_resp *r)
+size_t evtls_http_resp_get_header_count(const evtls_http_resp *r)
 {
     if (r == NULL || r->nh == 0)
         return 0;
@@ -336,10 +336,10 @@ size_t evtls_http_resp_header_count(const evtls_http_resp *r)
     return r->hoff[2 * r->nh - 1] == (size_t)-1 ? r->nh - 1 : r->nh;
 }
 
-int evtls_http_resp_header(const evtls_http_resp *r, size_t i, const char **name,
-                           const char **value)
+int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, const char **name,
+                               const char **value)
 {
-    if (r == NULL || i >= evtls_http_resp_header_count(r))
+    if (r == NULL || i >= evtls_http_resp_get_header_count(r))
         return -1;
     if (name)
         *name = r->hbuf + r->hoff[2 * i];
@@ -348,43 +348,43 @@ int evtls_http_resp_header(const evtls_http_resp *r, size_t i, const char **name
     return 0;
 }
 
-const char *evtls_http_resp_header_get(const evtls_http_resp *r, const char *name)
+const char *evtls_http_resp_get_header_value(const evtls_http_resp *r, const char *name)
 {
-    size_t n = evtls_http_resp_header_count(r);
+    size_t n = evtls_http_resp_get_header_count(r);
     for (size_t i = 0; i < n && name; i++)
         if (strcasecmp(r->hbuf + r->hoff[2 * i], name) == 0)
             return r->hbuf + r->hoff[2 * i + 1];
     return NULL;
 }
 
-evtls_http_framing evtls_http_resp_framing(const evtls_http_resp *r)
+evtls_http_framing evtls_http_resp_get_framing(const evtls_http_resp *r)
 {
     return r ? r->framing : EVTLS_HTTP_NO_BODY;
 }
 
-const uint8_t *evtls_http_resp_body(const evtls_http_resp *r, size_t *len)
+const uint8_t *evtls_http_resp_get_body(const evtls_http_resp *r, size_t *len)
 {
     if (len)
         *len = r && r->buffer_body ? r->blen : 0;
     return r && r->buffer_body ? r->body : NULL;
 }
 
-uint64_t evtls_http_resp_body_bytes(const evtls_http_resp *r)
+uint64_t evtls_http_resp_get_body_bytes(const evtls_http_resp *r)
 {
     return r ? r->body_bytes : 0;
 }
 
-int evtls_http_resp_keep_alive(const evtls_http_resp *r)
+int evtls_http_resp_get_keep_alive(const evtls_http_resp *r)
 {
     return r ? r->keep_alive : 0;
 }
 
-uint64_t evtls_http_resp_ttfb_us(const evtls_http_resp *r)
+uint64_t evtls_http_resp_get_ttfb_us(const evtls_http_resp *r)
 {
     return r ? r->ttfb_us : 0;
 }
 
-uint64_t evtls_http_resp_total_us(const evtls_http_resp *r)
+uint64_t evtls_http_resp_get_total_us(const evtls_http_resp *r)
 {
     return r ? r->total_us : 0;
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "evtls/error.h"
 #include "evtls/log.h"
 #include "evtls_log_int.h"
 #include "evtls_time.h"
@@ -53,19 +54,23 @@ int evtls_log_level_parse(const char *s, evtls_log_level *out)
     return EVTLS_ERR_INVALID_ARG;
 }
 
-void evtls_log_set_handler(evtls_log_fn fn, void *arg)
+int evtls_log_set_handler(evtls_log_fn fn, void *arg)
 {
     log_init();
     pthread_mutex_lock(&log_lock);
     log_fn = fn;
     log_arg = arg;
     pthread_mutex_unlock(&log_lock);
+    return 0;
 }
 
-void evtls_log_set_level(evtls_log_level level)
+int evtls_log_set_level(evtls_log_level level)
 {
+    if ((int)level < EVTLS_LOG_NONE || (int)level > EVTLS_LOG_VERBOSE)
+        return EVTLS_ERR_INVALID_ARG;
     log_init();
     atomic_store_explicit(&log_level, (int)level, memory_order_relaxed);
+    return 0;
 }
 
 evtls_log_level evtls_log_get_level(void)

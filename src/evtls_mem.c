@@ -244,7 +244,7 @@ void evtls__mem_note(evtls_mem_owner owner, long delta)
         count((unsigned)owner, (size_t)-delta, -1);
 }
 
-void evtls_mem_stats_get(evtls_mem_stats *s)
+void evtls_mem_get_stats(evtls_mem_stats *s)
 {
     memset(s, 0, sizeof *s);
     s->enabled = installed;

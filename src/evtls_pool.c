@@ -255,7 +255,7 @@ static int origin_empty(const struct origin *o)
 
 static void origin_free(struct origin *o)
 {
-    evtls_cfg_free(o->cfg);
+    evtls_cfg_unref(o->cfg);
     free(o->host);
     free(o);
 }
@@ -591,7 +591,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     if (err) {
         o->st.failed[evtls_err_get_class(err)]++;
         p->st.failed[evtls_err_get_class(err)]++;
-        evtls_last_error rec = *evtls_conn_last_error(c);
+        evtls_last_error rec = *evtls_conn_get_last_error(c);
         e->c = NULL;
         set_state(e, EVTLS_POOL_CLOSED);
         p->total--;
@@ -706,22 +706,23 @@ int evtls_pool_set_resolver(evtls_pool *p, evtls_resolver *r)
 {
     if (p == NULL || r == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    evtls_resolver_free(p->resolver);
+    evtls_resolver_unref(p->resolver);
     p->resolver = evtls__resolver_ref(r);
     return 0;
 }
 
-evtls_session_cache *evtls_pool_session_cache(evtls_pool *p)
+evtls_session_cache *evtls_pool_get_session_cache(evtls_pool *p)
 {
     return p ? p->sessions : NULL;
 }
 
-void evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg)
+int evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg)
 {
-    if (p) {
-        p->state_cb = cb;
-        p->state_arg = arg;
-    }
+    if (p == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    p->state_cb = cb;
+    p->state_arg = arg;
+    return 0;
 }
 
 /* Unlinks o from its bucket and frees it (it is empty). */
@@ -910,7 +911,7 @@ static struct entry *held_entry(evtls_pool *p, evtls_conn *c, int *err)
 {
     void *owner = evtls__conn_owner(c);
     if (owner == EVTLS__OWNER_GONE) {
-        *err = evtls_conn_last_error(c)->code;
+        *err = evtls_conn_get_last_error(c)->code;
         evtls__conn_set_owner(c, NULL, NULL);
         evtls_conn_free(c);
         return NULL;
@@ -936,7 +937,7 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
         return err;
     struct origin *o = e->o;
     if (p->shutting_down || evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED ||
-        evtls_conn_write_pending(c) > 0 || expired(p, e, evtls__now_us())) {
+        evtls_conn_get_write_pending(c) > 0 || expired(p, e, evtls__now_us())) {
         if (!p->shutting_down && evtls_conn_get_state(c) == EVTLS_STATE_CONNECTED)
             COUNT(o, expired, 1);
         entry_close(e);
@@ -1107,8 +1108,8 @@ void evtls_pool_free(evtls_pool *p)
         p->free_cos = co->free_next;
         free(co);
     }
-    evtls_resolver_free(p->resolver);
-    evtls_session_cache_free(p->sessions);
+    evtls_resolver_unref(p->resolver);
+    evtls_session_cache_unref(p->sessions);
     free(p);
 }
 

@@ -371,7 +371,12 @@ evtls_resolver *evtls__resolver_ref(evtls_resolver *r)
     return r;
 }
 
-void evtls_resolver_free(evtls_resolver *r)
+evtls_resolver *evtls_resolver_ref(evtls_resolver *r)
+{
+    return r ? evtls__resolver_ref(r) : NULL;
+}
+
+void evtls_resolver_unref(evtls_resolver *r)
 {
     if (r == NULL || --r->refs > 0)
         return;
@@ -387,7 +392,7 @@ void evtls_resolver_free(evtls_resolver *r)
 static void lookup_free(evtls__lookup *l)
 {
     event_del(&l->deliver);
-    evtls_resolver_free(l->r);
+    evtls_resolver_unref(l->r);
     free(l);
 }
 
@@ -510,7 +515,7 @@ static void dns_cb(int result, char type, int count, int ttl, void *addresses, v
         deliver_slot(w->l, q->slot);
     }
     free(q);
-    evtls_resolver_free(r);
+    evtls_resolver_unref(r);
 }
 
 /* Attaches slot of l to a query for name, joining one in flight. */

@@ -94,7 +94,7 @@ void evtls_session_cache_clear(evtls_session_cache *sc)
     sc->st.origins = sc->st.sessions = 0;
 }
 
-void evtls_session_cache_free(evtls_session_cache *sc)
+void evtls_session_cache_unref(evtls_session_cache *sc)
 {
     if (sc == NULL || --sc->refs > 0)
         return;

@@ -8,7 +8,7 @@
  * read and keys checked here, never on the event loop's hot path). After a
  * successful build the configuration is frozen: setters return
  * EVTLS_ERR_STATE. A configuration is reference-counted; every connection
- * made with it holds a reference, so evtls_cfg_free() may be called as soon
+ * made with it holds a reference, so evtls_cfg_unref() may be called as soon
  * as the application no longer needs its own handle.
  *
  * Security defaults: the peer's certificate chain and host name are
@@ -54,7 +54,7 @@ EVTLS_API evtls_cfg *evtls_cfg_ref(evtls_cfg *cfg);
 
 /* Drops a reference; the last one frees the configuration and its
  * WOLFSSL_CTX. NULL is ignored. */
-EVTLS_API void evtls_cfg_free(evtls_cfg *cfg);
+EVTLS_API void evtls_cfg_unref(evtls_cfg *cfg);
 
 /* Trust: any number of sources may be combined. When none is given, the
  * system store is used. */
@@ -67,7 +67,7 @@ EVTLS_API int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path);
 /* Trusts every PEM CA certificate in a directory, read at build time. */
 EVTLS_API int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path);
 /* Also trusts the system store (the default when no other source is set). */
-EVTLS_API int evtls_cfg_use_system_ca(evtls_cfg *cfg, int on);
+EVTLS_API int evtls_cfg_set_system_ca(evtls_cfg *cfg, int on);
 
 /* Mutual TLS: the client certificate chain and its private key, as PEM or
  * DER buffers (copied), with an optional password for an encrypted key. */
@@ -163,12 +163,12 @@ EVTLS_API int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on);
 /* Compiles the configuration into its shared WOLFSSL_CTX. Reads the files
  * named above, checks the key against the certificate, every cipher and
  * group name. Returns 0, or EVTLS_ERR_BAD_CONFIG / EVTLS_ERR_NOMEM with
- * evtls_cfg_last_error() naming the field. Calling it again after success
+ * evtls_cfg_get_last_error() naming the field. Calling it again after success
  * is a no-op that returns 0. */
 EVTLS_API EVTLS_MUST_CHECK int evtls_cfg_build(evtls_cfg *cfg);
 
 /* Returns the record of the last failure of a setter or of the build. */
-EVTLS_API const evtls_last_error *evtls_cfg_last_error(const evtls_cfg *cfg);
+EVTLS_API const evtls_last_error *evtls_cfg_get_last_error(const evtls_cfg *cfg);
 
 /* Frees what the TLS library keeps per thread (wolfSSL's cache of
  * precomputed ECC points, a few hundred KiB after the first handshakes).

@@ -66,7 +66,7 @@ typedef enum evtls_conn_state {
     EVTLS_STATE_CONNECTED,
     EVTLS_STATE_CLOSING, /* sending close_notify */
     EVTLS_STATE_CLOSED,  /* closed cleanly */
-    EVTLS_STATE_FAILED,  /* see evtls_conn_last_error() */
+    EVTLS_STATE_FAILED,  /* see evtls_conn_get_last_error() */
     EVTLS_STATE_WAITING  /* a connect failed; waiting to retry (see evtls_cfg_set_retry) */
 } evtls_conn_state;
 
@@ -141,7 +141,7 @@ typedef void (*evtls_drain_cb)(evtls_conn *c, void *arg);
 typedef void (*evtls_close_cb)(evtls_conn *c, int err, void *arg);
 
 /* Creates a connection on base using cfg (built now if it was not; on a
- * build failure NULL is returned and evtls_cfg_last_error() says why). With
+ * build failure NULL is returned and evtls_cfg_get_last_error() says why). With
  * base NULL the connection owns a private event_base, which suits
  * evtls_conn_connect_poll() in an application without libevent.
  * Takes a reference on cfg. Returns NULL on failure. */
@@ -153,8 +153,9 @@ EVTLS_API evtls_conn *evtls_conn_new(struct event_base *base, evtls_cfg *cfg);
 typedef void (*evtls_retry_cb)(evtls_conn *c, unsigned attempt, int err, unsigned wait_ms,
                                void *arg);
 
-/* Sets the retry callback (before connecting). */
-EVTLS_API void evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg);
+/* Sets the retry callback (before connecting). Returns 0 or
+ * EVTLS_ERR_INVALID_ARG for a NULL connection. */
+EVTLS_API int evtls_conn_set_retry_cb(evtls_conn *c, evtls_retry_cb cb, void *arg);
 
 /* Offers sessions from sc for resumption and stores the sessions the
  * server gives (a reference is taken). Only valid before connecting. */
@@ -166,8 +167,10 @@ EVTLS_API int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *s
  * Only valid before connecting. */
 EVTLS_API int evtls_conn_set_session_offer(evtls_conn *c, int on);
 
-/* An application pointer carried by the connection. */
-EVTLS_API void evtls_conn_set_userdata(evtls_conn *c, void *p);
+/* An application pointer carried by the connection; the library never
+ * reads or writes it (a pool keeps its own record apart). The setter
+ * returns 0 or EVTLS_ERR_INVALID_ARG for a NULL connection. */
+EVTLS_API int evtls_conn_set_userdata(evtls_conn *c, void *p);
 EVTLS_API void *evtls_conn_get_userdata(const evtls_conn *c);
 
 /* For a connected connection that is not reading: checks without
@@ -195,7 +198,7 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_conn_connect(evtls_conn *c, const char *hos
  * event_base (created with base NULL), each call runs it once without
  * blocking; with the caller's base, the caller runs it. Returns 1 when
  * connected, 0 while in progress (want, if not NULL, tells what to wait
- * on) and -1 on failure (see evtls_conn_last_error()). */
+ * on) and -1 on failure (see evtls_conn_get_last_error()). */
 EVTLS_API int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port,
                                       evtls_want *want);
 
@@ -236,13 +239,14 @@ EVTLS_API int evtls_conn_read_stop(evtls_conn *c);
 EVTLS_API EVTLS_MUST_CHECK int evtls_conn_write(evtls_conn *c, const void *data, size_t len);
 
 /* Bytes queued and not yet handed to the socket. */
-EVTLS_API size_t evtls_conn_write_pending(const evtls_conn *c);
+EVTLS_API size_t evtls_conn_get_write_pending(const evtls_conn *c);
 
 /* Sets the write buffer's limit in bytes (default 64 KiB, at least 1). */
 EVTLS_API int evtls_conn_set_write_limit(evtls_conn *c, size_t limit);
 
-/* Calls cb each time the write buffer becomes empty. */
-EVTLS_API void evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg);
+/* Calls cb each time the write buffer becomes empty. Returns 0 or
+ * EVTLS_ERR_INVALID_ARG. */
+EVTLS_API int evtls_conn_set_drain_cb(evtls_conn *c, evtls_drain_cb cb, void *arg);
 
 /* Graceful close: flushes queued data, sends close_notify, closes the
  * socket, then calls cb (if not NULL) from the loop with 0 or the error
@@ -277,10 +281,10 @@ EVTLS_API const char *evtls_conn_state_name(evtls_conn_state s);
 EVTLS_API struct event_base *evtls_conn_get_base(const evtls_conn *c);
 
 /* The socket's fd, or -1 when there is none. */
-EVTLS_API int evtls_conn_fd(const evtls_conn *c);
+EVTLS_API int evtls_conn_get_fd(const evtls_conn *c);
 
 /* The last failure of c (code EVTLS_OK when none). Valid until c is freed. */
-EVTLS_API const evtls_last_error *evtls_conn_last_error(const evtls_conn *c);
+EVTLS_API const evtls_last_error *evtls_conn_get_last_error(const evtls_conn *c);
 
 /* Facts about c. Valid until c is freed. */
 EVTLS_API const evtls_conn_info *evtls_conn_get_info(const evtls_conn *c);

@@ -5,7 +5,7 @@
  * The response is parsed with libhttp-parser: Content-Length, chunked and
  * close-delimited bodies, HEAD and bodiless statuses. Limits on header size,
  * body size and time to first byte end in distinct errors (EVTLS_ERR_HTTP_*).
- * When the exchange ends with evtls_http_resp_keep_alive() true, the
+ * When the exchange ends with evtls_http_resp_get_keep_alive() true, the
  * connection is left connected and idle, ready for the next request or for
  * evtls_pool_checkin(). URLs are parsed here too (evtls_url_parse). */
 #ifndef EVTLS_HTTP_H
@@ -69,7 +69,7 @@ EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_
 
 /* The request's bytes as they go on the wire (head and body), valid until
  * the request is changed or freed. */
-EVTLS_API const uint8_t *evtls_http_req_bytes(evtls_http_req *r, size_t *len);
+EVTLS_API const uint8_t *evtls_http_req_get_bytes(evtls_http_req *r, size_t *len);
 
 /* Frees r. A request may be freed while an exchange that uses it runs
  * (the exchange holds its own copy of the bytes it still has to send). */
@@ -87,30 +87,30 @@ typedef enum evtls_http_framing {
     EVTLS_HTTP_CLOSE_DELIMITED /* until the server closed (with close_notify) */
 } evtls_http_framing;
 
-EVTLS_API int evtls_http_resp_status(const evtls_http_resp *r);
+EVTLS_API int evtls_http_resp_get_status(const evtls_http_resp *r);
 /* The reason phrase ("OK"), "" when the server sent none. */
-EVTLS_API const char *evtls_http_resp_reason(const evtls_http_resp *r);
+EVTLS_API const char *evtls_http_resp_get_reason(const evtls_http_resp *r);
 /* 0 for HTTP/1.0, 1 for HTTP/1.1. */
-EVTLS_API int evtls_http_resp_minor_version(const evtls_http_resp *r);
-EVTLS_API size_t evtls_http_resp_header_count(const evtls_http_resp *r);
+EVTLS_API int evtls_http_resp_get_minor_version(const evtls_http_resp *r);
+EVTLS_API size_t evtls_http_resp_get_header_count(const evtls_http_resp *r);
 /* The i-th header as received (0-based); returns 0, or -1 when i is out of range. */
-EVTLS_API int evtls_http_resp_header(const evtls_http_resp *r, size_t i, const char **name,
-                                     const char **value);
+EVTLS_API int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, const char **name,
+                                         const char **value);
 /* The value of the first header called name (any case), or NULL. */
-EVTLS_API const char *evtls_http_resp_header_get(const evtls_http_resp *r, const char *name);
-EVTLS_API evtls_http_framing evtls_http_resp_framing(const evtls_http_resp *r);
+EVTLS_API const char *evtls_http_resp_get_header_value(const evtls_http_resp *r, const char *name);
+EVTLS_API evtls_http_framing evtls_http_resp_get_framing(const evtls_http_resp *r);
 /* The body when it was buffered (no body callback), else NULL with *len 0. */
-EVTLS_API const uint8_t *evtls_http_resp_body(const evtls_http_resp *r, size_t *len);
+EVTLS_API const uint8_t *evtls_http_resp_get_body(const evtls_http_resp *r, size_t *len);
 /* Body bytes received (after de-chunking), buffered or not. */
-EVTLS_API uint64_t evtls_http_resp_body_bytes(const evtls_http_resp *r);
+EVTLS_API uint64_t evtls_http_resp_get_body_bytes(const evtls_http_resp *r);
 /* 1 when the connection can carry another request: HTTP/1.1 without
  * "Connection: close" (or 1.0 with keep-alive), a delimited body, and no
  * byte after the response. */
-EVTLS_API int evtls_http_resp_keep_alive(const evtls_http_resp *r);
+EVTLS_API int evtls_http_resp_get_keep_alive(const evtls_http_resp *r);
 /* Microseconds from the start of the exchange to the first response byte,
  * and to the end of the response. */
-EVTLS_API uint64_t evtls_http_resp_ttfb_us(const evtls_http_resp *r);
-EVTLS_API uint64_t evtls_http_resp_total_us(const evtls_http_resp *r);
+EVTLS_API uint64_t evtls_http_resp_get_ttfb_us(const evtls_http_resp *r);
+EVTLS_API uint64_t evtls_http_resp_get_total_us(const evtls_http_resp *r);
 
 /* ---- exchanges */
 
@@ -138,7 +138,7 @@ typedef int (*evtls_http_body_cb)(evtls_http_exchange *x, const uint8_t *data, s
  * response so far is still given, status 0 if none arrived). The exchange
  * and the response are freed when this returns. On success the connection
  * is connected and not reading; on an error it is failed or must be
- * closed (evtls_http_resp_keep_alive is then 0). */
+ * closed (evtls_http_resp_get_keep_alive is then 0). */
 typedef void (*evtls_http_done_cb)(evtls_http_exchange *x, int err, const evtls_http_resp *r,
                                    void *arg);
 
@@ -169,7 +169,7 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_http_exchange_start(evtls_conn *c, evtls_ht
 EVTLS_API void evtls_http_exchange_cancel(evtls_http_exchange *x);
 
 /* The connection the exchange runs on. */
-EVTLS_API evtls_conn *evtls_http_exchange_conn(const evtls_http_exchange *x);
+EVTLS_API evtls_conn *evtls_http_exchange_get_conn(const evtls_http_exchange *x);
 
 #ifdef __cplusplus
 }

@@ -27,13 +27,14 @@ typedef enum evtls_log_level {
 typedef void (*evtls_log_fn)(evtls_log_level level, unsigned long ms, const char *msg, void *arg);
 
 /* Installs a log handler for the whole process; NULL restores the default
- * stderr logger. Not to be called while other threads log. */
-EVTLS_API void evtls_log_set_handler(evtls_log_fn fn, void *arg);
+ * stderr logger. Returns 0. */
+EVTLS_API int evtls_log_set_handler(evtls_log_fn fn, void *arg);
 
 /* Sets the most verbose level that is logged (default EVTLS_LOG_INFO, or
  * the value of the EVTLS_LOG environment variable: error, warn, info, debug,
- * verbose or none). */
-EVTLS_API void evtls_log_set_level(evtls_log_level level);
+ * verbose or none). Returns 0, or EVTLS_ERR_INVALID_ARG for a value
+ * that is no level. */
+EVTLS_API int evtls_log_set_level(evtls_log_level level);
 
 /* Returns the current level. */
 EVTLS_API evtls_log_level evtls_log_get_level(void);

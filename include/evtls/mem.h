@@ -47,7 +47,7 @@ typedef struct evtls_mem_stats {
 } evtls_mem_stats;
 
 /* Fills s with the current counters. Safe from any thread. */
-EVTLS_API void evtls_mem_stats_get(evtls_mem_stats *s);
+EVTLS_API void evtls_mem_get_stats(evtls_mem_stats *s);
 
 /* Returns a short name for an owner ("tls-session", ...), or "?". */
 EVTLS_API const char *evtls_mem_owner_name(evtls_mem_owner owner);

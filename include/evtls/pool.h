@@ -143,10 +143,10 @@ EVTLS_API evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_o
 EVTLS_API int evtls_pool_set_resolver(evtls_pool *p, evtls_resolver *r);
 
 /* The pool's session cache, e.g. to save it to or load it from a file. */
-EVTLS_API evtls_session_cache *evtls_pool_session_cache(evtls_pool *p);
+EVTLS_API evtls_session_cache *evtls_pool_get_session_cache(evtls_pool *p);
 
-/* Sets the state-change hook. */
-EVTLS_API void evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg);
+/* Sets the state-change hook. Returns 0 or EVTLS_ERR_INVALID_ARG. */
+EVTLS_API int evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg);
 
 /* Asks for a connection to host:port made with cfg. Returns 0 (cb will be
  * called, never from inside this call; *handle, if not NULL, can cancel

@@ -59,9 +59,12 @@ typedef struct evtls_resolver_stats {
 /* Copies the counters since creation. */
 EVTLS_API void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st);
 
+/* Adds a reference and returns r (NULL for NULL). */
+EVTLS_API evtls_resolver *evtls_resolver_ref(evtls_resolver *r);
+
 /* Drops the caller's reference. Connections that use the resolver hold
  * their own, so it lives until the last of them is freed. NULL is ignored. */
-EVTLS_API void evtls_resolver_free(evtls_resolver *r);
+EVTLS_API void evtls_resolver_unref(evtls_resolver *r);
 
 #ifdef __cplusplus
 }

@@ -49,7 +49,7 @@ EVTLS_API int evtls_session_cache_set_capacity(evtls_session_cache *sc, size_t p
 EVTLS_API evtls_session_cache *evtls_session_cache_ref(evtls_session_cache *sc);
 
 /* Drops a reference; the last frees the cache. NULL is ignored. */
-EVTLS_API void evtls_session_cache_free(evtls_session_cache *sc);
+EVTLS_API void evtls_session_cache_unref(evtls_session_cache *sc);
 
 /* Forgets every session. */
 EVTLS_API void evtls_session_cache_clear(evtls_session_cache *sc);

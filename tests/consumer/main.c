@@ -34,13 +34,16 @@ int main(int argc, char **argv)
     evtls_log_level lvl; /* log.h */
     if (evtls_log_level_parse("warn", &lvl) != 0 || lvl != EVTLS_LOG_WARN)
         return 1;
-    evtls_resolver *r = evtls_resolver_new(base, NULL);   /* resolver.h */
+    evtls_resolver *r = evtls_resolver_new(base, NULL); /* resolver.h */
+    if (evtls_resolver_ref(r) != r || evtls_conn_set_resolver(c, r) != 0)
+        return 1;
+    evtls_resolver_unref(r);                              /* the connection's reference keeps it */
     evtls_session_cache *sc = evtls_session_cache_new(0); /* session.h */
     evtls_pool *p = evtls_pool_new(base, NULL);           /* pool.h */
     evtls_url u;                                          /* http.h */
     evtls_http_req *req = evtls_http_req_new("GET", "example.test", "/");
     evtls_mem_stats ms; /* mem.h */
-    evtls_mem_stats_get(&ms);
+    evtls_mem_get_stats(&ms);
     evtls_poll_fd fds[4]; /* conn.h, the foreign-loop call */
     if (r == NULL || sc == NULL || p == NULL || req == NULL ||
         evtls_url_parse("https://example.test:8443/x", 0, &u) != 0 || u.port != 8443 ||
@@ -49,10 +52,10 @@ int main(int argc, char **argv)
         return 1;
     evtls_http_req_free(req);
     evtls_pool_free(p);
-    evtls_session_cache_free(sc);
-    evtls_resolver_free(r);
+    evtls_session_cache_unref(sc);
+    evtls_resolver_unref(r);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     event_base_free(base);
 #ifdef ALSO_SYSTEM_WOLFSSL
     wolfSSL_Cleanup();

@@ -15,6 +15,21 @@ libdir=$(dirname "$(find "$work/prefix" -name libevtls.so | head -1)")
 cmake -S "$here" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
 cmake --build "$work/cmake-build" >/dev/null
 LD_LIBRARY_PATH=$libdir "$work/cmake-build/consumer" "$build/pki/ca.pem"
+# Every function an installed header declares with EVTLS_API is exported,
+# and no other evtls_ name is (internal ones are evtls__, and hidden).
+so=$(find "$work/prefix" -name 'libevtls.so.*.*' | head -1)
+declared=$(cat "$work"/prefix/include/evtls/*.h | tr '\n' ' ' | grep -o 'EVTLS_API [^(;{]*(' | grep -v '^EVTLS_API *__attribute__' |
+  grep -o '[a-z_0-9]*($' | tr -d '(' | grep . | sort -u)
+exported=$(nm -D --defined-only "$so" | awk '$2 == "T" && $3 ~ /^evtls_/ { print $3 }' | sort -u)
+if [ "$(echo "$declared" | wc -l)" -lt 100 ]; then
+  echo "consumer: only $(echo "$declared" | wc -l) EVTLS_API functions found in the headers" >&2; exit 1
+fi
+if [ "$declared" != "$exported" ]; then
+  echo "consumer: declared and exported functions differ (< header only, > library only):" >&2
+  diff <(echo "$declared") <(echo "$exported") >&2 || true
+  exit 1
+fi
+echo "consumer: all $(echo "$declared" | wc -l) public functions are exported, and nothing else"
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 cc -std=c11 -Wall -Wextra -Werror "$here/main.c" -o "$work/consumer-pc" $(pkg-config --cflags --libs evtls)
 LD_LIBRARY_PATH=$libdir "$work/consumer-pc" "$build/pki/ca.pem"

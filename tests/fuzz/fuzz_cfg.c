@@ -46,13 +46,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rc == 0) {
         rc = evtls_cfg_build(cfg);
         if (rc != 0) {
-            const evtls_last_error *e = evtls_cfg_last_error(cfg);
+            const evtls_last_error *e = evtls_cfg_get_last_error(cfg);
             if (rc != EVTLS_ERR_BAD_CONFIG || e == NULL || e->detail[0] == '\0')
                 abort(); /* a refused configuration always says which part */
         }
     } else if (rc != EVTLS_ERR_INVALID_ARG && rc != EVTLS_ERR_NOMEM) {
         abort();
     }
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     return 0;
 }

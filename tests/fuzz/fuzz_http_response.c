@@ -32,22 +32,22 @@ static int on_body(void *ctx, const uint8_t *d, size_t n)
 /* What the accessors say must hold together. */
 static void check(const evtls_http_resp *r, size_t max_header, uint64_t max_body)
 {
-    int status = evtls_http_resp_status(r);
+    int status = evtls_http_resp_get_status(r);
     if (status < 100 || status > 999)
         abort();
-    size_t nh = evtls_http_resp_header_count(r);
+    size_t nh = evtls_http_resp_get_header_count(r);
     for (size_t i = 0; i < nh; i++) {
         const char *name, *value;
-        if (evtls_http_resp_header(r, i, &name, &value) != 0 || !name || !value)
+        if (evtls_http_resp_get_header(r, i, &name, &value) != 0 || !name || !value)
             abort();
         if (strlen(name) + strlen(value) > max_header)
             abort();
     }
     size_t len;
-    const uint8_t *body = evtls_http_resp_body(r, &len);
+    const uint8_t *body = evtls_http_resp_get_body(r, &len);
     if (len > max_body || (len > 0 && body == NULL))
         abort();
-    (void)evtls_http_resp_reason(r);
+    (void)evtls_http_resp_get_reason(r);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

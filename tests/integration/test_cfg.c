@@ -31,13 +31,13 @@ static char *slurp(const char *path, size_t *len)
 static void expect_build_error(evtls_cfg *cfg, int code, const char *needle)
 {
     assert_int_equal(evtls_cfg_build(cfg), code);
-    const evtls_last_error *e = evtls_cfg_last_error(cfg);
+    const evtls_last_error *e = evtls_cfg_get_last_error(cfg);
     assert_int_equal(e->code, code);
     if (strstr(e->detail, needle) == NULL)
         fail_msg("detail '%s' does not name '%s'", e->detail, needle);
     /* A connection cannot be made from a broken configuration. */
     assert_null(evtls_conn_new(NULL, cfg));
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_missing_files(void **state)
@@ -46,7 +46,7 @@ static void test_missing_files(void **state)
     evtls_cfg *cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_set_ca_file(cfg, "/nonexistent/ca.pem"), 0);
     assert_int_equal(evtls_cfg_build(cfg), EVTLS_ERR_BAD_CONFIG);
-    assert_int_equal(evtls_cfg_last_error(cfg)->sys_errno, ENOENT);
+    assert_int_equal(evtls_cfg_get_last_error(cfg)->sys_errno, ENOENT);
     expect_build_error(cfg, EVTLS_ERR_BAD_CONFIG, "ca_file");
 
     cfg = evtls_cfg_new();
@@ -80,7 +80,7 @@ static void test_malformed_pem(void **state)
 
     cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_set_ca_buffer(cfg, NULL, 0), EVTLS_ERR_INVALID_ARG);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_key_problems(void **state)
@@ -106,7 +106,7 @@ static void test_key_problems(void **state)
     cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_set_client_cert(cfg, cert, clen, key, klen, "secret"), 0);
     assert_int_equal(evtls_cfg_build(cfg), 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     free(cert);
     free(key);
 }
@@ -151,7 +151,7 @@ static void test_setter_rules(void **state)
     /* Connections hold their own reference. */
     evtls_conn *c = evtls_conn_new(NULL, cfg);
     assert_non_null(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     evtls_conn_free(c);
 }
 
@@ -184,7 +184,7 @@ static void test_ciphers_groups_der(void **state)
     assert_string_equal(i->cipher, "ECDHE-ECDSA-CHACHA20-POLY1305");
     assert_non_null(strstr(i->group, "256"));
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     /* Trust from a directory of PEM files (keys and other files in it are
      * skipped). */
@@ -192,14 +192,14 @@ static void test_ciphers_groups_der(void **state)
     assert_int_equal(evtls_cfg_set_ca_dir(cfg, pki_dir()), 0);
     c = connect_to(base, cfg, p.port, 0);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     /* A cipher the TLS 1.2 server cannot use with its ECDSA key. */
     cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_ciphers(cfg, "ECDHE-RSA-AES128-GCM-SHA256"), 0);
     c = connect_to(base, cfg, p.port, EVTLS_ERR_HANDSHAKE_FAILED);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
     event_base_free(base);
 }
@@ -220,13 +220,13 @@ static void test_default_ciphers(void **state)
     evtls_cfg *cfg = test_cfg(0, 0);
     evtls_conn *c = connect_to(base, cfg, p.port, EVTLS_ERR_HANDSHAKE_FAILED);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_ciphers(cfg, "ECDHE-ECDSA-AES128-SHA"), 0);
     c = connect_to(base, cfg, p.port, 0);
     assert_string_equal(evtls_conn_get_info(c)->cipher, "ECDHE-ECDSA-AES128-SHA");
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 
     const char *tls13[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), "-tls1_3", NULL};
@@ -239,7 +239,7 @@ static void test_default_ciphers(void **state)
     assert_string_equal(evtls_conn_get_info(c)->cipher, "TLS13-CHACHA20-POLY1305-SHA256");
 #endif
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
     event_base_free(base);
 }

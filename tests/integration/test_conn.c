@@ -75,7 +75,7 @@ static void test_tls12_verified(void **state)
     assert_true(i->total_us > 0 && i->tls_us > 0);
     check_get(f, c);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -96,7 +96,7 @@ static void test_tls13_verified(void **state)
     assert_int_equal(i->dns_us, 0);
     check_get(f, c);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -120,11 +120,11 @@ static void test_memory_released(void **state)
     for (int i = 0; i < 10; i++)
         event_base_loop(f->base, EVLOOP_NONBLOCK);
     evtls_mem_stats a, b, c;
-    evtls_mem_stats_get(&a);
+    evtls_mem_get_stats(&a);
     assert_int_equal(a.enabled, 1);
     evtls_conn *conn;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &conn), 0);
-    evtls_mem_stats_get(&b);
+    evtls_mem_get_stats(&b);
     if (b.session_object_bytes) {
         /* A wolfSSL that keeps the peer's chain in its session object (the
          * system build): one more such object, most of its pages given
@@ -145,7 +145,7 @@ static void test_memory_released(void **state)
     evtls_conn_free(conn);
     for (int i = 0; i < 10; i++)
         event_base_loop(f->base, EVLOOP_NONBLOCK);
-    evtls_mem_stats_get(&c);
+    evtls_mem_get_stats(&c);
     for (int o = EVTLS_MEM_TLS_SESSION; o < EVTLS_MEM_OWNERS; o++) {
         if (o == EVTLS_MEM_TLS_HANDSHAKE || o == EVTLS_MEM_TLS_CONFIG)
             continue; /* the per-thread ECC cache and the context stay */
@@ -154,7 +154,7 @@ static void test_memory_released(void **state)
     assert_int_equal(c.blocks[EVTLS_MEM_TLS_SESSION], 0);
     assert_int_equal(c.blocks[EVTLS_MEM_TLS_CONN], 0);
     assert_int_equal(c.bytes[EVTLS_MEM_EVTLS], 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -169,7 +169,7 @@ static void test_tls_version_range(void **state)
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL),
                      EVTLS_ERR_PROTOCOL_VERSION);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -184,7 +184,7 @@ static void test_untrusted(void **state)
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_CERT_UNTRUSTED);
     assert_true(r.last.cert_flags & EVTLS_CERT_UNTRUSTED);
     assert_int_not_equal(r.last.tls_error, 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -217,7 +217,7 @@ static void test_ip_literal_checked(void **state)
             fail_msg("%s with %s: %s", cases[i].addr, cases[i].cert, evtls_err_name(rc));
         if (rc)
             assert_true(r.last.cert_flags & EVTLS_CERT_NAME_MISMATCH);
-        evtls_cfg_free(cfg);
+        evtls_cfg_unref(cfg);
         peer_stop(&p);
     }
 }
@@ -232,7 +232,7 @@ static void test_hostname_mismatch_and_skip(void **state)
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", p.port, &r, NULL), EVTLS_ERR_CERT_HOSTNAME);
     assert_true(r.last.cert_flags & EVTLS_CERT_NAME_MISMATCH);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     /* Same name, but the name check is explicitly skipped: the chain is
      * still verified and the connection succeeds. */
@@ -240,7 +240,7 @@ static void test_hostname_mismatch_and_skip(void **state)
     assert_int_equal(evtls_cfg_set_server_name(cfg, "wrong.example"), 0);
     assert_int_equal(evtls_cfg_set_skip_common_name(cfg, 1), 0);
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", p.port, &r, NULL), 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -253,7 +253,7 @@ static void test_expired(void **state)
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), EVTLS_ERR_CERT_EXPIRED);
     assert_true(r.last.cert_flags & EVTLS_CERT_EXPIRED);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -267,7 +267,7 @@ static void test_not_yet_valid(void **state)
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL),
                      EVTLS_ERR_CERT_NOT_YET_VALID);
     assert_true(r.last.cert_flags & EVTLS_CERT_NOT_YET_VALID);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -280,7 +280,7 @@ static void test_insecure_accepts_untrusted(void **state)
     assert_int_equal(evtls_cfg_set_insecure_skip_verify(cfg, 1), 0);
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -311,9 +311,9 @@ static void test_session_not_shared_across_trust(void **state)
             check_get(f, c); /* s_server -www: one connection at a time */
         evtls_conn_free(c);
     }
-    evtls_session_cache_free(sc);
-    evtls_cfg_free(lax);
-    evtls_cfg_free(strict);
+    evtls_session_cache_unref(sc);
+    evtls_cfg_unref(lax);
+    evtls_cfg_unref(strict);
     peer_stop(&p);
 }
 
@@ -331,7 +331,7 @@ static void test_mtls(void **state)
     int rc = try_connect(f, cfg, "localhost", p.port, &r, NULL);
     assert_int_equal(rc, EVTLS_ERR_HANDSHAKE_FAILED);
     assert_int_equal(r.last.alert, 40); /* handshake_failure */
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     cfg = test_cfg(0, 0);
     assert_int_equal(
@@ -340,14 +340,14 @@ static void test_mtls(void **state)
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
     check_get(f, c);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     /* The encrypted key with its password works too. */
     cfg = test_cfg(0, 0);
     assert_int_equal(
         evtls_cfg_set_client_cert_file(cfg, pki("client.pem"), pki("client-enc.key"), "secret"), 0);
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, NULL), 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -368,12 +368,12 @@ static void test_mtls13_required(void **state)
         size_t len;
         rc = exchange(f->base, c, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, &len);
         assert_int_equal(rc, EVTLS_ERR_PEER_ALERT);
-        assert_int_equal(evtls_conn_last_error(c)->alert, 116); /* certificate_required */
+        assert_int_equal(evtls_conn_get_last_error(c)->alert, 116); /* certificate_required */
     } else {
         assert_int_equal(rc, EVTLS_ERR_PEER_ALERT);
     }
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -390,14 +390,14 @@ static void test_alpn(void **state)
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
     assert_string_equal(evtls_conn_get_info(c)->alpn, "http/1.1");
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 
     /* Nothing in common, and the client insists. */
     cfg = test_cfg(0, 0);
     assert_int_equal(evtls_cfg_set_alpn(cfg, "imap", 1), 0);
     int rc = try_connect(f, cfg, "localhost", p.port, &r, NULL);
     assert_true(rc == EVTLS_ERR_HANDSHAKE_FAILED);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -409,7 +409,7 @@ static void test_refused(void **state)
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", unused_port(), &r, NULL),
                      EVTLS_ERR_CONN_REFUSED);
     assert_int_equal(r.last.sys_errno, ECONNREFUSED);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_connect_timeout(void **state)
@@ -433,7 +433,7 @@ static void test_connect_timeout(void **state)
     /* The connect timer's own error, and not before it was due. */
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_CONNECT_TIMEOUT);
     assert_true(r.elapsed_ms >= 280);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     for (int i = 0; i < 4; i++)
         close(fill[i]);
     close(lfd);
@@ -449,7 +449,7 @@ static void test_handshake_timeout(void **state)
     struct connect_result r;
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_HANDSHAKE_TIMEOUT);
     assert_true(r.elapsed_ms >= 280);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     close(lfd);
 }
 
@@ -465,7 +465,7 @@ static void test_total_deadline(void **state)
      * have said HANDSHAKE_TIMEOUT. */
     assert_int_equal(try_connect(f, cfg, "127.0.0.1", port, &r, NULL), EVTLS_ERR_TIMEOUT);
     assert_true(r.elapsed_ms >= 190);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     close(lfd);
 }
 
@@ -511,7 +511,7 @@ static void test_many_at_once(void **state)
         evtls_conn_free(conns[i]);
     }
     assert_int_equal(ok, N);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 }
 
@@ -549,7 +549,7 @@ static void test_observability_and_socket_options(void **state)
     evtls_conn *c;
     assert_int_equal(try_connect(f, cfg, "localhost", p.port, &r, &c), 0);
     /* TCP keep-alive as configured, on the connection's own socket. */
-    int fd = evtls_conn_fd(c), v = 0;
+    int fd = evtls_conn_get_fd(c), v = 0;
     socklen_t len = sizeof v;
     assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &v, &len), 0);
     assert_int_equal(v, 1);
@@ -587,7 +587,7 @@ static void test_observability_and_socket_options(void **state)
             fail_msg("no state move '%s' in order in:\n%s", moves[i], lb.text);
     }
     assert_null(strstr(lb.text, "no move from"));
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&p);
 
     /* Each wait says what moved. (Against a quick server the whole flight
@@ -604,7 +604,7 @@ static void test_observability_and_socket_options(void **state)
     evtls_log_set_handler(NULL, NULL);
     evtls_log_set_level(EVTLS_LOG_WARN);
     assert_non_null(strstr(lb.text, "WANT_READ (moved: in 0 B, out "));
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     close(lfd);
 }
 
@@ -615,9 +615,9 @@ static void test_family_mismatch(void **state)
     assert_int_equal(evtls_cfg_set_family(cfg, EVTLS_FAMILY_IPV4), 0);
     evtls_conn *c = evtls_conn_new(f->base, cfg);
     assert_int_equal(evtls_conn_connect(c, "::1", 443, on_many_done, NULL), EVTLS_ERR_INVALID_ARG);
-    assert_non_null(strstr(evtls_conn_last_error(c)->detail, "IPv4"));
+    assert_non_null(strstr(evtls_conn_get_last_error(c)->detail, "IPv4"));
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 int main(void)

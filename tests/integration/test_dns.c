@@ -62,7 +62,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    evtls_resolver_free(f->r);
+    evtls_resolver_unref(f->r);
     return finish_loop(f->base, f->fds);
 }
 
@@ -117,7 +117,7 @@ static void test_dual_stack_prefers_ipv6(void **state)
     exchange(f->base, c, "GET / HTTP/1.0\r\n\r\n", buf, sizeof buf, &len);
     assert_non_null(strstr(buf, "hello from nginx"));
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_broken_ipv6_falls_back_fast(void **state)
@@ -150,7 +150,7 @@ static void test_broken_ipv6_falls_back_fast(void **state)
      * (A busy machine makes the delay's timer late, never early.) */
     assert_true(i->attempt[1].start_us >= 240000 && i->attempt[1].start_us < 10000000);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     for (int k = 0; k < 4; k++)
         close(fill[k]);
     close(hole);
@@ -173,7 +173,7 @@ static void test_family_ipv4_preference(void **state)
     evtls_resolver_get_stats(f->r, &after);
     assert_int_equal(after.lookups - before.lookups, 1); /* A only */
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static unsigned retries_seen;
@@ -207,7 +207,7 @@ static void test_nxdomain_fails_at_once(void **state)
     evtls_resolver_get_stats(f->r, &st);
     assert_int_equal(st.queries, 2); /* one A, one AAAA: no retry storm */
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_nodata_and_refused(void **state)
@@ -217,11 +217,11 @@ static void test_nodata_and_refused(void **state)
     assert_int_equal(evtls_cfg_set_family(cfg, EVTLS_FAMILY_IPV6), 0);
     struct connect_result r;
     assert_int_equal(connect_name(f, cfg, "v4.test", 443, &r, NULL), EVTLS_ERR_DNS_NODATA);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     /* dnsmasq refuses names it has no server for. */
     cfg = cfg_for_test();
     assert_int_equal(connect_name(f, cfg, "example.org", 443, &r, NULL), EVTLS_ERR_DNS);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_silent_nameserver_times_out(void **state)
@@ -269,8 +269,8 @@ static void test_silent_nameserver_times_out(void **state)
     assert_int_equal(st.queries, 2); /* only the first connect asked DNS */
     assert_int_equal(st.hosts_hits, 4);
     peer_stop(&s);
-    evtls_cfg_free(cfg);
-    evtls_resolver_free(silent);
+    evtls_cfg_unref(cfg);
+    evtls_resolver_unref(silent);
     close(u);
 }
 
@@ -308,8 +308,8 @@ static void test_cache_serves_until_ttl(void **state)
     evtls_conn_free(c);
     evtls_resolver_get_stats(r, &st);
     assert_int_equal(st.queries, 2);
-    evtls_cfg_free(cfg);
-    evtls_resolver_free(r);
+    evtls_cfg_unref(cfg);
+    evtls_resolver_unref(r);
 }
 
 struct late {
@@ -359,7 +359,7 @@ static void test_retry_countdown_reaches_late_server(void **state)
     assert_non_null(strstr(logbuf, ": 0...\n"));
     assert_non_null(strstr(logbuf, "connect attempt 3 to v4.test"));
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     event_free(t);
     peer_stop(&late.s);
 }
@@ -379,7 +379,7 @@ static void test_retry_backoff_bounded(void **state)
     assert_int_equal(retries_seen, 3);
     assert_true(retry_waits[0] <= 50 && retry_waits[1] <= 100 && retry_waits[2] <= 120);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_retry_stops_at_deadline_and_on_certificates(void **state)
@@ -399,7 +399,7 @@ static void test_retry_stops_at_deadline_and_on_certificates(void **state)
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 2);
     assert_true(r.elapsed_ms >= 900);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     /* A certificate failure is final at once. */
     cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_set_ca_file(cfg, pki("other-ca.pem")), 0);
@@ -409,7 +409,7 @@ static void test_retry_stops_at_deadline_and_on_certificates(void **state)
                      EVTLS_ERR_CERT_UNTRUSTED);
     assert_int_equal(evtls_conn_get_info(c)->connect_attempt, 1);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* A name server on the test's loop that answers A at once and AAAA after
@@ -547,7 +547,7 @@ static void test_resolution_delay(void **state)
      * the delay run out, IPv4 would have been dialled first). */
     assert_int_equal(i->attempts, 1);
     evtls_conn_free(c);
-    evtls_resolver_free(r);
+    evtls_resolver_unref(r);
     slowdns_stop(&d);
     /* AAAA never answered: IPv4 starts when the 50 ms are up, not at the
      * 5 s DNS timeout (the only other timer that could start it). */
@@ -559,9 +559,9 @@ static void test_resolution_delay(void **state)
     assert_int_equal(i->family, 4);
     assert_true(i->dns_us >= 45000 && i->dns_us < 5000000);
     evtls_conn_free(c);
-    evtls_resolver_free(r);
+    evtls_resolver_unref(r);
     slowdns_stop(&d);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static int cancel_cb_called;
@@ -586,7 +586,7 @@ static void test_cancel_while_waiting(void **state)
     evtls_conn_free(c);
     run_for(f->base, 100);
     assert_int_equal(cancel_cb_called, 0);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 int main(void)

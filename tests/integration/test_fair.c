@@ -176,7 +176,7 @@ static void test_large_bodies_share_the_loop(void **state)
             fail_msg("connection %d had %llu bytes when another had all %llu", i,
                      (unsigned long long)F.others_at_first_done[i], (unsigned long long)lead);
     }
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 int main(void)

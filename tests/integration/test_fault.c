@@ -32,7 +32,7 @@ static void settle(struct event_base *base)
 static void take_start(struct loop_fx *f, struct start *s)
 {
     settle(f->base);
-    evtls_mem_stats_get(&s->mem);
+    evtls_mem_get_stats(&s->mem);
     s->fds = count_open_fds();
 }
 
@@ -42,7 +42,7 @@ static void check_released(struct loop_fx *f, const struct start *s, const char 
 {
     settle(f->base);
     evtls_mem_stats now;
-    evtls_mem_stats_get(&now);
+    evtls_mem_get_stats(&now);
     assert_int_equal(now.enabled, 1);
     for (int o = 0; o < EVTLS_MEM_OWNERS; o++) {
         if (o == EVTLS_MEM_TLS_HANDSHAKE || o == EVTLS_MEM_TLS_CONFIG)
@@ -81,7 +81,7 @@ static void close_case(struct loop_fx *f, struct fcase *k)
 {
     evtls_conn_free(k->c);
     check_released(f, &k->s, k->mode);
-    evtls_cfg_free(k->cfg);
+    evtls_cfg_unref(k->cfg);
     peer_stop(&k->p);
 }
 
@@ -248,10 +248,10 @@ static void test_peer_stops_reading(void **state)
     size_t accepted;
     int rc = write_until_refused(f->base, c, 16384, 20000, &accepted);
     assert_int_equal(rc, EVTLS_ERR_WOULDBLOCK);
-    assert_true(evtls_conn_write_pending(c) <= limit);
+    assert_true(evtls_conn_get_write_pending(c) <= limit);
     assert_true(accepted < 64u * 1024 * 1024); /* the kernel's buffers, then the limit */
     evtls_mem_stats m;
-    evtls_mem_stats_get(&m);
+    evtls_mem_get_stats(&m);
     /* Nor does wolfSSL hold more of it than the one record it could not
      * finish sending (16 KiB of data plus the record's overhead). */
     assert_true(m.bytes[EVTLS_MEM_TLS_RECORDS] - fc.s.mem.bytes[EVTLS_MEM_TLS_RECORDS] <=
@@ -273,7 +273,7 @@ static int warm_up(void **state)
     struct connect_result r;
     int err = connect_wait(base, c, "localhost", p.port, &r);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     settle(base);
     event_base_free(base);
     peer_stop(&p);

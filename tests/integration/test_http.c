@@ -48,7 +48,7 @@ struct result {
 
 static void copy_header(const evtls_http_resp *r, const char *name, char *dst, size_t cap)
 {
-    const char *v = evtls_http_resp_header_get(r, name);
+    const char *v = evtls_http_resp_get_header_value(r, name);
     snprintf(dst, cap, "%s", v ? v : "");
 }
 
@@ -57,7 +57,7 @@ static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
     (void)x;
     struct result *res = arg;
     res->heads++;
-    assert_true(evtls_http_resp_status(r) > 0);
+    assert_true(evtls_http_resp_get_status(r) > 0);
     return res->stop_at_head;
 }
 
@@ -67,12 +67,12 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     struct result *res = arg;
     res->done = 1;
     res->err = err;
-    res->status = evtls_http_resp_status(r);
-    res->keep_alive = evtls_http_resp_keep_alive(r);
-    res->framing = evtls_http_resp_framing(r);
-    res->ttfb_us = evtls_http_resp_ttfb_us(r);
+    res->status = evtls_http_resp_get_status(r);
+    res->keep_alive = evtls_http_resp_get_keep_alive(r);
+    res->framing = evtls_http_resp_get_framing(r);
+    res->ttfb_us = evtls_http_resp_get_ttfb_us(r);
     size_t len;
-    const uint8_t *b = evtls_http_resp_body(r, &len);
+    const uint8_t *b = evtls_http_resp_get_body(r, &len);
     if (len >= sizeof res->body)
         len = sizeof res->body - 1;
     if (len)
@@ -109,7 +109,7 @@ static evtls_conn *connect_to(struct loop_fx *f, uint16_t port)
 {
     evtls_cfg *cfg = test_cfg(0, 0);
     evtls_conn *c = evtls_conn_new(f->base, cfg);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     struct connect_result cr;
     assert_int_equal(connect_wait(f->base, c, "localhost", port, &cr), 0);
     return c;
@@ -184,7 +184,7 @@ static void test_pool_reuses_after_exchange(void **state)
     assert_int_equal(st.reused, 2);
     assert_int_equal(nginx_log_requests_on_one_connection(3), 0);
     evtls_pool_free(pool);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- faultpeer: framing */
@@ -296,7 +296,7 @@ static void test_stop_at_head(void **state)
     evtls_conn_free(c);
     evtls_cfg *cfg = test_cfg(0, 0);
     c = evtls_conn_new(f->base, cfg);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
     evtls_http_cbs cbs = {NULL, NULL, on_done};
     assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &res, NULL), EVTLS_ERR_STATE);

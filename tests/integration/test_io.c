@@ -39,7 +39,7 @@ static int setup_nginx(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    evtls_cfg_free(f->cfg);
+    evtls_cfg_unref(f->cfg);
     peer_stop(&f->p);
     return finish_loop(f->base, f->fds);
 }
@@ -150,11 +150,11 @@ static void test_backpressure(void **state)
     size_t accepted;
     int rc = write_until_refused(f->base, c, 4096, 10000, &accepted);
     assert_int_equal(rc, EVTLS_ERR_WOULDBLOCK);
-    assert_true(evtls_conn_write_pending(c) <= 32768);
+    assert_true(evtls_conn_get_write_pending(c) <= 32768);
     assert_true(accepted > 32768); /* the kernel took some, then it stopped */
     assert_true(accepted < 16 * 1024 * 1024);
     run_for(f->base, 50);
-    assert_true(evtls_conn_write_pending(c) > 0); /* still stuck */
+    assert_true(evtls_conn_get_write_pending(c) > 0); /* still stuck */
     d.count = 0; /* drains while the kernel still took data do not count */
     /* The peer reads again: the buffer drains and the callback says so. */
     kill(s.pid, SIGCONT);
@@ -164,7 +164,7 @@ static void test_backpressure(void **state)
         peer_output(&s, sink, sizeof sink); /* s_server echoes what it reads */
     }
     assert_true(d.count >= 1);
-    assert_int_equal(evtls_conn_write_pending(c), 0);
+    assert_int_equal(evtls_conn_get_write_pending(c), 0);
     evtls_conn_free(c);
     peer_stop(&s);
 }
@@ -323,9 +323,9 @@ static void test_poll_api_handshake_timeout(void **state)
     assert_int_equal(poll_connect(c, "127.0.0.1", port, &pending), -1);
     assert_true(pending >= 1);
     assert_true(now_ms() - t0 >= 380);
-    assert_int_equal(evtls_conn_last_error(c)->code, EVTLS_ERR_HANDSHAKE_TIMEOUT);
+    assert_int_equal(evtls_conn_get_last_error(c)->code, EVTLS_ERR_HANDSHAKE_TIMEOUT);
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     close(lfd);
 }
 

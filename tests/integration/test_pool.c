@@ -150,7 +150,7 @@ static void test_sequential_reuse_one_connection(void **state)
     assert_int_equal(st.checkouts, 20);
     assert_int_equal(st.idle, 1);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- 1,000 checkouts, at most 50 connections, served in order */
@@ -225,7 +225,7 @@ static void test_limit_and_fifo(void **state)
     assert_int_equal(st.created + st.connecting, 50); /* a few may still be connecting */
     assert_int_equal(st.waiting, 0);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_waiter_timeout(void **state)
@@ -249,7 +249,7 @@ static void test_waiter_timeout(void **state)
     assert_int_equal(st.wait_timeouts, 1);
     evtls_pool_release(p, a.c);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_idle_expiry(void **state)
@@ -277,7 +277,7 @@ static void test_idle_expiry(void **state)
     assert_int_equal(st.idle, 0);
     assert_int_equal(st.expired, 1);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_server_closed_idle_is_replaced(void **state)
@@ -294,7 +294,7 @@ static void test_server_closed_idle_is_replaced(void **state)
     assert_int_equal(checkout_wait(f, p, cfg, &g), 0);
     assert_int_equal(get(f, g.c, NULL), 0);
     /* Wait for nginx's close to reach the idle connection's socket. */
-    struct pollfd pf = {evtls_conn_fd(g.c), POLLRDHUP, 0};
+    struct pollfd pf = {evtls_conn_get_fd(g.c), POLLRDHUP, 0};
     assert_int_equal(evtls_pool_checkin(p, g.c), 0);
     assert_int_equal(poll(&pf, 1, (int)(10000 * test_time_scale())), 1);
     assert_int_equal(checkout_wait(f, p, cfg, &g), 0); /* no error surfaces */
@@ -306,7 +306,7 @@ static void test_server_closed_idle_is_replaced(void **state)
     assert_int_equal(st.created, 2);
     evtls_pool_checkin(p, g.c);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     port_now = 0;
     peer_stop(&quick);
 }
@@ -345,10 +345,10 @@ static void test_resumption_tls13(void **state)
     evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_3, EVTLS_TLS_1_3);
     resume_rounds(f, p, cfg, "TLSv1.3");
     evtls_session_stats ss;
-    evtls_session_cache_get_stats(evtls_pool_session_cache(p), &ss);
+    evtls_session_cache_get_stats(evtls_pool_get_session_cache(p), &ss);
     assert_int_equal(ss.resumed, 2);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_resumption_tls12(void **state)
@@ -358,7 +358,7 @@ static void test_resumption_tls12(void **state)
     evtls_cfg *cfg = cfg_versions(EVTLS_TLS_1_2, EVTLS_TLS_1_2);
     resume_rounds(f, p, cfg, "TLSv1.2");
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* The child process of test_session_file_across_processes: a fresh
@@ -376,8 +376,8 @@ static int resume_from_file(const char *path, uint16_t port)
     int rc = connect_wait(base, c, "localhost", port, &r);
     int resumed = rc == 0 && evtls_conn_get_info(c)->resumed;
     evtls_conn_free(c);
-    evtls_cfg_free(cfg);
-    evtls_session_cache_free(sc);
+    evtls_cfg_unref(cfg);
+    evtls_session_cache_unref(sc);
     event_base_free(base);
     return loaded > 0 && resumed ? 0 : 10 + (loaded > 0) + 2 * (rc == 0);
 }
@@ -410,7 +410,7 @@ static void test_session_file_across_processes(void **state)
     char path[] = "/tmp/evtls-sessions-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    assert_int_equal(evtls_session_cache_save(evtls_pool_session_cache(p), path), 0);
+    assert_int_equal(evtls_session_cache_save(evtls_pool_get_session_cache(p), path), 0);
     assert_int_equal(child_resumes(path), 0);
     /* A malformed file loads nothing and says so. */
     FILE *fp = fopen(path, "w");
@@ -421,10 +421,10 @@ static void test_session_file_across_processes(void **state)
     evtls_session_stats ss;
     evtls_session_cache_get_stats(sc, &ss);
     assert_int_equal(ss.sessions, 0);
-    evtls_session_cache_free(sc);
+    evtls_session_cache_unref(sc);
     unlink(path);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_max_uses_and_warm_up(void **state)
@@ -462,7 +462,7 @@ static void test_max_uses_and_warm_up(void **state)
     assert_int_equal(st.idle, 2);
     assert_int_equal(st.created, 2);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static int shut_called, shut_err;
@@ -499,7 +499,7 @@ static void test_graceful_shutdown(void **state)
     evtls_pool_get_stats(p, &st);
     assert_int_equal(st.idle + st.busy + st.connecting, 0);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 int main(int argc, char **argv)

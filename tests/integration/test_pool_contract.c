@@ -55,7 +55,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     struct done *d = arg;
     d->calls++;
     d->err = err;
-    d->status = err == 0 ? evtls_http_resp_status(r) : 0;
+    d->status = err == 0 ? evtls_http_resp_get_status(r) : 0;
 }
 
 static evtls_http_exchange *start_get(evtls_conn *c, struct done *d)
@@ -85,7 +85,7 @@ static void chain_done(evtls_http_exchange *x, int err, const evtls_http_resp *r
 {
     (void)x;
     struct chain *ch = arg;
-    if (err != 0 || evtls_http_resp_status(r) != 200) {
+    if (err != 0 || evtls_http_resp_get_status(r) != 200) {
         ch->failed++;
         evtls_pool_release(ch->p, ch->c);
     } else {
@@ -137,7 +137,7 @@ static void test_reuse_from_the_done_callback(void **state)
     assert_int_equal(st.reused, 99);
     assert_int_equal(st.dead_idle, 0);
     evtls_pool_free(ch.p);
-    evtls_cfg_free(ch.cfg);
+    evtls_cfg_unref(ch.cfg);
 }
 
 /* ---- 2. the pool freed under pending checkouts */
@@ -184,7 +184,7 @@ static void test_free_with_pending_checkouts(void **state)
         assert_null(k[i].c);
         assert_null(k[i].p); /* the pool is gone */
     }
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* The same, but the application frees its event_base without running it
@@ -219,7 +219,7 @@ static void test_free_pool_then_base(void **state)
         assert_int_equal(k[i].err, EVTLS_ERR_POOL_FREED);
     }
     assert_int_equal(count_open_fds(), fds);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- 3. the pool freed, or its shutdown timing out, under an exchange */
@@ -232,7 +232,7 @@ static void release_in_done(evtls_http_exchange *x, int err, const evtls_http_re
     k->err = err;
     /* What the application does with a connection that failed: give it
      * back. The pool may be gone: the connection is freed either way. */
-    evtls_pool_release(k->p, evtls_http_exchange_conn(x));
+    evtls_pool_release(k->p, evtls_http_exchange_get_conn(x));
 }
 
 static void exchange_under(struct loop_fx *f, int free_pool, int want)
@@ -263,7 +263,7 @@ static void exchange_under(struct loop_fx *f, int free_pool, int want)
     }
     run_for(f->base, 50);
     assert_int_equal(k.calls, 1);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_free_under_an_exchange(void **state)
@@ -328,7 +328,7 @@ static void test_cancel_inside_own_callback(void **state)
     evtls_conn_free(k.c);
     evtls_conn_free(a.c);
     evtls_conn_free(b.c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- 5. the holder frees a checked-out connection */
@@ -356,7 +356,7 @@ static void test_conn_free_while_checked_out(void **state)
     assert_int_equal(st.busy, 1);
     evtls_pool_free(p); /* with one out: the holder's to free */
     evtls_conn_free(g.c);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- 6. the holder's userdata */
@@ -386,7 +386,7 @@ static void test_userdata_is_the_holders(void **state)
     assert_int_equal(st.busy, 0);
     free(small);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* ---- 7. max_total shared across origins */
@@ -422,7 +422,7 @@ static void total_case(struct loop_fx *f, int by_checkin)
     evtls_pool_checkin(p, b.c);
     evtls_pool_checkin(p, a2.c);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 static void test_total_limit_serves_another_origin(void **state)
@@ -487,7 +487,7 @@ static void test_many_origins_small_total(void **state)
     assert_int_equal(st.origins, 0);
     evtls_pool_free(m.p);
     for (int i = 0; i < ORIGINS; i++)
-        evtls_cfg_free(cfgs[i]);
+        evtls_cfg_unref(cfgs[i]);
 }
 
 /* ---- 8. an h2 server: HTTP/1.1 is refused before a byte is sent */
@@ -514,12 +514,12 @@ static void test_alpn_other_than_http11_refused(void **state)
     evtls_http_req_free(req);
     /* Nothing was sent or queued. */
     assert_int_equal(evtls_conn_get_info(g.c)->bytes_out, out);
-    assert_int_equal(evtls_conn_write_pending(g.c), 0);
+    assert_int_equal(evtls_conn_get_write_pending(g.c), 0);
     run_for(f->base, 20);
     assert_int_equal(d.calls, 0);
     evtls_pool_release(p, g.c);
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
     peer_stop(&h2);
 }
 
@@ -569,7 +569,7 @@ static void test_connect_error_record_to_every_waiter(void **state)
     evtls_pool_get_stats(p, &st);
     assert_int_equal(st.failed[EVTLS_CLASS_CERT], 1); /* one handshake, not three */
     evtls_pool_free(p);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 int main(int argc, char **argv)

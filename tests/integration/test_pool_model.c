@@ -184,7 +184,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     if (M.in_api)
         failf("exchange done callback inside an API call");
     M.exchanges_done++;
-    evtls_conn *c = evtls_http_exchange_conn(x);
+    evtls_conn *c = evtls_http_exchange_get_conn(x);
     int i = held_find(c);
     if (i < 0) {
         failf("done callback for a connection nobody holds");
@@ -543,8 +543,8 @@ int main(int argc, char **argv)
     }
     printf("pool model: %u sequences from seed %u, %u checkouts, %u GETs, in %.1f s\n",
            passed + failed, seed, checkouts, gets, (double)(now_ms() - t0) / 1000);
-    evtls_cfg_free(M.cfg);
-    evtls_cfg_free(M.badca);
+    evtls_cfg_unref(M.cfg);
+    evtls_cfg_unref(M.badca);
     peer_stop(&M.web);
     peer_stop(&M.web2);
     peer_stop(&M.stall);

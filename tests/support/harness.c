@@ -85,7 +85,7 @@ static void on_connect(evtls_conn *c, int err, void *arg)
     w->r->done = 1;
     w->r->err = err;
     w->r->elapsed_ms = now_ms() - w->start;
-    w->r->last = *evtls_conn_last_error(c);
+    w->r->last = *evtls_conn_get_last_error(c);
 }
 
 int connect_wait(struct event_base *base, evtls_conn *c, const char *host, uint16_t port,

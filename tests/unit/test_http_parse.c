@@ -51,24 +51,24 @@ static void test_content_length_any_split(void **state)
         evtls__httpp pp;
         assert_int_equal(parse(&pp, cl_response, piece), EVTLS__HTTPP_COMPLETE);
         const evtls_http_resp *r = &pp.r;
-        assert_int_equal(evtls_http_resp_status(r), 200);
-        assert_string_equal(evtls_http_resp_reason(r), "OK");
-        assert_int_equal(evtls_http_resp_minor_version(r), 1);
-        assert_int_equal(evtls_http_resp_header_count(r), 4);
+        assert_int_equal(evtls_http_resp_get_status(r), 200);
+        assert_string_equal(evtls_http_resp_get_reason(r), "OK");
+        assert_int_equal(evtls_http_resp_get_minor_version(r), 1);
+        assert_int_equal(evtls_http_resp_get_header_count(r), 4);
         const char *name, *value;
-        assert_int_equal(evtls_http_resp_header(r, 1, &name, &value), 0);
+        assert_int_equal(evtls_http_resp_get_header(r, 1, &name, &value), 0);
         assert_string_equal(name, "Content-Type");
         assert_string_equal(value, "text/plain");
-        assert_string_equal(evtls_http_resp_header_get(r, "x-empty"), "");
-        assert_string_equal(evtls_http_resp_header_get(r, "SERVER"), "test");
-        assert_null(evtls_http_resp_header_get(r, "Missing"));
-        assert_int_equal(evtls_http_resp_header(r, 4, &name, &value), -1);
+        assert_string_equal(evtls_http_resp_get_header_value(r, "x-empty"), "");
+        assert_string_equal(evtls_http_resp_get_header_value(r, "SERVER"), "test");
+        assert_null(evtls_http_resp_get_header_value(r, "Missing"));
+        assert_int_equal(evtls_http_resp_get_header(r, 4, &name, &value), -1);
         size_t blen;
-        const uint8_t *b = evtls_http_resp_body(r, &blen);
+        const uint8_t *b = evtls_http_resp_get_body(r, &blen);
         assert_int_equal(blen, 11);
         assert_memory_equal(b, "hello world", 11);
-        assert_int_equal(evtls_http_resp_framing(r), EVTLS_HTTP_CONTENT_LENGTH);
-        assert_true(evtls_http_resp_keep_alive(r));
+        assert_int_equal(evtls_http_resp_get_framing(r), EVTLS_HTTP_CONTENT_LENGTH);
+        assert_true(evtls_http_resp_get_keep_alive(r));
         evtls__httpp_free(&pp);
     }
 }
@@ -82,17 +82,17 @@ static void test_chunked_with_extensions_and_trailers(void **state)
         evtls__httpp pp;
         assert_int_equal(parse(&pp, text, piece), EVTLS__HTTPP_COMPLETE);
         size_t blen;
-        const uint8_t *b = evtls_http_resp_body(&pp.r, &blen);
+        const uint8_t *b = evtls_http_resp_get_body(&pp.r, &blen);
         assert_int_equal(blen, 11);
         assert_memory_equal(b, "hello world", 11);
-        assert_int_equal(evtls_http_resp_framing(&pp.r), EVTLS_HTTP_CHUNKED);
-        assert_true(evtls_http_resp_keep_alive(&pp.r));
+        assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_CHUNKED);
+        assert_true(evtls_http_resp_get_keep_alive(&pp.r));
         /* The trailer is dropped and leaves the headers intact (it once
          * took over the last header's value, unterminated: the fuzzer's
          * first find). */
-        assert_int_equal(evtls_http_resp_header_count(&pp.r), 1);
-        assert_string_equal(evtls_http_resp_header_get(&pp.r, "Transfer-Encoding"), "chunked");
-        assert_null(evtls_http_resp_header_get(&pp.r, "X-Trailer"));
+        assert_int_equal(evtls_http_resp_get_header_count(&pp.r), 1);
+        assert_string_equal(evtls_http_resp_get_header_value(&pp.r, "Transfer-Encoding"), "chunked");
+        assert_null(evtls_http_resp_get_header_value(&pp.r, "X-Trailer"));
         evtls__httpp_free(&pp);
     }
     /* Trailers count toward the header limit. */
@@ -115,10 +115,10 @@ static void test_close_delimited_needs_close_notify(void **state)
     size_t used;
     assert_int_equal(evtls__httpp_feed(&pp, (const uint8_t *)"part two", 8, &used),
                      EVTLS__HTTPP_MORE);
-    assert_int_equal(evtls_http_resp_framing(&pp.r), EVTLS_HTTP_CLOSE_DELIMITED);
+    assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_CLOSE_DELIMITED);
     assert_int_equal(evtls__httpp_eof(&pp, 1), EVTLS__HTTPP_COMPLETE);
-    assert_int_equal(evtls_http_resp_body_bytes(&pp.r), 18);
-    assert_false(evtls_http_resp_keep_alive(&pp.r));
+    assert_int_equal(evtls_http_resp_get_body_bytes(&pp.r), 18);
+    assert_false(evtls_http_resp_get_keep_alive(&pp.r));
     evtls__httpp_free(&pp);
 
     /* The same bytes ended by a bare TCP close: possibly truncated. */
@@ -134,18 +134,18 @@ static void test_keep_alive_rules(void **state)
     evtls__httpp pp;
     assert_int_equal(parse(&pp, "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", 100),
                      EVTLS__HTTPP_COMPLETE);
-    assert_false(evtls_http_resp_keep_alive(&pp.r));
-    assert_int_equal(evtls_http_resp_minor_version(&pp.r), 0);
+    assert_false(evtls_http_resp_get_keep_alive(&pp.r));
+    assert_int_equal(evtls_http_resp_get_minor_version(&pp.r), 0);
     evtls__httpp_free(&pp);
     assert_int_equal(
         parse(&pp, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n", 100),
         EVTLS__HTTPP_COMPLETE);
-    assert_true(evtls_http_resp_keep_alive(&pp.r));
+    assert_true(evtls_http_resp_get_keep_alive(&pp.r));
     evtls__httpp_free(&pp);
     assert_int_equal(
         parse(&pp, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", 100),
         EVTLS__HTTPP_COMPLETE);
-    assert_false(evtls_http_resp_keep_alive(&pp.r));
+    assert_false(evtls_http_resp_get_keep_alive(&pp.r));
     evtls__httpp_free(&pp);
     /* Bytes after the response: not ours, the connection is not reusable. */
     size_t used;
@@ -154,8 +154,8 @@ static void test_keep_alive_rules(void **state)
     assert_int_equal(evtls__httpp_feed(&pp, (const uint8_t *)two, strlen(two), &used),
                      EVTLS__HTTPP_COMPLETE);
     assert_int_equal(used, strlen("HTTP/1.1 204 No Content\r\n\r\n"));
-    assert_false(evtls_http_resp_keep_alive(&pp.r));
-    assert_int_equal(evtls_http_resp_framing(&pp.r), EVTLS_HTTP_NO_BODY);
+    assert_false(evtls_http_resp_get_keep_alive(&pp.r));
+    assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_NO_BODY);
     evtls__httpp_free(&pp);
 }
 
@@ -265,12 +265,12 @@ static void test_bodiless_responses(void **state)
     assert_int_equal(
         feed_in_pieces(&pp, "HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n", 100, &used),
         EVTLS__HTTPP_COMPLETE);
-    assert_int_equal(evtls_http_resp_framing(&pp.r), EVTLS_HTTP_NO_BODY);
-    assert_true(evtls_http_resp_keep_alive(&pp.r));
+    assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_NO_BODY);
+    assert_true(evtls_http_resp_get_keep_alive(&pp.r));
     evtls__httpp_free(&pp);
     assert_int_equal(parse(&pp, "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n", 100),
                      EVTLS__HTTPP_COMPLETE);
-    assert_int_equal(evtls_http_resp_status(&pp.r), 304);
+    assert_int_equal(evtls_http_resp_get_status(&pp.r), 304);
     evtls__httpp_free(&pp);
     /* An interim 100 Continue is skipped. */
     assert_int_equal(parse(&pp,
@@ -278,9 +278,9 @@ static void test_bodiless_responses(void **state)
                            "Content-Length: 2\r\n\r\nok",
                            5),
                      EVTLS__HTTPP_COMPLETE);
-    assert_int_equal(evtls_http_resp_status(&pp.r), 201);
-    assert_string_equal(evtls_http_resp_reason(&pp.r), "Created");
-    assert_int_equal(evtls_http_resp_header_count(&pp.r), 1);
+    assert_int_equal(evtls_http_resp_get_status(&pp.r), 201);
+    assert_string_equal(evtls_http_resp_get_reason(&pp.r), "Created");
+    assert_int_equal(evtls_http_resp_get_header_count(&pp.r), 1);
     evtls__httpp_free(&pp);
 }
 
@@ -319,9 +319,9 @@ static void test_streamed_body_and_stop(void **state)
     assert_int_equal(s.len, 11);
     assert_memory_equal(s.buf, "hello world", 11);
     size_t blen;
-    assert_null(evtls_http_resp_body(&pp.r, &blen)); /* streamed, not buffered */
+    assert_null(evtls_http_resp_get_body(&pp.r, &blen)); /* streamed, not buffered */
     assert_int_equal(blen, 0);
-    assert_int_equal(evtls_http_resp_body_bytes(&pp.r), 11);
+    assert_int_equal(evtls_http_resp_get_body_bytes(&pp.r), 11);
     evtls__httpp_free(&pp);
 
     struct sink s2 = {.stop_after = 4};
@@ -402,7 +402,7 @@ static void test_request_bytes(void **state)
     assert_int_equal(evtls_http_req_add_header(r, "Bad Name", "v"), EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_http_req_add_header(r, "Content-Length", "5"), EVTLS_ERR_INVALID_ARG);
     size_t len;
-    const uint8_t *b = evtls_http_req_bytes(r, &len);
+    const uint8_t *b = evtls_http_req_get_bytes(r, &len);
     const char *want = "POST /submit?a=1 HTTP/1.1\r\nHost: example.test:8443\r\n"
                        "X-Trace: abc\r\nUser-Agent: poll/1\r\nAccept: */*\r\n"
                        "Content-Length: 3\r\n\r\nk=v";
@@ -411,7 +411,7 @@ static void test_request_bytes(void **state)
     evtls_http_req_free(r);
 
     r = evtls_http_req_new("GET", "h", "/");
-    b = evtls_http_req_bytes(r, &len);
+    b = evtls_http_req_get_bytes(r, &len);
     want = "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: evtls/0.1\r\nAccept: */*\r\n\r\n";
     assert_int_equal(len, strlen(want));
     assert_memory_equal(b, want, len);

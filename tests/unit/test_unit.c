@@ -157,7 +157,8 @@ static void test_logging(void **state)
     assert_int_equal(evtls_log_level_parse("loud", &l), EVTLS_ERR_INVALID_ARG);
     struct captured c = {0};
     evtls_log_set_handler(capture, &c);
-    evtls_log_set_level(EVTLS_LOG_WARN);
+    assert_int_equal(evtls_log_set_level((evtls_log_level)99), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_log_set_level(EVTLS_LOG_WARN), 0);
     evtls_log(EVTLS_LOG_INFO, "hidden %d", 1);
     assert_int_equal(c.n, 0);
     evtls_log(EVTLS_LOG_ERROR, "shown %d", 2);
@@ -257,8 +258,8 @@ static void test_session_cache_ring(void **state)
     unlink(path);
     assert_int_equal(evtls_session_cache_set_capacity(sc, 0), EVTLS_ERR_INVALID_ARG);
     assert_int_equal(evtls_session_cache_set_capacity(sc, 65537), EVTLS_ERR_INVALID_ARG);
-    evtls_session_cache_free(sc2);
-    evtls_session_cache_free(sc);
+    evtls_session_cache_unref(sc2);
+    evtls_session_cache_unref(sc);
 }
 
 static void test_source_address(void **state)
@@ -266,7 +267,7 @@ static void test_source_address(void **state)
     (void)state;
     evtls_cfg *cfg = evtls_cfg_new();
     assert_int_equal(evtls_cfg_add_source_address(cfg, "localhost"), EVTLS_ERR_INVALID_ARG);
-    assert_non_null(strstr(evtls_cfg_last_error(cfg)->detail, "not an IPv4 or IPv6"));
+    assert_non_null(strstr(evtls_cfg_get_last_error(cfg)->detail, "not an IPv4 or IPv6"));
     assert_null(evtls__cfg_next_source(cfg, 4));
     assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.2"), 0);
     assert_int_equal(evtls_cfg_add_source_address(cfg, "::1"), 0);
@@ -281,7 +282,7 @@ static void test_source_address(void **state)
     for (int i = 3; i < 16; i++)
         assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.9"), 0);
     assert_int_equal(evtls_cfg_add_source_address(cfg, "127.0.0.9"), EVTLS_ERR_INVALID_ARG);
-    evtls_cfg_free(cfg);
+    evtls_cfg_unref(cfg);
 }
 
 /* The retry policy, pure: the clock and the randomness are arguments. */
