@@ -36,6 +36,7 @@ evtls_cfg *evtls_cfg_new(void)
     cfg->v.tls_min = EVTLS_TLS_1_2;
     cfg->v.tls_max = EVTLS_TLS_1_3;
     cfg->v.session_tickets = 1;
+    cfg->v.race_limit = EVTLS_RACE_LIMIT_DEFAULT;
     memcpy(cfg->v.timeouts_ms, default_timeouts, sizeof default_timeouts);
     evtls__err_clear(&cfg->err);
     return cfg;
@@ -247,6 +248,18 @@ int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family)
     if (family != EVTLS_FAMILY_ANY && family != EVTLS_FAMILY_IPV4 && family != EVTLS_FAMILY_IPV6)
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "family: must be any, 4 or 6");
     cfg->v.family = (int)family;
+    return 0;
+}
+
+int evtls_cfg_set_race_limit(evtls_cfg *cfg, unsigned n)
+{
+    int rc = setter_check(cfg, "race_limit");
+    if (rc)
+        return rc;
+    if (n > EVTLS_RACE_LIMIT_MAX)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "race_limit: at most %u",
+                              EVTLS_RACE_LIMIT_MAX);
+    cfg->v.race_limit = n;
     return 0;
 }
 

@@ -38,7 +38,8 @@ struct evtls__cfg_values {
     char *ciphers;
     char *groups;
     int ka_idle, ka_interval, ka_count;
-    int family; /* 0, 4 or 6 */
+    int family;          /* 0, 4 or 6 */
+    unsigned race_limit; /* racing connect attempts in flight per destination */
     unsigned timeouts_ms[EVTLS__N_TIMEOUTS];
     int session_tickets;
     evtls_retry_mode retry_mode;

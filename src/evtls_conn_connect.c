@@ -191,6 +191,9 @@ static int start_attempt(evtls_conn *c)
                 .ka_count = c->v->ka_count,
                 .src4 = evtls__cfg_next_source(c->cfg, 4),
                 .src6 = evtls__cfg_next_source(c->cfg, 6),
+                .race_limit = c->v->race_limit,
+                .race_gate = c->race_gate,
+                .race_arg = c->race_arg,
             },
     };
     int numeric = c->host_is_ip;

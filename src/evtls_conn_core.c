@@ -45,6 +45,9 @@ void evtls__conn_defer(evtls_conn *c)
 
 void evtls__conn_record_attempts(evtls_conn *c, const struct evtls__dial_report *rep)
 {
+    c->info.order_reason = (evtls_order_reason)rep->order_reason;
+    c->info.attempt_delay_ms = rep->attempt_delay_ms;
+    c->info.races_held = rep->races_held;
     c->info.attempts = rep->attempts;
     c->info.candidates = rep->candidates;
     c->info.n_attempt_info = rep->n_info;
@@ -216,6 +219,12 @@ void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_l
 {
     c->owner = owner;
     c->on_let_go = owner ? on_let_go : NULL;
+}
+
+void evtls__conn_set_race_gate(evtls_conn *c, int (*gate)(void *arg, int take), void *arg)
+{
+    c->race_gate = gate;
+    c->race_arg = arg;
 }
 
 void *evtls__conn_owner(const evtls_conn *c)

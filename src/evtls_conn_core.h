@@ -75,6 +75,8 @@ struct evtls_conn {
     void *userdata; /* the application's, never touched here */
     void *owner;    /* the pool's entry (evtls_conn_int.h) */
     evtls__conn_owner_cb on_let_go;
+    int (*race_gate)(void *arg, int take); /* the owner's count of racing sockets */
+    void *race_arg;
     evtls_session_cache *sessions;
     int no_offer;        /* store the server's sessions, offer none */
     int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */

@@ -21,6 +21,12 @@ typedef void (*evtls__conn_owner_cb)(evtls_conn *c, void *owner);
 /* Sets (or with NULL clears) the owner and its hook. */
 void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_let_go);
 
+/* Gives the connection's Happy Eyeballs races to the owner's count too
+ * (a pool counts sockets, racing attempts included): take 1 asks for a
+ * racing socket (returns 1 when granted), take -1 gives one back. Before
+ * connecting. */
+void evtls__conn_set_race_gate(evtls_conn *c, int (*gate)(void *arg, int take), void *arg);
+
 /* The owner, NULL if none. */
 void *evtls__conn_owner(const evtls_conn *c);
 

@@ -3,7 +3,13 @@
  *
  * RFC 8305 section 5: start the first attempt, then start the next one
  * after the Connection Attempt Delay, or at once when an attempt fails; the
- * first connect to complete wins and the others are closed. */
+ * first connect to complete wins and the others are closed.
+ *
+ * A racing attempt (one started while another still connects) needs a
+ * place under the race limit, counted per destination in the history
+ * entry (and under the owner's gate); without one it waits for the next
+ * delay or for the attempt in flight to fail. The history hears who won,
+ * after how long, and which address failed. */
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
@@ -28,6 +34,7 @@ struct attempt {
     size_t idx;              /* index in d->addrs */
     uint64_t start_us;
     evtls_attempt_outcome outcome;
+    int racing; /* holds a place under the race limit */
     int err, sys_errno;
     uint32_t duration_us;
 };
@@ -40,12 +47,43 @@ struct evtls__dialer {
     struct event next_timer; /* starts the next attempt */
     struct event kick;       /* deferred start or finish */
     size_t n, started, in_flight;
+    unsigned racing_own; /* racing attempts, when no history entry counts them */
+    unsigned races_held, order_reason;
     int more;
     int last_err, last_errno;
     uint64_t t0_us;
     evtls__addr addrs[EVTLS__DIAL_MAX];
     struct attempt *att[EVTLS__DIAL_MAX]; /* one per started address */
 };
+
+/* Takes a place under the race limit (and the owner's gate). */
+static int race_take(evtls__dialer *d)
+{
+    unsigned *racing = d->opts.dest ? &d->opts.dest->racing : &d->racing_own;
+    if (*racing >= d->opts.race_limit)
+        return 0;
+    if (d->opts.race_gate && !d->opts.race_gate(d->opts.race_arg, 1))
+        return 0;
+    (*racing)++;
+    return 1;
+}
+
+static void race_give(evtls__dialer *d)
+{
+    unsigned *racing = d->opts.dest ? &d->opts.dest->racing : &d->racing_own;
+    if (*racing)
+        (*racing)--;
+    if (d->opts.race_gate)
+        d->opts.race_gate(d->opts.race_arg, -1);
+}
+
+static void attempt_release(struct attempt *a)
+{
+    if (a->racing) {
+        a->racing = 0;
+        race_give(a->d);
+    }
+}
 
 static void attempt_close(struct attempt *a)
 {
@@ -54,13 +92,20 @@ static void attempt_close(struct attempt *a)
         close(a->fd);
         a->fd = -1;
     }
+    attempt_release(a);
 }
 
 static void dialer_free(evtls__dialer *d)
 {
+    uint64_t now = evtls__now_us();
     for (size_t i = 0; i < d->started; i++) {
-        attempt_close(d->att[i]);
-        free(d->att[i]);
+        struct attempt *a = d->att[i];
+        /* Cancelled (the connect timer, the owner) while unanswered for
+         * longer than the longest attempt delay: remembered as failed. */
+        if (a->fd >= 0 && now - a->start_us >= EVTLS__DELAY_MAX_MS * 1000u)
+            evtls__history_failed(d->opts.dest, &d->addrs[a->idx], now);
+        attempt_close(a);
+        free(a);
     }
     event_del(&d->next_timer);
     event_del(&d->kick);
@@ -78,6 +123,9 @@ void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *r
     memset(rep, 0, sizeof *rep);
     rep->attempts = (unsigned)d->started;
     rep->candidates = (unsigned)d->n;
+    rep->races_held = d->races_held;
+    rep->order_reason = d->order_reason;
+    rep->attempt_delay_ms = d->opts.attempt_delay_ms;
     uint64_t now = evtls__now_us();
     for (size_t i = 0; i < d->started && i < EVTLS_ATTEMPT_INFO_MAX; i++) {
         const struct attempt *a = d->att[i];
@@ -165,6 +213,7 @@ static void attempt_failed(evtls__dialer *d, struct attempt *a, int sys_errno)
     a->sys_errno = d->last_errno = sys_errno;
     a->err = d->last_err = evtls__err_from_errno(sys_errno);
     a->duration_us = (uint32_t)(evtls__now_us() - a->start_us);
+    evtls__history_failed(d->opts.dest, &d->addrs[a->idx], evtls__now_us());
     LOGD("dial: attempt to %s failed: %s", evtls__addr_str(&d->addrs[a->idx], buf, sizeof buf),
          strerror(sys_errno));
     if (d->started < d->n) {
@@ -192,8 +241,12 @@ static void attempt_ready(evutil_socket_t fd, short what, void *arg)
     }
     event_del(&a->ev);
     a->fd = -1; /* handed over: not closed by dialer_free */
+    attempt_release(a);
     a->outcome = EVTLS_ATTEMPT_WON;
     a->duration_us = (uint32_t)(evtls__now_us() - a->start_us);
+    if (d->opts.history)
+        evtls__history_won(d->opts.history, d->opts.dest, &d->addrs[a->idx], a->duration_us,
+                           evtls__now_us());
     d->in_flight--;
     finish(d, (int)fd, 0, 0);
 }
@@ -202,9 +255,24 @@ static void start_next(evtls__dialer *d)
 {
     if (d->started >= d->n)
         return;
+    int racing = 0;
+    if (d->in_flight > 0) {
+        /* A race: only with a place under the limit; else the next delay
+         * (or the failure of what is in flight) tries again. */
+        if (!race_take(d)) {
+            d->races_held++;
+            LOGD("dial: race limit reached, attempt %zu waits", d->started + 1);
+            struct timeval tv = evtls__tv_ms(d->opts.attempt_delay_ms);
+            event_add(&d->next_timer, &tv);
+            return;
+        }
+        racing = 1;
+    }
     size_t i = d->started;
     struct attempt *a = calloc(1, sizeof *a);
     if (a == NULL) {
+        if (racing)
+            race_give(d);
         d->last_err = EVTLS_ERR_NOMEM;
         d->n = d->started; /* nothing more can be tried */
         d->more = 0;
@@ -213,6 +281,7 @@ static void start_next(evtls__dialer *d)
     }
     d->att[d->started++] = a;
     a->d = d;
+    a->racing = racing;
     a->idx = i;
     a->start_us = evtls__now_us();
     if (i == 0)
@@ -284,6 +353,11 @@ evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial
     event_assign(&d->next_timer, base, -1, 0, next_timer_cb, d);
     event_assign(&d->kick, base, -1, 0, kick_cb, d);
     return d;
+}
+
+void evtls__dial_set_reason(evtls__dialer *d, unsigned order_reason)
+{
+    d->order_reason = order_reason;
 }
 
 static int same_addr(const evtls__addr *a, const evtls__addr *b)

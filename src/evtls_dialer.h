@@ -9,6 +9,7 @@
 #include "evtls/conn.h"
 #include "evtls_addr.h"
 #include "evtls_cfg_int.h"
+#include "evtls_history.h"
 
 struct event_base;
 typedef struct evtls__dialer evtls__dialer;
@@ -20,13 +21,25 @@ struct evtls__dial_opts {
     int ka_idle, ka_interval, ka_count; /* TCP keep-alive, idle 0 = off */
     const struct evtls__source *src4;   /* bind IPv4 attempts here (NULL: any) */
     const struct evtls__source *src6;   /* bind IPv6 attempts here (NULL: any) */
+    /* What is remembered of the destination (both NULL: nothing): the
+     * winner and failures are recorded, racing attempts counted there. */
+    const evtls__history *history;
+    struct evtls__dest *dest;
+    unsigned race_limit; /* racing attempts in flight per destination */
+    /* An owner's own count of sockets (a pool's per-origin limit): take 1
+     * asks for a racing socket (1: granted), take -1 gives it back. */
+    int (*race_gate)(void *arg, int take);
+    void *race_arg;
 };
 
 /* What happened to each attempt, in start order. */
 struct evtls__dial_report {
-    unsigned attempts;   /* connects started */
-    unsigned candidates; /* addresses known, in the order they are tried */
-    unsigned n_info;     /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
+    unsigned attempts;     /* connects started */
+    unsigned candidates;   /* addresses known, in the order they are tried */
+    unsigned n_info;       /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
+    unsigned races_held;   /* times a racing attempt waited for the race limit */
+    unsigned order_reason; /* enum evtls__order_reason of the order dialled */
+    unsigned attempt_delay_ms;
     evtls_attempt_info info[EVTLS_ATTEMPT_INFO_MAX];
 };
 
@@ -48,6 +61,9 @@ evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial
  * the loop) when nothing is in flight. Returns 0, or -1 when out of
  * memory. */
 int evtls__dial_update(evtls__dialer *d, const evtls__addr *addrs, size_t n, int more);
+
+/* Records why the order given to evtls__dial_update is what it is. */
+void evtls__dial_set_reason(evtls__dialer *d, unsigned order_reason);
 
 /* Fills rep with the attempts so far, in-flight ones as ABORTED. */
 void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *rep);

@@ -39,6 +39,7 @@ static void he_free(evtls__he *h)
         evtls__resolve_cancel(h->lookup);
     if (h->dialer)
         evtls__dial_cancel(h->dialer);
+    evtls__history_release(h->opts.dial.dest);
     event_del(&h->res_delay);
     free(h);
 }
@@ -84,6 +85,9 @@ static void push_addresses(evtls__he *h)
     for (size_t i = 0; i < h->n; i++)
         order[i] = sorted[i].dst;
     evtls__addrsel_interleave(order, h->n);
+    unsigned why =
+        evtls__history_order(h->opts.dial.history, h->opts.dial.dest, order, h->n, evtls__now_us());
+    evtls__dial_set_reason(h->dialer, why);
     if (evtls__log_enabled(EVTLS_LOG_DEBUG)) {
         char buf[48];
         for (size_t i = 0; i < h->n; i++)
@@ -104,6 +108,10 @@ static void fail_now(evtls__he *h, int err)
 static int begin_dialing(evtls__he *h)
 {
     event_del(&h->res_delay);
+    unsigned learnt =
+        evtls__history_delay_ms(h->opts.dial.history, h->opts.dial.dest, evtls__now_us());
+    if (learnt && h->opts.dial.attempt_delay_ms == EVTLS__DELAY_DEFAULT_MS)
+        h->opts.dial.attempt_delay_ms = learnt; /* a delay the user set is kept */
     h->dialer = evtls__dial_new(h->base, &h->opts.dial, on_dialed, h);
     if (h->dialer == NULL) {
         fail_now(h, EVTLS_ERR_NOMEM);
@@ -195,8 +203,12 @@ evtls__he *evtls__he_start(struct event_base *base, evtls_resolver *r, const cha
         }
         return h;
     }
+    evtls__history *hist = evtls__resolver_history(r);
+    h->opts.dial.history = hist;
+    h->opts.dial.dest = hist ? evtls__history_acquire(hist, host, port, evtls__now_us()) : NULL;
     h->lookup = evtls__resolve(r, host, port, opts->family, on_answer, h);
     if (h->lookup == NULL) {
+        evtls__history_release(h->opts.dial.dest);
         free(h);
         return NULL;
     }

@@ -627,6 +627,28 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     hand_over(e, 1, connect_us);
 }
 
+/* A connecting connection's Happy Eyeballs race asks for (take 1) or
+ * gives back (take -1) a second socket: the limits count sockets. */
+static int race_gate(void *arg, int take)
+{
+    struct entry *e = arg;
+    struct origin *o = e->o;
+    evtls_pool *p = e->p;
+    if (take < 0) {
+        if (o->st.racing) {
+            o->st.racing--;
+            p->st.racing--;
+        }
+        return 1;
+    }
+    if (o->st.idle + o->st.busy + o->st.connecting + o->st.racing >= p->o.max_per_origin ||
+        p->total + p->st.racing >= p->o.max_total)
+        return 0;
+    o->st.racing++;
+    p->st.racing++;
+    return 1;
+}
+
 static int open_conn(struct origin *o)
 {
     evtls_pool *p = o->p;
@@ -651,6 +673,7 @@ static int open_conn(struct origin *o)
     e->born_us = e->connect_start_us = evtls__now_us();
     p->total++;
     set_state(e, EVTLS_POOL_CONNECTING);
+    evtls__conn_set_race_gate(e->c, race_gate, e);
     int rc = evtls_conn_connect(e->c, o->host, o->port, on_connected, e);
     if (rc != 0) {
         evtls__conn_set_owner(e->c, NULL, NULL);

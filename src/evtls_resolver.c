@@ -21,6 +21,7 @@
 
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
+#include "evtls_history.h"
 #include "evtls_resolver_int.h"
 #include "evtls_time.h"
 
@@ -85,6 +86,7 @@ struct evtls_resolver {
     struct cache_ent *cache;
     size_t cache_cap;
     uint64_t use_clock;
+    evtls__history hist;
     evtls_resolver_stats st;
 };
 
@@ -320,6 +322,9 @@ evtls_resolver *evtls_resolver_new(struct event_base *base, const char *nameserv
         LOGE("resolver: cannot use name server '%s'", nameserver);
         goto fail;
     }
+    if (evtls__history_configure(&r->hist, EVTLS__HISTORY_DEFAULT_MAX,
+                                 EVTLS__HISTORY_DEFAULT_TTL_MS) != 0)
+        goto fail;
     evdns_base_set_option(r->dns, "timeout:", "2");
     evdns_base_set_option(r->dns, "attempts:", "3");
     if (hosts_load(r, HOSTS_DEFAULT) != 0)
@@ -328,6 +333,8 @@ evtls_resolver *evtls_resolver_new(struct event_base *base, const char *nameserv
 fail:
     if (r->dns)
         evdns_base_free(r->dns, 0);
+    hosts_clear(r);
+    evtls__history_free(&r->hist);
     free(r);
     return NULL;
 }
@@ -361,8 +368,30 @@ void evtls_resolver_clear_cache(evtls_resolver *r)
 
 void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st)
 {
-    if (r && st)
+    if (r && st) {
         *st = r->st;
+        st->history_entries = evtls__history_size(&r->hist);
+    }
+}
+
+int evtls_resolver_set_history(evtls_resolver *r, size_t max_entries, unsigned ttl_ms)
+{
+    if (r == NULL || max_entries > 1000000 || (max_entries && ttl_ms == 0))
+        return EVTLS_ERR_INVALID_ARG;
+    if (evtls__history_configure(&r->hist, max_entries, ttl_ms) != 0)
+        return EVTLS_ERR_STATE; /* a connect in progress holds an entry */
+    return 0;
+}
+
+void evtls_resolver_clear_history(evtls_resolver *r)
+{
+    if (r)
+        evtls__history_clear(&r->hist);
+}
+
+struct evtls__history *evtls__resolver_history(evtls_resolver *r)
+{
+    return r ? &r->hist : NULL;
 }
 
 evtls_resolver *evtls__resolver_ref(evtls_resolver *r)
@@ -383,6 +412,7 @@ void evtls_resolver_unref(evtls_resolver *r)
     evdns_base_free(r->dns, 0);
     hosts_clear(r);
     cache_clear(r);
+    evtls__history_free(&r->hist);
     free(r);
 }
 

@@ -20,6 +20,9 @@ typedef struct evtls__lookup evtls__lookup;
 typedef void (*evtls__resolve_cb)(int family, int err, const evtls__addr *addrs, size_t n, int last,
                                   void *arg);
 
+/* What Happy Eyeballs remembers of the destinations r's users dialled. */
+struct evtls__history *evtls__resolver_history(evtls_resolver *r);
+
 /* Adds a reference to r and returns it. */
 evtls_resolver *evtls__resolver_ref(evtls_resolver *r);
 

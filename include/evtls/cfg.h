@@ -42,7 +42,9 @@ typedef enum evtls_timeout {
     EVTLS_TIMEOUT_HANDSHAKE,    /* TLS handshake (default 10000 ms) */
     EVTLS_TIMEOUT_TOTAL,        /* whole connect from call to ready (default 0: none) */
     EVTLS_TIMEOUT_CLOSE,        /* graceful close: flushing close_notify (default 2000 ms) */
-    EVTLS_TIMEOUT_ATTEMPT_DELAY /* Happy Eyeballs connection attempt delay (default 250 ms) */
+    EVTLS_TIMEOUT_ATTEMPT_DELAY /* Happy Eyeballs connection attempt delay (default 250 ms,
+                                   then learnt per destination from connect times; a
+                                   value other than 250 is kept as set) */
 } evtls_timeout;
 
 /* Creates an empty configuration with the defaults above, holding one
@@ -114,6 +116,18 @@ EVTLS_API int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s
 
 /* The address family to use (default EVTLS_FAMILY_ANY). */
 EVTLS_API int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family);
+
+/* Happy Eyeballs' racing attempts (a connection's second socket and more,
+ * opened while an earlier attempt still connects) in flight at once per
+ * destination (name and port), across the connections that share a
+ * resolver (a pool's, a load generator's): each one the server accepts is
+ * a connection, often a handshake, it has to carry. Past the limit a
+ * connection waits for its attempt to fail before trying the next address.
+ * 0 never races. Default EVTLS_RACE_LIMIT_DEFAULT, at most
+ * EVTLS_RACE_LIMIT_MAX. */
+#define EVTLS_RACE_LIMIT_DEFAULT 8
+#define EVTLS_RACE_LIMIT_MAX     100000
+EVTLS_API int evtls_cfg_set_race_limit(evtls_cfg *cfg, unsigned n);
 
 /* Adds a local address to connect from (an IPv4 or IPv6 literal, up to
  * 16). Connections take the addresses of the destination's family in turn,

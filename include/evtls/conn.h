@@ -95,6 +95,13 @@ typedef enum evtls_attempt_outcome {
     EVTLS_ATTEMPT_ABORTED  /* still connecting when the phase timed out or was cancelled */
 } evtls_attempt_outcome;
 
+/* Why the first address of the last try went first. */
+typedef enum evtls_order_reason {
+    EVTLS_ORDER_RFC6724 = 0, /* no history: RFC 6724 sort and family interleaving */
+    EVTLS_ORDER_WINNER = 1,  /* it won to this destination recently (the resolver's memory) */
+    EVTLS_ORDER_LOSER = 2    /* RFC 6724 order, with an address that failed recently moved last */
+} evtls_order_reason;
+
 #define EVTLS_ATTEMPT_INFO_MAX 8
 typedef struct evtls_attempt_info {
     char addr[48]; /* without port */
@@ -125,9 +132,13 @@ typedef struct evtls_conn_info {
     unsigned connect_attempt;     /* 1 for the first try, 2... after retries */
     unsigned n_attempt_info;      /* entries of attempt[] used (the last try's) */
     evtls_attempt_info attempt[EVTLS_ATTEMPT_INFO_MAX];
-    int session_offered; /* a cached session was offered (see resumed) */
-    unsigned candidates; /* addresses known to the last try, in RFC 6724 / Happy
-                            Eyeballs order (attempt[] lists those tried) */
+    int session_offered;             /* a cached session was offered (see resumed) */
+    unsigned candidates;             /* addresses known to the last try, in RFC 6724 / Happy
+                                        Eyeballs order (attempt[] lists those tried) */
+    evtls_order_reason order_reason; /* why attempt[0]'s address went first */
+    unsigned attempt_delay_ms;       /* the Happy Eyeballs attempt delay the last try used:
+                                        the configured one, or one learnt from connect times */
+    unsigned races_held; /* times the last try's next attempt waited for the race limit */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

@@ -122,6 +122,8 @@ typedef struct evtls_pool_stats {
     /* gauges */
     unsigned idle, busy, connecting, waiting;
     unsigned origins; /* origins known (pool only; empty ones go after the idle timeout) */
+    unsigned racing;  /* Happy Eyeballs attempts racing a connection's first socket: the
+                         per-origin and total limits count them as connections */
     /* counters */
     uint64_t checkouts, created, reused, resumed, resume_refused;
     uint64_t expired;       /* closed for idle time, lifetime or uses */

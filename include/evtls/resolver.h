@@ -47,6 +47,22 @@ EVTLS_API int evtls_resolver_set_cache_size(evtls_resolver *r, size_t entries);
 /* Forgets every cached answer. */
 EVTLS_API void evtls_resolver_clear_cache(evtls_resolver *r);
 
+/* Happy Eyeballs' memory (RFC 8305 sections 4 and 5), kept per destination
+ * (name and port) for the connections that use this resolver: the address
+ * that won recently is dialled first (a remembered winner that fails falls
+ * back to the others at once, and is forgotten), an address that failed
+ * recently is dialled last, and the attempt delay follows the connect
+ * times measured (srtt + 4 * rttvar, within 100 ms .. 2 s). Sets the most
+ * destinations remembered (default 1024, least recently used forgotten
+ * first; 0 turns the memory off) and how long a fact is kept (default 10
+ * minutes), and forgets everything. Returns 0, EVTLS_ERR_INVALID_ARG, or
+ * EVTLS_ERR_STATE when a connect in progress holds an entry and the size
+ * would change. `evtls_conn_get_info` says why an address went first. */
+EVTLS_API int evtls_resolver_set_history(evtls_resolver *r, size_t max_entries, unsigned ttl_ms);
+
+/* Forgets what Happy Eyeballs remembers. */
+EVTLS_API void evtls_resolver_clear_history(evtls_resolver *r);
+
 typedef struct evtls_resolver_stats {
     uint64_t lookups;    /* per family asked */
     uint64_t hosts_hits; /* answered from the hosts file */
@@ -54,6 +70,7 @@ typedef struct evtls_resolver_stats {
     uint64_t queries;    /* DNS queries sent (not counting retransmissions) */
     uint64_t coalesced;  /* lookups that joined a query already in flight */
     size_t cache_entries;
+    size_t history_entries; /* destinations Happy Eyeballs remembers */
 } evtls_resolver_stats;
 
 /* Copies the counters since creation. */

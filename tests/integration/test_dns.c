@@ -99,6 +99,29 @@ static void capture(evtls_log_level level, unsigned long ms, const char *msg, vo
     snprintf(logbuf + have, sizeof logbuf - have, "%s\n", msg);
 }
 
+/* A TLS server on 127.0.0.1:port while SYNs to [::1]:port go unanswered
+ * (a listener whose accept queue is full). */
+struct half_broken {
+    struct peer s;
+    int fill[4], hole;
+};
+
+static void half_broken_start(struct half_broken *h)
+{
+    const char *args[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), NULL};
+    assert_int_equal(peer_s_server(&h->s, args), 0);
+    h->hole = listen_blackhole6(h->s.port, h->fill);
+    assert_true(h->hole >= 0);
+}
+
+static void half_broken_stop(struct half_broken *h)
+{
+    for (int k = 0; k < 4; k++)
+        close(h->fill[k]);
+    close(h->hole);
+    peer_stop(&h->s);
+}
+
 static void test_dual_stack_prefers_ipv6(void **state)
 {
     struct fx *f = *state;
@@ -124,17 +147,13 @@ static void test_broken_ipv6_falls_back_fast(void **state)
 {
     struct fx *f = *state;
     /* IPv4 answers at 127.0.0.1:port; SYNs to [::1]:port go unanswered. */
-    struct peer s;
-    const char *args[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), NULL};
-    assert_int_equal(peer_s_server(&s, args), 0);
-    int fill[4];
-    int hole = listen_blackhole6(s.port, fill);
-    assert_true(hole >= 0);
+    struct half_broken hb;
+    half_broken_start(&hb);
     evtls_cfg *cfg = cfg_for_test();
     assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, 10000), 0);
     struct connect_result r;
     evtls_conn *c;
-    assert_int_equal(connect_name(f, cfg, "dual.test", s.port, &r, &c), 0);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
     const evtls_conn_info *i = evtls_conn_get_info(c);
     assert_int_equal(i->family, 4);
     assert_string_equal(i->peer_addr, "127.0.0.1");
@@ -151,10 +170,146 @@ static void test_broken_ipv6_falls_back_fast(void **state)
     assert_true(i->attempt[1].start_us >= 240000 && i->attempt[1].start_us < 10000000);
     evtls_conn_free(c);
     evtls_cfg_unref(cfg);
-    for (int k = 0; k < 4; k++)
-        close(fill[k]);
-    close(hole);
-    peer_stop(&s);
+    half_broken_stop(&hb);
+}
+
+/* Happy Eyeballs remembers (RFC 8305 sections 4 and 5): with [::1]
+ * swallowing SYNs, the first connection to dual.test wins on IPv4 after
+ * the attempt delay; the next ones dial 127.0.0.1 first, alone, with a
+ * delay learnt from the connect time; cleared, the race is back. */
+static void test_history_dials_winner_first(void **state)
+{
+    struct fx *f = *state;
+    struct half_broken hb;
+    half_broken_start(&hb);
+    evtls_cfg *cfg = cfg_for_test();
+    struct connect_result r;
+    evtls_conn *c;
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 2);
+    assert_int_equal(i->order_reason, EVTLS_ORDER_RFC6724);
+    assert_int_equal(i->attempt_delay_ms, 250);
+    evtls_conn_free(c);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+        i = evtls_conn_get_info(c);
+        assert_int_equal(i->attempts, 1);
+        assert_string_equal(i->peer_addr, "127.0.0.1");
+        assert_string_equal(i->attempt[0].addr, "127.0.0.1");
+        assert_int_equal(i->order_reason, EVTLS_ORDER_WINNER);
+        /* Learnt: srtt + 4 rttvar of loopback connects, at the floor. */
+        assert_true(i->attempt_delay_ms >= 100 && i->attempt_delay_ms <= 2000);
+        evtls_conn_free(c);
+    }
+    evtls_resolver_stats st;
+    evtls_resolver_get_stats(f->r, &st);
+    assert_int_equal(st.history_entries, 1);
+    evtls_resolver_clear_history(f->r);
+    evtls_resolver_get_stats(f->r, &st);
+    assert_int_equal(st.history_entries, 0);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+    i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 2);
+    assert_string_equal(i->attempt[0].addr, "::1");
+    assert_int_equal(i->order_reason, EVTLS_ORDER_RFC6724);
+    evtls_conn_free(c);
+    /* Facts expire: with a 1 ms TTL, the winner is forgotten by the time
+     * the next connection starts. */
+    assert_int_equal(evtls_resolver_set_history(f->r, 8, 1), 0);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, NULL), 0);
+    usleep(5000);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+    i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 2);
+    assert_int_equal(i->order_reason, EVTLS_ORDER_RFC6724);
+    evtls_conn_free(c);
+    /* Off: no memory at all. */
+    assert_int_equal(evtls_resolver_set_history(f->r, 0, 0), 0);
+    assert_int_equal(evtls_resolver_set_history(f->r, 8, 0), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, NULL), 0);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+    assert_int_equal(evtls_conn_get_info(c)->attempts, 2);
+    evtls_conn_free(c);
+    evtls_cfg_unref(cfg);
+    half_broken_stop(&hb);
+}
+
+/* A remembered winner that fails falls back to the other address at once
+ * (not after the attempt delay, set to 2 s here), and is forgotten. */
+static void test_history_winner_fails_falls_back_at_once(void **state)
+{
+    struct fx *f = *state;
+    struct peer s4, s6;
+    const char *args[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), NULL};
+    assert_int_equal(peer_s_server(&s4, args), 0);
+    evtls_cfg *v4only = cfg_for_test();
+    assert_int_equal(evtls_cfg_set_family(v4only, EVTLS_FAMILY_IPV4), 0);
+    struct connect_result r;
+    assert_int_equal(connect_name(f, v4only, "dual.test", s4.port, &r, NULL), 0);
+    /* Now only [::1] answers on that port. */
+    uint16_t port = s4.port;
+    peer_stop(&s4);
+    assert_int_equal(peer_s_server_on(&s6, "[::1]", port, args), 0);
+    evtls_cfg *cfg = cfg_for_test();
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_ATTEMPT_DELAY, 2000), 0);
+    evtls_conn *c;
+    assert_int_equal(connect_name(f, cfg, "dual.test", port, &r, &c), 0);
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    assert_int_equal(i->order_reason, EVTLS_ORDER_WINNER);
+    assert_int_equal(i->attempt_delay_ms, 2000); /* set by the user: kept */
+    assert_int_equal(i->attempts, 2);
+    assert_string_equal(i->attempt[0].addr, "127.0.0.1");
+    assert_int_equal(i->attempt[0].outcome, EVTLS_ATTEMPT_FAILED);
+    assert_int_equal(i->attempt[0].err, EVTLS_ERR_CONN_REFUSED);
+    assert_string_equal(i->attempt[1].addr, "::1");
+    assert_int_equal(i->attempt[1].outcome, EVTLS_ATTEMPT_WON);
+    /* Started by the failure: before the 2 s delay could have started it. */
+    assert_true(i->attempt[1].start_us < 2000000);
+    evtls_conn_free(c);
+    /* The failed winner is forgotten; ::1, which won, goes first. */
+    assert_int_equal(connect_name(f, cfg, "dual.test", port, &r, &c), 0);
+    i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 1);
+    assert_string_equal(i->peer_addr, "::1");
+    assert_int_equal(i->order_reason, EVTLS_ORDER_WINNER);
+    evtls_conn_free(c);
+    evtls_cfg_unref(cfg);
+    evtls_cfg_unref(v4only);
+    peer_stop(&s6);
+}
+
+/* Race limit 0: a connection never opens a second socket. [::1] swallows
+ * SYNs, so the first connection ends at its connect timeout (2.5 s) with
+ * one attempt, having held its race; ::1, unanswered past the longest
+ * attempt delay (2 s), is remembered as failed and dialled last after. */
+static void test_race_limit_zero_never_races(void **state)
+{
+    struct fx *f = *state;
+    struct half_broken hb;
+    half_broken_start(&hb);
+    evtls_cfg *cfg = cfg_for_test();
+    assert_int_equal(evtls_cfg_set_race_limit(cfg, 0), 0);
+    assert_int_equal(evtls_cfg_set_race_limit(cfg, EVTLS_RACE_LIMIT_MAX + 1),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, 2500), 0);
+    assert_int_equal(evtls_cfg_set_retry_off(cfg), 0);
+    struct connect_result r;
+    evtls_conn *c;
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c),
+                     EVTLS_ERR_CONNECT_TIMEOUT);
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 1);
+    assert_true(i->races_held >= 1);
+    evtls_conn_free(c);
+    assert_int_equal(connect_name(f, cfg, "dual.test", hb.s.port, &r, &c), 0);
+    i = evtls_conn_get_info(c);
+    assert_int_equal(i->attempts, 1);
+    assert_string_equal(i->peer_addr, "127.0.0.1");
+    assert_int_equal(i->order_reason, EVTLS_ORDER_LOSER);
+    evtls_conn_free(c);
+    evtls_cfg_unref(cfg);
+    half_broken_stop(&hb);
 }
 
 static void test_family_ipv4_preference(void **state)
@@ -594,6 +749,10 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_dual_stack_prefers_ipv6, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_ipv6_falls_back_fast, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_dials_winner_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_winner_fails_falls_back_at_once, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_race_limit_zero_never_races, setup, teardown),
         cmocka_unit_test_setup_teardown(test_family_ipv4_preference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolution_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nxdomain_fails_at_once, setup, teardown),

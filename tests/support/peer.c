@@ -154,8 +154,13 @@ static int s_server_ready(struct peer *p, const char *out, void *ctx)
 
 int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra)
 {
-    char accept[32];
-    snprintf(accept, sizeof accept, "127.0.0.1:%u", port);
+    return peer_s_server_on(p, "127.0.0.1", port, extra);
+}
+
+int peer_s_server_on(struct peer *p, const char *addr, uint16_t port, const char *const *extra)
+{
+    char accept[64];
+    snprintf(accept, sizeof accept, "%s:%u", addr, port);
     const char *argv[48] = {"openssl", "s_server", "-accept", accept, "-www"};
     memset(p, 0, sizeof *p);
     return spawn_ready(p, argv, 5, extra, s_server_ready, &port);

@@ -31,6 +31,8 @@ int peer_s_server(struct peer *p, const char *const *extra);
 
 /* The same on a given port of 127.0.0.1. */
 int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
+/* The same on addr ("127.0.0.1", "[::1]"). */
+int peer_s_server_on(struct peer *p, const char *addr, uint16_t port, const char *const *extra);
 
 /* Starts the scripted TLS server (tests/support/faultpeer.c) on 127.0.0.1
  * with the test server certificate, answering in the given mode (its
