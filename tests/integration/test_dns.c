@@ -312,6 +312,48 @@ static void test_race_limit_zero_never_races(void **state)
     half_broken_stop(&hb);
 }
 
+/* A pool's per-origin limit counts sockets: with room for one, a
+ * connection to a name whose [::1] swallows SYNs does not race IPv4 (it
+ * fails at its connect timeout, holding its race); with room for two it
+ * races, and the racing socket shows in the stats while it lives. */
+static void test_pool_limit_counts_racing_sockets(void **state)
+{
+    struct fx *f = *state;
+    struct half_broken hb;
+    half_broken_start(&hb);
+    evtls_cfg *cfg = cfg_for_test();
+    assert_int_equal(evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, 1500), 0);
+    assert_int_equal(evtls_cfg_set_retry_off(cfg), 0);
+    for (unsigned room = 1; room <= 2; room++) {
+        evtls_pool_opts o;
+        evtls_pool_opts_default(&o);
+        o.max_per_origin = room;
+        evtls_pool *p = evtls_pool_new(f->base, &o);
+        assert_non_null(p);
+        assert_int_equal(evtls_pool_set_resolver(p, f->r), 0);
+        evtls_resolver_clear_history(f->r);
+        struct got g = {0};
+        int rc = pool_checkout_wait(f->base, p, cfg, "dual.test", hb.s.port, &g);
+        evtls_pool_stats st;
+        evtls_pool_get_stats(p, &st);
+        assert_int_equal(st.racing, 0); /* given back when the race ended */
+        if (room == 1) {
+            assert_int_equal(rc, EVTLS_ERR_CONNECT_TIMEOUT);
+            assert_non_null(g.info.error);
+        } else {
+            assert_int_equal(rc, 0);
+            const evtls_conn_info *i = evtls_conn_get_info(g.c);
+            assert_int_equal(i->attempts, 2);
+            assert_int_equal(i->races_held, 0);
+            assert_string_equal(i->peer_addr, "127.0.0.1");
+            evtls_pool_release(p, g.c);
+        }
+        evtls_pool_free(p);
+    }
+    evtls_cfg_unref(cfg);
+    half_broken_stop(&hb);
+}
+
 static void test_family_ipv4_preference(void **state)
 {
     struct fx *f = *state;
@@ -753,6 +795,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_winner_fails_falls_back_at_once, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_race_limit_zero_never_races, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pool_limit_counts_racing_sockets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_family_ipv4_preference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolution_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nxdomain_fails_at_once, setup, teardown),
