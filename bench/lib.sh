@@ -7,7 +7,8 @@
 #       (absolute) and pki
 #
 # and one nginx on loopback for clients to measure against (ECDSA P-256
-# certificate from PKI, session tickets on, room for 16,384 connections):
+# certificate from PKI, session tickets on, room for 16,384 connections, or
+# BENCH_NGINX_WORKER_CONNECTIONS):
 #
 #   bench_nginx_start WORK PKI LISTEN_BLOCK...   each LISTEN_BLOCK is the
 #       inside of one server block ("listen 127.0.0.1:PORT ssl; ...");
@@ -51,7 +52,7 @@ bench_nginx_start() {
   {
     echo "daemon off; master_process off; worker_processes 1;"
     echo "error_log $work/error.log; pid $work/nginx.pid;"
-    echo "worker_rlimit_nofile 20000; events { worker_connections 16384; }"
+    echo "worker_rlimit_nofile 20000; events { worker_connections ${BENCH_NGINX_WORKER_CONNECTIONS:-16384}; }"
     echo "http {"
     echo "  access_log off;"
     echo "  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;"

@@ -62,6 +62,10 @@ const char lt_usage[] =
     "\n"
     "Network:\n"
     "      --family any|4|6   address family (default any: RFC 6724 order, Happy Eyeballs)\n"
+    "      --race-limit N     Happy Eyeballs attempts that may race a connection's first\n"
+    "                         socket at once, per thread (default 0: -c N is at most N\n"
+    "                         sockets at the server; an address that does not answer is\n"
+    "                         left at the connect timeout, and remembered)\n"
     "      --resolver IP[:PORT]  DNS server to ask (default: /etc/resolv.conf)\n"
     "      --address ADDR     connect to ADDR instead of the host's addresses, still\n"
     "                         verifying the host's name (repeatable: taken in turn)\n"
@@ -150,6 +154,7 @@ enum {
     O_CONNTMO,
     O_HSTMO,
     O_FAMILY,
+    O_RACE,
     O_RESOLVER,
     O_ADDRESS,
     O_SOURCE,
@@ -185,6 +190,7 @@ static const struct option long_opts[] = {
     {"connect-timeout", required_argument, 0, O_CONNTMO},
     {"handshake-timeout", required_argument, 0, O_HSTMO},
     {"family", required_argument, 0, O_FAMILY},
+    {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
     {"source", required_argument, 0, O_SOURCE},
@@ -312,6 +318,14 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         if (cli_parse_family(arg, &o->family) != 0)
             return lt_fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
         return 0;
+    case O_RACE: {
+        uint64_t lim;
+        if (parse_u64(arg, EVTLS_RACE_LIMIT_MAX, &lim) != 0)
+            return lt_fail(err, errlen, "--race-limit: '%s' is not a number from 0 to %u", arg,
+                           EVTLS_RACE_LIMIT_MAX);
+        o->race_limit = (unsigned)lim;
+        return 0;
+    }
     case O_RESOLVER: o->resolver = arg; return 0;
     case O_ADDRESS:
     case O_SOURCE: {

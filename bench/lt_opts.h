@@ -32,7 +32,8 @@ typedef struct lt_opts {
     int tls_min, tls_max;   /* 12 or 13 */
     const char *ciphers, *groups, *alpn, *cacert, *capath, *servername;
     int insecure;
-    int family; /* 0, 4 or 6 */
+    int family;          /* 0, 4 or 6 */
+    unsigned race_limit; /* Happy Eyeballs racing sockets per thread (default 0) */
     const char *resolver;
     const char *addrs[LT_MAX_ADDRS]; /* --address: dial these, not the host's addresses */
     unsigned n_addrs;

@@ -49,6 +49,8 @@ static int same(const char *a, const char *b)
 void lt_stats_merge(lt_stats *dst, const lt_stats *src)
 {
     dst->conns_ok += src->conns_ok;
+    dst->attempts += src->attempts;
+    dst->attempts_lost += src->attempts_lost;
     dst->conns_failed += src->conns_failed;
     dst->offered += src->offered;
     dst->resumed += src->resumed;
@@ -156,6 +158,11 @@ void lt_report_text(FILE *f, const lt_result *r)
             (unsigned long long)hs, (unsigned long long)st->conns_failed,
             (unsigned long long)st->resumed, 100 * share(st->resumed, hs),
             (unsigned long long)st->offered);
+    fprintf(f,
+            "TCP attempts: %llu for %llu connects, %llu lost a Happy Eyeballs race (each "
+            "may be one more connection at the server)\n",
+            (unsigned long long)st->attempts, (unsigned long long)(st->conns_ok + st->conns_failed),
+            (unsigned long long)st->attempts_lost);
     if (o->mode == LT_MODE_REQUEST) {
         fprintf(f,
                 "requests: %llu succeeded, %llu failed; status 2xx %llu, 3xx %llu, 4xx %llu, "
@@ -239,6 +246,8 @@ void lt_report_json(FILE *f, const lt_result *r)
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,
             share(st->resumed, st->conns_ok));
+    fprintf(f, "\"attempts\":%llu,\"attempts_lost\":%llu,", (unsigned long long)st->attempts,
+            (unsigned long long)st->attempts_lost);
     fprintf(f, "\"bytes_in\":%llu,\"bytes_out\":%llu,\"body_bytes\":%llu,\"bytes_in_per_s\":%.1f,",
             (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
             (unsigned long long)st->body_bytes, per_s(st->bytes_in, r->elapsed_s));

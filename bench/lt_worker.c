@@ -203,11 +203,21 @@ static void drop_conn(struct slot *s)
 
 static void start_exchange(struct slot *s);
 
+/* The connect's TCP attempts: how many sockets it took, how many lost. */
+static void count_attempts(lt_worker *w, evtls_conn *c)
+{
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.attempts += i->attempts;
+    for (unsigned k = 0; k < i->n_attempt_info; k++)
+        w->st.attempts_lost += i->attempt[k].outcome == EVTLS_ATTEMPT_LOST;
+}
+
 static void on_connected(evtls_conn *c, int err, void *arg)
 {
     struct slot *s = arg;
     lt_worker *w = s->w;
     uint64_t now = lt_now_us();
+    count_attempts(w, c);
     if (err) {
         w->st.conns_failed++;
         lt_stats_error(&w->st, err);
@@ -491,6 +501,8 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
         rc = evtls_cfg_set_alpn(cfg, o->alpn, 0);
     if (rc == 0)
         rc = evtls_cfg_set_family(cfg, (evtls_family)o->family);
+    if (rc == 0)
+        rc = evtls_cfg_set_race_limit(cfg, o->race_limit);
     if (rc == 0 && o->connect_ms)
         rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, o->connect_ms);
     if (rc == 0 && o->handshake_ms)

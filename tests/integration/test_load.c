@@ -409,6 +409,58 @@ static void test_hold_mode(void **state)
 /* 100 KB bodies over four keep-alive connections for -d: the bytes add
  * up exactly, every connection gets a share of the requests, and the run
  * reports how late it stopped. */
+/* nginx's own count of accepted connections (stub_status at /status),
+ * read over one TLS connection of its own, which it counts too. */
+static long nginx_accepts(uint16_t port)
+{
+    struct event_base *b = event_base_new();
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_conn *c = evtls_conn_new(b, cfg);
+    struct connect_result r;
+    assert_int_equal(connect_wait(b, c, "127.0.0.1", port, &r), 0);
+    static char buf[4096];
+    size_t len = 0;
+    exchange(b, c, "GET /status HTTP/1.0\r\nHost: localhost\r\n\r\n", buf, sizeof buf, &len);
+    evtls_conn_free(c);
+    evtls_cfg_unref(cfg);
+    event_base_free(b);
+    const char *p = strstr(buf, "requests\n");
+    long accepts = -1;
+    if (p == NULL || sscanf(p + strlen("requests\n"), " %ld", &accepts) != 1)
+        fail_msg("no stub_status in: %s", buf);
+    return accepts;
+}
+
+/* -c N is N connections at the server: nginx on [::1] and 127.0.0.1 with
+ * accept queues of 8, so that a burst of 100 connects waits (SYNs dropped
+ * and sent again) well past the Happy Eyeballs attempt delay, where a
+ * client that raced the other family would add connections. By name, both
+ * families: nginx accepts exactly 100, and the client reports 100 TCP
+ * attempts, none lost. */
+static void test_connections_at_server(void **state)
+{
+    (void)state;
+    struct peer p;
+    assert_int_equal(peer_nginx_ex(&p, PEER_NGINX_IPV6 | PEER_NGINX_BACKLOG_8,
+                                   "location = /status { stub_status; }"),
+                     0);
+    char storm_url[64];
+    snprintf(storm_url, sizeof storm_url, "https://localhost:%u/", p.port);
+    long before = nginx_accepts(p.port);
+    assert_int_equal(load_run(120000, "--cacert", pki("ca.pem"), "-m", "hold", "-c", "100", "-d",
+                              "0.2", "--ramp-up", "0", "--json", json_path, storm_url, NULL),
+                     0);
+    read_json();
+    long after = nginx_accepts(p.port);
+    assert_int_equal(num("connections"), 100);
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(num("attempts"), 100);
+    assert_int_equal(num("attempts_lost"), 0);
+    assert_int_equal(after - before - 1, 100); /* the second status read is one */
+    assert_non_null(strstr(pr.out, "TCP attempts: 100 for 100 connects, 0 lost"));
+    peer_stop(&p);
+}
+
 static void test_bodies_bytes_and_shares(void **state)
 {
     (void)state;
@@ -521,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_server_gone_mid_run),
         cmocka_unit_test(test_addresses_and_source),
         cmocka_unit_test(test_hold_mode),
+        cmocka_unit_test(test_connections_at_server),
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
     };

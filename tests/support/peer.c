@@ -303,13 +303,16 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
     if (mkdtemp(p->dir) == NULL)
         return -1;
     p->port = unused_port();
-    char conf[512], listen6[128] = "";
+    char conf[512], listen6[160] = "", opts4[64];
+    const char *backlog = (listen_also & PEER_NGINX_BACKLOG_8) ? " backlog=8" : "";
     snprintf(conf, sizeof conf, "%s/nginx.conf", p->dir);
+    snprintf(opts4, sizeof opts4, "%s%s",
+             (listen_also & PEER_NGINX_SNDBUF_256K) ? " sndbuf=262144" : "", backlog);
     if (listen_also & PEER_NGINX_IPV6)
-        snprintf(listen6, sizeof listen6, "listen [::1]:%u ssl;", p->port);
+        snprintf(listen6, sizeof listen6, "listen [::1]:%u ssl%s;", p->port, backlog);
     if (listen_also & PEER_NGINX_127_0_0_2)
         snprintf(listen6 + strlen(listen6), sizeof listen6 - strlen(listen6),
-                 " listen 127.0.0.2:%u ssl;", p->port);
+                 " listen 127.0.0.2:%u ssl%s;", p->port, backlog);
     FILE *f = fopen(conf, "w");
     if (f == NULL)
         return -1;
@@ -332,8 +335,7 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
             "    %s\n"
             "  }\n"
             "}\n",
-            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port,
-            (listen_also & PEER_NGINX_SNDBUF_256K) ? " sndbuf=262144" : "", listen6,
+            p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->dir, p->port, opts4, listen6,
             pki("server.pem"), pki("server.key"), server_directives ? server_directives : "");
     fclose(f);
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};

@@ -58,6 +58,9 @@ int peer_nginx(struct peer *p, const char *server_directives);
 /* 127.0.0.1's sockets get a 256 KiB send buffer (TCP autotuning would
  * otherwise give a few connections most of the bandwidth). */
 #define PEER_NGINX_SNDBUF_256K 4
+/* Every listening socket gets an accept queue of 8: a burst of connects
+ * waits (SYNs dropped and sent again), like a server under a storm. */
+#define PEER_NGINX_BACKLOG_8 8
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
 
 /* Waits until nginx's access log holds at least want lines (nginx writes
