@@ -16,7 +16,7 @@
 #include <strings.h>
 
 const char lt_usage[] =
-    "Usage: evtls-load [options] https://HOST[:PORT]/PATH\n"
+    "Usage: evtls-load [options] https://HOST[:PORT]/PATH   (or http:// for plain TCP)\n"
     "       evtls-load [options] HOST:PORT          (TLS handshakes, no HTTP)\n"
     "\n"
     "A TLS load generator: one libevent loop per thread drives many\n"
@@ -71,6 +71,7 @@ const char lt_usage[] =
     "                         verifying the host's name (repeatable: taken in turn)\n"
     "      --source ADDR      connect from ADDR (repeatable: taken in turn); each\n"
     "                         source address has its own range of ports\n"
+    "%s"
     "\n"
     "Output:\n"
     "      --json FILE        also write the summary as one JSON object to FILE\n"
@@ -157,6 +158,7 @@ enum {
     O_RACE,
     O_RESOLVER,
     O_ADDRESS,
+    O_NET, /* cli_net_option */
     O_SOURCE,
     O_JSON,
     O_MAXERR,
@@ -193,6 +195,7 @@ static const struct option long_opts[] = {
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
+    CLI_NET_LONG_OPTIONS(O_NET),
     {"source", required_argument, 0, O_SOURCE},
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
@@ -355,7 +358,8 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
         return 0;
     case O_NOPROGRESS: o->no_progress = 1; return 0;
-    case 'h': snprintf(err, errlen, "%s", lt_usage); return 1;
+    case O_NET: cli_net_option(&o->net, name, arg); return 0;
+    case 'h': snprintf(err, errlen, lt_usage, cli_net_usage); return 1;
     default: return lt_fail(err, errlen, "unknown option");
     }
 }
@@ -378,13 +382,15 @@ static int literal_family(const char *s)
 
 static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
 {
-    int bare = strncasecmp(o->target, "https://", 8) != 0;
+    int bare =
+        strncasecmp(o->target, "https://", 8) != 0 && strncasecmp(o->target, "http://", 7) != 0;
     if (evtls_url_parse(o->target, 1, &o->url) != 0)
         return lt_fail(err, errlen, "'%s': %s", o->target, o->url.error);
     if (!mode_given)
         o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
     if (o->mode == LT_MODE_REQUEST && bare)
-        return lt_fail(err, errlen, "--mode request needs an https:// URL, not '%s'", o->target);
+        return lt_fail(err, errlen, "--mode request needs an https:// or http:// URL, not '%s'",
+                       o->target);
     if (o->threads > o->conns)
         return lt_fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
                        o->conns);

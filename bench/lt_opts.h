@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <evtls/http.h>
 
+#include "evtls_cli.h"
+
 #define LT_MAX_ADDRS   16
 #define LT_MAX_HEADERS 32
 
@@ -33,6 +35,7 @@ typedef struct lt_opts {
     const char *ciphers, *groups, *alpn, *cacert, *capath, *servername;
     int insecure;
     int family;          /* 0, 4 or 6 */
+    struct cli_net net;  /* PSK, proxy, pins, interface */
     unsigned race_limit; /* Happy Eyeballs racing sockets per thread (default 0) */
     const char *resolver;
     const char *addrs[LT_MAX_ADDRS]; /* --address: dial these, not the host's addresses */

@@ -509,6 +509,8 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
         rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
     for (unsigned i = 0; rc == 0 && i < o->n_sources; i++)
         rc = evtls_cfg_add_source_address(cfg, o->sources[i]);
+    if (rc == 0 && cli_net_apply(&o->net, cfg, o->url.plain, o->url.host, err, errlen) != 0)
+        return -1;
     if (rc == 0)
         rc = evtls_cfg_build(cfg);
     if (rc != 0) {

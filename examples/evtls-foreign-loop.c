@@ -142,6 +142,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "evtls-foreign-loop: %s: %s\n", argv[i], j->url.error);
                 return 2;
             }
+            if (j->url.plain) { /* one TLS configuration serves every URL here */
+                fprintf(stderr, "evtls-foreign-loop: %s: https:// URLs only\n", argv[i]);
+                return 2;
+            }
             /* Built apart, then copied: the URL's parts live in the same job. */
             char req[sizeof j->req];
             int len = snprintf(req, sizeof req,

@@ -26,7 +26,7 @@
 #define PROG "evtls-poll"
 
 static const char usage_text[] =
-    "Usage: " PROG " [options] https://HOST[:PORT][/PATH]\n"
+    "Usage: " PROG " [options] https://HOST[:PORT][/PATH]   (or http:// for plain TCP)\n"
     "\n"
     "Fetches the URL over TLS each round, prints the response and the timings,\n"
     "then counts down (10... to 0..., one line a second) and goes again. From the\n"
@@ -78,6 +78,7 @@ static const char usage_text[] =
     "  --handshake-timeout MS TLS handshake timeout (default 10000)\n"
     "  --retries N            retry a failed connect up to N times with exponential\n"
     "                         backoff (default 0)\n"
+    "%s"
     "\n"
     "  -h, --help             this text\n"
     "\n"
@@ -104,6 +105,7 @@ struct options {
     int family;
     const char *resolver;
     unsigned connect_ms, handshake_ms, retries;
+    struct cli_net net;
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -165,6 +167,7 @@ enum {
     O_CONNTMO,
     O_HSTMO,
     O_RETRIES,
+    O_NET, /* cli_net_option */
 };
 
 static const struct option long_opts[] = {
@@ -197,6 +200,7 @@ static const struct option long_opts[] = {
     {"connect-timeout", required_argument, 0, O_CONNTMO},
     {"handshake-timeout", required_argument, 0, O_HSTMO},
     {"retries", required_argument, 0, O_RETRIES},
+    CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -254,7 +258,8 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_CONNTMO: o->connect_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
         case O_HSTMO: o->handshake_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
         case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
-        case 'h': fputs(usage_text, stdout); exit(0);
+        case O_NET: cli_net_option(&o->net, name, optarg); break;
+        case 'h': printf(usage_text, cli_net_usage); exit(0);
         case ':': usage_error("%s needs a value", argv[optind - 1]);
         default: usage_error("unknown option '%s'", argv[optind - 1]);
         }
@@ -573,13 +578,22 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     }
     const evtls_conn_info *ci = evtls_conn_get_info(c);
     print_address_choice(p, ci);
-    say(p, "connected to %s port %u (IPv%d) in %.1f ms; %s %s %s%s%s; %s; session %s",
-        ci->peer_addr, ci->port, ci->family, ms(ci->total_us), ci->tls_version, ci->cipher,
-        ci->group ? ci->group : "", ci->alpn[0] ? ", ALPN " : "", ci->alpn,
-        p->o.insecure         ? "server NOT verified (--insecure)"
-        : p->o.no_verify_name ? "certificate chain verified, name NOT checked"
-                              : "certificate verified",
-        ci->resumed ? "resumed" : (ci->session_offered ? "offered, not resumed" : "new"));
+    if (ci->proxy_us)
+        say(p, "tunnel through the proxy in %.1f ms", ms(ci->proxy_us));
+    if (p->url.plain) {
+        say(p, "connected to %s port %u (IPv%d) in %.1f ms; plain TCP, no TLS", ci->peer_addr,
+            ci->port, ci->family, ms(ci->total_us));
+    } else {
+        const char *trust = p->o.insecure           ? "server NOT verified (--insecure)"
+                            : p->o.no_verify_name   ? "certificate chain verified, name NOT checked"
+                            : p->o.net.psk_identity ? "pre-shared key accepted"
+                                                    : "certificate verified";
+        say(p, "connected to %s port %u (IPv%d) in %.1f ms; %s %s %s%s%s; %s%s; session %s",
+            ci->peer_addr, ci->port, ci->family, ms(ci->total_us), ci->tls_version,
+            ci->cipher ? ci->cipher : "", ci->group ? ci->group : "", ci->alpn[0] ? ", ALPN " : "",
+            ci->alpn, trust, p->o.net.pins ? ", public key pinned" : "",
+            ci->resumed ? "resumed" : (ci->session_offered ? "offered, not resumed" : "new"));
+    }
     evtls_http_cbs cbs = {on_head, on_body, on_done};
     int rc = evtls_http_exchange_start(c, p->req, &p->http, &cbs, p, &p->x);
     if (rc != 0) {
@@ -719,6 +733,9 @@ static void build(struct poller *p)
         rc |= evtls_cfg_set_timeout(c, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
     if (o->retries)
         rc |= evtls_cfg_set_retry_backoff(c, 250, 4000, o->retries + 1);
+    char nerr[256];
+    if (rc == 0 && cli_net_apply(&o->net, c, p->url.plain, p->url.host, nerr, sizeof nerr) != 0)
+        usage_error("%s", nerr);
     if (rc != 0 || evtls_cfg_build(c) != 0) {
         char buf[320];
         usage_error("TLS configuration refused: %s",

@@ -5,7 +5,7 @@
 #         and what builds the tuned wolfSSL from Debian's source package
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
-#   test: the above plus cmocka, nginx, dnsmasq, clang with libFuzzer, valgrind,
+#   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, clang with libFuzzer, valgrind,
 #         qemu-user (runs the tuned build as older CPUs),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
@@ -15,7 +15,8 @@ what=${1:-run}
 pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates
       autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
-  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind qemu-user)
+  pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind qemu-user
+        tinyproxy)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
@@ -50,6 +51,10 @@ $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # own instances on loopback ports, so the system one is not needed.
 if [ "$what" != run ] && pgrep -x nginx >/dev/null 2>&1; then
   $SUDO nginx -s stop 2>/dev/null || true
+fi
+# The same for tinyproxy's service (port 8888): the tests run their own.
+if [ "$what" != run ] && pgrep -x tinyproxy >/dev/null 2>&1; then
+  $SUDO pkill -x tinyproxy 2>/dev/null || true
 fi
 [ "$what" != run ] && install_node_peers
 exit 0

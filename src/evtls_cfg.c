@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cfg.c - the configuration object: setters, references, build. */
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -9,6 +10,8 @@
 #include "evtls/cfg.h"
 #include "evtls_cfg_int.h"
 #include "evtls_error_int.h"
+#include "evtls_pin.h"
+#include "evtls_proxy.h"
 #include "evtls_tlsctx.h"
 
 struct evtls_cfg {
@@ -71,6 +74,14 @@ void evtls_cfg_unref(evtls_cfg *cfg)
     free(v->server_name);
     free(v->ciphers);
     free(v->groups);
+    if (v->psk_key) {
+        memset(v->psk_key, 0, v->psk_key_len); /* do not leave the key in freed memory */
+        free(v->psk_key);
+    }
+    free(v->psk_identity);
+    free(v->proxy_host);
+    free(v->proxy_auth);
+    free(v->interface);
     free(cfg);
 }
 
@@ -374,13 +385,104 @@ int evtls_cfg_set_session_tickets(evtls_cfg *cfg, int on)
     return rc;
 }
 
+int evtls_cfg_set_psk(evtls_cfg *cfg, const char *identity, const void *key, size_t key_len)
+{
+    int rc = setter_check(cfg, "psk");
+    if (rc)
+        return rc;
+    if (identity == NULL) { /* off */
+        if (cfg->v.psk_key)
+            memset(cfg->v.psk_key, 0, cfg->v.psk_key_len);
+        free(cfg->v.psk_key);
+        free(cfg->v.psk_identity);
+        cfg->v.psk_key = NULL;
+        cfg->v.psk_identity = NULL;
+        cfg->v.psk_key_len = 0;
+        return 0;
+    }
+    size_t idlen = strlen(identity);
+    if (idlen == 0 || idlen > EVTLS_PSK_IDENTITY_MAX)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "psk: the identity must have 1 to %d characters",
+                              EVTLS_PSK_IDENTITY_MAX);
+    if (key == NULL || key_len == 0 || key_len > EVTLS_PSK_KEY_MAX)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "psk: the key must have 1 to %d bytes", EVTLS_PSK_KEY_MAX);
+    rc = set_string(cfg, &cfg->v.psk_identity, identity, "psk");
+    return rc ? rc : set_buffer(cfg, &cfg->v.psk_key, &cfg->v.psk_key_len, key, key_len, "psk");
+}
+
+int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on)
+{
+    int rc = setter_check(cfg, "plain_tcp");
+    if (rc)
+        return rc;
+    cfg->v.plain_tcp = on != 0;
+    return 0;
+}
+
+int evtls_cfg_set_interface(evtls_cfg *cfg, const char *name)
+{
+    if (name && strlen(name) >= IFNAMSIZ)
+        return cfg ? evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                                    "interface: '%s' is longer than an interface name can be", name)
+                   : EVTLS_ERR_INVALID_ARG;
+    return set_string(cfg, &cfg->v.interface, name, "interface");
+}
+
+int evtls_cfg_set_proxy(evtls_cfg *cfg, const char *url)
+{
+    int rc = setter_check(cfg, "proxy");
+    if (rc)
+        return rc;
+    char *host = NULL, *auth = NULL;
+    uint16_t port = 0;
+    if (url && *url) {
+        rc = evtls__proxy_parse(url, &host, &port, &auth);
+        if (rc == EVTLS_ERR_NOMEM)
+            return evtls__err_set(&cfg->err, rc, "proxy");
+        if (rc)
+            return evtls__err_set(&cfg->err, rc,
+                                  "proxy: '%s' is not http://[user:password@]host[:port]", url);
+    }
+    free(cfg->v.proxy_host);
+    free(cfg->v.proxy_auth);
+    cfg->v.proxy_host = host;
+    cfg->v.proxy_port = port;
+    cfg->v.proxy_auth = auth;
+    return 0;
+}
+
+int evtls_cfg_set_pinned_pubkey(evtls_cfg *cfg, const char *pins)
+{
+    int rc = setter_check(cfg, "pinned_pubkey");
+    if (rc)
+        return rc;
+    uint8_t got[EVTLS__MAX_PINS][32];
+    int n = 0;
+    if (pins && *pins && (n = evtls__pins_parse(pins, got, EVTLS__MAX_PINS)) < 0)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "pinned_pubkey: '%s' is not sha256//BASE64[;sha256//BASE64...] "
+                              "(at most %d pins)",
+                              pins, EVTLS__MAX_PINS);
+    memcpy(cfg->v.pins, got, (size_t)n * sizeof got[0]);
+    cfg->v.n_pins = (unsigned)n;
+    return 0;
+}
+
 int evtls_cfg_build(evtls_cfg *cfg)
 {
     if (cfg == NULL)
         return EVTLS_ERR_INVALID_ARG;
     if (cfg->built)
         return 0;
-    int rc = evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
+    if (cfg->v.interface && if_nametoindex(cfg->v.interface) == 0)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG, "interface: no interface named '%s'",
+                              cfg->v.interface);
+    if (cfg->v.plain_tcp && (cfg->v.psk_identity || cfg->v.n_pins))
+        return evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
+                              "plain_tcp: a PSK or a pinned key needs TLS");
+    int rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
     if (rc == 0) {
         cfg->built = 1;
         evtls__err_clear(&cfg->err);
@@ -423,6 +525,9 @@ uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v)
     h = fnv_str(h, v->ca_dir);
     h = fnv(h, v->ca_buf, v->ca_buf ? v->ca_len : 0);
     h = fnv_str(h, v->cert_file);
+    h = fnv_str(h, v->psk_identity);
+    h = fnv(h, v->psk_key, v->psk_key ? v->psk_key_len : 0);
+    h = fnv(h, v->pins, v->n_pins * sizeof v->pins[0]);
     return fnv(h, v->cert_buf, v->cert_buf ? v->cert_len : 0);
 }
 

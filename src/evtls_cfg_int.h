@@ -10,6 +10,7 @@
 
 #define EVTLS__N_TIMEOUTS  6
 #define EVTLS__MAX_SOURCES 16
+#define EVTLS__MAX_PINS    16
 
 /* A local address to bind before connecting (port 0). */
 struct evtls__source {
@@ -48,6 +49,19 @@ struct evtls__cfg_values {
     unsigned retry_max_attempts; /* all tries counted; 0: until the deadline */
     struct evtls__source sources[EVTLS__MAX_SOURCES];
     unsigned n_sources;
+    /* TLS-PSK: identity and key, or NULL */
+    char *psk_identity;
+    uint8_t *psk_key;
+    size_t psk_key_len;
+    int plain_tcp; /* no TLS at all */
+    /* HTTP CONNECT proxy: host (NULL: none), port, "Basic ..." credentials or NULL */
+    char *proxy_host;
+    uint16_t proxy_port;
+    char *proxy_auth;
+    /* public-key pins: SHA-256 digests of the SubjectPublicKeyInfo */
+    uint8_t pins[EVTLS__MAX_PINS][32];
+    unsigned n_pins;
+    char *interface; /* SO_BINDTODEVICE, or NULL */
 };
 
 /* Returns the values of cfg. */

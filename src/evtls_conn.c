@@ -36,6 +36,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     evtls_conn *c = arg;
     switch (c->state) {
     case EVTLS_STATE_HANDSHAKING: evtls__conn_handshake_step(c); return;
+    case EVTLS_STATE_PROXYING: evtls__conn_proxy_step(c); return;
     case EVTLS_STATE_CONNECTED:
         if ((what & EV_READ) && !c->reading && !c->read_unwanted) {
             c->read_unwanted = 1; /* kept armed, and now readable: not level-triggered again */
@@ -64,6 +65,7 @@ static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
     switch (c->state) {
     case EVTLS_STATE_RESOLVING:
     case EVTLS_STATE_CONNECTING:
+    case EVTLS_STATE_PROXYING:
     case EVTLS_STATE_HANDSHAKING: evtls__conn_phase_timeout(c); return;
     case EVTLS_STATE_CLOSING: evtls__conn_close_timeout(c); return;
     default: return;

@@ -10,7 +10,9 @@
  * the connection's settings, times each phase and moves the state. */
 #include <event2/event.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,7 @@
 #include "evtls_conn_connect.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
+#include "evtls_proxy.h"
 #include "evtls_resolver_int.h"
 #include "evtls_retry.h"
 #include "evtls_session_int.h"
@@ -45,6 +48,14 @@ static uint32_t evtls__random_u32(void)
 static void log_connected(evtls_conn *c)
 {
     const evtls_conn_info *i = &c->info;
+    if (c->v->plain_tcp) {
+        LOGI("conn#%lu: connected to %s:%u (%s, IPv%d) plain TCP%s; dns %.1f ms, tcp %.1f ms, "
+             "total %.1f ms",
+             c->id, i->host, i->port, i->peer_addr, i->family,
+             c->v->proxy_host ? " through the proxy" : "", (double)i->dns_us / 1000.0,
+             (double)i->tcp_us / 1000.0, (double)i->total_us / 1000.0);
+        return;
+    }
     LOGI("conn#%lu: connected to %s:%u (%s, IPv%d) %s %s %s%s%s, resumed=%s; dns %.1f ms, "
          "tcp %.1f ms, tls %.1f ms, total %.1f ms",
          c->id, i->host, i->port, i->peer_addr, i->family, i->tls_version ? i->tls_version : "?",
@@ -99,16 +110,10 @@ void evtls__conn_handshake_step(evtls_conn *c)
     }
 }
 
-static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
+/* TLS on the connected socket (through the proxy's tunnel if any); with
+ * plain TCP the connection is up at once. */
+static void start_tls(evtls_conn *c)
 {
-    c->fd = fd;
-    c->info.tcp_us = evtls__conn_lap_us(c);
-    if (peer && peer->len) {
-        evtls__addr_str(peer, c->info.peer_addr, sizeof c->info.peer_addr);
-        c->info.family = evtls__addr_family(peer);
-    }
-    LOGD("conn#%lu: TCP connected to %s after %u attempt(s)", c->id, c->info.peer_addr,
-         c->info.attempts);
     struct evtls__tls_params p = {
         .name = c->name,
         .name_is_ip = c->name_is_ip,
@@ -117,6 +122,12 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
         .alpn = c->v->alpn,
         .alpn_fail_on_mismatch = c->v->alpn_fail_on_mismatch,
         .id = c->id,
+        .plain = c->v->plain_tcp,
+        .psk_identity = c->v->psk_identity,
+        .psk_key = c->v->psk_key,
+        .psk_key_len = c->v->psk_key_len,
+        .pins = c->v->pins,
+        .n_pins = c->v->n_pins,
     };
     uint8_t *sess = NULL;
     if (c->sessions && c->session_key) {
@@ -124,15 +135,134 @@ static void start_tls(evtls_conn *c, int fd, const evtls__addr *peer)
         if (!c->no_offer && evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len))
             p.session = sess;
     }
-    c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), fd, &p, &c->err);
+    c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), c->fd, &p, &c->err);
     free(sess);
     if (c->tls == NULL) {
         evtls__conn_fail(c, c->err.code);
         return;
     }
+    if (p.plain) {
+        connected(c);
+        return;
+    }
     evtls__conn_set_state(c, EVTLS_STATE_HANDSHAKING);
     evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
     evtls__conn_handshake_step(c);
+}
+
+/* Fails the proxy phase with code and a detail. */
+static void proxy_fail(evtls_conn *c, int code, int sys_errno, const char *what)
+{
+    evtls__err_set(&c->err, code, "proxy %s:%u: %s", c->v->proxy_host, c->v->proxy_port, what);
+    c->err.sys_errno = sys_errno;
+    evtls__conn_fail(c, code);
+}
+
+void evtls__conn_proxy_step(evtls_conn *c)
+{
+    while (!c->proxy_sent && c->proxy_off < c->proxy_len) {
+        ssize_t r =
+            send(c->fd, c->proxy_buf + c->proxy_off, c->proxy_len - c->proxy_off, MSG_NOSIGNAL);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            c->hs_wait = EV_WRITE;
+            evtls__conn_io_update(c);
+            return;
+        }
+        if (r < 0) {
+            proxy_fail(c, EVTLS_ERR_PROXY_CONNECT, errno, "the CONNECT request could not be sent");
+            return;
+        }
+        c->proxy_off += (size_t)r;
+    }
+    if (!c->proxy_sent) {
+        c->proxy_sent = 1;
+        c->proxy_len = 0;
+    }
+    for (;;) {
+        /* Nothing but the proxy's answer can come before our first byte
+         * through the tunnel: a TLS server waits for the ClientHello. */
+        ssize_t r =
+            recv(c->fd, c->proxy_buf + c->proxy_len, EVTLS__PROXY_ANSWER_MAX - c->proxy_len, 0);
+        if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            c->hs_wait = EV_READ;
+            evtls__conn_io_update(c);
+            return;
+        }
+        if (r < 0) {
+            proxy_fail(c, errno == ECONNRESET ? EVTLS_ERR_PROXY_REFUSED : EVTLS_ERR_PROXY_CONNECT,
+                       errno, "the connection failed before the proxy answered");
+            return;
+        }
+        if (r == 0) {
+            proxy_fail(c, EVTLS_ERR_PROXY_REFUSED, 0, "closed without answering the CONNECT");
+            return;
+        }
+        c->proxy_len += (size_t)r;
+        int status;
+        size_t used;
+        int k = evtls__proxy_answer(c->proxy_buf, c->proxy_len, &status, &used);
+        if (k == 0)
+            continue;
+        if (k < 0) {
+            proxy_fail(c, EVTLS_ERR_PROXY_REFUSED, 0, "its answer is not HTTP/1.x");
+            return;
+        }
+        if (status / 100 != 2) {
+            char line[120];
+            size_t n = strcspn(c->proxy_buf, "\r\n");
+            snprintf(line, sizeof line, "refused the tunnel: \"%.*s\"", (int)(n < 90 ? n : 90),
+                     c->proxy_buf);
+            proxy_fail(c, EVTLS_ERR_PROXY_REFUSED, 0, line);
+            return;
+        }
+        if (used != c->proxy_len) {
+            proxy_fail(c, EVTLS_ERR_PROXY_REFUSED, 0, "sent data after its answer");
+            return;
+        }
+        LOGD("conn#%lu: tunnel to %s:%u through proxy %s:%u", c->id, c->info.host,
+             (unsigned)c->port, c->v->proxy_host, c->v->proxy_port);
+        free(c->proxy_buf);
+        c->proxy_buf = NULL;
+        c->info.proxy_us = evtls__conn_lap_us(c);
+        start_tls(c);
+        return;
+    }
+}
+
+/* Connected to the proxy: ask it for the tunnel to the origin. */
+static void start_proxy(evtls_conn *c)
+{
+    c->proxy_buf = malloc(EVTLS__PROXY_ANSWER_MAX);
+    int n = c->proxy_buf ? evtls__proxy_request(c->proxy_buf, EVTLS__PROXY_ANSWER_MAX, c->info.host,
+                                                c->port, c->v->proxy_auth)
+                         : -1;
+    if (n < 0) {
+        evtls__conn_fail(c, evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "proxy request"));
+        return;
+    }
+    c->proxy_len = (size_t)n;
+    c->proxy_off = 0;
+    c->proxy_sent = 0;
+    evtls__conn_set_state(c, EVTLS_STATE_PROXYING);
+    evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
+    evtls__conn_proxy_step(c);
+}
+
+/* The TCP connect won (to the origin, or to the proxy). */
+static void tcp_connected(evtls_conn *c, int fd, const evtls__addr *peer)
+{
+    c->fd = fd;
+    c->info.tcp_us = evtls__conn_lap_us(c);
+    if (peer && peer->len) {
+        evtls__addr_str(peer, c->info.peer_addr, sizeof c->info.peer_addr);
+        c->info.family = evtls__addr_family(peer);
+    }
+    LOGD("conn#%lu: TCP connected to %s%s after %u attempt(s)", c->id,
+         c->v->proxy_host ? "the proxy at " : "", c->info.peer_addr, c->info.attempts);
+    if (c->v->proxy_host)
+        start_proxy(c);
+    else
+        start_tls(c);
 }
 
 static void log_attempts(const evtls_conn *c)
@@ -163,7 +293,17 @@ static void on_he(enum evtls__he_event ev, int fd, int err, int sys_errno, const
     if (evtls__log_enabled(EVTLS_LOG_DEBUG))
         log_attempts(c);
     if (fd >= 0) {
-        start_tls(c, fd, peer);
+        tcp_connected(c, fd, peer);
+        return;
+    }
+    if (c->v->proxy_host) { /* a dead proxy is not the origin's failure */
+        if (c->state == EVTLS_STATE_RESOLVING)
+            c->info.dns_us = evtls__conn_lap_us(c);
+        char what[200];
+        snprintf(what, sizeof what, "%s (%s)",
+                 c->state == EVTLS_STATE_RESOLVING ? "its name did not resolve" : "cannot connect",
+                 evtls_strerror(err));
+        proxy_fail(c, EVTLS_ERR_PROXY_CONNECT, sys_errno, what);
         return;
     }
     if (c->state == EVTLS_STATE_RESOLVING) {
@@ -171,8 +311,11 @@ static void on_he(enum evtls__he_event ev, int fd, int err, int sys_errno, const
         evtls__conn_fail(c, evtls__err_set(&c->err, err, "resolving '%s'", c->info.host));
         return;
     }
-    evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s", c->info.host,
-                   c->info.port, c->info.attempts, c->info.attempts == 1 ? "" : "s");
+    if (err == EVTLS_ERR_INTERFACE)
+        evtls__err_set(&c->err, err, "binding a socket to interface '%s' failed", c->v->interface);
+    else
+        evtls__err_set(&c->err, err, "TCP connect to %s:%u failed after %u attempt%s", c->info.host,
+                       c->info.port, c->info.attempts, c->info.attempts == 1 ? "" : "s");
     c->err.sys_errno = sys_errno;
     evtls__conn_fail(c, err);
 }
@@ -192,11 +335,17 @@ static int start_attempt(evtls_conn *c)
                 .src4 = evtls__cfg_next_source(c->cfg, 4),
                 .src6 = evtls__cfg_next_source(c->cfg, 6),
                 .race_limit = c->v->race_limit,
+                .interface = c->v->interface,
                 .race_gate = c->race_gate,
                 .race_arg = c->race_arg,
             },
     };
-    int numeric = c->host_is_ip;
+    /* Through a proxy, the race is to the proxy. */
+    const char *dial_host = c->v->proxy_host ? c->v->proxy_host : c->info.host;
+    uint16_t dial_port = c->v->proxy_host ? c->v->proxy_port : c->port;
+    evtls__addr probe;
+    int numeric = c->v->proxy_host ? evtls__addr_parse_numeric(dial_host, dial_port, &probe) == 1
+                                   : c->host_is_ip;
     if (!numeric && c->resolver == NULL) {
         c->resolver = evtls_resolver_new(c->base, NULL);
         if (c->resolver == NULL)
@@ -211,7 +360,7 @@ static int start_attempt(evtls_conn *c)
     evtls__conn_set_state(c, numeric ? EVTLS_STATE_CONNECTING : EVTLS_STATE_RESOLVING);
     evtls__conn_arm_timer(&c->phase_timer,
                           c->v->timeouts_ms[numeric ? EVTLS_TIMEOUT_CONNECT : EVTLS_TIMEOUT_DNS]);
-    c->he = evtls__he_start(c->base, c->resolver, c->info.host, c->port, &o, on_he, c);
+    c->he = evtls__he_start(c->base, c->resolver, dial_host, dial_port, &o, on_he, c);
     if (c->he == NULL)
         return evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "connect");
     return 0;
@@ -289,6 +438,12 @@ void evtls__conn_phase_timeout(evtls_conn *c)
         evtls__conn_fail(c, evtls__err_set(&c->err, EVTLS_ERR_DNS_TIMEOUT,
                                            "no answer for '%s' in %u ms", c->info.host,
                                            c->v->timeouts_ms[EVTLS_TIMEOUT_DNS]));
+        return;
+    case EVTLS_STATE_PROXYING:
+        evtls__conn_fail(c, evtls__err_set(&c->err, EVTLS_ERR_PROXY_REFUSED,
+                                           "proxy %s:%u: no answer to the CONNECT in %u ms",
+                                           c->v->proxy_host, c->v->proxy_port,
+                                           c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]));
         return;
     case EVTLS_STATE_CONNECTING:
         evtls__conn_fail(c, evtls__err_set(&c->err, EVTLS_ERR_CONNECT_TIMEOUT,

@@ -10,6 +10,9 @@
 int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port);
 /* The socket is ready in HANDSHAKING. */
 void evtls__conn_handshake_step(evtls_conn *c);
+/* The socket is ready in PROXYING: the CONNECT request goes out, the
+ * proxy's answer comes in; a 2xx starts TLS (or plain TCP) through it. */
+void evtls__conn_proxy_step(evtls_conn *c);
 /* Fails the current try: a retry if the policy allows one, else FAILED
  * and the error delivered to whoever waits. */
 void evtls__conn_fail(evtls_conn *c, int code);

@@ -59,7 +59,7 @@ void evtls__conn_io_update(evtls_conn *c)
 {
     short want = 0;
     if (c->fd >= 0) {
-        if (c->state == EVTLS_STATE_HANDSHAKING)
+        if (c->state == EVTLS_STATE_HANDSHAKING || c->state == EVTLS_STATE_PROXYING)
             want = c->hs_wait;
         if (c->state == EVTLS_STATE_CLOSING)
             want = c->close_wait;
@@ -95,7 +95,10 @@ static const uint16_t next_states[] = {
     [EVTLS_STATE_IDLE] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
     /* back to IDLE: a start that failed inside evtls_conn_connect */
     [EVTLS_STATE_RESOLVING] = S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
-    [EVTLS_STATE_CONNECTING] = S(HANDSHAKING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    /* CONNECTING -> CONNECTED: plain TCP; -> PROXYING: through a proxy */
+    [EVTLS_STATE_CONNECTING] =
+        S(HANDSHAKING) | S(PROXYING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_PROXYING] = S(HANDSHAKING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
     [EVTLS_STATE_HANDSHAKING] = S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
     [EVTLS_STATE_CONNECTED] = S(CLOSING) | S(CLOSED) | S(FAILED),
     [EVTLS_STATE_CLOSING] = S(CLOSED),
@@ -164,6 +167,8 @@ void evtls__conn_teardown_attempt(evtls_conn *c, int rst)
         c->fd = -1;
     }
     event_del(&c->phase_timer);
+    free(c->proxy_buf);
+    c->proxy_buf = NULL;
 }
 
 /* Releases every resource of the connection but the struct itself. */
@@ -256,6 +261,7 @@ const char *evtls_conn_state_name(evtls_conn_state s)
     case EVTLS_STATE_CLOSED: return "CLOSED";
     case EVTLS_STATE_FAILED: return "FAILED";
     case EVTLS_STATE_WAITING: return "WAITING";
+    case EVTLS_STATE_PROXYING: return "PROXYING";
     default: return "UNKNOWN";
     }
 }

@@ -56,8 +56,9 @@ struct evtls_conn {
     struct event retry_timer;    /* the wait between connect attempts */
 
     /* What each step waits on (0, EV_READ or EV_WRITE): a TLS read may
-     * need a write and the reverse. The handshake's and the close's are
-     * apart, each read only in its own state (evtls__conn_io_update). */
+     * need a write and the reverse. The connect step's (the proxy's answer,
+     * then the handshake) and the close's are apart, each read only in its
+     * own states (evtls__conn_io_update). */
     short hs_wait, close_wait, rd_wait, wr_wait;
 
     evtls_connect_cb connect_cb;
@@ -106,6 +107,10 @@ struct evtls_conn {
     evtls_last_error err;
     evtls_conn_info info;
     char name[256]; /* name for SNI and verification */
+    /* through a proxy: the request's unsent rest, then the answer so far */
+    char *proxy_buf;
+    size_t proxy_len, proxy_off;
+    int proxy_sent;
 };
 
 /* evtls_conn_core.c: the state machine core */

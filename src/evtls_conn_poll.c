@@ -112,7 +112,8 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
     case EVTLS_STATE_RESOLVING:
     case EVTLS_STATE_WAITING: fill_want(c, want, 0); return 0;
     case EVTLS_STATE_CONNECTING: fill_want(c, want, 0); return 0;
-    case EVTLS_STATE_HANDSHAKING: fill_want(c, want, c->hs_wait); return 0;
+    case EVTLS_STATE_HANDSHAKING:
+    case EVTLS_STATE_PROXYING: fill_want(c, want, c->hs_wait); return 0;
     default: fill_want(c, want, 0); return -1;
     }
 }

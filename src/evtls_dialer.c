@@ -204,14 +204,16 @@ static void maybe_give_up(evtls__dialer *d)
         finish(d, -1, d->last_err, d->last_errno);
 }
 
-static void attempt_failed(evtls__dialer *d, struct attempt *a, int sys_errno)
+/* An attempt failed with sys_errno; err is its evtls code (0: the code
+ * of sys_errno). */
+static void attempt_failed(evtls__dialer *d, struct attempt *a, int sys_errno, int err)
 {
     char buf[48];
     attempt_close(a);
     d->in_flight--;
     a->outcome = EVTLS_ATTEMPT_FAILED;
     a->sys_errno = d->last_errno = sys_errno;
-    a->err = d->last_err = evtls__err_from_errno(sys_errno);
+    a->err = d->last_err = err ? err : evtls__err_from_errno(sys_errno);
     a->duration_us = (uint32_t)(evtls__now_us() - a->start_us);
     evtls__history_failed(d->opts.dest, &d->addrs[a->idx], evtls__now_us());
     LOGD("dial: attempt to %s failed: %s", evtls__addr_str(&d->addrs[a->idx], buf, sizeof buf),
@@ -236,7 +238,7 @@ static void attempt_ready(evutil_socket_t fd, short what, void *arg)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) != 0)
         so_error = errno;
     if (so_error != 0) {
-        attempt_failed(d, a, so_error);
+        attempt_failed(d, a, so_error, 0);
         return;
     }
     event_del(&a->ev);
@@ -289,12 +291,18 @@ static void start_next(evtls__dialer *d)
     const evtls__addr *addr = &d->addrs[i];
     char buf[48];
     int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int err = 0;
+    int err = 0, code = 0;
     if (fd < 0) {
         err = errno;
     } else {
         set_sockopts(fd, &d->opts);
-        err = bind_source(fd, addr->ss.ss_family, &d->opts);
+        if (d->opts.interface && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, d->opts.interface,
+                                            (socklen_t)strlen(d->opts.interface)) != 0) {
+            err = errno;
+            code = EVTLS_ERR_INTERFACE;
+        }
+        if (err == 0)
+            err = bind_source(fd, addr->ss.ss_family, &d->opts);
         if (err == 0 && connect(fd, (const struct sockaddr *)&addr->ss, addr->len) != 0 &&
             errno != EINPROGRESS)
             err = errno;
@@ -304,7 +312,7 @@ static void start_next(evtls__dialer *d)
     d->in_flight++;
     a->fd = fd;
     if (err) {
-        attempt_failed(d, a, err); /* closes fd, goes on or finishes */
+        attempt_failed(d, a, err, code); /* closes fd, goes on or finishes */
         return;
     }
     event_assign(&a->ev, d->base, fd, EV_WRITE, attempt_ready, a);

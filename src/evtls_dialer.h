@@ -25,7 +25,8 @@ struct evtls__dial_opts {
      * winner and failures are recorded, racing attempts counted there. */
     const evtls__history *history;
     struct evtls__dest *dest;
-    unsigned race_limit; /* racing attempts in flight per destination */
+    unsigned race_limit;   /* racing attempts in flight per destination */
+    const char *interface; /* SO_BINDTODEVICE, or NULL */
     /* An owner's own count of sockets (a pool's per-origin limit): take 1
      * asks for a racing socket (1: granted), take -1 gives it back. */
     int (*race_gate)(void *arg, int take);

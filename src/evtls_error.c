@@ -75,6 +75,15 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_BAD_URL, "BAD_URL", "invalid URL", EVTLS_CLASS_USAGE, 0},
     {EVTLS_ERR_HTTP_ALPN, "HTTP_ALPN", "the connection negotiated a protocol other than HTTP/1.1",
      EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_PSK, "PSK", "pre-shared key refused (identity or key do not match)", EVTLS_CLASS_TLS,
+     0},
+    {EVTLS_ERR_PIN_MISMATCH, "PIN_MISMATCH", "server public key does not match the pinned key",
+     EVTLS_CLASS_CERT, 0},
+    {EVTLS_ERR_PROXY_CONNECT, "PROXY_CONNECT", "cannot connect to the proxy", EVTLS_CLASS_NETWORK,
+     1},
+    {EVTLS_ERR_PROXY_REFUSED, "PROXY_REFUSED", "the proxy refused the tunnel", EVTLS_CLASS_PEER, 0},
+    {EVTLS_ERR_INTERFACE, "INTERFACE", "cannot bind to the network interface", EVTLS_CLASS_NETWORK,
+     0},
 };
 
 static const struct err_desc *find(int code)

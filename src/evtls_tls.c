@@ -5,6 +5,7 @@
 #include <wolfssl/openssl/x509v3.h>
 #include <wolfssl/error-ssl.h>
 #include <wolfssl/wolfcrypt/error-crypt.h>
+#include <wolfssl/wolfcrypt/hash.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
+#include "evtls_pin.h"
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
@@ -48,6 +50,15 @@ struct evtls__tls {
     int session_taken; /* the TLS 1.2 session was taken after the handshake */
     int offered;       /* a session was offered for resumption */
     void *session_obj; /* wolfSSL's session object, when the memory layer knows it */
+    int plain;         /* no TLS: recv and send (ssl is NULL) */
+    int insecure;      /* verification is off but a pin is checked */
+    const char *psk_identity;
+    const uint8_t *psk_key;
+    size_t psk_key_len;
+    const uint8_t (*pins)[32];
+    unsigned n_pins;
+    int pin_mismatch;  /* the leaf's key matched no pin */
+    size_t plain_sent; /* plain: bytes of the current write already sent */
 };
 
 /* A malloc'd DER copy of the connection's current session, or NULL. */
@@ -299,6 +310,49 @@ static int cert_names_ip(WOLFSSL_X509 *x, const char *ip)
     return ok;
 }
 
+/* Whether the leaf's public key (SHA-256 of its SubjectPublicKeyInfo, as
+ * curl pins) is one of the pinned ones. */
+static int pin_matches(const evtls__tls *t, WOLFSSL_X509 *x)
+{
+    int len = 0;
+    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+    const uint8_t *spki;
+    size_t spki_len;
+    uint8_t digest[32];
+    if (der == NULL || len <= 0 || evtls__cert_spki(der, (size_t)len, &spki, &spki_len) != 0 ||
+        wc_Sha256Hash(spki, (word32)spki_len, digest) != 0)
+        return 0;
+    for (unsigned i = 0; i < t->n_pins; i++)
+        if (memcmp(t->pins[i], digest, 32) == 0)
+            return 1;
+    return 0;
+}
+
+/* TLS-PSK, TLS 1.2: the identity and the key. */
+static unsigned psk_cb(WOLFSSL *ssl, const char *hint, char *identity, unsigned id_max,
+                       unsigned char *key, unsigned key_max)
+{
+    (void)hint;
+    const evtls__tls *t = wolfSSL_get_psk_callback_ctx(ssl);
+    if (t == NULL || t->psk_identity == NULL || strlen(t->psk_identity) >= id_max ||
+        t->psk_key_len > key_max)
+        return 0;
+    memcpy(identity, t->psk_identity, strlen(t->psk_identity) + 1);
+    memcpy(key, t->psk_key, t->psk_key_len);
+    return (unsigned)t->psk_key_len;
+}
+
+/* TLS 1.3 external PSK: wolfSSL asks per cipher suite; the key is one
+ * for SHA-256 suites (RFC 8446 section 4.2.11: an external PSK has one
+ * hash, SHA-256 unless agreed otherwise; OpenSSL's -psk is such a key). */
+static unsigned psk13_cb(WOLFSSL *ssl, const char *hint, char *identity, unsigned id_max,
+                         unsigned char *key, unsigned key_max, const char *suite)
+{
+    if (suite && strstr(suite, "SHA256") == NULL)
+        return 0;
+    return psk_cb(ssl, hint, identity, id_max, key, key_max);
+}
+
 /* Called for every certificate of the chain, the leaf (depth 0) last, and
  * on success too (WOLFSSL_ALWAYS_VERIFY_CB: both builds have it). The
  * leaf is where an IP literal is checked: the callback sees the leaf in
@@ -309,12 +363,21 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     evtls__tls *t = store->userCtx;
     if (t == NULL)
         return preverify;
+    if (!preverify && t->insecure)
+        preverify = 1; /* verification is off: only the pin is checked */
     if (!preverify) {
         t->cert_flags |= cert_flag_of(store->error);
         LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, store->error_depth,
              store->error);
         return 0; /* never overrides wolfSSL's verdict */
     }
+    if (store->error_depth == 0 && t->n_pins && !pin_matches(t, store->current_cert)) {
+        t->pin_mismatch = 1;
+        LOGD("conn#%lu: the server's public key matches no pinned key", t->id);
+        return 0;
+    }
+    if (t->insecure)
+        return 1;
     if (store->error_depth == 0 && t->check_ip[0] &&
         (store->current_cert == NULL || !cert_names_ip(store->current_cert, t->check_ip))) {
         t->cert_flags |= EVTLS_CERT_NAME_MISMATCH;
@@ -377,6 +440,8 @@ static int map_alert(int alert)
 
 static int map_code(evtls__tls *t, int code)
 {
+    if (t->pin_mismatch)
+        return EVTLS_ERR_PIN_MISMATCH;
     if (t->ip_mismatch) /* our verify callback's refusal (VERIFY_CERT_ERROR) */
         return EVTLS_ERR_CERT_HOSTNAME;
     switch (code) {
@@ -474,6 +539,15 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
     }
     if (code == EVTLS_ERR_PEER_CLOSED && t->io_errno == ECONNRESET)
         code = EVTLS_ERR_PEER_RESET;
+    /* With a PSK, what a server that does not share the key or know the
+     * identity answers: OpenSSL sends bad_record_mac (TLS 1.2), or
+     * illegal_parameter or decrypt_error (a TLS 1.3 binder that does not
+     * verify), handshake_failure or unknown_psk_identity (an identity it
+     * does not know); or our Finished check fails. */
+    int psk_refused = in_handshake && t->psk_identity &&
+                      (alert == 20 || alert == 40 || alert == 47 || alert == 51 || alert == 115 ||
+                       err == VERIFY_FINISHED_ERROR || err == VERIFY_MAC_ERROR ||
+                       err == PSK_KEY_ERROR);
     evtls__err_set(e, code, "%s", in_handshake ? "during the TLS handshake" : "on the TLS stream");
     e->tls_error = err;
     evtls__tls_error_text(err, e->tls_error_text, sizeof e->tls_error_text);
@@ -482,6 +556,16 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
     e->alert = alert;
     if (t->ip_mismatch)
         snprintf(e->detail, sizeof e->detail, "the certificate does not name %s", t->check_ip);
+    if (t->pin_mismatch)
+        snprintf(e->detail, sizeof e->detail, "%s", "no pinned key is the server's");
+    if (psk_refused) {
+        e->code = EVTLS_ERR_PSK;
+        snprintf(e->detail, sizeof e->detail,
+                 "the server refused the pre-shared key of identity '%s'%s%s%s", t->psk_identity,
+                 alert >= 0 ? " (alert " : "", alert >= 0 ? evtls_alert_name(alert) : "",
+                 alert >= 0 ? ")" : "");
+        return EVTLS__TLS_FAIL;
+    }
     if (code == EVTLS_ERR_PEER_ALERT || code == EVTLS_ERR_PROTOCOL_VERSION ||
         code == EVTLS_ERR_HANDSHAKE_FAILED)
         if (alert >= 0)
@@ -503,6 +587,15 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     evtls__mem_note(EVTLS_MEM_EVTLS, (long)sizeof *t);
     t->fd = fd;
     t->id = p->id;
+    if (p->plain) {
+        t->plain = 1;
+        return t;
+    }
+    t->psk_identity = p->psk_identity;
+    t->psk_key = p->psk_key;
+    t->psk_key_len = p->psk_key_len;
+    t->pins = p->pins;
+    t->n_pins = p->n_pins;
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_CONN);
     evtls__mem_session_watch();
     t->ssl = wolfSSL_new((WOLFSSL_CTX *)ctx);
@@ -522,9 +615,20 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     wolfSSL_set_msg_callback(ssl, msg_cb);
     wolfSSL_set_msg_callback_arg(ssl, t);
     int rc = WOLFSSL_SUCCESS;
+    if (p->psk_identity) {
+        wolfSSL_set_psk_callback_ctx(ssl, t);
+        wolfSSL_set_psk_client_callback(ssl, psk_cb);
+        wolfSSL_set_psk_client_cs_callback(ssl, psk13_cb);
+    }
     if (p->insecure) {
         LOGW("conn#%lu: INSECURE: certificate verification is off for %s", t->id, p->name);
-        wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_NONE, NULL);
+        if (p->n_pins) { /* the callback passes everything but the pin */
+            t->insecure = 1;
+            wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_PEER, verify_cb);
+            wolfSSL_SetCertCbCtx(ssl, t);
+        } else {
+            wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_NONE, NULL);
+        }
     } else {
         wolfSSL_set_verify(ssl, WOLFSSL_VERIFY_PEER, verify_cb);
         wolfSSL_SetCertCbCtx(ssl, t);
@@ -573,6 +677,8 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
 
 evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
 {
+    if (t->plain)
+        return EVTLS__TLS_DONE;
     t->step_in = t->bytes_in;
     t->step_out = t->bytes_out;
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_HANDSHAKE);
@@ -604,9 +710,33 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
     return st;
 }
 
+/* Plain TCP: a recv or send, with the same statuses and errors. */
+static evtls__tls_status plain_status(evtls__tls *t, ssize_t r, evtls_last_error *e)
+{
+    if (r == 0) {
+        t->peer_closed = 1;
+        return EVTLS__TLS_EOF; /* a FIN is the end of a plain stream */
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return EVTLS__TLS_WANT_READ;
+    note_errno(t, errno);
+    evtls__err_set(e, evtls__err_from_errno(errno), "%s", "on the TCP stream");
+    e->sys_errno = errno;
+    return EVTLS__TLS_FAIL;
+}
+
 evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_t *n,
                                   evtls_last_error *e)
 {
+    if (t->plain) {
+        ssize_t r = recv(t->fd, buf, cap, 0);
+        *n = r > 0 ? (size_t)r : 0;
+        if (r > 0) {
+            t->bytes_in += (uint64_t)r;
+            return EVTLS__TLS_DONE;
+        }
+        return plain_status(t, r, e);
+    }
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
     evtls__mem_owner_set(prev);
@@ -620,12 +750,30 @@ evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_
 
 int evtls__tls_pending(evtls__tls *t)
 {
+    if (t->plain)
+        return 0;
     return wolfSSL_pending(t->ssl) > 0;
 }
 
 evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,
                                    evtls_last_error *e)
 {
+    if (t->plain) {
+        /* DONE only when all went: the caller gives the same bytes again. */
+        while (t->plain_sent < len) {
+            ssize_t r = send(t->fd, buf + t->plain_sent, len - t->plain_sent, MSG_NOSIGNAL);
+            if (r < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                    return EVTLS__TLS_WANT_WRITE;
+                t->plain_sent = 0;
+                return plain_status(t, r, e);
+            }
+            t->plain_sent += (size_t)r;
+            t->bytes_out += (uint64_t)r;
+        }
+        t->plain_sent = 0;
+        return EVTLS__TLS_DONE;
+    }
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_write(t->ssl, buf, len > INT32_MAX ? INT32_MAX : (int)len);
     evtls__mem_owner_set(prev);
@@ -646,6 +794,11 @@ evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e)
      * no-read case). The socket is closed without it. */
     if (t->write_blocked)
         return EVTLS__TLS_DONE;
+    if (t->plain) {
+        (void)e;
+        shutdown(t->fd, SHUT_WR); /* the FIN is a plain stream's close_notify */
+        return EVTLS__TLS_DONE;
+    }
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
     int ret = wolfSSL_shutdown(t->ssl);
     evtls__mem_owner_set(prev);
@@ -656,6 +809,15 @@ evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e)
 
 void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
 {
+    if (t->plain) {
+        info->tls_version = "none";
+        info->cipher = info->group = NULL;
+        info->resumed = 0;
+        info->alpn[0] = '\0';
+        info->bytes_in = t->bytes_in;
+        info->bytes_out = t->bytes_out;
+        return;
+    }
     info->tls_version = wolfSSL_get_version(t->ssl);
     info->cipher = wolfSSL_get_cipher_name(t->ssl);
     info->group = wolfSSL_get_curve_name(t->ssl);
@@ -701,7 +863,7 @@ int evtls__tls_take_session(evtls__tls *t, uint8_t **der, size_t *len, int *sing
 {
     /* Called after every read: the common answer (nothing new) must cost
      * two flag tests, not calls into wolfSSL. */
-    if (!t->want_session || (t->session_taken && !t->new_ticket && t->n_tickets == 0))
+    if (t->plain || !t->want_session || (t->session_taken && !t->new_ticket && t->n_tickets == 0))
         return 0;
     if (t->n_tickets > 0) { /* earlier TLS 1.3 tickets, oldest first */
         *der = t->ticket_der[0];

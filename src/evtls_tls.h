@@ -35,9 +35,18 @@ struct evtls__tls_params {
     const uint8_t *session; /* a serialised session to offer (DER), or NULL */
     size_t session_len;
     int want_session; /* watch for sessions to take with evtls__tls_take_session */
+    int plain;        /* no TLS: the calls below are recv/send on the fd */
+    /* TLS-PSK (identity NULL: none); the configuration's, outliving t */
+    const char *psk_identity;
+    const uint8_t *psk_key;
+    size_t psk_key_len;
+    /* public-key pins (SHA-256 of the SubjectPublicKeyInfo), n_pins 0: none */
+    const uint8_t (*pins)[32];
+    unsigned n_pins;
 };
 
-/* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *).
+/* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;
+ * NULL with p->plain, where every call below is a plain recv or send).
  * Returns NULL and fills e on failure. */
 evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
                            evtls_last_error *e);

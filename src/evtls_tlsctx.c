@@ -386,10 +386,16 @@ static int check_cipher(const char *item, void *arg)
 #endif
 #define DEFAULT_CIPHERS AEAD13 ":" AEAD12
 
+/* With a PSK and no list given: the TLS 1.3 suites and the TLS 1.2 PSK
+ * ones (the default list has none of those). */
+#define PSK_CIPHERS                                                                               \
+    "TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:PSK-AES128-GCM-SHA256:"               \
+    "PSK-CHACHA20-POLY1305:PSK-AES256-GCM-SHA384:PSK-AES128-CBC-SHA256"
+
 static int set_ciphers(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
 {
     if (v->ciphers == NULL) {
-        int r = wolfSSL_CTX_set_cipher_list(ctx, DEFAULT_CIPHERS);
+        int r = wolfSSL_CTX_set_cipher_list(ctx, v->psk_identity ? PSK_CIPHERS : DEFAULT_CIPHERS);
         return r == WOLFSSL_SUCCESS ? 0 : fail_tls(e, r, "ciphers", "default list rejected");
     }
     /* wolfSSL accepts a list as long as one name is known; we want every

@@ -76,10 +76,12 @@ int evtls_url_parse(const char *text, int allow_bare, evtls_url *u)
             return bad(u, "the host is longer than 255 bytes");
         return evtls_url_parse(tmp, 0, u);
     }
-    if ((size_t)(sep - text) != 5 || strncasecmp(text, "https", 5) != 0)
-        return bad(u, (size_t)(sep - text) == 4 && strncasecmp(text, "http", 4) == 0
-                          ? "plain http:// is not supported (evtls speaks TLS): use https://"
-                          : "unsupported scheme (expected https://)");
+    if ((size_t)(sep - text) == 4 && strncasecmp(text, "http", 4) == 0) {
+        u->plain = 1;
+        u->port = 80;
+    } else if ((size_t)(sep - text) != 5 || strncasecmp(text, "https", 5) != 0) {
+        return bad(u, "unsupported scheme (expected https:// or http://)");
+    }
 
     const char *auth = sep + 3;
     size_t alen = strcspn(auth, "/?#");

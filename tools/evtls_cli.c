@@ -2,7 +2,10 @@
 /* evtls_cli.c - pieces shared by the command-line programs. */
 #include "evtls_cli.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int cli_parse_tls_version(const char *s, int *version)
 {
@@ -45,4 +48,140 @@ void cli_json_string(FILE *f, const char *s)
             fputc(ch, f);
     }
     fputc('"', f);
+}
+
+const char cli_net_usage[] =
+    "  --psk-identity ID --psk-key HEX   TLS-PSK: no certificates, the key as hex\n"
+    "                         (TLS 1.3 external PSK or the TLS 1.2 PSK suites)\n"
+    "  --proxy URL            tunnel through the HTTP proxy http://[user:pass@]host[:port]\n"
+    "                         (default: https_proxy / HTTPS_PROXY, http_proxy for\n"
+    "                         http:// URLs, as curl reads them; \"\" for none)\n"
+    "  --noproxy LIST         hosts that go direct, comma-separated (\"*\": all;\n"
+    "                         default: no_proxy / NO_PROXY)\n"
+    "  --pinnedpubkey PINS    sha256//BASE64[;sha256//BASE64...]: the server's public\n"
+    "                         key must be one of these, even when its chain verifies\n"
+    "  --interface NAME       bind the connections to a network interface\n";
+
+int cli_net_option(struct cli_net *n, const char *name, const char *value)
+{
+    if (strcmp(name, "psk-identity") == 0)
+        n->psk_identity = value;
+    else if (strcmp(name, "psk-key") == 0)
+        n->psk_key_hex = value;
+    else if (strcmp(name, "proxy") == 0)
+        n->proxy = value;
+    else if (strcmp(name, "noproxy") == 0)
+        n->noproxy = value;
+    else if (strcmp(name, "pinnedpubkey") == 0)
+        n->pins = value;
+    else if (strcmp(name, "interface") == 0)
+        n->interface = value;
+    else
+        return 0;
+    return 1;
+}
+
+/* Whether host matches one entry of a no_proxy list: the same host, or a
+ * subdomain of the entry (a leading dot is optional), case-insensitive. */
+static int no_proxy_match(const char *list, const char *host)
+{
+    size_t hlen = strlen(host);
+    const char *p = list;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ", ");
+        const char *e = p;
+        size_t elen = n;
+        if (elen == 1 && *e == '*')
+            return 1;
+        if (elen && *e == '.') {
+            e++;
+            elen--;
+        }
+        if (elen && (hlen == elen || (hlen > elen && host[hlen - elen - 1] == '.')) &&
+            strncasecmp(host + hlen - elen, e, elen) == 0)
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+const char *cli_proxy_for(const struct cli_net *n, int plain, const char *host)
+{
+    const char *proxy = n->proxy;
+    if (proxy == NULL) {
+        proxy = plain ? getenv("http_proxy") : getenv("https_proxy");
+        if ((proxy == NULL || *proxy == '\0') && !plain)
+            proxy = getenv("HTTPS_PROXY");
+    }
+    if (proxy == NULL || *proxy == '\0')
+        return NULL;
+    const char *np = n->noproxy;
+    if (np == NULL && (np = getenv("no_proxy")) == NULL)
+        np = getenv("NO_PROXY");
+    if (np && no_proxy_match(np, host))
+        return NULL;
+    return proxy;
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char *host, char *err,
+                  size_t errlen)
+{
+    int rc = 0;
+    if ((n->psk_identity == NULL) != (n->psk_key_hex == NULL)) {
+        snprintf(err, errlen, "%s needs %s as well",
+                 n->psk_identity ? "--psk-identity" : "--psk-key",
+                 n->psk_identity ? "--psk-key" : "--psk-identity");
+        return EVTLS_ERR_INVALID_ARG;
+    }
+    if (n->psk_identity) {
+        uint8_t key[EVTLS_PSK_KEY_MAX];
+        size_t len = strlen(n->psk_key_hex);
+        int ok = len > 0 && len % 2 == 0 && len / 2 <= sizeof key;
+        for (size_t i = 0; ok && i < len / 2; i++) {
+            int h = hex_digit(n->psk_key_hex[2 * i]), l = hex_digit(n->psk_key_hex[2 * i + 1]);
+            ok = h >= 0 && l >= 0;
+            key[i] = (uint8_t)(h * 16 + l);
+        }
+        if (!ok) {
+            snprintf(err, errlen, "--psk-key: '%s' is not 1 to %d bytes in hex", n->psk_key_hex,
+                     EVTLS_PSK_KEY_MAX);
+            return EVTLS_ERR_INVALID_ARG;
+        }
+        if ((rc = evtls_cfg_set_psk(cfg, n->psk_identity, key, len / 2)) != 0) {
+            snprintf(err, errlen, "--psk-identity: %s", evtls_cfg_get_last_error(cfg)->detail);
+            return rc;
+        }
+    }
+    const char *proxy = cli_proxy_for(n, plain, host);
+    if (proxy && (rc = evtls_cfg_set_proxy(cfg, proxy)) != 0) {
+        snprintf(err, errlen, "%s: %s", n->proxy ? "--proxy" : "the proxy from the environment",
+                 evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    if (n->pins && (rc = evtls_cfg_set_pinned_pubkey(cfg, n->pins)) != 0) {
+        snprintf(err, errlen, "--pinnedpubkey: %s", evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    if (n->interface && (rc = evtls_cfg_set_interface(cfg, n->interface)) != 0) {
+        snprintf(err, errlen, "--interface: %s", evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    if (plain && (rc = evtls_cfg_set_plain_tcp(cfg, 1)) != 0) {
+        snprintf(err, errlen, "http://: %s", evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    return 0;
 }

@@ -5,7 +5,10 @@
 #ifndef EVTLS_CLI_H
 #define EVTLS_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
+
+#include <evtls/evtls.h>
 
 /* "1.2" or "1.3" -> 12 or 13. Returns 0, or -1 for anything else. */
 int cli_parse_tls_version(const char *s, int *version);
@@ -15,5 +18,44 @@ int cli_parse_family(const char *s, int *family);
 
 /* Writes s as a JSON string (escaped, quoted), or null for NULL. */
 void cli_json_string(FILE *f, const char *s);
+
+/* The options both programs take for what esp-tls and curl users set:
+ * TLS-PSK, a proxy, key pins, an interface. */
+struct cli_net {
+    const char *psk_identity, *psk_key_hex;
+    const char *proxy;   /* --proxy; "" turns the environment's off */
+    const char *noproxy; /* --noproxy: hosts that go direct ("*": all) */
+    const char *pins;    /* --pinnedpubkey */
+    const char *interface;
+};
+
+/* Their entries in a getopt_long table, all returning code. */
+#define CLI_NET_LONG_OPTIONS(code)                                                                 \
+    {"psk-identity", required_argument, 0, (code)}, {"psk-key", required_argument, 0, (code)},     \
+        {"proxy", required_argument, 0, (code)}, {"noproxy", required_argument, 0, (code)},        \
+        {"pinnedpubkey", required_argument, 0, (code)},                                            \
+    {                                                                                              \
+        "interface", required_argument, 0, (code)                                                  \
+    }
+
+/* The help lines for those options. */
+extern const char cli_net_usage[];
+
+/* Handles one of those long options (name without "--"). Returns 1 when
+ * it was one (value stored in n), 0 when not. */
+int cli_net_option(struct cli_net *n, const char *name, const char *value);
+
+/* The proxy for a URL as curl picks it: --proxy wins; else for https
+ * https_proxy or HTTPS_PROXY, for http http_proxy (lower case only, as
+ * curl); unless host matches --noproxy or else no_proxy / NO_PROXY (a
+ * comma-separated list of host names, domain suffixes and addresses; "*"
+ * matches every host). Returns the proxy URL or NULL for a direct
+ * connection. */
+const char *cli_proxy_for(const struct cli_net *n, int plain, const char *host);
+
+/* Applies n to cfg for a URL (plain: http://, host). Returns 0, or an
+ * evtls error with a message in err naming the option. */
+int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char *host, char *err,
+                  size_t errlen);
 
 #endif

@@ -129,6 +129,45 @@ EVTLS_API int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family);
 #define EVTLS_RACE_LIMIT_MAX     100000
 EVTLS_API int evtls_cfg_set_race_limit(evtls_cfg *cfg, unsigned n);
 
+/* TLS-PSK (esp-tls's psk_hint_key): an identity (1 to EVTLS_PSK_IDENTITY_MAX
+ * characters) and a key (1 to EVTLS_PSK_KEY_MAX bytes) shared with the
+ * server; NULL identity turns it off. The handshake then needs no
+ * certificate: TLS 1.3 external PSK (with an (EC)DHE key exchange where
+ * the server agrees) and the TLS 1.2 PSK suites. A key or identity the
+ * server does not know fails the handshake with EVTLS_ERR_PSK. */
+#define EVTLS_PSK_IDENTITY_MAX 128
+#define EVTLS_PSK_KEY_MAX      64
+EVTLS_API int evtls_cfg_set_psk(evtls_cfg *cfg, const char *identity, const void *key,
+                                size_t key_len);
+
+/* Plain TCP (esp-tls's is_plain_tcp): connections made with this
+ * configuration speak no TLS; the same Happy Eyeballs, retries, pool (apart
+ * from TLS connections: a pool keys origins by configuration) and HTTP. */
+EVTLS_API int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on);
+
+/* An HTTP proxy, as curl's --proxy: "http://[user:password@]host[:port]"
+ * (port 1080 when left out; user and password may be percent-encoded);
+ * NULL or "" for none. Connections dial the proxy (Happy Eyeballs and
+ * retries as usual), ask it for a tunnel (CONNECT host:port) and speak TLS
+ * to the origin through it: SNI, verification, sessions and pooling are
+ * the origin's. A proxy that cannot be reached fails with
+ * EVTLS_ERR_PROXY_CONNECT, one that refuses with EVTLS_ERR_PROXY_REFUSED
+ * (its status line in the detail). The library reads no environment
+ * variable; evtls-poll and evtls-load read https_proxy as curl does. */
+EVTLS_API int evtls_cfg_set_proxy(evtls_cfg *cfg, const char *url);
+
+/* Public-key pinning, as curl's --pinnedpubkey: "sha256//BASE64" digests of
+ * the server's SubjectPublicKeyInfo, several separated by ';' (at most 16);
+ * NULL or "" for none. A leaf whose key matches none fails the handshake
+ * with EVTLS_ERR_PIN_MISMATCH, even when its chain verifies (and also with
+ * insecure_skip_verify). */
+EVTLS_API int evtls_cfg_set_pinned_pubkey(evtls_cfg *cfg, const char *pins);
+
+/* Binds every socket to a network interface (esp-tls's if_name;
+ * SO_BINDTODEVICE); NULL for none. A name no interface has fails the build
+ * with EVTLS_ERR_BAD_CONFIG naming it. */
+EVTLS_API int evtls_cfg_set_interface(evtls_cfg *cfg, const char *name);
+
 /* Adds a local address to connect from (an IPv4 or IPv6 literal, up to
  * 16). Connections take the addresses of the destination's family in turn,
  * one per connection; a destination of a family with none is dialled from

@@ -67,7 +67,8 @@ typedef enum evtls_conn_state {
     EVTLS_STATE_CLOSING, /* sending close_notify */
     EVTLS_STATE_CLOSED,  /* closed cleanly */
     EVTLS_STATE_FAILED,  /* see evtls_conn_get_last_error() */
-    EVTLS_STATE_WAITING  /* a connect failed; waiting to retry (see evtls_cfg_set_retry) */
+    EVTLS_STATE_WAITING, /* a connect failed; waiting to retry (see evtls_cfg_set_retry) */
+    EVTLS_STATE_PROXYING /* connected to the proxy, asking it for the tunnel (cfg's proxy) */
 } evtls_conn_state;
 
 /* What a connection waits on: set by evtls_conn_connect_poll(). */
@@ -139,6 +140,7 @@ typedef struct evtls_conn_info {
     unsigned attempt_delay_ms;       /* the Happy Eyeballs attempt delay the last try used:
                                         the configured one, or one learnt from connect times */
     unsigned races_held; /* times the last try's next attempt waited for the race limit */
+    uint64_t proxy_us;   /* through a proxy: from the TCP connect to the proxy's 2xx answer */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

@@ -76,7 +76,14 @@ typedef enum evtls_err {
     EVTLS_ERR_HTTP_TTFB_TIMEOUT = -84,      /* no response byte within the TTFB timeout */
     EVTLS_ERR_HTTP_TIMEOUT = -85,           /* the response stalled or took too long */
     EVTLS_ERR_BAD_URL = -86,                /* a URL that cannot be used; see the detail */
-    EVTLS_ERR_HTTP_ALPN = -87 /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
+    EVTLS_ERR_HTTP_ALPN = -87, /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
+    /* what esp-tls and curl users configure (cfg.h) */
+    EVTLS_ERR_PSK = -51,           /* TLS-PSK handshake refused: identity or key do not match */
+    EVTLS_ERR_PIN_MISMATCH = -52,  /* the server's public key matches no pinned key */
+    EVTLS_ERR_PROXY_CONNECT = -90, /* the proxy could not be reached; see the detail */
+    EVTLS_ERR_PROXY_REFUSED = -91, /* the proxy refused the tunnel (its status line in the
+                                      detail) or did not answer in HTTP */
+    EVTLS_ERR_INTERFACE = -92      /* the socket could not be bound to the interface */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */

@@ -30,16 +30,18 @@ extern "C" {
  * target is the path and query ("/" when the URL has no path). */
 typedef struct evtls_url {
     char host[EVTLS_URL_HOST_MAX];
-    uint16_t port;  /* 443 unless the URL names one */
+    uint16_t port;  /* 443 (80 for http://) unless the URL names one */
     int host_is_ip; /* 4 or 6 for an address literal, 0 for a name */
     char authority[EVTLS_URL_HOST_MAX + 8];
     char target[EVTLS_URL_TARGET_MAX];
     const char *error; /* after a failure: what is wrong, in words (static) */
+    int plain;         /* 1 for an http:// URL: plain TCP (evtls_cfg_set_plain_tcp) */
 } evtls_url;
 
-/* Parses text as an https URL ("https://host[:port][/path][?query]"; a
- * fragment is dropped). With allow_bare set, "host:port" and "host" are also
- * accepted (target "/"). Other schemes, user info, an empty host or port, a
+/* Parses text as an https or http URL ("https://host[:port][/path][?query]";
+ * a fragment is dropped; http:// sets plain). With allow_bare set,
+ * "host:port" and "host" are also accepted as https (target "/"). Other
+ * schemes, user info, an empty host or port, a
  * port out of range, control characters or spaces, and parts longer than
  * the limits above are refused. Returns 0, or EVTLS_ERR_BAD_URL with
  * u->error set. */

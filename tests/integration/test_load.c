@@ -524,10 +524,10 @@ static void test_exit_codes_and_usage(void **state)
         {{"--mode", "flood", "x:1"}, "--mode"},
         {{"--source", "host.example", "x:1"}, "--source"},
         {{"--tls-min", "1.1", "x:1"}, "--tls-min"},
-        {{"-m", "request", "x:1"}, "needs an https:// URL"},
+        {{"-m", "request", "x:1"}, "needs an https:// or http:// URL"},
         {{"--requests-per-conn", "3", "x:1"}, "is for --mode request"},
         {{"-t", "3", "-c"}, "needs a value"},
-        {{"http://x/", NULL}, "plain http://"},
+        {{"ftp://x/", NULL}, "unsupported scheme"},
         {{"--bogus", "x:1"}, "unknown option"},
         {{"--ciphers", "NOT-A-CIPHER", "x:1"}, "TLS configuration"},
         /* Families that cannot meet are refused before the run. */

@@ -225,7 +225,7 @@ static void test_usage_errors_name_the_option(void **state)
         {{"--tls-min", "1.1", "https://localhost/"}, "--tls-min: '1.1' is not a TLS version"},
         {{"--family", "5", "https://localhost/"}, "--family: '5'"},
         {{"--count"}, "--count needs a value"},
-        {{"http://localhost/"}, "plain http:// is not supported"},
+        {{"ftp://localhost/"}, "unsupported scheme"},
         {{"https://localhost:99999/"}, "1-65535"},
         {{"--cert", "x.pem", "https://localhost/"}, "--cert needs --key as well"},
         {{"-X", "BREW", "https://localhost/"}, "--method: 'BREW'"},

@@ -281,6 +281,45 @@ int listen_loopback(int backlog, uint16_t *port)
     return fd;
 }
 
+static int port_open(uint16_t port);
+
+int peer_tinyproxy(struct peer *p, const char *basic_auth)
+{
+    memset(p, 0, sizeof *p);
+    snprintf(p->dir, sizeof p->dir, "/tmp/evtls-tinyproxy-XXXXXX");
+    if (mkdtemp(p->dir) == NULL)
+        return -1;
+    p->port = unused_port();
+    char conf[512];
+    snprintf(conf, sizeof conf, "%s/tinyproxy.conf", p->dir);
+    FILE *f = fopen(conf, "w");
+    if (f == NULL)
+        return -1;
+    /* No ConnectPort line: CONNECT to any port is allowed. */
+    fprintf(f,
+            "Port %u\nListen 127.0.0.1\nTimeout 30\nMaxClients 200\n"
+            "LogFile \"%s/tinyproxy.log\"\nLogLevel Connect\nPidFile \"%s/tinyproxy.pid\"\n"
+            "Allow 127.0.0.1\n%s%s\n",
+            p->port, p->dir, p->dir, basic_auth ? "BasicAuth " : "", basic_auth ? basic_auth : "");
+    fclose(f);
+    const char *argv[] = {"tinyproxy", "-d", "-c", conf, NULL};
+    p->pid = spawn(argv, &p->out_fd);
+    if (p->pid < 0)
+        return -1;
+    for (int waited = 0; waited < 10000; waited += 10) {
+        if (port_open(p->port))
+            return 0;
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            p->pid = 0;
+            fprintf(stderr, "tinyproxy exited early (see %s)\n", p->dir);
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    peer_stop(p);
+    return -1;
+}
+
 static int port_open(uint16_t port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

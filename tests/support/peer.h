@@ -46,6 +46,12 @@ int peer_fault(struct peer *p, const char *mode, const char *const *extra);
  * run it: `http-server ROOT -S -C cert -K key` on 127.0.0.1. Returns 0. */
 int peer_http_server(struct peer *p, const char *root, const char *cert, const char *key);
 
+/* Starts tinyproxy (Debian's) on 127.0.0.1 as an HTTP CONNECT proxy to
+ * any port, logging each connection to "<dir>/tinyproxy.log"; with
+ * basic_auth ("user password") it asks for those credentials (407
+ * without). Returns 0. */
+int peer_tinyproxy(struct peer *p, const char *basic_auth);
+
 /* Starts nginx on 127.0.0.1 with an ssl server whose directives are given
  * (inside the server block). Returns 0. */
 int peer_nginx(struct peer *p, const char *server_directives);
