@@ -11,6 +11,8 @@
 #include "evtls_pin.h"
 #include "evtls_proxy.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
