@@ -52,6 +52,7 @@ struct entry {
     evtls_pool_conn_state st;
     struct evtls_checkout *co; /* assigned to co, its callback not run yet */
     unsigned uses;
+    unsigned racing; /* Happy Eyeballs sockets its connect holds beyond the first */
     uint64_t born_us, idle_since_us, connect_start_us;
 };
 
@@ -319,6 +320,8 @@ static void entry_close(struct entry *e)
     evtls_pool *p = e->p;
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
+    if (e->o) /* the origin lets go of the entry's races now, the pool as they end */
+        e->o->st.racing -= e->racing;
     e->o = NULL;
     evtls_conn *c = e->c;
     if (c) {
@@ -632,18 +635,22 @@ static void on_connected(evtls_conn *c, int err, void *arg)
 static int race_gate(void *arg, int take)
 {
     struct entry *e = arg;
-    struct origin *o = e->o;
+    struct origin *o = e->o; /* NULL once the entry is closing: the race ends now */
     evtls_pool *p = e->p;
     if (take < 0) {
-        if (o->st.racing) {
-            o->st.racing--;
+        if (e->racing) {
+            e->racing--;
             p->st.racing--;
+            if (o)
+                o->st.racing--;
         }
         return 1;
     }
-    if (o->st.idle + o->st.busy + o->st.connecting + o->st.racing >= p->o.max_per_origin ||
+    if (o == NULL ||
+        o->st.idle + o->st.busy + o->st.connecting + o->st.racing >= p->o.max_per_origin ||
         p->total + p->st.racing >= p->o.max_total)
         return 0;
+    e->racing++;
     o->st.racing++;
     p->st.racing++;
     return 1;

@@ -350,6 +350,25 @@ static void test_pool_limit_counts_racing_sockets(void **state)
         }
         evtls_pool_free(p);
     }
+    /* Freed while a connection races: the race ends with the pool. */
+    evtls_pool_opts o;
+    evtls_pool_opts_default(&o);
+    o.max_per_origin = 2;
+    evtls_pool *p = evtls_pool_new(f->base, &o);
+    assert_int_equal(evtls_pool_set_resolver(p, f->r), 0);
+    evtls_resolver_clear_history(f->r);
+    struct got g = {0};
+    assert_int_equal(evtls_pool_checkout(p, cfg, "dual.test", hb.s.port, got_checkout_cb, &g, NULL),
+                     0);
+    evtls_pool_stats st = {0};
+    while (st.racing == 0 && !g.done) {
+        event_base_loop(f->base, EVLOOP_ONCE);
+        evtls_pool_get_stats(p, &st);
+    }
+    assert_int_equal(st.racing, 1);
+    evtls_pool_free(p); /* the checkout gets POOL_FREED from the loop */
+    run_until(f->base, &g.done, 5000);
+    assert_int_equal(g.err, EVTLS_ERR_POOL_FREED);
     evtls_cfg_unref(cfg);
     half_broken_stop(&hb);
 }
