@@ -35,6 +35,10 @@ const char lt_usage[] =
     "                         counts from each operation's scheduled start, so a slow\n"
     "                         server cannot hide its queue (no coordinated omission)\n"
     "      --ramp-up TIME     start the connections (or the rate) gradually over TIME\n"
+    "      --no-retry         do not send a request again after the keep-alive race (a\n"
+    "                         reused connection closed before any answer; by default an\n"
+    "                         idempotent request is sent once more on a new connection,\n"
+    "                         counted as retried, its latency including the retry)\n"
     "      --requests-per-conn N  requests on one connection before a new one\n"
     "                         (request mode; default 0: as many as the server allows)\n"
     "  -t, --threads N        threads, each with its own loop and share of -c (default 1)\n"
@@ -163,6 +167,7 @@ enum {
     O_JSON,
     O_MAXERR,
     O_NOPROGRESS,
+    O_NORETRY,
 };
 
 static const struct option long_opts[] = {
@@ -200,6 +205,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
+    {"no-retry", no_argument, 0, O_NORETRY},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -358,6 +364,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
         return 0;
     case O_NOPROGRESS: o->no_progress = 1; return 0;
+    case O_NORETRY: o->no_retry = 1; return 0;
     case O_NET: cli_net_option(&o->net, name, arg); return 0;
     case 'h': snprintf(err, errlen, lt_usage, cli_net_usage); return 1;
     default: return lt_fail(err, errlen, "unknown option");

@@ -51,6 +51,7 @@ typedef struct lt_opts {
     const char *json_path;
     uint64_t max_errors;
     int no_progress;
+    int no_retry;
 } lt_opts;
 
 /* Parses argv. Returns 0 with o filled, 1 when --help or --version was

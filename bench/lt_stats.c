@@ -51,6 +51,7 @@ void lt_stats_merge(lt_stats *dst, const lt_stats *src)
     dst->conns_ok += src->conns_ok;
     dst->attempts += src->attempts;
     dst->attempts_lost += src->attempts_lost;
+    dst->retried += src->retried;
     dst->conns_failed += src->conns_failed;
     dst->offered += src->offered;
     dst->resumed += src->resumed;
@@ -170,6 +171,8 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (unsigned long long)st->reqs_ok, (unsigned long long)st->reqs_failed,
                 (unsigned long long)st->status[2], (unsigned long long)st->status[3],
                 (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
+        fprintf(f, "retried after the keep-alive race: %llu%s\n", (unsigned long long)st->retried,
+                o->no_retry ? " (--no-retry: none are)" : "");
     }
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
         fprintf(f, "requests per connection: min %llu, max %llu\n",
@@ -246,8 +249,9 @@ void lt_report_json(FILE *f, const lt_result *r)
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,
             share(st->resumed, st->conns_ok));
-    fprintf(f, "\"attempts\":%llu,\"attempts_lost\":%llu,", (unsigned long long)st->attempts,
-            (unsigned long long)st->attempts_lost);
+    fprintf(f, "\"attempts\":%llu,\"attempts_lost\":%llu,\"retried\":%llu,",
+            (unsigned long long)st->attempts, (unsigned long long)st->attempts_lost,
+            (unsigned long long)st->retried);
     fprintf(f, "\"bytes_in\":%llu,\"bytes_out\":%llu,\"body_bytes\":%llu,\"bytes_in_per_s\":%.1f,",
             (unsigned long long)st->bytes_in, (unsigned long long)st->bytes_out,
             (unsigned long long)st->body_bytes, per_s(st->bytes_in, r->elapsed_s));

@@ -43,6 +43,7 @@ struct slot {
     enum slot_state state;
     int has_op;        /* an operation runs on this slot */
     unsigned reqs;     /* requests on the current connection */
+    int retried;       /* the operation was sent again after the keep-alive race */
     uint64_t op_start; /* the operation's (scheduled) start */
     uint64_t reqs_all; /* requests ended on this slot, over the run */
     uint64_t conn_start;
@@ -309,6 +310,18 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     s->x = NULL;
     s->reqs++;
     s->reqs_all++;
+    /* The keep-alive race (the library's rule, as the client applies it):
+     * the same operation again, once, on a new connection. */
+    if (err && !w->o->no_retry && !s->retried &&
+        evtls_http_retry_safe(w->req, err, r, s->reqs > 1)) {
+        w->st.retried++;
+        s->retried = 1;
+        s->reqs_all--;
+        drop_conn(s);
+        s->reqs = 0;
+        start_connect(s);
+        return;
+    }
     if (err) {
         w->st.reqs_failed++;
         lt_stats_error(&w->st, err);
@@ -355,6 +368,7 @@ static void start_op(struct slot *s, uint64_t start)
     w->started++;
     w->busy++;
     s->has_op = 1;
+    s->retried = 0;
     s->op_start = start;
     if (s->state == S_IDLE_CONN)
         start_exchange(s);

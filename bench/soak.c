@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* soak.c - a bounded soak on loopback: N operations (default 100,000),
- * each a new connection checked out of one evtls_pool and a GET over it,
+ * each a GET through one evtls_client (a new connection from its pool),
  * to nginx and, one operation in ten, to the fault peer in its "mix" mode
  * (closes and resets mid-handshake, random bytes, bad record MACs,
  * truncated bodies with and without close_notify, garbage responses).
@@ -43,9 +43,9 @@ struct slot {
 
 struct soak {
     struct event_base *base;
+    evtls_client *client; /* over one pool: checkout, GET, checkin in one call */
     evtls_pool *pool;
-    evtls_cfg *cfg;
-    uint16_t web_port, fault_port;
+    char web_url[64], fault_url[64];
     uint64_t issued, target, ended;
     uint64_t ok[2], failed[2]; /* [0] nginx, [1] fault peer */
     uint64_t by_err[2][128];   /* failures by -code */
@@ -96,36 +96,11 @@ static void end_op(struct slot *sl, int err)
         event_active(sl->next, 0, 0);
 }
 
-static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info *info, void *arg)
 {
-    (void)x;
-    struct slot *sl = arg;
-    evtls_conn *c = evtls_http_exchange_get_conn(x);
-    if (err == 0 && evtls_http_resp_get_keep_alive(r))
-        evtls_pool_checkin(sl->s->pool, c); /* max_uses 1: closed there */
-    else
-        evtls_pool_release(sl->s->pool, c);
-    end_op(sl, err);
-}
-
-static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
-                        void *arg)
-{
-    (void)p;
-    (void)i;
-    struct slot *sl = arg;
-    if (err) {
-        end_op(sl, err);
-        return;
-    }
-    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
-    evtls_http_cbs cbs = {NULL, NULL, on_done};
-    int rc = req ? evtls_http_exchange_start(c, req, NULL, &cbs, sl, NULL) : EVTLS_ERR_NOMEM;
-    evtls_http_req_free(req);
-    if (rc != 0) {
-        evtls_pool_release(sl->s->pool, c);
-        end_op(sl, rc);
-    }
+    (void)r;
+    (void)info;
+    end_op(arg, err);
 }
 
 static void start_op(evutil_socket_t fd, short what, void *arg)
@@ -138,8 +113,8 @@ static void start_op(evutil_socket_t fd, short what, void *arg)
         return;
     sl->fault = s->issued % FAULT_EVERY == FAULT_EVERY - 1;
     s->issued++;
-    uint16_t port = sl->fault ? s->fault_port : s->web_port;
-    int rc = evtls_pool_checkout(s->pool, s->cfg, "localhost", port, on_checkout, sl, NULL);
+    evtls_request rq = {.url = sl->fault ? s->fault_url : s->web_url};
+    int rc = evtls_client_fetch(s->client, &rq, on_fetched, sl, NULL);
     if (rc != 0)
         end_op(sl, rc);
 }
@@ -209,14 +184,20 @@ int main(int argc, char **argv)
     }
     static struct soak s;
     s.base = event_base_new();
-    s.web_port = web.port;
-    s.fault_port = fault.port;
-    s.cfg = test_cfg(0, 1000); /* the fault peer serves one at a time: stalls stay short */
-    evtls_pool_opts o;
-    evtls_pool_opts_default(&o);
-    o.max_per_origin = conc;
-    o.max_uses = 1; /* every operation a new connection */
-    s.pool = evtls_pool_new(s.base, &o);
+    snprintf(s.web_url, sizeof s.web_url, "https://localhost:%u/", web.port);
+    snprintf(s.fault_url, sizeof s.fault_url, "https://localhost:%u/", fault.port);
+    evtls_cfg *cfg = test_cfg(0, 1000); /* the fault peer serves one at a time: stalls stay short */
+    evtls_client_opts o;
+    evtls_client_opts_default(&o);
+    o.pool.max_per_origin = conc;
+    o.pool.max_uses = 1; /* every operation a new connection */
+    s.client = evtls_client_new(s.base, cfg, &o);
+    evtls_cfg_unref(cfg);
+    if (s.client == NULL) {
+        fprintf(stderr, "soak: cannot set up the client\n");
+        return 1;
+    }
+    s.pool = evtls_client_get_pool(s.client);
     s.n_slots = conc;
     for (unsigned i = 0; i < conc; i++) {
         s.slots[i].s = &s;
@@ -279,10 +260,9 @@ int main(int argc, char **argv)
                (unsigned long long)(WARM_UP + n));
     printf("soak: %s\n", pass ? "PASS" : "FAIL");
 
-    evtls_pool_free(s.pool);
+    evtls_client_free(s.client);
     for (unsigned i = 0; i < conc; i++)
         event_free(s.slots[i].next);
-    evtls_cfg_unref(s.cfg);
     event_base_free(s.base);
     peer_stop(&web);
     peer_stop(&fault);

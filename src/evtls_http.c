@@ -89,6 +89,24 @@ void evtls_http_req_free(evtls_http_req *r)
     free(r);
 }
 
+int evtls_http_retry_safe(const evtls_http_req *req, int err, const evtls_http_resp *r,
+                          int conn_reused)
+{
+    if (req == NULL || !conn_reused || (r && (r->ttfb_us != 0 || r->status != 0)))
+        return 0;
+    if (err != EVTLS_ERR_PEER_CLOSED && err != EVTLS_ERR_PEER_RESET && err != EVTLS_EOF &&
+        err != EVTLS_ERR_HTTP_TRUNCATED)
+        return 0;
+    static const char *const idempotent[] = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"};
+    for (size_t i = 0; i < sizeof idempotent / sizeof idempotent[0]; i++)
+        if (strcmp(req->method, idempotent[i]) == 0)
+            return 1;
+    for (size_t i = 0; i < req->nh; i++)
+        if (strcasecmp(req->h[i].name, "Idempotency-Key") == 0)
+            return 1;
+    return 0;
+}
+
 evtls_http_req *evtls_http_req_new(const char *method, const char *authority, const char *target)
 {
     if (method == NULL || authority == NULL || target == NULL || *authority == '\0' ||

@@ -32,6 +32,7 @@
 #include "evtls_conn_int.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
+#include "evtls_pool_int.h"
 #include "evtls_resolver_int.h"
 #include "evtls_time.h"
 
@@ -1147,6 +1148,22 @@ void evtls_pool_get_stats(const evtls_pool *p, evtls_pool_stats *st)
 {
     if (p && st)
         *st = p->st;
+}
+
+void evtls__pool_drop_idle(evtls_pool *p, const evtls_cfg *cfg, const char *host, uint16_t port)
+{
+    char key[KEY_MAX];
+    if (p == NULL || host == NULL || make_key(key, cfg, host, port) < 0)
+        return;
+    struct origin *o = origin_find(p, key);
+    if (o == NULL)
+        return;
+    struct entry *e;
+    while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
+        COUNT(o, dead_idle, 1);
+        entry_close(e);
+    }
+    after_change(p, o);
 }
 
 void evtls_pool_get_origin_stats(const evtls_pool *p, const evtls_cfg *cfg, const char *host,

@@ -14,6 +14,7 @@
 #include "evtls/conn.h"
 #include "evtls/pool.h"
 #include "evtls/http.h"
+#include "evtls/client.h"
 #include "evtls/mem.h"
 
 #define EVTLS_VERSION_STRING "0.1.0"

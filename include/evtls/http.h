@@ -173,6 +173,18 @@ EVTLS_API void evtls_http_exchange_cancel(evtls_http_exchange *x);
 /* The connection the exchange runs on. */
 EVTLS_API evtls_conn *evtls_http_exchange_get_conn(const evtls_http_exchange *x);
 
+/* The keep-alive race, as Go's http.Transport and libcurl handle it: a
+ * server closes an idle connection just as a request arrives on it. Returns
+ * 1 when an exchange that ended with err (r: its response so far, may be
+ * NULL) may be sent again, once, on a new connection: no response byte
+ * came, the connection had carried an earlier request (conn_reused), the
+ * connection was closed or reset under it (PEER_CLOSED, PEER_RESET, EOF,
+ * or a response truncated before its first byte), and the request is
+ * idempotent (GET, HEAD, OPTIONS, PUT, DELETE, or it carries an
+ * Idempotency-Key header). Never a POST or PATCH without that header. */
+EVTLS_API int evtls_http_retry_safe(const evtls_http_req *req, int err, const evtls_http_resp *r,
+                                    int conn_reused);
+
 #ifdef __cplusplus
 }
 #endif

@@ -42,6 +42,12 @@ int main(int argc, char **argv)
     evtls_pool *p = evtls_pool_new(base, NULL);           /* pool.h */
     evtls_url u;                                          /* http.h */
     evtls_http_req *req = evtls_http_req_new("GET", "example.test", "/");
+    evtls_client_opts co; /* client.h */
+    evtls_client_opts_default(&co);
+    evtls_client *cl = evtls_client_new(base, cfg, &co);
+    if (cl == NULL || evtls_client_get_pool(cl) == NULL)
+        return 1;
+    evtls_client_free(cl);
     evtls_mem_stats ms; /* mem.h */
     evtls_mem_get_stats(&ms);
     evtls_poll_fd fds[4]; /* conn.h, the foreign-loop call */

@@ -461,6 +461,44 @@ static void test_connections_at_server(void **state)
     peer_stop(&p);
 }
 
+/* The keep-alive race, every time (the fault peer drops each connection's
+ * second request unanswered): ten GETs on one connection slot all
+ * succeed, nine sent again on a new connection and counted; with
+ * --no-retry the race shows; a POST is never sent again. */
+static void test_keep_alive_race(void **state)
+{
+    (void)state;
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, "close-second", NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-m", "request", "-c", "1", "-n",
+                              "10", "--json", json_path, u, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("requests"), 10);
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(num("retried"), 9);
+    assert_int_equal(num("connections"), 10);
+    assert_non_null(strstr(pr.out, "retried after the keep-alive race: 9"));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "--no-retry", "-m", "request", "-c",
+                              "1", "-n", "10", "--json", json_path, u, NULL),
+                     1);
+    read_json();
+    assert_int_equal(num("requests"), 5);
+    assert_int_equal(num("errors"), 5);
+    assert_int_equal(num("retried"), 0);
+    assert_non_null(strstr(pr.out, "PEER_CLOSED"));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "--data", "x=1", "-m", "request",
+                              "-c", "1", "-n", "4", "--json", json_path, u, NULL),
+                     1);
+    read_json();
+    assert_int_equal(num("requests"), 2);
+    assert_int_equal(num("errors"), 2);
+    assert_int_equal(num("retried"), 0);
+    peer_stop(&fp);
+}
+
 static void test_bodies_bytes_and_shares(void **state)
 {
     (void)state;
@@ -574,6 +612,7 @@ int main(void)
         cmocka_unit_test(test_addresses_and_source),
         cmocka_unit_test(test_hold_mode),
         cmocka_unit_test(test_connections_at_server),
+        cmocka_unit_test(test_keep_alive_race),
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
     };

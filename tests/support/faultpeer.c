@@ -15,6 +15,8 @@
  *   hs-drip                           its real handshake, one byte every 100 ms
  *   bad-mac                           the first record after the handshake is corrupted
  *   no-read                           handshakes, then never reads again
+ *   close-second                      answers a connection's first request, closes it
+ *                                     (no close_notify) on its second: the keep-alive race
  *   mix                               each connection takes the next of the quick fault
  *                                     modes in turn (for soaks)
  *
@@ -180,7 +182,12 @@ static void serve(WOLFSSL *ssl)
         if (body < 0)
             return;
         const char *hello = "hello from faultpeer\n";
-        if (mode_is("ok") || mode_is("bad-mac") || mode_is("hs-drip")) {
+        /* close-second: the keep-alive race, every time: the first request
+         * of a connection is answered, the second read and left without an
+         * answer, the connection closed (no close_notify). */
+        if (mode_is("close-second") && req >= 2)
+            return;
+        if (mode_is("ok") || mode_is("bad-mac") || mode_is("hs-drip") || mode_is("close-second")) {
             snprintf(head, sizeof head,
                      "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Conn: %u\r\nX-Req: %u\r\n"
                      "X-Method: %s\r\nX-Got-Body: %ld\r\n\r\n",
@@ -265,10 +272,11 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--addr") == 0)
             addr = argv[i + 1];
     }
-    static const char *const known[] = {
-        "ok",      "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
-        "garbage", "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
-        "hs-cut",  "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix"};
+    static const char *const known[] = {"ok",       "chunked",       "close",       "close-bare",
+                                        "truncate", "truncate-bare", "garbage",     "huge-header",
+                                        "silent",   "hs-silent",     "hs-close",    "hs-rst",
+                                        "hs-cut",   "hs-random",     "hs-drip",     "bad-mac",
+                                        "no-read",  "mix",           "close-second"};
     int valid = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         valid |= strcmp(mode, known[i]) == 0;

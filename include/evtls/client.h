@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls/client.h - one call to fetch a URL: an HTTPS (or plain HTTP)
+ * client over a pool, a configuration and a session cache. Connection
+ * reuse, limits and waiting come from the pool; the keep-alive race (a
+ * server closing an idle connection just as a request arrives on it) is
+ * handled as Go's http.Transport and libcurl handle it: the request is
+ * sent again once on a new connection when that is safe
+ * (evtls_http_retry_safe). */
+#ifndef EVTLS_CLIENT_H
+#define EVTLS_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "evtls/cfg.h"
+#include "evtls/http.h"
+#include "evtls/pool.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct event_base;
+typedef struct evtls_client evtls_client;
+typedef struct evtls_fetch evtls_fetch; /* one request in flight */
+
+typedef struct evtls_client_opts {
+    evtls_pool_opts pool; /* the client's pool (evtls_pool_opts_default) */
+    evtls_http_opts http; /* each exchange's limits: body size, TTFB, idle (defaults) */
+    unsigned deadline_ms; /* each request's deadline, waiting and retry included (0: none) */
+    int no_retry;         /* 1: never send a request again (exposes the keep-alive race) */
+} evtls_client_opts;
+
+/* Fills o with the defaults. */
+EVTLS_API void evtls_client_opts_default(evtls_client_opts *o);
+
+/* Creates a client on base. https:// URLs use cfg (a reference is taken;
+ * it is built here, and NULL means a default one: the system's trust
+ * store); http:// URLs use a plain-TCP configuration of the client's own.
+ * opts may be NULL. Returns NULL when cfg does not build or out of memory. */
+EVTLS_API evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
+                                         const evtls_client_opts *opts);
+
+/* Frees the client, its pool and its connections. Requests still in flight
+ * are dropped: their callbacks are not called. */
+EVTLS_API void evtls_client_free(evtls_client *cl);
+
+/* The client's pool (for its stats, a resolver or the session cache). */
+EVTLS_API evtls_pool *evtls_client_get_pool(evtls_client *cl);
+
+/* One request. Only url is required. */
+typedef struct evtls_request {
+    const char *method;         /* NULL: GET, or POST when there is a body */
+    const char *url;            /* https://host[:port]/path?query or http:// */
+    const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+    const void *body;           /* request body, or NULL */
+    size_t body_len;
+    unsigned deadline_ms; /* 0: the client's */
+    /* The response body piece by piece; NULL buffers it in the response
+     * (up to opts.http.max_body_bytes). Return non-zero to stop the
+     * request (the callback then gets EVTLS_ERR_CANCELLED). */
+    int (*on_body)(const uint8_t *data, size_t len, void *arg);
+} evtls_request;
+
+/* How a request went. */
+typedef struct evtls_fetch_info {
+    int retried;       /* sent again on a new connection after the keep-alive race */
+    int reused;        /* the (last) connection was reused from the pool */
+    uint64_t wait_us;  /* waiting for a connection (the last try) */
+    uint64_t total_us; /* from evtls_client_fetch to the callback */
+    /* A failed connect's whole record (wolfSSL code, certificate flags,
+     * detail); NULL otherwise. Valid during the callback only. */
+    const evtls_last_error *error;
+} evtls_fetch_info;
+
+/* Called once per request, from the loop: err 0 with the whole response
+ * (any status: a 404 is a response), or an error with the response so far
+ * (r may be NULL). r and info are valid during the call only. */
+typedef void (*evtls_fetch_cb)(int err, const evtls_http_resp *r, const evtls_fetch_info *info,
+                               void *arg);
+
+/* Starts a request. Returns 0 (cb will be called exactly once, never from
+ * inside this call) and sets *out (may be NULL) to a handle for
+ * evtls_fetch_cancel; or an error and calls nothing: EVTLS_ERR_BAD_URL,
+ * EVTLS_ERR_INVALID_ARG (a method, header or body evtls does not send). */
+EVTLS_API EVTLS_MUST_CHECK int evtls_client_fetch(evtls_client *cl, const evtls_request *rq,
+                                                  evtls_fetch_cb cb, void *arg, evtls_fetch **out);
+
+/* Cancels a request in flight: its callback is not called; a connection it
+ * was using is closed (its position in the stream is unknown). Not valid
+ * after the callback started. */
+EVTLS_API void evtls_fetch_cancel(evtls_fetch *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVTLS_CLIENT_H */

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls_client.c - one call to fetch a URL, over a pool (see
+ * evtls/client.h). A request goes: checkout -> exchange -> checkin (or
+ * release) -> callback; an exchange that meets the keep-alive race is
+ * started again once on a new connection, when evtls_http_retry_safe says
+ * so. The request owns its deadline timer; its callback always runs from
+ * the loop (the pool's and the exchange's callbacks). */
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "evtls/client.h"
+#include "evtls_error_int.h"
+#include "evtls_log_int.h"
+#include "evtls_pool_int.h"
+#include "evtls_time.h"
+
+struct evtls_fetch {
+    TAILQ_ENTRY(evtls_fetch) link;
+    evtls_client *cl;
+    evtls_url url;
+    evtls_cfg *cfg; /* the client's TLS or plain configuration */
+    evtls_http_req *req;
+    int (*on_body)(const uint8_t *data, size_t len, void *arg);
+    evtls_fetch_cb cb;
+    void *arg;
+    evtls_checkout *co;     /* waiting for a connection */
+    evtls_conn *conn;       /* checked out */
+    evtls_http_exchange *x; /* running on conn */
+    struct event deadline;
+    uint64_t t0_us;
+    evtls_fetch_info info;
+    evtls_last_error rec; /* a failed connect's record (info.error points here) */
+};
+
+struct evtls_client {
+    struct event_base *base;
+    evtls_cfg *tls, *plain;
+    evtls_pool *pool;
+    evtls_client_opts o;
+    TAILQ_HEAD(, evtls_fetch) live;
+};
+
+void evtls_client_opts_default(evtls_client_opts *o)
+{
+    if (o == NULL)
+        return;
+    memset(o, 0, sizeof *o);
+    evtls_pool_opts_default(&o->pool);
+    evtls_http_opts_default(&o->http);
+}
+
+evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
+                               const evtls_client_opts *opts)
+{
+    if (base == NULL)
+        return NULL;
+    evtls_client *cl = calloc(1, sizeof *cl);
+    if (cl == NULL)
+        return NULL;
+    cl->base = base;
+    TAILQ_INIT(&cl->live);
+    if (opts)
+        cl->o = *opts;
+    else
+        evtls_client_opts_default(&cl->o);
+    cl->tls = cfg ? evtls_cfg_ref(cfg) : evtls_cfg_new();
+    cl->plain = evtls_cfg_new();
+    if (cl->tls == NULL || cl->plain == NULL || evtls_cfg_build(cl->tls) != 0 ||
+        evtls_cfg_set_plain_tcp(cl->plain, 1) != 0 || evtls_cfg_build(cl->plain) != 0 ||
+        (cl->pool = evtls_pool_new(base, &cl->o.pool)) == NULL) {
+        evtls_client_free(cl);
+        return NULL;
+    }
+    return cl;
+}
+
+evtls_pool *evtls_client_get_pool(evtls_client *cl)
+{
+    return cl ? cl->pool : NULL;
+}
+
+/* Lets go of whatever the request holds, without its callback. */
+static void fetch_drop(evtls_fetch *f)
+{
+    evtls_client *cl = f->cl;
+    TAILQ_REMOVE(&cl->live, f, link);
+    event_del(&f->deadline);
+    if (f->co)
+        evtls_pool_cancel(f->co);
+    if (f->x)
+        evtls_http_exchange_cancel(f->x); /* the stream is now mid-response */
+    if (f->conn)
+        evtls_pool_release(cl->pool, f->conn);
+    evtls_http_req_free(f->req);
+    free(f);
+}
+
+/* Ends the request: its callback, then it is freed. Nothing of f or its
+ * client is touched after the callback (which may free the client). */
+static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
+{
+    evtls_client *cl = f->cl;
+    TAILQ_REMOVE(&cl->live, f, link);
+    event_del(&f->deadline);
+    f->info.total_us = evtls__now_us() - f->t0_us;
+    evtls_fetch_cb cb = f->cb;
+    void *arg = f->arg;
+    evtls_fetch_info info = f->info;
+    evtls_last_error rec = f->rec;
+    if (info.error)
+        info.error = &rec;
+    evtls_http_req_free(f->req);
+    free(f);
+    cb(err, r, &info, arg);
+}
+
+static void start_checkout(evtls_fetch *f);
+
+static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
+{
+    (void)x;
+    evtls_fetch *f = arg;
+    return f->on_body(data, len, f->arg);
+}
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    evtls_fetch *f = arg;
+    evtls_client *cl = f->cl;
+    evtls_conn *c = f->conn;
+    f->x = NULL;
+    f->conn = NULL;
+    if (err && !cl->o.no_retry && !f->info.retried &&
+        evtls_http_retry_safe(f->req, err, r, f->info.reused)) {
+        LOGI("client: %s%s met the keep-alive race (%s before any answer on a reused "
+             "connection): sent again on a new connection",
+             f->url.authority, f->url.target, evtls_err_name(err));
+        evtls_pool_release(cl->pool, c);
+        /* The origin's other idle connections are as old: not trusted. */
+        evtls__pool_drop_idle(cl->pool, f->cfg, f->url.host, f->url.port);
+        f->info.retried = 1;
+        start_checkout(f);
+        return;
+    }
+    if (err == 0 && evtls_http_resp_get_keep_alive(r))
+        evtls_pool_checkin(cl->pool, c);
+    else
+        evtls_pool_release(cl->pool, c);
+    finish(f, err, r);
+}
+
+static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *ci,
+                        void *arg)
+{
+    (void)p;
+    evtls_fetch *f = arg;
+    f->co = NULL;
+    f->info.reused = ci ? ci->reused : 0;
+    f->info.wait_us = ci ? ci->wait_us : 0;
+    if (err) {
+        if (ci && ci->error) {
+            f->rec = *ci->error;
+            f->info.error = &f->rec;
+        }
+        finish(f, err, NULL);
+        return;
+    }
+    f->conn = c;
+    evtls_http_cbs cbs = {NULL, f->on_body ? on_body : NULL, on_done};
+    int rc = evtls_http_exchange_start(c, f->req, &f->cl->o.http, &cbs, f, &f->x);
+    if (rc != 0) {
+        f->conn = NULL;
+        evtls_pool_release(f->cl->pool, c);
+        finish(f, rc, NULL);
+    }
+}
+
+/* From the loop (a retry): a checkout that fails at once ends the request. */
+static void start_checkout(evtls_fetch *f)
+{
+    int rc =
+        evtls_pool_checkout(f->cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
+    if (rc != 0) {
+        f->co = NULL;
+        finish(f, rc, NULL);
+    }
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_fetch *f = arg;
+    evtls_client *cl = f->cl;
+    if (f->co) {
+        evtls_pool_cancel(f->co);
+        f->co = NULL;
+    }
+    if (f->x) {
+        evtls_http_exchange_cancel(f->x);
+        f->x = NULL;
+    }
+    if (f->conn) {
+        evtls_pool_release(cl->pool, f->conn);
+        f->conn = NULL;
+    }
+    finish(f, EVTLS_ERR_TIMEOUT, NULL);
+}
+
+/* The request's bytes: method, target, Host, headers, body. */
+static int build_request(evtls_fetch *f, const evtls_request *rq)
+{
+    const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
+    f->req = evtls_http_req_new(method, f->url.authority, f->url.target);
+    if (f->req == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    for (const char *const *h = rq->headers; h && *h; h++) {
+        const char *colon = strchr(*h, ':');
+        char name[128];
+        if (colon == NULL || colon == *h || (size_t)(colon - *h) >= sizeof name)
+            return EVTLS_ERR_INVALID_ARG;
+        memcpy(name, *h, (size_t)(colon - *h));
+        name[colon - *h] = '\0';
+        const char *value = colon + 1;
+        while (*value == ' ' || *value == '\t')
+            value++;
+        int rc = evtls_http_req_add_header(f->req, name, value);
+        if (rc != 0)
+            return rc;
+    }
+    if (rq->body && evtls_http_req_set_body(f->req, rq->body, rq->body_len) != 0)
+        return EVTLS_ERR_INVALID_ARG;
+    return 0;
+}
+
+int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb cb, void *arg,
+                       evtls_fetch **out)
+{
+    if (out)
+        *out = NULL;
+    if (cl == NULL || rq == NULL || rq->url == NULL || cb == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    evtls_fetch *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return EVTLS_ERR_NOMEM;
+    f->cl = cl;
+    f->cb = cb;
+    f->arg = arg;
+    f->on_body = rq->on_body;
+    f->t0_us = evtls__now_us();
+    int rc = evtls_url_parse(rq->url, 0, &f->url);
+    if (rc == 0)
+        rc = build_request(f, rq);
+    if (rc != 0) {
+        evtls_http_req_free(f->req);
+        free(f);
+        return rc;
+    }
+    f->cfg = f->url.plain ? cl->plain : cl->tls;
+    TAILQ_INSERT_TAIL(&cl->live, f, link);
+    evtimer_assign(&f->deadline, cl->base, on_deadline, f);
+    unsigned ms = rq->deadline_ms ? rq->deadline_ms : cl->o.deadline_ms;
+    if (ms) {
+        struct timeval tv = evtls__tv_ms(ms);
+        evtimer_add(&f->deadline, &tv);
+    }
+    rc = evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
+    if (rc != 0) { /* nothing was called: the error is the caller's */
+        f->co = NULL;
+        fetch_drop(f);
+        return rc;
+    }
+    if (out)
+        *out = f;
+    return 0;
+}
+
+void evtls_fetch_cancel(evtls_fetch *f)
+{
+    if (f)
+        fetch_drop(f);
+}
+
+void evtls_client_free(evtls_client *cl)
+{
+    if (cl == NULL)
+        return;
+    evtls_fetch *f;
+    while ((f = TAILQ_FIRST(&cl->live)) != NULL)
+        fetch_drop(f);
+    evtls_pool_free(cl->pool);
+    evtls_cfg_unref(cl->tls);
+    evtls_cfg_unref(cl->plain);
+    free(cl);
+}

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_client.c - one call to fetch a URL (evtls/client.h), against nginx
+ * and against the fault peer's keep-alive race (close-second: a
+ * connection's second request is read and left unanswered, the connection
+ * closed): idempotent requests are sent again once on a new connection and
+ * counted, a POST is not, --no-retry shows the race; and the bad inputs:
+ * a bad URL, a cancelled request, a deadline, a body over the limit. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <evtls/evtls.h>
+
+#include "harness.h"
+#include "peer.h"
+#include "proc.h"
+
+static struct peer web, race, silent;
+static char web_url[96], race_url[96], silent_url[96];
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (peer_nginx(&web, NULL) != 0 || peer_fault(&race, "close-second", NULL) != 0 ||
+        peer_fault(&silent, "silent", NULL) != 0)
+        return -1;
+    snprintf(web_url, sizeof web_url, "https://localhost:%u/x?y=1", web.port);
+    snprintf(race_url, sizeof race_url, "https://localhost:%u/", race.port);
+    snprintf(silent_url, sizeof silent_url, "https://localhost:%u/", silent.port);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    peer_stop(&web);
+    peer_stop(&race);
+    peer_stop(&silent);
+    return 0;
+}
+
+struct result {
+    int done, err, status, retried, reused;
+    char body[256];
+    size_t pieces;
+};
+
+static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info *info, void *arg)
+{
+    struct result *res = arg;
+    res->done++;
+    res->err = err;
+    res->status = r ? evtls_http_resp_get_status(r) : 0;
+    res->retried = info->retried;
+    res->reused = info->reused;
+    size_t len = 0;
+    const uint8_t *b = r ? evtls_http_resp_get_body(r, &len) : NULL;
+    if (b && len < sizeof res->body) {
+        memcpy(res->body, b, len);
+        res->body[len] = '\0';
+    }
+}
+
+static int on_piece(const uint8_t *data, size_t len, void *arg)
+{
+    struct result *res = arg;
+    size_t have = strlen(res->body);
+    if (have + len < sizeof res->body) {
+        memcpy(res->body + have, data, len);
+        res->body[have + len] = '\0';
+    }
+    res->pieces++;
+    return 0;
+}
+
+/* One request through cl, run to its callback. */
+static struct result fetch(struct loop_fx *f, evtls_client *cl, const evtls_request *rq)
+{
+    struct result res;
+    memset(&res, 0, sizeof res);
+    assert_int_equal(evtls_client_fetch(cl, rq, on_fetched, &res, NULL), 0);
+    run_until(f->base, &res.done, 10000);
+    assert_int_equal(res.done, 1);
+    return res;
+}
+
+static evtls_client *client(struct loop_fx *f, int no_retry)
+{
+    evtls_client_opts o;
+    evtls_client_opts_default(&o);
+    o.no_retry = no_retry;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_client *cl = evtls_client_new(f->base, cfg, &o);
+    evtls_cfg_unref(cfg); /* the client holds its own reference */
+    assert_non_null(cl);
+    return cl;
+}
+
+static void test_fetch_and_reuse(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    const char *headers[] = {"X-Test: 1", "Accept: */*", NULL};
+    evtls_request rq = {.url = web_url, .headers = headers};
+    struct result a = fetch(f, cl, &rq);
+    assert_int_equal(a.err, 0);
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, "hello from nginx\n");
+    assert_int_equal(a.reused, 0);
+    struct result b = fetch(f, cl, &rq);
+    assert_int_equal(b.err, 0);
+    assert_int_equal(b.reused, 1); /* the pool's keep-alive connection */
+    /* The body streamed to a callback instead of buffered. */
+    struct result c;
+    memset(&c, 0, sizeof c);
+    evtls_request streamed = {.url = web_url, .on_body = on_piece};
+    assert_int_equal(evtls_client_fetch(cl, &streamed, on_fetched, &c, NULL), 0);
+    run_until(f->base, &c.done, 10000);
+    assert_int_equal(c.err, 0);
+    assert_string_equal(c.body, "hello from nginx\n");
+    assert_true(c.pieces >= 1);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(evtls_client_get_pool(cl), &st);
+    assert_int_equal(st.created, 1);
+    evtls_client_free(cl);
+}
+
+/* Ten GETs one after another at a server that drops every connection's
+ * second request: all ten succeed; requests 2 to 10 each met the race on
+ * the reused connection and were sent again on a new one. */
+static void test_keep_alive_race_is_retried(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    evtls_request rq = {.url = race_url};
+    int retried = 0;
+    for (int i = 0; i < 10; i++) {
+        struct result r = fetch(f, cl, &rq);
+        assert_int_equal(r.err, 0);
+        assert_int_equal(r.status, 200);
+        retried += r.retried;
+        assert_int_equal(r.retried, i > 0);
+    }
+    assert_int_equal(retried, 9);
+    /* A POST whose bytes were sent is never sent again... */
+    evtls_request post = {.url = race_url, .method = "POST", .body = "x=1", .body_len = 3};
+    struct result p = fetch(f, cl, &post); /* on the connection that carried a GET */
+    assert_int_equal(p.err, EVTLS_ERR_PEER_CLOSED);
+    assert_int_equal(p.retried, 0);
+    /* ...unless it says it is safe to (Idempotency-Key). */
+    struct result warm = fetch(f, cl, &rq); /* a connection with one request behind it */
+    assert_int_equal(warm.err, 0);
+    const char *key[] = {"Idempotency-Key: 7f3a", NULL};
+    evtls_request keyed = post;
+    keyed.headers = key;
+    struct result k = fetch(f, cl, &keyed);
+    assert_int_equal(k.err, 0);
+    assert_int_equal(k.retried, 1);
+    evtls_client_free(cl);
+    /* With retries off, the race shows. */
+    cl = client(f, 1);
+    assert_int_equal(fetch(f, cl, &rq).err, 0);
+    struct result off = fetch(f, cl, &rq);
+    assert_int_equal(off.err, EVTLS_ERR_PEER_CLOSED);
+    assert_int_equal(off.retried, 0);
+    evtls_client_free(cl);
+}
+
+static int calls;
+static void count_call(int err, const evtls_http_resp *r, const evtls_fetch_info *i, void *arg)
+{
+    (void)err, (void)r, (void)i, (void)arg;
+    calls++;
+}
+
+static void test_bad_inputs(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    evtls_request rq = {.url = "ftp://localhost/"};
+    assert_int_equal(evtls_client_fetch(cl, &rq, count_call, NULL, NULL), EVTLS_ERR_BAD_URL);
+    rq.url = web_url;
+    rq.method = "BREW";
+    assert_int_equal(evtls_client_fetch(cl, &rq, count_call, NULL, NULL), EVTLS_ERR_INVALID_ARG);
+    rq.method = NULL;
+    const char *bad_header[] = {"no colon here", NULL};
+    rq.headers = bad_header;
+    assert_int_equal(evtls_client_fetch(cl, &rq, count_call, NULL, NULL), EVTLS_ERR_INVALID_ARG);
+    rq.headers = NULL;
+    /* Cancelled before its answer: no callback, ever. */
+    evtls_fetch *h = NULL;
+    calls = 0;
+    assert_int_equal(evtls_client_fetch(cl, &rq, count_call, NULL, &h), 0);
+    evtls_fetch_cancel(h);
+    run_for(f->base, 300);
+    assert_int_equal(calls, 0);
+    /* A deadline: the silent server never answers. */
+    evtls_request slow = {.url = silent_url, .deadline_ms = 300};
+    struct result d = fetch(f, cl, &slow);
+    assert_int_equal(d.err, EVTLS_ERR_TIMEOUT);
+    evtls_client_free(cl);
+    /* A body over the limit. */
+    evtls_client_opts o;
+    evtls_client_opts_default(&o);
+    o.http.max_body_bytes = 4;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    cl = evtls_client_new(f->base, cfg, &o);
+    evtls_cfg_unref(cfg);
+    struct result big = fetch(f, cl, &(evtls_request){.url = web_url});
+    assert_int_equal(big.err, EVTLS_ERR_HTTP_BODY_TOO_LARGE);
+    /* Freed with a request in flight: its callback is not called. */
+    calls = 0;
+    assert_int_equal(
+        evtls_client_fetch(cl, &(evtls_request){.url = silent_url}, count_call, NULL, NULL), 0);
+    run_for(f->base, 100);
+    evtls_client_free(cl);
+    run_for(f->base, 100);
+    assert_int_equal(calls, 0);
+}
+
+#ifdef EVTLS_FETCH_PATH
+/* The example, as a user runs it: several URLs through one client. */
+static void test_fetch_example(void **state)
+{
+    (void)state;
+    static struct proc pr;
+    char refused[64];
+    snprintf(refused, sizeof refused, "https://127.0.0.1:%u/", unused_port());
+    const char *argv[] = {EVTLS_FETCH_PATH, "--cacert", pki("ca.pem"), web_url,
+                          race_url,         web_url,    NULL};
+    assert_int_equal(proc_run(&pr, argv, 30000), 0);
+    char want[400];
+    snprintf(want, sizeof want, "%s 200 17\n%s 200 21\n%s 200 17\n", web_url, race_url, web_url);
+    assert_string_equal(pr.out, want);
+    const char *argv2[] = {EVTLS_FETCH_PATH, "--cacert", pki("ca.pem"), web_url, refused, NULL};
+    assert_int_equal(proc_run(&pr, argv2, 30000), 1);
+    snprintf(want, sizeof want, "%s CONN_REFUSED", refused);
+    assert_non_null(strstr(pr.out, want));
+    const char *argv3[] = {EVTLS_FETCH_PATH, "ftp://x/", NULL};
+    assert_int_equal(proc_run(&pr, argv3, 30000), 2);
+    assert_non_null(strstr(pr.err, "unsupported scheme"));
+}
+#endif
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_fetch_and_reuse, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive_race_is_retried, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_bad_inputs, loop_fx_setup, loop_fx_teardown),
+#ifdef EVTLS_FETCH_PATH
+        cmocka_unit_test(test_fetch_example),
+#endif
+    };
+    return cmocka_run_group_tests_name("client", tests, group_setup, group_teardown);
+}
