@@ -99,31 +99,7 @@ int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 
 int lt_parse_duration(const char *s, uint64_t *us)
 {
-    if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0)
-        return -1;
-    double unit = 1e6;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        unit = 1e6;
-    else if (strcmp(end, "ms") == 0)
-        unit = 1e3;
-    else if (strcmp(end, "us") == 0)
-        unit = 1;
-    else if (strcmp(end, "m") == 0)
-        unit = 60e6;
-    else if (strcmp(end, "h") == 0)
-        unit = 3600e6;
-    else
-        return -1;
-    double t = v * unit;
-    if (t > 1e6 * 86400 * 366) /* a year at most */
-        return -1;
-    *us = (uint64_t)(t + 0.5);
-    return 0;
+    return cli_parse_duration(s, 1e6, us); /* a bare number is seconds */
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)

@@ -33,9 +33,11 @@ static const char usage_text[] =
     "second round on, the TLS session is resumed (session tickets / IDs).\n"
     "\n"
     "Rounds:\n"
-    "  --interval SEC         seconds between rounds, counted down (default 10)\n"
+    "  --interval TIME        time between rounds (default 10 s), counted down a second\n"
+    "                         at a time when whole seconds (e.g. 10, 0.5, 250ms)\n"
     "  --count N              rounds to run, 0 = until interrupted (default 0)\n"
-    "  --quiet                print only the status line of each response\n"
+    "  --quiet                print only the status line of each response on stdout\n"
+    "                         (the log goes to stderr)\n"
     "  --json                 one JSON object per round on stdout (fields: round, url,\n"
     "                         status, resumed, family, address, tls_version, cipher,\n"
     "                         group, alpn, dns_ms, connect_ms, handshake_ms, ttfb_ms,\n"
@@ -48,8 +50,8 @@ static const char usage_text[] =
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data TEXT        request body (the method becomes POST unless given)\n"
-    "  --ttfb-timeout MS      time allowed from request to first response byte\n"
-    "                         (default 30000)\n"
+    "  --ttfb-timeout TIME    time allowed from request to first response byte\n"
+    "                         (default 30s)\n"
     "  --max-body BYTES       largest response body accepted (default 16777216)\n"
     "\n"
     "TLS:\n"
@@ -74,14 +76,17 @@ static const char usage_text[] =
     "  --family any|4|6       address family (default any: RFC 6724 order, Happy\n"
     "                         Eyeballs v2 between IPv6 and IPv4)\n"
     "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
-    "  --connect-timeout MS   TCP connect timeout (default 10000)\n"
-    "  --handshake-timeout MS TLS handshake timeout (default 10000)\n"
+    "  --connect-timeout TIME TCP connect timeout (default 10s)\n"
+    "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n"
     "  --retries N            retry a failed connect up to N times with exponential\n"
     "                         backoff (default 0)\n"
     "%s"
     "\n"
     "  -h, --help             this text\n"
     "\n"
+    "TIME is a number with a unit, ms, s, m or h (as in evtls-load); a bare number is\n"
+    "in seconds for --interval and in milliseconds for the timeouts.\n"
+    "A response with status 400 or above counts as a failed round (as in evtls-load).\n"
     "Exit status: 0 when every round succeeded, 1 when any failed, 2 on a usage or\n"
     "configuration error. SIGINT or SIGTERM stops at once, with the summary; a round\n"
     "cut short by them counts neither as success nor as failure.\n";
@@ -91,7 +96,7 @@ static const char usage_text[] =
 
 struct options {
     const char *url_text;
-    unsigned interval, count;
+    unsigned interval_ms, count;
     int quiet, json, verbose;
     const char *method, *data;
     const char *headers[32];
@@ -130,6 +135,19 @@ static unsigned long long parse_num(const char *opt, const char *s, unsigned lon
     if (errno || *end != '\0' || v > max)
         usage_error("%s: '%s' is not a number from 0 to %llu", opt, s, max);
     return v;
+}
+
+/* A time in the syntax both tools take (cli_parse_duration); a bare number
+ * is in bare_unit_us. Returns milliseconds. */
+static unsigned long long parse_time_ms(const char *opt, const char *s, double bare_unit_us,
+                                        unsigned long long max_ms)
+{
+    uint64_t us;
+    if (cli_parse_duration(s, bare_unit_us, &us) != 0 || us / 1000 > max_ms ||
+        (us > 0 && us < 1000))
+        usage_error("%s: '%s' is not a time (e.g. 500ms, 2s, 1.5; at most %llu s)", opt, s,
+                    max_ms / 1000);
+    return us / 1000;
 }
 
 static int parse_version(const char *opt, const char *s)
@@ -208,7 +226,7 @@ static const struct option long_opts[] = {
 static void parse_options(int argc, char **argv, struct options *o)
 {
     memset(o, 0, sizeof *o);
-    o->interval = 10;
+    o->interval_ms = 10000;
     o->ttfb_ms = 30000;
     o->max_body = 16u * 1024u * 1024u;
     o->tls_min = EVTLS_TLS_1_2;
@@ -220,7 +238,9 @@ static void parse_options(int argc, char **argv, struct options *o)
         char optname[40];
         snprintf(optname, sizeof optname, "--%s", name ? name : "");
         switch (ch) {
-        case O_INTERVAL: o->interval = (unsigned)parse_num(optname, optarg, 86400); break;
+        case O_INTERVAL:
+            o->interval_ms = (unsigned)parse_time_ms(optname, optarg, 1e6, 86400000);
+            break;
         case O_COUNT: o->count = (unsigned)parse_num(optname, optarg, UINT_MAX); break;
         case O_QUIET: o->quiet = 1; break;
         case O_JSON: o->json = 1; break;
@@ -234,7 +254,7 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->headers[o->n_headers++] = optarg;
             break;
         case 'd': o->data = optarg; break;
-        case O_TTFB: o->ttfb_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
+        case O_TTFB: o->ttfb_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000); break;
         case O_MAXBODY: o->max_body = parse_num(optname, optarg, 1ull << 40); break;
         case O_CACERT: o->cacert = optarg; break;
         case O_CAPATH: o->capath = optarg; break;
@@ -255,8 +275,12 @@ static void parse_options(int argc, char **argv, struct options *o)
                 usage_error("--family: '%s' is not any, 4 or 6", optarg);
             break;
         case O_RESOLVER: o->resolver = optarg; break;
-        case O_CONNTMO: o->connect_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
-        case O_HSTMO: o->handshake_ms = (unsigned)parse_num(optname, optarg, 3600000); break;
+        case O_CONNTMO:
+            o->connect_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000);
+            break;
+        case O_HSTMO:
+            o->handshake_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000);
+            break;
         case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
         case O_NET: cli_net_option(&o->net, name, optarg); break;
         case 'h': printf(usage_text, cli_net_usage); exit(0);
@@ -300,7 +324,7 @@ struct poller {
     evtls_conn *conn;
     evtls_http_exchange *x;
     uint64_t t_round;
-    int status;
+    int status, status_seen;
     uint64_t body_bytes, ttfb_us;
     int err;
     char err_detail[256];
@@ -347,6 +371,15 @@ static void finish(struct poller *p);
 /* ------------------------------------------------------------------ */
 /* output */
 
+/* A phase's time in ms, or null for a phase that was not reached. */
+static void json_ms(FILE *f, const char *key, int reached, uint64_t us)
+{
+    if (reached)
+        fprintf(f, ",\"%s\":%.3f", key, ms(us));
+    else
+        fprintf(f, ",\"%s\":null", key);
+}
+
 static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t total_us)
 {
     FILE *f = stdout;
@@ -369,14 +402,21 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
     cli_json_string(f, ci ? ci->group : NULL);
     fputs(",\"alpn\":", f);
     cli_json_string(f, ci && ci->alpn[0] ? ci->alpn : NULL);
-    fprintf(f,
-            ",\"dns_ms\":%.3f,\"connect_ms\":%.3f,\"handshake_ms\":%.3f,\"ttfb_ms\":%.3f,"
-            "\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":",
-            ci ? ms(ci->dns_us) : 0.0, ci ? ms(ci->tcp_us) : 0.0, ci ? ms(ci->tls_us) : 0.0,
-            ms(p->ttfb_us), ms(total_us), p->body_bytes, ci ? ci->connect_attempt : 0);
-    cli_json_string(f, p->err ? evtls_err_name(p->err) : NULL);
+    /* A phase is reached when the next one began (a numeric host's DNS
+     * takes 0 ms and is reached). */
+    int tcp = connected, tls = ci && ci->tls_version && !p->url.plain && p->status_seen;
+    json_ms(f, "dns_ms", ci && (connected || ci->dns_us > 0), ci ? ci->dns_us : 0);
+    json_ms(f, "connect_ms", tcp, ci ? ci->tcp_us : 0);
+    json_ms(f, "handshake_ms", tls || (ci && ci->tls_us > 0), ci ? ci->tls_us : 0);
+    json_ms(f, "ttfb_ms", p->status_seen, p->ttfb_us);
+    fprintf(f, ",\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":", ms(total_us),
+            p->body_bytes, ci ? ci->connect_attempt : 0);
+    int bad_status = p->err == 0 && p->status >= 400;
+    cli_json_string(f, p->err ? evtls_err_name(p->err) : bad_status ? "HTTP_STATUS" : NULL);
     fputs(",\"error_detail\":", f);
-    cli_json_string(f, p->err ? p->err_detail : NULL);
+    char status_text[48];
+    snprintf(status_text, sizeof status_text, "HTTP status %d", p->status);
+    cli_json_string(f, p->err ? p->err_detail : bad_status ? status_text : NULL);
     fputs("}\n", f);
     fflush(f);
 }
@@ -429,7 +469,9 @@ static void end_round(struct poller *p)
         p->have_info = 1;
     }
     const evtls_conn_info *ci = p->have_info ? &p->info : NULL;
-    if (p->err == 0) {
+    /* As evtls-load counts it: a response with status 400 or above is a
+     * failed round (the status line is printed as it came). */
+    if (p->err == 0 && p->status < 400) {
         p->ok++;
         double t = ms(total);
         if (p->ok == 1 || t < p->total_min)
@@ -446,6 +488,8 @@ static void end_round(struct poller *p)
         p->offered++;
     if (p->o.json)
         print_json(p, ci, total);
+    if (p->err == 0 && p->status >= 400)
+        say(p, "round %u failed: HTTP status %d", p->round, p->status);
     if (p->err == 0 && ci)
         say(p,
             "timings: dns %.1f ms, connect %.1f ms, handshake %.1f ms, ttfb %.1f ms, "
@@ -466,7 +510,16 @@ static void end_round(struct poller *p)
         finish(p);
         return;
     }
-    p->countdown = (int)p->o.interval;
+    if (p->o.interval_ms % 1000 != 0) {
+        /* Not whole seconds: one wait, no countdown lines. */
+        say(p, "next round in %.3f s", p->o.interval_ms / 1000.0);
+        p->countdown = 1;
+        struct timeval tv = {(time_t)(p->o.interval_ms / 1000),
+                             (suseconds_t)(p->o.interval_ms % 1000) * 1000};
+        evtimer_add(p->tick, &tv);
+        return;
+    }
+    p->countdown = (int)(p->o.interval_ms / 1000);
     say(p, "%d...", p->countdown);
     if (p->countdown == 0) {
         say(p, "Starting again!");
@@ -483,7 +536,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)what;
     struct poller *p = arg;
     p->countdown--;
-    say(p, "%d...", p->countdown);
+    if (p->o.interval_ms % 1000 == 0)
+        say(p, "%d...", p->countdown);
     if (p->countdown > 0) {
         struct timeval one = {1, 0};
         evtimer_add(p->tick, &one);
@@ -536,6 +590,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     struct poller *p = arg;
     p->x = NULL;
     p->status = evtls_http_resp_get_status(r);
+    p->status_seen = p->status != 0;
     p->body_bytes = evtls_http_resp_get_body_bytes(r);
     p->ttfb_us = evtls_http_resp_get_ttfb_us(r);
     if (!p->o.json && !p->o.quiet && p->body_bytes) {
@@ -608,7 +663,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
 static void start_round(struct poller *p)
 {
     p->round++;
-    p->status = 0;
+    p->status = p->status_seen = 0;
     p->body_bytes = 0;
     p->ttfb_us = 0;
     p->err = 0;
@@ -746,11 +801,15 @@ static void build(struct poller *p)
         usage_error("--resolver: '%s' is not IP[:PORT]", o->resolver ? o->resolver : "");
     if (!o->no_resume) {
         p->sessions = evtls_session_cache_new(0);
+        int loaded = 0;
         if (o->session_file && access(o->session_file, F_OK) == 0 &&
-            evtls_session_cache_load(p->sessions, o->session_file) != 0)
+            (loaded = evtls_session_cache_load(p->sessions, o->session_file)) < 0)
             fprintf(stderr,
                     PROG ": ignoring %s: not a session file, or not the user's own "
                          "with mode 0600\n",
+                    o->session_file);
+        else if (o->session_file && loaded > 0)
+            fprintf(stderr, PROG ": %d session%s loaded from %s\n", loaded, loaded == 1 ? "" : "s",
                     o->session_file);
     }
 }
@@ -763,7 +822,7 @@ int main(int argc, char **argv)
         evtls_log_set_level(EVTLS_LOG_DEBUG);
     else if (getenv("EVTLS_LOG") == NULL)
         evtls_log_set_level(EVTLS_LOG_WARN); /* the poller prints what matters itself */
-    p.text = p.o.json ? stderr : stdout;
+    p.text = p.o.json || p.o.quiet ? stderr : stdout; /* --quiet: stdout has the status lines alone */
     signal(SIGPIPE, SIG_IGN);
     p.base = event_base_new();
     if (p.base == NULL)

@@ -544,10 +544,10 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
      * illegal_parameter or decrypt_error (a TLS 1.3 binder that does not
      * verify), handshake_failure or unknown_psk_identity (an identity it
      * does not know); or our Finished check fails. */
-    int psk_refused = in_handshake && t->psk_identity &&
-                      (alert == 20 || alert == 40 || alert == 47 || alert == 51 || alert == 115 ||
-                       err == VERIFY_FINISHED_ERROR || err == VERIFY_MAC_ERROR ||
-                       err == PSK_KEY_ERROR);
+    int psk_refused =
+        in_handshake && t->psk_identity &&
+        (alert == 20 || alert == 40 || alert == 47 || alert == 51 || alert == 115 ||
+         err == VERIFY_FINISHED_ERROR || err == VERIFY_MAC_ERROR || err == PSK_KEY_ERROR);
     evtls__err_set(e, code, "%s", in_handshake ? "during the TLS handshake" : "on the TLS stream");
     e->tls_error = err;
     evtls__tls_error_text(err, e->tls_error_text, sizeof e->tls_error_text);
@@ -820,6 +820,8 @@ void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
     }
     info->tls_version = wolfSSL_get_version(t->ssl);
     info->cipher = wolfSSL_get_cipher_name(t->ssl);
+    if (info->cipher && strcmp(info->cipher, "None") == 0)
+        info->cipher = NULL; /* no suite negotiated (a handshake that failed early) */
     info->group = wolfSSL_get_curve_name(t->ssl);
     info->resumed = wolfSSL_session_reused(t->ssl) ? 1 : 0;
     char *proto = NULL;

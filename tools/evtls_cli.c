@@ -2,6 +2,8 @@
 /* evtls_cli.c - pieces shared by the command-line programs. */
 #include "evtls_cli.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,5 +185,36 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
         snprintf(err, errlen, "http://: %s", evtls_cfg_get_last_error(cfg)->detail);
         return rc;
     }
+    return 0;
+}
+
+int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us)
+{
+    if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double unit = bare_unit_us;
+    if (*end == '\0')
+        unit = bare_unit_us;
+    else if (strcmp(end, "s") == 0)
+        unit = 1e6;
+    else if (strcmp(end, "ms") == 0)
+        unit = 1e3;
+    else if (strcmp(end, "us") == 0)
+        unit = 1;
+    else if (strcmp(end, "m") == 0)
+        unit = 60e6;
+    else if (strcmp(end, "h") == 0)
+        unit = 3600e6;
+    else
+        return -1;
+    double t = v * unit;
+    if (t > 1e6 * 86400 * 366) /* a year at most */
+        return -1;
+    *us = (uint64_t)(t + 0.5);
     return 0;
 }

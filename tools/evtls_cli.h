@@ -16,6 +16,11 @@ int cli_parse_tls_version(const char *s, int *version);
 /* "any", "4" or "6" -> 0, 4 or 6. Returns 0, or -1 for anything else. */
 int cli_parse_family(const char *s, int *family);
 
+/* A duration as both programs take it: a number (fractions allowed) with
+ * a unit, us, ms, s, m or h; a bare number is in bare_unit_us (each
+ * option's documented unit). Returns 0 with *us set, or -1. */
+int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us);
+
 /* Writes s as a JSON string (escaped, quoted), or null for NULL. */
 void cli_json_string(FILE *f, const char *s);
 

@@ -27,7 +27,7 @@ static char url[128];
 static int group_setup(void **state)
 {
     (void)state;
-    if (peer_nginx_ex(&web, 1, "keepalive_timeout 60s;") != 0)
+    if (peer_nginx_ex(&web, 1, "keepalive_timeout 60s; location = /missing { return 404; }") != 0)
         return -1;
     snprintf(url, sizeof url, "https://localhost:%u/", web.port);
     return 0;
@@ -148,20 +148,22 @@ static void test_default_countdown_ten_to_zero(void **state)
     int st = poll_run(30000, "--count", "2", "--quiet", "--cacert", pki("ca.pem"), url, NULL);
     uint64_t took = now_ms() - t0;
     assert_int_equal(st, 0);
-    /* The example's countdown: 10... down to 0..., one line a second. */
-    const char *at = pr.out;
+    /* The example's countdown: 10... down to 0..., one line a second (on
+     * stderr with --quiet, which keeps stdout for the status lines). */
+    const char *at = pr.err;
     for (int i = 10; i >= 0; i--) {
         char line[32];
         snprintf(line, sizeof line, "I evtls-poll: %d...\n", i);
         at = strstr(at, line);
         if (at == NULL)
-            fail_msg("no '%d...' after the previous line:\n%s", i, pr.out);
+            fail_msg("no '%d...' after the previous line:\n%s", i, pr.err);
     }
     assert_true(took >= 10000); /* eleven lines a second apart */
     /* --quiet: the status line, no headers, no body. */
     expect_out("HTTP/1.1 200 OK\n", 2);
     expect_out("Content-Type", 0);
     expect_out("hello from nginx", 0);
+    expect_out("I evtls-poll", 0); /* stdout: the status lines alone */
 }
 
 static void test_failures_exit_1(void **state)
@@ -220,7 +222,9 @@ static void test_usage_errors_name_the_option(void **state)
         const char *args[4];
         const char *says;
     } cases[] = {
-        {{"--interval", "abc", "https://localhost/"}, "--interval: 'abc' is not a number"},
+        {{"--interval", "abc", "https://localhost/"}, "--interval: 'abc' is not a time"},
+        {{"--connect-timeout", "5x", "https://localhost/"},
+         "--connect-timeout: '5x' is not a time"},
         {{"--bogus", "https://localhost/"}, "unknown option '--bogus'"},
         {{"--tls-min", "1.1", "https://localhost/"}, "--tls-min: '1.1' is not a TLS version"},
         {{"--family", "5", "https://localhost/"}, "--family: '5'"},
@@ -301,6 +305,48 @@ static void test_signal_stops_within_a_second(void **state)
     expect_out("summary: 0 rounds, 0 ok, 0 failed", 1);
 }
 
+/* The same rule as evtls-load: a 4xx or 5xx response fails the round; a
+ * failed round's JSON has null for the phases it did not reach. */
+static void test_status_and_nulls(void **state)
+{
+    (void)state;
+    char missing[96], refused[96];
+    snprintf(missing, sizeof missing, "https://localhost:%u/missing", web.port);
+    snprintf(refused, sizeof refused, "https://127.0.0.1:%u/", unused_port());
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), missing, NULL), 1);
+    expect_out("\"status\":404", 1);
+    expect_out("\"error\":\"HTTP_STATUS\"", 1);
+    expect_out("\"error_detail\":\"HTTP status 404\"", 1);
+    expect_out("\"handshake_ms\":null", 0); /* every phase was reached */
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), missing, NULL), 1);
+    expect_out("round 1 failed: HTTP status 404", 1);
+    expect_out("summary: 1 round, 0 ok, 1 failed", 1);
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), refused, NULL), 1);
+    expect_out("\"connect_ms\":null", 1);
+    expect_out("\"handshake_ms\":null", 1);
+    expect_out("\"ttfb_ms\":null", 1);
+    expect_out("\"cipher\":null", 1);
+    expect_out("\"error\":\"CONN_REFUSED\"", 1);
+}
+
+/* One duration syntax in both tools: units everywhere, fractions, and
+ * intervals under a second (no countdown lines then). */
+static void test_durations(void **state)
+{
+    (void)state;
+    uint64_t t0 = now_ms();
+    assert_int_equal(poll_run(20000, "--count", "3", "--interval", "0.2", "--quiet",
+                              "--connect-timeout", "2s", "--handshake-timeout", "1500ms",
+                              "--ttfb-timeout", "5s", "--cacert", pki("ca.pem"), url, NULL),
+                     0);
+    assert_true(now_ms() - t0 >= 400); /* two waits of 0.2 s: a lower bound only */
+    assert_int_equal(count_of(pr.err, "next round in 0.200 s"), 2);
+    assert_int_equal(count_of(pr.err, "summary: 3 rounds, 3 ok, 0 failed"), 1);
+    expect_out("HTTP/1.1 200 OK\n", 3);
+}
+
 static void test_session_file_and_no_resume(void **state)
 {
     (void)state;
@@ -320,6 +366,9 @@ static void test_session_file_and_no_resume(void **state)
                               pki("ca.pem"), url, NULL),
                      0);
     expect_out("\"resumed\":true", 1);
+    /* Loading worked: said so, and no warning (a count is no failure). */
+    assert_null(strstr(pr.err, "ignoring"));
+    assert_non_null(strstr(pr.err, "loaded from"));
     unlink(file);
     /* --no-resume: full handshakes every round. */
     assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--json", "--no-resume",
@@ -333,6 +382,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_node_http_server_ip_certificate),
         cmocka_unit_test(test_nginx_json_and_resumption),
+        cmocka_unit_test(test_status_and_nulls),
+        cmocka_unit_test(test_durations),
         cmocka_unit_test(test_default_countdown_ten_to_zero),
         cmocka_unit_test(test_failures_exit_1),
         cmocka_unit_test(test_usage_errors_name_the_option),
