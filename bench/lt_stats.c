@@ -52,6 +52,9 @@ void lt_stats_merge(lt_stats *dst, const lt_stats *src)
     dst->attempts += src->attempts;
     dst->attempts_lost += src->attempts_lost;
     dst->retried += src->retried;
+    dst->due += src->due;
+    dst->never_started += src->never_started;
+    dst->backoffs += src->backoffs;
     dst->conns_failed += src->conns_failed;
     dst->offered += src->offered;
     dst->resumed += src->resumed;
@@ -149,10 +152,26 @@ void lt_report_text(FILE *f, const lt_result *r)
     fprintf(f, "finished in %.2f s: %.1f handshakes/s", r->elapsed_s, per_s(hs, r->elapsed_s));
     if (o->mode == LT_MODE_REQUEST)
         fprintf(f, ", %.1f requests/s", per_s(st->reqs_ok, r->elapsed_s));
-    if (o->rate > 0)
-        fprintf(f, " (rate asked %.1f/s, achieved %.1f/s)", o->rate,
-                per_s(st->ops_ok + st->ops_failed, r->elapsed_s));
     fputc('\n', f);
+    if (o->rate > 0) {
+        /* The schedule asked for (the ramp included) against what ran: every
+         * operation that came due is done, failed, unfinished or never
+         * started, and the four add up. */
+        uint64_t done = st->ops_ok + st->ops_failed;
+        fprintf(f,
+                "open loop: rate asked %.1f/s%s: %llu operations due in the run (%.1f/s), "
+                "%llu done (%.1f/s: %.1f %% of the due), %llu failed among them, %llu "
+                "unfinished, %llu never started (no free connection when due)\n",
+                o->rate, o->ramp_us ? " after the ramp" : "", (unsigned long long)st->due,
+                per_s(st->due, r->elapsed_s), (unsigned long long)done, per_s(done, r->elapsed_s),
+                100 * share(done, st->due), (unsigned long long)st->ops_failed,
+                (unsigned long long)r->unfinished, (unsigned long long)st->never_started);
+    }
+    if (st->backoffs)
+        fprintf(f,
+                "connect failures: %llu; each slot waited after one (10 ms, doubling to 1 s) "
+                "rather than hammer a server that refuses\n",
+                (unsigned long long)st->backoffs);
     fprintf(f,
             "connections: %llu succeeded, %llu failed; resumed %llu (%.1f %%), offered a "
             "session %llu\n",
@@ -249,6 +268,12 @@ void lt_report_json(FILE *f, const lt_result *r)
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,
             share(st->resumed, st->conns_ok));
+    if (o->rate > 0)
+        fprintf(f, "\"due\":%llu,\"never_started\":%llu,", (unsigned long long)st->due,
+                (unsigned long long)st->never_started);
+    else
+        fputs("\"due\":null,\"never_started\":null,", f);
+    fprintf(f, "\"backoffs\":%llu,", (unsigned long long)st->backoffs);
     fprintf(f, "\"attempts\":%llu,\"attempts_lost\":%llu,\"retried\":%llu,",
             (unsigned long long)st->attempts, (unsigned long long)st->attempts_lost,
             (unsigned long long)st->retried);

@@ -33,6 +33,9 @@ typedef struct lt_stats {
     uint64_t attempts;               /* TCP connect attempts (sockets), Happy Eyeballs' included */
     uint64_t attempts_lost;          /* attempts closed because another one won the race */
     uint64_t retried;                /* requests sent again after the keep-alive race */
+    uint64_t due, never_started;     /* open loop: operations due by the end; of them,
+                                        those that never started */
+    uint64_t backoffs;               /* connect failures a slot waited after */
     uint64_t offered, resumed;       /* handshakes offered a session; resumed ones */
     uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
     uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */

@@ -41,11 +41,13 @@ struct slot {
     evtls_conn *c;
     evtls_http_exchange *x;
     enum slot_state state;
-    int has_op;        /* an operation runs on this slot */
-    unsigned reqs;     /* requests on the current connection */
-    int retried;       /* the operation was sent again after the keep-alive race */
-    uint64_t op_start; /* the operation's (scheduled) start */
-    uint64_t reqs_all; /* requests ended on this slot, over the run */
+    int has_op;               /* an operation runs on this slot */
+    unsigned reqs;            /* requests on the current connection */
+    int retried;              /* the operation was sent again after the keep-alive race */
+    unsigned backoff_ms;      /* after a failed connect (closed loop, -d): the wait */
+    struct event *backoff_ev; /* ends the wait */
+    uint64_t op_start;        /* the operation's (scheduled) start */
+    uint64_t reqs_all;        /* requests ended on this slot, over the run */
     uint64_t conn_start;
     struct slot *next_free;
 };
@@ -213,6 +215,33 @@ static void count_attempts(lt_worker *w, evtls_conn *c)
         w->st.attempts_lost += i->attempt[k].outcome == EVTLS_ATTEMPT_LOST;
 }
 
+static void backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct slot *s = arg;
+    push_free(s->w, s);
+    try_start(s->w);
+}
+
+/* A closed loop run for -d that meets a server refusing (or a name that
+ * does not resolve) would otherwise start a connect the moment the last
+ * failed: the slot waits first, 10 ms doubling to 1 s, until a connect
+ * succeeds. (With -n every failure counts toward n; with --rate the
+ * schedule paces the attempts.) Returns 1 when the slot now waits. */
+static int back_off(struct slot *s)
+{
+    lt_worker *w = s->w;
+    if (w->o->rate > 0 || w->o->duration_us == 0 || w->stopping)
+        return 0;
+    if (s->backoff_ev == NULL && (s->backoff_ev = evtimer_new(w->base, backoff_cb, s)) == NULL)
+        return 0;
+    s->backoff_ms = s->backoff_ms ? (s->backoff_ms >= 500 ? 1000 : 2 * s->backoff_ms) : 10;
+    w->st.backoffs++;
+    w->busy--;
+    arm(s->backoff_ev, lt_now_us() + (uint64_t)s->backoff_ms * 1000);
+    return 1;
+}
+
 static void on_connected(evtls_conn *c, int err, void *arg)
 {
     struct slot *s = arg;
@@ -228,11 +257,12 @@ static void on_connected(evtls_conn *c, int err, void *arg)
             s->state = S_DEAD;
             w->busy--;
             try_start(w);
-        } else {
+        } else if (!back_off(s)) {
             release(s);
         }
         return;
     }
+    s->backoff_ms = 0;
     const evtls_conn_info *i = evtls_conn_get_info(c);
     w->st.conns_ok++;
     w->st.offered += i->session_offered != 0;
@@ -446,8 +476,19 @@ static void finish(lt_worker *w)
     if (w->finished)
         return;
     w->finished = w->stopping = 1;
+    if (w->o->rate > 0) {
+        /* The open loop's schedule up to now: what came due and never
+         * started (no free connection in time; k6's dropped iterations). */
+        uint64_t now = lt_now_us();
+        while ((w->sh.total == 0 || w->due < w->sh.total) && sched_us(w, w->due) <= now)
+            w->due++;
+        w->st.due = w->due;
+        w->st.never_started = w->due > w->started ? w->due - w->started : 0;
+    }
     for (unsigned i = 0; i < w->active; i++) {
         struct slot *s = &w->slots[i];
+        if (s->backoff_ev)
+            event_del(s->backoff_ev);
         if (s->reqs_all < w->st.slot_reqs_min)
             w->st.slot_reqs_min = s->reqs_all;
         if (s->reqs_all > w->st.slot_reqs_max)
@@ -718,6 +759,9 @@ void lt_worker_free(lt_worker *w)
     evtls_session_cache_unref(w->sessions);
     evtls_resolver_unref(w->resolver);
     evtls_cfg_unref(w->cfg);
+    for (unsigned i = 0; w->slots && i < w->sh.conns; i++)
+        if (w->slots[i].backoff_ev)
+            event_free(w->slots[i].backoff_ev);
     if (w->base)
         event_base_free(w->base);
     for (int i = 0; i < 2; i++)

@@ -499,6 +499,50 @@ static void test_keep_alive_race(void **state)
     peer_stop(&fp);
 }
 
+/* The open loop accounts for every scheduled operation: against a server
+ * that never answers (the fault peer's silent mode), the due operations
+ * are done, unfinished or never started, and the three add up. */
+static void test_open_loop_accounts_for_every_operation(void **state)
+{
+    (void)state;
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    load_run(60000, "--cacert", pki("ca.pem"), "--rate", "50", "-d", "1", "-c", "4", "--json",
+             json_path, u, NULL);
+    read_json();
+    double due = num("due"), done = num("operations"), unfinished = num("unfinished"),
+           never = num("never_started");
+    if (due < 10 || never < 1 || done + unfinished + never != due)
+        fail_msg("due %.0f != done %.0f + unfinished %.0f + never started %.0f", due, done,
+                 unfinished, never);
+    assert_non_null(strstr(pr.out, "never started (no free connection when due)"));
+    peer_stop(&fp);
+}
+
+/* A closed loop for -d against a port that refuses: each slot backs off
+ * (10 ms doubling to 1 s) instead of starting a connect the moment the
+ * last one failed (which made some 60,000 a second before). */
+static void test_refused_port_backs_off(void **state)
+{
+    (void)state;
+    char u[64];
+    snprintf(u, sizeof u, "https://127.0.0.1:%u/", unused_port());
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "2", "-c", "10", "--json",
+                              json_path, u, NULL),
+                     1);
+    read_json();
+    double failed = num("connections_failed");
+    assert_true(failed >= 10);
+    /* Ten slots, each waiting 10, 20, ... 640 ms, then 1 s: at most about
+     * 8 tries a slot in 2 s, whatever the machine's speed. */
+    assert_true(failed <= 10 * 10);
+    assert_int_equal(num("backoffs"), failed);
+    assert_non_null(strstr(pr.out, "CONN_REFUSED"));
+    assert_non_null(strstr(pr.out, "connect failures: "));
+}
+
 static void test_bodies_bytes_and_shares(void **state)
 {
     (void)state;
@@ -613,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_hold_mode),
         cmocka_unit_test(test_connections_at_server),
         cmocka_unit_test(test_keep_alive_race),
+        cmocka_unit_test(test_open_loop_accounts_for_every_operation),
+        cmocka_unit_test(test_refused_port_backs_off),
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
     };
