@@ -217,6 +217,10 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
         return 2;
     }
+    if (r.o.data && cli_data(r.o.data, &r.o.data_buf, &r.o.data_len, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
+        return 2;
+    }
     const lt_opts *o = &r.o;
     if (o->insecure)
         fprintf(stderr, PROG ": WARNING: --insecure: the server is not verified; any active "
@@ -306,6 +310,28 @@ int main(int argc, char **argv)
                 status = 1;
         }
     }
+    for (unsigned i = 0; i < o->n_thresholds; i++) {
+        const struct lt_threshold *t = &o->thresholds[i];
+        const lt_hist *h = &total->hist[t->phase];
+        double v = h->count == 0 ? -1
+                   : t->p < 0    ? lt_hist_mean(h)
+                                 : (double)lt_hist_percentile(h, t->p);
+        int ok = h->count > 0 && v < (double)t->max_us;
+        if (h->count == 0)
+            fprintf(json_stdout ? stderr : stdout, "threshold %s: NOT met (no sample)\n", t->text);
+        else
+            fprintf(json_stdout ? stderr : stdout, "threshold %s: %s (%.3f ms)\n", t->text,
+                    ok ? "met" : "NOT met", v / 1000);
+        if (!ok)
+            status = 1;
+    }
+    /* A client at the end of its CPU measures itself, not the server. */
+    double cpu = res.cpu_user_s + res.cpu_sys_s, avail = res.elapsed_s * o->threads;
+    if (avail > 0.5 && cpu / avail >= 0.9)
+        fprintf(stderr,
+                PROG ": warning: the client used %.0f %% of its %u thread%s' CPU time: it may "
+                     "be the bottleneck, not the server (try -t)\n",
+                100 * cpu / avail, o->threads, o->threads == 1 ? "" : "s");
     uint64_t errors = total->ops_failed;
     if (errors > o->max_errors) {
         fprintf(stderr, PROG ": %llu errors, more than --max-errors %llu\n",
@@ -317,5 +343,6 @@ int main(int argc, char **argv)
     }
     free(total);
     free_run(&r);
+    free(r.o.data_buf);
     return status;
 }

@@ -46,7 +46,8 @@ const char lt_usage[] =
     "HTTP (request mode):\n"
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
-    "      --data TEXT        request body (the method becomes POST unless given)\n"
+    "      --data TEXT        request body, or @FILE for a file's bytes (the method\n"
+    "                         becomes POST unless given)\n"
     "      --timeout TIME     time allowed from request to first response byte (30s)\n"
     "      --max-body BYTES   largest response body accepted (default 16777216)\n"
     "\n"
@@ -81,6 +82,10 @@ const char lt_usage[] =
     "      --json FILE        also write the summary as one JSON object to FILE\n"
     "                         (-: to stdout, and the text summary to stderr)\n"
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
+    "      --threshold PHASE.STAT<TIME  exit 1 unless the latency statistic is below\n"
+    "                         TIME (k6's thresholds; repeatable), e.g. total.p99<200ms,\n"
+    "                         tls.max<1s; PHASE dns, tcp, tls, connect, ttfb, total;\n"
+    "                         STAT p50, p90, p95, p99, p99.9, max, mean\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
     "  -h, --help             this text\n"
     "\n"
@@ -95,6 +100,42 @@ int lt_fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int lt_parse_threshold(const char *s, struct lt_threshold *t)
+{
+    static const char *const phases[] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
+    const char *dot = strchr(s, '.'), *lt = strchr(s, '<');
+    if (dot == NULL || lt == NULL || lt < dot)
+        return -1;
+    t->phase = -1;
+    for (int i = 0; i < (int)(sizeof phases / sizeof phases[0]); i++)
+        if ((size_t)(dot - s) == strlen(phases[i]) && strncmp(s, phases[i], strlen(phases[i])) == 0)
+            t->phase = i;
+    if (t->phase < 0)
+        return -1;
+    char stat[16];
+    size_t n = (size_t)(lt - dot - 1);
+    if (n == 0 || n >= sizeof stat)
+        return -1;
+    memcpy(stat, dot + 1, n);
+    stat[n] = '\0';
+    if (strcmp(stat, "max") == 0)
+        t->p = 100;
+    else if (strcmp(stat, "mean") == 0)
+        t->p = -1;
+    else if (stat[0] == 'p') {
+        char *end;
+        t->p = strtod(stat + 1, &end);
+        if (end == stat + 1 || *end != '\0' || !(t->p > 0 && t->p < 100))
+            return -1;
+    } else {
+        return -1;
+    }
+    if (lt_parse_duration(lt + 1, &t->max_us) != 0 || t->max_us == 0)
+        return -1;
+    t->text = s;
+    return 0;
 }
 
 int lt_parse_duration(const char *s, uint64_t *us)
@@ -142,6 +183,7 @@ enum {
     O_SOURCE,
     O_JSON,
     O_MAXERR,
+    O_THRESHOLD,
     O_NOPROGRESS,
     O_NORETRY,
 };
@@ -180,6 +222,7 @@ static const struct option long_opts[] = {
     {"source", required_argument, 0, O_SOURCE},
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
+    {"threshold", required_argument, 0, O_THRESHOLD},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"no-retry", no_argument, 0, O_NORETRY},
     {"help", no_argument, 0, 'h'},
@@ -334,6 +377,15 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
     case O_MAXBODY:
         if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
             return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);
+        return 0;
+    case O_THRESHOLD:
+        if (o->n_thresholds == sizeof o->thresholds / sizeof o->thresholds[0] ||
+            lt_parse_threshold(arg, &o->thresholds[o->n_thresholds]) != 0)
+            return lt_fail(err, errlen,
+                           "--threshold: '%s' is not PHASE.STAT<TIME (e.g. total.p99<200ms; "
+                           "at most 8)",
+                           arg);
+        o->n_thresholds++;
         return 0;
     case O_MAXERR:
         if (parse_u64(arg, UINT64_MAX / 2, &o->max_errors) != 0)

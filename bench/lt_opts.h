@@ -45,11 +45,22 @@ typedef struct lt_opts {
     const char *method;
     const char *headers[LT_MAX_HEADERS];
     unsigned n_headers;
-    const char *data;
+    const char *data; /* --data as given (TEXT or @FILE) */
+    char *data_buf;   /* its bytes (evtls-load's main reads them, before the run) */
+    size_t data_len;
     unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
     uint64_t max_body;                             /* --max-body, 0: the library's default */
     const char *json_path;
     uint64_t max_errors;
+    /* --threshold PHASE.STAT<TIME (k6's thresholds): the run fails when a
+     * latency statistic is not below its limit */
+    struct lt_threshold {
+        const char *text;
+        int phase;       /* lt_phase */
+        double p;        /* percentile, 100 for max, -1 for mean */
+        uint64_t max_us; /* the statistic must be below this */
+    } thresholds[8];
+    unsigned n_thresholds;
     int no_progress;
     int no_retry;
 } lt_opts;
@@ -61,6 +72,10 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen);
 /* Parses a duration: a number with an optional unit us, ms, s (the
  * default), m or h. Returns 0 with *us set, or -1. */
 int lt_parse_duration(const char *s, uint64_t *us);
+
+/* Parses "PHASE.STAT<TIME" (PHASE dns, tcp, tls, connect, ttfb or total;
+ * STAT p50, p90, p95, p99, p99.9, max or mean). Returns 0 or -1. */
+int lt_parse_threshold(const char *s, struct lt_threshold *t);
 
 /* snprintf into err (errlen bytes); returns -1. The options' and the
  * workers' set-up errors are written with it. */

@@ -52,6 +52,8 @@ void lt_stats_merge(lt_stats *dst, const lt_stats *src)
     dst->attempts += src->attempts;
     dst->attempts_lost += src->attempts_lost;
     dst->retried += src->retried;
+    for (size_t i = 0; i < sizeof dst->codes / sizeof dst->codes[0]; i++)
+        dst->codes[i] += src->codes[i];
     dst->due += src->due;
     dst->never_started += src->never_started;
     dst->backoffs += src->backoffs;
@@ -190,6 +192,15 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (unsigned long long)st->reqs_ok, (unsigned long long)st->reqs_failed,
                 (unsigned long long)st->status[2], (unsigned long long)st->status[3],
                 (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
+        int any = 0;
+        for (int c = 100; c < 600; c++)
+            if (st->codes[c]) {
+                fprintf(f, "%s %d x%llu", any ? "," : "status codes:", c,
+                        (unsigned long long)st->codes[c]);
+                any = 1;
+            }
+        if (any)
+            fputc('\n', f);
         fprintf(f, "retried after the keep-alive race: %llu%s\n", (unsigned long long)st->retried,
                 o->no_retry ? " (--no-retry: none are)" : "");
     }
@@ -288,6 +299,13 @@ void lt_report_json(FILE *f, const lt_result *r)
     fprintf(f, "\"status\":{\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},",
             (unsigned long long)st->status[2], (unsigned long long)st->status[3],
             (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
+    fputs("\"status_codes\":{", f);
+    for (int c = 100, first = 1; c < 600; c++)
+        if (st->codes[c]) {
+            fprintf(f, "%s\"%d\":%llu", first ? "" : ",", c, (unsigned long long)st->codes[c]);
+            first = 0;
+        }
+    fputs("},", f);
     fprintf(f, "\"error_list\":[");
     each_error(f, st, json_error_row);
     fprintf(f, "],\"tls\":[");

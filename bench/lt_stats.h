@@ -40,6 +40,7 @@ typedef struct lt_stats {
     uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
     uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */
     uint64_t status[6];              /* responses by status class: [2] = 2xx */
+    uint64_t codes[600];             /* responses by status code (100-599) */
     uint64_t bytes_in, bytes_out;    /* TLS bytes on the wire, of every connection */
     uint64_t body_bytes;             /* HTTP response body bytes received */
     /* Request mode: requests (ended, ok or not) per connection slot, the

@@ -363,6 +363,8 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     int status = evtls_http_resp_get_status(r);
     w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
     w->st.status[status / 100 < 6 ? status / 100 : 0]++;
+    if (status >= 100 && status < 600)
+        w->st.codes[status]++;
     lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
     if (status >= 400) {
         w->st.reqs_failed++;
@@ -599,7 +601,8 @@ static int build_request(lt_worker *w, char *err, size_t errlen)
                            "allowed)",
                            o->headers[i]);
     }
-    if (o->data && evtls_http_req_set_body(w->req, o->data, strlen(o->data)) != 0)
+    if (o->data && evtls_http_req_set_body(w->req, o->data_buf ? o->data_buf : o->data,
+                                           o->data_buf ? o->data_len : strlen(o->data)) != 0)
         return lt_fail(err, errlen, "--data: not allowed with --method %s", o->method);
     evtls_http_opts_default(&w->hopts);
     if (o->timeout_ms)

@@ -49,7 +49,8 @@ static const char usage_text[] =
     "Request:\n"
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
-    "  -d, --data TEXT        request body (the method becomes POST unless given)\n"
+    "  -d, --data TEXT        request body, or @FILE for a file's bytes (the method\n"
+    "                         becomes POST unless given)\n"
     "  --ttfb-timeout TIME    time allowed from request to first response byte\n"
     "                         (default 30s)\n"
     "  --max-body BYTES       largest response body accepted (default 16777216)\n"
@@ -749,8 +750,16 @@ static void build(struct poller *p)
         if (evtls_http_req_add_header(p->req, name, value) != 0)
             usage_error("--header: '%s' is not a valid header", o->headers[i]);
     }
-    if (o->data && evtls_http_req_set_body(p->req, o->data, strlen(o->data)) != 0)
-        usage_error("--data: cannot use it");
+    if (o->data) {
+        char *body, err[300];
+        size_t len;
+        if (cli_data(o->data, &body, &len, err, sizeof err) != 0)
+            usage_error("%s", err);
+        int rc = evtls_http_req_set_body(p->req, body, len); /* the request keeps a copy */
+        free(body);
+        if (rc != 0)
+            usage_error("--data: cannot use it");
+    }
     evtls_http_opts_default(&p->http);
     p->http.ttfb_timeout_ms = o->ttfb_ms;
     p->http.max_body_bytes = o->max_body;
@@ -822,7 +831,8 @@ int main(int argc, char **argv)
         evtls_log_set_level(EVTLS_LOG_DEBUG);
     else if (getenv("EVTLS_LOG") == NULL)
         evtls_log_set_level(EVTLS_LOG_WARN); /* the poller prints what matters itself */
-    p.text = p.o.json || p.o.quiet ? stderr : stdout; /* --quiet: stdout has the status lines alone */
+    p.text =
+        p.o.json || p.o.quiet ? stderr : stdout; /* --quiet: stdout has the status lines alone */
     signal(SIGPIPE, SIG_IGN);
     p.base = event_base_new();
     if (p.base == NULL)

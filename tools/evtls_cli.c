@@ -3,6 +3,7 @@
 #include "evtls_cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -216,5 +217,57 @@ int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us)
     if (t > 1e6 * 86400 * 366) /* a year at most */
         return -1;
     *us = (uint64_t)(t + 0.5);
+    return 0;
+}
+
+int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen)
+{
+    *buf = NULL;
+    *len = 0;
+    if (arg[0] != '@') {
+        *len = strlen(arg);
+        *buf = strdup(arg);
+        return *buf ? 0 : -1;
+    }
+    const char *path = arg + 1;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err, errlen, "--data @%s: cannot read it: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, n = 0, limit = 64u << 20;
+    char *b = malloc(cap + 1);
+    while (b) {
+        size_t got = fread(b + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap >= limit) {
+                snprintf(err, errlen, "--data @%s: larger than 64 MiB", path);
+                free(b);
+                fclose(f);
+                return -1;
+            }
+            char *nb = realloc(b, 2 * cap + 1);
+            if (nb == NULL) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (b == NULL || bad) {
+        snprintf(err, errlen, "--data @%s: cannot read it", path);
+        free(b);
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
     return 0;
 }

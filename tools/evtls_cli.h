@@ -21,6 +21,12 @@ int cli_parse_family(const char *s, int *family);
  * option's documented unit). Returns 0 with *us set, or -1. */
 int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us);
 
+/* A request body as curl's --data takes it: TEXT, or @FILE for the file's
+ * bytes (at most 64 MiB). Returns 0 with a malloc'd *buf (NUL-terminated)
+ * and *len, or -1 with a message in err. Not for the event loop: it reads
+ * the file at once. */
+int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen);
+
 /* Writes s as a JSON string (escaped, quoted), or null for NULL. */
 void cli_json_string(FILE *f, const char *s);
 

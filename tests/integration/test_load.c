@@ -40,9 +40,12 @@ static int group_setup(void **state)
     fclose(b);
     char directives[256];
     snprintf(directives, sizeof directives,
-             "keepalive_timeout 60s; keepalive_requests 1000000; location = /100k { alias %s; }",
+             "keepalive_timeout 60s; keepalive_requests 1000000; location = /100k { alias %s; } "
+             "location = /nf { return 404; }",
              body_path);
-    if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2, directives) != 0)
+    /* A 256 KiB send buffer: TCP autotuning would otherwise give one of the
+     * four connections of the shares test most of the bandwidth. */
+    if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2 | PEER_NGINX_SNDBUF_256K, directives) != 0)
         return -1;
     snprintf(url, sizeof url, "https://localhost:%u/", web.port);
     snprintf(hostport, sizeof hostport, "127.0.0.1:%u", web.port);
@@ -543,6 +546,45 @@ static void test_refused_port_backs_off(void **state)
     assert_non_null(strstr(pr.out, "connect failures: "));
 }
 
+/* What users of the anchors look for: counts per status code, a body from
+ * a file (--data @FILE), and latency thresholds that set the exit status. */
+static void test_codes_data_file_thresholds(void **state)
+{
+    (void)state;
+    char nf[96], ok[96], file[] = "/tmp/evtls-body.XXXXXX";
+    snprintf(nf, sizeof nf, "https://localhost:%u/nf", web.port);
+    snprintf(ok, sizeof ok, "https://localhost:%u/", web.port);
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "twelve bytes", 12), 12);
+    close(fd);
+    char data[64];
+    snprintf(data, sizeof data, "@%s", file);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "6", "-c", "2", "-X", "PUT",
+                              "--data", data, "--json", json_path, nf, NULL),
+                     1);
+    read_json();
+    assert_non_null(strstr(json, "\"status_codes\":{\"404\":6}"));
+    assert_non_null(strstr(pr.out, "status codes: 404 x6"));
+    assert_int_equal(
+        load_run(60000, "--cacert", pki("ca.pem"), "--data", "@/nonexistent/body", nf, NULL), 2);
+    assert_non_null(strstr(pr.err, "--data @/nonexistent/body: cannot read it"));
+    unlink(file);
+    /* Thresholds: a generous one is met (exit 0), one no handshake can
+     * meet (1 us) is not (exit 1); a malformed one is a usage error. */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
+                              "--threshold", "total.p99<60s", ok, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "threshold total.p99<60s: met ("));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
+                              "--threshold", "total.p99<60s", "--threshold", "tls.max<1us", ok,
+                              NULL),
+                     1);
+    assert_non_null(strstr(pr.out, "threshold tls.max<1us: NOT met ("));
+    assert_int_equal(load_run(60000, "--threshold", "total.p101<1s", ok, NULL), 2);
+    assert_non_null(strstr(pr.err, "--threshold: 'total.p101<1s'"));
+}
+
 static void test_bodies_bytes_and_shares(void **state)
 {
     (void)state;
@@ -659,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive_race),
         cmocka_unit_test(test_open_loop_accounts_for_every_operation),
         cmocka_unit_test(test_refused_port_backs_off),
+        cmocka_unit_test(test_codes_data_file_thresholds),
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
     };

@@ -358,6 +358,15 @@ static void test_url_parse(void **state)
     assert_int_equal(u.port, 4433);
     assert_int_equal(evtls_url_parse("[::1]:4433", 1, &u), 0);
     assert_string_equal(u.host, "::1");
+    assert_int_equal(u.plain, 0);
+    /* http://: plain TCP, port 80 unless named. */
+    assert_int_equal(evtls_url_parse("http://example.test/x", 0, &u), 0);
+    assert_int_equal(u.plain, 1);
+    assert_int_equal(u.port, 80);
+    assert_string_equal(u.target, "/x");
+    assert_int_equal(evtls_url_parse("HTTP://example.test:8080", 0, &u), 0);
+    assert_int_equal(u.port, 8080);
+    assert_int_equal(u.plain, 1);
 
     static const struct {
         const char *url;
@@ -365,7 +374,6 @@ static void test_url_parse(void **state)
         const char *why;
     } bad[] = {
         {"", 0, "empty"},
-        {"http://example.test/", 0, "plain http"},
         {"ftp://example.test/", 0, "unsupported scheme"},
         {"example.test", 0, "no scheme"},
         {"https://user:pw@example.test/", 0, "user info"},
