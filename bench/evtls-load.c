@@ -169,6 +169,10 @@ static int start_workers(struct run *r)
             return -1;
         }
     }
+    /* The baseline for memory per connection: with the workers made (their
+     * TLS configuration built, loops, resolvers and slots), so that the
+     * fixed cost is not spread over the connections. */
+    r->rss_base_kb = rss_kb();
     for (unsigned i = 0; i < r->n; i++) {
         int rc = lt_worker_start(r->w[i]);
         if (rc != 0) {
@@ -235,7 +239,6 @@ int main(int argc, char **argv)
     if (getenv("EVTLS_LOG") == NULL)
         evtls_log_set_level(EVTLS_LOG_ERROR);
     r.progress = !o->no_progress && isatty(STDOUT_FILENO);
-    r.rss_base_kb = rss_kb();
     r.base = event_base_new();
     if (r.base == NULL || pipe2(r.done_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
         fprintf(stderr, PROG ": cannot set up the main loop\n");

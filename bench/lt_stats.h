@@ -36,6 +36,8 @@ typedef struct lt_stats {
     uint64_t due, never_started;     /* open loop: operations due by the end; of them,
                                         those that never started */
     uint64_t backoffs;               /* connect failures a slot waited after */
+    uint64_t settle_us;              /* hold mode: start to every connection made or failed */
+    uint64_t offers_missed;          /* --resume-ratio: offers due that never found a session */
     uint64_t offered, resumed;       /* handshakes offered a session; resumed ones */
     uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
     uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */

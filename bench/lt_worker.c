@@ -70,9 +70,10 @@ struct lt_worker {
     struct slot *free;
     unsigned busy; /* slots running an operation or closing */
 
-    uint64_t started;    /* operations started */
-    uint64_t due;        /* open loop: operations 0 .. due-1 are due */
-    uint64_t handshakes; /* connections started (for --resume-ratio) */
+    uint64_t started;     /* operations started */
+    uint64_t due;         /* open loop: operations 0 .. due-1 are due */
+    uint64_t handshakes;  /* connections started (for --resume-ratio) */
+    uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
     int stopping, finished;
     int holding; /* hold mode: every connection settled, the -d timer runs */
 
@@ -306,9 +307,17 @@ static void start_connect(struct slot *s)
         err = evtls_conn_set_session_cache(s->c, w->sessions);
     if (err == 0 && o->resume_ratio > 0) {
         /* Offer a session to the share --resume-ratio of handshakes, spread
-         * evenly: handshake h offers one when floor((h+1) r) > floor(h r). */
+         * evenly: handshake h owes an offer when floor((h+1) r) > floor(h r).
+         * An offer owed while no session exists yet (the first connections
+         * start together, before any server has sent one) is made by the
+         * next handshake that finds one, so the share holds over the run. */
         double r = o->resume_ratio, h = (double)w->handshakes++;
-        err = evtls_conn_set_session_offer(s->c, floor((h + 1) * r) > floor(h * r));
+        w->offers_owed += floor((h + 1) * r) > floor(h * r);
+        evtls_session_stats ss;
+        evtls_session_cache_get_stats(w->sessions, &ss);
+        int offer = w->offers_owed > 0 && ss.sessions > 0;
+        w->offers_owed -= (uint64_t)offer;
+        err = evtls_conn_set_session_offer(s->c, offer);
     }
     const char *host = w->dial_host;
     if (o->n_addrs) {
@@ -423,6 +432,8 @@ static void try_start(lt_worker *w)
          * made or has failed, however long that took. */
         if (!more && w->o->mode == LT_MODE_HOLD && !w->holding && !w->stopping) {
             w->holding = 1;
+            uint64_t now = lt_now_us();
+            w->st.settle_us = now > w->sh.t0_us ? now - w->sh.t0_us : 0;
             if (w->o->duration_us)
                 arm(w->end_timer, lt_now_us() + w->o->duration_us);
         }
@@ -478,6 +489,7 @@ static void finish(lt_worker *w)
     if (w->finished)
         return;
     w->finished = w->stopping = 1;
+    w->st.offers_missed = w->offers_owed;
     if (w->o->rate > 0) {
         /* The open loop's schedule up to now: what came due and never
          * started (no free connection in time; k6's dropped iterations). */
