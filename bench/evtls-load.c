@@ -183,6 +183,57 @@ static int start_workers(struct run *r)
     return 0;
 }
 
+static int by_start(const void *a, const void *b)
+{
+    const lt_logrec *x = a, *y = b;
+    return x->start_us < y->start_us ? -1 : x->start_us > y->start_us;
+}
+
+/* --log-file, after the run: every thread's records, by start time. */
+static int write_log(const struct run *r, const char *path)
+{
+    size_t total = 0;
+    uint64_t dropped = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        size_t n;
+        uint64_t d;
+        lt_worker_log(r->w[i], &n, &d);
+        total += n;
+        dropped += d;
+    }
+    lt_logrec *all = malloc((total ? total : 1) * sizeof *all);
+    FILE *f = fopen(path, "we");
+    if (all == NULL || f == NULL) {
+        fprintf(stderr, PROG ": --log-file: cannot write '%s': %s\n", path, strerror(errno));
+        free(all);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    size_t at = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        size_t n;
+        uint64_t d;
+        const lt_logrec *l = lt_worker_log(r->w[i], &n, &d);
+        if (n)
+            memcpy(all + at, l, n * sizeof *l);
+        at += n;
+    }
+    qsort(all, total, sizeof *all, by_start);
+    for (size_t i = 0; i < total; i++)
+        fprintf(f, "%llu\t%d\t%s\t%u\n", (unsigned long long)all[i].start_us, all[i].status,
+                all[i].err ? evtls_err_name(all[i].err) : "-", all[i].total_us);
+    free(all);
+    if (fclose(f) != 0) {
+        fprintf(stderr, PROG ": --log-file: cannot write '%s'\n", path);
+        return -1;
+    }
+    if (dropped)
+        fprintf(stderr, PROG ": --log-file: %llu operations past the %d a thread not written\n",
+                (unsigned long long)dropped, LT_LOG_MAX);
+    return 0;
+}
+
 static void free_run(struct run *r)
 {
     for (unsigned i = 0; r->w && i < r->n; i++) {
@@ -313,6 +364,8 @@ int main(int argc, char **argv)
                 status = 1;
         }
     }
+    if (o->log_file && write_log(&r, o->log_file) != 0)
+        status = 1;
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
         const lt_hist *h = &total->hist[t->phase];

@@ -84,6 +84,9 @@ const char lt_usage[] =
     "Output:\n"
     "      --json FILE        also write the summary as one JSON object to FILE\n"
     "                         (-: to stdout, and the text summary to stderr)\n"
+    "      --log-file FILE    one line per operation (h2load's --log-file): start (us after\n"
+    "                         the run's start), HTTP status, error name or -, duration (us);\n"
+    "                         kept in memory and written after the run (1,000,000 a thread)\n"
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the latency statistic is below\n"
     "                         TIME (k6's thresholds; repeatable), e.g. total.p99<200ms,\n"
@@ -187,6 +190,7 @@ enum {
     O_JSON,
     O_MAXERR,
     O_THRESHOLD,
+    O_LOGFILE,
     O_NOPROGRESS,
     O_NORETRY,
 };
@@ -226,6 +230,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
     {"threshold", required_argument, 0, O_THRESHOLD},
+    {"log-file", required_argument, 0, O_LOGFILE},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"no-retry", no_argument, 0, O_NORETRY},
     {"help", no_argument, 0, 'h'},
@@ -377,6 +382,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         return 0;
     }
     case O_JSON: o->json_path = arg; return 0;
+    case O_LOGFILE: o->log_file = arg; return 0;
     case O_MAXBODY:
         if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
             return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);

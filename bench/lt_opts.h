@@ -51,6 +51,7 @@ typedef struct lt_opts {
     unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
     uint64_t max_body;                             /* --max-body, 0: the library's default */
     const char *json_path;
+    const char *log_file; /* --log-file: one line per operation, written after the run */
     uint64_t max_errors;
     /* --threshold PHASE.STAT<TIME (k6's thresholds): the run fails when a
      * latency statistic is not below its limit */

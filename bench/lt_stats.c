@@ -345,8 +345,14 @@ void lt_report_json(FILE *f, const lt_result *r)
     int first = 1;
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
-        if (h->count == 0)
+        if (h->count == 0) { /* every phase has its key: no sample, null figures */
+            fprintf(f,
+                    "%s\"%s\":{\"count\":0,\"min_ms\":null,\"mean_ms\":null,\"p50_ms\":null,"
+                    "\"p90_ms\":null,\"p99_ms\":null,\"p999_ms\":null,\"max_ms\":null}",
+                    first ? "" : ",", phase_names[i]);
+            first = 0;
             continue;
+        }
         fprintf(f,
                 "%s\"%s\":{\"count\":%llu,\"min_ms\":%.3f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,"
                 "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}",

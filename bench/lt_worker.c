@@ -45,6 +45,7 @@ struct slot {
     unsigned reqs;            /* requests on the current connection */
     int retried;              /* the operation was sent again after the keep-alive race */
     unsigned backoff_ms;      /* after a failed connect (closed loop, -d): the wait */
+    int status;               /* the operation's HTTP status, for --log-file */
     struct event *backoff_ev; /* ends the wait */
     uint64_t op_start;        /* the operation's (scheduled) start */
     uint64_t reqs_all;        /* requests ended on this slot, over the run */
@@ -74,6 +75,9 @@ struct lt_worker {
     uint64_t due;         /* open loop: operations 0 .. due-1 are due */
     uint64_t handshakes;  /* connections started (for --resume-ratio) */
     uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
+    lt_logrec *log;       /* --log-file */
+    size_t log_n, log_cap;
+    uint64_t log_dropped;
     int stopping, finished;
     int holding; /* hold mode: every connection settled, the -d timer runs */
 
@@ -131,9 +135,33 @@ static uint64_t next_op(lt_worker *w)
 
 /* ---- accounting */
 
+static void log_op(lt_worker *w, struct slot *s, int err)
+{
+    if (w->o->log_file == NULL)
+        return;
+    if (w->log_n == w->log_cap) {
+        size_t cap = w->log_cap ? 2 * w->log_cap : 4096;
+        lt_logrec *l = cap <= LT_LOG_MAX ? realloc(w->log, cap * sizeof *l) : NULL;
+        if (l == NULL) {
+            w->log_dropped++;
+            return;
+        }
+        w->log = l;
+        w->log_cap = cap;
+    }
+    uint64_t now = lt_now_us();
+    lt_logrec *r = &w->log[w->log_n++];
+    r->start_us = s->op_start > w->sh.t0_us ? s->op_start - w->sh.t0_us : 0;
+    r->total_us = (uint32_t)(now - s->op_start > UINT32_MAX ? UINT32_MAX : now - s->op_start);
+    r->status = (int16_t)s->status;
+    r->err = (int16_t)(s->status >= 400 ? 0 : err); /* a 4xx/5xx shows as its status */
+}
+
 static void record_op(lt_worker *w, struct slot *s, int err)
 {
+    log_op(w, s, err);
     s->has_op = 0;
+    s->status = 0;
     if (err == 0) {
         w->st.ops_ok++;
         lt_hist_record(&w->st.hist[LT_TOTAL], lt_now_us() - s->op_start);
@@ -370,6 +398,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         return;
     }
     int status = evtls_http_resp_get_status(r);
+    s->status = status;
     w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
     w->st.status[status / 100 < 6 ? status / 100 : 0]++;
     if (status >= 100 && status < 600)
@@ -752,6 +781,13 @@ const lt_stats *lt_worker_stats(const lt_worker *w)
     return &w->st;
 }
 
+const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped)
+{
+    *n = w->log_n;
+    *dropped = w->log_dropped;
+    return w->log;
+}
+
 uint64_t lt_worker_unfinished(const lt_worker *w)
 {
     return w->unfinished;
@@ -783,5 +819,6 @@ void lt_worker_free(lt_worker *w)
         if (w->stop_fd[i] >= 0)
             close(w->stop_fd[i]);
     free(w->slots);
+    free(w->log);
     free(w);
 }

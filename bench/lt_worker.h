@@ -46,6 +46,19 @@ uint64_t lt_worker_held(const lt_worker *w);
 const lt_stats *lt_worker_stats(const lt_worker *w);
 uint64_t lt_worker_unfinished(const lt_worker *w);
 
+/* --log-file: one record per ended operation, kept in memory while the
+ * loop runs (no file I/O on it) and written after the run. */
+typedef struct lt_logrec {
+    uint64_t start_us; /* after the run's start */
+    uint32_t total_us;
+    int16_t status; /* HTTP status, 0 for none */
+    int16_t err;    /* evtls error, 0 for success */
+} lt_logrec;
+#define LT_LOG_MAX 1000000 /* records kept per thread; the rest are counted */
+
+/* The thread's records (after the run) and how many did not fit. */
+const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped);
+
 void lt_worker_free(lt_worker *w);
 
 /* CLOCK_MONOTONIC in microseconds. */

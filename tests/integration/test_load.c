@@ -549,6 +549,8 @@ static void test_refused_port_backs_off(void **state)
      * 8 tries a slot in 2 s, whatever the machine's speed. */
     assert_true(failed <= 10 * 10);
     assert_int_equal(num("backoffs"), failed);
+    /* No phase measured: every phase keeps its key, with nulls. */
+    assert_non_null(strstr(json, "\"ttfb\":{\"count\":0,\"min_ms\":null,"));
     assert_non_null(strstr(pr.out, "CONN_REFUSED"));
     assert_non_null(strstr(pr.out, "connect failures: "));
 }
@@ -573,6 +575,31 @@ static void test_codes_data_file_thresholds(void **state)
     read_json();
     assert_non_null(strstr(json, "\"status_codes\":{\"404\":6}"));
     assert_non_null(strstr(pr.out, "status codes: 404 x6"));
+    /* --log-file: one line per operation, written after the run. */
+    char logp[64];
+    snprintf(logp, sizeof logp, "/tmp/evtls-load-log-%d", (int)getpid());
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "5", "-c", "2", "--log-file",
+                              logp, nf, NULL),
+                     1);
+    FILE *lf = fopen(logp, "r");
+    assert_non_null(lf);
+    char line[128];
+    int lines = 0;
+    unsigned long long start, prev = 0;
+    unsigned dur;
+    int st;
+    char err[32];
+    while (fgets(line, sizeof line, lf)) {
+        assert_int_equal(sscanf(line, "%llu\t%d\t%31s\t%u", &start, &st, err, &dur), 4);
+        assert_int_equal(st, 404);
+        assert_string_equal(err, "-");
+        assert_true(start >= prev); /* by start time */
+        prev = start;
+        lines++;
+    }
+    fclose(lf);
+    unlink(logp);
+    assert_int_equal(lines, 5);
     assert_int_equal(
         load_run(60000, "--cacert", pki("ca.pem"), "--data", "@/nonexistent/body", nf, NULL), 2);
     assert_non_null(strstr(pr.err, "--data @/nonexistent/body: cannot read it"));
