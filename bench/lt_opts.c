@@ -16,7 +16,8 @@
 #include <strings.h>
 
 const char lt_usage[] =
-    "Usage: evtls-load [options] https://HOST[:PORT]/PATH   (or http:// for plain TCP)\n"
+    "Usage: evtls-load [options] https://HOST[:PORT]/PATH [URL...]   (or http://)\n"
+    "       (several URLs of one origin: the requests take them in turn)\n"
     "       evtls-load [options] HOST:PORT          (TLS handshakes, no HTTP)\n"
     "\n"
     "A TLS load generator: one libevent loop per thread drives many\n"
@@ -509,8 +510,28 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     }
     if (optind == argc)
         return lt_fail(err, errlen, "no target given (https://HOST:PORT/PATH or HOST:PORT)");
-    if (optind + 1 < argc)
-        return lt_fail(err, errlen, "one target only ('%s' is extra)", argv[optind + 1]);
     o->target = argv[optind];
-    return check(o, mode_given, err, errlen);
+    int rc = check(o, mode_given, err, errlen);
+    if (rc != 0)
+        return rc;
+    for (int i = optind + 1; i < argc; i++) {
+        evtls_url u;
+        if (o->mode != LT_MODE_REQUEST)
+            return lt_fail(err, errlen,
+                           "one target only ('%s' is extra): several URLs are for "
+                           "--mode request",
+                           argv[i]);
+        if (o->n_more_urls == LT_MAX_URLS - 1)
+            return lt_fail(err, errlen, "at most %d URLs", LT_MAX_URLS);
+        if (evtls_url_parse(argv[i], 0, &u) != 0)
+            return lt_fail(err, errlen, "'%s': %s", argv[i], u.error);
+        if (strcasecmp(u.host, o->url.host) != 0 || u.port != o->url.port ||
+            u.plain != o->url.plain)
+            return lt_fail(err, errlen,
+                           "'%s': the URLs of one run share a scheme, host and port (the "
+                           "first is '%s')",
+                           argv[i], o->target);
+        o->more_urls[o->n_more_urls++] = argv[i];
+    }
+    return 0;
 }

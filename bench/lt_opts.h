@@ -11,6 +11,7 @@
 #include "evtls_cli.h"
 
 #define LT_MAX_ADDRS   16
+#define LT_MAX_URLS    64
 #define LT_MAX_HEADERS 32
 
 typedef enum lt_mode {
@@ -22,6 +23,10 @@ typedef enum lt_mode {
 typedef struct lt_opts {
     const char *target; /* as given */
     evtls_url url;      /* parsed (target "" for a bare HOST:PORT) */
+    /* request mode: more URLs of the same origin, requests take them in
+     * turn (h2load's several URIs) */
+    const char *more_urls[LT_MAX_URLS - 1];
+    unsigned n_more_urls;
     lt_mode mode;
     unsigned conns;         /* -c */
     unsigned threads;       /* -t */

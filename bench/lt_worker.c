@@ -46,6 +46,7 @@ struct slot {
     int retried;              /* the operation was sent again after the keep-alive race */
     unsigned backoff_ms;      /* after a failed connect (closed loop, -d): the wait */
     int status;               /* the operation's HTTP status, for --log-file */
+    evtls_http_req *req;      /* the operation's request (its URL) */
     struct event *backoff_ev; /* ends the wait */
     uint64_t op_start;        /* the operation's (scheduled) start */
     uint64_t reqs_all;        /* requests ended on this slot, over the run */
@@ -60,7 +61,9 @@ struct lt_worker {
     evtls_cfg *cfg;
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
-    evtls_http_req *req;
+    evtls_http_req *req; /* the first URL's (being built: the current one's) */
+    evtls_http_req *reqs[LT_MAX_URLS];
+    unsigned n_reqs, next_req; /* several URLs: taken in turn */
     evtls_http_opts hopts;
     evtls_http_cbs cbs;
     const char *dial_host; /* the host to connect to, unless --address */
@@ -380,7 +383,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     /* The keep-alive race (the library's rule, as the client applies it):
      * the same operation again, once, on a new connection. */
     if (err && !w->o->no_retry && !s->retried &&
-        evtls_http_retry_safe(w->req, err, r, s->reqs > 1)) {
+        evtls_http_retry_safe(s->req, err, r, s->reqs > 1)) {
         w->st.retried++;
         s->retried = 1;
         s->reqs_all--;
@@ -425,7 +428,10 @@ static void start_exchange(struct slot *s)
 {
     lt_worker *w = s->w;
     s->state = S_EXCHANGE;
-    int err = evtls_http_exchange_start(s->c, w->req, &w->hopts, &w->cbs, s, &s->x);
+    /* The operation's URL: kept across a keep-alive retry. */
+    if (!s->retried)
+        s->req = w->reqs[w->next_req++ % w->n_reqs];
+    int err = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (err)
         on_done(NULL, err, NULL, s);
 }
@@ -619,10 +625,30 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
     return 0;
 }
 
-static int build_request(lt_worker *w, char *err, size_t errlen)
+static int build_request(lt_worker *w, const evtls_url *u, char *err, size_t errlen);
+
+/* The request for each URL of the run: method, headers and body alike. */
+static int build_requests(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
-    w->req = evtls_http_req_new(o->method, o->url.authority, o->url.target);
+    for (unsigned i = 0; i <= o->n_more_urls; i++) {
+        evtls_url u = o->url;
+        if (i > 0 && evtls_url_parse(o->more_urls[i - 1], 0, &u) != 0)
+            return lt_fail(err, errlen, "'%s': %s", o->more_urls[i - 1], u.error);
+        w->req = NULL;
+        int rc = build_request(w, &u, err, errlen);
+        w->reqs[w->n_reqs++] = w->req; /* freed with the worker, built or not */
+        if (rc != 0)
+            return rc;
+    }
+    w->req = w->reqs[0];
+    return 0;
+}
+
+static int build_request(lt_worker *w, const evtls_url *u, char *err, size_t errlen)
+{
+    const lt_opts *o = w->o;
+    w->req = evtls_http_req_new(o->method, u->authority, u->target);
     if (w->req == NULL)
         return lt_fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
     for (unsigned i = 0; i < o->n_headers; i++) {
@@ -684,7 +710,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     for (unsigned i = 0; i < share->conns; i++)
         w->slots[i].w = w;
     if (build_cfg(w, err, errlen) != 0 ||
-        (o->mode == LT_MODE_REQUEST && build_request(w, err, errlen) != 0)) {
+        (o->mode == LT_MODE_REQUEST && build_requests(w, err, errlen) != 0)) {
         lt_worker_free(w);
         return NULL;
     }
@@ -806,7 +832,8 @@ void lt_worker_free(lt_worker *w)
         event_free(w->end_timer);
     if (w->stop_ev)
         event_free(w->stop_ev);
-    evtls_http_req_free(w->req);
+    for (unsigned i = 0; i < w->n_reqs; i++)
+        evtls_http_req_free(w->reqs[i]);
     evtls_session_cache_unref(w->sessions);
     evtls_resolver_unref(w->resolver);
     evtls_cfg_unref(w->cfg);

@@ -604,6 +604,16 @@ static void test_codes_data_file_thresholds(void **state)
         load_run(60000, "--cacert", pki("ca.pem"), "--data", "@/nonexistent/body", nf, NULL), 2);
     assert_non_null(strstr(pr.err, "--data @/nonexistent/body: cannot read it"));
     unlink(file);
+    /* Several URLs of one origin, taken in turn (h2load's several URIs). */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
+                              "--max-errors", "5", "--json", json_path, ok, nf, NULL),
+                     0);
+    read_json();
+    assert_non_null(strstr(json, "\"status_codes\":{\"200\":5,\"404\":5}"));
+    char other[96];
+    snprintf(other, sizeof other, "https://127.0.0.1:%u/", web.port);
+    assert_int_equal(load_run(60000, "-n", "1", ok, other, NULL), 2);
+    assert_non_null(strstr(pr.err, "share a scheme, host and port"));
     /* Thresholds: a generous one is met (exit 0), one no handshake can
      * meet (1 us) is not (exit 1); a malformed one is a usage error. */
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
