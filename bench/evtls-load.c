@@ -331,10 +331,15 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    /* With --warm-up, the run counts from the end of the last warm-up. */
+    uint64_t t_from = r.t0;
+    for (unsigned i = 0; i < r.n; i++)
+        if (lt_worker_warm_end(r.w[i]) > t_from)
+            t_from = lt_worker_warm_end(r.w[i]);
     lt_result res = {
         .o = o,
         .st = total,
-        .elapsed_s = t_end > r.t0 ? (double)(t_end - r.t0) / 1e6 : 0,
+        .elapsed_s = t_end > t_from ? (double)(t_end - t_from) / 1e6 : 0,
         .cpu_user_s = tv_s(ru.ru_utime) - tv_s(ru0.ru_utime),
         .cpu_sys_s = tv_s(ru.ru_stime) - tv_s(ru0.ru_stime),
         .rss_base_kb = r.rss_base_kb,

@@ -85,6 +85,8 @@ const char lt_usage[] =
     "Output:\n"
     "      --json FILE        also write the summary as one JSON object to FILE\n"
     "                         (-: to stdout, and the text summary to stderr)\n"
+    "      --warm-up N        run N operations first and count none of them: one-time\n"
+    "                         set-up is not latency (h2load's --warm-up-time); -n only\n"
     "      --log-file FILE    one line per operation (h2load's --log-file): start (us after\n"
     "                         the run's start), HTTP status, error name or -, duration (us);\n"
     "                         kept in memory and written after the run (1,000,000 a thread)\n"
@@ -192,6 +194,7 @@ enum {
     O_MAXERR,
     O_THRESHOLD,
     O_LOGFILE,
+    O_WARMUP,
     O_NOPROGRESS,
     O_NORETRY,
 };
@@ -232,6 +235,7 @@ static const struct option long_opts[] = {
     {"max-errors", required_argument, 0, O_MAXERR},
     {"threshold", required_argument, 0, O_THRESHOLD},
     {"log-file", required_argument, 0, O_LOGFILE},
+    {"warm-up", required_argument, 0, O_WARMUP},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"no-retry", no_argument, 0, O_NORETRY},
     {"help", no_argument, 0, 'h'},
@@ -384,6 +388,10 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
     }
     case O_JSON: o->json_path = arg; return 0;
     case O_LOGFILE: o->log_file = arg; return 0;
+    case O_WARMUP:
+        if (parse_u64(arg, 1000000, &o->warm_up) != 0)
+            return lt_fail(err, errlen, "--warm-up: '%s' is not a number of operations", arg);
+        return 0;
     case O_MAXBODY:
         if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
             return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);
@@ -436,6 +444,8 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
     if (o->mode == LT_MODE_REQUEST && bare)
         return lt_fail(err, errlen, "--mode request needs an https:// or http:// URL, not '%s'",
                        o->target);
+    if (o->warm_up && (o->total == 0 || o->rate > 0 || o->mode == LT_MODE_HOLD))
+        return lt_fail(err, errlen, "--warm-up is for -n runs in the closed loop");
     if (o->threads > o->conns)
         return lt_fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
                        o->conns);

@@ -58,6 +58,7 @@ typedef struct lt_opts {
     const char *json_path;
     const char *log_file; /* --log-file: one line per operation, written after the run */
     uint64_t max_errors;
+    uint64_t warm_up; /* --warm-up N: operations run first and not counted */
     /* --threshold PHASE.STAT<TIME (k6's thresholds): the run fails when a
      * latency statistic is not below its limit */
     struct lt_threshold {

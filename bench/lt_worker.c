@@ -78,6 +78,8 @@ struct lt_worker {
     uint64_t due;         /* open loop: operations 0 .. due-1 are due */
     uint64_t handshakes;  /* connections started (for --resume-ratio) */
     uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
+    uint64_t warm_left;   /* --warm-up: operations still to run uncounted */
+    uint64_t warm_end_us; /* when the warm-up ended (0: none) */
     lt_logrec *log;       /* --log-file */
     size_t log_n, log_cap;
     uint64_t log_dropped;
@@ -160,8 +162,23 @@ static void log_op(lt_worker *w, struct slot *s, int err)
     r->err = (int16_t)(s->status >= 400 ? 0 : err); /* a 4xx/5xx shows as its status */
 }
 
+/* The last warm-up operation ended: what came before is not counted. */
+static void warm_up_done(lt_worker *w)
+{
+    lt_stats_init(&w->st);
+    w->log_n = 0;
+    w->warm_end_us = lt_now_us();
+}
+
 static void record_op(lt_worker *w, struct slot *s, int err)
 {
+    if (w->warm_left > 0) {
+        s->has_op = 0;
+        s->status = 0;
+        if (--w->warm_left == 0)
+            warm_up_done(w);
+        return;
+    }
     log_op(w, s, err);
     s->has_op = 0;
     s->status = 0;
@@ -690,6 +707,10 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     }
     w->o = o;
     w->sh = *share;
+    /* --warm-up: this thread's share, run before (and on top of) -n. */
+    w->warm_left = o->warm_up / share->of + (share->idx < o->warm_up % share->of);
+    if (w->sh.total)
+        w->sh.total += w->warm_left;
     w->stop_fd[0] = w->stop_fd[1] = -1;
     lt_stats_init(&w->st);
     w->slots = calloc(share->conns, sizeof *w->slots);
@@ -812,6 +833,11 @@ const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped)
     *n = w->log_n;
     *dropped = w->log_dropped;
     return w->log;
+}
+
+uint64_t lt_worker_warm_end(const lt_worker *w)
+{
+    return w->warm_end_us;
 }
 
 uint64_t lt_worker_unfinished(const lt_worker *w)

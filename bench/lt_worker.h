@@ -46,6 +46,9 @@ uint64_t lt_worker_held(const lt_worker *w);
 const lt_stats *lt_worker_stats(const lt_worker *w);
 uint64_t lt_worker_unfinished(const lt_worker *w);
 
+/* --warm-up: when the thread's warm-up ended (lt_now_us), 0 without one. */
+uint64_t lt_worker_warm_end(const lt_worker *w);
+
 /* --log-file: one record per ended operation, kept in memory while the
  * loop runs (no file I/O on it) and written after the run. */
 typedef struct lt_logrec {

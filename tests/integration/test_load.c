@@ -614,6 +614,27 @@ static void test_codes_data_file_thresholds(void **state)
     snprintf(other, sizeof other, "https://127.0.0.1:%u/", web.port);
     assert_int_equal(load_run(60000, "-n", "1", ok, other, NULL), 2);
     assert_non_null(strstr(pr.err, "share a scheme, host and port"));
+    /* --warm-up: run first, counted nowhere; -n counts after it. */
+    struct log_count lc;
+    read_log(&lc, 0);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "5", "-c", "1", "--warm-up",
+                              "3", "--json", json_path, ok, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("requests"), 5);
+    read_log(&lc, 8);
+    assert_int_equal(lc.lines, 8); /* the server saw the warm-up too */
+    assert_int_equal(load_run(60000, "-d", "1", "--warm-up", "3", ok, NULL), 2);
+    assert_non_null(strstr(pr.err, "--warm-up is for -n runs"));
+    /* The warning that the client is its own bottleneck: given exactly when
+     * its CPU time reached 90 % of the run's time (whatever this machine
+     * did during the run). */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "1", "-c", "8", "--json",
+                              json_path, ok, NULL),
+                     0);
+    read_json();
+    double busy = (num("cpu_user_s") + num("cpu_sys_s")) / num("duration_s");
+    assert_true((strstr(pr.err, "it may be the bottleneck") != NULL) == (busy >= 0.9));
     /* Thresholds: a generous one is met (exit 0), one no handshake can
      * meet (1 us) is not (exit 1); a malformed one is a usage error. */
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
