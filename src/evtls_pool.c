@@ -367,11 +367,13 @@ static void origin_drop_conns(struct origin *o, int err, const char *why)
                 e->co->e = NULL;
                 e->co->err = err;
             }
-            entry_close(e);
+            /* Aborted while e lives: a connect that races gives its racing
+             * socket back through e (race_gate) as it goes. */
             if (c) {
                 evtls__conn_set_owner(c, NULL, NULL);
                 evtls_conn_abort(c);
             }
+            entry_close(e);
         }
     }
 }
