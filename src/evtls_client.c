@@ -215,7 +215,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 /* The request's bytes: method, target, Host, headers, body. */
 static int build_request(evtls_fetch *f, const evtls_request *rq)
 {
-    const char *method = rq->method ? rq->method : rq->body ? "POST" : "GET";
+    const char *method = rq->method ? rq->method : rq->body || rq->produce ? "POST" : "GET";
     f->req = evtls_http_req_new(method, f->url.authority, f->url.target);
     if (f->req == NULL)
         return EVTLS_ERR_INVALID_ARG;
@@ -234,6 +234,9 @@ static int build_request(evtls_fetch *f, const evtls_request *rq)
             return rc;
     }
     if (rq->body && evtls_http_req_set_body(f->req, rq->body, rq->body_len) != 0)
+        return EVTLS_ERR_INVALID_ARG;
+    if (rq->produce &&
+        evtls_http_req_set_body_producer(f->req, rq->produce_len, rq->produce, f->arg) != 0)
         return EVTLS_ERR_INVALID_ARG;
     return 0;
 }

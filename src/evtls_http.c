@@ -36,6 +36,9 @@ struct evtls_http_req {
     uint8_t *body;
     size_t body_len;
     int has_body;
+    evtls_http_body_producer produce; /* a streamed body, or NULL */
+    void *produce_arg;
+    uint64_t produce_len; /* EVTLS_HTTP_LENGTH_UNKNOWN: chunked */
     uint8_t *wire;
     size_t wire_len;
 };
@@ -92,7 +95,7 @@ void evtls_http_req_free(evtls_http_req *r)
 int evtls_http_retry_safe(const evtls_http_req *req, int err, const evtls_http_resp *r,
                           int conn_reused)
 {
-    if (req == NULL || !conn_reused || (r && (r->ttfb_us != 0 || r->status != 0)))
+    if (req == NULL || !conn_reused || req->produce || (r && (r->ttfb_us != 0 || r->status != 0)))
         return 0;
     if (err != EVTLS_ERR_PEER_CLOSED && err != EVTLS_ERR_PEER_RESET && err != EVTLS_EOF &&
         err != EVTLS_ERR_HTTP_TRUNCATED)
@@ -199,6 +202,22 @@ int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len)
     return 0;
 }
 
+int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
+                                     evtls_http_body_producer produce, void *arg)
+{
+    if (r == NULL || produce == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    free(r->body);
+    r->body = NULL;
+    r->body_len = 0;
+    r->has_body = 1;
+    r->produce = produce;
+    r->produce_arg = arg;
+    r->produce_len = len;
+    wire_reset(r);
+    return 0;
+}
+
 static int wire_build(evtls_http_req *r)
 {
     int needs_length = r->has_body || strcmp(r->method, "POST") == 0 ||
@@ -219,7 +238,12 @@ static int wire_build(evtls_http_req *r)
         n += (size_t)snprintf(w + n, cap - n, "User-Agent: evtls/%s\r\n", "0.1");
     if (find_header(r, "Accept") == NULL)
         n += (size_t)snprintf(w + n, cap - n, "Accept: */*\r\n");
-    if (needs_length)
+    if (r->produce && r->produce_len == EVTLS_HTTP_LENGTH_UNKNOWN)
+        n += (size_t)snprintf(w + n, cap - n, "Transfer-Encoding: chunked\r\n");
+    else if (r->produce)
+        n += (size_t)snprintf(w + n, cap - n, "Content-Length: %llu\r\n",
+                              (unsigned long long)r->produce_len);
+    else if (needs_length)
         n += (size_t)snprintf(w + n, cap - n, "Content-Length: %zu\r\n", r->body_len);
     n += (size_t)snprintf(w + n, cap - n, "\r\n");
     if (r->body_len)
@@ -255,7 +279,10 @@ struct evtls_http_exchange {
     uint64_t t_start;
     uint64_t deadline_us; /* total timeout, 0 for none */
     uint8_t *rest;        /* request bytes not yet queued (owned copy) */
-    size_t rest_len, rest_off;
+    size_t rest_len, rest_off, rest_cap;
+    evtls_http_body_producer produce; /* after rest: the streamed body, NULL once done */
+    void *produce_arg;
+    uint64_t produce_left; /* bytes still owed (EVTLS_HTTP_LENGTH_UNKNOWN: chunked) */
     int got_first;
     int in_user;   /* inside on_head/on_body */
     int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
@@ -291,7 +318,7 @@ static void finish(evtls_http_exchange *x, int err)
     detach(x);
     struct evtls_http_resp *r = &x->pp.r;
     r->total_us = evtls__now_us() - x->t_start;
-    if (err != 0 || x->rest_off < x->rest_len)
+    if (err != 0 || x->rest_off < x->rest_len || x->produce)
         r->keep_alive = 0; /* an error, or the request was not all sent */
     if (err != 0)
         LOGD("conn: HTTP exchange failed: %s (%s)", evtls_err_name(err),
@@ -385,20 +412,86 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
     finish(x, rc == EVTLS__HTTPP_COMPLETE ? 0 : rc);
 }
 
-/* Queues what is left of the request, as far as the write buffer allows.
- * Returns 0 (all queued, or waiting for the drain callback) or an error. */
+/* The streamed body's next piece into x->rest (chunk-framed when the
+ * length is unknown). Returns 0 with a piece, or at the end with produce
+ * cleared; or an error. */
+static int produce_piece(evtls_http_exchange *x)
+{
+    if (x->rest_cap < WRITE_PIECE + 16) {
+        free(x->rest);
+        x->rest_cap = 0;
+        if ((x->rest = malloc(WRITE_PIECE + 16)) == NULL)
+            return EVTLS_ERR_NOMEM;
+        x->rest_cap = WRITE_PIECE + 16;
+    }
+    x->rest_off = x->rest_len = 0;
+    if (x->produce_left != EVTLS_HTTP_LENGTH_UNKNOWN) { /* Content-Length */
+        size_t cap = x->produce_left < WRITE_PIECE ? (size_t)x->produce_left : WRITE_PIECE;
+        long n = x->produce(x->rest, cap, x->produce_arg);
+        if (n < 0)
+            return (int)n;
+        if ((size_t)n > cap || (n == 0 && cap > 0)) {
+            LOGW("conn: the body producer gave %s bytes than the length it announced",
+                 n == 0 ? "fewer" : "more");
+            return EVTLS_ERR_INVALID_ARG;
+        }
+        x->produce_left -= (uint64_t)n;
+        x->rest_len = (size_t)n;
+        if (x->produce_left == 0) {
+            uint8_t more;
+            if (x->produce(&more, 1, x->produce_arg) != 0) {
+                LOGW("%s", "conn: the body producer gave more bytes than the length it announced");
+                return EVTLS_ERR_INVALID_ARG;
+            }
+            x->produce = NULL;
+        }
+        return 0;
+    }
+    size_t off = 10; /* room for the chunk size line */
+    long n = x->produce(x->rest + off, WRITE_PIECE, x->produce_arg);
+    if (n < 0)
+        return (int)n;
+    if ((size_t)n > WRITE_PIECE)
+        return EVTLS_ERR_INVALID_ARG;
+    if (n == 0) { /* the last chunk */
+        memcpy(x->rest, "0\r\n\r\n", 5);
+        x->rest_len = 5;
+        x->produce = NULL;
+        return 0;
+    }
+    char head[12];
+    int h = snprintf(head, sizeof head, "%lx\r\n", (unsigned long)n);
+    x->rest_off = off - (size_t)h;
+    memcpy(x->rest + x->rest_off, head, (size_t)h);
+    memcpy(x->rest + off + (size_t)n, "\r\n", 2);
+    x->rest_len = off + (size_t)n + 2;
+    return 0;
+}
+
+/* Queues what is left of the request, as far as the write buffer allows,
+ * the streamed body's pieces included. Returns 0 (all queued, or waiting
+ * for the drain callback) or an error. */
 static int pump(evtls_http_exchange *x)
 {
-    while (x->rest_off < x->rest_len) {
-        size_t n = x->rest_len - x->rest_off;
-        if (n > WRITE_PIECE)
-            n = WRITE_PIECE;
-        int rc = evtls_conn_write(x->c, x->rest + x->rest_off, n);
-        if (rc == EVTLS_ERR_WOULDBLOCK)
-            return 0;
+    for (;;) {
+        while (x->rest_off < x->rest_len) {
+            size_t n = x->rest_len - x->rest_off;
+            if (n > WRITE_PIECE)
+                n = WRITE_PIECE;
+            int rc = evtls_conn_write(x->c, x->rest + x->rest_off, n);
+            if (rc == EVTLS_ERR_WOULDBLOCK)
+                return 0;
+            if (rc != 0)
+                return rc;
+            x->rest_off += n;
+        }
+        if (x->produce == NULL)
+            break;
+        int rc = produce_piece(x);
         if (rc != 0)
             return rc;
-        x->rest_off += n;
+        if (x->produce == NULL && x->rest_off == x->rest_len)
+            break;
     }
     evtls_conn_set_drain_cb(x->c, NULL, NULL);
     return 0;
@@ -452,7 +545,14 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
     if (x->o.total_timeout_ms)
         x->deadline_us = x->t_start + (uint64_t)x->o.total_timeout_ms * 1000u;
 
+    x->produce = req->produce;
+    x->produce_arg = req->produce_arg;
+    x->produce_left = req->produce_len;
     int rc = evtls_conn_read_start(c, on_read, x);
+    /* A streamed body is pulled on the drain callback, from the loop: the
+     * producer never runs inside this call. */
+    if (rc == 0 && x->produce)
+        evtls_conn_set_drain_cb(c, on_drain, x);
     if (rc == 0) {
         rc = evtls_conn_write(c, bytes, len);
         if (rc == EVTLS_ERR_WOULDBLOCK) {
@@ -461,7 +561,7 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
             rc = x->rest ? 0 : EVTLS_ERR_NOMEM;
             if (rc == 0) {
                 memcpy(x->rest, bytes, len);
-                x->rest_len = len;
+                x->rest_len = x->rest_cap = len;
                 evtls_conn_set_drain_cb(c, on_drain, x);
                 rc = pump(x);
             }

@@ -55,6 +55,12 @@ typedef struct evtls_request {
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const void *body;           /* request body, or NULL */
     size_t body_len;
+    /* ... or a streamed body (evtls_http_body_producer, called with the
+     * fetch's arg as the connection takes more): produce_len bytes, or
+     * EVTLS_HTTP_LENGTH_UNKNOWN for chunks. Such a request is never sent
+     * again after the keep-alive race (its bytes cannot be replayed). */
+    evtls_http_body_producer produce;
+    uint64_t produce_len;
     unsigned deadline_ms; /* 0: the client's */
     /* The response body piece by piece; NULL buffers it in the response
      * (up to opts.http.max_body_bytes). Return non-zero to stop the

@@ -69,6 +69,21 @@ EVTLS_API int evtls_http_req_add_header(evtls_http_req *r, const char *name, con
  * without a body is sent with Content-Length: 0. */
 EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len);
 
+/* A streamed request body: called as the connection can take more, it
+ * fills buf (cap bytes) and returns how many it wrote, 0 at the end, or a
+ * negative evtls error that ends the exchange with it. */
+typedef long (*evtls_http_body_producer)(uint8_t *buf, size_t cap, void *arg);
+#define EVTLS_HTTP_LENGTH_UNKNOWN UINT64_MAX /* chunked transfer coding */
+
+/* Streams the body from produce instead of a buffer: with a known length
+ * it is sent with Content-Length (a producer that gives more or less ends
+ * the exchange with EVTLS_ERR_INVALID_ARG), with EVTLS_HTTP_LENGTH_UNKNOWN
+ * in chunks (Transfer-Encoding: chunked). A produced body cannot be sent
+ * twice: evtls_http_retry_safe says no to such a request. The request may
+ * serve one exchange at a time. */
+EVTLS_API int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
+                                               evtls_http_body_producer produce, void *arg);
+
 /* The request's bytes as they go on the wire (head and body), valid until
  * the request is changed or freed. */
 EVTLS_API const uint8_t *evtls_http_req_get_bytes(evtls_http_req *r, size_t *len);

@@ -20,15 +20,16 @@
 #include "peer.h"
 #include "proc.h"
 
-static struct peer web, race, silent;
-static char web_url[96], race_url[96], silent_url[96];
+static struct peer web, race, silent, okp;
+static char web_url[96], race_url[96], silent_url[96], ok_url[96];
 
 static int group_setup(void **state)
 {
     (void)state;
     if (peer_nginx(&web, NULL) != 0 || peer_fault(&race, "close-second", NULL) != 0 ||
-        peer_fault(&silent, "silent", NULL) != 0)
+        peer_fault(&silent, "silent", NULL) != 0 || peer_fault(&okp, "ok", NULL) != 0)
         return -1;
+    snprintf(ok_url, sizeof ok_url, "https://localhost:%u/up", okp.port);
     snprintf(web_url, sizeof web_url, "https://localhost:%u/x?y=1", web.port);
     snprintf(race_url, sizeof race_url, "https://localhost:%u/", race.port);
     snprintf(silent_url, sizeof silent_url, "https://localhost:%u/", silent.port);
@@ -41,11 +42,13 @@ static int group_teardown(void **state)
     peer_stop(&web);
     peer_stop(&race);
     peer_stop(&silent);
+    peer_stop(&okp);
     return 0;
 }
 
 struct result {
     int done, err, status, retried, reused;
+    long got_body; /* the fault peer's X-Got-Body */
     char body[256];
     size_t pieces;
 };
@@ -58,6 +61,8 @@ static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info
     res->status = r ? evtls_http_resp_get_status(r) : 0;
     res->retried = info->retried;
     res->reused = info->reused;
+    const char *gb = r ? evtls_http_resp_get_header_value(r, "X-Got-Body") : NULL;
+    res->got_body = gb ? strtol(gb, NULL, 10) : -1;
     size_t len = 0;
     const uint8_t *b = r ? evtls_http_resp_get_body(r, &len) : NULL;
     if (b && len < sizeof res->body) {
@@ -171,6 +176,61 @@ static void test_keep_alive_race_is_retried(void **state)
     evtls_client_free(cl);
 }
 
+/* A streamed upload: 100,000 bytes of a pattern, in pieces of at most what
+ * the connection asks for; short_by ends it early. */
+struct upload {
+    long left, short_by;
+    int calls;
+};
+
+static struct upload up;
+static long produce_up(uint8_t *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    up.calls++;
+    long n = up.left - up.short_by > 0 ? up.left - up.short_by : 0;
+    if ((size_t)n > cap)
+        n = (long)cap;
+    memset(buf, 'u', (size_t)n);
+    up.left -= n;
+    return n;
+}
+
+/* Streamed request bodies: with a length (the peer counts the bytes it
+ * got) and in chunks (nginx refuses a malformed chunked body with 400); a
+ * producer that falls short; and never a retry of a produced body. */
+static void test_streamed_upload(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    up = (struct upload){.left = 100000};
+    evtls_request rq = {.url = ok_url, .produce = produce_up, .produce_len = 100000};
+    struct result r = fetch(f, cl, &rq);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.got_body, 100000);
+    assert_true(up.calls >= 7); /* in pieces of at most 16 KiB */
+    up = (struct upload){.left = 50000};
+    evtls_request chunked = {
+        .url = web_url, .produce = produce_up, .produce_len = EVTLS_HTTP_LENGTH_UNKNOWN};
+    r = fetch(f, cl, &chunked);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 200);
+    up = (struct upload){.left = 1000, .short_by = 10};
+    evtls_request shortrq = {.url = ok_url, .produce = produce_up, .produce_len = 1000};
+    r = fetch(f, cl, &shortrq);
+    assert_int_equal(r.err, EVTLS_ERR_INVALID_ARG);
+    /* The keep-alive race with a produced body: not sent again, PUT or not. */
+    evtls_request get = {.url = race_url};
+    assert_int_equal(fetch(f, cl, &get).err, 0);
+    up = (struct upload){.left = 10};
+    evtls_request put = {
+        .url = race_url, .method = "PUT", .produce = produce_up, .produce_len = 10};
+    r = fetch(f, cl, &put);
+    assert_int_equal(r.err, EVTLS_ERR_PEER_CLOSED);
+    assert_int_equal(r.retried, 0);
+    evtls_client_free(cl);
+}
+
 static int calls;
 static void count_call(int err, const evtls_http_resp *r, const evtls_fetch_info *i, void *arg)
 {
@@ -254,6 +314,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keep_alive_race_is_retried, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_streamed_upload, loop_fx_setup, loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif
