@@ -45,7 +45,7 @@ void evtls__conn_defer(evtls_conn *c)
 
 void evtls__conn_record_attempts(evtls_conn *c, const struct evtls__dial_report *rep)
 {
-    c->info.order_reason = (evtls_order_reason)rep->order_reason;
+    c->info.order_reason = rep->order_reason;
     c->info.attempt_delay_ms = rep->attempt_delay_ms;
     c->info.races_held = rep->races_held;
     c->info.attempts = rep->attempts;

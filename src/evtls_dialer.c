@@ -48,7 +48,8 @@ struct evtls__dialer {
     struct event kick;       /* deferred start or finish */
     size_t n, started, in_flight;
     unsigned racing_own; /* racing attempts, when no history entry counts them */
-    unsigned races_held, order_reason;
+    unsigned races_held;
+    evtls_order_reason order_reason;
     int more;
     int last_err, last_errno;
     uint64_t t0_us;
@@ -363,7 +364,7 @@ evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial
     return d;
 }
 
-void evtls__dial_set_reason(evtls__dialer *d, unsigned order_reason)
+void evtls__dial_set_reason(evtls__dialer *d, evtls_order_reason order_reason)
 {
     d->order_reason = order_reason;
 }

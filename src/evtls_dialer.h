@@ -35,11 +35,11 @@ struct evtls__dial_opts {
 
 /* What happened to each attempt, in start order. */
 struct evtls__dial_report {
-    unsigned attempts;     /* connects started */
-    unsigned candidates;   /* addresses known, in the order they are tried */
-    unsigned n_info;       /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
-    unsigned races_held;   /* times a racing attempt waited for the race limit */
-    unsigned order_reason; /* enum evtls__order_reason of the order dialled */
+    unsigned attempts;               /* connects started */
+    unsigned candidates;             /* addresses known, in the order they are tried */
+    unsigned n_info;                 /* entries used in info (the first EVTLS_ATTEMPT_INFO_MAX) */
+    unsigned races_held;             /* times a racing attempt waited for the race limit */
+    evtls_order_reason order_reason; /* of the order dialled */
     unsigned attempt_delay_ms;
     evtls_attempt_info info[EVTLS_ATTEMPT_INFO_MAX];
 };
@@ -64,7 +64,7 @@ evtls__dialer *evtls__dial_new(struct event_base *base, const struct evtls__dial
 int evtls__dial_update(evtls__dialer *d, const evtls__addr *addrs, size_t n, int more);
 
 /* Records why the order given to evtls__dial_update is what it is. */
-void evtls__dial_set_reason(evtls__dialer *d, unsigned order_reason);
+void evtls__dial_set_reason(evtls__dialer *d, evtls_order_reason order_reason);
 
 /* Fills rep with the attempts so far, in-flight ones as ABORTED. */
 void evtls__dial_get_report(const evtls__dialer *d, struct evtls__dial_report *rep);

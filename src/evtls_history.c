@@ -102,10 +102,10 @@ void evtls__history_release(struct evtls__dest *d)
         d->refs--;
 }
 
-enum evtls__order_reason evtls__history_order(const evtls__history *h, const struct evtls__dest *d,
-                                              evtls__addr *addrs, size_t n, uint64_t now_us)
+evtls_order_reason evtls__history_order(const evtls__history *h, const struct evtls__dest *d,
+                                        evtls__addr *addrs, size_t n, uint64_t now_us)
 {
-    enum evtls__order_reason why = EVTLS__ORDER_RFC6724;
+    evtls_order_reason why = EVTLS_ORDER_RFC6724;
     if (d == NULL || n < 2)
         return why;
     if (fresh(h, d->failed_us, now_us)) {
@@ -114,7 +114,7 @@ enum evtls__order_reason evtls__history_order(const evtls__history *h, const str
                 evtls__addr a = addrs[i];
                 memmove(&addrs[i], &addrs[i + 1], (n - 1 - i) * sizeof *addrs);
                 addrs[n - 1] = a;
-                why = EVTLS__ORDER_LOSER;
+                why = EVTLS_ORDER_LOSER;
                 break;
             }
     }
@@ -126,7 +126,7 @@ enum evtls__order_reason evtls__history_order(const evtls__history *h, const str
                     memmove(&addrs[1], &addrs[0], i * sizeof *addrs);
                     addrs[0] = a;
                 }
-                why = EVTLS__ORDER_WINNER;
+                why = EVTLS_ORDER_WINNER;
                 break;
             }
     }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "evtls/conn.h" /* evtls_order_reason */
 #include "evtls_addr.h"
 #include "evtls_origin.h"
 
@@ -45,13 +46,6 @@ typedef struct evtls__history {
     uint64_t ttl_us; /* a fact older than this is forgotten */
 } evtls__history;
 
-/* What the order of a dial owes to the history. */
-enum evtls__order_reason {
-    EVTLS__ORDER_RFC6724 = 0, /* no history: RFC 6724 and family interleaving */
-    EVTLS__ORDER_WINNER = 1,  /* the recent winner moved to the front */
-    EVTLS__ORDER_LOSER = 2    /* the recent failure moved to the back */
-};
-
 /* Sets the size (entries, 0 turns remembering off) and the TTL; forgets
  * everything not held. Returns 0, or -1 when out of memory (the old
  * table is kept). */
@@ -72,8 +66,8 @@ struct evtls__dest *evtls__history_acquire(evtls__history *h, const char *host, 
 void evtls__history_release(struct evtls__dest *d);
 
 /* Reorders addrs (n of them) by what d remembers. Returns the reason. */
-enum evtls__order_reason evtls__history_order(const evtls__history *h, const struct evtls__dest *d,
-                                              evtls__addr *addrs, size_t n, uint64_t now_us);
+evtls_order_reason evtls__history_order(const evtls__history *h, const struct evtls__dest *d,
+                                        evtls__addr *addrs, size_t n, uint64_t now_us);
 
 /* The attempt delay learnt for d, in ms, or 0 with no fresh samples (the
  * configured delay, 250 ms by default, applies then). */

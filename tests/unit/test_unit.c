@@ -383,13 +383,13 @@ static void test_history(void **state)
     evtls__addr v6 = ha("::1"), v4 = ha("127.0.0.1"), o4 = ha("127.0.0.2");
     evtls__addr order[3] = {v6, v4, o4};
     /* No history: RFC 6724 order kept, the configured delay applies. */
-    assert_int_equal(evtls__history_order(&h, d, order, 3, t), EVTLS__ORDER_RFC6724);
+    assert_int_equal(evtls__history_order(&h, d, order, 3, t), EVTLS_ORDER_RFC6724);
     assert_memory_equal(&order[0], &v6, sizeof v6);
     assert_int_equal(evtls__history_delay_ms(&h, d, t), 0);
     /* IPv4 won after 600 ms: dialled first next time; delay srtt + 4 rttvar
      * = 600 + 4 * 300 ms, capped at 2 s. */
     evtls__history_won(&h, d, &v4, 600000, t);
-    assert_int_equal(evtls__history_order(&h, d, order, 3, t + 1), EVTLS__ORDER_WINNER);
+    assert_int_equal(evtls__history_order(&h, d, order, 3, t + 1), EVTLS_ORDER_WINNER);
     assert_memory_equal(&order[0], &v4, sizeof v4);
     assert_memory_equal(&order[1], &v6, sizeof v6);
     assert_int_equal(evtls__history_delay_ms(&h, d, t + 1), 1800);
@@ -404,13 +404,13 @@ static void test_history(void **state)
     /* The remembered winner fails: forgotten, and dialled last. */
     evtls__history_failed(d, &v4, t + 4);
     evtls__addr again[3] = {v4, v6, o4};
-    assert_int_equal(evtls__history_order(&h, d, again, 3, t + 5), EVTLS__ORDER_LOSER);
+    assert_int_equal(evtls__history_order(&h, d, again, 3, t + 5), EVTLS_ORDER_LOSER);
     assert_memory_equal(&again[0], &v6, sizeof v6);
     assert_memory_equal(&again[2], &v4, sizeof v4);
     /* Facts expire after the TTL: order and delay are the defaults again. */
     evtls__history_won(&h, d, &o4, 1000, t + 6);
     evtls__addr late[3] = {v6, v4, o4};
-    assert_int_equal(evtls__history_order(&h, d, late, 3, t + 6 + 1000001), EVTLS__ORDER_RFC6724);
+    assert_int_equal(evtls__history_order(&h, d, late, 3, t + 6 + 1000001), EVTLS_ORDER_RFC6724);
     assert_memory_equal(&late[0], &v6, sizeof v6);
     assert_int_equal(evtls__history_delay_ms(&h, d, t + 6 + 1000001), 0);
     /* The same destination whatever the spelling; a held entry is never
@@ -431,7 +431,7 @@ static void test_history(void **state)
     evtls__history_clear(&h);
     assert_int_equal(evtls__history_size(&h), 1);
     evtls__addr cl[2] = {v6, v4};
-    assert_int_equal(evtls__history_order(&h, d, cl, 2, t + 12), EVTLS__ORDER_RFC6724);
+    assert_int_equal(evtls__history_order(&h, d, cl, 2, t + 12), EVTLS_ORDER_RFC6724);
     /* Resizing waits until no dial holds an entry; 0 turns it off. */
     assert_int_equal(evtls__history_configure(&h, 4, 1000), -1);
     evtls__history_release(d);
