@@ -326,8 +326,10 @@ int evtls_cfg_set_timeout(evtls_cfg *cfg, evtls_timeout which, unsigned ms)
     if ((unsigned)which >= EVTLS__N_TIMEOUTS)
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "timeout: unknown kind %d",
                               (int)which);
-    if (which == EVTLS_TIMEOUT_ATTEMPT_DELAY) /* RFC 8305 section 5: 10 ms .. 2 s */
+    if (which == EVTLS_TIMEOUT_ATTEMPT_DELAY) { /* RFC 8305 section 5: 10 ms .. 2 s */
         ms = ms < 10 ? 10 : ms > 2000 ? 2000 : ms;
+        cfg->v.attempt_delay_set = 1;
+    }
     cfg->v.timeouts_ms[which] = ms;
     return 0;
 }

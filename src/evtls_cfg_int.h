@@ -42,6 +42,7 @@ struct evtls__cfg_values {
     int family;          /* 0, 4 or 6 */
     unsigned race_limit; /* racing connect attempts in flight per destination */
     unsigned timeouts_ms[EVTLS__N_TIMEOUTS];
+    int attempt_delay_set; /* the user set the attempt delay: it is not learnt */
     int session_tickets;
     evtls_retry_mode retry_mode;
     unsigned retry_countdown_s;

@@ -326,6 +326,7 @@ static int start_attempt(evtls_conn *c)
     struct evtls__he_opts o = {
         .family = c->v->family,
         .resolution_delay_ms = EVTLS__RESOLUTION_DELAY_MS,
+        .learn_delay = !c->v->attempt_delay_set, /* a delay the user set is kept */
         .dial =
             {
                 .attempt_delay_ms = c->v->timeouts_ms[EVTLS_TIMEOUT_ATTEMPT_DELAY],

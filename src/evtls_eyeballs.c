@@ -110,8 +110,8 @@ static int begin_dialing(evtls__he *h)
     event_del(&h->res_delay);
     unsigned learnt =
         evtls__history_delay_ms(h->opts.dial.history, h->opts.dial.dest, evtls__now_us());
-    if (learnt && h->opts.dial.attempt_delay_ms == EVTLS__DELAY_DEFAULT_MS)
-        h->opts.dial.attempt_delay_ms = learnt; /* a delay the user set is kept */
+    if (learnt && h->opts.learn_delay)
+        h->opts.dial.attempt_delay_ms = learnt;
     h->dialer = evtls__dial_new(h->base, &h->opts.dial, on_dialed, h);
     if (h->dialer == NULL) {
         fail_now(h, EVTLS_ERR_NOMEM);

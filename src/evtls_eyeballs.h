@@ -15,6 +15,7 @@ typedef struct evtls__he evtls__he;
 struct evtls__he_opts {
     int family;                   /* 0 (both), 4 or 6 */
     unsigned resolution_delay_ms; /* RFC 8305 section 3: wait for AAAA after A */
+    int learn_delay;              /* the history's learnt attempt delay replaces dial's */
     struct evtls__dial_opts dial;
 };
 

@@ -26,7 +26,6 @@
 
 #define EVTLS__HISTORY_DEFAULT_MAX    1024
 #define EVTLS__HISTORY_DEFAULT_TTL_MS (10u * 60u * 1000u)
-#define EVTLS__DELAY_DEFAULT_MS       250 /* RFC 8305 section 8 */
 #define EVTLS__DELAY_MIN_MS           100
 #define EVTLS__DELAY_MAX_MS           2000
 

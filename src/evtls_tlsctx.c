@@ -388,8 +388,8 @@ static int check_cipher(const char *item, void *arg)
 
 /* With a PSK and no list given: the TLS 1.3 suites and the TLS 1.2 PSK
  * ones (the default list has none of those). */
-#define PSK_CIPHERS                                                                               \
-    "TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:PSK-AES128-GCM-SHA256:"               \
+#define PSK_CIPHERS                                                                                \
+    "TLS13-AES128-GCM-SHA256:TLS13-CHACHA20-POLY1305-SHA256:PSK-AES128-GCM-SHA256:"                \
     "PSK-CHACHA20-POLY1305:PSK-AES256-GCM-SHA384:PSK-AES128-CBC-SHA256"
 
 static int set_ciphers(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)

@@ -44,7 +44,7 @@ typedef enum evtls_timeout {
     EVTLS_TIMEOUT_CLOSE,        /* graceful close: flushing close_notify (default 2000 ms) */
     EVTLS_TIMEOUT_ATTEMPT_DELAY /* Happy Eyeballs connection attempt delay (default 250 ms,
                                    then learnt per destination from connect times; a
-                                   value other than 250 is kept as set) */
+                                   value set here is kept as set) */
 } evtls_timeout;
 
 /* Creates an empty configuration with the defaults above, holding one
