@@ -84,17 +84,26 @@ evtls_pool *evtls_client_get_pool(evtls_client *cl)
 }
 
 /* Lets go of whatever the request holds, without its callback. */
-static void fetch_drop(evtls_fetch *f)
+/* Lets go of the checkout, exchange and connection the request holds. */
+static void let_go(evtls_fetch *f)
 {
-    evtls_client *cl = f->cl;
-    TAILQ_REMOVE(&cl->live, f, link);
-    event_del(&f->deadline);
     if (f->co)
         evtls_pool_cancel(f->co);
     if (f->x)
         evtls_http_exchange_cancel(f->x); /* the stream is now mid-response */
     if (f->conn)
-        evtls_pool_release(cl->pool, f->conn);
+        evtls_pool_release(f->cl->pool, f->conn);
+    f->co = NULL;
+    f->x = NULL;
+    f->conn = NULL;
+}
+
+/* Ends the request without its callback. */
+static void fetch_drop(evtls_fetch *f)
+{
+    let_go(f);
+    TAILQ_REMOVE(&f->cl->live, f, link);
+    event_del(&f->deadline);
     evtls_http_req_free(f->req);
     free(f);
 }
@@ -196,19 +205,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     evtls_fetch *f = arg;
-    evtls_client *cl = f->cl;
-    if (f->co) {
-        evtls_pool_cancel(f->co);
-        f->co = NULL;
-    }
-    if (f->x) {
-        evtls_http_exchange_cancel(f->x);
-        f->x = NULL;
-    }
-    if (f->conn) {
-        evtls_pool_release(cl->pool, f->conn);
-        f->conn = NULL;
-    }
+    let_go(f);
     finish(f, EVTLS_ERR_TIMEOUT, NULL);
 }
 
