@@ -283,6 +283,26 @@ int listen_loopback(int backlog, uint16_t *port)
 
 static int port_open(uint16_t port);
 
+/* Waits (10 s at most) until the started peer listens on p->port. Returns
+ * 0, or -1 when it exits first (its output is printed) or never listens. */
+static int wait_listening(struct peer *p, const char *name)
+{
+    for (int waited = 0; waited < 10000; waited += 10) {
+        if (port_open(p->port))
+            return 0;
+        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
+            char buf[2048];
+            peer_output(p, buf, sizeof buf);
+            fprintf(stderr, "%s exited: %s (see %s)\n", name, buf, p->dir);
+            p->pid = 0;
+            return -1;
+        }
+        sleep_ms(10);
+    }
+    peer_stop(p);
+    return -1;
+}
+
 int peer_tinyproxy(struct peer *p, const char *basic_auth)
 {
     memset(p, 0, sizeof *p);
@@ -304,20 +324,7 @@ int peer_tinyproxy(struct peer *p, const char *basic_auth)
     fclose(f);
     const char *argv[] = {"tinyproxy", "-d", "-c", conf, NULL};
     p->pid = spawn(argv, &p->out_fd);
-    if (p->pid < 0)
-        return -1;
-    for (int waited = 0; waited < 10000; waited += 10) {
-        if (port_open(p->port))
-            return 0;
-        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            p->pid = 0;
-            fprintf(stderr, "tinyproxy exited early (see %s)\n", p->dir);
-            return -1;
-        }
-        sleep_ms(10);
-    }
-    peer_stop(p);
-    return -1;
+    return p->pid < 0 ? -1 : wait_listening(p, "tinyproxy");
 }
 
 static int port_open(uint16_t port)
@@ -379,22 +386,7 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
     fclose(f);
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
     p->pid = spawn(argv, &p->out_fd);
-    if (p->pid < 0)
-        return -1;
-    for (int waited = 0; waited < 10000; waited += 10) {
-        if (port_open(p->port))
-            return 0;
-        if (waitpid(p->pid, NULL, WNOHANG) == p->pid) {
-            char buf[2048];
-            peer_output(p, buf, sizeof buf);
-            fprintf(stderr, "nginx exited: %s\n", buf);
-            p->pid = 0;
-            return -1;
-        }
-        sleep_ms(10);
-    }
-    peer_stop(p);
-    return -1;
+    return p->pid < 0 ? -1 : wait_listening(p, "nginx");
 }
 
 void peer_stop(struct peer *p)
