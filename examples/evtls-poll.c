@@ -325,7 +325,7 @@ struct poller {
     evtls_conn *conn;
     evtls_http_exchange *x;
     uint64_t t_round;
-    int status, status_seen;
+    int status;
     uint64_t body_bytes, ttfb_us;
     int err;
     char err_detail[256];
@@ -405,11 +405,11 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
     cli_json_string(f, ci && ci->alpn[0] ? ci->alpn : NULL);
     /* A phase is reached when the next one began (a numeric host's DNS
      * takes 0 ms and is reached). */
-    int tcp = connected, tls = ci && ci->tls_version && !p->url.plain && p->status_seen;
+    int tcp = connected, tls = ci && ci->tls_version && !p->url.plain && p->status != 0;
     json_ms(f, "dns_ms", ci && (connected || ci->dns_us > 0), ci ? ci->dns_us : 0);
     json_ms(f, "connect_ms", tcp, ci ? ci->tcp_us : 0);
     json_ms(f, "handshake_ms", tls || (ci && ci->tls_us > 0), ci ? ci->tls_us : 0);
-    json_ms(f, "ttfb_ms", p->status_seen, p->ttfb_us);
+    json_ms(f, "ttfb_ms", p->status != 0, p->ttfb_us); /* a status line came */
     fprintf(f, ",\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":", ms(total_us),
             p->body_bytes, ci ? ci->connect_attempt : 0);
     int bad_status = p->err == 0 && p->status >= 400;
@@ -591,7 +591,6 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     struct poller *p = arg;
     p->x = NULL;
     p->status = evtls_http_resp_get_status(r);
-    p->status_seen = p->status != 0;
     p->body_bytes = evtls_http_resp_get_body_bytes(r);
     p->ttfb_us = evtls_http_resp_get_ttfb_us(r);
     if (!p->o.json && !p->o.quiet && p->body_bytes) {
@@ -664,7 +663,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
 static void start_round(struct poller *p)
 {
     p->round++;
-    p->status = p->status_seen = 0;
+    p->status = 0;
     p->body_bytes = 0;
     p->ttfb_us = 0;
     p->err = 0;

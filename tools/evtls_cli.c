@@ -198,20 +198,15 @@ int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us)
     double v = strtod(s, &end);
     if (errno || end == s || !isfinite(v) || v < 0)
         return -1;
-    double unit = bare_unit_us;
-    if (*end == '\0')
-        unit = bare_unit_us;
-    else if (strcmp(end, "s") == 0)
-        unit = 1e6;
-    else if (strcmp(end, "ms") == 0)
-        unit = 1e3;
-    else if (strcmp(end, "us") == 0)
-        unit = 1;
-    else if (strcmp(end, "m") == 0)
-        unit = 60e6;
-    else if (strcmp(end, "h") == 0)
-        unit = 3600e6;
-    else
+    static const struct {
+        const char *suffix;
+        double us;
+    } units[] = {{"", 0}, {"us", 1}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"h", 3600e6}};
+    double unit = -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            unit = i == 0 ? bare_unit_us : units[i].us; /* "": a bare number */
+    if (unit < 0)
         return -1;
     double t = v * unit;
     if (t > 1e6 * 86400 * 366) /* a year at most */
