@@ -61,7 +61,6 @@ struct lt_worker {
     evtls_cfg *cfg;
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
-    evtls_http_req *req; /* the first URL's (being built: the current one's) */
     evtls_http_req *reqs[LT_MAX_URLS];
     unsigned n_reqs, next_req; /* several URLs: taken in turn */
     evtls_http_opts hopts;
@@ -642,31 +641,13 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
     return 0;
 }
 
-static int build_request(lt_worker *w, const evtls_url *u, char *err, size_t errlen);
-
-/* The request for each URL of the run: method, headers and body alike. */
-static int build_requests(lt_worker *w, char *err, size_t errlen)
+/* The request for one URL of the run (method, headers and body as the
+ * options say) into *out, which the caller frees even after a failure. */
+static int build_request(const lt_opts *o, const evtls_url *u, evtls_http_req **out, char *err,
+                         size_t errlen)
 {
-    const lt_opts *o = w->o;
-    for (unsigned i = 0; i <= o->n_more_urls; i++) {
-        evtls_url u = o->url;
-        if (i > 0 && evtls_url_parse(o->more_urls[i - 1], 0, &u) != 0)
-            return lt_fail(err, errlen, "'%s': %s", o->more_urls[i - 1], u.error);
-        w->req = NULL;
-        int rc = build_request(w, &u, err, errlen);
-        w->reqs[w->n_reqs++] = w->req; /* freed with the worker, built or not */
-        if (rc != 0)
-            return rc;
-    }
-    w->req = w->reqs[0];
-    return 0;
-}
-
-static int build_request(lt_worker *w, const evtls_url *u, char *err, size_t errlen)
-{
-    const lt_opts *o = w->o;
-    w->req = evtls_http_req_new(o->method, u->authority, u->target);
-    if (w->req == NULL)
+    evtls_http_req *req = *out = evtls_http_req_new(o->method, u->authority, u->target);
+    if (req == NULL)
         return lt_fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
     for (unsigned i = 0; i < o->n_headers; i++) {
         char name[256];
@@ -679,15 +660,31 @@ static int build_request(lt_worker *w, const evtls_url *u, char *err, size_t err
             return lt_fail(err, errlen, "--header: '%s': the name is too long", o->headers[i]);
         memcpy(name, o->headers[i], n);
         name[n] = '\0';
-        if (evtls_http_req_add_header(w->req, name, value) != 0)
+        if (evtls_http_req_add_header(req, name, value) != 0)
             return lt_fail(err, errlen,
                            "--header: '%s' is refused (a name or value that is not "
                            "allowed)",
                            o->headers[i]);
     }
-    if (o->data && evtls_http_req_set_body(w->req, o->data_buf ? o->data_buf : o->data,
+    if (o->data && evtls_http_req_set_body(req, o->data_buf ? o->data_buf : o->data,
                                            o->data_buf ? o->data_len : strlen(o->data)) != 0)
         return lt_fail(err, errlen, "--data: not allowed with --method %s", o->method);
+    return 0;
+}
+
+/* Request mode: a request for each URL of the run, and the exchanges'
+ * limits and callbacks. */
+static int build_requests(lt_worker *w, char *err, size_t errlen)
+{
+    const lt_opts *o = w->o;
+    for (unsigned i = 0; i <= o->n_more_urls; i++) {
+        evtls_url u = o->url;
+        if (i > 0 && evtls_url_parse(o->more_urls[i - 1], 0, &u) != 0)
+            return lt_fail(err, errlen, "'%s': %s", o->more_urls[i - 1], u.error);
+        int rc = build_request(o, &u, &w->reqs[w->n_reqs++], err, errlen);
+        if (rc != 0)
+            return rc;
+    }
     evtls_http_opts_default(&w->hopts);
     if (o->timeout_ms)
         w->hopts.ttfb_timeout_ms = w->hopts.idle_timeout_ms = o->timeout_ms;
