@@ -64,12 +64,21 @@ size_t evtls__history_size(const evtls__history *h)
     return n;
 }
 
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 14695981039346656037ull;
+    while (*s)
+        h = (h ^ (uint8_t)*s++) * 1099511628211ull;
+    return h;
+}
+
 struct evtls__dest *evtls__history_acquire(evtls__history *h, const char *host, uint16_t port,
                                            uint64_t now_us)
 {
     char key[EVTLS__ORIGIN_KEY_MAX];
     if (h->cap == 0 || evtls__origin_key(key, sizeof key, host, port, "") < 0)
         return NULL;
+    uint64_t hash = fnv1a(key);
     struct evtls__dest *free_slot = NULL, *lru = NULL;
     for (size_t i = 0; i < h->cap; i++) {
         struct evtls__dest *d = &h->d[i];
@@ -78,7 +87,7 @@ struct evtls__dest *evtls__history_acquire(evtls__history *h, const char *host, 
                 free_slot = d;
             continue;
         }
-        if (strcmp(d->key, key) == 0) {
+        if (d->hash == hash && strcmp(d->key, key) == 0) {
             d->used_us = now_us;
             d->refs++;
             return d;
@@ -91,6 +100,7 @@ struct evtls__dest *evtls__history_acquire(evtls__history *h, const char *host, 
         return NULL;
     memset(d, 0, sizeof *d);
     memcpy(d->key, key, strlen(key) + 1);
+    d->hash = hash;
     d->used_us = now_us;
     d->refs = 1;
     return d;

@@ -30,10 +30,11 @@
 #define EVTLS__DELAY_MAX_MS           2000
 
 struct evtls__dest {
-    char key[EVTLS__ORIGIN_KEY_MAX];        /* "" when the slot is free */
-    uint64_t used_us;                       /* last acquired: the LRU order */
-    unsigned refs;                          /* dials holding the entry */
-    unsigned racing;                        /* racing attempts in flight */
+    char key[EVTLS__ORIGIN_KEY_MAX]; /* "" when the slot is free */
+    uint64_t hash;    /* of key: the other destinations are passed without a strcmp */
+    uint64_t used_us; /* last acquired: the LRU order */
+    unsigned refs;    /* dials holding the entry */
+    unsigned racing;  /* racing attempts in flight */
     uint64_t won_us, failed_us, sampled_us; /* 0: no such fact */
     evtls__addr winner, loser;
     uint32_t srtt_us, rttvar_us, samples;
