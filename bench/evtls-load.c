@@ -1,409 +1,51 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls-load - a TLS load generator on evtls.
  *
- * The main thread parses the options, starts one worker per -t (each with
- * its own event_base), shows a progress line on a terminal, stops the
- * workers on SIGINT/SIGTERM, merges their counters and prints the summary.
- * See lt_worker.c for the load shapes. */
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
+ *   evtls-load [options] URL...        one run (a shard of one with --shard)
+ *   evtls-load merge [options] FILE... shards' results merged into one
+ *
+ * The run itself is lt_run.c's, the merge lt_merge.c's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
-#include <event2/event.h>
-#include <evtls/evtls.h>
-
+#include "lt_merge.h"
 #include "lt_opts.h"
-#include "lt_stats.h"
-#include "lt_worker.h"
+#include "lt_run.h"
 
 #define PROG "evtls-load"
 
-struct run {
-    lt_opts o;
-    lt_worker **w;
-    unsigned n, done;
-    struct event_base *base;
-    struct event *tick, *done_ev, *sig_int, *sig_term;
-    int done_fd[2];
-    int progress;
-    int interrupted;
-    uint64_t t0, last_ops, last_t;
-    long rss_base_kb, rss_held_kb;
-    uint64_t held_max;
-};
-
-static long rss_kb(void)
-{
-    long pages = 0, resident = 0;
-    FILE *f = fopen("/proc/self/statm", "re");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
-            resident = 0;
-        fclose(f);
-    }
-    return resident * (sysconf(_SC_PAGESIZE) / 1024);
-}
-
-static uint64_t sum(const struct run *r, uint64_t (*get)(const lt_worker *))
-{
-    uint64_t s = 0;
-    for (unsigned i = 0; i < r->n; i++)
-        s += get(r->w[i]);
-    return s;
-}
-
-/* Hold mode: resident memory once every connection is open. */
-static void watch_held(struct run *r)
-{
-    uint64_t held = sum(r, lt_worker_held);
-    if (held > r->held_max) {
-        r->held_max = held;
-        r->rss_held_kb = rss_kb();
-    }
-}
-
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    struct run *r = arg;
-    uint64_t now = lt_now_us();
-    if (r->o.mode == LT_MODE_HOLD)
-        watch_held(r);
-    if (!r->progress || now - r->last_t < 1000000)
-        return;
-    uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors);
-    double dt = (double)(now - r->last_t) / 1e6, el = (double)(now - r->t0) / 1e6;
-    char pos[64];
-    if (r->o.mode == LT_MODE_HOLD)
-        snprintf(pos, sizeof pos, "%llu/%u held", (unsigned long long)sum(r, lt_worker_held),
-                 r->o.conns);
-    else if (r->o.total && !r->o.duration_us)
-        snprintf(pos, sizeof pos, "%llu/%llu", (unsigned long long)ops,
-                 (unsigned long long)r->o.total);
-    else
-        snprintf(pos, sizeof pos, "%.0fs/%gs, %llu done", el, (double)r->o.duration_us / 1e6,
-                 (unsigned long long)ops);
-    printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos, (double)(ops - r->last_ops) / dt,
-           (unsigned long long)errs);
-    fflush(stdout);
-    r->last_ops = ops;
-    r->last_t = now;
-}
-
-static void done_cb(evutil_socket_t fd, short what, void *arg)
-{
-    (void)what;
-    struct run *r = arg;
-    char b[64];
-    ssize_t n = read(fd, b, sizeof b);
-    if (n > 0)
-        r->done += (unsigned)n;
-    if (r->done >= r->n)
-        event_base_loopbreak(r->base);
-}
-
-static void signal_cb(evutil_socket_t sig, short what, void *arg)
-{
-    (void)what;
-    struct run *r = arg;
-    if (r->interrupted) /* a second signal: stop waiting */
-        exit(128 + (int)sig);
-    r->interrupted = 1;
-    for (unsigned i = 0; i < r->n; i++)
-        lt_worker_stop(r->w[i]);
-}
-
-/* Raises the open-files limit as far as allowed; fails when -c cannot fit. */
-static int fit_fd_limit(const lt_opts *o)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return 0;
-    if (rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-    /* One socket per connection (two while Happy Eyeballs races), plus
-     * the threads' pipes and a margin for files, DNS and the loop. */
-    rlim_t need = (rlim_t)o->conns + 8u * o->threads + 64u;
-    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
-        fprintf(stderr,
-                PROG ": --connections %u needs about %llu file descriptors; the limit is %llu\n",
-                o->conns, (unsigned long long)need, (unsigned long long)rl.rlim_cur);
-        return -1;
-    }
-    return 0;
-}
-
-static int start_workers(struct run *r)
-{
-    const lt_opts *o = &r->o;
-    char err[512];
-    r->n = o->threads;
-    r->w = calloc(r->n, sizeof *r->w);
-    if (r->w == NULL)
-        return -1;
-    /* Every worker starts a moment from now, all at the same time. */
-    uint64_t t0 = lt_now_us() + 20000;
-    r->t0 = r->last_t = t0;
-    for (unsigned i = 0; i < r->n; i++) {
-        lt_share sh = {
-            .idx = i,
-            .of = r->n,
-            .conns = o->conns / r->n + (i < o->conns % r->n),
-            .total = o->total ? o->total / r->n + (i < o->total % r->n) : 0,
-            .t0_us = t0,
-            /* Hold mode's workers start -d themselves, once every
-             * connection is made or has failed. */
-            .end_us = o->duration_us && o->mode != LT_MODE_HOLD ? t0 + o->duration_us : 0,
-            .done_fd = r->done_fd[1],
-        };
-        r->w[i] = lt_worker_new(o, &sh, err, sizeof err);
-        if (r->w[i] == NULL) {
-            fprintf(stderr, PROG ": %s\n", err);
-            return -1;
-        }
-    }
-    /* The baseline for memory per connection: with the workers made (their
-     * TLS configuration built, loops, resolvers and slots), so that the
-     * fixed cost is not spread over the connections. */
-    r->rss_base_kb = rss_kb();
-    for (unsigned i = 0; i < r->n; i++) {
-        int rc = lt_worker_start(r->w[i]);
-        if (rc != 0) {
-            fprintf(stderr, PROG ": cannot start a thread: %s\n", strerror(rc));
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int by_start(const void *a, const void *b)
-{
-    const lt_logrec *x = a, *y = b;
-    return x->start_us < y->start_us ? -1 : x->start_us > y->start_us;
-}
-
-/* --log-file, after the run: every thread's records, by start time. */
-static int write_log(const struct run *r, const char *path)
-{
-    size_t total = 0;
-    uint64_t dropped = 0;
-    for (unsigned i = 0; i < r->n; i++) {
-        size_t n;
-        uint64_t d;
-        lt_worker_log(r->w[i], &n, &d);
-        total += n;
-        dropped += d;
-    }
-    lt_logrec *all = malloc((total ? total : 1) * sizeof *all);
-    FILE *f = fopen(path, "we");
-    if (all == NULL || f == NULL) {
-        fprintf(stderr, PROG ": --log-file: cannot write '%s': %s\n", path, strerror(errno));
-        free(all);
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    size_t at = 0;
-    for (unsigned i = 0; i < r->n; i++) {
-        size_t n;
-        uint64_t d;
-        const lt_logrec *l = lt_worker_log(r->w[i], &n, &d);
-        if (n)
-            memcpy(all + at, l, n * sizeof *l);
-        at += n;
-    }
-    qsort(all, total, sizeof *all, by_start);
-    for (size_t i = 0; i < total; i++)
-        fprintf(f, "%llu\t%d\t%s\t%u\n", (unsigned long long)all[i].start_us, all[i].status,
-                all[i].err ? evtls_err_name(all[i].err) : "-", all[i].total_us);
-    free(all);
-    if (fclose(f) != 0) {
-        fprintf(stderr, PROG ": --log-file: cannot write '%s'\n", path);
-        return -1;
-    }
-    if (dropped)
-        fprintf(stderr, PROG ": --log-file: %llu operations past the %d a thread not written\n",
-                (unsigned long long)dropped, LT_LOG_MAX);
-    return 0;
-}
-
-static void free_run(struct run *r)
-{
-    for (unsigned i = 0; r->w && i < r->n; i++) {
-        if (r->w[i])
-            lt_worker_stop(r->w[i]);
-        lt_worker_free(r->w[i]);
-    }
-    free(r->w);
-    struct event *evs[] = {r->tick, r->done_ev, r->sig_int, r->sig_term};
-    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
-        if (evs[i])
-            event_free(evs[i]);
-    if (r->base)
-        event_base_free(r->base);
-    for (int i = 0; i < 2; i++)
-        if (r->done_fd[i] >= 0)
-            close(r->done_fd[i]);
-}
-
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 int main(int argc, char **argv)
 {
-    static struct run r; /* zeroed */
-    r.done_fd[0] = r.done_fd[1] = -1;
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return lt_merge_main(argc - 1, argv + 1);
+    static lt_opts o;
     static char err[8192];
-    int rc = lt_opts_parse(argc, argv, &r.o, err, sizeof err);
+    int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
     if (rc == 1) {
         fputs(err, stdout);
         return 0;
     }
+    if (rc == 0)
+        rc = lt_opts_shard_env(&o, getenv("JOB_COMPLETION_INDEX"), getenv("EVTLS_SHARD_COUNT"), err,
+                               sizeof err);
+    if (rc == 0 && o.data)
+        rc = cli_data(o.data, &o.data_buf, &o.data_len, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
         return 2;
     }
-    if (r.o.data && cli_data(r.o.data, &r.o.data_buf, &r.o.data_len, err, sizeof err) != 0) {
-        fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
-        return 2;
-    }
-    const lt_opts *o = &r.o;
-    if (o->insecure)
+    if (o.insecure)
         fprintf(stderr, PROG ": WARNING: --insecure: the server is not verified; any active "
                              "attacker can read and change the traffic\n");
-    if (fit_fd_limit(o) != 0)
-        return 2;
-    signal(SIGPIPE, SIG_IGN);
-    /* The library logs each connection; thousands a second would cost more
-     * than the load itself. Its failures are counted and summarised here
-     * instead (EVTLS_LOG=warn or debug brings the lines back). The
-     * --insecure warning above is given once for the same reason. */
-    if (getenv("EVTLS_LOG") == NULL)
-        evtls_log_set_level(EVTLS_LOG_ERROR);
-    r.progress = !o->no_progress && isatty(STDOUT_FILENO);
-    r.base = event_base_new();
-    if (r.base == NULL || pipe2(r.done_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
-        fprintf(stderr, PROG ": cannot set up the main loop\n");
-        return 1;
+    char *command = lt_command_line(argc, argv);
+    lt_run_out out;
+    int status = lt_run(&o, command, &out);
+    if (status == 0) {
+        status = lt_conclude(&out.res, &o, o.json_path);
+        lt_run_out_free(&out);
     }
-    r.done_ev = event_new(r.base, r.done_fd[0], EV_READ | EV_PERSIST, done_cb, &r);
-    r.tick = event_new(r.base, -1, EV_PERSIST, tick_cb, &r);
-    r.sig_int = evsignal_new(r.base, SIGINT, signal_cb, &r);
-    r.sig_term = evsignal_new(r.base, SIGTERM, signal_cb, &r);
-    struct timeval tick = {0, 100000};
-    event_add(r.done_ev, NULL);
-    event_add(r.tick, &tick);
-    event_add(r.sig_int, NULL);
-    event_add(r.sig_term, NULL);
-    struct rusage ru0;
-    getrusage(RUSAGE_SELF, &ru0);
-    if (start_workers(&r) != 0) {
-        free_run(&r);
-        return 2;
-    }
-    event_base_dispatch(r.base);
-    uint64_t t_end = lt_now_us();
-    if (r.progress)
-        printf("\r\033[K");
-    if (o->mode == LT_MODE_HOLD)
-        watch_held(&r);
-
-    lt_stats *total = malloc(sizeof *total);
-    if (total == NULL) {
-        free_run(&r);
-        return 1;
-    }
-    lt_stats_init(total);
-    uint64_t unfinished = 0;
-    for (unsigned i = 0; i < r.n; i++) {
-        lt_worker_join(r.w[i]);
-        lt_stats_merge(total, lt_worker_stats(r.w[i]));
-        unfinished += lt_worker_unfinished(r.w[i]);
-    }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    /* With --warm-up, the run counts from the end of the last warm-up. */
-    uint64_t t_from = r.t0;
-    for (unsigned i = 0; i < r.n; i++)
-        if (lt_worker_warm_end(r.w[i]) > t_from)
-            t_from = lt_worker_warm_end(r.w[i]);
-    lt_result res = {
-        .o = o,
-        .st = total,
-        .elapsed_s = t_end > t_from ? (double)(t_end - t_from) / 1e6 : 0,
-        .cpu_user_s = tv_s(ru.ru_utime) - tv_s(ru0.ru_utime),
-        .cpu_sys_s = tv_s(ru.ru_stime) - tv_s(ru0.ru_stime),
-        .rss_base_kb = r.rss_base_kb,
-        .rss_peak_kb = ru.ru_maxrss,
-        .rss_held_kb = r.rss_held_kb,
-        .held = r.held_max,
-        .unfinished = unfinished,
-        .interrupted = r.interrupted,
-    };
-    /* --json -: the JSON on stdout, the text summary on stderr. */
-    int json_stdout = o->json_path && strcmp(o->json_path, "-") == 0;
-    lt_report_text(json_stdout ? stderr : stdout, &res);
-    int status = 0;
-    if (json_stdout) {
-        lt_report_json(stdout, &res);
-        if (fflush(stdout) != 0)
-            status = 1;
-    } else if (o->json_path) {
-        FILE *f = fopen(o->json_path, "we");
-        if (f == NULL) {
-            fprintf(stderr, PROG ": --json: cannot write '%s': %s\n", o->json_path,
-                    strerror(errno));
-            status = 1;
-        } else {
-            lt_report_json(f, &res);
-            if (fclose(f) != 0)
-                status = 1;
-        }
-    }
-    if (o->log_file && write_log(&r, o->log_file) != 0)
-        status = 1;
-    for (unsigned i = 0; i < o->n_thresholds; i++) {
-        const struct lt_threshold *t = &o->thresholds[i];
-        const lt_hist *h = &total->hist[t->phase];
-        double v = h->count == 0 ? -1
-                   : t->p < 0    ? lt_hist_mean(h)
-                                 : (double)lt_hist_percentile(h, t->p);
-        int ok = h->count > 0 && v < (double)t->max_us;
-        if (h->count == 0)
-            fprintf(json_stdout ? stderr : stdout, "threshold %s: NOT met (no sample)\n", t->text);
-        else
-            fprintf(json_stdout ? stderr : stdout, "threshold %s: %s (%.3f ms)\n", t->text,
-                    ok ? "met" : "NOT met", v / 1000);
-        if (!ok)
-            status = 1;
-    }
-    /* A client at the end of its CPU measures itself, not the server. */
-    double cpu = res.cpu_user_s + res.cpu_sys_s, avail = res.elapsed_s * o->threads;
-    if (avail > 0.5 && cpu / avail >= 0.9)
-        fprintf(stderr,
-                PROG ": warning: the client used %.0f %% of its %u thread%s' CPU time: it may "
-                     "be the bottleneck, not the server (try -t)\n",
-                100 * cpu / avail, o->threads, o->threads == 1 ? "" : "s");
-    uint64_t errors = total->ops_failed;
-    if (errors > o->max_errors) {
-        fprintf(stderr, PROG ": %llu errors, more than --max-errors %llu\n",
-                (unsigned long long)errors, (unsigned long long)o->max_errors);
-        status = 1;
-    } else if (total->ops_ok == 0 && !r.interrupted) {
-        fprintf(stderr, PROG ": no operation succeeded\n");
-        status = 1;
-    }
-    free(total);
-    free_run(&r);
-    free(r.o.data_buf);
+    free(command);
+    free(o.data_buf);
     return status;
 }

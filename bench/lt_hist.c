@@ -1,50 +1,65 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* lt_hist.c - see lt_hist.h. Layout: values below LT_HIST_SUB have a slot
- * each; above, each power of two [2^k, 2^(k+1)) is split into LT_HIST_HALF
- * equal slots, so a slot is never wider than 2^-9 of its values. */
+/* lt_hist.c - see lt_hist.h. Layout with 2^b sub-buckets: values below 2^b
+ * have a slot each; above, each power of two [2^k, 2^(k+1)) is split into
+ * 2^(b-1) equal slots, so a slot is never wider than 2^-(b-1) of its
+ * values. HdrHistogram's counts index is the same function. */
 #include <string.h>
 
 #include "lt_hist.h"
-
-#define VMAX ((UINT64_C(1) << LT_HIST_MAX_BITS) - 1)
 
 void lt_hist_reset(lt_hist *h)
 {
     memset(h, 0, sizeof *h);
 }
 
+unsigned lt_layout_slot_of(unsigned b, uint64_t v)
+{
+    if (v < (UINT64_C(1) << b))
+        return (unsigned)v;
+    unsigned half = 1u << (b - 1);
+    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
+    unsigned shift = msb - (b - 1);        /* >= 1 */
+    unsigned sub = (unsigned)(v >> shift); /* in [half, 2 half) */
+    return (1u << b) + (shift - 1) * half + (sub - half);
+}
+
+uint64_t lt_layout_low(unsigned b, unsigned slot)
+{
+    if (slot < (1u << b))
+        return slot;
+    unsigned half = 1u << (b - 1), k = slot - (1u << b);
+    unsigned shift = k / half + 1;
+    uint64_t sub = half + k % half;
+    return sub << shift;
+}
+
+uint64_t lt_layout_high(unsigned b, unsigned slot)
+{
+    if (slot < (1u << b))
+        return slot;
+    unsigned shift = (slot - (1u << b)) / (1u << (b - 1)) + 1;
+    return lt_layout_low(b, slot) + (UINT64_C(1) << shift) - 1;
+}
+
 unsigned lt_hist_slot_of(uint64_t v)
 {
-    if (v < LT_HIST_SUB)
-        return (unsigned)v;
-    unsigned msb = 63u - (unsigned)__builtin_clzll(v);
-    unsigned shift = msb - (LT_HIST_SUB_BITS - 1); /* >= 1 */
-    unsigned sub = (unsigned)(v >> shift);         /* in [HALF, SUB) */
-    return LT_HIST_SUB + (shift - 1) * LT_HIST_HALF + (sub - LT_HIST_HALF);
+    return lt_layout_slot_of(LT_HIST_SUB_BITS, v);
 }
 
 uint64_t lt_hist_slot_low(unsigned slot)
 {
-    if (slot < LT_HIST_SUB)
-        return slot;
-    unsigned k = slot - LT_HIST_SUB;
-    unsigned shift = k / LT_HIST_HALF + 1;
-    uint64_t sub = LT_HIST_HALF + k % LT_HIST_HALF;
-    return sub << shift;
+    return lt_layout_low(LT_HIST_SUB_BITS, slot);
 }
 
 uint64_t lt_hist_slot_high(unsigned slot)
 {
-    if (slot < LT_HIST_SUB)
-        return slot;
-    unsigned shift = (slot - LT_HIST_SUB) / LT_HIST_HALF + 1;
-    return lt_hist_slot_low(slot) + (UINT64_C(1) << shift) - 1;
+    return lt_layout_high(LT_HIST_SUB_BITS, slot);
 }
 
 void lt_hist_record(lt_hist *h, uint64_t v)
 {
-    if (v > VMAX) {
-        v = VMAX;
+    if (v > LT_HIST_VMAX) {
+        v = LT_HIST_VMAX;
         h->clamped++;
     }
     if (h->count == 0 || v < h->min)

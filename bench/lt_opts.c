@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 const char lt_usage[] =
     "Usage: evtls-load [options] https://HOST[:PORT]/PATH [URL...]   (or http://)\n"
@@ -83,8 +84,11 @@ const char lt_usage[] =
     "%s"
     "\n"
     "Output:\n"
-    "      --json FILE        also write the summary as one JSON object to FILE\n"
-    "                         (-: to stdout, and the text summary to stderr)\n"
+    "      --json FILE        also write the result to FILE (-: to stdout, and the text\n"
+    "                         summary to stderr): one JSON object, format\n"
+    "                         evtls-result/1, with every counter, each phase's latency\n"
+    "                         histogram in HdrHistogram's V2 compressed base64 (values\n"
+    "                         in us) and a per-second series; results merge exactly\n"
     "      --warm-up N        run N operations first and count none of them: one-time\n"
     "                         set-up is not latency (h2load's --warm-up-time); -n only\n"
     "      --log-file FILE    one line per operation (h2load's --log-file): start (us after\n"
@@ -96,6 +100,15 @@ const char lt_usage[] =
     "                         tls.max<1s; PHASE dns, tcp, tls, connect, ttfb, total;\n"
     "                         STAT p50, p90, p95, p99, p99.9, max, mean\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
+    "\n"
+    "Beyond one machine (see 'evtls-load merge --help'):\n"
+    "      --shard I/N        run shard I of N (0 <= I < N): an exact share of -c, -n and\n"
+    "                         --rate (remainders to the lowest shards), --rate's schedule\n"
+    "                         offset so that the shards together keep the unsharded one;\n"
+    "                         default from JOB_COMPLETION_INDEX and EVTLS_SHARD_COUNT\n"
+    "                         when both are set (a Kubernetes Indexed Job)\n"
+    "      --start-at TIME    start at this wall-clock instant (UNIX seconds, or UTC\n"
+    "                         YYYY-MM-DDTHH:MM:SS[.frac]Z), so that shards start together\n"
     "  -h, --help             this text\n"
     "\n"
     "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
@@ -109,6 +122,98 @@ int lt_fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+uint64_t lt_share_of(uint64_t n, unsigned i, unsigned parts)
+{
+    return n / parts + (i < n % parts);
+}
+
+int lt_parse_shard(const char *s, unsigned *index, unsigned *count)
+{
+    char *end;
+    errno = 0;
+    if (!(*s >= '0' && *s <= '9'))
+        return -1;
+    unsigned long i = strtoul(s, &end, 10);
+    if (errno || *end != '/' || !(end[1] >= '0' && end[1] <= '9'))
+        return -1;
+    unsigned long n = strtoul(end + 1, &end, 10);
+    if (errno || *end || n == 0 || n > 100000 || i >= n)
+        return -1;
+    *index = (unsigned)i;
+    *count = (unsigned)n;
+    return 0;
+}
+
+int lt_parse_start_at(const char *s, uint64_t *unix_us)
+{
+    char *end;
+    double frac = 0;
+    if (strchr(s, 'T') == NULL) {
+        if (!(*s >= '0' && *s <= '9'))
+            return -1;
+        errno = 0;
+        double t = strtod(s, &end);
+        if (errno || *end || !(t > 0 && t < 1e11))
+            return -1;
+        *unix_us = (uint64_t)(t * 1e6 + 0.5);
+        return 0;
+    }
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (p == NULL)
+        return -1;
+    if (*p == '.') {
+        errno = 0;
+        frac = strtod(p, &end);
+        if (errno || end == p + 1)
+            return -1;
+        p = end;
+    }
+    if (strcmp(p, "Z") != 0)
+        return -1;
+    time_t t = timegm(&tm);
+    if (t <= 0)
+        return -1;
+    *unix_us = (uint64_t)t * 1000000u + (uint64_t)(frac * 1e6 + 0.5);
+    return 0;
+}
+
+/* The shard's share must hold something to do. */
+static int check_shard(lt_opts *o, char *err, size_t errlen)
+{
+    unsigned i = o->shard_index, n = o->shard_count;
+    if (n <= 1)
+        return 0;
+    uint64_t conns = lt_share_of(o->conns, i, n);
+    if (conns == 0)
+        return lt_fail(err, errlen, "--connections %u is fewer than the %u shards", o->conns, n);
+    if (o->total && lt_share_of(o->total, i, n) == 0)
+        return lt_fail(err, errlen, "-n %llu is fewer than the %u shards",
+                       (unsigned long long)o->total, n);
+    if (o->warm_up && lt_share_of(o->warm_up, i, n) == 0)
+        return lt_fail(err, errlen, "--warm-up %llu is fewer than the %u shards",
+                       (unsigned long long)o->warm_up, n);
+    if (o->threads > conns)
+        return lt_fail(err, errlen, "--threads %u is more than shard %u's %llu connections",
+                       o->threads, i, (unsigned long long)conns);
+    return 0;
+}
+
+int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *err, size_t errlen)
+{
+    if (!o->shard_given && index && *index && count && *count) {
+        char spec[64];
+        snprintf(spec, sizeof spec, "%s/%s", index, count);
+        if (lt_parse_shard(spec, &o->shard_index, &o->shard_count) != 0)
+            return lt_fail(err, errlen,
+                           "JOB_COMPLETION_INDEX=%s and EVTLS_SHARD_COUNT=%s are not a shard "
+                           "(0 <= index < count)",
+                           index, count);
+    }
+    return check_shard(o, err, errlen);
 }
 
 int lt_parse_threshold(const char *s, struct lt_threshold *t)
@@ -197,6 +302,8 @@ enum {
     O_WARMUP,
     O_NOPROGRESS,
     O_NORETRY,
+    O_SHARD,
+    O_STARTAT,
 };
 
 static const struct option long_opts[] = {
@@ -238,6 +345,8 @@ static const struct option long_opts[] = {
     {"warm-up", required_argument, 0, O_WARMUP},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"no-retry", no_argument, 0, O_NORETRY},
+    {"shard", required_argument, 0, O_SHARD},
+    {"start-at", required_argument, 0, O_STARTAT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -411,6 +520,19 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         return 0;
     case O_NOPROGRESS: o->no_progress = 1; return 0;
     case O_NORETRY: o->no_retry = 1; return 0;
+    case O_SHARD:
+        if (lt_parse_shard(arg, &o->shard_index, &o->shard_count) != 0)
+            return lt_fail(err, errlen,
+                           "--shard: '%s' is not I/N with 0 <= I < N <= 100000 (e.g. 0/3)", arg);
+        o->shard_given = 1;
+        return 0;
+    case O_STARTAT:
+        if (lt_parse_start_at(arg, &o->start_at_us) != 0)
+            return lt_fail(err, errlen,
+                           "--start-at: '%s' is not a time (UNIX seconds such as 1764496800.5, "
+                           "or UTC such as 2026-11-30T10:00:00Z)",
+                           arg);
+        return 0;
     case O_NET: cli_net_option(&o->net, name, arg); return 0;
     case 'h': snprintf(err, errlen, lt_usage, cli_net_usage); return 1;
     default: return lt_fail(err, errlen, "unknown option");
@@ -504,6 +626,7 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     o->threads = 1;
     o->tls_min = 12;
     o->tls_max = 13;
+    o->shard_count = 1;
     int mode_given = 0;
     opterr = 0;
     optind = 0; /* GNU: reinitialise, so that the parser can run again */

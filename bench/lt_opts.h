@@ -70,11 +70,31 @@ typedef struct lt_opts {
     unsigned n_thresholds;
     int no_progress;
     int no_retry;
+    /* --shard I/N: this process runs shard I of N (0/1 when not sharded) */
+    unsigned shard_index, shard_count;
+    int shard_given;
+    uint64_t start_at_us; /* --start-at, UNIX time in µs; 0 = now */
 } lt_opts;
+
+/* An exact share of n among parts: part i's, the remainder to the lowest. */
+uint64_t lt_share_of(uint64_t n, unsigned i, unsigned parts);
 
 /* Parses argv. Returns 0 with o filled, 1 when --help or --version was
  * asked for (the text is in err), or -1 with the reason in err. */
 int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen);
+
+/* Parses "I/N" (0 <= I < N <= 100000). Returns 0 or -1. */
+int lt_parse_shard(const char *s, unsigned *index, unsigned *count);
+
+/* Parses a wall-clock instant: UNIX seconds (a fraction allowed) or UTC
+ * "YYYY-MM-DDTHH:MM:SS[.frac]Z". Returns 0 with *unix_us set, or -1. */
+int lt_parse_start_at(const char *s, uint64_t *unix_us);
+
+/* The shard from the environment when --shard was not given: index and
+ * count are JOB_COMPLETION_INDEX's and EVTLS_SHARD_COUNT's values (NULL
+ * when unset; both must be set to take effect). Checks the shard against
+ * o's -c and -n. Returns 0 or -1 with the reason in err. */
+int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *err, size_t errlen);
 
 /* Parses a duration: a number with an optional unit us, ms, s (the
  * default), m or h. Returns 0 with *us set, or -1. */

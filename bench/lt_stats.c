@@ -2,14 +2,44 @@
 /* lt_stats.c - evtls-load's counters and its summary. */
 #include "lt_stats.h"
 
+#include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <evtls/error.h>
 
 #include "evtls_cli.h"
+#include "lt_hdr.h"
 
-static const char *const phase_names[LT_NPHASES] = {"dns",     "tcp",  "tls",
-                                                    "connect", "ttfb", "total"};
+const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
+#define phase_names lt_phase_names
+
+#define C(f, how)                                                                                  \
+    {                                                                                              \
+#f, offsetof(lt_stats, f), how                                                             \
+    }
+const lt_counter lt_counters[] = {
+    C(conns_ok, 0),       C(conns_failed, 0),  C(attempts, 0),      C(attempts_lost, 0),
+    C(retried, 0),        C(due, 0),           C(never_started, 0), C(backoffs, 0),
+    C(settle_us, 1),      C(offers_missed, 0), C(offered, 0),       C(resumed, 0),
+    C(reqs_ok, 0),        C(reqs_failed, 0),   C(ops_ok, 0),        C(ops_failed, 0),
+    C(bytes_in, 0),       C(bytes_out, 0),     C(body_bytes, 0),    C(slot_reqs_min, 2),
+    C(slot_reqs_max, 1),  C(stop_late_us, 1),  C(status_errors, 0), C(tls_other, 0),
+    C(series_dropped, 0),
+};
+#undef C
+const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
+
+static uint64_t *counter(lt_stats *st, const lt_counter *c)
+{
+    return (uint64_t *)(void *)((char *)st + c->off);
+}
+
+static uint64_t counter_get(const lt_stats *st, const lt_counter *c)
+{
+    return *(const uint64_t *)(const void *)((const char *)st + c->off);
+}
 
 void lt_stats_init(lt_stats *st)
 {
@@ -19,26 +49,92 @@ void lt_stats_init(lt_stats *st)
         lt_hist_reset(&st->hist[i]);
 }
 
+void lt_stats_free(lt_stats *st)
+{
+    for (size_t i = 0; i < st->n_series; i++)
+        free(st->series[i].slot);
+    free(st->series);
+    st->series = NULL;
+    st->n_series = 0;
+}
+
+/* Second sec of st's series, grown to hold it; NULL when out of memory. */
+static lt_second *second_at(lt_stats *st, uint64_t sec)
+{
+    if (sec >= LT_SERIES_MAX)
+        return NULL;
+    if (sec >= st->n_series) {
+        size_t n = st->n_series ? st->n_series : 16;
+        while (n <= sec)
+            n *= 2;
+        if (n > LT_SERIES_MAX)
+            n = LT_SERIES_MAX;
+        lt_second *s = realloc(st->series, n * sizeof *s);
+        if (s == NULL)
+            return NULL;
+        memset(s + st->n_series, 0, (n - st->n_series) * sizeof *s);
+        st->series = s;
+        st->n_series = n;
+    }
+    return &st->series[sec];
+}
+
+int lt_stats_second(lt_stats *st, uint64_t sec, int err, uint64_t latency_us)
+{
+    lt_second *s = second_at(st, sec);
+    if (s && err == 0 && s->slot == NULL)
+        s->slot = calloc(LT_SERIES_SLOTS, sizeof *s->slot);
+    if (s == NULL || (err == 0 && s->slot == NULL)) {
+        st->series_dropped++;
+        return -1;
+    }
+    s->ops++;
+    if (err)
+        s->errors++;
+    else
+        s->slot[lt_layout_slot_of(LT_SERIES_SUB_BITS,
+                                  latency_us > LT_HIST_VMAX ? LT_HIST_VMAX : latency_us)]++;
+    return 0;
+}
+
+int lt_stats_second_add(lt_stats *st, uint64_t sec, uint64_t ops, uint64_t errors,
+                        const uint64_t *slot)
+{
+    if (ops == 0)
+        return 0;
+    lt_second *to = second_at(st, sec);
+    if (to && slot && to->slot == NULL)
+        to->slot = calloc(LT_SERIES_SLOTS, sizeof *to->slot);
+    if (to == NULL || (slot && to->slot == NULL)) {
+        st->series_dropped += ops;
+        return -1;
+    }
+    to->ops += ops;
+    to->errors += errors;
+    for (unsigned k = 0; slot && k < LT_SERIES_SLOTS; k++)
+        to->slot[k] += (uint32_t)slot[k];
+    return 0;
+}
+
+int lt_stats_merge_series(lt_stats *dst, const lt_stats *src, uint64_t shift)
+{
+    int rc = 0;
+    static _Thread_local uint64_t wide[LT_SERIES_SLOTS];
+    for (size_t i = 0; i < src->n_series; i++) {
+        const lt_second *from = &src->series[i];
+        for (unsigned k = 0; from->slot && k < LT_SERIES_SLOTS; k++)
+            wide[k] = from->slot[k];
+        if (lt_stats_second_add(dst, i + shift, from->ops, from->errors,
+                                from->slot ? wide : NULL) != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 void lt_stats_error(lt_stats *st, int err)
 {
     unsigned i = err < 0 && -err < LT_ERR_SLOTS ? (unsigned)-err : 0;
     st->errors[i]++; /* slot 0: a code out of range (never expected) */
-}
-
-void lt_stats_tls(lt_stats *st, const char *version, const char *cipher, const char *group)
-{
-    for (unsigned i = 0; i < st->n_tls; i++) {
-        lt_tls_kind *k = &st->tls[i];
-        if (k->version == version && k->cipher == cipher && k->group == group) {
-            k->n++;
-            return;
-        }
-    }
-    if (st->n_tls == LT_MAX_TLS) {
-        st->tls_other++;
-        return;
-    }
-    st->tls[st->n_tls++] = (lt_tls_kind){version, cipher, group, 1};
 }
 
 static int same(const char *a, const char *b)
@@ -46,58 +142,50 @@ static int same(const char *a, const char *b)
     return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-void lt_stats_merge(lt_stats *dst, const lt_stats *src)
+void lt_stats_tls_n(lt_stats *st, const char *version, const char *cipher, const char *group,
+                    uint64_t n)
 {
-    dst->conns_ok += src->conns_ok;
-    dst->attempts += src->attempts;
-    dst->attempts_lost += src->attempts_lost;
-    dst->retried += src->retried;
+    for (unsigned i = 0; i < st->n_tls; i++) {
+        lt_tls_kind *k = &st->tls[i];
+        if (same(k->version, version) && same(k->cipher, cipher) && same(k->group, group)) {
+            k->n += n;
+            return;
+        }
+    }
+    if (st->n_tls == LT_MAX_TLS) {
+        st->tls_other += n;
+        return;
+    }
+    st->tls[st->n_tls++] = (lt_tls_kind){version, cipher, group, n};
+}
+
+void lt_stats_tls(lt_stats *st, const char *version, const char *cipher, const char *group)
+{
+    lt_stats_tls_n(st, version, cipher, group, 1);
+}
+
+int lt_stats_merge(lt_stats *dst, const lt_stats *src)
+{
+    for (size_t i = 0; i < lt_n_counters; i++) {
+        uint64_t *d = counter(dst, &lt_counters[i]);
+        uint64_t v = counter_get(src, &lt_counters[i]);
+        if (lt_counters[i].how == 0)
+            *d += v;
+        else if (lt_counters[i].how == 1 ? v > *d : v < *d)
+            *d = v;
+    }
     for (size_t i = 0; i < sizeof dst->codes / sizeof dst->codes[0]; i++)
         dst->codes[i] += src->codes[i];
-    dst->due += src->due;
-    dst->never_started += src->never_started;
-    dst->backoffs += src->backoffs;
-    dst->offers_missed += src->offers_missed;
-    if (src->settle_us > dst->settle_us)
-        dst->settle_us = src->settle_us;
-    dst->conns_failed += src->conns_failed;
-    dst->offered += src->offered;
-    dst->resumed += src->resumed;
-    dst->reqs_ok += src->reqs_ok;
-    dst->reqs_failed += src->reqs_failed;
-    dst->ops_ok += src->ops_ok;
-    dst->ops_failed += src->ops_failed;
-    dst->bytes_in += src->bytes_in;
-    dst->bytes_out += src->bytes_out;
-    dst->body_bytes += src->body_bytes;
-    if (src->slot_reqs_min < dst->slot_reqs_min)
-        dst->slot_reqs_min = src->slot_reqs_min;
-    if (src->slot_reqs_max > dst->slot_reqs_max)
-        dst->slot_reqs_max = src->slot_reqs_max;
-    if (src->stop_late_us > dst->stop_late_us)
-        dst->stop_late_us = src->stop_late_us;
-    dst->status_errors += src->status_errors;
-    dst->tls_other += src->tls_other;
     for (int i = 0; i < 6; i++)
         dst->status[i] += src->status[i];
     for (int i = 0; i < LT_ERR_SLOTS; i++)
         dst->errors[i] += src->errors[i];
-    for (unsigned i = 0; i < src->n_tls; i++) {
-        const lt_tls_kind *k = &src->tls[i];
-        unsigned j = 0;
-        while (j < dst->n_tls &&
-               !(same(dst->tls[j].version, k->version) && same(dst->tls[j].cipher, k->cipher) &&
-                 same(dst->tls[j].group, k->group)))
-            j++;
-        if (j < dst->n_tls)
-            dst->tls[j].n += k->n;
-        else if (dst->n_tls < LT_MAX_TLS)
-            dst->tls[dst->n_tls++] = *k;
-        else
-            dst->tls_other += k->n;
-    }
+    for (unsigned i = 0; i < src->n_tls; i++)
+        lt_stats_tls_n(dst, src->tls[i].version, src->tls[i].cipher, src->tls[i].group,
+                       src->tls[i].n);
     for (int i = 0; i < LT_NPHASES; i++)
         lt_hist_merge(&dst->hist[i], &src->hist[i]);
+    return lt_stats_merge_series(dst, src, 0);
 }
 
 static const char *mode_name(lt_mode m)
@@ -154,6 +242,14 @@ void lt_report_text(FILE *f, const lt_result *r)
     fprintf(f, "\nevtls-load: %s mode, %s, %u connection%s, %u thread%s%s\n", mode_name(o->mode),
             o->target, o->conns, o->conns == 1 ? "" : "s", o->threads, o->threads == 1 ? "" : "s",
             r->interrupted ? " (interrupted)" : "");
+    if (r->shard_index == LT_MERGED)
+        fprintf(f, "merged: %zu result%s of %u shard%s, %u thread%s in all\n", r->n_shards,
+                r->n_shards == 1 ? "" : "s", r->shard_count, r->shard_count == 1 ? "" : "s",
+                o->threads, o->threads == 1 ? "" : "s");
+    else if (r->shard_count > 1)
+        fprintf(f, "shard %u of %u (0-based) on %s: %llu of the %u connections\n", r->shard_index,
+                r->shard_count, r->host ? r->host : "?", (unsigned long long)r->conns_here,
+                o->conns);
     if (o->mode == LT_MODE_HOLD && st->settle_us)
         /* The rate of the handshakes over the time they took, not the hold. */
         fprintf(f, "finished in %.2f s: %.1f handshakes/s over the %.2f s every connection took",
@@ -255,7 +351,30 @@ void lt_report_text(FILE *f, const lt_result *r)
     double cpu = r->cpu_user_s + r->cpu_sys_s;
     fprintf(f, "client cpu: %.2f s user, %.2f s sys; %.1f us per operation\n", r->cpu_user_s,
             r->cpu_sys_s, ops ? cpu * 1e6 / (double)ops : 0);
-    fprintf(f, "memory: peak RSS %ld KiB", r->rss_peak_kb);
+    if (r->shard_index == LT_MERGED && r->n_shards) {
+        uint64_t first = UINT64_MAX, last = 0;
+        for (size_t i = 0; i < r->n_shards; i++) {
+            if (r->shards[i].start_unix_us < first)
+                first = r->shards[i].start_unix_us;
+            if (r->shards[i].start_unix_us > last)
+                last = r->shards[i].start_unix_us;
+        }
+        char when[40];
+        lt_iso_time(first, when, sizeof when);
+        fprintf(f, "shards (start skew %.3f ms; first start %s):\n", (double)(last - first) / 1000,
+                when);
+        fprintf(f, "  shard  host                  start+ms    time s   operations     errors  "
+                   "conns  cpu s\n");
+        for (size_t i = 0; i < r->n_shards; i++) {
+            const lt_shard_row *w = &r->shards[i];
+            fprintf(f, "  %5u  %-20.20s %9.3f %9.3f %12llu %10llu %6llu %6.2f\n", w->index, w->host,
+                    (double)(w->start_unix_us - first) / 1000,
+                    (double)(w->end_unix_us - w->start_unix_us) / 1e6, (unsigned long long)w->ops,
+                    (unsigned long long)w->errors, (unsigned long long)w->conns, w->cpu_s);
+        }
+    }
+    fprintf(f, "memory: peak RSS %ld KiB%s", r->rss_peak_kb,
+            r->shard_index == LT_MERGED ? " (the largest shard's)" : "");
     if (o->mode == LT_MODE_HOLD && r->held)
         /* Before: the workers made (TLS configuration, loops, slots); their
          * first use (a malloc arena per thread, first handshakes) is still
@@ -265,6 +384,109 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (double)(r->rss_held_kb - r->rss_base_kb) / (double)r->held, r->rss_base_kb,
                 r->rss_held_kb);
     fputc('\n', f);
+}
+
+void lt_iso_time(uint64_t unix_us, char *out, size_t n)
+{
+    time_t t = (time_t)(unix_us / 1000000u);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char day[32];
+    strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, n, "%s.%03uZ", day, (unsigned)(unix_us % 1000000u / 1000u));
+}
+
+/* The value at percentile p of a series second's coarse histogram. */
+static uint64_t second_percentile(const lt_second *s, double p)
+{
+    uint64_t n = 0, seen = 0;
+    for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
+        n += s->slot[k];
+    uint64_t rank = (uint64_t)((p / 100.0) * (double)n + 0.999999999);
+    for (unsigned k = 0; k < LT_SERIES_SLOTS; k++) {
+        seen += s->slot[k];
+        if (seen >= (rank ? rank : 1))
+            return lt_layout_high(LT_SERIES_SUB_BITS, k);
+    }
+    return 0;
+}
+
+static void json_series(FILE *f, const lt_stats *st)
+{
+    size_t last = st->n_series;
+    while (last > 0 && st->series[last - 1].ops == 0)
+        last--;
+    static uint64_t wide[LT_SERIES_SLOTS];
+    for (size_t i = 0; i < last; i++) {
+        const lt_second *s = &st->series[i];
+        fprintf(f, "%s{\"t\":%zu,\"ops\":%llu,\"errors\":%llu,", i ? "," : "", i,
+                (unsigned long long)s->ops, (unsigned long long)s->errors);
+        if (s->slot == NULL) {
+            fputs("\"p50_ms\":null,\"p99_ms\":null,\"hist\":null}", f);
+            continue;
+        }
+        for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
+            wide[k] = s->slot[k];
+        char *enc = lt_hdr_encode(LT_SERIES_SUB_BITS, wide, LT_SERIES_SLOTS);
+        fprintf(f, "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"hist\":%s%s%s}", ms(second_percentile(s, 50)),
+                ms(second_percentile(s, 99)), enc ? "\"" : "", enc ? enc : "null", enc ? "\"" : "");
+        free(enc);
+    }
+}
+
+lt_shard_row lt_result_row(const lt_result *r)
+{
+    lt_shard_row w;
+    memset(&w, 0, sizeof w);
+    w.index = r->shard_index;
+    snprintf(w.host, sizeof w.host, "%s", r->host ? r->host : "");
+    w.start_unix_us = r->start_unix_us;
+    w.end_unix_us = r->end_unix_us;
+    w.ops = r->st->ops_ok + r->st->ops_failed;
+    w.errors = r->st->ops_failed;
+    w.conns = r->conns_here;
+    w.threads = r->o->threads;
+    w.cpu_s = r->cpu_user_s + r->cpu_sys_s;
+    w.rss_peak_kb = r->rss_peak_kb;
+    return w;
+}
+
+char *lt_fingerprint(const lt_opts *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return NULL;
+    fprintf(f, "{\"mode\":\"%s\",\"urls\":[", mode_name(o->mode));
+    cli_json_string(f, o->target);
+    for (unsigned i = 0; i < o->n_more_urls; i++) {
+        fputc(',', f);
+        cli_json_string(f, o->more_urls[i]);
+    }
+    fprintf(f,
+            "],\"connections\":%u,\"requests\":%llu,\"duration_us\":%llu,\"rate\":%.6g,"
+            "\"ramp_up_us\":%llu,\"requests_per_conn\":%u,\"resume_ratio\":%.6g,"
+            "\"warm_up\":%llu,\"tls_min\":%d,\"tls_max\":%d,\"no_retry\":%s,"
+            "\"race_limit\":%u,\"family\":%d,\"data_bytes\":%zu,\"headers\":%u,\"shards\":%u,"
+            "\"method\":",
+            o->conns, (unsigned long long)o->total, (unsigned long long)o->duration_us, o->rate,
+            (unsigned long long)o->ramp_us, o->reqs_per_conn, o->resume_ratio,
+            (unsigned long long)o->warm_up, o->tls_min, o->tls_max, o->no_retry ? "true" : "false",
+            o->race_limit, o->family, o->data_len, o->n_headers, o->shard_count);
+    cli_json_string(f, o->mode == LT_MODE_REQUEST ? o->method : NULL);
+    fputs(",\"ciphers\":", f);
+    cli_json_string(f, o->ciphers);
+    fputs(",\"groups\":", f);
+    cli_json_string(f, o->groups);
+    fputs(",\"alpn\":", f);
+    cli_json_string(f, o->alpn);
+    fputc('}', f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
 }
 
 static void json_error_row(FILE *f, const char *cls, const char *name, const char *text, uint64_t n,
@@ -282,19 +504,34 @@ void lt_report_json(FILE *f, const lt_result *r)
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
     uint64_t ops = st->ops_ok + st->ops_failed;
-    fprintf(f, "{\"mode\":\"%s\",\"target\":", mode_name(o->mode));
+    fputs("{\"format\":\"" LT_RESULT_FORMAT "\",\"shard\":{", f);
+    if (r->shard_index == LT_MERGED)
+        fprintf(f, "\"index\":null,\"count\":%u,\"host\":null},", r->shard_count);
+    else {
+        fprintf(f, "\"index\":%u,\"count\":%u,\"host\":", r->shard_index, r->shard_count);
+        cli_json_string(f, r->host);
+        fputs("},", f);
+    }
+    char when[40];
+    lt_iso_time(r->start_unix_us, when, sizeof when);
+    fprintf(f, "\"start\":\"%s\",\"start_unix_us\":%llu,\"end_unix_us\":%llu,\"command\":", when,
+            (unsigned long long)r->start_unix_us, (unsigned long long)r->end_unix_us);
+    cli_json_string(f, r->command);
+    fputc(',', f);
+    fprintf(f, "\"mode\":\"%s\",\"target\":", mode_name(o->mode));
     cli_json_string(f, o->target);
     fprintf(f,
-            ",\"threads\":%u,\"concurrency\":%u,\"duration_s\":%.3f,\"interrupted\":%s,"
+            ",\"threads\":%u,\"concurrency\":%u,\"connections_here\":%llu,\"duration_s\":%.3f,"
+            "\"interrupted\":%s,"
             "\"connections\":%llu,\"connections_failed\":%llu,\"requests\":%llu,"
             "\"requests_failed\":%llu,\"operations\":%llu,\"errors\":%llu,\"unfinished\":%llu,"
             "\"handshakes_per_s\":%.2f,\"requests_per_s\":%.2f,\"operations_per_s\":%.2f,"
             "\"rate_asked\":%.2f,\"offered\":%llu,\"resumed\":%llu,\"resumed_ratio\":%.4f,",
-            o->threads, o->conns, r->elapsed_s, r->interrupted ? "true" : "false",
-            (unsigned long long)st->conns_ok, (unsigned long long)st->conns_failed,
-            (unsigned long long)st->reqs_ok, (unsigned long long)st->reqs_failed,
-            (unsigned long long)ops, (unsigned long long)st->ops_failed,
-            (unsigned long long)r->unfinished,
+            o->threads, o->conns, (unsigned long long)r->conns_here, r->elapsed_s,
+            r->interrupted ? "true" : "false", (unsigned long long)st->conns_ok,
+            (unsigned long long)st->conns_failed, (unsigned long long)st->reqs_ok,
+            (unsigned long long)st->reqs_failed, (unsigned long long)ops,
+            (unsigned long long)st->ops_failed, (unsigned long long)r->unfinished,
             o->mode == LT_MODE_HOLD && st->settle_us
                 ? per_s(st->conns_ok, (double)st->settle_us / 1e6)
                 : per_s(st->conns_ok, r->elapsed_s),
@@ -355,16 +592,57 @@ void lt_report_json(FILE *f, const lt_result *r)
         }
         fprintf(f,
                 "%s\"%s\":{\"count\":%llu,\"min_ms\":%.3f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,"
-                "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}",
+                "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
+                "\"min_us\":%llu,\"max_us\":%llu,\"sum_us\":%.0f,\"clamped\":%llu}",
                 first ? "" : ",", phase_names[i], (unsigned long long)h->count, ms(h->min),
                 lt_hist_mean(h) / 1000, ms(lt_hist_percentile(h, 50)),
                 ms(lt_hist_percentile(h, 90)), ms(lt_hist_percentile(h, 99)),
-                ms(lt_hist_percentile(h, 99.9)), ms(h->max));
+                ms(lt_hist_percentile(h, 99.9)), ms(h->max), (unsigned long long)h->min,
+                (unsigned long long)h->max, h->sum, (unsigned long long)h->clamped);
         first = 0;
     }
+    fputs("},\"histograms\":{", f);
+    for (int i = 0; i < LT_NPHASES; i++) {
+        const lt_hist *h = &st->hist[i];
+        char *enc = h->count ? lt_hdr_encode(LT_HIST_SUB_BITS, h->slot, LT_HIST_SLOTS) : NULL;
+        fprintf(f, "%s\"%s\":%s%s%s", i ? "," : "", phase_names[i], enc ? "\"" : "",
+                enc ? enc : "null", enc ? "\"" : "");
+        free(enc);
+    }
+    fputs("},\"counters\":{", f);
+    for (size_t i = 0; i < lt_n_counters; i++)
+        fprintf(f, "%s\"%s\":%llu", i ? "," : "", lt_counters[i].name,
+                (unsigned long long)counter_get(st, &lt_counters[i]));
+    fprintf(f, "},\"series_start_unix_us\":%llu,\"series\":[",
+            (unsigned long long)r->series_start_unix_us);
+    json_series(f, st);
+    fputs("],\"shards\":[", f);
+    lt_shard_row self = lt_result_row(r);
+    const lt_shard_row *rows = r->n_shards ? r->shards : &self;
+    size_t n_rows = r->n_shards ? r->n_shards : 1;
+    uint64_t first_start = UINT64_MAX, last_start = 0;
+    for (size_t i = 0; i < n_rows; i++) {
+        const lt_shard_row *w = &rows[i];
+        fprintf(f, "%s{\"index\":%u,\"host\":", i ? "," : "", w->index);
+        cli_json_string(f, w->host);
+        fprintf(f,
+                ",\"start_unix_us\":%llu,\"end_unix_us\":%llu,\"operations\":%llu,"
+                "\"errors\":%llu,\"connections\":%llu,\"threads\":%u,\"cpu_s\":%.3f,"
+                "\"rss_peak_kb\":%ld}",
+                (unsigned long long)w->start_unix_us, (unsigned long long)w->end_unix_us,
+                (unsigned long long)w->ops, (unsigned long long)w->errors,
+                (unsigned long long)w->conns, w->threads, w->cpu_s, w->rss_peak_kb);
+        if (w->start_unix_us < first_start)
+            first_start = w->start_unix_us;
+        if (w->start_unix_us > last_start)
+            last_start = w->start_unix_us;
+    }
+    fprintf(f, "],\"start_skew_ms\":%.3f,", (double)(last_start - first_start) / 1000);
     fprintf(f,
-            "},\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"rss_peak_kb\":%ld,\"held\":%llu,"
-            "\"rss_base_kb\":%ld,\"rss_held_kb\":%ld}\n",
+            "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"rss_peak_kb\":%ld,\"held\":%llu,"
+            "\"rss_base_kb\":%ld,\"rss_held_kb\":%ld,",
             r->cpu_user_s, r->cpu_sys_s, r->rss_peak_kb, (unsigned long long)r->held,
             r->rss_base_kb, r->rss_held_kb);
+    /* Last: the test's own keys (connections, requests) repeat the top's. */
+    fprintf(f, "\"fingerprint\":%s}\n", r->fingerprint ? r->fingerprint : "null");
 }

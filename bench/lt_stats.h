@@ -28,6 +28,16 @@ typedef struct lt_tls_kind {
     uint64_t n;
 } lt_tls_kind;
 
+/* One second of the run (counted from the shard's start): operations
+ * ended in it, of them errors, and the successful ones' total latency in
+ * the coarse series layout (NULL until one is recorded, so that a hold
+ * run's quiet seconds cost nothing). */
+typedef struct lt_second {
+    uint64_t ops, errors;
+    uint32_t *slot; /* LT_SERIES_SLOTS counts */
+} lt_second;
+#define LT_SERIES_MAX 86400 /* seconds kept (a day); later ones are counted as dropped */
+
 typedef struct lt_stats {
     uint64_t conns_ok, conns_failed; /* connects (handshakes) */
     uint64_t attempts;               /* TCP connect attempts (sockets), Happy Eyeballs' included */
@@ -55,19 +65,68 @@ typedef struct lt_stats {
     unsigned n_tls;
     uint64_t tls_other; /* handshakes of combinations past LT_MAX_TLS */
     lt_hist hist[LT_NPHASES];
+    lt_second *series; /* the per-second series, n_series long */
+    size_t n_series;
+    uint64_t series_dropped; /* operations past LT_SERIES_MAX seconds */
 } lt_stats;
 
-/* Empties st. */
+/* Empties st (which holds no memory yet, or was freed). */
 void lt_stats_init(lt_stats *st);
+
+/* Frees the series st holds (st must be initialised again to be used). */
+void lt_stats_free(lt_stats *st);
+
+/* Counts one ended operation in second sec of the series: failed when err
+ * is non-zero, else with its total latency. Returns -1 when out of memory
+ * (the operation is counted in series_dropped). */
+int lt_stats_second(lt_stats *st, uint64_t sec, int err, uint64_t latency_us);
+
+/* Adds ops operations, errors of them failed, with the successes' latency
+ * counts slot (LT_SERIES_SLOTS of them, NULL for none) to second sec. */
+int lt_stats_second_add(lt_stats *st, uint64_t sec, uint64_t ops, uint64_t errors,
+                        const uint64_t *slot);
+
+/* Adds src's series to dst's, src's second i to dst's i + shift. */
+int lt_stats_merge_series(lt_stats *dst, const lt_stats *src, uint64_t shift);
 
 /* Counts one failure with evtls error code err (< 0). */
 void lt_stats_error(lt_stats *st, int err);
 
-/* Counts one handshake's negotiated parameters. */
+/* Counts one handshake's negotiated parameters (n of them). */
 void lt_stats_tls(lt_stats *st, const char *version, const char *cipher, const char *group);
+void lt_stats_tls_n(lt_stats *st, const char *version, const char *cipher, const char *group,
+                    uint64_t n);
 
-/* Adds src to dst. */
-void lt_stats_merge(lt_stats *dst, const lt_stats *src);
+/* Adds src to dst, the series second for second. Returns -1 when out of
+ * memory for the series. */
+int lt_stats_merge(lt_stats *dst, const lt_stats *src);
+
+/* The scalar counters, by their names in the result file's "counters"
+ * (one table for the writer and the reader). how: 0 adds, 1 keeps the
+ * largest, 2 the smallest. */
+typedef struct lt_counter {
+    const char *name;
+    size_t off; /* of a uint64_t in lt_stats */
+    int how;
+} lt_counter;
+extern const lt_counter lt_counters[];
+extern const size_t lt_n_counters;
+
+/* The phases' names: dns, tcp, tls, connect, ttfb, total. */
+extern const char *const lt_phase_names[LT_NPHASES];
+
+/* One shard's row in a result's table of shards. */
+typedef struct lt_shard_row {
+    unsigned index;
+    char host[64];
+    uint64_t start_unix_us, end_unix_us; /* what it counted: wall clock, µs */
+    uint64_t ops, errors, conns;         /* operations, of them errors; its share of -c */
+    unsigned threads;
+    double cpu_s;
+    long rss_peak_kb;
+} lt_shard_row;
+
+#define LT_MERGED UINT32_MAX /* lt_result.shard_index of a merged result */
 
 /* A finished run, as reported. */
 typedef struct lt_result {
@@ -81,7 +140,29 @@ typedef struct lt_result {
     uint64_t held;                /* hold mode: connections open at the peak */
     uint64_t unfinished;          /* operations in flight at the end, not counted */
     int interrupted;              /* stopped by a signal */
+    /* The result file's own fields. */
+    unsigned shard_index, shard_count;   /* LT_MERGED for a merged result */
+    const char *host;                    /* where the shard ran */
+    uint64_t start_unix_us, end_unix_us; /* the counted time, wall clock */
+    uint64_t series_start_unix_us;       /* second 0 of the series */
+    const char *fingerprint;             /* the test, a JSON object's text */
+    const lt_shard_row *shards;          /* merged: every shard's row */
+    size_t n_shards;
+    uint64_t conns_here; /* this shard's share of -c (all of it when not sharded) */
+    const char *command; /* the command line */
 } lt_result;
+
+/* The fingerprint of the test o describes (a JSON object's text, to
+ * free): the mode, the URLs and every option that changes the work. */
+char *lt_fingerprint(const lt_opts *o);
+
+/* The row of the shard r describes (its own, not a merged one). */
+lt_shard_row lt_result_row(const lt_result *r);
+
+#define LT_RESULT_FORMAT "evtls-result/1"
+
+/* UNIX µs as UTC "YYYY-MM-DDTHH:MM:SS.mmmZ". */
+void lt_iso_time(uint64_t unix_us, char *out, size_t n);
 
 /* The h2load-like summary. */
 void lt_report_text(FILE *f, const lt_result *r);

@@ -79,6 +79,7 @@ struct lt_worker {
     uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
     uint64_t warm_left;   /* --warm-up: operations still to run uncounted */
     uint64_t warm_end_us; /* when the warm-up ended (0: none) */
+    uint64_t began_us;    /* when its start timer fired (0: not yet) */
     lt_logrec *log;       /* --log-file */
     size_t log_n, log_cap;
     uint64_t log_dropped;
@@ -108,13 +109,15 @@ static void arm(struct event *ev, uint64_t at_us);
 
 /* ---- scheduling */
 
-/* Open loop: the scheduled time of operation k. Workers interleave: worker
- * j of T takes the global operations j, j+T, j+2T, ... */
+/* Open loop: the scheduled time of operation k. Shards and workers
+ * interleave: shard i of N takes the unsharded schedule's operations i,
+ * i+N, i+2N, ...; worker j of T the shard's j, j+T, j+2T, ... So every
+ * shard runs at rate/N and together they keep the unsharded schedule. */
 static uint64_t sched_us(const lt_worker *w, uint64_t k)
 {
-    double rate = w->o->rate;                     /* all workers */
-    double g = (double)k * w->sh.of + w->sh.idx;  /* global index */
-    double ramp = (double)w->o->ramp_us / 1e6, t; /* seconds */
+    double rate = w->o->rate;                                                   /* all workers */
+    double g = ((double)k * w->sh.of + w->sh.idx) * w->sh.shards + w->sh.shard; /* global */
+    double ramp = (double)w->o->ramp_us / 1e6, t;                               /* seconds */
     if (ramp > 0 && g < rate * ramp / 2)
         t = sqrt(2 * ramp * g / rate); /* N(t) = rate t^2 / (2 ramp) */
     else
@@ -164,6 +167,7 @@ static void log_op(lt_worker *w, struct slot *s, int err)
 /* The last warm-up operation ended: what came before is not counted. */
 static void warm_up_done(lt_worker *w)
 {
+    lt_stats_free(&w->st);
     lt_stats_init(&w->st);
     w->log_n = 0;
     w->warm_end_us = lt_now_us();
@@ -181,9 +185,11 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     log_op(w, s, err);
     s->has_op = 0;
     s->status = 0;
+    uint64_t now = lt_now_us(), took = now - s->op_start;
+    lt_stats_second(&w->st, now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0, err, took);
     if (err == 0) {
         w->st.ops_ok++;
-        lt_hist_record(&w->st.hist[LT_TOTAL], lt_now_us() - s->op_start);
+        lt_hist_record(&w->st.hist[LT_TOTAL], took);
     } else {
         w->st.ops_failed++;
         atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);
@@ -527,6 +533,8 @@ static void ramp_cb(evutil_socket_t fd, short what, void *arg)
     (void)fd, (void)what;
     lt_worker *w = arg;
     uint64_t now = lt_now_us();
+    if (w->began_us == 0)
+        w->began_us = now;
     while (w->active < w->sh.conns && slot_join_us(w, w->active) <= now)
         push_free(w, &w->slots[w->active++]);
     try_start(w);
@@ -705,7 +713,8 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     w->o = o;
     w->sh = *share;
     /* --warm-up: this thread's share, run before (and on top of) -n. */
-    w->warm_left = o->warm_up / share->of + (share->idx < o->warm_up % share->of);
+    w->warm_left =
+        lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);
     if (w->sh.total)
         w->sh.total += w->warm_left;
     w->stop_fd[0] = w->stop_fd[1] = -1;
@@ -837,6 +846,11 @@ uint64_t lt_worker_warm_end(const lt_worker *w)
     return w->warm_end_us;
 }
 
+uint64_t lt_worker_began(const lt_worker *w)
+{
+    return w->began_us;
+}
+
 uint64_t lt_worker_unfinished(const lt_worker *w)
 {
     return w->unfinished;
@@ -870,5 +884,6 @@ void lt_worker_free(lt_worker *w)
             close(w->stop_fd[i]);
     free(w->slots);
     free(w->log);
+    lt_stats_free(&w->st);
     free(w);
 }

@@ -15,12 +15,13 @@ typedef struct lt_worker lt_worker;
 
 /* The share of the run one worker gets. */
 typedef struct lt_share {
-    unsigned idx, of; /* this worker's index and the number of workers */
-    unsigned conns;   /* its connections */
-    uint64_t total;   /* its operations, 0 = unlimited */
-    uint64_t t0_us;   /* when every worker starts (CLOCK_MONOTONIC) */
-    uint64_t end_us;  /* when every worker stops starting operations, 0 = never */
-    int done_fd;      /* a byte is written here when the worker ends */
+    unsigned idx, of;       /* this worker's index and the number of workers */
+    unsigned shard, shards; /* this process's shard and the number of shards */
+    unsigned conns;         /* its connections */
+    uint64_t total;         /* its operations, 0 = unlimited */
+    uint64_t t0_us;         /* when every worker starts (CLOCK_MONOTONIC) */
+    uint64_t end_us;        /* when every worker stops starting operations, 0 = never */
+    int done_fd;            /* a byte is written here when the worker ends */
 } lt_share;
 
 /* Creates a worker (its configuration is built here, so that errors in the
@@ -48,6 +49,10 @@ uint64_t lt_worker_unfinished(const lt_worker *w);
 
 /* --warm-up: when the thread's warm-up ended (lt_now_us), 0 without one. */
 uint64_t lt_worker_warm_end(const lt_worker *w);
+
+/* When the thread actually began (its start timer fired; lt_now_us), 0
+ * when it never did. */
+uint64_t lt_worker_began(const lt_worker *w);
 
 /* --log-file: one record per ended operation, kept in memory while the
  * loop runs (no file I/O on it) and written after the run. */

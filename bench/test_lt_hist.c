@@ -13,11 +13,11 @@
 static void test_layout_and_error_bound(void **state)
 {
     (void)state;
-    /* Slots tile the range without gaps, each at most 2^-9 of its values wide. */
+    /* Slots tile the range without gaps, each at most 2^-10 of its values wide. */
     for (unsigned s = 0; s + 1 < LT_HIST_SLOTS; s++) {
         assert_int_equal(lt_hist_slot_high(s) + 1, lt_hist_slot_low(s + 1));
         uint64_t lo = lt_hist_slot_low(s), hi = lt_hist_slot_high(s);
-        assert_true(lo == 0 || (double)(hi - lo) / (double)lo <= 1.0 / 512);
+        assert_true(lo == 0 || (double)(hi - lo) / (double)lo <= 1.0 / 1024);
     }
     uint64_t probes[] = {0, 1, 1023, 1024, 1025, 2047, 2048, 123456789, (UINT64_C(1) << 40) - 1};
     for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
@@ -52,7 +52,7 @@ static void test_percentiles_against_sort(void **state)
         uint64_t exact = v[(size_t)((ps[i] / 100.0) * N + 0.999999999) - 1];
         uint64_t got = lt_hist_percentile(&h, ps[i]);
         assert_true(got >= exact);
-        assert_true((double)(got - exact) <= (double)exact / 512.0 + 1.0);
+        assert_true((double)(got - exact) <= (double)exact / 1024.0 + 1.0);
     }
     assert_int_equal(lt_hist_percentile(&h, 0), v[0]);
     assert_int_equal(lt_hist_percentile(&h, 100), v[N - 1]);

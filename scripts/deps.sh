@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
-#   run:  build tools, libevent, wolfSSL, http-parser, openssl (for the demo certificate),
+#   run:  build tools, libevent, wolfSSL, http-parser, zlib, openssl (for the demo certificate),
 #         and what builds the tuned wolfSSL from Debian's source package
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
 #   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, clang with libFuzzer, valgrind,
-#         qemu-user (runs the tuned build as older CPUs),
+#         qemu-user (runs the tuned build as older CPUs), Open MPI (evtls-load-mpi),
+#         libhdrhistogram-java with a JDK (an HdrHistogram decoder not ours), jq and
+#         python3-yaml (to read results and the Kubernetes manifests),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev openssl ca-certificates
-      autoconf automake libtool dpkg-dev)
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev zlib1g-dev openssl
+      ca-certificates autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind qemu-user
-        tinyproxy)
+        tinyproxy libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

@@ -31,7 +31,7 @@ run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
 # source into build-wolfssl/), valgrind too; the ASan+UBSan suite on the
 # system library, so that both builds pass everything.
 run_suite "release (tuned wolfSSL)" "$root/build-test" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DEVTLS_WOLFSSL=tuned || status=1
+  -DEVTLS_WOLFSSL=tuned -DEVTLS_MPI=ON || status=1
 echo "=== valgrind memcheck (integration tests, release build)"
 bash "$root/scripts/memcheck.sh" "$root/build-test" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

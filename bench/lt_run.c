@@ -1,0 +1,488 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_run.c - see lt_run.h.
+ *
+ * The main thread starts one worker per -t (each with its own event_base),
+ * shows a progress line on a terminal, stops the workers on SIGINT/SIGTERM,
+ * merges their counters. See lt_worker.c for the load shapes. */
+#include "lt_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <evtls/evtls.h>
+
+#include "lt_worker.h"
+
+#define PROG "evtls-load"
+
+struct run {
+    const lt_opts *o;
+    lt_worker **w;
+    unsigned n, done;
+    struct event_base *base;
+    struct event *tick, *done_ev, *sig_int, *sig_term;
+    int done_fd[2];
+    int progress;
+    int interrupted;
+    uint64_t t0, last_ops, last_t;
+    long rss_base_kb, rss_held_kb;
+    uint64_t held_max;
+};
+
+uint64_t lt_unix_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+char *lt_command_line(int argc, char **argv)
+{
+    size_t n = 1;
+    for (int i = 0; i < argc; i++)
+        n += strlen(argv[i]) + 1;
+    char *s = malloc(n), *p = s;
+    if (s == NULL)
+        return NULL;
+    for (int i = 0; i < argc; i++) {
+        size_t l = strlen(argv[i]);
+        if (i)
+            *p++ = ' ';
+        memcpy(p, argv[i], l);
+        p += l;
+    }
+    *p = 0;
+    return s;
+}
+
+static long rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "re");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+            resident = 0;
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static uint64_t sum(const struct run *r, uint64_t (*get)(const lt_worker *))
+{
+    uint64_t s = 0;
+    for (unsigned i = 0; i < r->n; i++)
+        s += get(r->w[i]);
+    return s;
+}
+
+/* Hold mode: resident memory once every connection is open. */
+static void watch_held(struct run *r)
+{
+    uint64_t held = sum(r, lt_worker_held);
+    if (held > r->held_max) {
+        r->held_max = held;
+        r->rss_held_kb = rss_kb();
+    }
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct run *r = arg;
+    uint64_t now = lt_now_us();
+    if (r->o->mode == LT_MODE_HOLD)
+        watch_held(r);
+    if (!r->progress || now < r->t0 || now - r->last_t < 1000000)
+        return;
+    uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors);
+    double dt = (double)(now - r->last_t) / 1e6, el = (double)(now - r->t0) / 1e6;
+    char pos[64];
+    if (r->o->mode == LT_MODE_HOLD)
+        snprintf(pos, sizeof pos, "%llu/%u held", (unsigned long long)sum(r, lt_worker_held),
+                 r->o->conns);
+    else if (r->o->total && !r->o->duration_us)
+        snprintf(pos, sizeof pos, "%llu/%llu", (unsigned long long)ops,
+                 (unsigned long long)r->o->total);
+    else
+        snprintf(pos, sizeof pos, "%.0fs/%gs, %llu done", el, (double)r->o->duration_us / 1e6,
+                 (unsigned long long)ops);
+    printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos, (double)(ops - r->last_ops) / dt,
+           (unsigned long long)errs);
+    fflush(stdout);
+    r->last_ops = ops;
+    r->last_t = now;
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    struct run *r = arg;
+    char b[64];
+    ssize_t n = read(fd, b, sizeof b);
+    if (n > 0)
+        r->done += (unsigned)n;
+    if (r->done >= r->n)
+        event_base_loopbreak(r->base);
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct run *r = arg;
+    if (r->interrupted) /* a second signal: stop waiting */
+        exit(128 + (int)sig);
+    r->interrupted = 1;
+    for (unsigned i = 0; i < r->n; i++)
+        lt_worker_stop(r->w[i]);
+}
+
+/* Raises the open-files limit as far as allowed; fails when -c cannot fit. */
+static int fit_fd_limit(const lt_opts *o, uint64_t conns)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    /* One socket per connection (two while Happy Eyeballs races), plus
+     * the threads' pipes and a margin for files, DNS and the loop. */
+    rlim_t need = (rlim_t)conns + 8u * o->threads + 64u;
+    if (rl.rlim_cur != RLIM_INFINITY && need > rl.rlim_cur) {
+        fprintf(stderr,
+                PROG ": --connections %llu needs about %llu file descriptors; the limit is %llu\n",
+                (unsigned long long)conns, (unsigned long long)need,
+                (unsigned long long)rl.rlim_cur);
+        return -1;
+    }
+    return 0;
+}
+
+/* When the workers start (CLOCK_MONOTONIC): a moment from now, or at
+ * --start-at. Returns 0, or -1 when --start-at is too far off. */
+static int start_time(const lt_opts *o, uint64_t *t0)
+{
+    uint64_t mono = lt_now_us(), unix_now = lt_unix_us();
+    *t0 = mono + 20000;
+    if (o->start_at_us == 0)
+        return 0;
+    if (o->start_at_us > unix_now + 86400ull * 1000000u) {
+        fprintf(stderr, PROG ": --start-at is more than a day away\n");
+        return -1;
+    }
+    if (o->start_at_us < unix_now) {
+        fprintf(stderr,
+                PROG ": warning: --start-at was %.3f s ago; starting now (the shards' start skew "
+                     "will show it)\n",
+                (double)(unix_now - o->start_at_us) / 1e6);
+        return 0;
+    }
+    *t0 = mono + (o->start_at_us - unix_now);
+    return 0;
+}
+
+static int start_workers(struct run *r)
+{
+    const lt_opts *o = r->o;
+    char err[512];
+    r->n = o->threads;
+    r->w = calloc(r->n, sizeof *r->w);
+    if (r->w == NULL)
+        return -1;
+    uint64_t t0;
+    if (start_time(o, &t0) != 0)
+        return -1;
+    r->t0 = r->last_t = t0;
+    uint64_t conns = lt_share_of(o->conns, o->shard_index, o->shard_count);
+    uint64_t total = lt_share_of(o->total, o->shard_index, o->shard_count);
+    for (unsigned i = 0; i < r->n; i++) {
+        lt_share sh = {
+            .idx = i,
+            .of = r->n,
+            .shard = o->shard_index,
+            .shards = o->shard_count,
+            .conns = (unsigned)lt_share_of(conns, i, r->n),
+            .total = lt_share_of(total, i, r->n),
+            .t0_us = t0,
+            /* Hold mode's workers start -d themselves, once every
+             * connection is made or has failed. */
+            .end_us = o->duration_us && o->mode != LT_MODE_HOLD ? t0 + o->duration_us : 0,
+            .done_fd = r->done_fd[1],
+        };
+        r->w[i] = lt_worker_new(o, &sh, err, sizeof err);
+        if (r->w[i] == NULL) {
+            fprintf(stderr, PROG ": %s\n", err);
+            return -1;
+        }
+    }
+    /* The baseline for memory per connection: with the workers made (their
+     * TLS configuration built, loops, resolvers and slots), so that the
+     * fixed cost is not spread over the connections. */
+    r->rss_base_kb = rss_kb();
+    for (unsigned i = 0; i < r->n; i++) {
+        int rc = lt_worker_start(r->w[i]);
+        if (rc != 0) {
+            fprintf(stderr, PROG ": cannot start a thread: %s\n", strerror(rc));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int by_start(const void *a, const void *b)
+{
+    const lt_logrec *x = a, *y = b;
+    return x->start_us < y->start_us ? -1 : x->start_us > y->start_us;
+}
+
+/* --log-file, after the run: every thread's records, by start time. */
+static int write_log(const struct run *r, const char *path)
+{
+    size_t total = 0;
+    uint64_t dropped = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        size_t n;
+        uint64_t d;
+        lt_worker_log(r->w[i], &n, &d);
+        total += n;
+        dropped += d;
+    }
+    lt_logrec *all = malloc((total ? total : 1) * sizeof *all);
+    FILE *f = fopen(path, "we");
+    if (all == NULL || f == NULL) {
+        fprintf(stderr, PROG ": --log-file: cannot write '%s': %s\n", path, strerror(errno));
+        free(all);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    size_t at = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        size_t n;
+        uint64_t d;
+        const lt_logrec *l = lt_worker_log(r->w[i], &n, &d);
+        if (n)
+            memcpy(all + at, l, n * sizeof *l);
+        at += n;
+    }
+    qsort(all, total, sizeof *all, by_start);
+    for (size_t i = 0; i < total; i++)
+        fprintf(f, "%llu\t%d\t%s\t%u\n", (unsigned long long)all[i].start_us, all[i].status,
+                all[i].err ? evtls_err_name(all[i].err) : "-", all[i].total_us);
+    free(all);
+    if (fclose(f) != 0) {
+        fprintf(stderr, PROG ": --log-file: cannot write '%s'\n", path);
+        return -1;
+    }
+    if (dropped)
+        fprintf(stderr, PROG ": --log-file: %llu operations past the %d a thread not written\n",
+                (unsigned long long)dropped, LT_LOG_MAX);
+    return 0;
+}
+
+static void free_run(struct run *r)
+{
+    for (unsigned i = 0; r->w && i < r->n; i++) {
+        if (r->w[i])
+            lt_worker_stop(r->w[i]);
+        lt_worker_free(r->w[i]);
+    }
+    free(r->w);
+    struct event *evs[] = {r->tick, r->done_ev, r->sig_int, r->sig_term};
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
+        if (evs[i])
+            event_free(evs[i]);
+    if (r->base)
+        event_base_free(r->base);
+    for (int i = 0; i < 2; i++)
+        if (r->done_fd[i] >= 0)
+            close(r->done_fd[i]);
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+void lt_run_out_free(lt_run_out *out)
+{
+    if (out->total) {
+        lt_stats_free(out->total);
+        free(out->total);
+    }
+    free(out->fingerprint);
+    memset(out, 0, sizeof *out);
+}
+
+int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
+{
+    memset(out, 0, sizeof *out);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.done_fd[0] = r.done_fd[1] = -1;
+    uint64_t conns_here = lt_share_of(o->conns, o->shard_index, o->shard_count);
+    if (fit_fd_limit(o, conns_here) != 0)
+        return 2;
+    signal(SIGPIPE, SIG_IGN);
+    /* The library logs each connection; thousands a second would cost more
+     * than the load itself. Its failures are counted and summarised here
+     * instead (EVTLS_LOG=warn or debug brings the lines back). */
+    if (getenv("EVTLS_LOG") == NULL)
+        evtls_log_set_level(EVTLS_LOG_ERROR);
+    r.progress = !o->no_progress && isatty(STDOUT_FILENO);
+    r.base = event_base_new();
+    if (r.base == NULL || pipe2(r.done_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
+        fprintf(stderr, PROG ": cannot set up the main loop\n");
+        free_run(&r);
+        return 1;
+    }
+    r.done_ev = event_new(r.base, r.done_fd[0], EV_READ | EV_PERSIST, done_cb, &r);
+    r.tick = event_new(r.base, -1, EV_PERSIST, tick_cb, &r);
+    r.sig_int = evsignal_new(r.base, SIGINT, signal_cb, &r);
+    r.sig_term = evsignal_new(r.base, SIGTERM, signal_cb, &r);
+    struct timeval tick = {0, 100000};
+    event_add(r.done_ev, NULL);
+    event_add(r.tick, &tick);
+    event_add(r.sig_int, NULL);
+    event_add(r.sig_term, NULL);
+    struct rusage ru0;
+    getrusage(RUSAGE_SELF, &ru0);
+    /* Monotonic time maps to the wall clock through one reading of both. */
+    uint64_t mono0 = lt_now_us(), unix0 = lt_unix_us();
+    if (start_workers(&r) != 0) {
+        free_run(&r);
+        return 2;
+    }
+    event_base_dispatch(r.base);
+    uint64_t t_end = lt_now_us();
+    if (r.progress)
+        printf("\r\033[K");
+    if (o->mode == LT_MODE_HOLD)
+        watch_held(&r);
+
+    out->total = malloc(sizeof *out->total);
+    if (out->total == NULL) {
+        free_run(&r);
+        return 1;
+    }
+    lt_stats_init(out->total);
+    uint64_t unfinished = 0;
+    for (unsigned i = 0; i < r.n; i++) {
+        lt_worker_join(r.w[i]);
+        if (lt_stats_merge(out->total, lt_worker_stats(r.w[i])) != 0)
+            fprintf(stderr, PROG ": out of memory for the per-second series\n");
+        unfinished += lt_worker_unfinished(r.w[i]);
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    /* The run counts from when the last thread actually began (a late
+     * timer shows in the shards' start skew), or with --warm-up from the
+     * end of the last warm-up. */
+    uint64_t t_from = r.t0;
+    for (unsigned i = 0; i < r.n; i++) {
+        if (lt_worker_began(r.w[i]) > t_from)
+            t_from = lt_worker_began(r.w[i]);
+        if (lt_worker_warm_end(r.w[i]) > t_from)
+            t_from = lt_worker_warm_end(r.w[i]);
+    }
+    if (gethostname(out->host, sizeof out->host - 1) != 0)
+        snprintf(out->host, sizeof out->host, "unknown");
+    out->fingerprint = lt_fingerprint(o);
+    out->res = (lt_result){
+        .o = o,
+        .st = out->total,
+        .elapsed_s = t_end > t_from ? (double)(t_end - t_from) / 1e6 : 0,
+        .cpu_user_s = tv_s(ru.ru_utime) - tv_s(ru0.ru_utime),
+        .cpu_sys_s = tv_s(ru.ru_stime) - tv_s(ru0.ru_stime),
+        .rss_base_kb = r.rss_base_kb,
+        .rss_peak_kb = ru.ru_maxrss,
+        .rss_held_kb = r.rss_held_kb,
+        .held = r.held_max,
+        .unfinished = unfinished,
+        .interrupted = r.interrupted,
+        .shard_index = o->shard_index,
+        .shard_count = o->shard_count,
+        .host = out->host,
+        .start_unix_us = unix0 + (t_from - mono0),
+        .end_unix_us = unix0 + (t_end - mono0),
+        .series_start_unix_us = unix0 + (r.t0 - mono0),
+        .fingerprint = out->fingerprint,
+        .conns_here = conns_here,
+        .command = command,
+    };
+    int rc = 0;
+    if (o->log_file && write_log(&r, o->log_file) != 0)
+        rc = 1;
+    free_run(&r);
+    if (rc != 0)
+        lt_run_out_free(out);
+    return rc;
+}
+
+int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path)
+{
+    const lt_stats *total = r->st;
+    /* --json -: the JSON on stdout, the text summary on stderr. */
+    int json_stdout = json_path && strcmp(json_path, "-") == 0;
+    FILE *text = json_stdout ? stderr : stdout;
+    lt_report_text(text, r);
+    int status = 0;
+    if (json_stdout) {
+        lt_report_json(stdout, r);
+        if (fflush(stdout) != 0)
+            status = 1;
+    } else if (json_path) {
+        FILE *f = fopen(json_path, "we");
+        if (f == NULL) {
+            fprintf(stderr, PROG ": --json: cannot write '%s': %s\n", json_path, strerror(errno));
+            status = 1;
+        } else {
+            lt_report_json(f, r);
+            if (fclose(f) != 0)
+                status = 1;
+        }
+    }
+    for (unsigned i = 0; i < o->n_thresholds; i++) {
+        const struct lt_threshold *t = &o->thresholds[i];
+        const lt_hist *h = &total->hist[t->phase];
+        double v = h->count == 0 ? -1
+                   : t->p < 0    ? lt_hist_mean(h)
+                                 : (double)lt_hist_percentile(h, t->p);
+        int ok = h->count > 0 && v < (double)t->max_us;
+        if (h->count == 0)
+            fprintf(text, "threshold %s: NOT met (no sample)\n", t->text);
+        else
+            fprintf(text, "threshold %s: %s (%.3f ms)\n", t->text, ok ? "met" : "NOT met",
+                    v / 1000);
+        if (!ok)
+            status = 1;
+    }
+    /* A client at the end of its CPU measures itself, not the server (a
+     * merged result's CPU is every shard's over their threads). */
+    double cpu = r->cpu_user_s + r->cpu_sys_s, avail = r->elapsed_s * o->threads;
+    if (r->shard_index != LT_MERGED && avail > 0.5 && cpu / avail >= 0.9)
+        fprintf(stderr,
+                PROG ": warning: the client used %.0f %% of its %u thread%s' CPU time: it may "
+                     "be the bottleneck, not the server (try -t)\n",
+                100 * cpu / avail, o->threads, o->threads == 1 ? "" : "s");
+    uint64_t errors = total->ops_failed;
+    if (errors > o->max_errors) {
+        fprintf(stderr, PROG ": %llu errors, more than --max-errors %llu\n",
+                (unsigned long long)errors, (unsigned long long)o->max_errors);
+        status = 1;
+    } else if (total->ops_ok == 0 && !r->interrupted) {
+        fprintf(stderr, PROG ": no operation succeeded\n");
+        status = 1;
+    }
+    return status;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_run.h - one evtls-load run in this process (its share when sharded),
+ * and what follows a run: the summary, the result file, the thresholds and
+ * the exit status. evtls-load and evtls-load-mpi share both. */
+#ifndef LT_RUN_H
+#define LT_RUN_H
+
+#include <stdint.h>
+
+#include "lt_opts.h"
+#include "lt_stats.h"
+
+typedef struct lt_run_out {
+    lt_result res;     /* res.st is total */
+    lt_stats *total;   /* every thread's counters, merged */
+    char host[64];     /* this machine's name */
+    char *fingerprint; /* lt_fingerprint(o) */
+} lt_run_out;
+
+/* Runs the load o describes (o's data already read, the shard set), from
+ * o->start_at_us when given. Returns 0 with out filled (free it with
+ * lt_run_out_free), 1 when the run could not be set up, 2 for an option
+ * found wrong only now (the message printed). */
+int lt_run(const lt_opts *o, const char *command, lt_run_out *out);
+
+void lt_run_out_free(lt_run_out *out);
+
+/* After a run or a merge: prints the text summary (on stdout, or stderr
+ * when the result goes to stdout), writes the result to json_path (NULL
+ * for none), checks o's thresholds and error limits. Returns the exit
+ * status: 0, or 1 for a threshold not met, too many errors, none
+ * succeeded, or a file not written. */
+int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path);
+
+/* CLOCK_REALTIME in µs. */
+uint64_t lt_unix_us(void);
+
+/* The command line, space-separated (malloc'd; NULL when out of memory). */
+char *lt_command_line(int argc, char **argv);
+
+#endif

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# shards.sh BUILD_DIR [EVTLS_LOAD_MPI] - evtls-load beyond one machine, against
+# nginx on loopback, whose own request counter (stub_status) is the truth:
+#   1. three --shard runs started together (--start-at) and merged report
+#      exactly the requests nginx served; the shares are exact; merging is
+#      associative; the Kubernetes variables give the shard;
+#   2. an HdrHistogram implementation that is not ours (Debian's
+#      libhdrhistogram-java) decodes every histogram bucket for bucket as
+#      ours does, and to the counts the result states;
+#   3. results of another test, a shard twice and a damaged file are refused
+#      (exit 2, naming the difference);
+#   4. deploy/k8s's manifests parse, and their shard and merge command lines
+#      run here (the target, CA, paths and size swapped for loopback's);
+#   5. with EVTLS_LOAD_MPI, mpirun -np 3 reports exactly nginx's count.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+mpi=${2:-}
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
+pki=$build/pki
+load=$build/bench/evtls-load
+work=$(mktemp -d)
+trap 'bench_nginx_stop; rm -rf "$work"' EXIT
+port=$(bench_free_port)
+sport=$(bench_free_port)
+bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;" \
+  "listen 127.0.0.1:$sport; location = /status { stub_status; }"
+url=https://127.0.0.1:$port/
+fail() { echo "shards.sh: FAIL: $*" >&2; exit 1; }
+
+served() { # nginx's requests counter (this status request included)
+  local line
+  exec 3<>"/dev/tcp/127.0.0.1/$sport"
+  printf 'GET /status HTTP/1.0\r\nHost: x\r\n\r\n' >&3
+  line=$(sed -n '/^ *[0-9]* [0-9]* [0-9]*/p' <&3 | tail -1)
+  exec 3>&-
+  awk '{print $3}' <<<"$line"
+}
+
+# Runs "$@" and checks that nginx served exactly N requests meanwhile.
+expect_served() { # N COMMAND...
+  local n=$1 before after
+  shift
+  before=$(served)
+  "$@"
+  after=$(served)
+  [ $((after - before - 1)) -eq "$n" ] || fail "nginx served $((after - before - 1)) requests, expected $n"
+}
+
+start_soon() { date -u -d '+1 sec' +%s.%N | cut -c1-14; }
+
+echo "--- 1. three shards and merge"
+run_shards() {
+  local at pids=() i
+  at=$(start_soon)
+  for i in 0 1 2; do
+    "$load" --shard "$i/3" --start-at "$at" -c 7 -n 1001 --cacert "$pki/ca.pem" --no-progress \
+      --json "$work/s$i.json" "$url" >"$work/s$i.txt" 2>&1 &
+    pids+=($!)
+  done
+  for i in 0 1 2; do wait "${pids[$i]}" || { cat "$work/s$i.txt"; fail "shard $i failed"; }; done
+}
+expect_served 1001 run_shards
+[ "$(jq -r .format "$work/s0.json")" = evtls-result/1 ] || fail "no result format"
+for i in 0 1 2; do
+  want=$(( i < 2 ? 334 : 333 ))
+  got=$(jq .counters.ops_ok "$work/s$i.json")
+  [ "$got" -eq "$want" ] || fail "shard $i did $got requests, its share is $want"
+  [ "$(jq .connections_here "$work/s$i.json")" -eq $(( i < 1 ? 3 : 2 )) ] || fail "shard $i's connections"
+done
+"$load" merge --json "$work/merged.json" "$work"/s{0,1,2}.json >"$work/merged.txt"
+cat "$work/merged.txt"
+[ "$(jq .requests "$work/merged.json")" -eq 1001 ] || fail "merged requests"
+[ "$(jq .latency.total.count "$work/merged.json")" -eq 1001 ] || fail "merged total count"
+[ "$(jq '.shards | length' "$work/merged.json")" -eq 3 ] || fail "merged shard table"
+grep -q 'merged: 3 results of 3 shards' "$work/merged.txt" || fail "no merged line"
+grep -q 'start skew' "$work/merged.txt" || fail "no start skew"
+# Associative: (s0 + s1) + s2 is s0 + s1 + s2, bucket for bucket.
+"$load" merge --json "$work/s01.json" "$work/s0.json" "$work/s1.json" >/dev/null
+"$load" merge --json "$work/again.json" "$work/s01.json" "$work/s2.json" >/dev/null
+for k in counters histograms status_codes latency series; do
+  [ "$(jq -c ".$k" "$work/again.json")" = "$(jq -c ".$k" "$work/merged.json")" ] ||
+    fail "merging in another grouping changed .$k"
+done
+# The Kubernetes Indexed Job's variables choose the shard.
+expect_served 333 env JOB_COMPLETION_INDEX=2 EVTLS_SHARD_COUNT=3 \
+  "$load" -c 7 -n 1001 --cacert "$pki/ca.pem" --no-progress --json "$work/k2.json" "$url" >/dev/null
+[ "$(jq .shard.index "$work/k2.json")" -eq 2 ] || fail "JOB_COMPLETION_INDEX not taken"
+
+echo "--- 2. an independent HdrHistogram decoder"
+mkdir -p "$work/java"
+javac -d "$work/java" -cp /usr/share/java/hdrhistogram.jar "$root/tests/hdr/HdrDecode.java"
+jdecode() { java -cp "$work/java:/usr/share/java/hdrhistogram.jar" HdrDecode "$@"; }
+"$build/bench/hdr_tool" sample 7 200000 >"$work/sample.txt"
+jdecode "$(head -1 "$work/sample.txt")" >"$work/sample.java"
+diff <(tail -n +2 "$work/sample.java") <(tail -n +2 "$work/sample.txt") >/dev/null ||
+  fail "Java's buckets differ from the values recorded"
+[ "$(head -1 "$work/sample.java")" = "total 200000" ] || fail "Java's total of the sample"
+for p in dns tcp tls connect ttfb total; do
+  h=$(jq -r ".histograms.$p" "$work/merged.json")
+  jdecode "$h" >"$work/$p.java"
+  "$build/bench/hdr_tool" decode 3 "$h" >"$work/$p.ours"
+  cmp -s "$work/$p.java" "$work/$p.ours" || fail "phase $p: Java and evtls decode differently"
+  [ "$(head -1 "$work/$p.java")" = "total $(jq ".latency.$p.count" "$work/merged.json")" ] ||
+    fail "phase $p: Java's total differs from the result's count"
+done
+[ "$(head -1 "$work/total.java")" = "total 1001" ] || fail "Java's total is not nginx's count"
+s=$(jq -r '[.series[] | select(.hist != null) | .hist][0]' "$work/merged.json")
+jdecode "$s" | cmp -s - <("$build/bench/hdr_tool" decode 2 "$s") || fail "a series histogram"
+
+echo "--- 3. refusals"
+refused() { # WHAT FILE...
+  local what=$1 rc=0
+  shift
+  "$load" merge "$@" >/dev/null 2>"$work/err" || rc=$?
+  [ $rc -eq 2 ] || fail "merge of $* exited $rc, not 2"
+  grep -q "$what" "$work/err" || { cat "$work/err"; fail "the refusal does not name $what"; }
+  cat "$work/err"
+}
+"$load" --shard 2/3 -c 7 -n 1001 --cacert "$pki/ca.pem" --no-progress --json "$work/other.json" \
+  "${url}other" >/dev/null 2>&1 || true # a 404 run: another test
+refused urls "$work/s0.json" "$work/s1.json" "$work/other.json"
+refused "merged already" "$work/merged.json" "$work/s1.json"
+jq '.histograms.tls = "HISTFAAAAAAAAAA="' "$work/s0.json" >"$work/damaged.json"
+refused "histograms.tls" "$work/damaged.json"
+head -c 300 "$work/s0.json" >"$work/cut.json"
+refused "not JSON" "$work/cut.json"
+
+echo "--- 4. deploy/k8s"
+/usr/bin/python3 "$root/tests/k8s_manifest.py" "$root/deploy/k8s/evtls-load-job.yaml" \
+  "$root/deploy/k8s/evtls-load-merge.yaml" >"$work/k8s.txt"
+n=$(sed -n '1p' "$work/k8s.txt" | jq '.[0]')
+mkdir -p "$work/results"
+at=$(start_soon)
+shard_argv=$(sed -n '2p' "$work/k8s.txt" | jq -r --arg load "$load" --arg at "$at" \
+  --arg ca "$pki/ca.pem" --arg res "$work/results" --arg url "$url" \
+  'map(if . == "evtls-load" then $load elif . == "START_AT" then $at
+       elif . == "/etc/evtls/ca.pem" then $ca elif . == "60s" then "1s"
+       elif . == "300" then "30" elif startswith("https://") then $url
+       else sub("^/results"; $res) end) | @sh')
+k8s_shards() {
+  local pids=() i
+  for ((i = 0; i < n; i++)); do
+    eval "JOB_COMPLETION_INDEX=$i EVTLS_SHARD_COUNT=$n ${shard_argv//\$\(JOB_COMPLETION_INDEX\)/$i}" \
+      >"$work/k$i.txt" 2>&1 &
+    pids+=($!)
+  done
+  for ((i = 0; i < n; i++)); do wait "${pids[$i]}" || { cat "$work/k$i.txt"; fail "k8s shard $i"; }; done
+}
+k8s_shards
+merge_cmd=$(sed -n '3p' "$work/k8s.txt" | jq -r '.[2]')
+merge_cmd=${merge_cmd//\/results/$work/results}
+(PATH=$build/bench:$PATH && sh -c "$merge_cmd") >"$work/k8s-merge.txt"
+[ "$(jq '.shards | length' "$work/results/merged.json")" -eq "$n" ] || fail "k8s merge"
+[ "$(jq .connections_here "$work/results/merged.json")" -eq 30 ] || fail "k8s connections"
+
+if [ -n "$mpi" ]; then
+  echo "--- 5. mpirun -np 3 evtls-load-mpi"
+  as_root=()
+  [ "$(id -u)" -eq 0 ] && as_root=(--allow-run-as-root)
+  run_mpi() {
+    mpirun "${as_root[@]}" --oversubscribe -np 3 "$mpi" -c 7 -n 999 --cacert "$pki/ca.pem" \
+      --no-progress --json "$work/mpi.json" "$url" >"$work/mpi.txt"
+  }
+  expect_served 999 run_mpi
+  cat "$work/mpi.txt"
+  [ "$(jq .requests "$work/mpi.json")" -eq 999 ] || fail "MPI requests"
+  [ "$(jq '.shards | length' "$work/mpi.json")" -eq 3 ] || fail "MPI ranks"
+  h=$(jq -r .histograms.total "$work/mpi.json")
+  [ "$(jdecode "$h" | head -1)" = "total 999" ] || fail "MPI histogram"
+fi
+echo "shards.sh: ok"
