@@ -80,7 +80,7 @@ static int merge_at_root(int size, const char *mine, int len, const lt_opts *o, 
         fprintf(stderr, PROG ": no result to report\n");
         status = 1;
     } else {
-        int s = lt_conclude(r, r->o, o->json_path);
+        int s = lt_conclude(r, r->o, o->json_path, o->html_path);
         if (s)
             status = s;
     }

@@ -42,7 +42,7 @@ int main(int argc, char **argv)
     lt_run_out out;
     int status = lt_run(&o, command, &out);
     if (status == 0) {
-        status = lt_conclude(&out.res, &o, o.json_path);
+        status = lt_conclude(&out.res, &o, o.json_path, o.html_path);
         lt_run_out_free(&out);
     }
     free(command);

@@ -575,6 +575,8 @@ static const char merge_usage[] =
     "Results of different tests, or holding one shard twice, are refused (exit 2).\n"
     "\n"
     "      --json FILE        write the merged result to FILE (-: stdout)\n"
+    "      --html FILE        write the merged report to FILE: one self-contained page\n"
+    "                         (charts in SVG, no script, nothing fetched)\n"
     "      --max-errors N     exit 1 when more than N operations failed (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the merged statistic is below\n"
     "                         TIME (as evtls-load's; repeatable)\n"
@@ -587,6 +589,7 @@ int lt_merge_main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"json", required_argument, 0, 'j'},
+        {"html", required_argument, 0, 'H'},
         {"max-errors", required_argument, 0, 'e'},
         {"threshold", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
@@ -594,7 +597,7 @@ int lt_merge_main(int argc, char **argv)
     };
     static lt_opts o;
     memset(&o, 0, sizeof o);
-    const char *json = NULL;
+    const char *json = NULL, *html = NULL;
     int ch;
     opterr = 0;
     optind = 0;
@@ -602,6 +605,7 @@ int lt_merge_main(int argc, char **argv)
         char *end;
         switch (ch) {
         case 'j': json = optarg; break;
+        case 'H': html = optarg; break;
         case 'e':
             errno = 0;
             o.max_errors = strtoull(optarg, &end, 10);
@@ -650,7 +654,7 @@ int lt_merge_main(int argc, char **argv)
         status = 1;
     }
     if (r) {
-        status = lt_conclude(r, r->o, json);
+        status = lt_conclude(r, r->o, json, html);
         unsigned miss[16];
         size_t n = lt_merge_missing(m, miss, 16);
         if (n) {

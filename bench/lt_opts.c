@@ -89,6 +89,9 @@ const char lt_usage[] =
     "                         evtls-result/1, with every counter, each phase's latency\n"
     "                         histogram in HdrHistogram's V2 compressed base64 (values\n"
     "                         in us) and a per-second series; results merge exactly\n"
+    "      --html FILE        write a report to FILE: one self-contained page (latency by\n"
+    "                         percentile per phase, rates, errors and p50/p99 over the\n"
+    "                         run, the handshake mix; SVG, no script, nothing fetched)\n"
     "      --warm-up N        run N operations first and count none of them: one-time\n"
     "                         set-up is not latency (h2load's --warm-up-time); -n only\n"
     "      --log-file FILE    one line per operation (h2load's --log-file): start (us after\n"
@@ -304,6 +307,7 @@ enum {
     O_NORETRY,
     O_SHARD,
     O_STARTAT,
+    O_HTML,
 };
 
 static const struct option long_opts[] = {
@@ -347,6 +351,7 @@ static const struct option long_opts[] = {
     {"no-retry", no_argument, 0, O_NORETRY},
     {"shard", required_argument, 0, O_SHARD},
     {"start-at", required_argument, 0, O_STARTAT},
+    {"html", required_argument, 0, O_HTML},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -496,6 +501,7 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         return 0;
     }
     case O_JSON: o->json_path = arg; return 0;
+    case O_HTML: o->html_path = arg; return 0;
     case O_LOGFILE: o->log_file = arg; return 0;
     case O_WARMUP:
         if (parse_u64(arg, 1000000, &o->warm_up) != 0)

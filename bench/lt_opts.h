@@ -56,7 +56,8 @@ typedef struct lt_opts {
     unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
     uint64_t max_body;                             /* --max-body, 0: the library's default */
     const char *json_path;
-    const char *log_file; /* --log-file: one line per operation, written after the run */
+    const char *html_path; /* --html: the report as one self-contained page */
+    const char *log_file;  /* --log-file: one line per operation, written after the run */
     uint64_t max_errors;
     uint64_t warm_up; /* --warm-up N: operations run first and not counted */
     /* --threshold PHASE.STAT<TIME (k6's thresholds): the run fails when a

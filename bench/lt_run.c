@@ -19,6 +19,7 @@
 #include <event2/event.h>
 #include <evtls/evtls.h>
 
+#include "lt_html.h"
 #include "lt_worker.h"
 
 #define PROG "evtls-load"
@@ -429,7 +430,7 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     return rc;
 }
 
-int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path)
+int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, const char *html_path)
 {
     const lt_stats *total = r->st;
     /* --json -: the JSON on stdout, the text summary on stderr. */
@@ -448,6 +449,17 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path)
             status = 1;
         } else {
             lt_report_json(f, r);
+            if (fclose(f) != 0)
+                status = 1;
+        }
+    }
+    if (html_path) {
+        FILE *f = fopen(html_path, "we");
+        if (f == NULL) {
+            fprintf(stderr, PROG ": --html: cannot write '%s': %s\n", html_path, strerror(errno));
+            status = 1;
+        } else {
+            lt_report_html(f, r);
             if (fclose(f) != 0)
                 status = 1;
         }

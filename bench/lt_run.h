@@ -26,11 +26,11 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out);
 void lt_run_out_free(lt_run_out *out);
 
 /* After a run or a merge: prints the text summary (on stdout, or stderr
- * when the result goes to stdout), writes the result to json_path (NULL
- * for none), checks o's thresholds and error limits. Returns the exit
- * status: 0, or 1 for a threshold not met, too many errors, none
- * succeeded, or a file not written. */
-int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path);
+ * when the result goes to stdout), writes the result to json_path and the
+ * HTML report to html_path (NULL for none), checks o's thresholds and error limits. Returns the
+ * exit status: 0, or 1 for a threshold not met, too many errors, none succeeded, or a file not
+ * written. */
+int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, const char *html_path);
 
 /* CLOCK_REALTIME in µs. */
 uint64_t lt_unix_us(void);

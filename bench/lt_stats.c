@@ -208,11 +208,7 @@ static double share(uint64_t part, uint64_t whole)
     return whole ? (double)part / (double)whole : 0;
 }
 
-/* Failures per class, then per code, for both outputs. */
-typedef void (*err_row_fn)(FILE *f, const char *cls, const char *name, const char *text, uint64_t n,
-                           int *first);
-
-static void each_error(FILE *f, const lt_stats *st, err_row_fn row)
+void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row)
 {
     int first = 1;
     for (int cls = EVTLS_CLASS_USAGE; cls <= EVTLS_CLASS_HTTP; cls++)
@@ -329,7 +325,7 @@ void lt_report_text(FILE *f, const lt_result *r)
         fprintf(f, "unfinished at the end (not counted): %llu\n",
                 (unsigned long long)r->unfinished);
     fprintf(f, "errors: %llu\n", (unsigned long long)st->ops_failed);
-    each_error(f, st, text_error_row);
+    lt_each_error(f, st, text_error_row);
     fprintf(f, "TLS:\n");
     for (unsigned i = 0; i < st->n_tls; i++)
         fprintf(f, "  %-8s %-32s %-8s %10llu\n", st->tls[i].version, st->tls[i].cipher,
@@ -352,13 +348,8 @@ void lt_report_text(FILE *f, const lt_result *r)
     fprintf(f, "client cpu: %.2f s user, %.2f s sys; %.1f us per operation\n", r->cpu_user_s,
             r->cpu_sys_s, ops ? cpu * 1e6 / (double)ops : 0);
     if (r->shard_index == LT_MERGED && r->n_shards) {
-        uint64_t first = UINT64_MAX, last = 0;
-        for (size_t i = 0; i < r->n_shards; i++) {
-            if (r->shards[i].start_unix_us < first)
-                first = r->shards[i].start_unix_us;
-            if (r->shards[i].start_unix_us > last)
-                last = r->shards[i].start_unix_us;
-        }
+        uint64_t first, last;
+        lt_start_span(r->shards, r->n_shards, &first, &last);
         char when[40];
         lt_iso_time(first, when, sizeof when);
         fprintf(f, "shards (start skew %.3f ms; first start %s):\n", (double)(last - first) / 1000,
@@ -431,6 +422,18 @@ static void json_series(FILE *f, const lt_stats *st)
         fprintf(f, "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"hist\":%s%s%s}", ms(second_percentile(s, 50)),
                 ms(second_percentile(s, 99)), enc ? "\"" : "", enc ? enc : "null", enc ? "\"" : "");
         free(enc);
+    }
+}
+
+void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t *last)
+{
+    *first = UINT64_MAX;
+    *last = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].start_unix_us < *first)
+            *first = rows[i].start_unix_us;
+        if (rows[i].start_unix_us > *last)
+            *last = rows[i].start_unix_us;
     }
 }
 
@@ -567,7 +570,7 @@ void lt_report_json(FILE *f, const lt_result *r)
         }
     fputs("},", f);
     fprintf(f, "\"error_list\":[");
-    each_error(f, st, json_error_row);
+    lt_each_error(f, st, json_error_row);
     fprintf(f, "],\"tls\":[");
     for (unsigned i = 0; i < st->n_tls; i++) {
         fprintf(f, "%s{\"version\":", i ? "," : "");
@@ -620,7 +623,6 @@ void lt_report_json(FILE *f, const lt_result *r)
     lt_shard_row self = lt_result_row(r);
     const lt_shard_row *rows = r->n_shards ? r->shards : &self;
     size_t n_rows = r->n_shards ? r->n_shards : 1;
-    uint64_t first_start = UINT64_MAX, last_start = 0;
     for (size_t i = 0; i < n_rows; i++) {
         const lt_shard_row *w = &rows[i];
         fprintf(f, "%s{\"index\":%u,\"host\":", i ? "," : "", w->index);
@@ -632,11 +634,9 @@ void lt_report_json(FILE *f, const lt_result *r)
                 (unsigned long long)w->start_unix_us, (unsigned long long)w->end_unix_us,
                 (unsigned long long)w->ops, (unsigned long long)w->errors,
                 (unsigned long long)w->conns, w->threads, w->cpu_s, w->rss_peak_kb);
-        if (w->start_unix_us < first_start)
-            first_start = w->start_unix_us;
-        if (w->start_unix_us > last_start)
-            last_start = w->start_unix_us;
     }
+    uint64_t first_start, last_start;
+    lt_start_span(rows, n_rows, &first_start, &last_start);
     fprintf(f, "],\"start_skew_ms\":%.3f,", (double)(last_start - first_start) / 1000);
     fprintf(f,
             "\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"rss_peak_kb\":%ld,\"held\":%llu,"

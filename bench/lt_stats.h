@@ -156,6 +156,9 @@ typedef struct lt_result {
  * free): the mode, the URLs and every option that changes the work. */
 char *lt_fingerprint(const lt_opts *o);
 
+/* The earliest and latest start among n shards (their skew is the gap). */
+void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t *last);
+
 /* The row of the shard r describes (its own, not a merged one). */
 lt_shard_row lt_result_row(const lt_result *r);
 
@@ -163,6 +166,12 @@ lt_shard_row lt_result_row(const lt_result *r);
 
 /* UNIX µs as UTC "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void lt_iso_time(uint64_t unix_us, char *out, size_t n);
+
+/* Failures per class, then per code, one call of row each (every output
+ * lists them alike). */
+typedef void (*lt_err_row_fn)(FILE *f, const char *cls, const char *name, const char *text,
+                              uint64_t n, int *first);
+void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row);
 
 /* The h2load-like summary. */
 void lt_report_text(FILE *f, const lt_result *r);

@@ -8,7 +8,8 @@
 #   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, clang with libFuzzer, valgrind,
 #         qemu-user (runs the tuned build as older CPUs), Open MPI (evtls-load-mpi),
 #         libhdrhistogram-java with a JDK (an HdrHistogram decoder not ours), jq and
-#         python3-yaml (to read results and the Kubernetes manifests),
+#         python3-yaml (to read results and the Kubernetes manifests), chromium (renders
+#         the HTML report headless),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
@@ -18,7 +19,8 @@ pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parse
       ca-certificates autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps clang libclang-rt-14-dev valgrind qemu-user
-        tinyproxy libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml)
+        tinyproxy libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
+        chromium)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)

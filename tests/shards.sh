@@ -12,7 +12,9 @@
 #      (exit 2, naming the difference);
 #   4. deploy/k8s's manifests parse, and their shard and merge command lines
 #      run here (the target, CA, paths and size swapped for loopback's);
-#   5. with EVTLS_LOAD_MPI, mpirun -np 3 reports exactly nginx's count.
+#   5. with EVTLS_LOAD_MPI, mpirun -np 3 reports exactly nginx's count;
+#   6. the HTML reports of a run and of a merge are self-contained and render
+#      in headless Chromium to a page with charts (not blank).
 set -euo pipefail
 build=$(cd "$1" && pwd)
 mpi=${2:-}
@@ -170,4 +172,26 @@ if [ -n "$mpi" ]; then
   h=$(jq -r .histograms.total "$work/mpi.json")
   [ "$(jdecode "$h" | head -1)" = "total 999" ] || fail "MPI histogram"
 fi
+echo "--- 6. HTML reports"
+"$load" -c 6 -n 600 --resume-ratio 0.5 --cacert "$pki/ca.pem" --no-progress \
+  --html "$work/run.html" "$url" >/dev/null
+"$load" merge --html "$work/merged.html" "$work"/s{0,1,2}.json >/dev/null
+javac -d "$work/java" "$root/tests/report/PngInk.java"
+for r in run merged; do
+  h=$work/$r.html
+  ! grep -qiE '<script|src=|href=|@import|url\(' "$h" || fail "$r.html fetches or runs something"
+  [ "$(grep -o '<svg' "$h" | wc -l)" -eq 3 ] || fail "$r.html does not hold its three charts"
+  for want in 'Latency by percentile' 'Operations and errors per second' 'Latency over the run' \
+    Handshakes Errors '<code>' 'started' 'machine'; do
+    grep -q "$want" "$h" || fail "$r.html has no '$want'"
+  done
+  chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2400 \
+    --screenshot="$work/$r.png" "file://$h" >/dev/null 2>&1 || fail "chromium did not render $r.html"
+  ink=$(java -cp "$work/java" PngInk "$work/$r.png")
+  echo "$r.png: $ink"
+  awk '{ exit !($2 > 0.03 && $4 >= 4) }' <<<"$ink" || fail "$r.png looks blank: $ink"
+done
+grep -q 'Shards' "$work/merged.html" || fail "the merged report has no shard table"
+grep -q 'start skew' "$work/merged.html" || fail "the merged report has no start skew"
+
 echo "shards.sh: ok"
