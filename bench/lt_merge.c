@@ -136,8 +136,10 @@ static int read_hist(const lt_json *lat, const lt_json *hists, int phase, lt_his
     uint64_t n = 0;
     for (unsigned i = 0; i < LT_HIST_SLOTS; i++)
         n += h->slot[i];
-    if (n != count || min > max || lt_hist_slot_of(min) >= LT_HIST_SLOTS ||
-        h->slot[lt_hist_slot_of(min)] == 0 || h->slot[lt_hist_slot_of(max)] == 0)
+    /* min and max must lie in the layout (their slots are read) and in
+     * buckets that hold values. */
+    if (n != count || min > max || max > LT_HIST_VMAX || h->slot[lt_hist_slot_of(min)] == 0 ||
+        h->slot[lt_hist_slot_of(max)] == 0)
         return lt_fail(err, errlen,
                        "histograms.%s holds %llu values, latency.%s says %llu (min %llu, max %llu)",
                        name, (unsigned long long)n, name, (unsigned long long)count,

@@ -126,6 +126,9 @@ refused urls "$work/s0.json" "$work/s1.json" "$work/other.json"
 refused "merged already" "$work/merged.json" "$work/s1.json"
 jq '.histograms.tls = "HISTFAAAAAAAAAA="' "$work/s0.json" >"$work/damaged.json"
 refused "histograms.tls" "$work/damaged.json"
+# A max past the layout (2^40) is refused, not read as a bucket.
+jq '.latency.total.max_us = 1099511627776' "$work/s0.json" >"$work/huge.json"
+refused "latency.total says" "$work/huge.json"
 head -c 300 "$work/s0.json" >"$work/cut.json"
 refused "not JSON" "$work/cut.json"
 
