@@ -199,20 +199,8 @@ static void series_charts(FILE *f, const lt_stats *st)
         ops[i] = (double)s->ops;
         errs[i] = (double)s->errors;
         if (s->slot) {
-            uint64_t total = 0, seen = 0;
-            for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
-                total += s->slot[k];
-            double want[2] = {0.5 * (double)total, 0.99 * (double)total}, *out[2] = {p50, p99};
-            for (int w = 0; w < 2; w++) {
-                seen = 0;
-                for (unsigned k = 0; k < LT_SERIES_SLOTS; k++) {
-                    seen += s->slot[k];
-                    if ((double)seen >= want[w] && seen > 0) {
-                        out[w][nl] = (double)lt_layout_high(LT_SERIES_SUB_BITS, k) / 1000;
-                        break;
-                    }
-                }
-            }
+            p50[nl] = (double)lt_second_percentile(s, 50) / 1000;
+            p99[nl] = (double)lt_second_percentile(s, 99) / 1000;
             tl[nl++] = t[i];
         }
     }

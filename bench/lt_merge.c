@@ -18,7 +18,8 @@
 
 /* One added result's series, kept apart until the merge aligns them. */
 struct part {
-    lt_stats series; /* only its series is used */
+    lt_second *series;
+    size_t n_series;
     uint64_t series_start_unix_us;
 };
 
@@ -65,7 +66,7 @@ void lt_merge_free(lt_merge *m)
     if (m == NULL)
         return;
     for (size_t i = 0; i < m->n_parts; i++)
-        lt_stats_free(&m->parts[i].series);
+        lt_series_free(m->parts[i].series, m->parts[i].n_series);
     free(m->parts);
     free(m->rows);
     for (size_t i = 0; i < m->n_trees; i++)
@@ -382,16 +383,11 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
         m->fp = fp;
         m->shard_count = (unsigned)count;
     }
-    lt_second *series = st->series;
-    size_t n_series = st->n_series;
+    /* The series waits for the merge to align it; the rest adds up now. */
+    m->parts[m->n_parts++] = (struct part){st->series, st->n_series, mt.series_start};
     st->series = NULL;
     st->n_series = 0;
     lt_stats_merge(&m->total, st); /* no series: nothing to allocate */
-    struct part *p = &m->parts[m->n_parts++];
-    lt_stats_init(&p->series);
-    p->series.series = series;
-    p->series.n_series = n_series;
-    p->series_start_unix_us = mt.series_start;
     m->sum.cpu_user += mt.cpu_user;
     m->sum.cpu_sys += mt.cpu_sys;
     if (mt.rss_peak > m->sum.rss_peak)
@@ -451,7 +447,7 @@ const lt_result *lt_merge_result(lt_merge *m, const lt_opts *opts, const char *c
     for (size_t i = 0; i < m->n_parts; i++) {
         /* Aligned to the nearest second of the earliest start. */
         uint64_t shift = (m->parts[i].series_start_unix_us - origin + 500000) / 1000000;
-        if (lt_stats_merge_series(&m->merged, &m->parts[i].series, shift) != 0)
+        if (lt_stats_merge_series(&m->merged, m->parts[i].series, m->parts[i].n_series, shift) != 0)
             return NULL;
     }
     /* The options of the test, from its fingerprint. */

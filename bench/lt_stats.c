@@ -49,11 +49,16 @@ void lt_stats_init(lt_stats *st)
         lt_hist_reset(&st->hist[i]);
 }
 
+void lt_series_free(lt_second *series, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(series[i].slot);
+    free(series);
+}
+
 void lt_stats_free(lt_stats *st)
 {
-    for (size_t i = 0; i < st->n_series; i++)
-        free(st->series[i].slot);
-    free(st->series);
+    lt_series_free(st->series, st->n_series);
     st->series = NULL;
     st->n_series = 0;
 }
@@ -79,15 +84,26 @@ static lt_second *second_at(lt_stats *st, uint64_t sec)
     return &st->series[sec];
 }
 
-int lt_stats_second(lt_stats *st, uint64_t sec, int err, uint64_t latency_us)
+/* Second sec, with its latency counts when slot is set, to take ops more
+ * operations; NULL (the operations counted as dropped) when out of range
+ * or memory. */
+static lt_second *second_for(lt_stats *st, uint64_t sec, uint64_t ops, int slot)
 {
     lt_second *s = second_at(st, sec);
-    if (s && err == 0 && s->slot == NULL)
+    if (s && slot && s->slot == NULL)
         s->slot = calloc(LT_SERIES_SLOTS, sizeof *s->slot);
-    if (s == NULL || (err == 0 && s->slot == NULL)) {
-        st->series_dropped++;
-        return -1;
+    if (s == NULL || (slot && s->slot == NULL)) {
+        st->series_dropped += ops;
+        return NULL;
     }
+    return s;
+}
+
+int lt_stats_second(lt_stats *st, uint64_t sec, int err, uint64_t latency_us)
+{
+    lt_second *s = second_for(st, sec, 1, err == 0);
+    if (s == NULL)
+        return -1;
     s->ops++;
     if (err)
         s->errors++;
@@ -102,13 +118,9 @@ int lt_stats_second_add(lt_stats *st, uint64_t sec, uint64_t ops, uint64_t error
 {
     if (ops == 0)
         return 0;
-    lt_second *to = second_at(st, sec);
-    if (to && slot && to->slot == NULL)
-        to->slot = calloc(LT_SERIES_SLOTS, sizeof *to->slot);
-    if (to == NULL || (slot && to->slot == NULL)) {
-        st->series_dropped += ops;
+    lt_second *to = second_for(st, sec, ops, slot != NULL);
+    if (to == NULL)
         return -1;
-    }
     to->ops += ops;
     to->errors += errors;
     for (unsigned k = 0; slot && k < LT_SERIES_SLOTS; k++)
@@ -116,17 +128,21 @@ int lt_stats_second_add(lt_stats *st, uint64_t sec, uint64_t ops, uint64_t error
     return 0;
 }
 
-int lt_stats_merge_series(lt_stats *dst, const lt_stats *src, uint64_t shift)
+int lt_stats_merge_series(lt_stats *dst, const lt_second *series, size_t n, uint64_t shift)
 {
     int rc = 0;
-    static _Thread_local uint64_t wide[LT_SERIES_SLOTS];
-    for (size_t i = 0; i < src->n_series; i++) {
-        const lt_second *from = &src->series[i];
+    for (size_t i = 0; i < n; i++) {
+        const lt_second *from = &series[i];
+        lt_second *to =
+            from->ops ? second_for(dst, i + shift, from->ops, from->slot != NULL) : NULL;
+        if (to == NULL) {
+            rc = from->ops ? -1 : rc;
+            continue;
+        }
+        to->ops += from->ops;
+        to->errors += from->errors;
         for (unsigned k = 0; from->slot && k < LT_SERIES_SLOTS; k++)
-            wide[k] = from->slot[k];
-        if (lt_stats_second_add(dst, i + shift, from->ops, from->errors,
-                                from->slot ? wide : NULL) != 0)
-            rc = -1;
+            to->slot[k] += from->slot[k];
     }
     return rc;
 }
@@ -185,7 +201,7 @@ int lt_stats_merge(lt_stats *dst, const lt_stats *src)
                        src->tls[i].n);
     for (int i = 0; i < LT_NPHASES; i++)
         lt_hist_merge(&dst->hist[i], &src->hist[i]);
-    return lt_stats_merge_series(dst, src, 0);
+    return lt_stats_merge_series(dst, src->series, src->n_series, 0);
 }
 
 static const char *mode_name(lt_mode m)
@@ -387,8 +403,7 @@ void lt_iso_time(uint64_t unix_us, char *out, size_t n)
     snprintf(out, n, "%s.%03uZ", day, (unsigned)(unix_us % 1000000u / 1000u));
 }
 
-/* The value at percentile p of a series second's coarse histogram. */
-static uint64_t second_percentile(const lt_second *s, double p)
+uint64_t lt_second_percentile(const lt_second *s, double p)
 {
     uint64_t n = 0, seen = 0;
     for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
@@ -419,8 +434,9 @@ static void json_series(FILE *f, const lt_stats *st)
         for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
             wide[k] = s->slot[k];
         char *enc = lt_hdr_encode(LT_SERIES_SUB_BITS, wide, LT_SERIES_SLOTS);
-        fprintf(f, "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"hist\":%s%s%s}", ms(second_percentile(s, 50)),
-                ms(second_percentile(s, 99)), enc ? "\"" : "", enc ? enc : "null", enc ? "\"" : "");
+        fprintf(f, "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"hist\":%s%s%s}",
+                ms(lt_second_percentile(s, 50)), ms(lt_second_percentile(s, 99)), enc ? "\"" : "",
+                enc ? enc : "null", enc ? "\"" : "");
         free(enc);
     }
 }

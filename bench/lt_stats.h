@@ -76,6 +76,13 @@ void lt_stats_init(lt_stats *st);
 /* Frees the series st holds (st must be initialised again to be used). */
 void lt_stats_free(lt_stats *st);
 
+/* Frees a series of n seconds. */
+void lt_series_free(lt_second *series, size_t n);
+
+/* The value at percentile p (0..100) of a second's successful operations'
+ * latency (the highest value of the slot the rank falls in), 0 for none. */
+uint64_t lt_second_percentile(const lt_second *s, double p);
+
 /* Counts one ended operation in second sec of the series: failed when err
  * is non-zero, else with its total latency. Returns -1 when out of memory
  * (the operation is counted in series_dropped). */
@@ -86,8 +93,9 @@ int lt_stats_second(lt_stats *st, uint64_t sec, int err, uint64_t latency_us);
 int lt_stats_second_add(lt_stats *st, uint64_t sec, uint64_t ops, uint64_t errors,
                         const uint64_t *slot);
 
-/* Adds src's series to dst's, src's second i to dst's i + shift. */
-int lt_stats_merge_series(lt_stats *dst, const lt_stats *src, uint64_t shift);
+/* Adds a series of n seconds to dst's, its second i to dst's i + shift.
+ * Returns -1 when out of memory (what did not fit is counted dropped). */
+int lt_stats_merge_series(lt_stats *dst, const lt_second *series, size_t n, uint64_t shift);
 
 /* Counts one failure with evtls error code err (< 0). */
 void lt_stats_error(lt_stats *st, int err);
