@@ -351,17 +351,27 @@ void lt_json_write(FILE *f, const lt_json *j)
     }
 }
 
-char *lt_json_text(const lt_json *j)
+char *lt_print(void (*write)(FILE *f, const void *arg), const void *arg)
 {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     if (f == NULL)
         return NULL;
-    lt_json_write(f, j);
+    write(f, arg);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;
     }
     return buf;
+}
+
+static void write_json(FILE *f, const void *j)
+{
+    lt_json_write(f, j);
+}
+
+char *lt_json_text(const lt_json *j)
+{
+    return lt_print(write_json, j);
 }

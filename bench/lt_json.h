@@ -50,4 +50,7 @@ void lt_json_write(FILE *f, const lt_json *j);
 /* The same into a malloc'd string (NULL when out of memory). */
 char *lt_json_text(const lt_json *j);
 
+/* What write prints, as a malloc'd string (NULL when out of memory). */
+char *lt_print(void (*write)(FILE *f, const void *arg), const void *arg);
+
 #endif

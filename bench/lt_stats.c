@@ -11,6 +11,7 @@
 
 #include "evtls_cli.h"
 #include "lt_hdr.h"
+#include "lt_json.h" /* lt_print */
 
 const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
 #define phase_names lt_phase_names
@@ -470,13 +471,9 @@ lt_shard_row lt_result_row(const lt_result *r)
     return w;
 }
 
-char *lt_fingerprint(const lt_opts *o)
+static void write_fingerprint(FILE *f, const void *arg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (f == NULL)
-        return NULL;
+    const lt_opts *o = arg;
     fprintf(f, "{\"mode\":\"%s\",\"urls\":[", mode_name(o->mode));
     cli_json_string(f, o->target);
     for (unsigned i = 0; i < o->n_more_urls; i++) {
@@ -501,11 +498,21 @@ char *lt_fingerprint(const lt_opts *o)
     fputs(",\"alpn\":", f);
     cli_json_string(f, o->alpn);
     fputc('}', f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    return buf;
+}
+
+char *lt_fingerprint(const lt_opts *o)
+{
+    return lt_print(write_fingerprint, o);
+}
+
+static void write_result(FILE *f, const void *r)
+{
+    lt_report_json(f, r);
+}
+
+char *lt_report_json_text(const lt_result *r)
+{
+    return lt_print(write_result, r);
 }
 
 static void json_error_row(FILE *f, const char *cls, const char *name, const char *text, uint64_t n,

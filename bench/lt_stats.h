@@ -184,7 +184,10 @@ void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row);
 /* The h2load-like summary. */
 void lt_report_text(FILE *f, const lt_result *r);
 
-/* The same as one JSON object and a newline. */
+/* The result as one JSON object and a newline (format LT_RESULT_FORMAT). */
 void lt_report_json(FILE *f, const lt_result *r);
+
+/* The same as a malloc'd string (NULL when out of memory). */
+char *lt_report_json_text(const lt_result *r);
 
 #endif
