@@ -573,7 +573,7 @@ static const char merge_usage[] =
     "Results of different tests, or holding one shard twice, are refused (exit 2).\n"
     "\n"
     "      --json FILE        write the merged result to FILE (-: stdout)\n"
-    "      --html FILE        write the merged report to FILE: one self-contained page\n"
+    "      --html FILE        write the merged report to FILE (-: stdout): one page\n"
     "                         (charts in SVG, no script, nothing fetched)\n"
     "      --max-errors N     exit 1 when more than N operations failed (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the merged statistic is below\n"

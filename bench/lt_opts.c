@@ -89,7 +89,7 @@ const char lt_usage[] =
     "                         evtls-result/1, with every counter, each phase's latency\n"
     "                         histogram in HdrHistogram's V2 compressed base64 (values\n"
     "                         in us) and a per-second series; results merge exactly\n"
-    "      --html FILE        write a report to FILE: one self-contained page (latency by\n"
+    "      --html FILE        write a report to FILE (-: stdout): one page (latency by\n"
     "                         percentile per phase, rates, errors and p50/p99 over the\n"
     "                         run, the handshake mix; SVG, no script, nothing fetched)\n"
     "      --warm-up N        run N operations first and count none of them: one-time\n"

@@ -430,40 +430,40 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     return rc;
 }
 
+/* Writes r to path with write (- is stdout); returns 0 or 1. */
+static int write_file(const char *path, const char *option, const lt_result *r,
+                      void (*write)(FILE *f, const lt_result *r))
+{
+    if (strcmp(path, "-") == 0) {
+        write(stdout, r);
+        return fflush(stdout) != 0;
+    }
+    FILE *f = fopen(path, "we");
+    if (f == NULL) {
+        fprintf(stderr, PROG ": %s: cannot write '%s': %s\n", option, path, strerror(errno));
+        return 1;
+    }
+    write(f, r);
+    if (fclose(f) != 0) {
+        fprintf(stderr, PROG ": %s: cannot write '%s'\n", option, path);
+        return 1;
+    }
+    return 0;
+}
+
 int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, const char *html_path)
 {
     const lt_stats *total = r->st;
-    /* --json -: the JSON on stdout, the text summary on stderr. */
-    int json_stdout = json_path && strcmp(json_path, "-") == 0;
-    FILE *text = json_stdout ? stderr : stdout;
+    /* --json - (or --html -): that on stdout, the text summary on stderr. */
+    int to_stdout =
+        (json_path && strcmp(json_path, "-") == 0) || (html_path && strcmp(html_path, "-") == 0);
+    FILE *text = to_stdout ? stderr : stdout;
     lt_report_text(text, r);
     int status = 0;
-    if (json_stdout) {
-        lt_report_json(stdout, r);
-        if (fflush(stdout) != 0)
-            status = 1;
-    } else if (json_path) {
-        FILE *f = fopen(json_path, "we");
-        if (f == NULL) {
-            fprintf(stderr, PROG ": --json: cannot write '%s': %s\n", json_path, strerror(errno));
-            status = 1;
-        } else {
-            lt_report_json(f, r);
-            if (fclose(f) != 0)
-                status = 1;
-        }
-    }
-    if (html_path) {
-        FILE *f = fopen(html_path, "we");
-        if (f == NULL) {
-            fprintf(stderr, PROG ": --html: cannot write '%s': %s\n", html_path, strerror(errno));
-            status = 1;
-        } else {
-            lt_report_html(f, r);
-            if (fclose(f) != 0)
-                status = 1;
-        }
-    }
+    if (json_path)
+        status |= write_file(json_path, "--json", r, lt_report_json);
+    if (html_path)
+        status |= write_file(html_path, "--html", r, lt_report_html);
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
         const lt_hist *h = &total->hist[t->phase];
