@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include "evtls_cli.h"
+#include "lt_stats.h" /* lt_phase_names */
 
 #include <errno.h>
 #include <getopt.h>
@@ -221,13 +222,13 @@ int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *er
 
 int lt_parse_threshold(const char *s, struct lt_threshold *t)
 {
-    static const char *const phases[] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
     const char *dot = strchr(s, '.'), *lt = strchr(s, '<');
     if (dot == NULL || lt == NULL || lt < dot)
         return -1;
     t->phase = -1;
-    for (int i = 0; i < (int)(sizeof phases / sizeof phases[0]); i++)
-        if ((size_t)(dot - s) == strlen(phases[i]) && strncmp(s, phases[i], strlen(phases[i])) == 0)
+    for (int i = 0; i < LT_NPHASES; i++)
+        if ((size_t)(dot - s) == strlen(lt_phase_names[i]) &&
+            strncmp(s, lt_phase_names[i], (size_t)(dot - s)) == 0)
             t->phase = i;
     if (t->phase < 0)
         return -1;

@@ -14,20 +14,20 @@
 #include "lt_json.h" /* lt_print */
 
 const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
-#define phase_names lt_phase_names
 
-#define C(f, how)                                                                                  \
-    {                                                                                              \
-#f, offsetof(lt_stats, f), how                                                             \
-    }
+/* clang-format off */
+#define C(f, how) {#f, offsetof(lt_stats, f), how}
+/* clang-format on */
 const lt_counter lt_counters[] = {
-    C(conns_ok, 0),       C(conns_failed, 0),  C(attempts, 0),      C(attempts_lost, 0),
-    C(retried, 0),        C(due, 0),           C(never_started, 0), C(backoffs, 0),
-    C(settle_us, 1),      C(offers_missed, 0), C(offered, 0),       C(resumed, 0),
-    C(reqs_ok, 0),        C(reqs_failed, 0),   C(ops_ok, 0),        C(ops_failed, 0),
-    C(bytes_in, 0),       C(bytes_out, 0),     C(body_bytes, 0),    C(slot_reqs_min, 2),
-    C(slot_reqs_max, 1),  C(stop_late_us, 1),  C(status_errors, 0), C(tls_other, 0),
-    C(series_dropped, 0),
+    C(conns_ok, LT_SUM),       C(conns_failed, LT_SUM),  C(attempts, LT_SUM),
+    C(attempts_lost, LT_SUM),  C(retried, LT_SUM),       C(due, LT_SUM),
+    C(never_started, LT_SUM),  C(backoffs, LT_SUM),      C(settle_us, LT_MAX),
+    C(offers_missed, LT_SUM),  C(offered, LT_SUM),       C(resumed, LT_SUM),
+    C(reqs_ok, LT_SUM),        C(reqs_failed, LT_SUM),   C(ops_ok, LT_SUM),
+    C(ops_failed, LT_SUM),     C(bytes_in, LT_SUM),      C(bytes_out, LT_SUM),
+    C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN), C(slot_reqs_max, LT_MAX),
+    C(stop_late_us, LT_MAX),   C(status_errors, LT_SUM), C(tls_other, LT_SUM),
+    C(series_dropped, LT_SUM),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -186,9 +186,9 @@ int lt_stats_merge(lt_stats *dst, const lt_stats *src)
     for (size_t i = 0; i < lt_n_counters; i++) {
         uint64_t *d = counter(dst, &lt_counters[i]);
         uint64_t v = counter_get(src, &lt_counters[i]);
-        if (lt_counters[i].how == 0)
+        if (lt_counters[i].how == LT_SUM)
             *d += v;
-        else if (lt_counters[i].how == 1 ? v > *d : v < *d)
+        else if (lt_counters[i].how == LT_MAX ? v > *d : v < *d)
             *d = v;
     }
     for (size_t i = 0; i < sizeof dst->codes / sizeof dst->codes[0]; i++)
@@ -356,7 +356,7 @@ void lt_report_text(FILE *f, const lt_result *r)
         if (h->count == 0)
             continue;
         fprintf(f, "  %-8s %10llu %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n",
-                phase_names[i], (unsigned long long)h->count, ms(h->min), lt_hist_mean(h) / 1000,
+                lt_phase_names[i], (unsigned long long)h->count, ms(h->min), lt_hist_mean(h) / 1000,
                 ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 90)),
                 ms(lt_hist_percentile(h, 99)), ms(lt_hist_percentile(h, 99.9)), ms(h->max));
     }
@@ -612,7 +612,7 @@ void lt_report_json(FILE *f, const lt_result *r)
             fprintf(f,
                     "%s\"%s\":{\"count\":0,\"min_ms\":null,\"mean_ms\":null,\"p50_ms\":null,"
                     "\"p90_ms\":null,\"p99_ms\":null,\"p999_ms\":null,\"max_ms\":null}",
-                    first ? "" : ",", phase_names[i]);
+                    first ? "" : ",", lt_phase_names[i]);
             first = 0;
             continue;
         }
@@ -620,7 +620,7 @@ void lt_report_json(FILE *f, const lt_result *r)
                 "%s\"%s\":{\"count\":%llu,\"min_ms\":%.3f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,"
                 "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
                 "\"min_us\":%llu,\"max_us\":%llu,\"sum_us\":%.0f,\"clamped\":%llu}",
-                first ? "" : ",", phase_names[i], (unsigned long long)h->count, ms(h->min),
+                first ? "" : ",", lt_phase_names[i], (unsigned long long)h->count, ms(h->min),
                 lt_hist_mean(h) / 1000, ms(lt_hist_percentile(h, 50)),
                 ms(lt_hist_percentile(h, 90)), ms(lt_hist_percentile(h, 99)),
                 ms(lt_hist_percentile(h, 99.9)), ms(h->max), (unsigned long long)h->min,
@@ -631,7 +631,7 @@ void lt_report_json(FILE *f, const lt_result *r)
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
         char *enc = h->count ? lt_hdr_encode(LT_HIST_SUB_BITS, h->slot, LT_HIST_SLOTS) : NULL;
-        fprintf(f, "%s\"%s\":%s%s%s", i ? "," : "", phase_names[i], enc ? "\"" : "",
+        fprintf(f, "%s\"%s\":%s%s%s", i ? "," : "", lt_phase_names[i], enc ? "\"" : "",
                 enc ? enc : "null", enc ? "\"" : "");
         free(enc);
     }

@@ -110,12 +110,12 @@ void lt_stats_tls_n(lt_stats *st, const char *version, const char *cipher, const
 int lt_stats_merge(lt_stats *dst, const lt_stats *src);
 
 /* The scalar counters, by their names in the result file's "counters"
- * (one table for the writer and the reader). how: 0 adds, 1 keeps the
- * largest, 2 the smallest. */
+ * (one table for the writer and the reader), and how two merge. */
+typedef enum lt_merge_how { LT_SUM, LT_MAX, LT_MIN } lt_merge_how;
 typedef struct lt_counter {
     const char *name;
     size_t off; /* of a uint64_t in lt_stats */
-    int how;
+    lt_merge_how how;
 } lt_counter;
 extern const lt_counter lt_counters[];
 extern const size_t lt_n_counters;
