@@ -69,3 +69,14 @@ int evtls__b64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
     }
     return (int)o;
 }
+
+int evtls__hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

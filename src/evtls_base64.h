@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* evtls_base64.h - RFC 4648 base64, standard alphabet with padding
- * (internal, pure). */
+/* evtls_base64.h - RFC 4648 base64, standard alphabet with padding, and
+ * base16's digits (internal, pure). */
 #ifndef EVTLS_BASE64_H
 #define EVTLS_BASE64_H
 
@@ -14,5 +14,9 @@ int evtls__b64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
 /* Decodes n characters (padding required, no whitespace) into out.
  * Returns the bytes written, or -1 for bad input or no room. */
 int evtls__b64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
+
+/* The value of one hexadecimal digit (either case), -1 for another
+ * character. */
+int evtls__hex_digit(int c);
 
 #endif

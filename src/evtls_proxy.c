@@ -10,17 +10,6 @@
 #include "evtls/error.h"
 #include "evtls_base64.h"
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Percent-decodes n bytes of s into out (cap). Returns the length or -1. */
 static int unescape(const char *s, size_t n, char *out, size_t cap)
 {
@@ -30,7 +19,7 @@ static int unescape(const char *s, size_t n, char *out, size_t cap)
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            int h = evtls__hex_digit(s[i + 1]), l = evtls__hex_digit(s[i + 2]);
             if (h < 0 || l < 0)
                 return -1;
             c = (char)(h * 16 + l);

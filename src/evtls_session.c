@@ -10,6 +10,7 @@
 
 #include "evtls_log_int.h"
 #include "evtls_session_int.h"
+#include "evtls_base64.h" /* evtls__hex_digit */
 
 #define DEFAULT_PER_ORIGIN 4
 #define MAX_PER_ORIGIN     65536
@@ -289,15 +290,6 @@ int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
     return 0;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
 {
     if (sc == NULL || path == NULL)
@@ -356,7 +348,7 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         }
         list = nl;
         for (size_t b = 0; b < hex / 2 && !bad; b++) {
-            int hi = hexval(t2[1 + 2 * b]), lo = hexval(t2[2 + 2 * b]);
+            int hi = evtls__hex_digit(t2[1 + 2 * b]), lo = evtls__hex_digit(t2[2 + 2 * b]);
             if (hi < 0 || lo < 0)
                 bad = 1;
             der[b] = (uint8_t)(hi << 4 | lo);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "evtls_base64.h" /* evtls__hex_digit */
+
 int cli_parse_tls_version(const char *s, int *version)
 {
     if (strcmp(s, "1.2") == 0)
@@ -128,17 +130,6 @@ const char *cli_proxy_for(const struct cli_net *n, int plain, const char *host)
     return proxy;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char *host, char *err,
                   size_t errlen)
 {
@@ -154,7 +145,8 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
         size_t len = strlen(n->psk_key_hex);
         int ok = len > 0 && len % 2 == 0 && len / 2 <= sizeof key;
         for (size_t i = 0; ok && i < len / 2; i++) {
-            int h = hex_digit(n->psk_key_hex[2 * i]), l = hex_digit(n->psk_key_hex[2 * i + 1]);
+            int h = evtls__hex_digit(n->psk_key_hex[2 * i]),
+                l = evtls__hex_digit(n->psk_key_hex[2 * i + 1]);
             ok = h >= 0 && l >= 0;
             key[i] = (uint8_t)(h * 16 + l);
         }
