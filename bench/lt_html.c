@@ -331,7 +331,7 @@ void lt_report_html(FILE *f, const lt_result *r)
                     "</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td "
                     "class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
                     "class=\"n\">%.2f</td></tr>",
-                    (double)(w->start_unix_us - first) / 1000,
+                    (double)(w->began_unix_us - first) / 1000,
                     (double)(w->end_unix_us - w->start_unix_us) / 1e6, (unsigned long long)w->ops,
                     (unsigned long long)w->errors, (unsigned long long)w->conns, w->cpu_s);
         }

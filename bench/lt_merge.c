@@ -269,6 +269,7 @@ static int read_result(const lt_json *j, lt_stats *st, struct meta *mt, lt_shard
         uint64_t idx, conns, threads;
         if (need_u64(r, "index", &idx, "shards", err, errlen) ||
             need_u64(r, "start_unix_us", &w->start_unix_us, "shards", err, errlen) ||
+            need_u64(r, "began_unix_us", &w->began_unix_us, "shards", err, errlen) ||
             need_u64(r, "end_unix_us", &w->end_unix_us, "shards", err, errlen) ||
             need_u64(r, "operations", &w->ops, "shards", err, errlen) ||
             need_u64(r, "errors", &w->errors, "shards", err, errlen) ||

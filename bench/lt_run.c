@@ -386,13 +386,14 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    /* The run counts from when the last thread actually began (a late
-     * timer shows in the shards' start skew), or with --warm-up from the
-     * end of the last warm-up. */
-    uint64_t t_from = r.t0;
+    /* The run counts from its scheduled start (the open loop's schedule
+     * and latencies count from it too), or with --warm-up from the end of
+     * the last warm-up. When the last thread actually began is kept apart:
+     * the shards' start skew is measured with it. */
+    uint64_t t_from = r.t0, began = r.t0;
     for (unsigned i = 0; i < r.n; i++) {
-        if (lt_worker_began(r.w[i]) > t_from)
-            t_from = lt_worker_began(r.w[i]);
+        if (lt_worker_began(r.w[i]) > began)
+            began = lt_worker_began(r.w[i]);
         if (lt_worker_warm_end(r.w[i]) > t_from)
             t_from = lt_worker_warm_end(r.w[i]);
     }
@@ -415,6 +416,7 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         .shard_count = o->shard_count,
         .host = out->host,
         .start_unix_us = unix0 + (t_from - mono0),
+        .began_unix_us = unix0 + (began - mono0),
         .end_unix_us = unix0 + (t_end - mono0),
         .series_start_unix_us = unix0 + (r.t0 - mono0),
         .fingerprint = out->fingerprint,

@@ -376,7 +376,7 @@ void lt_report_text(FILE *f, const lt_result *r)
         for (size_t i = 0; i < r->n_shards; i++) {
             const lt_shard_row *w = &r->shards[i];
             fprintf(f, "  %5u  %-20.20s %9.3f %9.3f %12llu %10llu %6llu %6.2f\n", w->index, w->host,
-                    (double)(w->start_unix_us - first) / 1000,
+                    (double)(w->began_unix_us - first) / 1000,
                     (double)(w->end_unix_us - w->start_unix_us) / 1e6, (unsigned long long)w->ops,
                     (unsigned long long)w->errors, (unsigned long long)w->conns, w->cpu_s);
         }
@@ -447,10 +447,10 @@ void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t
     *first = UINT64_MAX;
     *last = 0;
     for (size_t i = 0; i < n; i++) {
-        if (rows[i].start_unix_us < *first)
-            *first = rows[i].start_unix_us;
-        if (rows[i].start_unix_us > *last)
-            *last = rows[i].start_unix_us;
+        if (rows[i].began_unix_us < *first)
+            *first = rows[i].began_unix_us;
+        if (rows[i].began_unix_us > *last)
+            *last = rows[i].began_unix_us;
     }
 }
 
@@ -461,6 +461,7 @@ lt_shard_row lt_result_row(const lt_result *r)
     w.index = r->shard_index;
     snprintf(w.host, sizeof w.host, "%s", r->host ? r->host : "");
     w.start_unix_us = r->start_unix_us;
+    w.began_unix_us = r->began_unix_us;
     w.end_unix_us = r->end_unix_us;
     w.ops = r->st->ops_ok + r->st->ops_failed;
     w.errors = r->st->ops_failed;
@@ -651,12 +652,14 @@ void lt_report_json(FILE *f, const lt_result *r)
         fprintf(f, "%s{\"index\":%u,\"host\":", i ? "," : "", w->index);
         cli_json_string(f, w->host);
         fprintf(f,
-                ",\"start_unix_us\":%llu,\"end_unix_us\":%llu,\"operations\":%llu,"
+                ",\"start_unix_us\":%llu,\"began_unix_us\":%llu,\"end_unix_us\":%llu,"
+                "\"operations\":%llu,"
                 "\"errors\":%llu,\"connections\":%llu,\"threads\":%u,\"cpu_s\":%.3f,"
                 "\"rss_peak_kb\":%ld}",
-                (unsigned long long)w->start_unix_us, (unsigned long long)w->end_unix_us,
-                (unsigned long long)w->ops, (unsigned long long)w->errors,
-                (unsigned long long)w->conns, w->threads, w->cpu_s, w->rss_peak_kb);
+                (unsigned long long)w->start_unix_us, (unsigned long long)w->began_unix_us,
+                (unsigned long long)w->end_unix_us, (unsigned long long)w->ops,
+                (unsigned long long)w->errors, (unsigned long long)w->conns, w->threads, w->cpu_s,
+                w->rss_peak_kb);
     }
     uint64_t first_start, last_start;
     lt_start_span(rows, n_rows, &first_start, &last_start);

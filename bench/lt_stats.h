@@ -128,6 +128,7 @@ typedef struct lt_shard_row {
     unsigned index;
     char host[64];
     uint64_t start_unix_us, end_unix_us; /* what it counted: wall clock, µs */
+    uint64_t began_unix_us;              /* when its last thread actually began */
     uint64_t ops, errors, conns;         /* operations, of them errors; its share of -c */
     unsigned threads;
     double cpu_s;
@@ -152,6 +153,7 @@ typedef struct lt_result {
     unsigned shard_index, shard_count;   /* LT_MERGED for a merged result */
     const char *host;                    /* where the shard ran */
     uint64_t start_unix_us, end_unix_us; /* the counted time, wall clock */
+    uint64_t began_unix_us;              /* when the last thread actually began */
     uint64_t series_start_unix_us;       /* second 0 of the series */
     const char *fingerprint;             /* the test, a JSON object's text */
     const lt_shard_row *shards;          /* merged: every shard's row */
@@ -164,7 +166,8 @@ typedef struct lt_result {
  * free): the mode, the URLs and every option that changes the work. */
 char *lt_fingerprint(const lt_opts *o);
 
-/* The earliest and latest start among n shards (their skew is the gap). */
+/* The earliest and latest actual beginning among n shards (their start
+ * skew is the gap). */
 void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t *last);
 
 /* The row of the shard r describes (its own, not a merged one). */
