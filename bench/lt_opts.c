@@ -5,7 +5,6 @@
 #include <arpa/inet.h>
 
 #include "evtls_cli.h"
-#include "lt_stats.h" /* lt_phase_names */
 
 #include <errno.h>
 #include <getopt.h>
@@ -118,6 +117,8 @@ const char lt_usage[] =
     "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
     "Exit status: 0 done within --max-errors; 1 too many errors or none\n"
     "succeeded; 2 bad usage.\n";
+
+const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
 
 int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {

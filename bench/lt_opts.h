@@ -14,6 +14,20 @@
 #define LT_MAX_URLS    64
 #define LT_MAX_HEADERS 32
 
+/* The latency phases evtls-load measures (and --threshold names). */
+typedef enum lt_phase {
+    LT_DNS = 0, /* name resolution (0 for an address literal) */
+    LT_TCP,     /* TCP connect */
+    LT_TLS,     /* TLS handshake */
+    LT_CONNECT, /* a connection ready: from its start (or schedule) to ready */
+    LT_TTFB,    /* request sent to first response byte */
+    LT_TOTAL,   /* one operation, from its (scheduled) start to its end */
+    LT_NPHASES
+} lt_phase;
+
+/* Their names: dns, tcp, tls, connect, ttfb, total. */
+extern const char *const lt_phase_names[LT_NPHASES];
+
 typedef enum lt_mode {
     LT_MODE_HANDSHAKE = 1, /* connect, handshake, close: one operation each */
     LT_MODE_REQUEST,       /* HTTP/1.1 requests over keep-alive connections */
@@ -64,7 +78,7 @@ typedef struct lt_opts {
      * latency statistic is not below its limit */
     struct lt_threshold {
         const char *text;
-        int phase;       /* lt_phase */
+        int phase;       /* lt_phase, -1 while parsing */
         double p;        /* percentile, 100 for max, -1 for mean */
         uint64_t max_us; /* the statistic must be below this */
     } thresholds[8];

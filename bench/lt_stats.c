@@ -13,8 +13,6 @@
 #include "lt_hdr.h"
 #include "lt_json.h" /* lt_print */
 
-const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
-
 /* clang-format off */
 #define C(f, how) {#f, offsetof(lt_stats, f), how}
 /* clang-format on */

@@ -10,16 +10,6 @@
 #include "lt_hist.h"
 #include "lt_opts.h"
 
-typedef enum lt_phase {
-    LT_DNS = 0, /* name resolution (0 for an address literal) */
-    LT_TCP,     /* TCP connect */
-    LT_TLS,     /* TLS handshake */
-    LT_CONNECT, /* a connection ready: from its start (or schedule) to ready */
-    LT_TTFB,    /* request sent to first response byte */
-    LT_TOTAL,   /* one operation, from its (scheduled) start to its end */
-    LT_NPHASES
-} lt_phase;
-
 #define LT_ERR_SLOTS 128 /* evtls error codes are -1 .. -127 */
 #define LT_MAX_TLS   8   /* distinct version/cipher/group combinations listed */
 
@@ -119,9 +109,6 @@ typedef struct lt_counter {
 } lt_counter;
 extern const lt_counter lt_counters[];
 extern const size_t lt_n_counters;
-
-/* The phases' names: dns, tcp, tls, connect, ttfb, total. */
-extern const char *const lt_phase_names[LT_NPHASES];
 
 /* One shard's row in a result's table of shards. */
 typedef struct lt_shard_row {
