@@ -26,6 +26,7 @@ work=$(mktemp -d)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
 port=$(bench_free_port)
 sport=$(bench_free_port)
+while [ "$sport" = "$port" ]; do sport=$(bench_free_port); done
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;" \
   "listen 127.0.0.1:$sport; location = /status { stub_status; }"
 url=https://127.0.0.1:$port/

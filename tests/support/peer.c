@@ -258,12 +258,53 @@ int peer_http_server(struct peer *p, const char *root, const char *cert, const c
     return spawn_ready(p, argv, 12, NULL, http_server_ready, NULL);
 }
 
+/* The first port of the kernel's ephemeral range (the ports connect()
+ * takes for its own end), so that a port chosen below it is never taken by
+ * one of the thousands of client connections other tests open at the same
+ * time. */
+static unsigned ephemeral_low(void)
+{
+    unsigned low = 32768, high = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", &low, &high) != 2 || low <= 11000 || low > 65535)
+            low = 32768;
+        fclose(f);
+    }
+    return low;
+}
+
+/* Binds a socket of TYPE to 127.0.0.1:PORT and closes it: 1 when it could. */
+static int bindable(int type, uint16_t port)
+{
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sin = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int ok = fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof sin) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* A random port below the ephemeral range that is free for TCP (and for UDP
+ * when UDP is set) on 127.0.0.1, or 0. */
+static uint16_t free_port(int udp)
+{
+    static unsigned seed;
+    if (seed == 0)
+        seed = (unsigned)getpid() ^ (unsigned)time(NULL);
+    unsigned span = ephemeral_low() - 10000;
+    for (int tries = 0; tries < 1000; tries++) {
+        uint16_t port = (uint16_t)(10000 + (unsigned)rand_r(&seed) % span);
+        if (bindable(SOCK_STREAM, port) && (!udp || bindable(SOCK_DGRAM, port)))
+            return port;
+    }
+    return 0;
+}
+
 uint16_t unused_port(void)
 {
-    uint16_t port = 0;
-    int fd = listen_loopback(1, &port);
-    close(fd);
-    return port;
+    return free_port(0);
 }
 
 int listen_loopback(int backlog, uint16_t *port)
@@ -459,33 +500,13 @@ static int dnsmasq_ready(struct peer *p, const char *out, void *ctx)
     return strstr(out, "cleared cache") != NULL;
 }
 
-/* A port free for both UDP and TCP on 127.0.0.1 (dnsmasq listens on
- * both), or 0. */
-static uint16_t free_udp_tcp_port(void)
-{
-    int u = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int t = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sin;
-    uint16_t port = 0;
-    if (u >= 0 && t >= 0 && bind(u, (struct sockaddr *)&sin, sizeof sin) == 0 &&
-        getsockname(u, (struct sockaddr *)&sin, &len) == 0 &&
-        bind(t, (struct sockaddr *)&sin, sizeof sin) == 0)
-        port = ntohs(sin.sin_port);
-    if (u >= 0)
-        close(u);
-    if (t >= 0)
-        close(t);
-    return port;
-}
-
 int peer_dnsmasq(struct peer *p, const char *const *options)
 {
     /* The port can still be taken between this choice and dnsmasq's bind
      * (other tests open thousands of TCP connections): a few tries. */
     for (int attempt = 0; attempt < 5; attempt++) {
         memset(p, 0, sizeof *p);
-        p->port = free_udp_tcp_port();
+        p->port = free_port(1);
         if (p->port == 0)
             continue;
         char port[32];

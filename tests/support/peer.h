@@ -97,7 +97,8 @@ void peer_stop(struct peer *p);
 /* A loopback TCP listener that never accepts. Returns the fd; *port set. */
 int listen_loopback(int backlog, uint16_t *port);
 
-/* A port on 127.0.0.1 where nothing listens (bound, then closed). */
+/* A port on 127.0.0.1 where nothing listens (bound, then closed), chosen
+ * below the kernel's ephemeral range so that no client connection takes it. */
 uint16_t unused_port(void);
 
 /* Number of open file descriptors of this process. */
