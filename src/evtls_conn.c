@@ -32,7 +32,6 @@ static atomic_ulong next_id = 1;
 
 static void on_io(evutil_socket_t fd, short what, void *arg)
 {
-    (void)fd;
     evtls_conn *c = arg;
     switch (c->state) {
     case EVTLS_STATE_HANDSHAKING: evtls__conn_handshake_step(c); return;
@@ -42,14 +41,21 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
             c->read_unwanted = 1; /* kept armed, and now readable: not level-triggered again */
             evtls__conn_io_update(c);
         }
+        if (c->peeking) { /* the socket came first: the peek is moot */
+            c->peeking = 0;
+            event_del(&c->yield_ev);
+        }
         evtls__conn_user_enter(c); /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
             evtls__conn_do_write(c);
         /* With a burst's rest due on the next pass (yield_ev), that is when
          * reading goes on: not also now, which would make two bursts. */
         if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait) &&
-            !event_pending(&c->yield_ev, EV_TIMEOUT, NULL))
+            !event_pending(&c->yield_ev, EV_TIMEOUT, NULL)) {
+            if (fd >= 0)
+                c->info.read_wakes++; /* not the burst's rest or the peek (fd -1) */
             evtls__conn_do_read(c);
+        }
         evtls__conn_user_leave(c);
         return;
     case EVTLS_STATE_CLOSING: evtls__conn_close_step(c); return;
@@ -72,13 +78,16 @@ static void on_phase_timeout(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* The rest of a read burst (do_read), on the loop's next pass. */
+/* The rest of a read burst (do_read), on the loop's next pass; or the
+ * peek at bytes below the wake-up mark, which finds the flow slow. */
 static void on_yield(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     evtls_conn *c = arg;
+    if (c->peeking)
+        evtls__conn_expect_slow(c);
     if (c->reading)
-        on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here */
+        on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here; fd is -1 */
 }
 
 static void on_defer(evutil_socket_t fd, short what, void *arg)

@@ -176,6 +176,7 @@ void evtls__conn_teardown(evtls_conn *c, int rst)
 {
     evtls__conn_teardown_attempt(c, rst);
     event_del(&c->yield_ev);
+    c->peeking = 0;
     event_del(&c->retry_timer);
     event_del(&c->deadline_timer);
     if (c->out) {

@@ -33,6 +33,19 @@
 #define EVTLS__READS_PER_EVENT 16    /* fairness: a read burst is at most 16 records, */
 #define EVTLS__READ_BURST_US   2000  /* or 2 ms, then the rest waits for the next pass */
 
+/* A reader that knows more is coming (evtls__conn_expect) lets the socket
+ * wake it only once this much has arrived (SO_RCVLOWAT), when the flow is
+ * fast: the current burst has read at least EVTLS__LOWAT_FAST bytes. Bytes
+ * below the mark wait EVTLS__LOWAT_PEEK_MS at most: then the flow counts
+ * as slow and every byte wakes the loop again. */
+#define EVTLS__LOWAT_MAX     (256u * 1024u)
+#define EVTLS__LOWAT_MIN     (32u * 1024u)
+#define EVTLS__LOWAT_FAST    (32u * 1024u)
+#define EVTLS__LOWAT_PEEK_MS 10
+/* Ciphertext of the expected bytes that can already be in user space when
+ * the socket is waited on: one partial record in wolfSSL, with margin. */
+#define EVTLS__LOWAT_SLACK (32u * 1024u)
+
 struct evtls_conn {
     struct event_base *base;
     struct event_base *own_base; /* private base when created with NULL */
@@ -52,7 +65,8 @@ struct evtls_conn {
     struct event phase_timer; /* the current phase's timeout */
     struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
     struct event defer_ev;       /* work that must not run inside an API call */
-    struct event yield_ev;       /* a read burst's rest, on the loop's next pass */
+    struct event yield_ev;       /* a read burst's rest, on the loop's next pass; or the
+                                    peek at bytes below the wake-up mark (peeking) */
     struct event retry_timer;    /* the wait between connect attempts */
 
     /* What each step waits on (0, EV_READ or EV_WRITE): a TLS read may
@@ -92,6 +106,8 @@ struct evtls_conn {
     struct evbuffer *out; /* queued plaintext, created on first write */
     size_t write_limit;
     size_t write_inflight; /* bytes handed to wolfSSL that it still owes */
+    uint32_t rcvlowat;     /* SO_RCVLOWAT set by evtls__conn_expect; 0: the default, 1 */
+    uint32_t burst_bytes;  /* plaintext read so far by the current (or last) read burst */
 
     /* deferred work flags, served by defer_ev */
     unsigned pending_drain : 1;
@@ -102,6 +118,7 @@ struct evtls_conn {
     unsigned dead : 1;     /* freed inside a callback: destroyed on the way out */
     unsigned pumping : 1;  /* inside event_base_loop() called by connect_poll */
     unsigned pump_end : 1; /* destroyed while pumping: connect_poll finishes it */
+    unsigned peeking : 1;  /* yield_ev is the peek, not a burst's rest */
 
     uint64_t t_start_us, t_mark_us; /* the connect's start, the current phase's */
     evtls_last_error err;

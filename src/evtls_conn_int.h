@@ -6,6 +6,8 @@
 #ifndef EVTLS_CONN_INT_H
 #define EVTLS_CONN_INT_H
 
+#include <stdint.h>
+
 #include "evtls/conn.h"
 
 /* The owner value of a connection whose pool let go of it (freed, or shut
@@ -35,5 +37,17 @@ void *evtls__conn_owner(const evtls_conn *c);
  * callback, i.e. an HTTP exchange) gets the error from the loop. The
  * object stays allocated: it is its holder's to free. */
 void evtls__conn_kill(evtls_conn *c, int code, const char *detail);
+
+/* The reader (an HTTP exchange) knows that at least `more` bytes of
+ * plaintext are still to come on c: while the flow is fast, the socket
+ * wakes the loop only when a good part of them has arrived (SO_RCVLOWAT,
+ * never more than what must still come, so the wait always ends), and
+ * each wake-up reads many records. Bytes below that mark wait 10 ms at
+ * most (the connection's peek, EVTLS__LOWAT_PEEK_MS); a reader with an idle timeout of its own
+ * must not use this unless it is EVTLS__EXPECT_MIN_IDLE_MS or more, so
+ * that the peek always comes first. 0 goes back to waking on every byte;
+ * so does read_stop. */
+#define EVTLS__EXPECT_MIN_IDLE_MS 50
+void evtls__conn_expect(evtls_conn *c, uint64_t more);
 
 #endif

@@ -7,7 +7,10 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "evtls_conn_connect.h"
 #include "evtls_conn_stream.h"
@@ -67,6 +70,7 @@ void evtls__conn_do_read(evtls_conn *c)
 {
     uint8_t buf[EVTLS__READ_CHUNK];
     uint64_t start_us = evtls__now_us();
+    c->burst_bytes = 0;
     for (int i = 0; i < EVTLS__READS_PER_EVENT && c->reading && c->state == EVTLS_STATE_CONNECTED;
          i++) {
         if (i > 0 && evtls__now_us() - start_us >= EVTLS__READ_BURST_US)
@@ -75,6 +79,7 @@ void evtls__conn_do_read(evtls_conn *c)
         evtls__tls_status st = evtls__tls_read(c->tls, buf, sizeof buf, &n, &c->err);
         evtls__conn_harvest_session(c);
         if (st == EVTLS__TLS_DONE) {
+            c->burst_bytes += (uint32_t)n;
             evtls__conn_user_enter(c);
             c->read_cb(c, buf, (ssize_t)n, c->read_arg);
             if (evtls__conn_user_leave(c))
@@ -84,6 +89,11 @@ void evtls__conn_do_read(evtls_conn *c)
         if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
             c->rd_wait = evtls__conn_wait_of(st);
             evtls__conn_io_update(c);
+            if (c->rcvlowat) { /* bytes below the mark wait this long at most */
+                struct timeval peek = {0, EVTLS__LOWAT_PEEK_MS * 1000};
+                c->peeking = 1;
+                evtimer_add(&c->yield_ev, &peek);
+            }
             return;
         }
         if (st == EVTLS__TLS_EOF) {
@@ -103,8 +113,46 @@ void evtls__conn_do_read(evtls_conn *c)
     /* Still readable after a fair share: come back on the next pass. */
     if (c->reading && c->state == EVTLS_STATE_CONNECTED) {
         static const struct timeval next_pass = {0, 0};
+        c->peeking = 0;
         evtimer_add(&c->yield_ev, &next_pass);
     }
+}
+
+static void set_lowat(evtls_conn *c, uint32_t v)
+{
+    int val = v ? (int)v : 1;
+    if (c->fd >= 0 && setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &val, sizeof val) != 0) {
+        LOGD("conn#%lu: SO_RCVLOWAT %d: %s", c->id, val, strerror(errno));
+        v = 0;
+    }
+    c->rcvlowat = v;
+}
+
+void evtls__conn_expect(evtls_conn *c, uint64_t more)
+{
+    uint64_t want = more > EVTLS__LOWAT_SLACK ? more - EVTLS__LOWAT_SLACK : 0;
+    if (want > EVTLS__LOWAT_MAX)
+        want = EVTLS__LOWAT_MAX;
+    if (c->rcvlowat == 0) {
+        if (want >= EVTLS__LOWAT_MIN && c->burst_bytes >= EVTLS__LOWAT_FAST)
+            set_lowat(c, (uint32_t)want);
+        return;
+    }
+    if (want >= c->rcvlowat)
+        return;
+    /* Never above what must still come: halved (a few calls a body, not
+     * one a record), and back to every byte below the minimum. */
+    uint32_t v = c->rcvlowat;
+    while (v > want)
+        v /= 2;
+    set_lowat(c, v < EVTLS__LOWAT_MIN ? 0 : v);
+}
+
+void evtls__conn_expect_slow(evtls_conn *c)
+{
+    c->peeking = 0;
+    if (c->rcvlowat)
+        set_lowat(c, 0);
 }
 
 int evtls_conn_check_alive(evtls_conn *c)
@@ -155,6 +203,9 @@ int evtls_conn_read_stop(evtls_conn *c)
         return EVTLS_ERR_INVALID_ARG;
     c->reading = 0;
     event_del(&c->yield_ev);
+    c->peeking = 0;
+    if (c->rcvlowat)
+        set_lowat(c, 0);
     if (c->state == EVTLS_STATE_CONNECTED)
         evtls__conn_io_update(c);
     return 0;

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "evtls/http.h"
+#include "evtls_conn_int.h"
 #include "evtls_httpparse.h"
 #include "evtls_log_int.h"
 #include "evtls_time.h"
@@ -399,6 +400,10 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
             return;
         }
         if (rc == EVTLS__HTTPP_MORE) {
+            /* Large bodies: fewer wake-ups, each reading more (the
+             * connection's peek keeps ahead of an idle timeout this long) */
+            if (x->o.idle_timeout_ms == 0 || x->o.idle_timeout_ms >= EVTLS__EXPECT_MIN_IDLE_MS)
+                evtls__conn_expect(x->c, evtls__httpp_body_left(&x->pp));
             arm_timer(x);
             return;
         }

@@ -303,6 +303,13 @@ int evtls__httpp_eof(evtls__httpp *pp, int clean)
     return pp->err = EVTLS_ERR_HTTP_TRUNCATED;
 }
 
+uint64_t evtls__httpp_body_left(const evtls__httpp *pp)
+{
+    if (!pp->headers_done || pp->complete || pp->r.framing != EVTLS_HTTP_CONTENT_LENGTH)
+        return 0;
+    return pp->p.content_length; /* http_parser counts it down as the body goes by */
+}
+
 void evtls__httpp_free(evtls__httpp *pp)
 {
     free(pp->r.hbuf);

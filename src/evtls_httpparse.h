@@ -72,6 +72,10 @@ int evtls__httpp_feed(evtls__httpp *pp, const uint8_t *data, size_t n, size_t *u
  * EVTLS_ERR_HTTP_TRUNCATED. */
 int evtls__httpp_eof(evtls__httpp *pp, int clean);
 
+/* Bytes of a Content-Length body still to come; 0 before the head, after
+ * the body, and for other framings. */
+uint64_t evtls__httpp_body_left(const evtls__httpp *pp);
+
 /* Frees what pp holds (the response goes with it). */
 void evtls__httpp_free(evtls__httpp *pp);
 

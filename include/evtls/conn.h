@@ -141,6 +141,8 @@ typedef struct evtls_conn_info {
                                         the configured one, or one learnt from connect times */
     unsigned races_held; /* times the last try's next attempt waited for the race limit */
     uint64_t proxy_us;   /* through a proxy: from the TCP connect to the proxy's 2xx answer */
+    uint64_t read_wakes; /* times the socket woke reading on the established connection
+                            (a large body is read in few, see evtls_http's exchange) */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

@@ -254,6 +254,100 @@ static void test_ttfb_timeout(void **state)
     assert_true(now_ms() - t0 >= 300);
 }
 
+/* ---- large bodies: read in few wake-ups, and never held back */
+
+struct stream {
+    evtls_conn *c;
+    int done, err;
+    uint64_t bytes, mark, wakes_at_mark;
+};
+
+static int on_stream_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
+{
+    (void)x;
+    (void)data;
+    struct stream *s = arg;
+    if (s->bytes < s->mark && s->bytes + len >= s->mark)
+        s->wakes_at_mark = evtls_conn_get_info(s->c)->read_wakes;
+    s->bytes += len;
+    return 0;
+}
+
+static void on_stream_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    (void)r;
+    struct stream *s = arg;
+    s->done = 1;
+    s->err = err;
+}
+
+/* GETs path on c, counting the body; returns the read wake-ups it took. */
+static uint64_t stream_get(struct loop_fx *f, evtls_conn *c, const char *path, uint64_t mark,
+                           struct stream *s)
+{
+    uint64_t before = evtls_conn_get_info(c)->read_wakes;
+    *s = (struct stream){.c = c, .mark = mark};
+    evtls_http_opts o;
+    evtls_http_opts_default(&o);
+    o.max_body_bytes = 16u * 1024u * 1024u;
+    o.idle_timeout_ms = 2000;
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", path);
+    evtls_http_cbs cbs = {NULL, on_stream_body, on_stream_done};
+    assert_int_equal(evtls_http_exchange_start(c, req, &o, &cbs, s, NULL), 0);
+    evtls_http_req_free(req);
+    run_until(f->base, &s->done, 60000);
+    assert_true(s->done);
+    s->wakes_at_mark -= s->wakes_at_mark ? before : 0;
+    return evtls_conn_get_info(c)->read_wakes - before;
+}
+
+static void test_large_body_few_wakes(void **state)
+{
+    /* 8 MiB from a server that sends 64 KiB a millisecond, slower than the
+     * reader: each wake-up of the socket reads many records (the socket
+     * wakes the loop once a good part of the rest has come), at most one
+     * wake-up per 128 KiB; waking on every arrival takes one per 64 KiB
+     * or more. Twice on one connection: the second response's head wakes
+     * the reader as at first. */
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "paced", NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    for (int i = 0; i < 2; i++) {
+        struct stream s;
+        uint64_t wakes = stream_get(f, c, "/", 0, &s);
+        printf("8 MiB body: %llu read wake-ups\n", (unsigned long long)wakes);
+        assert_int_equal(s.err, 0);
+        assert_int_equal(s.bytes, 512u * 16384u);
+        assert_true(wakes <= 512u * 16384u / (128u * 1024u));
+    }
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
+static void test_slowed_body_not_held_back(void **state)
+{
+    /* 1 MiB at once, then 24 records 30 ms apart: once the flow slows,
+     * each record wakes the reader on its own (the peek, 10 ms after a
+     * wake-up, lowers the mark), rather than waiting below a mark set
+     * while the flow was fast, and the 2 s idle timeout never fires. */
+    struct loop_fx *f = *state;
+    struct peer p;
+    assert_int_equal(peer_fault(&p, "burst-drip", NULL), 0);
+    evtls_conn *c = connect_to(f, p.port);
+    struct stream s;
+    uint64_t wakes = stream_get(f, c, "/", 1024u * 1024u + 1, &s);
+    printf("slowed body: %llu read wake-ups, %llu after the first MiB\n", (unsigned long long)wakes,
+           (unsigned long long)(wakes - s.wakes_at_mark));
+    assert_int_equal(s.err, 0);
+    assert_int_equal(s.bytes, (64u + 24u) * 16384u);
+    assert_true(s.wakes_at_mark > 0);
+    assert_true(wakes - s.wakes_at_mark >= 20);
+    evtls_conn_free(c);
+    peer_stop(&p);
+}
+
 /* ---- methods and bodies */
 
 static void test_post_large_body_and_head(void **state)
@@ -316,6 +410,8 @@ int main(void)
         T(test_ttfb_timeout),
         T(test_post_large_body_and_head),
         T(test_stop_at_head),
+        T(test_large_body_few_wakes),
+        T(test_slowed_body_not_held_back),
     };
     return cmocka_run_group_tests_name("http", tests, group_setup, group_teardown);
 }

@@ -13,6 +13,10 @@
  *   hs-cut                            sends 60 bytes of its real first flight, then RST
  *   hs-random                         4 KiB of random bytes instead of a ServerHello
  *   hs-drip                           its real handshake, one byte every 100 ms
+ *   burst-drip                        a 1.375 MiB body: 1 MiB at once, then 24 records of
+ *                                     16 KiB, 30 ms apart (a fast flow turned slow)
+ *   paced                             an 8 MiB body in 16 KiB records, 64 KiB a millisecond
+ *                                     (a reader faster than its server)
  *   bad-mac                           the first record after the handshake is corrupted
  *   no-read                           handshakes, then never reads again
  *   close-second                      answers a connection's first request, closes it
@@ -194,6 +198,20 @@ static void serve(WOLFSSL *ssl)
                      strlen(hello), conn_no, req, method, body);
             if (write_str(ssl, head) || (strcmp(method, "HEAD") && write_str(ssl, hello)))
                 return;
+        } else if (mode_is("burst-drip") || mode_is("paced")) {
+            static char piece[16384];
+            memset(piece, 'd', sizeof piece);
+            int paced = mode_is("paced"), n = paced ? 512 : 64 + 24;
+            snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
+                     (size_t)n * sizeof piece);
+            if (write_str(ssl, head))
+                return;
+            for (int i = 0; i < n; i++) {
+                if (paced ? i > 0 && i % 4 == 0 : i >= 64)
+                    sleep_ms(paced ? 1 : 30);
+                if (write_all(ssl, piece, sizeof piece))
+                    return;
+            }
         } else if (strcmp(mode, "chunked") == 0) {
             snprintf(head, sizeof head,
                      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Conn: %u\r\n"
@@ -272,11 +290,11 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--addr") == 0)
             addr = argv[i + 1];
     }
-    static const char *const known[] = {"ok",       "chunked",       "close",       "close-bare",
-                                        "truncate", "truncate-bare", "garbage",     "huge-header",
-                                        "silent",   "hs-silent",     "hs-close",    "hs-rst",
-                                        "hs-cut",   "hs-random",     "hs-drip",     "bad-mac",
-                                        "no-read",  "mix",           "close-second"};
+    static const char *const known[] = {
+        "ok",           "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
+        "garbage",      "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
+        "hs-cut",       "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix",
+        "close-second", "burst-drip",  "paced"};
     int valid = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         valid |= strcmp(mode, known[i]) == 0;
