@@ -1,14 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bulk.sh [BUILD_DIR] - large bodies over keep-alive, evtls-load against
-# wrk in the same run against the same nginx: 1 MB bodies on 4 connections,
-# five alternating pairs of 3 s runs, client CPU by bench/cpu_of, and MB of
-# response received per client CPU-second (more is better), with the median. Then evtls-load's clock: ten runs of
-# -d 3 with 1 MB and ten with 100 KB bodies, and how late each stopped.
+# bulk.sh [BUILD_DIR [SYSTEM_BUILD_DIR]] - large bodies over keep-alive,
+# evtls-load against wrk in the same run against the same nginx: 1 MB
+# bodies on 4 connections, five rounds of 3 s runs (evtls-load on the tuned
+# wolfSSL, evtls-load on Debian's wolfSSL, wrk), client CPU by bench/cpu_of,
+# and MB of response received per client CPU-second (more is better), each
+# round's ratios to wrk and their medians. SYSTEM_BUILD_DIR (default
+# BUILD_DIR-system) is configured with -DEVTLS_WOLFSSL=system and built if
+# it has no evtls-load. Then evtls-load's clock: ten runs of -d 3 with 1 MB
+# and ten with 100 KB bodies, and how late each stopped.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load cpu_of
 load=$build/bench/evtls-load
+sys_build=${2:-$build-system}
+if [ ! -x "$sys_build/bench/evtls-load" ]; then
+  echo "building evtls on Debian's wolfSSL in $sys_build" >&2
+  cmake -S "$root" -B "$sys_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_WOLFSSL=system \
+    -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF >/dev/null
+  cmake --build "$sys_build" -j"$(nproc)" --target evtls-load >/dev/null
+fi
+sys_load=$sys_build/bench/evtls-load
 cpu_of=$build/bench/cpu_of
 work=$(mktemp -d /tmp/evtls-bulk.XXXXXX)
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
@@ -20,30 +32,40 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv
 url=https://127.0.0.1:$port
 
 cpu() { bench_cpu "$work/$1.cpu"; }
+# evtls-load (PROGRAM) on 4 connections for 3 s: "MB-per-CPU-second cipher".
+ev_run() {
+  "$cpu_of" "$work/ev.cpu" "$1" --cacert "$pki/ca.pem" -m request -c 4 -d 3 --no-progress \
+    --json "$work/ev.json" "$url/1m" >"$work/ev.out" 2>&1 || true
+  local bytes cipher
+  bytes=$(sed -n 's/.*"bytes_in":\([0-9]*\).*/\1/p' "$work/ev.json")
+  cipher=$(sed -n 's/.*"cipher":"\([^"]*\)".*/\1/p' "$work/ev.json" | head -1)
+  awk -v b="$bytes" -v c="$(cpu ev)" -v k="$cipher" 'BEGIN {printf "%.1f %s\n", b / 1e6 / c, k}'
+}
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
 # MB per CPU-second drifts 20-50 % from run to run on a 2-core machine (the
-# kernel's share, wake-ups, the other processes): five pairs of 3 s runs,
-# evtls-load and wrk alternating, each pair's ratio printed, and the median.
+# kernel's share, wake-ups, the other processes): five rounds of 3 s runs,
+# the three clients alternating, each round's ratios printed, and the medians.
 if ! command -v wrk >/dev/null; then
   echo "wrk is not installed (scripts/deps.sh bench installs it)"
 else
-  ratios=()
+  tuned=() system=()
   for i in 1 2 3 4 5; do
-    "$cpu_of" "$work/ev.cpu" "$load" --cacert "$pki/ca.pem" -m request -c 4 -d 3 --no-progress \
-      --json "$work/ev.json" "$url/1m" >"$work/ev.out" 2>&1 || true
-    ev_bytes=$(sed -n 's/.*"bytes_in":\([0-9]*\).*/\1/p' "$work/ev.json")
-    ev_cipher=$(sed -n 's/.*"cipher":"\([^"]*\)".*/\1/p' "$work/ev.json" | head -1)
-    ev=$(awk -v b="$ev_bytes" -v c="$(cpu ev)" 'BEGIN {printf "%.1f", b / 1e6 / c}')
+    read -r ev ev_cipher < <(ev_run "$load")
+    read -r sy sy_cipher < <(ev_run "$sys_load")
     "$cpu_of" "$work/wrk.cpu" wrk -t1 -c4 -d3s "$url/1m" >"$work/wrk.out" 2>&1
     # wrk prints "N requests in Ts, X.XXMB read": its bytes read, after TLS.
     wrk_mb=$(sed -n 's/.* requests in .*, \([0-9.]*\)\([KMG]\)B read/\1 \2/p' "$work/wrk.out" |
       awk '{m = $1; if ($2 == "G") m *= 1024; if ($2 == "K") m /= 1024; printf "%.1f", m * 1.048576}')
     wrk=$(awk -v m="$wrk_mb" -v c="$(cpu wrk)" 'BEGIN {printf "%.1f", m / c}')
     r=$(awk -v e="$ev" -v w="$wrk" 'BEGIN {printf "%.2f", e / w}')
-    ratios+=("$r")
-    echo "pair $i: evtls-load $ev MB per CPU-second ($ev_cipher), wrk $wrk: $r"
+    rs=$(awk -v e="$sy" -v w="$wrk" 'BEGIN {printf "%.2f", e / w}')
+    tuned+=("$r")
+    system+=("$rs")
+    echo "round $i: evtls-load $ev MB per CPU-second ($ev_cipher): $r x wrk;" \
+      "on Debian's wolfSSL $sy ($sy_cipher): $rs x; wrk $wrk"
   done
-  median=$(printf '%s\n' "${ratios[@]}" | sort -n | sed -n 3p)
-  echo "evtls-load / wrk, MB per CPU-second, median of 5 pairs: $median (target >= 1.10 on the tuned wolfSSL)"
+  echo "evtls-load / wrk, MB per CPU-second, median of 5 rounds: $(median "${tuned[@]}")" \
+    "(target >= 1.10 on the tuned wolfSSL); on Debian's wolfSSL $(median "${system[@]}")"
 fi
 
 for size in 1m 100k; do
