@@ -41,17 +41,17 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
             c->read_unwanted = 1; /* kept armed, and now readable: not level-triggered again */
             evtls__conn_io_update(c);
         }
-        if (c->peeking) { /* the socket came first: the peek is moot */
-            c->peeking = 0;
-            event_del(&c->yield_ev);
-        }
         evtls__conn_user_enter(c); /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
             evtls__conn_do_write(c);
         /* With a burst's rest due on the next pass (yield_ev), that is when
          * reading goes on: not also now, which would make two bursts. */
         if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait) &&
-            !event_pending(&c->yield_ev, EV_TIMEOUT, NULL)) {
+            (c->peeking || !event_pending(&c->yield_ev, EV_TIMEOUT, NULL))) {
+            if (c->peeking) { /* the socket came before the peek: it is moot */
+                c->peeking = 0;
+                event_del(&c->yield_ev);
+            }
             if (fd >= 0)
                 c->info.read_wakes++; /* not the burst's rest or the peek (fd -1) */
             evtls__conn_do_read(c);
