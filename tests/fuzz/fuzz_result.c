@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "lt_hdr.h"
 #include "lt_hist.h"
 #include "lt_json.h"
@@ -53,11 +54,9 @@ static void check_hdr(const char *s, size_t len, unsigned b)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_text(data, size); /* the parsers take C strings */
     if (buf == NULL)
         return 0;
-    memcpy(buf, data, size);
-    buf[size] = '\0';
     lt_merge *m = lt_merge_new();
     int added = 0, parts = 0;
     for (size_t off = 0; off <= size && parts < MAX_PARTS; parts++) {

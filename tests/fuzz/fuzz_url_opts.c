@@ -12,6 +12,7 @@
 
 #include <evtls/http.h>
 
+#include "fuzz_text.h"
 #include "lt_opts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -32,11 +33,9 @@ static void check_url(const char *text, int allow_bare)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *buf = malloc(size + 1);
+    char *buf = fuzz_text(data, size); /* the parsers take C strings */
     if (buf == NULL)
         return 0;
-    memcpy(buf, data, size);
-    buf[size] = '\0';
     char *argv[MAX_ARGS + 2];
     int argc = 0;
     argv[argc++] = "evtls-load";

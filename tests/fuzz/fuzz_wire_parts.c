@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_text.h"
 #include "evtls_base64.h"
 #include "evtls_pin.h"
 #include "evtls_proxy.h"
@@ -20,11 +21,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t pick = data[0] % 5;
     data++;
     size--;
-    char *text = malloc(size + 1); /* the string parsers take C strings */
+    char *text = fuzz_text(data, size); /* the parsers take C strings */
     if (text == NULL)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
     switch (pick) {
     case 0: {
         int status;
