@@ -298,13 +298,17 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     const lt_json *fp = lt_json_get(j, "fingerprint");
     const lt_json *shard = lt_json_get(j, "shard");
     uint64_t count;
-    if (format == NULL || strcmp(format, LT_RESULT_FORMAT) != 0 || fp == NULL ||
-        fp->type != LT_JOBJ || lt_json_u64(lt_json_get(shard, "count"), &count) != 0 ||
-        count == 0) {
-        lt_json_free(j);
-        return lt_fail(err, errlen,
-                       "%s: not an evtls-load result (format \"%s\" expected, %s found)", name,
-                       LT_RESULT_FORMAT, format ? format : "none");
+    int bad_format = format == NULL || strcmp(format, LT_RESULT_FORMAT) != 0;
+    if (bad_format || fp == NULL || fp->type != LT_JOBJ ||
+        lt_json_u64(lt_json_get(shard, "count"), &count) != 0 || count == 0) {
+        if (bad_format)
+            lt_fail(err, errlen, "%s: not an evtls-load result (format \"%s\" expected, %s found)",
+                    name, LT_RESULT_FORMAT, format ? format : "none");
+        else
+            lt_fail(err, errlen, "%s: a damaged result: no %s", name,
+                    fp == NULL || fp->type != LT_JOBJ ? "fingerprint object" : "shard count");
+        lt_json_free(j); /* format points into it */
+        return -1;
     }
     if (m->fp) {
         char *va, *vb;
@@ -357,6 +361,8 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     lt_shard_row *all = rc == 0 ? realloc(m->rows, (m->n_rows + n_rows) * sizeof *all) : NULL;
     if (rc == 0 && all == NULL)
         rc = lt_fail(err, errlen, "out of memory");
+    if (all)
+        m->rows = all; /* room grown, still n_rows of them: m stays whole if the rest fails */
     if (rc == 0 && m->fp == NULL) {
         m->fp_text = lt_json_text(fp);
         m->fp_name = strdup(name);

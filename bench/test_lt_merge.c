@@ -227,12 +227,63 @@ static void test_json_reader(void **state)
     assert_non_null(strstr(err, "deep"));
 }
 
+/* Replaces the first `from` in text by `to` (no longer than from). */
+static void damage(char *text, const char *from, const char *to)
+{
+    char *at = strstr(text, from);
+    assert_non_null(at);
+    size_t f = strlen(from), t = strlen(to);
+    assert_true(t <= f);
+    memcpy(at, to, t);
+    memmove(at + t, at + f, strlen(at + f) + 1);
+}
+
+static void test_damaged_results_refused(void **state)
+{
+    /* Each refusal names the file and what is wrong, and leaves the merge
+     * as it was: the good result still merges after them. (The first two
+     * read freed memory for their message under ASan before the fix.) */
+    (void)state;
+    lt_opts o = opts();
+    lt_stats st;
+    lt_stats_init(&st);
+    lt_hist_record(&st.hist[0], 1234);
+    st.ops_ok = 1;
+    char *good = result_of(&st, &o, 0, 1);
+    static const struct {
+        const char *from, *to, *says;
+    } cases[] = {
+        {"\"format\":\"evtls-result/1\"", "\"format\":\"evtls-result/9\"",
+         "d.json: not an evtls-load result (format \"evtls-result/1\" expected, evtls-result/9 "
+         "found)"},
+        {"\"fingerprint\":", "\"fingerprinx\":", "d.json: a damaged result: no fingerprint object"},
+        {"\"count\":1", "\"count\":0", "d.json: a damaged result: no shard count"},
+    };
+    lt_merge *m = lt_merge_new();
+    char err[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *bad = strdup(good);
+        damage(bad, cases[i].from, cases[i].to);
+        assert_int_equal(lt_merge_add(m, bad, strlen(bad), "d.json", err, sizeof err), -1);
+        assert_string_equal(err, cases[i].says);
+        free(bad);
+    }
+    assert_int_equal(lt_merge_add(m, good, strlen(good), "good.json", err, sizeof err), 0);
+    const lt_result *r = lt_merge_result(m, &o, "merge");
+    assert_non_null(r);
+    assert_int_equal(r->st->ops_ok, 1);
+    lt_merge_free(m);
+    free(good);
+    lt_stats_free(&st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_split_merges_to_one_recording),
         cmocka_unit_test(test_hdr_round_trip_and_refusals),
         cmocka_unit_test(test_json_reader),
+        cmocka_unit_test(test_damaged_results_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
