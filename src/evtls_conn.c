@@ -85,7 +85,7 @@ static void on_yield(evutil_socket_t fd, short what, void *arg)
     (void)what;
     evtls_conn *c = arg;
     if (c->peeking)
-        evtls__conn_expect_slow(c);
+        evtls__conn_lowat_off(c);
     if (c->reading)
         on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here; fd is -1 */
 }

@@ -43,10 +43,10 @@ void evtls__conn_kill(evtls_conn *c, int code, const char *detail);
  * wakes the loop only when a good part of them has arrived (SO_RCVLOWAT,
  * never more than what must still come, so the wait always ends), and
  * each wake-up reads many records. Bytes below that mark wait 10 ms at
- * most (the connection's peek, EVTLS__LOWAT_PEEK_MS); a reader with an idle timeout of its own
- * must not use this unless it is EVTLS__EXPECT_MIN_IDLE_MS or more, so
- * that the peek always comes first. 0 goes back to waking on every byte;
- * so does read_stop. */
+ * most (the connection's peek, EVTLS__LOWAT_PEEK_MS). A reader with an
+ * idle timeout of its own calls this only when that timeout is at least
+ * EVTLS__EXPECT_MIN_IDLE_MS, so that the peek always comes first. 0 goes
+ * back to waking on every byte; so does read_stop. */
 #define EVTLS__EXPECT_MIN_IDLE_MS 50
 void evtls__conn_expect(evtls_conn *c, uint64_t more);
 

@@ -121,7 +121,7 @@ void evtls__conn_do_read(evtls_conn *c)
 static void set_lowat(evtls_conn *c, uint32_t v)
 {
     int val = v ? (int)v : 1;
-    if (c->fd >= 0 && setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &val, sizeof val) != 0) {
+    if (setsockopt(c->fd, SOL_SOCKET, SO_RCVLOWAT, &val, sizeof val) != 0) {
         LOGD("conn#%lu: SO_RCVLOWAT %d: %s", c->id, val, strerror(errno));
         v = 0;
     }
@@ -148,7 +148,7 @@ void evtls__conn_expect(evtls_conn *c, uint64_t more)
     set_lowat(c, v < EVTLS__LOWAT_MIN ? 0 : v);
 }
 
-void evtls__conn_expect_slow(evtls_conn *c)
+void evtls__conn_lowat_off(evtls_conn *c)
 {
     c->peeking = 0;
     if (c->rcvlowat)
@@ -203,9 +203,7 @@ int evtls_conn_read_stop(evtls_conn *c)
         return EVTLS_ERR_INVALID_ARG;
     c->reading = 0;
     event_del(&c->yield_ev);
-    c->peeking = 0;
-    if (c->rcvlowat)
-        set_lowat(c, 0);
+    evtls__conn_lowat_off(c);
     if (c->state == EVTLS_STATE_CONNECTED)
         evtls__conn_io_update(c);
     return 0;

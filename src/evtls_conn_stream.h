@@ -11,8 +11,8 @@ int evtls__conn_flush_out(evtls_conn *c);
 /* The socket is ready for the write path, or for the read path. */
 void evtls__conn_do_write(evtls_conn *c);
 void evtls__conn_do_read(evtls_conn *c);
-/* The peek found bytes waiting below the wake-up mark, or none: the flow
- * is slow, and every byte wakes the loop again. */
-void evtls__conn_expect_slow(evtls_conn *c);
+/* Every byte wakes the loop again, and no peek is due: the peek found the
+ * flow slow, or reading stopped. */
+void evtls__conn_lowat_off(evtls_conn *c);
 
 #endif
