@@ -14,7 +14,8 @@
 #       inside of one server block ("listen 127.0.0.1:PORT ssl; ...");
 #       sets bench_nginx_pid and waits until the first block's port answers
 #   bench_nginx_stop
-#   bench_free_port                              prints an unused port
+#   bench_free_port [N]                          prints N (default 1) distinct
+#       unused ports on one line
 #   bench_cpu FILE                               "user sys maxrss" (bench/cpu_of's
 #       output) -> user + system seconds
 
@@ -42,14 +43,16 @@ bench_setup() {
 # connections of other tests running at the same time draw from, and used by
 # no socket in any state.
 bench_free_port() {
-  local p low
+  local want=${1:-1} p low got=()
   low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   [ "${low:-0}" -gt 11000 ] 2>/dev/null || low=32768
-  while :; do
+  while [ ${#got[@]} -lt "$want" ]; do
     p=$((10000 + RANDOM % (low - 10000)))
+    [[ " ${got[*]} " != *" $p "* ]] || continue
     [ -z "$(ss -Htuan "( sport = :$p )" 2>/dev/null)" ] || continue
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || got+=("$p")
   done
+  echo "${got[*]}"
 }
 
 bench_nginx_start() {

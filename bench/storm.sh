@@ -19,8 +19,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 load=$build/bench/evtls-load
 work=$(mktemp -d /tmp/evtls-storm.XXXXXX)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
-port=$(bench_free_port)
-sport=$(bench_free_port)
+read -r port sport < <(bench_free_port 2)
 BENCH_NGINX_WORKER_CONNECTIONS=$((N + 400)) bench_nginx_start "$work" "$pki" \
   "listen 127.0.0.1:$port ssl; listen [::1]:$port ssl;" \
   "listen 127.0.0.1:$sport; location = /status { stub_status; }"

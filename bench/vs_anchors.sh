@@ -21,9 +21,7 @@ cpu_of=$build/bench/cpu_of
 work=$(mktemp -d /tmp/evtls-anchors.XXXXXX)
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-p13=$(bench_free_port)
-p12=$(bench_free_port)
-while [ "$p12" = "$p13" ]; do p12=$(bench_free_port); done
+read -r p13 p12 < <(bench_free_port 2)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$p13 ssl; ssl_protocols TLSv1.2 TLSv1.3;" \
   "listen 127.0.0.1:$p12 ssl; ssl_protocols TLSv1.2;"
 u13=https://127.0.0.1:$p13/

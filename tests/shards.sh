@@ -24,9 +24,7 @@ pki=$build/pki
 load=$build/bench/evtls-load
 work=$(mktemp -d)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
-port=$(bench_free_port)
-sport=$(bench_free_port)
-while [ "$sport" = "$port" ]; do sport=$(bench_free_port); done
+read -r port sport < <(bench_free_port 2)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;" \
   "listen 127.0.0.1:$sport; location = /status { stub_status; }"
 url=https://127.0.0.1:$port/
