@@ -32,13 +32,21 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv
 url=https://127.0.0.1:$port
 
 cpu() { bench_cpu "$work/$1.cpu"; }
-# evtls-load (PROGRAM) on 4 connections for 3 s: "MB-per-CPU-second cipher".
+# "user+system s (user, system)" from bench/cpu_of's output FILE.
+cpu_split() { awk '{printf "%.2f s CPU (%.2f user, %.2f system)", $1 + $2, $1, $2}' "$1"; }
+# evtls-load (PROGRAM) on 4 connections for 3 s. Prints "MB-per-CPU-second
+# cipher" and leaves its details in $work/NAME.detail.
 ev_run() {
-  "$cpu_of" "$work/ev.cpu" "$1" --cacert "$pki/ca.pem" -m request -c 4 -d 3 --no-progress \
+  local name=$1 prog=$2 bytes cipher wakes mbps
+  "$cpu_of" "$work/ev.cpu" "$prog" --cacert "$pki/ca.pem" -m request -c 4 -d 3 --no-progress \
     --json "$work/ev.json" "$url/1m" >"$work/ev.out" 2>&1 || true
-  local bytes cipher
   bytes=$(sed -n 's/.*"bytes_in":\([0-9]*\).*/\1/p' "$work/ev.json")
   cipher=$(sed -n 's/.*"cipher":"\([^"]*\)".*/\1/p' "$work/ev.json" | head -1)
+  wakes=$(sed -n 's/.*"read_wakes":\([0-9]*\).*/\1/p' "$work/ev.json")
+  mbps=$(sed -n 's/.*"bytes_in_per_s":\([0-9.]*\).*/\1/p' "$work/ev.json")
+  echo "$(awk -v m="$mbps" 'BEGIN {printf "%.0f", m / 1e6}') MB/s, $(cpu_split "$work/ev.cpu")," \
+    "$(awk -v w="$wakes" -v b="$bytes" 'BEGIN {printf "%.2f", w / (b / 1e6)}') read wake-ups per MB" \
+    >"$work/$name.detail"
   awk -v b="$bytes" -v c="$(cpu ev)" -v k="$cipher" 'BEGIN {printf "%.1f %s\n", b / 1e6 / c, k}'
 }
 median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
@@ -50,12 +58,13 @@ if ! command -v wrk >/dev/null; then
 else
   tuned=() system=()
   for i in 1 2 3 4 5; do
-    read -r ev ev_cipher < <(ev_run "$load")
-    read -r sy sy_cipher < <(ev_run "$sys_load")
+    read -r ev ev_cipher < <(ev_run tuned "$load")
+    read -r sy sy_cipher < <(ev_run system "$sys_load")
     "$cpu_of" "$work/wrk.cpu" wrk -t1 -c4 -d3s "$url/1m" >"$work/wrk.out" 2>&1
     # wrk prints "N requests in Ts, X.XXMB read": its bytes read, after TLS.
-    wrk_mb=$(sed -n 's/.* requests in .*, \([0-9.]*\)\([KMG]\)B read/\1 \2/p' "$work/wrk.out" |
-      awk '{m = $1; if ($2 == "G") m *= 1024; if ($2 == "K") m /= 1024; printf "%.1f", m * 1.048576}')
+    read -r wrk_mb wrk_s < <(sed -n 's/.* requests in \([0-9.]*\)s, \([0-9.]*\)\([KMG]\)B read/\2 \3 \1/p' \
+      "$work/wrk.out" | awk '{m = $1; if ($2 == "G") m *= 1024; if ($2 == "K") m /= 1024
+        printf "%.1f %s\n", m * 1.048576, $3}')
     wrk=$(awk -v m="$wrk_mb" -v c="$(cpu wrk)" 'BEGIN {printf "%.1f", m / c}')
     r=$(awk -v e="$ev" -v w="$wrk" 'BEGIN {printf "%.2f", e / w}')
     rs=$(awk -v e="$sy" -v w="$wrk" 'BEGIN {printf "%.2f", e / w}')
@@ -63,6 +72,10 @@ else
     system+=("$rs")
     echo "round $i: evtls-load $ev MB per CPU-second ($ev_cipher): $r x wrk;" \
       "on Debian's wolfSSL $sy ($sy_cipher): $rs x; wrk $wrk"
+    echo "  evtls-load $(cat "$work/tuned.detail")"
+    echo "  on Debian's wolfSSL $(cat "$work/system.detail")"
+    echo "  wrk $(awk -v m="$wrk_mb" -v t="$wrk_s" 'BEGIN {printf "%.0f", m / t}') MB/s," \
+      "$(cpu_split "$work/wrk.cpu")"
   done
   echo "evtls-load / wrk, MB per CPU-second, median of 5 rounds: $(median "${tuned[@]}")" \
     "(target >= 1.10 on the tuned wolfSSL); on Debian's wolfSSL $(median "${system[@]}")"

@@ -25,7 +25,7 @@ const lt_counter lt_counters[] = {
     C(ops_failed, LT_SUM),     C(bytes_in, LT_SUM),      C(bytes_out, LT_SUM),
     C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN), C(slot_reqs_max, LT_MAX),
     C(stop_late_us, LT_MAX),   C(status_errors, LT_SUM), C(tls_other, LT_SUM),
-    C(series_dropped, LT_SUM),
+    C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -329,9 +329,11 @@ void lt_report_text(FILE *f, const lt_result *r)
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
         fprintf(f, "requests per connection: min %llu, max %llu\n",
                 (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
-    fprintf(f, "transfer: %.2f MB received (%.2f MB of bodies), %.2f MB sent; %.2f MB/s received\n",
+    fprintf(f,
+            "transfer: %.2f MB received (%.2f MB of bodies), %.2f MB sent; %.2f MB/s received; "
+            "%llu read wake-ups\n",
             (double)st->bytes_in / 1e6, (double)st->body_bytes / 1e6, (double)st->bytes_out / 1e6,
-            per_s(st->bytes_in, r->elapsed_s) / 1e6);
+            per_s(st->bytes_in, r->elapsed_s) / 1e6, (unsigned long long)st->read_wakes);
     if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
         fprintf(f, "stopped %.1f ms after -d was up\n", (double)st->stop_late_us / 1000);
     if (o->mode == LT_MODE_HOLD)

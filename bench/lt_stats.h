@@ -45,6 +45,7 @@ typedef struct lt_stats {
     uint64_t codes[600];             /* responses by status code (100-599) */
     uint64_t bytes_in, bytes_out;    /* TLS bytes on the wire, of every connection */
     uint64_t body_bytes;             /* HTTP response body bytes received */
+    uint64_t read_wakes;             /* times a socket woke reading (evtls_conn_info) */
     /* Request mode: requests (ended, ok or not) per connection slot, the
      * fewest and the most (UINT64_MAX / 0 while none is counted). */
     uint64_t slot_reqs_min, slot_reqs_max;

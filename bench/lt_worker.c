@@ -202,6 +202,7 @@ static void count_bytes(lt_worker *w, evtls_conn *c)
     const evtls_conn_info *i = evtls_conn_get_info(c);
     w->st.bytes_in += i->bytes_in;
     w->st.bytes_out += i->bytes_out;
+    w->st.read_wakes += i->read_wakes;
 }
 
 static void push_free(lt_worker *w, struct slot *s)
