@@ -76,7 +76,8 @@ bench_nginx_start() {
     echo "}"
   } >"$work/nginx.conf"
   first_port=$(sed -n 's/.*listen [0-9.]*:\([0-9]*\).*/\1/p' <<<"$1")
-  nginx -c "$work/nginx.conf" -p "$work" &
+  # It dies with this script, however the script ends (SIGKILL included).
+  setpriv --pdeathsig KILL -- nginx -c "$work/nginx.conf" -p "$work" &
   bench_nginx_pid=$!
   local _
   for _ in $(seq 200); do

@@ -12,7 +12,8 @@
 demo_server_start() {
   local build=$1 pki=$2 out=$3
   shift 3
-  "$build/examples/evtls-https-server" --cert "$pki/server.pem" --key "$pki/server.key" "$@" \
+  # It dies with the script that started it, however that ends.
+  setpriv --pdeathsig KILL -- "$build/examples/evtls-https-server" --cert "$pki/server.pem" --key "$pki/server.key" "$@" \
     >"$out" 2>&1 &
   demo_pid=$!
   demo_url=

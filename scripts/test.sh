@@ -11,6 +11,12 @@ bash "$root/scripts/deps.sh" test
 jobs=$(nproc)
 export EVTLS_LOG=${EVTLS_LOG:-warn}
 status=0
+# The peers and tools the tests start, by process name (as ps shows it, at
+# most 15 characters). Those running when the suite ends and not before it
+# began are the suite's own, left behind: a failure, and they are ended.
+peer_re='^(nginx|openssl|gnutls-serv|dnsmasq|tinyproxy|node|nghttpd|evtls-faultpeer|evtls-https-ser|evtls-load|evtls-load-mpi|evtls-poll|mpirun|orted|prted)$'
+peers_running() { ps -eo pid=,comm= | awk -v re="$peer_re" '$2 ~ re {print $1}' | sort; }
+peers_before=$(peers_running)
 run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2; shift 2
   echo "=== $name build"
@@ -41,5 +47,16 @@ fuzz_s=${EVTLS_FUZZ_SECONDS:-30}
 run_suite "fuzz (${fuzz_s} s per harness)" "$root/build-fuzz" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_FUZZ=ON -DEVTLS_FUZZ_SECONDS="$fuzz_s" \
   -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF -DEVTLS_BUILD_BENCH=OFF || status=1
+left=$(comm -13 <(echo "$peers_before") <(peers_running))
+if [ -n "$left" ]; then
+  echo "=== peers the suite left running (now ended):"
+  # shellcheck disable=SC2086
+  ps -o pid=,args= -p $left || true
+  # shellcheck disable=SC2086
+  kill -KILL $left 2>/dev/null || true
+  status=1
+else
+  echo "=== no peer left running"
+fi
 if [ $status -eq 0 ]; then echo "test.sh: all suites passed"; else echo "test.sh: FAILED"; fi
 exit $status

@@ -84,8 +84,10 @@ static void on_yield(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     evtls_conn *c = arg;
-    if (c->peeking)
+    if (c->peeking) { /* the socket stayed quiet for the peek's interval: the flow slowed */
+        c->info.read_peeks++;
         evtls__conn_lowat_off(c);
+    }
     if (c->reading)
         on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here; fd is -1 */
 }

@@ -134,8 +134,10 @@ void evtls__conn_expect(evtls_conn *c, uint64_t more)
     if (want > EVTLS__LOWAT_MAX)
         want = EVTLS__LOWAT_MAX;
     if (c->rcvlowat == 0) {
-        if (want >= EVTLS__LOWAT_MIN && c->burst_bytes >= EVTLS__LOWAT_FAST)
+        if (want >= EVTLS__LOWAT_MIN && c->burst_bytes >= EVTLS__LOWAT_FAST) {
             set_lowat(c, (uint32_t)want);
+            c->info.read_marks += c->rcvlowat != 0;
+        }
         return;
     }
     if (want >= c->rcvlowat)

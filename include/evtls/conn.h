@@ -143,6 +143,11 @@ typedef struct evtls_conn_info {
     uint64_t proxy_us;   /* through a proxy: from the TCP connect to the proxy's 2xx answer */
     uint64_t read_wakes; /* times the socket woke reading on the established connection
                             (a large body is read in few, see evtls_http's exchange) */
+    uint64_t read_marks; /* times a wake-up mark was raised on the socket (a large body
+                            arriving fast: the socket wakes the reader only once a good part
+                            of the rest is there) */
+    uint64_t read_peeks; /* times the peek found the flow slowed under a mark and lowered
+                            it, so that no received byte waits longer than the peek */
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

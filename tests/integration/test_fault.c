@@ -10,8 +10,12 @@
 #include <cmocka.h>
 
 #include <event2/event.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "peer.h"
@@ -280,9 +284,83 @@ static int warm_up(void **state)
     return err;
 }
 
+/* ---- the harness's own promise: a test that dies takes its peers along */
+
+/* 1 while pid is a process that has not ended (a zombie has ended). */
+static int alive(pid_t pid)
+{
+    char path[64], st[256];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    size_t n = fread(st, 1, sizeof st - 1, f);
+    fclose(f);
+    st[n] = '\0';
+    const char *paren = strrchr(st, ')'); /* "pid (comm) S ..." */
+    return paren == NULL || paren[1] != ' ' || (paren[2] != 'Z' && paren[2] != 'X');
+}
+
+/* Every kind of peer a test starts (the fault peer, s_server, nginx,
+ * dnsmasq, tinyproxy) is started in a child process that is then killed
+ * as a failed test can be (SIGKILL: no cleanup runs); each peer must be
+ * gone. How long the kernel takes to deliver that is not asserted: the
+ * loop's limit is a guard against a hang, scaled for valgrind. */
+static void test_peers_die_with_the_test(void **state)
+{
+    (void)state;
+    int pfd[2];
+    assert_int_equal(pipe2(pfd, O_CLOEXEC), 0); /* the peers must not hold it */
+    pid_t child = fork();
+    if (child == 0) {
+        close(pfd[0]);
+        struct peer p[5];
+        static const char *const host[] = {"--host-record=a.test,127.0.0.1", NULL};
+        const char *const cert[] = {"-cert", pki("server.pem"), "-key", pki("server.key"), NULL};
+        int ok = peer_fault(&p[0], "ok", NULL) == 0 && peer_s_server(&p[1], cert) == 0 &&
+                 peer_nginx(&p[2], NULL) == 0 && peer_dnsmasq(&p[3], host) == 0 &&
+                 peer_tinyproxy(&p[4], NULL) == 0;
+        ok = ok && write(pfd[1], p, sizeof p) == (ssize_t)sizeof p;
+        close(pfd[1]);
+        for (;;)
+            pause(); /* until killed */
+    }
+    close(pfd[1]);
+    struct peer peers[5];
+    size_t got = 0;
+    for (ssize_t n; got < sizeof peers; got += (size_t)n)
+        if ((n = read(pfd[0], (char *)peers + got, sizeof peers - got)) <= 0)
+            break;
+    close(pfd[0]);
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    assert_int_equal(got, sizeof peers);
+    int left = -1;
+    for (int i = 0; i < 5; i++) {
+        int gone = 0;
+        for (unsigned t = 0; t < 500 * test_time_scale() && !gone; t++) {
+            gone = !alive(peers[i].pid);
+            if (!gone)
+                usleep(10000);
+        }
+        if (!gone) {
+            kill(peers[i].pid, SIGKILL);
+            left = i;
+        }
+        if (peers[i].dir[0]) { /* the scratch directories the killed child left */
+            peers[i].pid = 0;
+            peers[i].out_fd = 0;
+            peer_stop(&peers[i]);
+        }
+    }
+    if (left >= 0)
+        fail_msg("peer %d outlived the test process that started it", left);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_peers_die_with_the_test),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, loop_fx_setup, loop_fx_teardown)
         T(test_accepts_and_stays_silent),
         T(test_closes_after_client_hello),

@@ -13,8 +13,11 @@
  *   hs-cut                            sends 60 bytes of its real first flight, then RST
  *   hs-random                         4 KiB of random bytes instead of a ServerHello
  *   hs-drip                           its real handshake, one byte every 100 ms
- *   burst-drip                        a 1.375 MiB body: 1 MiB at once, then 24 records of
- *                                     16 KiB, 30 ms apart (a fast flow turned slow)
+ *   burst-drip                        a 1.375 MiB body: 1 MiB at once (corked: in full
+ *                                     segments), then 24 records of 16 KiB, each sent when a
+ *                                     byte arrives on --control-fd (the client got the one
+ *                                     before), or 30 ms apart without one (a fast flow
+ *                                     turned slow)
  *   paced                             an 8 MiB body in 16 KiB records, 64 KiB a millisecond
  *                                     (a reader faster than its server)
  *   bad-mac                           the first record after the handshake is corrupted
@@ -25,6 +28,7 @@
  *                                     modes in turn (for soaks)
  *
  *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N] [--addr IP]
+ *                   [--control-fd FD]
  *
  * (later options override earlier ones; --addr defaults to 127.0.0.1 and
  * must be a loopback address). It prints "ACCEPT ADDR:PORT" when it listens, then serves until
@@ -33,6 +37,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +50,7 @@
 #include <wolfssl/ssl.h>
 
 static const char *mode = "ok";
+static int control_fd = -1; /* burst-drip's pacing, inherited from the test */
 static unsigned conn_no;
 
 /* The connection being served, for the send hook below. */
@@ -204,11 +210,22 @@ static void serve(WOLFSSL *ssl)
             int paced = mode_is("paced"), n = paced ? 512 : 64 + 24;
             snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
                      (size_t)n * sizeof piece);
+            int cork = !paced;
+            setsockopt(cur_fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
             if (write_str(ssl, head))
                 return;
             for (int i = 0; i < n; i++) {
-                if (paced ? i > 0 && i % 4 == 0 : i >= 64)
+                if (!paced && i == 64) { /* the burst goes out whole */
+                    cork = 0;
+                    setsockopt(cur_fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
+                }
+                if (!paced && i >= 64 && control_fd >= 0) {
+                    char go;
+                    if (read(control_fd, &go, 1) != 1)
+                        return;
+                } else if (paced ? i > 0 && i % 4 == 0 : i >= 64) {
                     sleep_ms(paced ? 1 : 30);
+                }
                 if (write_all(ssl, piece, sizeof piece))
                     return;
             }
@@ -289,6 +306,8 @@ int main(int argc, char **argv)
             port = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--addr") == 0)
             addr = argv[i + 1];
+        else if (strcmp(argv[i], "--control-fd") == 0)
+            control_fd = atoi(argv[i + 1]);
     }
     static const char *const known[] = {
         "ok",           "chunked",     "close",   "close-bare", "truncate", "truncate-bare",

@@ -17,6 +17,7 @@
 
 #include "harness.h"
 #include "peer.h"
+#include "proc.h"
 
 const char *pki_dir(void)
 {
@@ -58,9 +59,11 @@ static pid_t spawn(const char *const *argv, int *out_fd)
     int pfd[2];
     if (pipe(pfd) != 0)
         return -1;
+    pid_t me = getpid();
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
+        proc_die_with_parent(me);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
         int devnull = open("/dev/null", O_RDONLY);
@@ -511,6 +514,9 @@ int peer_dnsmasq(struct peer *p, const char *const *options)
             continue;
         char port[32];
         snprintf(port, sizeof port, "--port=%u", p->port);
+        /* No change of user or group (by default it takes the group
+         * dip): that would clear the signal that ends it with the test
+         * (proc_die_with_parent). */
         const char *argv[48] = {"dnsmasq",
                                 "--keep-in-foreground",
                                 "--conf-file=/dev/null",
@@ -522,8 +528,9 @@ int peer_dnsmasq(struct peer *p, const char *const *options)
                                 "--log-queries",
                                 "--log-facility=-",
                                 "--pid-file=",
-                                "--user=root"};
-        if (spawn_ready(p, argv, 12, options, dnsmasq_ready, NULL) == 0)
+                                "--user=root",
+                                "--group=root"};
+        if (spawn_ready(p, argv, 13, options, dnsmasq_ready, NULL) == 0)
             return 0;
     }
     return -1;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +21,16 @@ static unsigned long mono_ms(void)
     return (unsigned long)ts.tv_sec * 1000ul + (unsigned long)ts.tv_nsec / 1000000ul;
 }
 
+void proc_die_with_parent(pid_t parent)
+{
+    /* Set in the child before exec (and kept across it: none of our peers
+     * is set-user-ID), so that a test that ends in any way, a failed
+     * assertion, a crash or ctest's SIGKILL included, takes its peers with
+     * it. The check covers a parent gone before the prctl. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        _exit(127);
+}
+
 int proc_start(struct proc *p, const char *const *argv)
 {
     int o[2], e[2];
@@ -32,8 +43,10 @@ int proc_start(struct proc *p, const char *const *argv)
         close(o[1]);
         return -1;
     }
+    pid_t me = getpid();
     p->pid = fork();
     if (p->pid == 0) {
+        proc_die_with_parent(me);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
         dup2(o[1], 1);

@@ -18,6 +18,11 @@ struct proc {
     char out[PROC_BUF], err[PROC_BUF]; /* NUL-terminated, truncated if longer */
 };
 
+/* In a child between fork and exec, with the pid its parent had before
+ * the fork: the child gets SIGKILL when that process ends, however it
+ * ends (PR_SET_PDEATHSIG); it exits at once if the parent is gone already. */
+void proc_die_with_parent(pid_t parent);
+
 /* Starts argv (argv[0] a path) with stdin from /dev/null. Returns 0 or -1. */
 int proc_start(struct proc *p, const char *const *argv);
 
