@@ -11,12 +11,19 @@ bash "$root/scripts/deps.sh" test
 jobs=$(nproc)
 export EVTLS_LOG=${EVTLS_LOG:-warn}
 status=0
-# The peers and tools the tests start, by process name (as ps shows it, at
-# most 15 characters). Those running when the suite ends and not before it
-# began are the suite's own, left behind: a failure, and they are ended.
+# Every process the suite starts inherits this mark; a peer or tool of ours
+# (by process name, as ps shows it: 15 characters at most) that still
+# carries it when the suite ends was left behind: a failure, and it is ended.
+export EVTLS_SUITE_RUN="$$.$(date +%s%N)"
 peer_re='^(nginx|openssl|gnutls-serv|dnsmasq|tinyproxy|node|nghttpd|evtls-faultpeer|evtls-https-ser|evtls-load|evtls-load-mpi|evtls-poll|mpirun|orted|prted)$'
-peers_running() { ps -eo pid=,comm= | awk -v re="$peer_re" '$2 ~ re {print $1}' | sort; }
-peers_before=$(peers_running)
+peers_left() {
+  local pid
+  for pid in $(ps -eo pid=,comm= | awk -v re="$peer_re" '$2 ~ re {print $1}'); do
+    { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qx "EVTLS_SUITE_RUN=$EVTLS_SUITE_RUN" &&
+      echo "$pid"
+  done
+  return 0
+}
 run_suite() { # NAME BUILD_DIR CMAKE_ARGS...
   local name=$1 dir=$2; shift 2
   echo "=== $name build"
@@ -47,7 +54,7 @@ fuzz_s=${EVTLS_FUZZ_SECONDS:-30}
 run_suite "fuzz (${fuzz_s} s per harness)" "$root/build-fuzz" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_FUZZ=ON -DEVTLS_FUZZ_SECONDS="$fuzz_s" \
   -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF -DEVTLS_BUILD_BENCH=OFF || status=1
-left=$(comm -13 <(echo "$peers_before") <(peers_running))
+left=$(peers_left)
 if [ -n "$left" ]; then
   echo "=== peers the suite left running (now ended):"
   # shellcheck disable=SC2086
