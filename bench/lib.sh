@@ -14,6 +14,7 @@
 #       inside of one server block ("listen 127.0.0.1:PORT ssl; ...");
 #       sets bench_nginx_pid and waits until the first block's port answers
 #   bench_nginx_stop
+#   bench_wait_port PORT PID                     waits until 127.0.0.1:PORT accepts
 #   bench_free_port [N]                          prints N (default 1) distinct
 #       unused ports on one line
 #   bench_cpu FILE                               "user sys maxrss" (bench/cpu_of's
@@ -79,13 +80,20 @@ bench_nginx_start() {
   # It dies with this script, however the script ends (SIGKILL included).
   setpriv --pdeathsig KILL -- nginx -c "$work/nginx.conf" -p "$work" &
   bench_nginx_pid=$!
-  local _
+  bench_wait_port "$first_port" "$bench_nginx_pid" && return 0
+  echo "nginx did not start (see $work/error.log)" >&2
+  return 1
+}
+
+# Waits (10 s at most) until 127.0.0.1:PORT accepts; 1 when PID ended first
+# or it never did.
+bench_wait_port() {
+  local port=$1 pid=$2 _
   for _ in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$first_port") 2>/dev/null && return 0
-    kill -0 "$bench_nginx_pid" 2>/dev/null || break
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
     sleep 0.05
   done
-  echo "nginx did not start (see $work/error.log)" >&2
   return 1
 }
 

@@ -5,7 +5,8 @@
 #         and what builds the tuned wolfSSL from Debian's source package
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
-#   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, iproute2 (ss, to choose free
+#   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, gnutls-bin and curl (peers and
+#         the verdicts to agree with in tests/trust_matrix.sh), iproute2 (ss, to choose free
 #         ports), clang with libFuzzer, valgrind,
 #         qemu-user (runs the tuned build as older CPUs), Open MPI (evtls-load-mpi),
 #         libhdrhistogram-java with a JDK (an HdrHistogram decoder not ours), jq and
@@ -20,7 +21,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parse
       ca-certificates autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps iproute2 clang libclang-rt-14-dev valgrind qemu-user
-        tinyproxy libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
+        tinyproxy gnutls-bin curl libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
         chromium)
   [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.

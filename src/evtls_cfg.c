@@ -11,6 +11,7 @@
 #include "evtls_cfg_int.h"
 #include "evtls_error_int.h"
 #include "evtls_pin.h"
+#include "evtls_trust.h"
 #include "evtls_proxy.h"
 #include "evtls_tlsctx.h"
 
@@ -36,6 +37,8 @@ evtls_cfg *evtls_cfg_new(void)
         return NULL;
     atomic_init(&cfg->refs, 1);
     cfg->v.system_ca = -1;
+    cfg->v.min_rsa_bits = EVTLS_MIN_RSA_BITS;
+    cfg->v.min_ec_bits = EVTLS_MIN_EC_BITS;
     cfg->v.tls_min = EVTLS_TLS_1_2;
     cfg->v.tls_max = EVTLS_TLS_1_3;
     cfg->v.session_tickets = 1;
@@ -61,6 +64,7 @@ void evtls_cfg_unref(evtls_cfg *cfg)
     free(v->ca_buf);
     free(v->ca_file);
     free(v->ca_dir);
+    free(v->crl_file);
     free(v->cert_buf);
     free(v->key_buf);
     free(v->cert_file);
@@ -138,6 +142,11 @@ int evtls_cfg_set_ca_buffer(evtls_cfg *cfg, const void *buf, size_t len)
 int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path)
 {
     return set_string(cfg, &cfg->v.ca_file, path, "ca_file");
+}
+
+int evtls_cfg_set_crl_file(evtls_cfg *cfg, const char *path)
+{
+    return set_string(cfg, &cfg->v.crl_file, path, "crl_file");
 }
 
 int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path)
@@ -472,6 +481,20 @@ int evtls_cfg_set_pinned_pubkey(evtls_cfg *cfg, const char *pins)
     return 0;
 }
 
+int evtls_cfg_set_min_key_bits(evtls_cfg *cfg, unsigned rsa_bits, unsigned ec_bits)
+{
+    int rc = setter_check(cfg, "min_key_bits");
+    if (rc)
+        return rc;
+    if (rsa_bits > 16384 || ec_bits > 521)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "min_key_bits: %u/%u is above any key (RSA 16384, EC 521 at most)",
+                              rsa_bits, ec_bits);
+    cfg->v.min_rsa_bits = rsa_bits ? rsa_bits : EVTLS_MIN_RSA_BITS;
+    cfg->v.min_ec_bits = ec_bits ? ec_bits : EVTLS_MIN_EC_BITS;
+    return 0;
+}
+
 int evtls_cfg_build(evtls_cfg *cfg)
 {
     if (cfg == NULL)
@@ -486,6 +509,7 @@ int evtls_cfg_build(evtls_cfg *cfg)
                               "plain_tcp: a PSK or a pinned key needs TLS");
     int rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
     if (rc == 0) {
+        cfg->v.trust_tag = evtls__trust_fingerprint(&cfg->v);
         cfg->built = 1;
         evtls__err_clear(&cfg->err);
     }
@@ -502,35 +526,9 @@ const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg)
     return &cfg->v;
 }
 
-/* FNV-1a over a field, its length first so that fields cannot run into
- * each other. */
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-    const uint8_t *p = data;
-    for (size_t i = 0; i < sizeof len; i++)
-        h = (h ^ (uint8_t)(len >> (8 * i))) * 1099511628211ull;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ p[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint64_t fnv_str(uint64_t h, const char *s)
-{
-    return s ? fnv(h, s, strlen(s) + 1) : fnv(h, "", 0);
-}
-
 uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v)
 {
-    int flags[] = {v->insecure_skip_verify, v->skip_common_name, v->system_ca};
-    uint64_t h = fnv(14695981039346656037ull, flags, sizeof flags);
-    h = fnv_str(h, v->ca_file);
-    h = fnv_str(h, v->ca_dir);
-    h = fnv(h, v->ca_buf, v->ca_buf ? v->ca_len : 0);
-    h = fnv_str(h, v->cert_file);
-    h = fnv_str(h, v->psk_identity);
-    h = fnv(h, v->psk_key, v->psk_key ? v->psk_key_len : 0);
-    h = fnv(h, v->pins, v->n_pins * sizeof v->pins[0]);
-    return fnv(h, v->cert_buf, v->cert_buf ? v->cert_len : 0);
+    return v->trust_tag;
 }
 
 void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg)

@@ -128,6 +128,8 @@ static void start_tls(evtls_conn *c)
         .psk_key_len = c->v->psk_key_len,
         .pins = c->v->pins,
         .n_pins = c->v->n_pins,
+        .min_rsa_bits = c->v->min_rsa_bits,
+        .min_ec_bits = c->v->min_ec_bits,
     };
     uint8_t *sess = NULL;
     if (c->sessions && c->session_key) {

@@ -11,9 +11,6 @@
 /* Parses pins into out (max digests). Returns how many, or -1. */
 int evtls__pins_parse(const char *pins, uint8_t (*out)[32], int max);
 
-/* Finds the SubjectPublicKeyInfo inside an X.509 certificate (DER):
- * returns 0 with *spki and *len set, or -1 when the DER is not a
- * certificate. */
-int evtls__cert_spki(const uint8_t *der, size_t len, const uint8_t **spki, size_t *spki_len);
+#include "evtls_x509.h" /* evtls__cert_spki: the key a pin is of */
 
 #endif

@@ -18,6 +18,7 @@
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
 #include "evtls_pin.h"
+#include "evtls_x509.h"
 #include "evtls_tls.h"
 #include "evtls_tlsctx.h"
 
@@ -57,7 +58,13 @@ struct evtls__tls {
     size_t psk_key_len;
     const uint8_t (*pins)[32];
     unsigned n_pins;
-    int pin_mismatch;  /* the leaf's key matched no pin */
+    int pin_mismatch;                   /* the leaf's key matched no pin */
+    unsigned min_rsa_bits, min_ec_bits; /* the trust policy's key floors */
+    int check_dns;                      /* the leaf must name the host in a DNS SAN */
+    int policy_err;                     /* the trust policy's refusal, or 0 */
+    int fail_depth;                     /* the first certificate refused, -1 before */
+    uint32_t fail_flag;                 /* its EVTLS_CERT_* flag */
+    char policy_detail[112];
     size_t plain_sent; /* plain: bytes of the current write already sent */
 };
 
@@ -283,13 +290,11 @@ static int ip_bytes(const char *text, unsigned char out[16])
 }
 
 /* RFC 9525 section 6.3: an IP address is matched against the certificate's
- * iPAddress SANs, byte for byte (so "::1" matches however it is written).
- * Only a certificate with no subjectAltName at all is matched on its CN,
- * the way the self-signed "CN=127.0.0.1" certificates of quick test
- * servers (npx http-server) are checked by other clients too. */
+ * iPAddress SANs, byte for byte (so "::1" matches however it is written),
+ * and never against the subject's CN (as Go and browsers). */
 static int cert_names_ip(WOLFSSL_X509 *x, const char *ip)
 {
-    unsigned char want[16], got[16];
+    unsigned char want[16];
     int wlen = ip_bytes(ip, want), ok = 0;
     WOLFSSL_GENERAL_NAMES *names = wolfSSL_X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
     int n = names ? wolfSSL_sk_GENERAL_NAME_num(names) : 0;
@@ -298,12 +303,6 @@ static int cert_names_ip(WOLFSSL_X509 *x, const char *ip)
         if (gn && gn->type == GEN_IPADD && gn->d.iPAddress &&
             wolfSSL_ASN1_STRING_length(gn->d.iPAddress) == wlen)
             ok = memcmp(wolfSSL_ASN1_STRING_get0_data(gn->d.iPAddress), want, (size_t)wlen) == 0;
-    }
-    if (names == NULL) {
-        char cn[64];
-        WOLFSSL_X509_NAME *subj = wolfSSL_X509_get_subject_name(x);
-        if (subj && wolfSSL_X509_NAME_get_text_by_NID(subj, NID_commonName, cn, sizeof cn) > 0)
-            ok = ip_bytes(cn, got) == wlen && memcmp(got, want, (size_t)wlen) == 0;
     }
     if (names)
         wolfSSL_GENERAL_NAMES_free(names);
@@ -353,6 +352,55 @@ static unsigned psk13_cb(WOLFSSL *ssl, const char *hint, char *identity, unsigne
     return psk_cb(ssl, hint, identity, id_max, key, key_max);
 }
 
+/* The trust policy for one certificate of the verified path at depth:
+ * key floors, no MD5 or SHA-1 signature but a trust anchor's own
+ * self-signature, and (the leaf, a host name) a subjectAltName to match,
+ * never the subject's CN (RFC 9525 section 6.3). Returns 0 when it
+ * passes, else sets policy_err and its detail. */
+static int policy_refuses(evtls__tls *t, WOLFSSL_X509 *x, int depth)
+{
+    int len = 0;
+    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+    struct evtls__cert_facts f;
+    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0) {
+        t->policy_err = EVTLS_ERR_CERT_INVALID;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate at depth %d could not be read", depth);
+        return 1;
+    }
+    unsigned floor = f.key_type == EVTLS__KEY_EC ? t->min_ec_bits
+                     : f.key_type == EVTLS__KEY_RSA || f.key_type == EVTLS__KEY_DSA
+                         ? t->min_rsa_bits
+                         : 0;
+    if (f.key_bits < floor) {
+        t->policy_err = EVTLS_ERR_CERT_WEAK_KEY;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate at depth %d has a %s-%u key, below the floor of %u bits", depth,
+                 evtls__key_type_name(f.key_type), f.key_bits, floor);
+        return 1;
+    }
+    if (depth > 0 && !f.is_ca && !f.self_issued) { /* a self-issued one is an anchor's matter */
+        t->policy_err = EVTLS_ERR_CERT_INVALID;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate at depth %d signs others but is not a CA (basicConstraints)",
+                 depth);
+        return 1;
+    }
+    if (evtls__hash_is_weak(f.sig_hash) && !f.self_issued) {
+        t->policy_err = EVTLS_ERR_CERT_WEAK_SIGNATURE;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate at depth %d is signed with %s", depth, f.sig_name);
+        return 1;
+    }
+    if (depth == 0 && t->check_dns && !f.has_san) {
+        t->policy_err = EVTLS_ERR_CERT_HOSTNAME;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate has no subjectAltName (its subject CN is not used for names)");
+        return 1;
+    }
+    return 0;
+}
+
 /* Called for every certificate of the chain, the leaf (depth 0) last, and
  * on success too (WOLFSSL_ALWAYS_VERIFY_CB: both builds have it). The
  * leaf is where an IP literal is checked: the callback sees the leaf in
@@ -366,10 +414,21 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     if (!preverify && t->insecure)
         preverify = 1; /* verification is off: only the pin is checked */
     if (!preverify) {
-        t->cert_flags |= cert_flag_of(store->error);
+        uint32_t flag = cert_flag_of(store->error);
+        t->cert_flags |= flag;
+        if (t->fail_depth < 0) { /* the first refusal is the cause; the leaf's may follow */
+            t->fail_depth = store->error_depth;
+            t->fail_flag = flag;
+        }
         LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, store->error_depth,
              store->error);
         return 0; /* never overrides wolfSSL's verdict */
+    }
+    if (!t->insecure && policy_refuses(t, store->current_cert, store->error_depth)) {
+        t->cert_flags |=
+            t->policy_err == EVTLS_ERR_CERT_HOSTNAME ? EVTLS_CERT_NAME_MISMATCH : EVTLS_CERT_WEAK;
+        LOGD("conn#%lu: %s", t->id, t->policy_detail);
+        return 0;
     }
     if (store->error_depth == 0 && t->n_pins && !pin_matches(t, store->current_cert)) {
         t->pin_mismatch = 1;
@@ -442,6 +501,14 @@ static int map_code(evtls__tls *t, int code)
 {
     if (t->pin_mismatch)
         return EVTLS_ERR_PIN_MISMATCH;
+    if (t->policy_err)
+        return t->policy_err;
+    if (t->fail_flag & EVTLS_CERT_EXPIRED) /* the first refusal, not the leaf's "no signer" */
+        return EVTLS_ERR_CERT_EXPIRED;
+    if (t->fail_flag & EVTLS_CERT_NOT_YET_VALID)
+        return EVTLS_ERR_CERT_NOT_YET_VALID;
+    if (t->fail_flag & EVTLS_CERT_REVOKED)
+        return EVTLS_ERR_CERT_REVOKED;
     if (t->ip_mismatch) /* our verify callback's refusal (VERIFY_CERT_ERROR) */
         return EVTLS_ERR_CERT_HOSTNAME;
     switch (code) {
@@ -451,10 +518,10 @@ static int map_code(evtls__tls *t, int code)
     case ASN_BEFORE_DATE_E: return EVTLS_ERR_CERT_NOT_YET_VALID;
     case DOMAIN_NAME_MISMATCH:
     case IPADDR_MISMATCH: return EVTLS_ERR_CERT_HOSTNAME;
+    case CRL_CERT_REVOKED:
+    case OCSP_CERT_REVOKED: return EVTLS_ERR_CERT_REVOKED;
     case ASN_SIG_CONFIRM_E:
     case VERIFY_CERT_ERROR:
-    case CRL_CERT_REVOKED:
-    case OCSP_CERT_REVOKED:
     case EXTKEYUSE_AUTH_E:
     case KEYUSE_SIGNATURE_E:
     case MAX_CHAIN_ERROR: return EVTLS_ERR_CERT_INVALID;
@@ -558,6 +625,11 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
         snprintf(e->detail, sizeof e->detail, "the certificate does not name %s", t->check_ip);
     if (t->pin_mismatch)
         snprintf(e->detail, sizeof e->detail, "%s", "no pinned key is the server's");
+    else if (t->policy_err)
+        snprintf(e->detail, sizeof e->detail, "%s", t->policy_detail);
+    else if (t->fail_depth > 0 && evtls_err_get_class(code) == EVTLS_CLASS_CERT)
+        snprintf(e->detail, sizeof e->detail, "the certificate at depth %d: %s", t->fail_depth,
+                 evtls_strerror(code));
     if (psk_refused) {
         e->code = EVTLS_ERR_PSK;
         snprintf(e->detail, sizeof e->detail,
@@ -596,6 +668,13 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     t->psk_key_len = p->psk_key_len;
     t->pins = p->pins;
     t->n_pins = p->n_pins;
+    t->min_rsa_bits = p->min_rsa_bits;
+    t->min_ec_bits = p->min_ec_bits;
+    t->fail_depth = -1;
+    if (!p->insecure &&
+        (p->min_rsa_bits < EVTLS_MIN_RSA_BITS || p->min_ec_bits < EVTLS_MIN_EC_BITS))
+        LOGW("conn#%lu: WEAK KEYS ACCEPTED: certificate key floors lowered to RSA %u, EC %u bits",
+             p->id, p->min_rsa_bits, p->min_ec_bits);
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_CONN);
     evtls__mem_session_watch();
     t->ssl = wolfSSL_new((WOLFSSL_CTX *)ctx);
@@ -639,8 +718,10 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
              * check (seen with Debian's 5.5: any address was accepted), so
              * the address is checked when the handshake is done. */
             snprintf(t->check_ip, sizeof t->check_ip, "%s", p->name);
-        } else
+        } else {
+            t->check_dns = 1;
             rc = wolfSSL_check_domain_name(ssl, p->name);
+        }
     }
     /* RFC 6066 section 3: SNI carries host names, never IP literals. */
     if (rc == WOLFSSL_SUCCESS && !p->name_is_ip)

@@ -43,6 +43,8 @@ struct evtls__tls_params {
     /* public-key pins (SHA-256 of the SubjectPublicKeyInfo), n_pins 0: none */
     const uint8_t (*pins)[32];
     unsigned n_pins;
+    /* the trust policy's key floors, in bits */
+    unsigned min_rsa_bits, min_ec_bits;
 };
 
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;

@@ -115,6 +115,63 @@ static int format_of(const uint8_t *buf, size_t len)
     return is_pem(buf, len) ? WOLFSSL_FILETYPE_PEM : WOLFSSL_FILETYPE_ASN1;
 }
 
+/* The CRLs of v->crl_file, checked for every certificate of the chain.
+ * Each CRL's signature is checked when it is first used, against the CA
+ * that issued it, which may be an intermediate the server sends (wolfSSL's
+ * own loader checks it at once, against the trust store alone, and so
+ * refuses an intermediate's CRL). A file with anything but CRLs in it is
+ * refused: it must never add trust. */
+static int load_crls(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
+{
+    if (v->crl_file == NULL)
+        return 0;
+#if !defined(HAVE_CRL) || !defined(OPENSSL_EXTRA)
+    (void)ctx;
+    return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                          "crl_file: this wolfSSL build has no CRL support (HAVE_CRL)");
+#else
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = read_file(v->crl_file, "crl_file", &buf, &len, e);
+    if (rc != 0)
+        return rc;
+    static const char begin[] = "-----BEGIN ";
+    static const char crl_begin[] = "-----BEGIN X509 CRL-----";
+    int blocks = 0;
+    for (const char *p = (const char *)buf, *stop = p + len;
+         (p = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1)) != NULL; p++, blocks++)
+        if ((size_t)(stop - p) < sizeof crl_begin - 1 ||
+            memcmp(p, crl_begin, sizeof crl_begin - 1) != 0) {
+            free(buf);
+            return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                                  "crl_file: '%s' holds something other than CRLs", v->crl_file);
+        }
+    /* One CRL a BIO: wolfSSL's PEM reader takes the whole buffer for one. */
+    static const char crl_end[] = "-----END X509 CRL-----";
+    WOLFSSL_X509_STORE *store = wolfSSL_CTX_get_cert_store(ctx);
+    int n = 0, ok = store != NULL;
+    for (const char *p = (const char *)buf, *stop = p + len; ok && n < blocks; n++) {
+        const char *b = memmem(p, (size_t)(stop - p), crl_begin, sizeof crl_begin - 1);
+        const char *q = b ? memmem(b, (size_t)(stop - b), crl_end, sizeof crl_end - 1) : NULL;
+        WOLFSSL_BIO *bio = q ? wolfSSL_BIO_new_mem_buf(b, (int)(q + sizeof crl_end - 1 - b)) : NULL;
+        WOLFSSL_X509_CRL *crl = bio ? wolfSSL_PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+        ok = crl && wolfSSL_X509_STORE_add_crl(store, crl) == WOLFSSL_SUCCESS;
+        wolfSSL_X509_CRL_free(crl);
+        wolfSSL_BIO_free(bio);
+        p = q ? q + sizeof crl_end - 1 : stop;
+    }
+    free(buf);
+    if (blocks == 0)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "crl_file: '%s' holds no PEM CRL",
+                              v->crl_file);
+    if (!ok)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                              "crl_file: CRL %d of %d in '%s' is not valid", n, blocks,
+                              v->crl_file);
+    return 0;
+#endif
+}
+
 static int load_trust(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
 {
     int rc;
@@ -327,10 +384,32 @@ static int add_group(const char *item, void *arg)
     return 0;
 }
 
+/* Every group a server may want, X25519 first: the ClientHello carries one
+ * key share (the first), and a server that wants another answers with a
+ * HelloRetryRequest (RFC 8446 section 4.1.4), as curl's OpenSSL does. */
+#ifdef HAVE_CURVE448
+#define DEFAULT_GROUPS "X25519:P-256:P-384:P-521:X448"
+#else
+#define DEFAULT_GROUPS "X25519:P-256:P-384:P-521"
+#endif
+
+/* signature_algorithms (RFC 8446 section 4.2.3): SHA-2 and EdDSA only, never
+ * SHA-1 (RFC 9155), in TLS 1.2 and 1.3 alike. */
+#ifdef HAVE_ED448
+#define SIGALGS_ED "ED25519:ED448:"
+#elif defined(HAVE_ED25519)
+#define SIGALGS_ED "ED25519:"
+#else
+#define SIGALGS_ED ""
+#endif
+#define SIGALGS                                                                                    \
+    "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512:" SIGALGS_ED "RSA-PSS+SHA256:RSA-PSS+SHA384:"          \
+    "RSA-PSS+SHA512:RSA+SHA256:RSA+SHA384:RSA+SHA512"
+
 static int set_groups(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
 {
     struct groups_acc acc = {.n = 0, .bad = NULL};
-    const char *list = v->groups ? v->groups : "X25519:P-256";
+    const char *list = v->groups ? v->groups : DEFAULT_GROUPS;
     int rc = for_each_item(list, add_group, &acc);
     if (rc || acc.n == 0)
         return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "groups: unknown or malformed group '%s'",
@@ -384,7 +463,10 @@ static int check_cipher(const char *item, void *arg)
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:"     \
     "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384"
 #endif
-#define DEFAULT_CIPHERS AEAD13 ":" AEAD12
+/* TLS 1.2 with finite-field DHE and AEAD: the rest of Mozilla's
+ * "intermediate" client set, after every ECDHE suite. */
+#define DHE12           "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
+#define DEFAULT_CIPHERS AEAD13 ":" AEAD12 ":" DHE12
 
 /* With a PSK and no list given: the TLS 1.3 suites and the TLS 1.2 PSK
  * ones (the default list has none of those). */
@@ -430,7 +512,7 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
         rc = fail_tls(e, r, "tls_versions", "rejected by wolfSSL");
         goto fail;
     }
-    if ((rc = load_trust(ctx, v, e)) != 0)
+    if ((rc = load_trust(ctx, v, e)) != 0 || (rc = load_crls(ctx, v, e)) != 0)
         goto fail;
     if ((rc = load_client_cert(ctx, v, e)) != 0)
         goto fail;
@@ -438,6 +520,10 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
         goto fail;
     if ((rc = set_groups(ctx, v, e)) != 0)
         goto fail;
+    if ((r = wolfSSL_CTX_set1_sigalgs_list(ctx, SIGALGS)) != WOLFSSL_SUCCESS) {
+        rc = fail_tls(e, r, "signature_algorithms", "rejected by wolfSSL");
+        goto fail;
+    }
     if (v->session_tickets && v->tls_min == EVTLS_TLS_1_2 &&
         wolfSSL_CTX_UseSessionTicket(ctx) != WOLFSSL_SUCCESS) {
         rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "session_tickets: rejected by wolfSSL");

@@ -65,6 +65,8 @@ const char cli_net_usage[] =
     "                         default: no_proxy / NO_PROXY)\n"
     "  --pinnedpubkey PINS    sha256//BASE64[;sha256//BASE64...]: the server's public\n"
     "                         key must be one of these, even when its chain verifies\n"
+    "  --crlfile FILE         certificate revocation lists (PEM): a revoked leaf or\n"
+    "                         intermediate fails with CERT_REVOKED\n"
     "  --interface NAME       bind the connections to a network interface\n";
 
 int cli_net_option(struct cli_net *n, const char *name, const char *value)
@@ -81,6 +83,8 @@ int cli_net_option(struct cli_net *n, const char *name, const char *value)
         n->pins = value;
     else if (strcmp(name, "interface") == 0)
         n->interface = value;
+    else if (strcmp(name, "crlfile") == 0)
+        n->crl_file = value;
     else
         return 0;
     return 1;
@@ -168,6 +172,10 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
     }
     if (n->pins && (rc = evtls_cfg_set_pinned_pubkey(cfg, n->pins)) != 0) {
         snprintf(err, errlen, "--pinnedpubkey: %s", evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    if (n->crl_file && (rc = evtls_cfg_set_crl_file(cfg, n->crl_file)) != 0) {
+        snprintf(err, errlen, "--crlfile: %s", evtls_cfg_get_last_error(cfg)->detail);
         return rc;
     }
     if (n->interface && (rc = evtls_cfg_set_interface(cfg, n->interface)) != 0) {

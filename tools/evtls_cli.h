@@ -31,20 +31,21 @@ int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen)
 void cli_json_string(FILE *f, const char *s);
 
 /* The options both programs take for what esp-tls and curl users set:
- * TLS-PSK, a proxy, key pins, an interface. */
+ * TLS-PSK, a proxy, key pins, revocation lists, an interface. */
 struct cli_net {
     const char *psk_identity, *psk_key_hex;
     const char *proxy;   /* --proxy; "" turns the environment's off */
     const char *noproxy; /* --noproxy: hosts that go direct ("*": all) */
     const char *pins;    /* --pinnedpubkey */
     const char *interface;
+    const char *crl_file; /* --crlfile */
 };
 
 /* Their entries in a getopt_long table, all returning code. */
 #define CLI_NET_LONG_OPTIONS(code)                                                                 \
     {"psk-identity", required_argument, 0, (code)}, {"psk-key", required_argument, 0, (code)},     \
         {"proxy", required_argument, 0, (code)}, {"noproxy", required_argument, 0, (code)},        \
-        {"pinnedpubkey", required_argument, 0, (code)},                                            \
+        {"pinnedpubkey", required_argument, 0, (code)}, {"crlfile", required_argument, 0, (code)}, \
     {                                                                                              \
         "interface", required_argument, 0, (code)                                                  \
     }

@@ -96,6 +96,27 @@ EVTLS_API int evtls_cfg_set_skip_common_name(evtls_cfg *cfg, int on);
  * can read and change the traffic. Logs a warning on every connection. */
 EVTLS_API int evtls_cfg_set_insecure_skip_verify(evtls_cfg *cfg, int on);
 
+/* Certificate revocation lists (PEM, one or several in the file), checked
+ * for the leaf and every intermediate: a revoked certificate fails the
+ * handshake with EVTLS_ERR_CERT_REVOKED, and a CRL past its nextUpdate is
+ * an error too (EVTLS_ERR_CERT_INVALID) rather than ignored. NULL for none.
+ * A build of wolfSSL without CRL support fails evtls_cfg_build with
+ * EVTLS_ERR_BAD_CONFIG naming HAVE_CRL. */
+EVTLS_API int evtls_cfg_set_crl_file(evtls_cfg *cfg, const char *path);
+
+/* The trust policy's key floors: every certificate of the verified path
+ * (leaf and intermediates) needs an RSA or DSA key of at least
+ * EVTLS_MIN_RSA_BITS and an EC key of at least EVTLS_MIN_EC_BITS, else the
+ * handshake fails with EVTLS_ERR_CERT_WEAK_KEY naming the depth and the
+ * key. A certificate signed with MD5 or SHA-1 (other than a trust anchor's
+ * own self-signature) fails with EVTLS_ERR_CERT_WEAK_SIGNATURE, always.
+ * This lowers (or raises) the floors, in bits; 0 keeps a default. A floor
+ * below the default is logged as a warning on every connection, like
+ * insecure_skip_verify. Returns 0 or EVTLS_ERR_INVALID_ARG. */
+#define EVTLS_MIN_RSA_BITS 2048u
+#define EVTLS_MIN_EC_BITS  256u
+EVTLS_API int evtls_cfg_set_min_key_bits(evtls_cfg *cfg, unsigned rsa_bits, unsigned ec_bits);
+
 /* The range of TLS versions to offer (default 1.2 to 1.3). */
 EVTLS_API int evtls_cfg_set_tls_versions(evtls_cfg *cfg, evtls_tls_version min,
                                          evtls_tls_version max);

@@ -78,12 +78,16 @@ typedef enum evtls_err {
     EVTLS_ERR_BAD_URL = -86,                /* a URL that cannot be used; see the detail */
     EVTLS_ERR_HTTP_ALPN = -87, /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
     /* what esp-tls and curl users configure (cfg.h) */
-    EVTLS_ERR_PSK = -51,           /* TLS-PSK handshake refused: identity or key do not match */
-    EVTLS_ERR_PIN_MISMATCH = -52,  /* the server's public key matches no pinned key */
-    EVTLS_ERR_PROXY_CONNECT = -90, /* the proxy could not be reached; see the detail */
-    EVTLS_ERR_PROXY_REFUSED = -91, /* the proxy refused the tunnel (its status line in the
-                                      detail) or did not answer in HTTP */
-    EVTLS_ERR_INTERFACE = -92      /* the socket could not be bound to the interface */
+    EVTLS_ERR_PSK = -51,          /* TLS-PSK handshake refused: identity or key do not match */
+    EVTLS_ERR_PIN_MISMATCH = -52, /* the server's public key matches no pinned key */
+    /* the trust policy (cfg.h); the detail names the certificate's depth */
+    EVTLS_ERR_CERT_WEAK_KEY = -53,       /* a certificate's key is below the floor */
+    EVTLS_ERR_CERT_WEAK_SIGNATURE = -54, /* a certificate is signed with MD5 or SHA-1 */
+    EVTLS_ERR_CERT_REVOKED = -55,        /* a certificate of the chain is revoked */
+    EVTLS_ERR_PROXY_CONNECT = -90,       /* the proxy could not be reached; see the detail */
+    EVTLS_ERR_PROXY_REFUSED = -91,       /* the proxy refused the tunnel (its status line in the
+                                            detail) or did not answer in HTTP */
+    EVTLS_ERR_INTERFACE = -92            /* the socket could not be bound to the interface */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */
@@ -109,6 +113,7 @@ typedef enum evtls_err_class {
 #define EVTLS_CERT_NAME_MISMATCH 0x08u
 #define EVTLS_CERT_BAD_SIGNATURE 0x10u
 #define EVTLS_CERT_REVOKED       0x20u
+#define EVTLS_CERT_WEAK          0x40u /* a weak key or signature (the trust policy) */
 #define EVTLS_CERT_OTHER         0x80u
 
 /* The record of the last failure of an object (connection or config).

@@ -59,6 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (evtls__cert_spki(data, size, &spki, &len) == 0 &&
             (spki < data || spki + len > data + size))
             abort();
+        /* The trust policy's reading of the same bytes: whatever they are,
+         * a verdict within its ranges, never a read outside them. */
+        struct evtls__cert_facts f;
+        if (evtls__cert_facts(data, size, &f) == 0 &&
+            ((size_t)f.key_bits > size * 8 + 456 || f.sig_name == NULL ||
+             (unsigned)f.sig_hash > EVTLS__HASH_INTRINSIC))
+            abort();
         break;
     }
     default: {

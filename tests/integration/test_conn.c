@@ -188,8 +188,8 @@ static void test_untrusted(void **state)
     peer_stop(&p);
 }
 
-/* An IP literal must be named by an iPAddress SAN (or, in a certificate
- * without SANs, by its CN). wolfSSL's own IP check was found not to apply. */
+/* An IP literal must be named by an iPAddress SAN, never by the CN (RFC
+ * 9525). wolfSSL's own IP check was found not to apply. */
 static void test_ip_literal_checked(void **state)
 {
     struct loop_fx *f = *state;
@@ -200,7 +200,7 @@ static void test_ip_literal_checked(void **state)
         {"127.0.0.1", "server.pem", "server.key", "ca.pem", 0},
         {"127.0.0.2", "server.pem", "server.key", "ca.pem", EVTLS_ERR_CERT_HOSTNAME},
         {"::1", "server.pem", "server.key", "ca.pem", 0},
-        {"127.0.0.1", "ip.pem", "ip.key", "ip.pem", 0}, /* CN=127.0.0.1, no SAN */
+        {"127.0.0.1", "ip.pem", "ip.key", "ip.pem", EVTLS_ERR_CERT_HOSTNAME}, /* CN only */
         {"127.0.0.2", "ip.pem", "ip.key", "ip.pem", EVTLS_ERR_CERT_HOSTNAME},
         {"::1", "ip.pem", "ip.key", "ip.pem", EVTLS_ERR_CERT_HOSTNAME},
     };

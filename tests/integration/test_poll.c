@@ -84,11 +84,21 @@ static void test_node_http_server_ip_certificate(void **state)
     FILE *fp = fopen(index, "w");
     fputs("hello from node\n", fp);
     fclose(fp);
+    /* The quick demo's self-signed certificate names the address only in
+     * its CN: refused, as RFC 9525, Go and browsers refuse it (the name is
+     * matched on subjectAltNames alone). */
     struct peer node;
     assert_int_equal(peer_http_server(&node, root, pki("ip.pem"), pki("ip.key")), 0);
     char u[64];
     snprintf(u, sizeof u, "https://127.0.0.1:%u/", node.port);
-    int st = poll_run(30000, "--count", "3", "--interval", "1", "--cacert", pki("ip.pem"), u, NULL);
+    int st = poll_run(30000, "--count", "1", "--cacert", pki("ip.pem"), u, NULL);
+    peer_stop(&node);
+    assert_int_equal(st, 1);
+    expect_out("CERT_HOSTNAME", 1);
+    /* With an iPAddress SAN, rounds go on and resume. */
+    assert_int_equal(peer_http_server(&node, root, pki("server.pem"), pki("server.key")), 0);
+    snprintf(u, sizeof u, "https://127.0.0.1:%u/", node.port);
+    st = poll_run(30000, "--count", "3", "--interval", "1", "--cacert", pki("ca.pem"), u, NULL);
     peer_stop(&node);
     unlink(index);
     rmdir(root);

@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# trust_matrix.sh BUILD_DIR - the verification matrix: a PKI made here with
+# openssl, one case a row, each served by a real peer on loopback (openssl
+# s_server or gnutls-serv), each fetched with the build's evtls-poll, which
+# must end in the row's exact verdict (OK or the error's name). Where curl
+# is installed it fetches the same case too, and a verdict that differs
+# from curl's fails unless the row names the reason. Prints the table.
+set -euo pipefail
+build=$(cd "${1:?usage: trust_matrix.sh BUILD_DIR}" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../bench/lib.sh"
+poll=$build/examples/evtls-poll
+work=$(mktemp -d /tmp/evtls-trust.XXXXXX)
+server_pid=
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+  fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+cd "$work"
+
+# ---- the PKI
+
+cat >ca.cnf <<'EOF'
+[ca]
+default_ca = this
+[this]
+database = index.txt
+new_certs_dir = .
+serial = serial
+policy = any
+copy_extensions = none
+unique_subject = no
+default_md = sha256
+[any]
+commonName = supplied
+[ca_ext]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[notca_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, keyCertSign, digitalSignature
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[leaf_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+authorityKeyIdentifier = keyid
+[cn_only_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+authorityKeyIdentifier = keyid
+[client_only_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectAltName = DNS:localhost
+authorityKeyIdentifier = keyid
+[other_host_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+subjectAltName = DNS:other.example.test
+authorityKeyIdentifier = keyid
+EOF
+: >index.txt
+echo 1000 >serial
+
+key() { # NAME rsa:BITS|ec:CURVE
+  case $2 in
+    rsa:*) openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$1.key" 2>/dev/null ;;
+    ec:*) openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${2#ec:}" -out "$1.key" 2>/dev/null ;;
+  esac
+}
+# cert NAME ISSUER KEY MD EXT [START END]: ISSUER "self" for a root.
+cert() {
+  local name=$1 issuer=$2 k=$3 md=$4 ext=$5 start=${6:-} end=${7:-}
+  key "$name" "$k"
+  openssl req -new -key "$name.key" -subj "/CN=$name" -out "$name.csr" 2>/dev/null
+  local dates=(-days 3650)
+  [ -n "$start" ] && dates=(-startdate "$start" -enddate "$end")
+  if [ "$issuer" = self ]; then
+    openssl ca -batch -config ca.cnf -selfsign -keyfile "$name.key" -in "$name.csr" -md "$md" \
+      -extensions "$ext" -notext -out "$name.pem" "${dates[@]}" 2>/dev/null
+  else
+    openssl ca -batch -config ca.cnf -cert "$issuer.pem" -keyfile "$issuer.key" -in "$name.csr" \
+      -md "$md" -extensions "$ext" -notext -out "$name.pem" "${dates[@]}" 2>/dev/null
+  fi
+}
+past_start=20200101000000Z past_end=20210101000000Z
+future_start=20400101000000Z future_end=20410101000000Z
+
+cert root self rsa:2048 sha256 ca_ext
+cert inter root rsa:2048 sha256 ca_ext
+cert other_root self rsa:2048 sha256 ca_ext
+cert root_sha1 self rsa:2048 sha1 ca_ext          # a trust anchor's own SHA-1 self-signature
+cert inter_sha1 root rsa:2048 sha1 ca_ext          # an intermediate signed with SHA-1
+cert inter_1024 root rsa:1024 sha256 ca_ext        # an intermediate with a 1024-bit key
+cert inter_expired root rsa:2048 sha256 ca_ext "$past_start" "$past_end"
+cert inter_notca root rsa:2048 sha256 notca_ext    # CA:FALSE, yet it signs
+cert good inter rsa:2048 sha256 leaf_ext
+cert good_ec inter ec:P-256 sha256 leaf_ext
+cert good_p384 inter ec:P-384 sha384 leaf_ext
+cert good_rsa4096 inter rsa:4096 sha512 leaf_ext
+cert leaf_sha1 inter rsa:2048 sha1 leaf_ext
+cert leaf_md5 inter rsa:2048 md5 leaf_ext
+cert leaf_1024 inter rsa:1024 sha256 leaf_ext
+cert leaf_under_sha1 inter_sha1 rsa:2048 sha256 leaf_ext
+cert leaf_under_1024 inter_1024 rsa:2048 sha256 leaf_ext
+cert leaf_under_expired inter_expired rsa:2048 sha256 leaf_ext
+cert leaf_under_notca inter_notca rsa:2048 sha256 leaf_ext
+cert leaf_under_root_sha1 root_sha1 rsa:2048 sha256 leaf_ext
+cert leaf_expired inter rsa:2048 sha256 leaf_ext "$past_start" "$past_end"
+cert leaf_future inter rsa:2048 sha256 leaf_ext "$future_start" "$future_end"
+cert leaf_cn_only inter rsa:2048 sha256 cn_only_ext
+cert leaf_client_only inter rsa:2048 sha256 client_only_ext
+cert leaf_other_host inter rsa:2048 sha256 other_host_ext
+cert leaf_untrusted other_root rsa:2048 sha256 leaf_ext
+# A CN-only certificate whose CN is the address (the quick test servers' kind).
+key ip_cn rsa:2048
+openssl req -new -key ip_cn.key -subj "/CN=127.0.0.1" -out ip_cn.csr 2>/dev/null
+openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -in ip_cn.csr -md sha256 \
+  -extensions cn_only_ext -notext -out ip_cn.pem -days 3650 2>/dev/null
+# A self-signed leaf.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout self.key -out self.pem -days 3650 \
+  -subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null
+cat root.pem root_sha1.pem >trust.pem
+# Revocation: a leaf and an intermediate revoked; CRLs from the root and
+# the intermediates (curl's OpenSSL wants one for every issuer of the path).
+cert inter_revoked root rsa:2048 sha256 ca_ext
+cert leaf_revoked inter rsa:2048 sha256 leaf_ext
+cert leaf_under_revoked inter_revoked rsa:2048 sha256 leaf_ext
+openssl ca -batch -config ca.cnf -cert inter.pem -keyfile inter.key -revoke leaf_revoked.pem 2>/dev/null
+openssl ca -batch -config ca.cnf -cert root.pem -keyfile root.key -revoke inter_revoked.pem 2>/dev/null
+crl() { # ISSUER OUT [gencrl options]
+  local issuer=$1 out=$2
+  shift 2
+  openssl ca -batch -config ca.cnf -gencrl -cert "$issuer.pem" -keyfile "$issuer.key" -md sha256 \
+    -out "$out" "$@" 2>/dev/null
+}
+crl root root.crl -crldays 30
+crl inter inter.crl -crldays 30
+crl inter_revoked inter_revoked.crl -crldays 30
+cat root.crl inter.crl inter_revoked.crl >crls.pem
+crl inter inter_expired.crl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z
+cat root.crl inter_expired.crl >crls_expired.pem
+
+# ---- the rows: NAME | PEER | HOST | LEAF | CHAIN | EXTRA SERVER ARGS | CLIENT ARGS (evtls-poll
+# and curl alike) | EXPECTED | CURL'S, IF IT DIFFERS: WHY
+rows=(
+  "rsa2048|openssl|localhost|good|inter|||OK|"
+  "ec-p256|openssl|localhost|good_ec|inter|||OK|"
+  "ec-p384 leaf|openssl|localhost|good_p384|inter|||OK|"
+  "rsa4096 sha512|openssl|localhost|good_rsa4096|inter|||OK|"
+  "by IP SAN|openssl|127.0.0.1|good|inter|||OK|"
+  "gnutls peer|gnutls|localhost|good|inter|||OK|"
+  "leaf SHA-1|openssl|localhost|leaf_sha1|inter|-cipher DEFAULT@SECLEVEL=0||CERT_WEAK_SIGNATURE|"
+  "leaf MD5|openssl|localhost|leaf_md5|inter|-cipher DEFAULT@SECLEVEL=0||CERT_WEAK_SIGNATURE|"
+  "intermediate SHA-1|openssl|localhost|leaf_under_sha1|inter_sha1|-cipher DEFAULT@SECLEVEL=0||CERT_WEAK_SIGNATURE|"
+  "anchor's own SHA-1 self-signature|openssl|localhost|leaf_under_root_sha1||-cipher DEFAULT@SECLEVEL=0||OK|"
+  "leaf RSA-1024|openssl|localhost|leaf_1024|inter|-cipher DEFAULT@SECLEVEL=0||CERT_WEAK_KEY|"
+  "intermediate RSA-1024|openssl|localhost|leaf_under_1024|inter_1024|-cipher DEFAULT@SECLEVEL=0||CERT_WEAK_KEY|"
+  "expired leaf|openssl|localhost|leaf_expired|inter|||CERT_EXPIRED|"
+  "not yet valid leaf|openssl|localhost|leaf_future|inter|||CERT_NOT_YET_VALID|"
+  "expired intermediate|openssl|localhost|leaf_under_expired|inter_expired|||CERT_EXPIRED|"
+  "CA:FALSE intermediate|openssl|localhost|leaf_under_notca|inter_notca|||CERT_INVALID|"
+  "wrong host|openssl|localhost|leaf_other_host|inter|||CERT_HOSTNAME|"
+  "untrusted root|openssl|localhost|leaf_untrusted|other_root|||CERT_UNTRUSTED|"
+  "incomplete chain|openssl|localhost|good||||CERT_UNTRUSTED|"
+  "self-signed leaf|openssl|localhost|self||||CERT_UNTRUSTED|"
+  "CN only, by name|openssl|localhost|leaf_cn_only|inter|||CERT_HOSTNAME|curl 7.88 still matches the CN when there is no SAN; RFC 9525, Go and browsers do not"
+  "CN=127.0.0.1 only, by IP|openssl|127.0.0.1|ip_cn|inter|||CERT_HOSTNAME|curl 7.88 still matches the CN when there is no SAN; RFC 9525, Go and browsers do not"
+  "server only P-384|openssl|localhost|good|inter|-groups P-384||OK|"
+  "server only P-521|openssl|localhost|good|inter|-groups P-521||OK|"
+  "TLS 1.2 server only P-384|openssl|localhost|good|inter|-tls1_2 -groups P-384||OK|"
+  "server only X448|openssl|localhost|good|inter|-groups X448||OK|"
+  "TLS 1.2 server only DHE-RSA-AES-GCM|openssl|localhost|good|inter|-tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384||OK|"
+  "TLS 1.2 server signing only RSA+SHA1|openssl|localhost|good|inter|-tls1_2 -sigalgs RSA+SHA1 -cipher DEFAULT@SECLEVEL=0||HANDSHAKE_FAILED|"
+  "CRL given, nothing revoked|openssl|localhost|good|inter||--crlfile crls.pem|OK|"
+  "revoked leaf (CRL)|openssl|localhost|leaf_revoked|inter||--crlfile crls.pem|CERT_REVOKED|"
+  "revoked intermediate (CRL)|openssl|localhost|leaf_under_revoked|inter_revoked||--crlfile crls.pem|CERT_REVOKED|"
+  "expired CRL|openssl|localhost|good|inter||--crlfile crls_expired.pem|CERT_INVALID|"
+)
+
+curl_ok=0
+command -v curl >/dev/null && curl_ok=1
+gnutls_ok=0
+command -v gnutls-serv >/dev/null && gnutls_ok=1
+
+start_server() { # PEER LEAF CHAIN EXTRA...
+  local peer=$1 leaf=$2 chain=$3
+  shift 3
+  port=$(bench_free_port)
+  cat "$leaf.pem" >served.pem
+  [ -n "$chain" ] && cat "$chain.pem" >>served.pem
+  if [ "$peer" = gnutls ]; then
+    setpriv --pdeathsig KILL -- gnutls-serv --http --port "$port" --x509certfile served.pem \
+      --x509keyfile "$leaf.key" "$@" >server.log 2>&1 &
+  else
+    # shellcheck disable=SC2068
+    setpriv --pdeathsig KILL -- openssl s_server -accept "127.0.0.1:$port" -www -cert "$leaf.pem" \
+      -key "$leaf.key" ${chain:+-cert_chain "$chain.pem"} $@ >server.log 2>&1 &
+  fi
+  server_pid=$!
+  bench_wait_port "$port" "$server_pid" && return 0
+  echo "the $peer server did not start:" >&2
+  cat server.log >&2
+  return 1
+}
+
+fails=0
+printf '%-38s %-8s %-22s %-22s %s\n' "case" "peer" "expected" "evtls" "curl"
+for row in "${rows[@]}"; do
+  IFS='|' read -r name peer host leaf chain extra client want why <<<"$row"
+  if [ "$peer" = gnutls ] && [ $gnutls_ok = 0 ]; then
+    printf '%-38s %-8s %s\n' "$name" "$peer" "skipped: gnutls-serv is not installed"
+    continue
+  fi
+  # shellcheck disable=SC2086
+  start_server "$peer" "$leaf" "$chain" $extra
+  url="https://$host:$port/"
+  # shellcheck disable=SC2086
+  "$poll" --count 1 --json --cacert trust.pem $client "$url" >poll.json 2>poll.err || true
+  got=$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["error"] or "OK")' \
+        poll.json 2>/dev/null || echo "NO-ANSWER")
+  curl_says=-
+  if [ $curl_ok = 1 ]; then
+    # shellcheck disable=SC2086
+    if curl -sS -o /dev/null --cacert trust.pem $client "$url" 2>curl.err; then curl_says=accepts
+    else curl_says="refuses($(grep -o 'curl: ([0-9]*)' curl.err | tr -dc 0-9))"; fi
+  fi
+  stop_server
+  printf '%-38s %-8s %-22s %-22s %s\n' "$name" "$peer" "$want" "$got" "$curl_says"
+  if [ "$got" != "$want" ]; then
+    echo "  FAIL: evtls-poll ended in $got, expected $want" >&2
+    sed 's/^/  | /' poll.err | tail -5 >&2
+    fails=$((fails + 1))
+  fi
+  if [ $curl_ok = 1 ]; then
+    agree=0
+    [ "$want" = OK ] && [ "$curl_says" = accepts ] && agree=1
+    [ "$want" != OK ] && [ "$curl_says" != accepts ] && agree=1
+    if [ $agree = 0 ] && [ -z "$why" ]; then
+      echo "  FAIL: curl $curl_says where evtls says $want, with no reason listed" >&2
+      fails=$((fails + 1))
+    elif [ $agree = 0 ]; then
+      echo "  (curl differs: $why)"
+    fi
+  fi
+done
+if [ $fails -ne 0 ]; then
+  echo "trust matrix: $fails failed"
+  exit 1
+fi
+echo "trust matrix: ${#rows[@]} cases as expected"
