@@ -481,6 +481,19 @@ int evtls_cfg_set_pinned_pubkey(evtls_cfg *cfg, const char *pins)
     return 0;
 }
 
+int evtls_cfg_set_cert_status(evtls_cfg *cfg, evtls_cert_status mode)
+{
+    int rc = setter_check(cfg, "cert_status");
+    if (rc)
+        return rc;
+    if (mode != EVTLS_CERT_STATUS_OFF && mode != EVTLS_CERT_STATUS_REQUEST &&
+        mode != EVTLS_CERT_STATUS_REQUIRE)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "cert_status: %d is no mode",
+                              (int)mode);
+    cfg->v.cert_status = (int)mode;
+    return 0;
+}
+
 int evtls_cfg_set_min_key_bits(evtls_cfg *cfg, unsigned rsa_bits, unsigned ec_bits)
 {
     int rc = setter_check(cfg, "min_key_bits");

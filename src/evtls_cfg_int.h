@@ -66,6 +66,7 @@ struct evtls__cfg_values {
     /* the trust policy's key floors, in bits (RSA and DSA; EC) */
     unsigned min_rsa_bits, min_ec_bits;
     char *crl_file;     /* PEM CRLs checked for the leaf and intermediates, or NULL */
+    int cert_status;    /* an evtls_cert_status */
     uint64_t trust_tag; /* evtls__trust_fingerprint, set when built */
 };
 

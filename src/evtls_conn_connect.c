@@ -130,6 +130,7 @@ static void start_tls(evtls_conn *c)
         .n_pins = c->v->n_pins,
         .min_rsa_bits = c->v->min_rsa_bits,
         .min_ec_bits = c->v->min_ec_bits,
+        .cert_status = c->v->cert_status,
     };
     uint8_t *sess = NULL;
     if (c->sessions && c->session_key) {

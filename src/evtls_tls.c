@@ -520,6 +520,8 @@ static int map_code(evtls__tls *t, int code)
     case IPADDR_MISMATCH: return EVTLS_ERR_CERT_HOSTNAME;
     case CRL_CERT_REVOKED:
     case OCSP_CERT_REVOKED: return EVTLS_ERR_CERT_REVOKED;
+    case OCSP_CERT_UNKNOWN:            /* no status stapled, or "unknown" */
+    case BAD_CERTIFICATE_STATUS_ERROR: /* a stapled response that does not verify */
     case ASN_SIG_CONFIRM_E:
     case VERIFY_CERT_ERROR:
     case EXTKEYUSE_AUTH_E:
@@ -627,6 +629,10 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
         snprintf(e->detail, sizeof e->detail, "%s", "no pinned key is the server's");
     else if (t->policy_err)
         snprintf(e->detail, sizeof e->detail, "%s", t->policy_detail);
+    else if (err == OCSP_CERT_UNKNOWN || err == BAD_CERTIFICATE_STATUS_ERROR)
+        snprintf(e->detail, sizeof e->detail, "%s",
+                 "no good OCSP status for the server's certificate: none stapled, unknown, or "
+                 "not verified");
     else if (t->fail_depth > 0 && evtls_err_get_class(code) == EVTLS_CLASS_CERT)
         snprintf(e->detail, sizeof e->detail, "the certificate at depth %d: %s", t->fail_depth,
                  evtls_strerror(code));
@@ -723,6 +729,11 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
             rc = wolfSSL_check_domain_name(ssl, p->name);
         }
     }
+#if defined(HAVE_CERTIFICATE_STATUS_REQUEST) && defined(HAVE_OCSP)
+    /* No nonce: a server staples a response it fetched before (RFC 6961). */
+    if (rc == WOLFSSL_SUCCESS && p->cert_status && !p->insecure)
+        rc = wolfSSL_UseOCSPStapling(ssl, WOLFSSL_CSR_OCSP, 0);
+#endif
     /* RFC 6066 section 3: SNI carries host names, never IP literals. */
     if (rc == WOLFSSL_SUCCESS && !p->name_is_ip)
         rc = wolfSSL_UseSNI(ssl, WOLFSSL_SNI_HOST_NAME, p->name, (word16)strlen(p->name));

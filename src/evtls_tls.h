@@ -45,6 +45,7 @@ struct evtls__tls_params {
     unsigned n_pins;
     /* the trust policy's key floors, in bits */
     unsigned min_rsa_bits, min_ec_bits;
+    int cert_status; /* ask for a stapled OCSP response (evtls_cert_status) */
 };
 
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;

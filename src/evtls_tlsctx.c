@@ -172,6 +172,25 @@ static int load_crls(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_
 #endif
 }
 
+/* OCSP stapling: the context checks stapled responses (and with REQUIRE
+ * wants one); each connection asks for it (evtls_tls.c). */
+static int set_cert_status(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
+{
+    if (v->cert_status == EVTLS_CERT_STATUS_OFF)
+        return 0;
+#if defined(HAVE_CERTIFICATE_STATUS_REQUEST) && defined(HAVE_OCSP)
+    int r = wolfSSL_CTX_EnableOCSPStapling(ctx);
+    if (r == WOLFSSL_SUCCESS && v->cert_status == EVTLS_CERT_STATUS_REQUIRE)
+        r = wolfSSL_CTX_EnableOCSPMustStaple(ctx);
+    return r == WOLFSSL_SUCCESS ? 0 : fail_tls(e, r, "cert_status", "rejected by wolfSSL");
+#else
+    (void)ctx;
+    return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                          "cert_status: this wolfSSL build has no OCSP stapling "
+                          "(HAVE_CERTIFICATE_STATUS_REQUEST, HAVE_OCSP)");
+#endif
+}
+
 static int load_trust(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_last_error *e)
 {
     int rc;
@@ -512,7 +531,8 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
         rc = fail_tls(e, r, "tls_versions", "rejected by wolfSSL");
         goto fail;
     }
-    if ((rc = load_trust(ctx, v, e)) != 0 || (rc = load_crls(ctx, v, e)) != 0)
+    if ((rc = load_trust(ctx, v, e)) != 0 || (rc = load_crls(ctx, v, e)) != 0 ||
+        (rc = set_cert_status(ctx, v, e)) != 0)
         goto fail;
     if ((rc = load_client_cert(ctx, v, e)) != 0)
         goto fail;

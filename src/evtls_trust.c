@@ -99,8 +99,8 @@ uint64_t evtls__trust_fingerprint(const struct evtls__cfg_values *v)
     wc_Sha256 h;
     uint8_t digest[WC_SHA256_DIGEST_SIZE];
     wc_InitSha256(&h);
-    int flags[] = {v->insecure_skip_verify, v->skip_common_name, v->system_ca, (int)v->min_rsa_bits,
-                   (int)v->min_ec_bits};
+    int flags[] = {v->insecure_skip_verify, v->skip_common_name, v->system_ca,
+                   (int)v->min_rsa_bits,    (int)v->min_ec_bits, v->cert_status};
     field(&h, flags, sizeof flags);
     field(&h, v->ca_buf, v->ca_buf ? v->ca_len : 0);
     file(&h, v->ca_file);

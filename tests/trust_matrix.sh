@@ -152,6 +152,15 @@ crl inter_revoked inter_revoked.crl -crldays 30
 cat root.crl inter.crl inter_revoked.crl >crls.pem
 crl inter inter_expired.crl -crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z
 cat root.crl inter_expired.crl >crls_expired.pem
+# OCSP: the intermediate's responses for a good and a revoked leaf, to
+# staple (s_server -status_file).
+ocsp_response() { # LEAF ISSUER OUT
+  openssl ocsp -issuer "$2.pem" -cert "$1.pem" -no_nonce -reqout "$1.ocspreq" 2>/dev/null
+  openssl ocsp -index index.txt -rsigner "$2.pem" -rkey "$2.key" -CA "$2.pem" -reqin "$1.ocspreq" \
+    -respout "$3" -ndays 30 >/dev/null 2>&1
+}
+ocsp_response good inter good.ocsp
+ocsp_response leaf_revoked inter revoked.ocsp
 
 # ---- the rows: NAME | PEER | HOST | LEAF | CHAIN | EXTRA SERVER ARGS | CLIENT ARGS (evtls-poll
 # and curl alike) | EXPECTED | CURL'S, IF IT DIFFERS: WHY
@@ -187,6 +196,10 @@ rows=(
   "CRL given, nothing revoked|openssl|localhost|good|inter||--crlfile crls.pem|OK|"
   "revoked leaf (CRL)|openssl|localhost|leaf_revoked|inter||--crlfile crls.pem|CERT_REVOKED|"
   "revoked intermediate (CRL)|openssl|localhost|leaf_under_revoked|inter_revoked||--crlfile crls.pem|CERT_REVOKED|"
+  "OCSP stapled good, --cert-status|openssl|localhost|good|inter|-status_file good.ocsp|--cert-status|OK|"
+  "OCSP stapled good, TLS 1.2|openssl|localhost|good|inter|-tls1_2 -status_file good.ocsp|--cert-status|OK|"
+  "OCSP stapled revoked, --cert-status|openssl|localhost|leaf_revoked|inter|-status_file revoked.ocsp|--cert-status|CERT_REVOKED|"
+  "no staple, --cert-status|openssl|localhost|good|inter||--cert-status|CERT_INVALID|"
   "expired CRL|openssl|localhost|good|inter||--crlfile crls_expired.pem|CERT_INVALID|"
 )
 

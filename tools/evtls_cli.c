@@ -67,6 +67,8 @@ const char cli_net_usage[] =
     "                         key must be one of these, even when its chain verifies\n"
     "  --crlfile FILE         certificate revocation lists (PEM): a revoked leaf or\n"
     "                         intermediate fails with CERT_REVOKED\n"
+    "  --cert-status          require the server to staple its certificate's OCSP\n"
+    "                         status (checked; revoked is CERT_REVOKED)\n"
     "  --interface NAME       bind the connections to a network interface\n";
 
 int cli_net_option(struct cli_net *n, const char *name, const char *value)
@@ -85,6 +87,8 @@ int cli_net_option(struct cli_net *n, const char *name, const char *value)
         n->interface = value;
     else if (strcmp(name, "crlfile") == 0)
         n->crl_file = value;
+    else if (strcmp(name, "cert-status") == 0)
+        n->cert_status = 1;
     else
         return 0;
     return 1;
@@ -172,6 +176,10 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
     }
     if (n->pins && (rc = evtls_cfg_set_pinned_pubkey(cfg, n->pins)) != 0) {
         snprintf(err, errlen, "--pinnedpubkey: %s", evtls_cfg_get_last_error(cfg)->detail);
+        return rc;
+    }
+    if (n->cert_status && (rc = evtls_cfg_set_cert_status(cfg, EVTLS_CERT_STATUS_REQUIRE)) != 0) {
+        snprintf(err, errlen, "--cert-status: %s", evtls_cfg_get_last_error(cfg)->detail);
         return rc;
     }
     if (n->crl_file && (rc = evtls_cfg_set_crl_file(cfg, n->crl_file)) != 0) {

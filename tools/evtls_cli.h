@@ -39,6 +39,7 @@ struct cli_net {
     const char *pins;    /* --pinnedpubkey */
     const char *interface;
     const char *crl_file; /* --crlfile */
+    int cert_status;      /* --cert-status: a stapled OCSP response is required */
 };
 
 /* Their entries in a getopt_long table, all returning code. */
@@ -46,6 +47,7 @@ struct cli_net {
     {"psk-identity", required_argument, 0, (code)}, {"psk-key", required_argument, 0, (code)},     \
         {"proxy", required_argument, 0, (code)}, {"noproxy", required_argument, 0, (code)},        \
         {"pinnedpubkey", required_argument, 0, (code)}, {"crlfile", required_argument, 0, (code)}, \
+        {"cert-status", no_argument, 0, (code)},                                                   \
     {                                                                                              \
         "interface", required_argument, 0, (code)                                                  \
     }

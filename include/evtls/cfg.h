@@ -104,6 +104,20 @@ EVTLS_API int evtls_cfg_set_insecure_skip_verify(evtls_cfg *cfg, int on);
  * EVTLS_ERR_BAD_CONFIG naming HAVE_CRL. */
 EVTLS_API int evtls_cfg_set_crl_file(evtls_cfg *cfg, const char *path);
 
+/* OCSP stapling (RFC 6066 section 8, RFC 8446 section 4.4.2.1): OFF asks
+ * nothing; REQUEST asks the server for its certificate's status and checks
+ * a stapled response (signature, validity, status: a revoked certificate
+ * fails with EVTLS_ERR_CERT_REVOKED) but goes on without one; REQUIRE also
+ * fails when none is stapled (EVTLS_ERR_CERT_INVALID), as curl's
+ * --cert-status. A wolfSSL build without stapling fails evtls_cfg_build
+ * with EVTLS_ERR_BAD_CONFIG. Default OFF. */
+typedef enum evtls_cert_status {
+    EVTLS_CERT_STATUS_OFF = 0,
+    EVTLS_CERT_STATUS_REQUEST = 1,
+    EVTLS_CERT_STATUS_REQUIRE = 2
+} evtls_cert_status;
+EVTLS_API int evtls_cfg_set_cert_status(evtls_cfg *cfg, evtls_cert_status mode);
+
 /* The trust policy's key floors: every certificate of the verified path
  * (leaf and intermediates) needs an RSA or DSA key of at least
  * EVTLS_MIN_RSA_BITS and an EC key of at least EVTLS_MIN_EC_BITS, else the
