@@ -35,6 +35,7 @@ flags=(
   --enable-curve25519 --enable-ed25519 --enable-rsapss --enable-psk
   --enable-sys-ca-certs --enable-pwdbased
   --enable-crl --enable-ocsp --enable-ocspstapling --enable-curve448 --enable-ed448
+  --enable-altcertchains
   --enable-aesgcm --enable-chacha --enable-poly1305
   --disable-sha3 --disable-pkcs12
   --enable-intelasm --enable-aesni --enable-sp=yes --enable-sp-asm

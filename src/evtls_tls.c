@@ -65,6 +65,9 @@ struct evtls__tls {
     int fail_depth;                     /* the first certificate refused, -1 before */
     uint32_t fail_flag;                 /* its EVTLS_CERT_* flag */
     char policy_detail[112];
+    struct path_cert *path; /* the CA certificates sent, during the handshake */
+    int n_path;
+    int path_lost;     /* one could not be kept: EVTLS_ERR_NOMEM, or CERT_INVALID (too many) */
     size_t plain_sent; /* plain: bytes of the current write already sent */
 };
 
@@ -352,53 +355,134 @@ static unsigned psk13_cb(WOLFSSL *ssl, const char *hint, char *identity, unsigne
     return psk_cb(ssl, hint, identity, id_max, key, key_max);
 }
 
+/* What the trust policy keeps of a CA certificate the server sent, until
+ * the leaf comes and the path through them is known. */
+struct path_cert {
+    uint8_t subject[16], issuer[16]; /* SHA-256 of the Names, truncated */
+    struct evtls__cert_facts f;      /* its name pointers are not kept */
+};
+#define PATH_CERTS_MAX 10
+
+static void name_hash(const uint8_t *der, size_t len, uint8_t out[16])
+{
+    uint8_t d[WC_SHA256_DIGEST_SIZE];
+    if (wc_Sha256Hash(der, (word32)len, d) != 0)
+        memset(d, 0, sizeof d);
+    memcpy(out, d, 16);
+}
+
 /* The trust policy for one certificate of the verified path at depth:
  * key floors, no MD5 or SHA-1 signature but a trust anchor's own
- * self-signature, and (the leaf, a host name) a subjectAltName to match,
- * never the subject's CN (RFC 9525 section 6.3). Returns 0 when it
- * passes, else sets policy_err and its detail. */
-static int policy_refuses(evtls__tls *t, WOLFSSL_X509 *x, int depth)
+ * self-signature, a CA above the leaf, and (the leaf, a host name) a
+ * subjectAltName to match, never the subject's CN (RFC 9525 section 6.3).
+ * Returns 0 when it passes, else sets policy_err and its detail. */
+static int policy_refuses(evtls__tls *t, const struct evtls__cert_facts *f, int depth)
 {
-    int len = 0;
-    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
-    struct evtls__cert_facts f;
-    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0) {
-        t->policy_err = EVTLS_ERR_CERT_INVALID;
-        snprintf(t->policy_detail, sizeof t->policy_detail,
-                 "the certificate at depth %d could not be read", depth);
-        return 1;
-    }
-    unsigned floor = f.key_type == EVTLS__KEY_EC ? t->min_ec_bits
-                     : f.key_type == EVTLS__KEY_RSA || f.key_type == EVTLS__KEY_DSA
+    unsigned floor = f->key_type == EVTLS__KEY_EC ? t->min_ec_bits
+                     : f->key_type == EVTLS__KEY_RSA || f->key_type == EVTLS__KEY_DSA
                          ? t->min_rsa_bits
                          : 0;
-    if (f.key_bits < floor) {
+    if (f->key_bits < floor) {
         t->policy_err = EVTLS_ERR_CERT_WEAK_KEY;
         snprintf(t->policy_detail, sizeof t->policy_detail,
                  "the certificate at depth %d has a %s-%u key, below the floor of %u bits", depth,
-                 evtls__key_type_name(f.key_type), f.key_bits, floor);
+                 evtls__key_type_name(f->key_type), f->key_bits, floor);
         return 1;
     }
-    if (depth > 0 && !f.is_ca && !f.self_issued) { /* a self-issued one is an anchor's matter */
+    if (depth > 0 && !f->is_ca && !f->self_issued) { /* a self-issued one is an anchor's matter */
         t->policy_err = EVTLS_ERR_CERT_INVALID;
         snprintf(t->policy_detail, sizeof t->policy_detail,
                  "the certificate at depth %d signs others but is not a CA (basicConstraints)",
                  depth);
         return 1;
     }
-    if (evtls__hash_is_weak(f.sig_hash) && !f.self_issued) {
+    if (evtls__hash_is_weak(f->sig_hash) && !f->self_issued) {
         t->policy_err = EVTLS_ERR_CERT_WEAK_SIGNATURE;
         snprintf(t->policy_detail, sizeof t->policy_detail,
-                 "the certificate at depth %d is signed with %s", depth, f.sig_name);
+                 "the certificate at depth %d is signed with %s", depth, f->sig_name);
         return 1;
     }
-    if (depth == 0 && t->check_dns && !f.has_san) {
+    if (depth == 0 && t->check_dns && !f->has_san) {
         t->policy_err = EVTLS_ERR_CERT_HOSTNAME;
         snprintf(t->policy_detail, sizeof t->policy_detail,
                  "the certificate has no subjectAltName (its subject CN is not used for names)");
         return 1;
     }
     return 0;
+}
+
+/* The leaf has verified: the policy for it, then for each certificate of
+ * its path the server sent, found by issuer name up to one not sent (the
+ * trust anchor in the store) or a self-issued one. Extra certificates the
+ * server sent that are not on the path are not judged (as OpenSSL). */
+static int path_refuses(evtls__tls *t, const struct evtls__cert_facts *leaf)
+{
+    if (t->path_lost) {
+        t->policy_err = t->path_lost;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the server's chain could not be judged (more than %d CA certificates, or out "
+                 "of memory)",
+                 PATH_CERTS_MAX);
+        return 1;
+    }
+    if (policy_refuses(t, leaf, 0))
+        return 1;
+    uint8_t want[16];
+    name_hash(leaf->issuer, leaf->issuer_len, want);
+    for (int depth = 1; depth <= t->n_path; depth++) {
+        const struct path_cert *pc = NULL;
+        for (int i = 0; i < t->n_path && pc == NULL; i++)
+            if (memcmp(t->path[i].subject, want, sizeof want) == 0)
+                pc = &t->path[i];
+        if (pc == NULL)
+            return 0;
+        if (policy_refuses(t, &pc->f, depth))
+            return 1;
+        if (pc->f.self_issued)
+            return 0;
+        memcpy(want, pc->issuer, sizeof want);
+    }
+    return 0;
+}
+
+/* A leaf without a signer whose issuer the server did send, as a
+ * certificate that is not a CA: the cause is that certificate, named as
+ * such (CERT_INVALID) rather than "untrusted". */
+static void leaf_issuer_not_ca(evtls__tls *t, WOLFSSL_X509 *x)
+{
+    int len = 0;
+    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+    struct evtls__cert_facts f;
+    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0)
+        return;
+    uint8_t want[16];
+    name_hash(f.issuer, f.issuer_len, want);
+    for (int i = 0; i < t->n_path; i++)
+        if (memcmp(t->path[i].subject, want, sizeof want) == 0 && !t->path[i].f.is_ca &&
+            !t->path[i].f.self_issued) {
+            t->policy_err = EVTLS_ERR_CERT_INVALID;
+            snprintf(t->policy_detail, sizeof t->policy_detail, "%s",
+                     "the certificate at depth 1 signs others but is not a CA (basicConstraints)");
+            return;
+        }
+}
+
+/* Keeps a certificate the server sent above the leaf, for path_refuses. */
+static void path_keep(evtls__tls *t, const struct evtls__cert_facts *f)
+{
+    if (t->path == NULL && (t->path = calloc(PATH_CERTS_MAX, sizeof *t->path)) == NULL) {
+        t->path_lost = EVTLS_ERR_NOMEM; /* the path cannot be judged: refused at the leaf */
+        return;
+    }
+    if (t->n_path == PATH_CERTS_MAX) {
+        t->path_lost = EVTLS_ERR_CERT_INVALID;
+        return;
+    }
+    struct path_cert *pc = &t->path[t->n_path++];
+    name_hash(f->subject, f->subject_len, pc->subject);
+    name_hash(f->issuer, f->issuer_len, pc->issuer);
+    pc->f = *f;
+    pc->f.issuer = pc->f.subject = NULL;
 }
 
 /* Called for every certificate of the chain, the leaf (depth 0) last, and
@@ -413,35 +497,69 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
         return preverify;
     if (!preverify && t->insecure)
         preverify = 1; /* verification is off: only the pin is checked */
+    int depth = store->error_depth;
     if (!preverify) {
         uint32_t flag = cert_flag_of(store->error);
         t->cert_flags |= flag;
         if (t->fail_depth < 0) { /* the first refusal is the cause; the leaf's may follow */
-            t->fail_depth = store->error_depth;
+            t->fail_depth = depth;
             t->fail_flag = flag;
         }
-        LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, store->error_depth,
-             store->error);
+        LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, depth, store->error);
+        if (depth == 0) { /* no signer: was its issuer sent, but no CA? */
+            leaf_issuer_not_ca(t, store->current_cert);
+            free(t->path);
+            t->path = NULL;
+            t->n_path = 0;
+        }
+#ifdef WOLFSSL_ALT_CERT_CHAINS
+        /* A certificate above the leaf that does not verify is never made a
+         * signer (alternate chains: wolfSSL skips adding a CA that failed),
+         * so it is let pass: an extra one the server sends beside its path
+         * (another root, another PKI's or an expired intermediate) does not
+         * fail the handshake, as with OpenSSL; the leaf must still verify
+         * through certificates that did. */
+        if (depth > 0)
+            return 1;
+#endif
         return 0; /* never overrides wolfSSL's verdict */
     }
-    if (!t->insecure && policy_refuses(t, store->current_cert, store->error_depth)) {
+    if (t->insecure)
+        goto pin;
+    int len = 0;
+    const unsigned char *der =
+        store->current_cert ? wolfSSL_X509_get_der(store->current_cert, &len) : NULL;
+    struct evtls__cert_facts f;
+    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0) {
+        t->policy_err = EVTLS_ERR_CERT_INVALID;
+        snprintf(t->policy_detail, sizeof t->policy_detail,
+                 "the certificate at depth %d could not be read", depth);
+        return 0;
+    }
+    if (depth > 0) {
+        path_keep(t, &f);
+        return 1;
+    }
+    int refused = path_refuses(t, &f);
+    free(t->path); /* the leaf is the last: the path is judged */
+    t->path = NULL;
+    t->n_path = 0;
+    if (refused) {
         t->cert_flags |=
             t->policy_err == EVTLS_ERR_CERT_HOSTNAME ? EVTLS_CERT_NAME_MISMATCH : EVTLS_CERT_WEAK;
         LOGD("conn#%lu: %s", t->id, t->policy_detail);
         return 0;
     }
-    if (store->error_depth == 0 && t->n_pins && !pin_matches(t, store->current_cert)) {
-        t->pin_mismatch = 1;
-        LOGD("conn#%lu: the server's public key matches no pinned key", t->id);
-        return 0;
-    }
-    if (t->insecure)
-        return 1;
-    if (store->error_depth == 0 && t->check_ip[0] &&
-        (store->current_cert == NULL || !cert_names_ip(store->current_cert, t->check_ip))) {
+    if (t->check_ip[0] && !cert_names_ip(store->current_cert, t->check_ip)) {
         t->cert_flags |= EVTLS_CERT_NAME_MISMATCH;
         t->ip_mismatch = 1;
         LOGD("conn#%lu: the certificate does not name %s", t->id, t->check_ip);
+        return 0;
+    }
+pin:
+    if (depth == 0 && t->n_pins && !pin_matches(t, store->current_cert)) {
+        t->pin_mismatch = 1;
+        LOGD("conn#%lu: the server's public key matches no pinned key", t->id);
         return 0;
     }
     return 1;
@@ -944,6 +1062,7 @@ void evtls__tls_free(evtls__tls *t)
     for (int i = 0; i < t->n_tickets; i++)
         free(t->ticket_der[i]);
     free(t->prev_ticket);
+    free(t->path);
     evtls__mem_note(EVTLS_MEM_EVTLS, -(long)sizeof *t);
     free(t);
 }

@@ -313,6 +313,10 @@ int evtls__cert_facts(const uint8_t *der, size_t len, struct evtls__cert_facts *
         return -1;
     key_facts(&t.spki, f);
     sig_facts(&t.sig_alg, f);
+    f->issuer = t.issuer.start;
+    f->issuer_len = t.issuer.len;
+    f->subject = t.subject.start;
+    f->subject_len = t.subject.len;
     f->self_issued =
         t.issuer.len == t.subject.len && memcmp(t.issuer.start, t.subject.start, t.issuer.len) == 0;
     if (t.have_extensions)

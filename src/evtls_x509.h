@@ -46,6 +46,9 @@ struct evtls__cert_facts {
     int self_issued;      /* issuer and subject are the same name */
     int has_san;          /* a subjectAltName extension with at least one name */
     int is_ca;            /* basicConstraints says cA TRUE */
+    /* the issuer and subject Names (DER, inside the certificate given) */
+    const uint8_t *issuer, *subject;
+    size_t issuer_len, subject_len;
 };
 
 /* Reads the facts of a DER certificate. Returns 0, or -1 when it is not

@@ -124,6 +124,7 @@ cert leaf_cn_only inter rsa:2048 sha256 cn_only_ext
 cert leaf_client_only inter rsa:2048 sha256 client_only_ext
 cert leaf_other_host inter rsa:2048 sha256 other_host_ext
 cert leaf_untrusted other_root rsa:2048 sha256 leaf_ext
+cert other_inter other_root rsa:2048 sha256 ca_ext   # an intermediate of another PKI
 # A CN-only certificate whose CN is the address (the quick test servers' kind).
 key ip_cn rsa:2048
 openssl req -new -key ip_cn.key -subj "/CN=127.0.0.1" -out ip_cn.csr 2>/dev/null
@@ -181,6 +182,11 @@ rows=(
   "not yet valid leaf|openssl|localhost|leaf_future|inter|||CERT_NOT_YET_VALID|"
   "expired intermediate|openssl|localhost|leaf_under_expired|inter_expired|||CERT_EXPIRED|"
   "CA:FALSE intermediate|openssl|localhost|leaf_under_notca|inter_notca|||CERT_INVALID|"
+  "extra: another root after the chain|openssl|localhost|good|inter+other_root|||OK|"
+  "extra: another PKI's intermediate first|openssl|localhost|good|other_inter+inter|||OK|"
+  "extra: a self-signed leaf in the chain|openssl|localhost|good|self+inter|||OK|"
+  "extra: an expired intermediate besides|openssl|localhost|good|inter_expired+inter|||OK|"
+  "extra: gnutls, another root after the chain|gnutls|localhost|good|inter+other_root|||OK|"
   "wrong host|openssl|localhost|leaf_other_host|inter|||CERT_HOSTNAME|"
   "untrusted root|openssl|localhost|leaf_untrusted|other_root|||CERT_UNTRUSTED|"
   "incomplete chain|openssl|localhost|good||||CERT_UNTRUSTED|"
@@ -212,15 +218,18 @@ start_server() { # PEER LEAF CHAIN EXTRA...
   local peer=$1 leaf=$2 chain=$3
   shift 3
   port=$(bench_free_port)
-  cat "$leaf.pem" >served.pem
-  [ -n "$chain" ] && cat "$chain.pem" >>served.pem
+  # CHAIN: the certificates sent after the leaf, "a+b" for several.
+  : >chain.pem
+  local c
+  for c in ${chain//+/ }; do cat "$c.pem" >>chain.pem; done
+  cat "$leaf.pem" chain.pem >served.pem
   if [ "$peer" = gnutls ]; then
     setpriv --pdeathsig KILL -- gnutls-serv --http --port "$port" --x509certfile served.pem \
       --x509keyfile "$leaf.key" "$@" >server.log 2>&1 &
   else
     # shellcheck disable=SC2068
     setpriv --pdeathsig KILL -- openssl s_server -accept "127.0.0.1:$port" -www -cert "$leaf.pem" \
-      -key "$leaf.key" ${chain:+-cert_chain "$chain.pem"} $@ >server.log 2>&1 &
+      -key "$leaf.key" ${chain:+-cert_chain chain.pem} $@ >server.log 2>&1 &
   fi
   server_pid=$!
   bench_wait_port "$port" "$server_pid" && return 0
