@@ -18,6 +18,7 @@
 
 #include "evtls_addr.h"
 #include "evtls_conn_connect.h"
+#include "evtls_idna.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
 #include "evtls_proxy.h"
@@ -529,6 +530,13 @@ int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port)
         return EVTLS_ERR_STATE;
     if (host == NULL || port == 0 || !host_ok(host))
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "bad host or port");
+    /* An international name goes to DNS, SNI and verification as A-labels. */
+    char ascii[256], why[160];
+    if (evtls__has_non_ascii(host, strlen(host))) {
+        if (evtls__host_to_ascii(host, strlen(host), ascii, sizeof ascii, why, sizeof why) != 0)
+            return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "%s", why);
+        host = ascii;
+    }
     evtls__addr addr;
     int numeric = evtls__addr_parse_numeric(host, port, &addr);
     if (numeric < 0)

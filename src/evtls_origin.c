@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_origin.c - origin keys: see evtls_origin.h. */
 #include "evtls_origin.h"
+#include "evtls_idna.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,12 @@ int evtls__origin_key(char *out, size_t cap, const char *host, uint16_t port, co
 {
     if (out == NULL || cap == 0 || host == NULL || port == 0)
         return -1;
+    char ascii[256], why[160]; /* an international name keys as its A-labels */
+    if (evtls__has_non_ascii(host, strlen(host))) {
+        if (evtls__host_to_ascii(host, strlen(host), ascii, sizeof ascii, why, sizeof why) != 0)
+            return -1;
+        host = ascii;
+    }
     size_t n = strlen(host);
     if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
         host++;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "evtls/http.h"
+#include "evtls_idna.h"
 
 static int bad(evtls_url *u, const char *why)
 {
@@ -85,6 +86,19 @@ int evtls_url_parse(const char *text, int allow_bare, evtls_url *u)
 
     const char *auth = sep + 3;
     size_t alen = strcspn(auth, "/?#");
+    if (evtls__has_non_ascii(auth, alen)) {
+        /* An international name (a literal address is ASCII): its A-labels
+         * in the URL, then parsed as any other. */
+        size_t hlen = strcspn(auth, ":/?#");
+        char ascii[EVTLS_URL_HOST_MAX], again[EVTLS_URL_TARGET_MAX + EVTLS_URL_HOST_MAX + 16];
+        if (evtls__host_to_ascii(auth, hlen, ascii, sizeof ascii, u->error_text,
+                                 sizeof u->error_text) != 0)
+            return bad(u, u->error_text);
+        if (snprintf(again, sizeof again, "%.*s%s%s", (int)(auth - text), text, ascii,
+                     auth + hlen) >= (int)sizeof again)
+            return bad(u, "the URL is too long");
+        return evtls_url_parse(again, 0, u);
+    }
     if (alen > 0 && auth[alen - 1] == ':')
         return bad(u, "the port is empty");
 

@@ -65,6 +65,12 @@ keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectAltName = DNS:localhost
 authorityKeyIdentifier = keyid
+[idn_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:xn--bcher-kva.test
+authorityKeyIdentifier = keyid
 [other_host_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -124,6 +130,7 @@ cert leaf_cn_only inter rsa:2048 sha256 cn_only_ext
 cert leaf_client_only inter rsa:2048 sha256 client_only_ext
 cert leaf_other_host inter rsa:2048 sha256 other_host_ext
 cert leaf_untrusted other_root rsa:2048 sha256 leaf_ext
+cert leaf_idn inter rsa:2048 sha256 idn_ext       # names xn--bcher-kva.test, "bücher.test"
 cert other_inter other_root rsa:2048 sha256 ca_ext   # an intermediate of another PKI
 # A CN-only certificate whose CN is the address (the quick test servers' kind).
 key ip_cn rsa:2048
@@ -187,6 +194,7 @@ rows=(
   "extra: a self-signed leaf in the chain|openssl|localhost|good|self+inter|||OK|"
   "extra: an expired intermediate besides|openssl|localhost|good|inter_expired+inter|||OK|"
   "extra: gnutls, another root after the chain|gnutls|localhost|good|inter+other_root|||OK|"
+  "international name (IDNA)|openssl|b\u00fccher.test|leaf_idn|inter|||OK|"
   "wrong host|openssl|localhost|leaf_other_host|inter|||CERT_HOSTNAME|"
   "untrusted root|openssl|localhost|leaf_untrusted|other_root|||CERT_UNTRUSTED|"
   "incomplete chain|openssl|localhost|good||||CERT_UNTRUSTED|"
@@ -208,6 +216,14 @@ rows=(
   "no staple, --cert-status|openssl|localhost|good|inter||--cert-status|CERT_INVALID|"
   "expired CRL|openssl|localhost|good|inter||--crlfile crls_expired.pem|CERT_INVALID|"
 )
+
+# A name server for the international name's row (its A-labels only).
+dns_port=$(bench_free_port)
+setpriv --pdeathsig KILL -- dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv \
+  --no-hosts --bind-interfaces --listen-address=127.0.0.1 --port="$dns_port" --pid-file= \
+  --user=root --group=root --host-record=xn--bcher-kva.test,127.0.0.1 >dnsmasq.log 2>&1 &
+dns_pid=$!
+trap 'stop_server; kill "$dns_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 curl_ok=0
 command -v curl >/dev/null && curl_ok=1
@@ -248,15 +264,24 @@ for row in "${rows[@]}"; do
   fi
   # shellcheck disable=SC2086
   start_server "$peer" "$leaf" "$chain" $extra
+  host=$(printf '%b' "$host") # \uXXXX in a row: a Unicode host
   url="https://$host:$port/"
+  poll_args=() curl_args=()
+  if LC_ALL=C grep -q '[^ -~]' <<<"$host"; then # resolved by the dnsmasq above
+    alabel=$(python3 -c 'import sys; print(sys.argv[1].encode("idna").decode())' "$host")
+    poll_args=(--resolver "127.0.0.1:$dns_port")
+    curl_args=(--resolve "$alabel:$port:127.0.0.1")
+  fi
   # shellcheck disable=SC2086
-  "$poll" --count 1 --json --cacert trust.pem $client "$url" >poll.json 2>poll.err || true
+  "$poll" --count 1 --json --cacert trust.pem ${poll_args[@]+"${poll_args[@]}"} $client "$url" \
+    >poll.json 2>poll.err || true
   got=$(python3 -c 'import json,sys; r=json.loads(open(sys.argv[1]).readline()); print(r["error"] or "OK")' \
         poll.json 2>/dev/null || echo "NO-ANSWER")
   curl_says=-
   if [ $curl_ok = 1 ]; then
     # shellcheck disable=SC2086
-    if curl -sS -o /dev/null --cacert trust.pem $client "$url" 2>curl.err; then curl_says=accepts
+    if curl -sS -o /dev/null --cacert trust.pem ${curl_args[@]+"${curl_args[@]}"} $client "$url" \
+      2>curl.err; then curl_says=accepts
     else curl_says="refuses($(grep -o 'curl: ([0-9]*)' curl.err | tr -dc 0-9))"; fi
   fi
   stop_server

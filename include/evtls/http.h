@@ -34,8 +34,9 @@ typedef struct evtls_url {
     int host_is_ip; /* 4 or 6 for an address literal, 0 for a name */
     char authority[EVTLS_URL_HOST_MAX + 8];
     char target[EVTLS_URL_TARGET_MAX];
-    const char *error; /* after a failure: what is wrong, in words (static) */
-    int plain;         /* 1 for an http:// URL: plain TCP (evtls_cfg_set_plain_tcp) */
+    const char *error;    /* after a failure: what is wrong, in words (static, or error_text) */
+    int plain;            /* 1 for an http:// URL: plain TCP (evtls_cfg_set_plain_tcp) */
+    char error_text[160]; /* the words of an error that names a part of the URL */
 } evtls_url;
 
 /* Parses text as an https or http URL ("https://host[:port][/path][?query]";
@@ -43,8 +44,11 @@ typedef struct evtls_url {
  * "host:port" and "host" are also accepted as https (target "/"). Other
  * schemes, user info, an empty host or port, a
  * port out of range, control characters or spaces, and parts longer than
- * the limits above are refused. Returns 0, or EVTLS_ERR_BAD_URL with
- * u->error set. */
+ * the limits above are refused. A host with non-ASCII characters is turned
+ * into A-labels (IDNA 2008 with UTS #46 mapping: "bücher.example" is
+ * "xn--bcher-kva.example" in host and authority), and one that is not a
+ * valid international name is refused, named. Returns 0, or
+ * EVTLS_ERR_BAD_URL with u->error set. */
 EVTLS_API EVTLS_MUST_CHECK int evtls_url_parse(const char *text, int allow_bare, evtls_url *u);
 
 /* ---- requests */

@@ -91,7 +91,8 @@ static void test_chunked_with_extensions_and_trailers(void **state)
          * took over the last header's value, unterminated: the fuzzer's
          * first find). */
         assert_int_equal(evtls_http_resp_get_header_count(&pp.r), 1);
-        assert_string_equal(evtls_http_resp_get_header_value(&pp.r, "Transfer-Encoding"), "chunked");
+        assert_string_equal(evtls_http_resp_get_header_value(&pp.r, "Transfer-Encoding"),
+                            "chunked");
         assert_null(evtls_http_resp_get_header_value(&pp.r, "X-Trailer"));
         evtls__httpp_free(&pp);
     }
@@ -353,6 +354,29 @@ static void test_url_parse(void **state)
     assert_string_equal(u.authority, "[::1]:9");
     assert_string_equal(u.target, "/?q");
     assert_int_equal(u.host_is_ip, 6);
+    /* International names: A-labels (IDNA 2008, UTS #46 mapping: case and
+     * width folded), in host and authority; a bad label is named. */
+    assert_int_equal(evtls_url_parse("https://b\xc3\xbc"
+                                     "cher.example.test:8443/p",
+                                     0, &u),
+                     0);
+    assert_string_equal(u.host, "xn--bcher-kva.example.test");
+    assert_string_equal(u.authority, "xn--bcher-kva.example.test:8443");
+    assert_string_equal(u.target, "/p");
+    assert_int_equal(evtls_url_parse("https://B\xc3\x9c"
+                                     "CHER.example.test/",
+                                     0, &u),
+                     0);
+    assert_string_equal(u.host, "xn--bcher-kva.example.test");
+    assert_int_equal(evtls_url_parse("b\xc3\xbc"
+                                     "cher.test:4433",
+                                     1, &u),
+                     0);
+    assert_string_equal(u.host, "xn--bcher-kva.test");
+    assert_int_equal(evtls_url_parse("https://a\xe2\x82\xac\xc3\xbc--.test/", 0, &u),
+                     EVTLS_ERR_BAD_URL);
+    assert_non_null(strstr(u.error, "is not a valid international host name"));
+    assert_int_equal(evtls_url_parse("https://\xff\xfe.test/", 0, &u), EVTLS_ERR_BAD_URL);
     assert_int_equal(evtls_url_parse("localhost:4433", 1, &u), 0);
     assert_string_equal(u.host, "localhost");
     assert_int_equal(u.port, 4433);
