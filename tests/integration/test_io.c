@@ -256,7 +256,9 @@ static int wait_want(const evtls_want *w)
 }
 
 /* Drives a connect by polling; *pending counts the calls that returned 0
- * (in progress). A call that blocked until the end would make none. */
+ * (in progress). How many there are is the scheduler's (a server can
+ * answer before a slow client's first call returns): it is printed, not
+ * asserted; test_poll_api_handshake_timeout shows that calls do not block. */
 static int poll_connect(evtls_conn *c, const char *host, uint16_t port, unsigned *pending)
 {
     evtls_want w;
@@ -278,10 +280,8 @@ static void test_poll_api(void **state)
     /* NULL base: the connection owns a private one; the caller runs none. */
     evtls_conn *c = evtls_conn_new(NULL, f->cfg);
     unsigned pending;
-    /* A handshake needs the server's answer: a call that did not block
-     * returned 0 at least once before the one that completed. */
     assert_int_equal(poll_connect(c, "localhost", f->p.port, &pending), 1);
-    assert_true(pending >= 1);
+    printf("poll api: %u calls in progress before the connect completed\n", pending);
     assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_CONNECTED);
     static const char req[] = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     evtls_want w;
@@ -314,14 +314,24 @@ static void test_poll_api_handshake_timeout(void **state)
     (void)f;
     uint16_t port;
     int lfd = listen_loopback(16, &port);
+    /* A call returns while the peer stays silent: with a handshake timer of
+     * 10 minutes, a call that blocked would not return for 10 minutes
+     * (ctest's limit would end the test); a call that does not block can
+     * only say "in progress", whatever the machine's speed. */
+    evtls_cfg *patient = test_cfg(0, 600000);
+    evtls_conn *c = evtls_conn_new(NULL, patient);
+    evtls_want w;
+    assert_int_equal(evtls_conn_connect_poll(c, "127.0.0.1", port, &w), 0);
+    assert_true(w.fd >= 0 || w.timeout_ms >= 0);
+    evtls_conn_free(c);
+    evtls_cfg_unref(patient);
+    /* Only a later call reports the handshake timer's error, not before it
+     * was due. */
     evtls_cfg *cfg = test_cfg(0, 400);
-    evtls_conn *c = evtls_conn_new(NULL, cfg);
+    c = evtls_conn_new(NULL, cfg);
     unsigned pending;
     uint64_t t0 = now_ms();
-    /* The calls return while the peer stays silent; only a later one
-     * reports the handshake timer's error, not before it was due. */
     assert_int_equal(poll_connect(c, "127.0.0.1", port, &pending), -1);
-    assert_true(pending >= 1);
     assert_true(now_ms() - t0 >= 380);
     assert_int_equal(evtls_conn_get_last_error(c)->code, EVTLS_ERR_HANDSHAKE_TIMEOUT);
     evtls_conn_free(c);
