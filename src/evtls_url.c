@@ -86,10 +86,11 @@ int evtls_url_parse(const char *text, int allow_bare, evtls_url *u)
 
     const char *auth = sep + 3;
     size_t alen = strcspn(auth, "/?#");
-    if (evtls__has_non_ascii(auth, alen)) {
+    size_t hlen = strcspn(auth, ":/?#");
+    if (evtls__has_non_ascii(auth, hlen)) {
         /* An international name (a literal address is ASCII): its A-labels
-         * in the URL, then parsed as any other. */
-        size_t hlen = strcspn(auth, ":/?#");
+         * in the URL, then parsed as any other. The host is ASCII then, so
+         * this happens once; non-ASCII elsewhere is refused below. */
         char ascii[EVTLS_URL_HOST_MAX], again[EVTLS_URL_TARGET_MAX + EVTLS_URL_HOST_MAX + 16];
         if (evtls__host_to_ascii(auth, hlen, ascii, sizeof ascii, u->error_text,
                                  sizeof u->error_text) != 0)

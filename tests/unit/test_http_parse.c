@@ -377,6 +377,10 @@ static void test_url_parse(void **state)
                      EVTLS_ERR_BAD_URL);
     assert_non_null(strstr(u.error, "is not a valid international host name"));
     assert_int_equal(evtls_url_parse("https://\xff\xfe.test/", 0, &u), EVTLS_ERR_BAD_URL);
+    /* Outside the host, non-ASCII is no name to convert (fuzz_url_opts
+     * found this recursing for ever). */
+    assert_int_equal(evtls_url_parse("https://a.test:\xb1/", 0, &u), EVTLS_ERR_BAD_URL);
+    assert_int_equal(evtls_url_parse("::\xb1", 1, &u), EVTLS_ERR_BAD_URL);
     assert_int_equal(evtls_url_parse("localhost:4433", 1, &u), 0);
     assert_string_equal(u.host, "localhost");
     assert_int_equal(u.port, 4433);
