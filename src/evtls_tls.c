@@ -754,6 +754,19 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
     else if (t->fail_depth > 0 && evtls_err_get_class(code) == EVTLS_CLASS_CERT)
         snprintf(e->detail, sizeof e->detail, "the certificate at depth %d: %s", t->fail_depth,
                  evtls_strerror(code));
+    /* wolfSSL 5.5 sets its TLS 1.3 flag while it computes the PSK binders
+     * of the ClientHello and does not clear it when a TLS 1.2 server
+     * answers: the ServerHello is then taken through the TLS 1.3 key
+     * schedule and fails (VERSION_ERROR). No automatic retry at TLS 1.2 (a
+     * fallback an attacker could force); the error says what to set. */
+    if (in_handshake && t->psk_identity && err == VERSION_ERROR && alert < 0 &&
+        wolfSSL_version(t->ssl) == TLS1_2_VERSION) {
+        e->code = EVTLS_ERR_PROTOCOL_VERSION;
+        snprintf(e->detail, sizeof e->detail, "%s",
+                 "the server answered a TLS 1.3 PSK offer with TLS 1.2, which this wolfSSL "
+                 "cannot take: set the highest version to TLS 1.2 for it (--tls-max 1.2)");
+        return EVTLS__TLS_FAIL;
+    }
     if (psk_refused) {
         e->code = EVTLS_ERR_PSK;
         snprintf(e->detail, sizeof e->detail,
