@@ -539,11 +539,6 @@ const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg)
     return &cfg->v;
 }
 
-uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v)
-{
-    return v->trust_tag;
-}
-
 void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg)
 {
     return cfg->built ? cfg->ctx : NULL;

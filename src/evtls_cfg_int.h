@@ -65,21 +65,16 @@ struct evtls__cfg_values {
     char *interface; /* SO_BINDTODEVICE, or NULL */
     /* the trust policy's key floors, in bits (RSA and DSA; EC) */
     unsigned min_rsa_bits, min_ec_bits;
-    char *crl_file;     /* PEM CRLs checked for the leaf and intermediates, or NULL */
-    int cert_status;    /* an evtls_cert_status */
-    uint64_t trust_tag; /* evtls__trust_fingerprint, set when built */
+    char *crl_file;  /* PEM CRLs checked for the leaf and intermediates, or NULL */
+    int cert_status; /* an evtls_cert_status */
+    /* A fingerprint of what a session's trust rests on (evtls_trust.h), set
+     * when built: a session is only offered under the one it was made with
+     * (resumption does not verify the server again). */
+    uint64_t trust_tag;
 };
 
 /* Returns the values of cfg. */
 const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg);
-
-/* A fingerprint of what a session's trust rests on: whether and how the
- * server is verified (skip flags, the trust sources' bytes, the floors,
- * the CRLs, the pins) and who the client is (its certificate). Stable across
- * processes, so that saved sessions still match; a session is only offered
- * under the fingerprint it was made with (resumption does not verify the
- * server again). Made when the configuration is built (evtls_trust.h). */
-uint64_t evtls__cfg_trust_tag(const struct evtls__cfg_values *v);
 
 /* The next source address of family 4 or 6 in turn, or NULL when none of
  * that family was added. Safe to call from several threads. */

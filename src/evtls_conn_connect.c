@@ -560,7 +560,7 @@ int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port)
          * checks). */
         char tag[400], key[EVTLS__ORIGIN_KEY_MAX];
         snprintf(tag, sizeof tag, "%s|%s|%d-%d|%016llx", c->name, c->v->alpn ? c->v->alpn : "",
-                 c->v->tls_min, c->v->tls_max, (unsigned long long)evtls__cfg_trust_tag(c->v));
+                 c->v->tls_min, c->v->tls_max, (unsigned long long)c->v->trust_tag);
         if (evtls__origin_key(key, sizeof key, c->info.host, port, tag) < 0)
             return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "bad host '%s'", host);
         free(c->session_key);

@@ -445,15 +445,29 @@ static int path_refuses(evtls__tls *t, const struct evtls__cert_facts *leaf)
     return 0;
 }
 
+/* The facts of the certificate wolfSSL hands the verify callback: 0 or -1. */
+static int facts_of(WOLFSSL_X509 *x, struct evtls__cert_facts *f)
+{
+    int len = 0;
+    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
+    return der && len > 0 ? evtls__cert_facts(der, (size_t)len, f) : -1;
+}
+
+/* The leaf is the last certificate: what was kept of the others goes. */
+static void path_drop(evtls__tls *t)
+{
+    free(t->path);
+    t->path = NULL;
+    t->n_path = 0;
+}
+
 /* A leaf without a signer whose issuer the server did send, as a
  * certificate that is not a CA: the cause is that certificate, named as
  * such (CERT_INVALID) rather than "untrusted". */
 static void leaf_issuer_not_ca(evtls__tls *t, WOLFSSL_X509 *x)
 {
-    int len = 0;
-    const unsigned char *der = x ? wolfSSL_X509_get_der(x, &len) : NULL;
     struct evtls__cert_facts f;
-    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0)
+    if (facts_of(x, &f) != 0)
         return;
     uint8_t want[16];
     name_hash(f.issuer, f.issuer_len, want);
@@ -508,9 +522,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
         LOGD("conn#%lu: certificate at depth %d rejected: %d", t->id, depth, store->error);
         if (depth == 0) { /* no signer: was its issuer sent, but no CA? */
             leaf_issuer_not_ca(t, store->current_cert);
-            free(t->path);
-            t->path = NULL;
-            t->n_path = 0;
+            path_drop(t);
         }
 #ifdef WOLFSSL_ALT_CERT_CHAINS
         /* A certificate above the leaf that does not verify is never made a
@@ -526,11 +538,8 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
     }
     if (t->insecure)
         goto pin;
-    int len = 0;
-    const unsigned char *der =
-        store->current_cert ? wolfSSL_X509_get_der(store->current_cert, &len) : NULL;
     struct evtls__cert_facts f;
-    if (der == NULL || len <= 0 || evtls__cert_facts(der, (size_t)len, &f) != 0) {
+    if (facts_of(store->current_cert, &f) != 0) {
         t->policy_err = EVTLS_ERR_CERT_INVALID;
         snprintf(t->policy_detail, sizeof t->policy_detail,
                  "the certificate at depth %d could not be read", depth);
@@ -541,9 +550,7 @@ static int verify_cb(int preverify, WOLFSSL_X509_STORE_CTX *store)
         return 1;
     }
     int refused = path_refuses(t, &f);
-    free(t->path); /* the leaf is the last: the path is judged */
-    t->path = NULL;
-    t->n_path = 0;
+    path_drop(t);
     if (refused) {
         t->cert_flags |=
             t->policy_err == EVTLS_ERR_CERT_HOSTNAME ? EVTLS_CERT_NAME_MISMATCH : EVTLS_CERT_WEAK;

@@ -135,39 +135,36 @@ static int load_crls(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtls_
     int rc = read_file(v->crl_file, "crl_file", &buf, &len, e);
     if (rc != 0)
         return rc;
-    static const char begin[] = "-----BEGIN ";
-    static const char crl_begin[] = "-----BEGIN X509 CRL-----";
-    int blocks = 0;
-    for (const char *p = (const char *)buf, *stop = p + len;
-         (p = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1)) != NULL; p++, blocks++)
+    /* Each PEM block must be a CRL; each goes through its own BIO (wolfSSL's
+     * PEM reader takes the whole buffer for one). */
+    static const char begin[] = "-----BEGIN ", crl_begin[] = "-----BEGIN X509 CRL-----",
+                      crl_end[] = "-----END X509 CRL-----";
+    WOLFSSL_X509_STORE *store = wolfSSL_CTX_get_cert_store(ctx);
+    const char *p = (const char *)buf, *stop = p + len, *why = NULL;
+    int n = 0;
+    while (why == NULL && (p = memmem(p, (size_t)(stop - p), begin, sizeof begin - 1)) != NULL) {
+        const char *q = memmem(p, (size_t)(stop - p), crl_end, sizeof crl_end - 1);
         if ((size_t)(stop - p) < sizeof crl_begin - 1 ||
             memcmp(p, crl_begin, sizeof crl_begin - 1) != 0) {
-            free(buf);
-            return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
-                                  "crl_file: '%s' holds something other than CRLs", v->crl_file);
+            why = "holds something other than CRLs";
+            break;
         }
-    /* One CRL a BIO: wolfSSL's PEM reader takes the whole buffer for one. */
-    static const char crl_end[] = "-----END X509 CRL-----";
-    WOLFSSL_X509_STORE *store = wolfSSL_CTX_get_cert_store(ctx);
-    int n = 0, ok = store != NULL;
-    for (const char *p = (const char *)buf, *stop = p + len; ok && n < blocks; n++) {
-        const char *b = memmem(p, (size_t)(stop - p), crl_begin, sizeof crl_begin - 1);
-        const char *q = b ? memmem(b, (size_t)(stop - b), crl_end, sizeof crl_end - 1) : NULL;
-        WOLFSSL_BIO *bio = q ? wolfSSL_BIO_new_mem_buf(b, (int)(q + sizeof crl_end - 1 - b)) : NULL;
+        q = q ? q + sizeof crl_end - 1 : stop;
+        WOLFSSL_BIO *bio = wolfSSL_BIO_new_mem_buf(p, (int)(q - p));
         WOLFSSL_X509_CRL *crl = bio ? wolfSSL_PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
-        ok = crl && wolfSSL_X509_STORE_add_crl(store, crl) == WOLFSSL_SUCCESS;
+        n++;
+        if (store == NULL || crl == NULL ||
+            wolfSSL_X509_STORE_add_crl(store, crl) != WOLFSSL_SUCCESS)
+            why = "holds a CRL that is not valid";
         wolfSSL_X509_CRL_free(crl);
         wolfSSL_BIO_free(bio);
-        p = q ? q + sizeof crl_end - 1 : stop;
+        p = q;
     }
     free(buf);
-    if (blocks == 0)
-        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "crl_file: '%s' holds no PEM CRL",
-                              v->crl_file);
-    if (!ok)
-        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
-                              "crl_file: CRL %d of %d in '%s' is not valid", n, blocks,
-                              v->crl_file);
+    if (why == NULL && n == 0)
+        why = "holds no PEM CRL";
+    if (why)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "crl_file: '%s' %s", v->crl_file, why);
     return 0;
 #endif
 }

@@ -4,7 +4,9 @@
 
 #include <string.h>
 
-long evtls__der_item(const uint8_t **p, const uint8_t *end, uint8_t *tag)
+/* Reads one DER tag and length at *p (below end). Returns the content's
+ * length and moves *p to the content, or -1. */
+static long der_item(const uint8_t **p, const uint8_t *end, uint8_t *tag)
 {
     if (end - *p < 2)
         return -1;
@@ -37,7 +39,7 @@ struct der {
 static int next(const uint8_t **p, const uint8_t *end, struct der *d)
 {
     d->start = *p;
-    long n = evtls__der_item(p, end, &d->tag);
+    long n = der_item(p, end, &d->tag);
     if (n < 0)
         return -1;
     d->body = *p;

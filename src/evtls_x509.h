@@ -8,10 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Reads one DER tag and length at *p (below end). Returns the content's
- * length and moves *p to the content, or -1. */
-long evtls__der_item(const uint8_t **p, const uint8_t *end, uint8_t *tag);
-
 /* Finds the SubjectPublicKeyInfo inside an X.509 certificate (DER):
  * returns 0 with *spki and *len set, or -1 when the DER is not a
  * certificate. */
