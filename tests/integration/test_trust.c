@@ -109,6 +109,45 @@ static void test_changed_ca_file_never_resumes(void **state)
     unlink(sessions);
 }
 
+/* A server whose certificate has an RSA-1024 key: refused by default,
+ * naming the key; accepted once the configuration lowers the floor. */
+static void test_key_floor_lowered(void **state)
+{
+    struct loop_fx *f = *state;
+    char dir[] = "/tmp/evtls-weak-XXXXXX", cmd[1024], cert[300], key[300];
+    assert_non_null(mkdtemp(dir));
+    snprintf(cert, sizeof cert, "%s/weak.pem", dir);
+    snprintf(key, sizeof key, "%s/weak.key", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:1024 -nodes -keyout %s -out %s -days 2 "
+             "-subj /CN=localhost -addext subjectAltName=DNS:localhost 2>/dev/null",
+             key, cert);
+    assert_int_equal(system(cmd), 0);
+    const char *args[] = {"-cert", cert, "-key", key, "-cipher", "DEFAULT@SECLEVEL=0", NULL};
+    struct peer p;
+    assert_int_equal(peer_s_server(&p, args), 0);
+    for (int lowered = 0; lowered < 2; lowered++) {
+        evtls_cfg *cfg = evtls_cfg_new();
+        assert_int_equal(evtls_cfg_set_ca_file(cfg, cert), 0);
+        if (lowered)
+            assert_int_equal(evtls_cfg_set_min_key_bits(cfg, 1024, 0), 0);
+        evtls_conn *c = evtls_conn_new(f->base, cfg);
+        struct connect_result r;
+        int rc = connect_wait(f->base, c, "localhost", p.port, &r);
+        if (lowered) {
+            assert_int_equal(rc, 0);
+        } else {
+            assert_int_equal(rc, EVTLS_ERR_CERT_WEAK_KEY);
+            assert_non_null(strstr(r.last.detail, "RSA-1024"));
+        }
+        evtls_conn_free(c);
+        evtls_cfg_unref(cfg);
+    }
+    peer_stop(&p);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 /* Lowering the key floor is a setting of its own; a CRL file that does not
  * exist or holds no CRL fails the build, naming the field. */
 static void test_policy_settings(void **state)
@@ -133,6 +172,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, loop_fx_setup, loop_fx_teardown)
     const struct CMUnitTest tests[] = {
         T(test_changed_ca_file_never_resumes),
+        T(test_key_floor_lowered),
         T(test_policy_settings),
     };
 #undef T
