@@ -210,12 +210,13 @@ static void serve(WOLFSSL *ssl)
             int paced = mode_is("paced"), n = paced ? 512 : 64 + 24;
             snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n\r\n",
                      (size_t)n * sizeof piece);
-            int cork = !paced;
-            setsockopt(cur_fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
+            int cork = 1; /* burst-drip: the burst goes out in full segments */
+            if (!paced)
+                setsockopt(cur_fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
             if (write_str(ssl, head))
                 return;
             for (int i = 0; i < n; i++) {
-                if (!paced && i == 64) { /* the burst goes out whole */
+                if (!paced && i == 64) {
                     cork = 0;
                     setsockopt(cur_fd, IPPROTO_TCP, TCP_CORK, &cork, sizeof cork);
                 }
