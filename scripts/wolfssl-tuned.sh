@@ -44,8 +44,11 @@ flags=(
 # Hidden by default, exported by WOLFSSL_API: libevtls.so hides them all
 # again at link time (--exclude-libs). WOLFSSL_IP_ALT_NAME keeps the
 # certificate's iPAddress names, which evtls checks an IP literal against
-# (the system build has them through OPENSSL_ALL).
-cflags="-O2 -g -fPIC -fvisibility=hidden -DWOLFSSL_IP_ALT_NAME"
+# (the system build has them through OPENSSL_ALL). MAX_CERTIFICATE_SZ:
+# Certificate messages up to 64 KB, as OpenSSL takes (wolfSSL's default is
+# about 18 KB: nine certificates of 2 KB; the limit is only a check, no
+# buffer is sized by it).
+cflags="-O2 -g -fPIC -fvisibility=hidden -DWOLFSSL_IP_ALT_NAME -DMAX_CERTIFICATE_SZ=65536"
 
 stamp="$prefix/.evtls-tuned"
 want="$(printf '%s\n' "${flags[@]}" "$cflags" "${src:-apt}")"

@@ -83,6 +83,8 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_CERT_WEAK_SIGNATURE, "CERT_WEAK_SIGNATURE",
      "certificate signed with a weak digest (MD5 or SHA-1)", EVTLS_CLASS_CERT, 0},
     {EVTLS_ERR_CERT_REVOKED, "CERT_REVOKED", "certificate revoked", EVTLS_CLASS_CERT, 0},
+    {EVTLS_ERR_TLS_RENEGOTIATION, "TLS_RENEGOTIATION",
+     "the server asked to renegotiate, which evtls refuses", EVTLS_CLASS_TLS, 0},
     {EVTLS_ERR_PROXY_CONNECT, "PROXY_CONNECT", "cannot connect to the proxy", EVTLS_CLASS_NETWORK,
      1},
     {EVTLS_ERR_PROXY_REFUSED, "PROXY_REFUSED", "the proxy refused the tunnel", EVTLS_CLASS_PEER, 0},
@@ -165,6 +167,7 @@ const char *evtls_alert_name(int alert)
     case 80: return "internal_error";
     case 86: return "inappropriate_fallback";
     case 90: return "user_canceled";
+    case 100: return "no_renegotiation";
     case 109: return "missing_extension";
     case 110: return "unsupported_extension";
     case 112: return "unrecognized_name";

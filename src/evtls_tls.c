@@ -34,6 +34,7 @@ struct evtls__tls {
     int peer_closed;            /* recv returned 0 */
     int write_blocked;          /* the last write left part of a record unsent */
     unsigned hs_msgs_rx;        /* handshake messages received */
+    int reneg_asked;            /* the server sent a HelloRequest (TLS 1.2) */
     uint32_t cert_flags;        /* from the verify callback */
     const char *last_state;     /* last logged handshake state */
     int want_session;           /* report new sessions */
@@ -575,6 +576,7 @@ pin:
 static const char *hs_type_name(int type)
 {
     switch (type) {
+    case 0: return "HelloRequest";
     case 1: return "ClientHello";
     case 2: return "ServerHello";
     case 4: return "NewSessionTicket";
@@ -607,6 +609,27 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf, 
     if (!write_p)
         t->hs_msgs_rx++;
     LOGD("conn#%lu: %s %s (%zu bytes)", t->id, write_p ? ">>>" : "<<<", hs_type_name(type), len);
+}
+
+/* wolfSSL's "info" callback, set on the context: it sees every alert this
+ * side sends, encrypted or not (the message callback sees only what goes
+ * in the clear). A no_renegotiation alert is wolfSSL's answer to a
+ * server's HelloRequest: the next read ends the connection. */
+static void info_cb(const WOLFSSL *ssl, int where, int val)
+{
+    if (!(where & SSL_CB_ALERT))
+        return;
+    evtls__tls *t = wolfSSL_GetIOReadCtx((WOLFSSL *)ssl);
+    if (t == NULL)
+        return;
+    LOGD("conn#%lu: >>> alert %d (%s)", t->id, val & 0xff, evtls_alert_name(val & 0xff));
+    if ((val & 0xff) == 100) /* no_renegotiation */
+        t->reneg_asked = 1;
+}
+
+void evtls__tls_ctx_prepare(void *ctx)
+{
+    wolfSSL_CTX_set_info_callback((WOLFSSL_CTX *)ctx, info_cb);
 }
 
 /* ---- error mapping */
@@ -758,6 +781,10 @@ static evtls__tls_status status_of(evtls__tls *t, int ret, int in_handshake, evt
         snprintf(e->detail, sizeof e->detail, "%s",
                  "no good OCSP status for the server's certificate: none stapled, unknown, or "
                  "not verified");
+    else if (err == HANDSHAKE_SIZE_ERROR)
+        snprintf(e->detail, sizeof e->detail, "%s",
+                 "a handshake message (the server's certificates) larger than this wolfSSL "
+                 "takes: Debian's build stops at about 18 KB, evtls's tuned build at 64 KB");
     else if (t->fail_depth > 0 && evtls_err_get_class(code) == EVTLS_CLASS_CERT)
         snprintf(e->detail, sizeof e->detail, "the certificate at depth %d: %s", t->fail_depth,
                  evtls_strerror(code));
@@ -837,7 +864,11 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
     wolfSSL_SetIOWriteCtx(ssl, t);
     wolfSSL_set_msg_callback(ssl, msg_cb);
     wolfSSL_set_msg_callback_arg(ssl, t);
-    int rc = WOLFSSL_SUCCESS;
+    /* The empty renegotiation_info extension (RFC 5746), as every current
+     * client sends: a TLS 1.2 server learns the client is not vulnerable to
+     * the renegotiation splice. evtls itself never renegotiates: a server's
+     * HelloRequest ends the connection (EVTLS_ERR_TLS_RENEGOTIATION). */
+    int rc = wolfSSL_UseSecureRenegotiation(ssl);
     if (p->psk_identity) {
         wolfSSL_set_psk_callback_ctx(ssl, t);
         wolfSSL_set_psk_client_callback(ssl, psk_cb);
@@ -968,13 +999,19 @@ evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_
         return plain_status(t, r, e);
     }
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
-    int ret = wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+    int ret = t->reneg_asked ? 0 : wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
     evtls__mem_owner_set(prev);
     if (ret > 0) {
         *n = (size_t)ret;
         return EVTLS__TLS_DONE;
     }
     *n = 0;
+    if (t->reneg_asked) { /* what came before it was delivered; this ends the stream */
+        evtls__err_set(e, EVTLS_ERR_TLS_RENEGOTIATION, "%s",
+                       "the server asked to renegotiate (HelloRequest); evtls does not "
+                       "renegotiate and answered no_renegotiation");
+        return EVTLS__TLS_FAIL;
+    }
     return status_of(t, ret, 0, e);
 }
 

@@ -51,6 +51,10 @@ struct evtls__tls_params {
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;
  * NULL with p->plain, where every call below is a plain recv or send).
  * Returns NULL and fills e on failure. */
+/* Sets what every connection made from the wolfSSL context ctx relies on
+ * (its alert watch); called once when the context is built. */
+void evtls__tls_ctx_prepare(void *ctx);
+
 evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
                            evtls_last_error *e);
 

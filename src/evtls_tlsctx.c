@@ -22,6 +22,7 @@
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
 #include "evtls_tlsctx.h"
+#include "evtls_tls.h"
 
 #define MAX_FILE_SIZE (1024 * 1024) /* certificates and keys are small */
 #define MAX_GROUPS    8
@@ -548,6 +549,7 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
     }
     wolfSSL_CTX_set_verify(ctx, v->insecure_skip_verify ? WOLFSSL_VERIFY_NONE : WOLFSSL_VERIFY_PEER,
                            NULL);
+    evtls__tls_ctx_prepare(ctx);
     *out = ctx;
     return 0;
 fail:

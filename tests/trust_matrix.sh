@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# trust_matrix.sh BUILD_DIR - the verification matrix: a PKI made here with
+# trust_matrix.sh BUILD_DIR [tuned|system] - the verification matrix: a PKI made here with
 # openssl, one case a row, each served by a real peer on loopback (openssl
 # s_server or gnutls-serv), each fetched with the build's evtls-poll, which
 # must end in the row's exact verdict (OK or the error's name). Where curl
 # is installed it fetches the same case too, and a verdict that differs
 # from curl's fails unless the row names the reason. Prints the table.
+# A row's verdict may differ by wolfSSL build ("OK,system=PROTOCOL": what
+# Debian's wolfSSL cannot do, with its own clear error).
 set -euo pipefail
-build=$(cd "${1:?usage: trust_matrix.sh BUILD_DIR}" && pwd)
+build=$(cd "${1:?usage: trust_matrix.sh BUILD_DIR [tuned|system]}" && pwd)
+kind=${2:-system}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../bench/lib.sh"
 poll=$build/examples/evtls-poll
@@ -71,6 +74,12 @@ keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:xn--bcher-kva.test
 authorityKeyIdentifier = keyid
+[big_ext]
+basicConstraints = CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = @big_names
+authorityKeyIdentifier = keyid
 [other_host_ext]
 basicConstraints = CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -79,6 +88,13 @@ authorityKeyIdentifier = keyid
 EOF
 : >index.txt
 echo 1000 >serial
+# A big certificate: 520 names, about 21.6 KB (one certificate message
+# larger than wolfSSL's default limit of about 18 KB).
+{
+  echo "[big_names]"
+  echo "DNS.1 = localhost"
+  for i in $(seq 2 520); do echo "DNS.$i = host-$i.a-rather-long-subdomain-name.example.test"; done
+} >>ca.cnf
 
 key() { # NAME rsa:BITS|ec:CURVE
   case $2 in
@@ -130,6 +146,7 @@ cert leaf_cn_only inter rsa:2048 sha256 cn_only_ext
 cert leaf_client_only inter rsa:2048 sha256 client_only_ext
 cert leaf_other_host inter rsa:2048 sha256 other_host_ext
 cert leaf_untrusted other_root rsa:2048 sha256 leaf_ext
+cert leaf_big inter rsa:2048 sha256 big_ext       # 520 names
 cert leaf_idn inter rsa:2048 sha256 idn_ext       # names xn--bcher-kva.test, "bücher.test"
 cert other_inter other_root rsa:2048 sha256 ca_ext   # an intermediate of another PKI
 # A CN-only certificate whose CN is the address (the quick test servers' kind).
@@ -170,7 +187,7 @@ ocsp_response() { # LEAF ISSUER OUT
 ocsp_response good inter good.ocsp
 ocsp_response leaf_revoked inter revoked.ocsp
 
-# ---- the rows: NAME | PEER | HOST | LEAF | CHAIN | EXTRA SERVER ARGS | CLIENT ARGS (evtls-poll
+# ---- the rows: NAME | PEER | HOST[/PATH] | LEAF | CHAIN | EXTRA SERVER ARGS | CLIENT ARGS (evtls-poll
 # and curl alike) | EXPECTED | CURL'S, IF IT DIFFERS: WHY
 rows=(
   "rsa2048|openssl|localhost|good|inter|||OK|"
@@ -215,6 +232,8 @@ rows=(
   "OCSP stapled revoked, --cert-status|openssl|localhost|leaf_revoked|inter|-status_file revoked.ocsp|--cert-status|CERT_REVOKED|"
   "no staple, --cert-status|openssl|localhost|good|inter||--cert-status|CERT_INVALID|"
   "expired CRL|openssl|localhost|good|inter||--crlfile crls_expired.pem|CERT_INVALID|"
+  "a 21.6 KB certificate (520 names)|openssl|localhost|leaf_big|inter|||OK,system=PROTOCOL|Debian's wolfSSL takes certificate messages up to about 18 KB (MAX_CERTIFICATE_SZ is compiled in); the tuned build 64 KB"
+  "TLS 1.2 server asks to renegotiate|openssl|localhost/reneg|good|inter|-tls1_2||TLS_RENEGOTIATION|curl renegotiates; evtls never does, as Go by default and HTTP/2 (RFC 9113 9.2.1)"
 )
 
 # A name server for the international name's row (its A-labels only).
@@ -265,7 +284,16 @@ for row in "${rows[@]}"; do
   # shellcheck disable=SC2086
   start_server "$peer" "$leaf" "$chain" $extra
   host=$(printf '%b' "$host") # \uXXXX in a row: a Unicode host
-  url="https://$host:$port/"
+  path=
+  case $host in */*) path=${host#*/} host=${host%%/*} ;; esac
+  url="https://$host:$port/$path"
+  case $want in # OK,system=ERR: the system build's verdict differs
+    *,*=*)
+      alt=${want#*,}
+      want=${want%%,*}
+      [ "${alt%%=*}" = "$kind" ] && want=${alt#*=}
+      ;;
+  esac
   poll_args=() curl_args=()
   if LC_ALL=C grep -q '[^ -~]' <<<"$host"; then # resolved by the dnsmasq above
     alabel=$(python3 -c 'import sys; print(sys.argv[1].encode("idna").decode())' "$host")
@@ -303,6 +331,18 @@ for row in "${rows[@]}"; do
     fi
   fi
 done
+# The TLS 1.2 ClientHello tells the server the client knows RFC 5746 (an
+# empty renegotiation_info): openssl s_server's page says so.
+start_server openssl good inter -tls1_2
+"$poll" --count 1 --cacert trust.pem "https://localhost:$port/" >page.html 2>poll.err || true
+stop_server
+if grep -q "Secure Renegotiation IS supported" page.html; then
+  echo "TLS 1.2 ClientHello: secure renegotiation indicated (RFC 5746)"
+else
+  echo "  FAIL: openssl s_server did not see secure renegotiation indicated:" >&2
+  grep -i "renegotiation" page.html >&2 || tail -3 poll.err >&2
+  fails=$((fails + 1))
+fi
 if [ $fails -ne 0 ]; then
   echo "trust matrix: $fails failed"
   exit 1

@@ -84,6 +84,8 @@ typedef enum evtls_err {
     EVTLS_ERR_CERT_WEAK_KEY = -53,       /* a certificate's key is below the floor */
     EVTLS_ERR_CERT_WEAK_SIGNATURE = -54, /* a certificate is signed with MD5 or SHA-1 */
     EVTLS_ERR_CERT_REVOKED = -55,        /* a certificate of the chain is revoked */
+    EVTLS_ERR_TLS_RENEGOTIATION = -56,   /* the server asked to renegotiate (TLS 1.2), which
+                                            evtls never does */
     EVTLS_ERR_PROXY_CONNECT = -90,       /* the proxy could not be reached; see the detail */
     EVTLS_ERR_PROXY_REFUSED = -91,       /* the proxy refused the tunnel (its status line in the
                                             detail) or did not answer in HTTP */
