@@ -285,7 +285,7 @@ struct evtls_http_exchange {
     void *produce_arg;
     uint64_t produce_left; /* bytes still owed (EVTLS_HTTP_LENGTH_UNKNOWN: chunked) */
     int got_first;
-    int in_user;   /* inside on_head/on_body */
+    int in_user;   /* inside on_head/on_body or the producer */
     int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
 };
 
@@ -417,6 +417,17 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
     finish(x, rc == EVTLS__HTTPP_COMPLETE ? 0 : rc);
 }
 
+/* The producer runs under the same guard as on_head/on_body: a cancel of
+ * the exchange (or of the fetch, or a client or pool freed) from inside it
+ * only marks x, which its caller frees once it has returned. */
+static long call_producer(evtls_http_exchange *x, uint8_t *buf, size_t cap)
+{
+    x->in_user = 1;
+    long n = x->produce(buf, cap, x->produce_arg);
+    x->in_user = 0;
+    return n;
+}
+
 /* The streamed body's next piece into x->rest (chunk-framed when the
  * length is unknown). Returns 0 with a piece, or at the end with produce
  * cleared; or an error. */
@@ -432,7 +443,9 @@ static int produce_piece(evtls_http_exchange *x)
     x->rest_off = x->rest_len = 0;
     if (x->produce_left != EVTLS_HTTP_LENGTH_UNKNOWN) { /* Content-Length */
         size_t cap = x->produce_left < WRITE_PIECE ? (size_t)x->produce_left : WRITE_PIECE;
-        long n = x->produce(x->rest, cap, x->produce_arg);
+        long n = call_producer(x, x->rest, cap);
+        if (x->cancelled)
+            return EVTLS_ERR_CANCELLED;
         if (n < 0)
             return (int)n;
         if ((size_t)n > cap || (n == 0 && cap > 0)) {
@@ -444,7 +457,10 @@ static int produce_piece(evtls_http_exchange *x)
         x->rest_len = (size_t)n;
         if (x->produce_left == 0) {
             uint8_t more;
-            if (x->produce(&more, 1, x->produce_arg) != 0) {
+            long extra = call_producer(x, &more, 1);
+            if (x->cancelled)
+                return EVTLS_ERR_CANCELLED;
+            if (extra != 0) {
                 LOGW("%s", "conn: the body producer gave more bytes than the length it announced");
                 return EVTLS_ERR_INVALID_ARG;
             }
@@ -453,7 +469,9 @@ static int produce_piece(evtls_http_exchange *x)
         return 0;
     }
     size_t off = 10; /* room for the chunk size line */
-    long n = x->produce(x->rest + off, WRITE_PIECE, x->produce_arg);
+    long n = call_producer(x, x->rest + off, WRITE_PIECE);
+    if (x->cancelled)
+        return EVTLS_ERR_CANCELLED;
     if (n < 0)
         return (int)n;
     if ((size_t)n > WRITE_PIECE)
@@ -476,7 +494,7 @@ static int produce_piece(evtls_http_exchange *x)
 /* Queues what is left of the request, as far as the write buffer allows,
  * the streamed body's pieces included. Returns 0 (all queued, or waiting
  * for the drain callback) or an error. */
-static int pump(evtls_http_exchange *x)
+static int pump(evtls_http_exchange *x, int may_produce)
 {
     for (;;) {
         while (x->rest_off < x->rest_len) {
@@ -492,6 +510,8 @@ static int pump(evtls_http_exchange *x)
         }
         if (x->produce == NULL)
             break;
+        if (!may_produce)
+            return 0; /* the drain callback pulls the body, from the loop */
         int rc = produce_piece(x);
         if (rc != 0)
             return rc;
@@ -506,7 +526,12 @@ static void on_drain(evtls_conn *c, void *arg)
 {
     (void)c;
     evtls_http_exchange *x = arg;
-    int rc = pump(x);
+    int rc = pump(x, 1);
+    if (x->cancelled) { /* cancelled from inside the producer */
+        detach(x);
+        exchange_free(x);
+        return;
+    }
     if (rc != 0)
         finish(x, rc);
 }
@@ -568,7 +593,7 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
                 memcpy(x->rest, bytes, len);
                 x->rest_len = x->rest_cap = len;
                 evtls_conn_set_drain_cb(c, on_drain, x);
-                rc = pump(x);
+                rc = pump(x, 0);
             }
         }
     }

@@ -177,7 +177,10 @@ static int on_headers_complete(http_parser *p)
         return 0; /* interim response: the real one follows */
     if (pp->hooks.on_head && pp->hooks.on_head(pp->hooks.ctx) != 0)
         return fail(pp, EVTLS_ERR_CANCELLED, "stopped at the headers");
-    return pp->head ? 1 : 0; /* 1: "no body follows" */
+    /* 1: "no body follows", whatever Content-Length says: a 304 may carry
+     * the length the 200 would have (RFC 9110 section 8.6), and a 204's is
+     * an error to ignore, not bytes to wait for. */
+    return r->framing == EVTLS_HTTP_NO_BODY ? 1 : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n)

@@ -20,15 +20,19 @@
 #include "peer.h"
 #include "proc.h"
 
-static struct peer web, race, silent, okp;
-static char web_url[96], race_url[96], silent_url[96], ok_url[96];
+static struct peer web, race, silent, okp, nbl, nbl_plain;
+static char web_url[96], race_url[96], silent_url[96], ok_url[96], nbl_url[96], nbl_plain_url[96];
 
 static int group_setup(void **state)
 {
     (void)state;
     if (peer_nginx(&web, NULL) != 0 || peer_fault(&race, "close-second", NULL) != 0 ||
-        peer_fault(&silent, "silent", NULL) != 0 || peer_fault(&okp, "ok", NULL) != 0)
+        peer_fault(&silent, "silent", NULL) != 0 || peer_fault(&okp, "ok", NULL) != 0 ||
+        peer_fault(&nbl, "no-body-length", NULL) != 0 ||
+        peer_fault(&nbl_plain, "no-body-length", (const char *const[]){"--plain", NULL}) != 0)
         return -1;
+    snprintf(nbl_url, sizeof nbl_url, "https://localhost:%u", nbl.port);
+    snprintf(nbl_plain_url, sizeof nbl_plain_url, "http://localhost:%u", nbl_plain.port);
     snprintf(ok_url, sizeof ok_url, "https://localhost:%u/up", okp.port);
     snprintf(web_url, sizeof web_url, "https://localhost:%u/x?y=1", web.port);
     snprintf(race_url, sizeof race_url, "https://localhost:%u/", race.port);
@@ -43,11 +47,14 @@ static int group_teardown(void **state)
     peer_stop(&race);
     peer_stop(&silent);
     peer_stop(&okp);
+    peer_stop(&nbl);
+    peer_stop(&nbl_plain);
     return 0;
 }
 
 struct result {
     int done, err, status, retried, reused;
+    long req_no; /* the fault peer's X-Req: the request's number on its connection */
     long got_body; /* the fault peer's X-Got-Body */
     char body[256];
     size_t pieces;
@@ -63,6 +70,8 @@ static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info
     res->reused = info->reused;
     const char *gb = r ? evtls_http_resp_get_header_value(r, "X-Got-Body") : NULL;
     res->got_body = gb ? strtol(gb, NULL, 10) : -1;
+    const char *xr = r ? evtls_http_resp_get_header_value(r, "X-Req") : NULL;
+    res->req_no = xr ? strtol(xr, NULL, 10) : -1;
     size_t len = 0;
     const uint8_t *b = r ? evtls_http_resp_get_body(r, &len) : NULL;
     if (b && len < sizeof res->body) {
@@ -283,6 +292,77 @@ static void test_bad_inputs(void **state)
     assert_int_equal(calls, 0);
 }
 
+/* 204 and 304 carrying a Content-Length (a 304 may carry the length of
+ * the 200 it stands for) and no body, on plain TCP and TLS: each ends at
+ * its blank line, and the next request on the same connection gets its
+ * own response (X-Req 2), not this one's "body". Before, the exchange
+ * waited for 10 bytes and ended in TIMEOUT (here: the 5 s deadline). */
+static void test_no_body_statuses_with_a_length(void **state)
+{
+    struct loop_fx *f = *state;
+    const char *bases[] = {nbl_plain_url, nbl_url};
+    const char *paths[] = {"/204", "/304"};
+    for (int b = 0; b < 2; b++) {
+        for (int p = 0; p < 2; p++) {
+            evtls_client *cl = client(f, 1);
+            char url[160], next[160];
+            snprintf(url, sizeof url, "%s%s", bases[b], paths[p]);
+            snprintf(next, sizeof next, "%s/", bases[b]);
+            struct result r = fetch(f, cl, &(evtls_request){.url = url, .deadline_ms = 5000});
+            assert_int_equal(r.err, 0);
+            assert_int_equal(r.status, p == 0 ? 204 : 304);
+            assert_string_equal(r.body, "");
+            struct result n = fetch(f, cl, &(evtls_request){.url = next, .deadline_ms = 5000});
+            assert_int_equal(n.err, 0);
+            assert_int_equal(n.status, 200);
+            assert_string_equal(n.body, "hello from faultpeer\n");
+            assert_int_equal(n.reused, 1);
+            assert_int_equal(n.req_no, 2);
+            evtls_client_free(cl);
+        }
+    }
+}
+
+/* A producer that cancels its own fetch, or frees the client, from inside
+ * the call: no callback, nothing touched after it is freed (ASan and
+ * valgrind see a use-after-free in produce_piece without the guard). */
+struct reentrant {
+    evtls_client *cl;
+    evtls_fetch *fetch;
+    int what; /* 0: cancel the fetch; 1: free the client */
+    int produced;
+};
+static struct reentrant re;
+static long produce_and_leave(uint8_t *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    re.produced++;
+    if (re.what == 0)
+        evtls_fetch_cancel(re.fetch);
+    else
+        evtls_client_free(re.cl);
+    memset(buf, 'p', cap < 8 ? cap : 8);
+    return cap < 8 ? (long)cap : 8;
+}
+
+static void test_producer_reentrancy(void **state)
+{
+    struct loop_fx *f = *state;
+    for (int what = 0; what < 2; what++) {
+        re = (struct reentrant){.what = what};
+        re.cl = client(f, 0);
+        calls = 0;
+        evtls_request rq = {.url = ok_url, .produce = produce_and_leave, .produce_len = 64};
+        assert_int_equal(evtls_client_fetch(re.cl, &rq, count_call, NULL, &re.fetch), 0);
+        run_until(f->base, &re.produced, 10000);
+        assert_int_equal(re.produced, 1);
+        run_for(f->base, 100);
+        assert_int_equal(calls, 0);
+        if (what == 0)
+            evtls_client_free(re.cl);
+    }
+}
+
 #ifdef EVTLS_FETCH_PATH
 /* The example, as a user runs it: several URLs through one client. */
 static void test_fetch_example(void **state)
@@ -315,6 +395,9 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_streamed_upload, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_no_body_statuses_with_a_length, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_producer_reentrancy, loop_fx_setup, loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif

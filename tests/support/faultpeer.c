@@ -24,13 +24,15 @@
  *   no-read                           handshakes, then never reads again
  *   close-second                      answers a connection's first request, closes it
  *                                     (no close_notify) on its second: the keep-alive race
+ *   no-body-length                    /204 and /304 answered with a Content-Length and no body
+ *                                     (RFC 9110 lets a 304 carry the 200's), others 200; kept alive
  *   mix                               each connection takes the next of the quick fault
  *                                     modes in turn (for soaks)
  *
  *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N] [--addr IP]
- *                   [--control-fd FD]
+ *                   [--control-fd FD] [--plain]
  *
- * (later options override earlier ones; --addr defaults to 127.0.0.1 and
+ * (--plain: the same answers over TCP, no TLS; later options override earlier ones; --addr defaults to 127.0.0.1 and
  * must be a loopback address). It prints "ACCEPT ADDR:PORT" when it listens, then serves until
  * killed. Every response carries X-Conn (the connection's number) and
  * X-Req (the request's number on that connection) where it has headers. */
@@ -142,9 +144,21 @@ static int raw_fault(int fd)
 static const char *const mix_modes[] = {"hs-close", "hs-rst",        "hs-cut",   "hs-random",
                                         "bad-mac",  "truncate-bare", "truncate", "garbage"};
 
+/* --plain: no TLS at all (ssl is NULL), the same answers over TCP. */
+static int plain;
+
 static int write_all(WOLFSSL *ssl, const void *p, size_t n)
 {
+    if (ssl == NULL)
+        return send(cur_fd, p, n, MSG_NOSIGNAL) == (ssize_t)n ? 0 : -1;
     return wolfSSL_write(ssl, p, (int)n) == (int)n ? 0 : -1;
+}
+
+static int read_some(WOLFSSL *ssl, char *buf, int cap)
+{
+    if (ssl == NULL)
+        return (int)recv(cur_fd, buf, (size_t)cap, 0);
+    return wolfSSL_read(ssl, buf, cap);
 }
 
 static int write_str(WOLFSSL *ssl, const char *s)
@@ -154,6 +168,8 @@ static int write_str(WOLFSSL *ssl, const char *s)
 
 /* Reads one request (headers and a Content-Length body). Returns its body
  * length, or -1 when the client went away. */
+static char target[256]; /* the last request's target */
+
 static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
 {
     static char buf[65536];
@@ -162,7 +178,7 @@ static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
     while (end == NULL) {
         if (have == sizeof buf - 1)
             return -1;
-        int n = wolfSSL_read(ssl, buf + have, (int)(sizeof buf - 1 - have));
+        int n = read_some(ssl, buf + have, (int)(sizeof buf - 1 - have));
         if (n <= 0)
             return -1;
         have += (size_t)n;
@@ -170,13 +186,16 @@ static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
         end = strstr(buf, "\r\n\r\n");
     }
     snprintf(method, mcap, "%.*s", (int)strcspn(buf, " "), buf);
+    const char *t = buf + strcspn(buf, " ");
+    t += *t == ' ';
+    snprintf(target, sizeof target, "%.*s", (int)strcspn(t, " \r\n"), t);
     long body = 0;
     const char *cl = strcasestr(buf, "\r\nContent-Length:");
     if (cl && cl < end)
         body = strtol(cl + 17, NULL, 10);
     long got = (long)(have - (size_t)(end + 4 - buf));
     while (got < body) {
-        int n = wolfSSL_read(ssl, buf, (int)sizeof buf);
+        int n = read_some(ssl, buf, (int)sizeof buf);
         if (n <= 0)
             return -1;
         got += n;
@@ -203,6 +222,16 @@ static void serve(WOLFSSL *ssl)
                      "X-Method: %s\r\nX-Got-Body: %ld\r\n\r\n",
                      strlen(hello), conn_no, req, method, body);
             if (write_str(ssl, head) || (strcmp(method, "HEAD") && write_str(ssl, hello)))
+                return;
+        } else if (mode_is("no-body-length")) {
+            /* 204 and 304 with the Content-Length a 200 would have, and no
+             * body; anything else: 200 with hello. Kept alive. */
+            int st = strcmp(target, "/204") == 0 ? 204 : strcmp(target, "/304") == 0 ? 304 : 200;
+            snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nX-Conn: %u\r\nX-Req: %u\r\n%s\r\n",
+                     st, st == 204 ? "No Content" : st == 304 ? "Not Modified" : "OK",
+                     strlen(hello), conn_no, req, st == 304 ? "ETag: \"v1\"\r\n" : "");
+            if (write_str(ssl, head) || (st == 200 && strcmp(method, "HEAD") && write_str(ssl, hello)))
                 return;
         } else if (mode_is("burst-drip") || mode_is("paced")) {
             static char piece[16384];
@@ -296,25 +325,32 @@ int main(int argc, char **argv)
     const char *cert = NULL, *key = NULL;
     int port = 0;
     const char *addr = "127.0.0.1";
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--cert") == 0)
-            cert = argv[i + 1];
-        else if (strcmp(argv[i], "--key") == 0)
-            key = argv[i + 1];
-        else if (strcmp(argv[i], "--mode") == 0)
-            mode = argv[i + 1];
-        else if (strcmp(argv[i], "--port") == 0)
-            port = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--addr") == 0)
-            addr = argv[i + 1];
-        else if (strcmp(argv[i], "--control-fd") == 0)
-            control_fd = atoi(argv[i + 1]);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--plain") == 0) { /* a flag: no value */
+            plain = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            break;
+        const char *v = argv[++i];
+        if (strcmp(argv[i - 1], "--cert") == 0)
+            cert = v;
+        else if (strcmp(argv[i - 1], "--key") == 0)
+            key = v;
+        else if (strcmp(argv[i - 1], "--mode") == 0)
+            mode = v;
+        else if (strcmp(argv[i - 1], "--port") == 0)
+            port = atoi(v);
+        else if (strcmp(argv[i - 1], "--addr") == 0)
+            addr = v;
+        else if (strcmp(argv[i - 1], "--control-fd") == 0)
+            control_fd = atoi(v);
     }
     static const char *const known[] = {
         "ok",           "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
         "garbage",      "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
         "hs-cut",       "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix",
-        "close-second", "burst-drip",  "paced"};
+        "close-second", "burst-drip",  "paced",   "no-body-length"};
     int valid = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         valid |= strcmp(mode, known[i]) == 0;
@@ -377,7 +413,9 @@ int main(int argc, char **argv)
         cur_fd = fd;
         fd_gone = handshake_done = 0;
         sent = 0;
-        if (!raw_fault(fd)) {
+        if (plain) {
+            serve(NULL);
+        } else if (!raw_fault(fd)) {
             WOLFSSL *ssl = wolfSSL_new(ctx);
             wolfSSL_set_fd(ssl, fd);
             wolfSSL_SSLSetIOSend(ssl, fault_send);

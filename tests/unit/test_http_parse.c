@@ -273,6 +273,27 @@ static void test_bodiless_responses(void **state)
                      EVTLS__HTTPP_COMPLETE);
     assert_int_equal(evtls_http_resp_get_status(&pp.r), 304);
     evtls__httpp_free(&pp);
+    /* 204 and 304 with a Content-Length (a 304 may carry the length of the
+     * 200 it stands for): complete at the blank line, kept alive, and the
+     * next response's bytes are left for it, not eaten as a body. */
+    const char *with_len[] = {
+        "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\nContent-Length: 10\r\n\r\n",
+        "HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n"};
+    for (size_t i = 0; i < 2; i++) {
+        char both[256];
+        snprintf(both, sizeof both, "%sHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                 with_len[i]);
+        evtls__httpp_init(&pp, 0, 0, 0, NULL);
+        assert_int_equal(feed_in_pieces(&pp, with_len[i], 100, &used), EVTLS__HTTPP_COMPLETE);
+        assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_NO_BODY);
+        assert_true(evtls_http_resp_get_keep_alive(&pp.r));
+        evtls__httpp_free(&pp);
+        evtls__httpp_init(&pp, 0, 0, 0, NULL);
+        assert_int_equal(evtls__httpp_feed(&pp, (const uint8_t *)both, strlen(both), &used),
+                         EVTLS__HTTPP_COMPLETE);
+        assert_int_equal(used, strlen(with_len[i]));
+        evtls__httpp_free(&pp);
+    }
     /* An interim 100 Continue is skipped. */
     assert_int_equal(parse(&pp,
                            "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
