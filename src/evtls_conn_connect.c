@@ -549,6 +549,12 @@ int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port)
     if (evtls__host_strip(name, c->name, sizeof c->name) != 0 ||
         evtls__host_strip(host, c->info.host, sizeof c->info.host) != 0)
         return evtls__err_set(&c->err, EVTLS_ERR_INVALID_ARG, "host name too long");
+    /* "example.test." is absolute for DNS (which gets it as written) but
+     * the same name for TLS: SNI carries no trailing dot (RFC 6066 section
+     * 3) and a certificate names the host without one, as curl does. */
+    size_t nl = strlen(c->name);
+    if (nl > 1 && c->name[nl - 1] == '.' && c->name[nl - 2] != '.')
+        c->name[nl - 1] = '\0';
     evtls__addr name_addr;
     c->host_is_ip = numeric;
     c->name_is_ip = evtls__addr_parse_numeric(c->name, 0, &name_addr) == 1;

@@ -30,6 +30,7 @@
 #define NEG_TTL_S     5
 #define MAX_NAME      256
 #define HOSTS_DEFAULT "/etc/hosts"
+#define RESOLV_CONF "/etc/resolv.conf"
 
 /* slot 0 is AAAA, slot 1 is A */
 #define SLOT_OF(fam) ((fam) == 6 ? 0 : 1)
@@ -311,12 +312,16 @@ evtls_resolver *evtls_resolver_new(struct event_base *base, const char *nameserv
     r->refs = 1;
     r->base = base;
     r->cache_cap = CACHE_DEFAULT;
-    /* DISABLE_WHEN_INACTIVE: an idle resolver must not keep the loop alive. */
-    int flags = EVDNS_BASE_DISABLE_WHEN_INACTIVE;
-    if (nameserver == NULL)
-        flags |= EVDNS_BASE_INITIALIZE_NAMESERVERS;
-    r->dns = evdns_base_new(base, flags);
+    /* DISABLE_WHEN_INACTIVE: an idle resolver must not keep the loop alive.
+     * The name servers are added after it is set: libevent 2.1.12's
+     * INITIALIZE_NAMESERVERS adds them first, arming each one's UDP socket
+     * for good, and the loop never ends (libevent issue 1488). */
+    r->dns = evdns_base_new(base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
     if (r->dns == NULL)
+        goto fail;
+    /* As INITIALIZE_NAMESERVERS would: a missing file means 127.0.0.1. */
+    if (nameserver == NULL &&
+        evdns_base_resolv_conf_parse(r->dns, DNS_OPTIONS_ALL, RESOLV_CONF) == -1)
         goto fail;
     if (nameserver && evdns_base_nameserver_ip_add(r->dns, nameserver) != 0) {
         LOGE("resolver: cannot use name server '%s'", nameserver);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <evtls/client.h>
 #include <evtls/http.h>
 
 #include "harness.h"
@@ -572,6 +573,151 @@ static void test_connect_error_record_to_every_waiter(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* ---- the loop ends by itself when nothing is left to do */
+
+/* A watcher, every 50 ms: when no event but itself is pending, it removes
+ * itself, and event_base_dispatch returns as it would in an application
+ * with nothing else to do. Only if evtls keeps something armed for a
+ * minute does it give up (breaking the loop) so that the test fails
+ * instead of hanging. */
+struct watch {
+    struct event *ev;
+    uint64_t t0;
+    int gave_up, others;
+};
+
+static int count_others(const struct event_base *base, const struct event *ev, void *arg)
+{
+    (void)base;
+    struct watch *w = arg;
+    if (ev != w->ev)
+        w->others++;
+    return 0;
+}
+
+static void watch_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct watch *w = arg;
+    struct event_base *base = event_get_base(w->ev);
+    w->others = 0;
+    event_base_foreach_event(base, count_others, w);
+    if (w->others == 0) {
+        event_del(w->ev);
+    } else if (now_ms() - w->t0 > 60000) {
+        w->gave_up = 1;
+        event_base_loopbreak(base);
+    }
+}
+
+static void checked_in_after(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
+                             void *arg)
+{
+    (void)i;
+    int *got = arg;
+    *got = err == 0 ? 1 : -1;
+    if (err == 0)
+        assert_int_equal(evtls_pool_checkin(p, c), 0);
+}
+
+static void fetched_once(int err, const evtls_http_resp *r, const evtls_fetch_info *i, void *arg)
+{
+    (void)i;
+    int *got = arg;
+    *got = err == 0 && evtls_http_resp_get_status(r) == 200 ? 1 : -1;
+}
+
+/* After one checkout through a pool (and one fetch through a client), with
+ * the default resolver kept by the pool, event_base_dispatch returns by
+ * itself once the idle connection expires. Before, libevent 2.1.12's
+ * resolver armed its name servers' UDP sockets before it learnt that it
+ * should leave them off when idle, and the loop never ended. */
+static void test_loop_ends_by_itself(void **state)
+{
+    struct loop_fx *f = *state;
+    for (int via_client = 0; via_client < 2; via_client++) {
+        evtls_pool_opts o;
+        evtls_pool_opts_default(&o);
+        o.idle_timeout_ms = 200;
+        evtls_cfg *cfg = test_cfg(0, 0);
+        evtls_pool *p = NULL;
+        evtls_client *cl = NULL;
+        int got = 0;
+        if (via_client) {
+            evtls_client_opts co;
+            evtls_client_opts_default(&co);
+            co.pool = o;
+            cl = evtls_client_new(f->base, cfg, &co);
+            assert_non_null(cl);
+            char url[64];
+            snprintf(url, sizeof url, "https://localhost:%u/", web.port);
+            assert_int_equal(
+                evtls_client_fetch(cl, &(evtls_request){.url = url}, fetched_once, &got, NULL), 0);
+        } else {
+            p = evtls_pool_new(f->base, &o);
+            assert_non_null(p);
+            assert_int_equal(
+                evtls_pool_checkout(p, cfg, "localhost", web.port, checked_in_after, &got, NULL), 0);
+        }
+        struct watch w = {.t0 = now_ms()};
+        w.ev = event_new(f->base, -1, EV_PERSIST, watch_tick, &w);
+        struct timeval every = {0, 50000};
+        event_add(w.ev, &every);
+        assert_int_equal(event_base_dispatch(f->base), 1); /* 1: it ran out of events */
+        assert_int_equal(w.gave_up, 0);
+        assert_int_equal(got, 1);
+        event_free(w.ev);
+        if (cl)
+            evtls_client_free(cl);
+        evtls_pool_free(p);
+        evtls_cfg_unref(cfg);
+    }
+}
+
+/* ---- one origin, several spellings of its host */
+
+/* "localhost." (absolute, for DNS), "LOCALHOST" and "localhost" are one
+ * origin and one TLS name: each checkout is verified against the name
+ * without its trailing dot, whichever spelling opened the connection.
+ * Before, "localhost." failed CERT_HOSTNAME and so did every later
+ * "localhost" from the same pool (the origin kept the first spelling). */
+static void test_host_spellings(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_pool_opts o;
+    evtls_pool_opts_default(&o);
+    evtls_pool *p = evtls_pool_new(f->base, &o);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    const char *spellings[] = {"localhost.", "localhost", "LOCALHOST", "localhost."};
+    evtls_conn *held[4] = {NULL};
+    for (int i = 0; i < 4; i++) { /* each held: four connections of one origin */
+        struct got g;
+        memset(&g, 0, sizeof g);
+        assert_int_equal(
+            evtls_pool_checkout(p, cfg, spellings[i], web.port, got_checkout_cb, &g, NULL), 0);
+        run_until(f->base, &g.done, 10000);
+        assert_int_equal(g.err, 0);
+        held[i] = g.c;
+    }
+    evtls_pool_stats st;
+    evtls_pool_get_stats(p, &st);
+    assert_int_equal(st.origins, 1);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(evtls_pool_checkin(p, held[i]), 0);
+    /* Plain "localhost" then reuses one of them. */
+    struct got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &g, NULL),
+                     0);
+    run_until(f->base, &g.done, 10000);
+    assert_int_equal(g.err, 0);
+    assert_true(g.info.reused);
+    evtls_pool_release(p, g.c);
+    evtls_pool_free(p);
+    evtls_cfg_unref(cfg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -584,6 +730,7 @@ int main(int argc, char **argv)
         T(test_conn_free_while_checked_out),        T(test_userdata_is_the_holders),
         T(test_total_limit_serves_another_origin),  T(test_many_origins_small_total),
         T(test_alpn_other_than_http11_refused),     T(test_connect_error_record_to_every_waiter),
+        T(test_loop_ends_by_itself),                T(test_host_spellings),
     };
 #undef T
     return cmocka_run_group_tests_name("pool contract", tests, group_setup, group_teardown);
