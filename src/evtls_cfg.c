@@ -136,22 +136,22 @@ static int set_buffer(evtls_cfg *cfg, uint8_t **slot, size_t *slot_len, const vo
 int evtls_cfg_set_ca_buffer(evtls_cfg *cfg, const void *buf, size_t len)
 {
     int rc = setter_check(cfg, "ca_buffer");
-    return rc ? rc : set_buffer(cfg, &cfg->v.ca_buf, &cfg->v.ca_len, buf, len, "ca_buffer");
+    return rc ? rc : set_buffer(cfg, cfg ? &cfg->v.ca_buf : NULL, cfg ? &cfg->v.ca_len : NULL, buf, len, "ca_buffer");
 }
 
 int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path)
 {
-    return set_string(cfg, &cfg->v.ca_file, path, "ca_file");
+    return set_string(cfg, cfg ? &cfg->v.ca_file : NULL, path, "ca_file");
 }
 
 int evtls_cfg_set_crl_file(evtls_cfg *cfg, const char *path)
 {
-    return set_string(cfg, &cfg->v.crl_file, path, "crl_file");
+    return set_string(cfg, cfg ? &cfg->v.crl_file : NULL, path, "crl_file");
 }
 
 int evtls_cfg_set_ca_dir(evtls_cfg *cfg, const char *path)
 {
-    return set_string(cfg, &cfg->v.ca_dir, path, "ca_dir");
+    return set_string(cfg, cfg ? &cfg->v.ca_dir : NULL, path, "ca_dir");
 }
 
 int evtls_cfg_set_system_ca(evtls_cfg *cfg, int on)
@@ -167,11 +167,11 @@ int evtls_cfg_set_client_cert(evtls_cfg *cfg, const void *cert, size_t cert_len,
 {
     int rc = setter_check(cfg, "client_cert");
     if (rc == 0)
-        rc = set_buffer(cfg, &cfg->v.cert_buf, &cfg->v.cert_len, cert, cert_len, "client_cert");
+        rc = set_buffer(cfg, cfg ? &cfg->v.cert_buf : NULL, cfg ? &cfg->v.cert_len : NULL, cert, cert_len, "client_cert");
     if (rc == 0)
-        rc = set_buffer(cfg, &cfg->v.key_buf, &cfg->v.key_len, key, key_len, "client_key");
+        rc = set_buffer(cfg, cfg ? &cfg->v.key_buf : NULL, cfg ? &cfg->v.key_len : NULL, key, key_len, "client_key");
     if (rc == 0)
-        rc = set_string(cfg, &cfg->v.key_password, password, "client_key_password");
+        rc = set_string(cfg, cfg ? &cfg->v.key_password : NULL, password, "client_key_password");
     return rc;
 }
 
@@ -181,17 +181,17 @@ int evtls_cfg_set_client_cert_file(evtls_cfg *cfg, const char *cert_path, const 
     if (cfg && (cert_path == NULL || key_path == NULL))
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
                               "client_cert_file: both certificate and key are needed");
-    int rc = set_string(cfg, &cfg->v.cert_file, cert_path, "client_cert_file");
+    int rc = set_string(cfg, cfg ? &cfg->v.cert_file : NULL, cert_path, "client_cert_file");
     if (rc == 0)
-        rc = set_string(cfg, &cfg->v.key_file, key_path, "client_key_file");
+        rc = set_string(cfg, cfg ? &cfg->v.key_file : NULL, key_path, "client_key_file");
     if (rc == 0)
-        rc = set_string(cfg, &cfg->v.key_password, password, "client_key_password");
+        rc = set_string(cfg, cfg ? &cfg->v.key_password : NULL, password, "client_key_password");
     return rc;
 }
 
 int evtls_cfg_set_alpn(evtls_cfg *cfg, const char *protocols, int fail_on_mismatch)
 {
-    int rc = set_string(cfg, &cfg->v.alpn, protocols, "alpn");
+    int rc = set_string(cfg, cfg ? &cfg->v.alpn : NULL, protocols, "alpn");
     if (rc == 0)
         cfg->v.alpn_fail_on_mismatch = fail_on_mismatch ? 1 : 0;
     return rc;
@@ -201,7 +201,7 @@ int evtls_cfg_set_server_name(evtls_cfg *cfg, const char *name)
 {
     if (cfg && name && strlen(name) > 253)
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "server_name: too long");
-    return set_string(cfg, &cfg->v.server_name, name, "server_name");
+    return set_string(cfg, cfg ? &cfg->v.server_name : NULL, name, "server_name");
 }
 
 int evtls_cfg_set_skip_common_name(evtls_cfg *cfg, int on)
@@ -237,12 +237,12 @@ int evtls_cfg_set_tls_versions(evtls_cfg *cfg, evtls_tls_version min, evtls_tls_
 
 int evtls_cfg_set_ciphers(evtls_cfg *cfg, const char *list)
 {
-    return set_string(cfg, &cfg->v.ciphers, list, "ciphers");
+    return set_string(cfg, cfg ? &cfg->v.ciphers : NULL, list, "ciphers");
 }
 
 int evtls_cfg_set_groups(evtls_cfg *cfg, const char *list)
 {
-    return set_string(cfg, &cfg->v.groups, list, "groups");
+    return set_string(cfg, cfg ? &cfg->v.groups : NULL, list, "groups");
 }
 
 int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int count)
@@ -419,8 +419,8 @@ int evtls_cfg_set_psk(evtls_cfg *cfg, const char *identity, const void *key, siz
     if (key == NULL || key_len == 0 || key_len > EVTLS_PSK_KEY_MAX)
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
                               "psk: the key must have 1 to %d bytes", EVTLS_PSK_KEY_MAX);
-    rc = set_string(cfg, &cfg->v.psk_identity, identity, "psk");
-    return rc ? rc : set_buffer(cfg, &cfg->v.psk_key, &cfg->v.psk_key_len, key, key_len, "psk");
+    rc = set_string(cfg, cfg ? &cfg->v.psk_identity : NULL, identity, "psk");
+    return rc ? rc : set_buffer(cfg, cfg ? &cfg->v.psk_key : NULL, cfg ? &cfg->v.psk_key_len : NULL, key, key_len, "psk");
 }
 
 int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on)
@@ -438,7 +438,7 @@ int evtls_cfg_set_interface(evtls_cfg *cfg, const char *name)
         return cfg ? evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
                                     "interface: '%s' is longer than an interface name can be", name)
                    : EVTLS_ERR_INVALID_ARG;
-    return set_string(cfg, &cfg->v.interface, name, "interface");
+    return set_string(cfg, cfg ? &cfg->v.interface : NULL, name, "interface");
 }
 
 int evtls_cfg_set_proxy(evtls_cfg *cfg, const char *url)

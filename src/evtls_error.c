@@ -181,7 +181,7 @@ const char *evtls_alert_name(int alert)
 
 char *evtls_last_error_format(const evtls_last_error *e, char *buf, size_t size)
 {
-    if (size == 0)
+    if (buf == NULL || size == 0)
         return buf;
     if (e == NULL || e->code == EVTLS_OK) {
         snprintf(buf, size, "no error");

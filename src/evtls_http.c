@@ -291,6 +291,8 @@ struct evtls_http_exchange {
 
 void evtls_http_opts_default(evtls_http_opts *o)
 {
+    if (o == NULL)
+        return;
     memset(o, 0, sizeof *o);
     o->max_header_bytes = 64u * 1024u;
     o->max_body_bytes = 16u * 1024u * 1024u;

@@ -110,7 +110,7 @@ __attribute__((format(printf, 2, 0))) static void vlog(evtls_log_level level, co
 
 void evtls_log(evtls_log_level level, const char *fmt, ...)
 {
-    if (!evtls__log_enabled(level))
+    if (fmt == NULL || !evtls__log_enabled(level))
         return;
     va_list ap;
     va_start(ap, fmt);

@@ -246,6 +246,8 @@ void evtls__mem_note(evtls_mem_owner owner, long delta)
 
 void evtls_mem_get_stats(evtls_mem_stats *s)
 {
+    if (s == NULL)
+        return;
     memset(s, 0, sizeof *s);
     s->enabled = installed;
     for (int i = 0; i < EVTLS_MEM_OWNERS; i++) {

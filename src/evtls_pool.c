@@ -123,6 +123,8 @@ struct evtls_pool {
 
 void evtls_pool_opts_default(evtls_pool_opts *o)
 {
+    if (o == NULL)
+        return;
     memset(o, 0, sizeof *o);
     o->max_per_origin = 8;
     o->max_total = 1024;

@@ -60,6 +60,8 @@ evtls_session_cache *evtls_session_cache_new(size_t max_origins)
 
 evtls_session_cache *evtls_session_cache_ref(evtls_session_cache *sc)
 {
+    if (sc == NULL)
+        return NULL;
     sc->refs++;
     return sc;
 }

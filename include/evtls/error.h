@@ -155,7 +155,8 @@ EVTLS_API int evtls_err_is_retryable(int err);
 EVTLS_API const char *evtls_alert_name(int alert);
 
 /* Formats a last-error record as one line into buf (always NUL-terminated
- * when size > 0) and returns buf. */
+ * when size > 0) and returns buf (NULL when buf is NULL). A NULL record
+ * reads "no error". */
 EVTLS_API char *evtls_last_error_format(const evtls_last_error *e, char *buf, size_t size);
 
 #ifdef __cplusplus
