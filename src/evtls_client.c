@@ -14,6 +14,7 @@
 
 #include "evtls/client.h"
 #include "evtls_error_int.h"
+#include "evtls_handle.h"
 #include "evtls_log_int.h"
 #include "evtls_pool_int.h"
 #include "evtls_time.h"
@@ -34,6 +35,7 @@ struct evtls_fetch {
     uint64_t t0_us;
     evtls_fetch_info info;
     evtls_last_error rec; /* a failed connect's record (info.error points here) */
+    evtls__handle h;      /* the application's handle (0: none asked for) */
 };
 
 struct evtls_client {
@@ -101,6 +103,7 @@ static void let_go(evtls_fetch *f)
 /* Ends the request without its callback. */
 static void fetch_drop(evtls_fetch *f)
 {
+    evtls__handle_drop(f->h);
     let_go(f);
     TAILQ_REMOVE(&f->cl->live, f, link);
     event_del(&f->deadline);
@@ -113,6 +116,7 @@ static void fetch_drop(evtls_fetch *f)
 static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
 {
     evtls_client *cl = f->cl;
+    evtls__handle_drop(f->h); /* a cancel from now on is a no-op */
     TAILQ_REMOVE(&cl->live, f, link);
     event_del(&f->deadline);
     f->info.total_us = evtls__now_us() - f->t0_us;
@@ -269,20 +273,25 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
         struct timeval tv = evtls__tv_ms(ms);
         evtimer_add(&f->deadline, &tv);
     }
-    rc = evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
+    if (out && (f->h = evtls__handle_new(f)) == 0)
+        rc = EVTLS_ERR_NOMEM;
+    if (rc == 0)
+        rc = evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f,
+                                 &f->co);
     if (rc != 0) { /* nothing was called: the error is the caller's */
         f->co = NULL;
         fetch_drop(f);
         return rc;
     }
     if (out)
-        *out = f;
+        *out = (evtls_fetch *)f->h;
     return 0;
 }
 
-void evtls_fetch_cancel(evtls_fetch *f)
+void evtls_fetch_cancel(evtls_fetch *handle)
 {
-    if (f)
+    evtls_fetch *f = evtls__handle_get((evtls__handle)handle);
+    if (f) /* NULL: spent (its callback ran or runs) or already cancelled */
         fetch_drop(f);
 }
 

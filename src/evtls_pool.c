@@ -30,6 +30,7 @@
 
 #include "evtls/pool.h"
 #include "evtls_conn_int.h"
+#include "evtls_handle.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
 #include "evtls_pool_int.h"
@@ -73,6 +74,7 @@ struct evtls_checkout {
     struct entry *e; /* READY with a connection */
     int err;         /* READY with an error */
     int cancelled;   /* cancelled after the pool was freed: no callback */
+    evtls__handle h; /* the application's handle (0: none asked for, or spent) */
     evtls_checkout_info ci;
     evtls_last_error rec; /* a failed connect's record (ci.error points here) */
 };
@@ -281,8 +283,16 @@ static void wait_unlink(struct evtls_checkout *co)
     }
 }
 
+/* The application's handle is spent: a cancel through it finds nothing. */
+static void co_spend(struct evtls_checkout *co)
+{
+    evtls__handle_drop(co->h);
+    co->h = 0;
+}
+
 static void co_recycle(evtls_pool *p, struct evtls_checkout *co)
 {
+    co_spend(co);
     event_del(&co->ev);
     co->st = CO_FREE;
     co->free_next = p->free_cos;
@@ -408,6 +418,7 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
     co->st = CO_CALLING;
     co->outer = p->calling;
     p->calling = co;
+    co_spend(co); /* a cancel from now on, even inside the callback, is a no-op */
     co->cb(p, c, err, &co->ci, co->arg);
     if (co->p == NULL) {
         free(co); /* the pool was freed inside the callback */
@@ -423,6 +434,7 @@ static void deliver_freed(struct event *ev, void *arg)
 {
     (void)ev;
     struct evtls_checkout *co = arg;
+    co_spend(co);
     if (!co->cancelled) {
         co->ci.wait_us = evtls__now_us() - co->t0_us;
         co->cb(NULL, NULL, EVTLS_ERR_POOL_FREED, &co->ci, co->arg);
@@ -873,9 +885,15 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     co->cb = cb;
     co->arg = arg;
     co->t0_us = evtls__now_us();
+    if (handle) {
+        co->h = evtls__handle_new(co);
+        if (co->h == 0) {
+            co_recycle(p, co);
+            return EVTLS_ERR_NOMEM;
+        }
+        *handle = (evtls_checkout *)co->h;
+    }
     COUNT(o, checkouts, 1);
-    if (handle)
-        *handle = co;
     o->empty_since_us = 0;
     /* Reuse: the most recently used idle connection that is still alive. */
     struct entry *e;
@@ -903,9 +921,10 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     return 0;
 }
 
-void evtls_pool_cancel(evtls_checkout *co)
+void evtls_pool_cancel(evtls_checkout *handle)
 {
-    if (co == NULL)
+    struct evtls_checkout *co = evtls__handle_get((evtls__handle)handle);
+    if (co == NULL) /* 0, or spent: its callback ran or runs, or it was cancelled */
         return;
     if (co->p == NULL) { /* the pool was freed: its POOL_FREED call is off */
         co->cancelled = 1;
@@ -1099,6 +1118,7 @@ static void co_orphan(evtls_pool *p, struct evtls_checkout *co)
     struct event *fin = event_new(p->base, -1, 0, NULL, co);
     if (fin == NULL) {
         LOGE("pool: out of memory: a checkout pending at evtls_pool_free gets no callback");
+        co_spend(co);
         free(co);
         return;
     }

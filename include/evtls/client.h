@@ -93,8 +93,10 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_client_fetch(evtls_client *cl, const evtls_
                                                   evtls_fetch_cb cb, void *arg, evtls_fetch **out);
 
 /* Cancels a request in flight: its callback is not called; a connection it
- * was using is closed (its position in the stream is unknown). Not valid
- * after the callback started. */
+ * was using is closed (its position in the stream is unknown). Once the
+ * callback started, or after a cancel or evtls_client_free, this does
+ * nothing: the handle is a number with a generation, never the address of
+ * a freed request, so a spent handle cannot name a newer request. */
 EVTLS_API void evtls_fetch_cancel(evtls_fetch *f);
 
 #ifdef __cplusplus

@@ -35,7 +35,10 @@
  *   that origin at once; any other (refused, reset, a timeout, bad bytes)
  *   only the first in line, and the next waiter gets the next try.
  * - A checkout handle is valid from evtls_pool_checkout until its callback
- *   starts. evtls_pool_cancel inside the callback, or later, does nothing.
+ *   starts. evtls_pool_cancel inside the callback, or later, does nothing,
+ *   even after the pool was freed: a handle is a number with a generation,
+ *   not the address of the (recycled) record, so a spent one never names
+ *   a newer checkout. (With handle NULL the checkout costs no handle.)
  * - A connection handed out is the holder's until it is given back with
  *   evtls_pool_checkin or evtls_pool_release, or freed (evtls_conn_free,
  *   evtls_conn_abort or evtls_conn_close: the pool then counts it gone and

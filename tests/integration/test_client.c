@@ -363,6 +363,44 @@ static void test_producer_reentrancy(void **state)
     }
 }
 
+/* A fetch's handle, spent once its callback ran, names nothing: a late
+ * cancel leaves a newer request alone (before, it was the freed request's
+ * address: a use-after-free, or the newer request's callback taken away
+ * when malloc gave it the same memory), and so does one after the client
+ * was freed. */
+static void test_late_fetch_cancel_is_a_no_op(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    evtls_request rq = {.url = web_url};
+    struct result a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    evtls_fetch *ha = NULL, *hb = NULL;
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &a, &ha), 0);
+    run_until(f->base, &a.done, 10000);
+    assert_int_equal(a.err, 0);
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &b, &hb), 0);
+    assert_true(ha != hb);
+    evtls_fetch_cancel(ha);
+    evtls_fetch_cancel(ha);
+    run_until(f->base, &b.done, 10000);
+    assert_int_equal(b.done, 1);
+    assert_int_equal(b.err, 0);
+    assert_int_equal(b.status, 200);
+    evtls_fetch_cancel(hb);
+    /* One in flight, then the client freed: its handle is spent too. */
+    struct result c;
+    memset(&c, 0, sizeof c);
+    evtls_fetch *hc = NULL;
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &c, &hc), 0);
+    evtls_client_free(cl);
+    evtls_fetch_cancel(hc);
+    evtls_fetch_cancel(ha);
+    run_for(f->base, 50);
+    assert_int_equal(c.done, 0);
+}
+
 #ifdef EVTLS_FETCH_PATH
 /* The example, as a user runs it: several URLs through one client. */
 static void test_fetch_example(void **state)
@@ -398,6 +436,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_body_statuses_with_a_length, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_producer_reentrancy, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_late_fetch_cancel_is_a_no_op, loop_fx_setup,
+                                        loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif

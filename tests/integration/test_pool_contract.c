@@ -718,6 +718,46 @@ static void test_host_spellings(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* ---- handles that cannot alias */
+
+/* A checkout's handle, spent once its callback ran, names nothing: a late
+ * cancel through it leaves the next checkout (which reuses the recycled
+ * record) alone, and so does a cancel after the pool was freed. Before,
+ * the handle was the record's address and the late cancel took the newer
+ * checkout's callback away. */
+static void test_late_cancel_is_a_no_op(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_pool *p = evtls_pool_new(f->base, NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct got a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    evtls_checkout *ha = NULL, *hb = NULL;
+    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &a, &ha),
+                     0);
+    assert_non_null(ha);
+    run_until(f->base, &a.done, 10000);
+    assert_int_equal(a.err, 0);
+    assert_int_equal(evtls_pool_checkin(p, a.c), 0);
+    /* b reuses the idle connection; its callback is due from the loop. */
+    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &b, &hb),
+                     0);
+    assert_true(hb != ha);
+    evtls_pool_cancel(ha); /* spent: must not touch b */
+    evtls_pool_cancel(ha);
+    run_until(f->base, &b.done, 10000);
+    assert_int_equal(b.done, 1);
+    assert_int_equal(b.err, 0);
+    assert_true(b.info.reused);
+    evtls_pool_cancel(hb); /* inside-or-after: nothing */
+    evtls_pool_release(p, b.c);
+    evtls_pool_free(p);
+    evtls_pool_cancel(ha); /* after the pool is gone */
+    evtls_pool_cancel(hb);
+    evtls_cfg_unref(cfg);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -731,6 +771,7 @@ int main(int argc, char **argv)
         T(test_total_limit_serves_another_origin),  T(test_many_origins_small_total),
         T(test_alpn_other_than_http11_refused),     T(test_connect_error_record_to_every_waiter),
         T(test_loop_ends_by_itself),                T(test_host_spellings),
+        T(test_late_cancel_is_a_no_op),
     };
 #undef T
     return cmocka_run_group_tests_name("pool contract", tests, group_setup, group_teardown);
