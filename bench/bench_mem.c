@@ -105,7 +105,7 @@ static unsigned fill(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, uin
     } while (st.idle < n && st.connecting > 0 && now_ms() - t0 < 600000);
     settle(base);
     evtls_pool_get_stats(p, &st);
-    for (int c = 0; c <= EVTLS_CLASS_INTERNAL; c++)
+    for (int c = 0; c < EVTLS_CLASS_COUNT; c++)
         if (st.failed[c])
             fprintf(stderr, "bench_mem: %lu connections failed (%s)\n", (unsigned long)st.failed[c],
                     evtls_err_class_name((evtls_err_class)c));

@@ -247,7 +247,8 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
 {
     if (out)
         *out = NULL;
-    if (cl == NULL || rq == NULL || rq->url == NULL || cb == NULL)
+    if (cl == NULL || rq == NULL || rq->url == NULL || cb == NULL ||
+        (rq->produce && (rq->body || rq->body_len))) /* a body and a producer: which one? */
         return EVTLS_ERR_INVALID_ARG;
     evtls_fetch *f = calloc(1, sizeof *f);
     if (f == NULL)

@@ -119,6 +119,7 @@ struct evtls_conn {
     unsigned pumping : 1;  /* inside event_base_loop() called by connect_poll */
     unsigned pump_end : 1; /* destroyed while pumping: connect_poll finishes it */
     unsigned peeking : 1;  /* yield_ev is the peek, not a burst's rest */
+    unsigned exchange : 1; /* an HTTP exchange runs on it (evtls__conn_set_exchange) */
 
     uint64_t t_start_us, t_mark_us; /* the connect's start, the current phase's */
     evtls_last_error err;

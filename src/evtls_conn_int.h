@@ -50,4 +50,10 @@ void evtls__conn_kill(evtls_conn *c, int code, const char *detail);
 #define EVTLS__EXPECT_MIN_IDLE_MS 50
 void evtls__conn_expect(evtls_conn *c, uint64_t more);
 
+/* An HTTP exchange starts (on 1) or ends (on 0) on c. While one runs, a
+ * second is refused and a pool takes c back only as broken: its stream is
+ * mid-request. evtls__conn_has_exchange says whether one runs. */
+void evtls__conn_set_exchange(evtls_conn *c, int on);
+int evtls__conn_has_exchange(const evtls_conn *c);
+
 #endif

@@ -128,6 +128,16 @@ static void set_lowat(evtls_conn *c, uint32_t v)
     c->rcvlowat = v;
 }
 
+void evtls__conn_set_exchange(evtls_conn *c, int on)
+{
+    c->exchange = on ? 1 : 0;
+}
+
+int evtls__conn_has_exchange(const evtls_conn *c)
+{
+    return c->exchange;
+}
+
 void evtls__conn_expect(evtls_conn *c, uint64_t more)
 {
     uint64_t want = more > EVTLS__LOWAT_SLACK ? more - EVTLS__LOWAT_SLACK : 0;

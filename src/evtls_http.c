@@ -186,8 +186,8 @@ int evtls_http_req_add_header(evtls_http_req *r, const char *name, const char *v
 
 int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len)
 {
-    if (r == NULL || (data == NULL && len > 0))
-        return EVTLS_ERR_INVALID_ARG;
+    if (r == NULL || (data == NULL && len > 0) || r->produce)
+        return EVTLS_ERR_INVALID_ARG; /* a body and a producer: which one? */
     uint8_t *b = NULL;
     if (len > 0) {
         b = malloc(len);
@@ -206,11 +206,8 @@ int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len)
 int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
                                      evtls_http_body_producer produce, void *arg)
 {
-    if (r == NULL || produce == NULL)
-        return EVTLS_ERR_INVALID_ARG;
-    free(r->body);
-    r->body = NULL;
-    r->body_len = 0;
+    if (r == NULL || produce == NULL || r->body_len > 0)
+        return EVTLS_ERR_INVALID_ARG; /* a body and a producer: which one? */
     r->has_body = 1;
     r->produce = produce;
     r->produce_arg = arg;
@@ -314,6 +311,7 @@ static void detach(evtls_http_exchange *x)
     if (evtls_conn_get_state(x->c) == EVTLS_STATE_CONNECTED)
         evtls_conn_read_stop(x->c);
     evtls_conn_set_drain_cb(x->c, NULL, NULL);
+    evtls__conn_set_exchange(x->c, 0);
 }
 
 static void finish(evtls_http_exchange *x, int err)
@@ -545,8 +543,8 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
         *out = NULL;
     if (c == NULL || req == NULL || cbs == NULL || cbs->on_done == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
-        return EVTLS_ERR_STATE;
+    if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED || evtls__conn_has_exchange(c))
+        return EVTLS_ERR_STATE; /* one exchange at a time: HTTP/1.1 has no multiplexing */
     /* RFC 7301: once ALPN chose a protocol, only that protocol may be
      * spoken; HTTP/1.1 bytes on an h2 connection would only come back as
      * a malformed response. */
@@ -580,6 +578,7 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
     x->produce = req->produce;
     x->produce_arg = req->produce_arg;
     x->produce_left = req->produce_len;
+    evtls__conn_set_exchange(c, 1);
     int rc = evtls_conn_read_start(c, on_read, x);
     /* A streamed body is pulled on the drain callback, from the loop: the
      * producer never runs inside this call. */

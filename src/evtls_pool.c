@@ -989,6 +989,11 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
     struct entry *e = c ? held_entry(p, c, &err) : NULL;
     if (e == NULL)
         return err;
+    if (evtls__conn_has_exchange(c)) {
+        LOGW("%s", "pool: check-in refused: an HTTP exchange still runs on the connection "
+                   "(cancel it, or release the connection)");
+        return EVTLS_ERR_STATE;
+    }
     struct origin *o = e->o;
     if (p->shutting_down || evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED ||
         evtls_conn_get_write_pending(c) > 0 || expired(p, e, evtls__now_us())) {

@@ -55,8 +55,9 @@ typedef struct evtls_request {
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const void *body;           /* request body, or NULL */
     size_t body_len;
-    /* ... or a streamed body (evtls_http_body_producer, called with the
-     * fetch's arg as the connection takes more): produce_len bytes, or
+    /* ... or a streamed body, never both (EVTLS_ERR_INVALID_ARG): an
+     * evtls_http_body_producer, called with the fetch's arg as the
+     * connection takes more: produce_len bytes, or
      * EVTLS_HTTP_LENGTH_UNKNOWN for chunks. Such a request is never sent
      * again after the keep-alive race (its bytes cannot be replayed). */
     evtls_http_body_producer produce;

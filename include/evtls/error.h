@@ -105,7 +105,8 @@ typedef enum evtls_err_class {
     EVTLS_CLASS_TLS,
     EVTLS_CLASS_PEER,
     EVTLS_CLASS_INTERNAL,
-    EVTLS_CLASS_HTTP /* the peer's HTTP response was unusable */
+    EVTLS_CLASS_HTTP, /* the peer's HTTP response was unusable */
+    EVTLS_CLASS_COUNT /* how many classes: the size of an array indexed by class */
 } evtls_err_class;
 
 /* Certificate verification flags, set in evtls_last_error.cert_flags. */

@@ -70,7 +70,8 @@ EVTLS_API evtls_http_req *evtls_http_req_new(const char *method, const char *aut
 EVTLS_API int evtls_http_req_add_header(evtls_http_req *r, const char *name, const char *value);
 
 /* Sets the body (copied) and its Content-Length. A POST, PUT or PATCH
- * without a body is sent with Content-Length: 0. */
+ * without a body is sent with Content-Length: 0. A request with a body
+ * producer takes no body (EVTLS_ERR_INVALID_ARG), and the other way round. */
 EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len);
 
 /* A streamed request body: called as the connection can take more, it

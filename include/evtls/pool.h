@@ -134,7 +134,7 @@ typedef struct evtls_pool_stats {
     uint64_t evicted;       /* idle ones closed so that another origin's waiter could connect */
     uint64_t wait_timeouts; /* checkouts that gave up waiting */
     uint64_t wait_us_total; /* summed wait time of delivered checkouts */
-    uint64_t failed[EVTLS_CLASS_INTERNAL + 1]; /* failed connects, by error class */
+    uint64_t failed[EVTLS_CLASS_COUNT]; /* failed connects, by error class */
 } evtls_pool_stats;
 
 /* Fills o with the defaults above. */
@@ -166,8 +166,11 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg
 EVTLS_API void evtls_pool_cancel(evtls_checkout *h);
 
 /* Gives a checked-out connection back for reuse. It should be connected,
- * with nothing left to write and no exchange running; a connection in any
- * other state is closed instead. Returns 0; EVTLS_ERR_INVALID_ARG for a
+ * with nothing left to write; a connection in any other state is closed
+ * instead. One with an HTTP exchange still running is refused with
+ * EVTLS_ERR_STATE and stays the holder's (the next holder would get this
+ * request's response): cancel the exchange, or release the connection.
+ * Returns 0; EVTLS_ERR_INVALID_ARG for a
  * connection p did not hand out or already got back (nothing is done);
  * or, for a connection whose pool let go of it (freed, or shut down past
  * its timeout), the error it was failed with, having freed it. */

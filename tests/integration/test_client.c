@@ -261,6 +261,19 @@ static void test_bad_inputs(void **state)
     rq.headers = bad_header;
     assert_int_equal(evtls_client_fetch(cl, &rq, count_call, NULL, NULL), EVTLS_ERR_INVALID_ARG);
     rq.headers = NULL;
+    /* A body and a producer: which one? Refused, at both levels. */
+    evtls_request both = {.url = web_url, .body = "b", .body_len = 1, .produce = produce_up,
+                          .produce_len = 1};
+    assert_int_equal(evtls_client_fetch(cl, &both, count_call, NULL, NULL), EVTLS_ERR_INVALID_ARG);
+    evtls_http_req *req = evtls_http_req_new("POST", "localhost", "/");
+    assert_int_equal(evtls_http_req_set_body(req, "b", 1), 0);
+    assert_int_equal(evtls_http_req_set_body_producer(req, 1, produce_up, NULL),
+                     EVTLS_ERR_INVALID_ARG);
+    evtls_http_req_free(req);
+    req = evtls_http_req_new("POST", "localhost", "/");
+    assert_int_equal(evtls_http_req_set_body_producer(req, 1, produce_up, NULL), 0);
+    assert_int_equal(evtls_http_req_set_body(req, "b", 1), EVTLS_ERR_INVALID_ARG);
+    evtls_http_req_free(req);
     /* Cancelled before its answer: no callback, ever. */
     evtls_fetch *h = NULL;
     calls = 0;

@@ -718,6 +718,44 @@ static void test_host_spellings(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* ---- check-in under a running exchange */
+
+/* A connection whose exchange still runs is not taken back (the next
+ * holder would read this request's response): STATE, and it stays the
+ * holder's; a second exchange on it is refused too. Once the response is
+ * in, check-in works. Before, the check-in was accepted. */
+static void test_checkin_refused_under_an_exchange(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_pool *p = evtls_pool_new(f->base, NULL);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    struct got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &g, NULL),
+                     0);
+    run_until(f->base, &g.done, 10000);
+    assert_int_equal(g.err, 0);
+    struct done d;
+    start_get(g.c, &d);
+    assert_int_equal(evtls_pool_checkin(p, g.c), EVTLS_ERR_STATE);
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    struct done d2;
+    memset(&d2, 0, sizeof d2);
+    assert_int_equal(evtls_http_exchange_start(g.c, req, NULL, &cbs, &d2, NULL), EVTLS_ERR_STATE);
+    evtls_http_req_free(req);
+    run_until(f->base, &d.calls, 10000);
+    assert_int_equal(d.err, 0);
+    assert_int_equal(d.status, 200);
+    assert_int_equal(d2.calls, 0);
+    assert_int_equal(evtls_pool_checkin(p, g.c), 0);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(p, &st);
+    assert_int_equal(st.idle, 1);
+    evtls_pool_free(p);
+    evtls_cfg_unref(cfg);
+}
+
 /* ---- handles that cannot alias */
 
 /* A checkout's handle, spent once its callback ran, names nothing: a late
@@ -771,7 +809,7 @@ int main(int argc, char **argv)
         T(test_total_limit_serves_another_origin),  T(test_many_origins_small_total),
         T(test_alpn_other_than_http11_refused),     T(test_connect_error_record_to_every_waiter),
         T(test_loop_ends_by_itself),                T(test_host_spellings),
-        T(test_late_cancel_is_a_no_op),
+        T(test_late_cancel_is_a_no_op),             T(test_checkin_refused_under_an_exchange),
     };
 #undef T
     return cmocka_run_group_tests_name("pool contract", tests, group_setup, group_teardown);

@@ -72,6 +72,11 @@ static const int all_codes[] = {
     EVTLS_ERR_PROXY_CONNECT,
     EVTLS_ERR_PROXY_REFUSED,
     EVTLS_ERR_INTERFACE,
+    EVTLS_ERR_CERT_WEAK_KEY,
+    EVTLS_ERR_CERT_WEAK_SIGNATURE,
+    EVTLS_ERR_CERT_REVOKED,
+    EVTLS_ERR_TLS_RENEGOTIATION,
+    EVTLS_ERR_POOL_FREED,
 };
 
 static void test_every_code_is_described(void **state)
@@ -88,6 +93,16 @@ static void test_every_code_is_described(void **state)
             assert_string_not_equal(evtls_err_name(c), evtls_err_name(all_codes[j]));
     }
     assert_string_equal(evtls_strerror(12345), "unknown error");
+    /* Every code's class indexes an array of EVTLS_CLASS_COUNT (the pool's
+     * failed[] was one short of EVTLS_CLASS_HTTP). */
+    evtls_pool_stats st;
+    assert_int_equal(sizeof st.failed / sizeof st.failed[0], EVTLS_CLASS_COUNT);
+    for (int c = -200; c <= 0; c++) {
+        if (strcmp(evtls_err_name(c), "UNKNOWN") == 0)
+            continue;
+        assert_true((int)evtls_err_get_class(c) < EVTLS_CLASS_COUNT);
+        assert_string_not_equal(evtls_err_class_name(evtls_err_get_class(c)), "unknown");
+    }
     assert_string_equal(evtls_err_name(EVTLS_ERR_CERT_EXPIRED), "CERT_EXPIRED");
     assert_string_equal(evtls_err_class_name(evtls_err_get_class(EVTLS_ERR_CERT_EXPIRED)), "cert");
 }
