@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 
 struct evtls_cfg {
     atomic_int refs;
-    int built;
+    atomic_int built;      /* set once, after everything it guards is written */
+    pthread_mutex_t build; /* one build at a time: threads may share an unbuilt cfg */
     struct evtls__cfg_values v;
     void *ctx; /* WOLFSSL_CTX *, owned */
     evtls_last_error err;
@@ -36,6 +38,8 @@ evtls_cfg *evtls_cfg_new(void)
     if (cfg == NULL)
         return NULL;
     atomic_init(&cfg->refs, 1);
+    atomic_init(&cfg->built, 0);
+    pthread_mutex_init(&cfg->build, NULL);
     cfg->v.system_ca = -1;
     cfg->v.min_rsa_bits = EVTLS_MIN_RSA_BITS;
     cfg->v.min_ec_bits = EVTLS_MIN_EC_BITS;
@@ -86,6 +90,7 @@ void evtls_cfg_unref(evtls_cfg *cfg)
     free(v->proxy_host);
     free(v->proxy_auth);
     free(v->interface);
+    pthread_mutex_destroy(&cfg->build);
     free(cfg);
 }
 
@@ -94,7 +99,7 @@ static int setter_check(evtls_cfg *cfg, const char *field)
 {
     if (cfg == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (cfg->built)
+    if (atomic_load_explicit(&cfg->built, memory_order_acquire))
         return evtls__err_set(&cfg->err, EVTLS_ERR_STATE, "%s: configuration already built", field);
     return 0;
 }
@@ -512,20 +517,33 @@ int evtls_cfg_build(evtls_cfg *cfg)
 {
     if (cfg == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (cfg->built)
+    if (atomic_load_explicit(&cfg->built, memory_order_acquire))
         return 0;
-    if (cfg->v.interface && if_nametoindex(cfg->v.interface) == 0)
-        return evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG, "interface: no interface named '%s'",
-                              cfg->v.interface);
-    if (cfg->v.plain_tcp && (cfg->v.psk_identity || cfg->v.n_pins))
-        return evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
-                              "plain_tcp: a PSK or a pinned key needs TLS");
-    int rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
+    /* Threads sharing an unbuilt cfg: the first builds, the others wait
+     * for it and find it built (before, each built its own WOLFSSL_CTX and
+     * all but one leaked). */
+    pthread_mutex_lock(&cfg->build);
+    int rc = 0;
+    if (atomic_load_explicit(&cfg->built, memory_order_relaxed))
+        goto out;
+    if (cfg->v.interface && if_nametoindex(cfg->v.interface) == 0) {
+        rc = evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG, "interface: no interface named '%s'",
+                            cfg->v.interface);
+        goto out;
+    }
+    if (cfg->v.plain_tcp && (cfg->v.psk_identity || cfg->v.n_pins)) {
+        rc = evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
+                            "plain_tcp: a PSK or a pinned key needs TLS");
+        goto out;
+    }
+    rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
     if (rc == 0) {
         cfg->v.trust_tag = evtls__trust_fingerprint(&cfg->v);
-        cfg->built = 1;
         evtls__err_clear(&cfg->err);
+        atomic_store_explicit(&cfg->built, 1, memory_order_release);
     }
+out:
+    pthread_mutex_unlock(&cfg->build);
     return rc;
 }
 
@@ -541,5 +559,5 @@ const struct evtls__cfg_values *evtls__cfg_values(const evtls_cfg *cfg)
 
 void *evtls__cfg_wolfssl_ctx(const evtls_cfg *cfg)
 {
-    return cfg->built ? cfg->ctx : NULL;
+    return atomic_load_explicit(&cfg->built, memory_order_acquire) ? cfg->ctx : NULL;
 }

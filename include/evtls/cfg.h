@@ -11,6 +11,12 @@
  * made with it holds a reference, so evtls_cfg_unref() may be called as soon
  * as the application no longer needs its own handle.
  *
+ * Threads: one thread sets a configuration up (setters are not for
+ * sharing); a built one is read-only and may be used by any number of
+ * threads' connections, pools and clients. The build itself may be raced:
+ * threads sharing an unbuilt configuration build it once, under its lock
+ * (each connection, pool and client builds it on first use).
+ *
  * Security defaults: the peer's certificate chain and host name are
  * verified against the system trust store, TLS 1.2 is the minimum and
  * nothing older is ever offered. Turning verification off is a loud opt-in.
