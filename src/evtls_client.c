@@ -247,6 +247,8 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
 {
     if (out)
         *out = NULL;
+    if (evtls__log_in_handler())
+        return EVTLS_ERR_STATE;
     if (cl == NULL || rq == NULL || rq->url == NULL || cb == NULL ||
         (rq->produce && (rq->body || rq->body_len))) /* a body and a producer: which one? */
         return EVTLS_ERR_INVALID_ARG;
@@ -291,14 +293,14 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
 
 void evtls_fetch_cancel(evtls_fetch *handle)
 {
-    evtls_fetch *f = evtls__handle_get((evtls__handle)handle);
+    evtls_fetch *f = evtls__log_in_handler() ? NULL : evtls__handle_get((evtls__handle)handle);
     if (f) /* NULL: spent (its callback ran or runs) or already cancelled */
         fetch_drop(f);
 }
 
 void evtls_client_free(evtls_client *cl)
 {
-    if (cl == NULL)
+    if (cl == NULL || evtls__log_in_handler())
         return;
     evtls_fetch *f;
     while ((f = TAILQ_FIRST(&cl->live)) != NULL)

@@ -99,7 +99,8 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
 {
     if (c == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (c->state == EVTLS_STATE_CLOSING || c->dead || c->close_cb || c->pending_close_done)
+    if (c->state == EVTLS_STATE_CLOSING || c->dead || c->close_cb || c->pending_close_done ||
+        evtls__log_in_handler())
         return EVTLS_ERR_STATE;
     c->connect_cb = NULL;
     c->read_cb = NULL;
@@ -144,13 +145,13 @@ static void free_now(evtls_conn *c, int rst)
 
 void evtls_conn_abort(evtls_conn *c)
 {
-    if (c)
+    if (c && !evtls__log_in_handler())
         free_now(c, 1);
 }
 
 void evtls_conn_free(evtls_conn *c)
 {
-    if (c == NULL)
+    if (c == NULL || evtls__log_in_handler())
         return;
     if (c->state == EVTLS_STATE_CONNECTED && c->tls) {
         evtls_last_error ignored;

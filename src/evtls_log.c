@@ -17,9 +17,15 @@
 /* A program may set the level or the handler on one thread while another
  * logs: the level is atomic, the handler and its argument change together
  * under a lock that only a line actually logged takes. */
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The handler is called under the read side of log_lock and swapped under
+ * its write side: once evtls_log_set_handler returns, no thread is inside
+ * the old handler or will enter it (its argument may be freed). A handler
+ * that logs, or calls into evtls (which may log), does not re-enter it:
+ * in_handler marks the thread, and such lines are dropped. */
+static pthread_rwlock_t log_lock = PTHREAD_RWLOCK_INITIALIZER;
 static evtls_log_fn log_fn;
 static void *log_arg;
+static _Thread_local int in_handler;
 static atomic_int log_level = EVTLS_LOG_INFO;
 static uint64_t log_start_us;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -56,12 +62,19 @@ int evtls_log_level_parse(const char *s, evtls_log_level *out)
 
 int evtls_log_set_handler(evtls_log_fn fn, void *arg)
 {
+    if (in_handler) /* it would wait for itself */
+        return EVTLS_ERR_STATE;
     log_init();
-    pthread_mutex_lock(&log_lock);
+    pthread_rwlock_wrlock(&log_lock);
     log_fn = fn;
     log_arg = arg;
-    pthread_mutex_unlock(&log_lock);
+    pthread_rwlock_unlock(&log_lock);
     return 0;
+}
+
+int evtls__log_in_handler(void)
+{
+    return in_handler;
 }
 
 int evtls_log_set_level(evtls_log_level level)
@@ -98,19 +111,19 @@ __attribute__((format(printf, 2, 0))) static void vlog(evtls_log_level level, co
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     unsigned long ms = (unsigned long)((evtls__now_us() - log_start_us) / 1000u);
-    pthread_mutex_lock(&log_lock);
-    evtls_log_fn fn = log_fn;
-    void *arg = log_arg;
-    pthread_mutex_unlock(&log_lock);
-    if (fn)
-        fn(level, ms, msg, arg);
+    pthread_rwlock_rdlock(&log_lock);
+    in_handler = 1;
+    if (log_fn)
+        log_fn(level, ms, msg, log_arg);
     else
         default_handler(level, ms, msg);
+    in_handler = 0;
+    pthread_rwlock_unlock(&log_lock);
 }
 
 void evtls_log(evtls_log_level level, const char *fmt, ...)
 {
-    if (fmt == NULL || !evtls__log_enabled(level))
+    if (fmt == NULL || in_handler || !evtls__log_enabled(level))
         return;
     va_list ap;
     va_start(ap, fmt);

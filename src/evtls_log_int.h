@@ -8,6 +8,13 @@
 /* Returns 1 when level is logged; check it before costly formatting. */
 int evtls__log_enabled(evtls_log_level level);
 
+/* 1 on a thread that is inside the application's log handler. A line is
+ * logged from anywhere, in the middle of any change; so calls that free
+ * or change pools, clients and connections are refused from there
+ * (EVTLS_ERR_STATE, or nothing done for a void one), as from a pool's
+ * state hook. */
+int evtls__log_in_handler(void);
+
 #define LOGE(...) evtls_log(EVTLS_LOG_ERROR, __VA_ARGS__)
 #define LOGW(...) evtls_log(EVTLS_LOG_WARN, __VA_ARGS__)
 #define LOGI(...) evtls_log(EVTLS_LOG_INFO, __VA_ARGS__)

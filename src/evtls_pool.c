@@ -852,7 +852,7 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
 {
     if (p == NULL || cfg == NULL || host == NULL || port == 0)
         return EVTLS_ERR_INVALID_ARG;
-    if (p->in_state_cb)
+    if (p->in_state_cb || evtls__log_in_handler())
         return EVTLS_ERR_STATE;
     if (p->shutting_down)
         return EVTLS_ERR_POOL_CLOSED;
@@ -924,7 +924,7 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
 void evtls_pool_cancel(evtls_checkout *handle)
 {
     struct evtls_checkout *co = evtls__handle_get((evtls__handle)handle);
-    if (co == NULL) /* 0, or spent: its callback ran or runs, or it was cancelled */
+    if (co == NULL || evtls__log_in_handler()) /* 0, or spent: its callback ran or runs */
         return;
     if (co->p == NULL) { /* the pool was freed: its POOL_FREED call is off */
         co->cancelled = 1;
@@ -985,6 +985,8 @@ static struct entry *held_entry(evtls_pool *p, evtls_conn *c, int *err)
 
 int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
 {
+    if (evtls__log_in_handler())
+        return EVTLS_ERR_STATE;
     int err = EVTLS_ERR_INVALID_ARG;
     struct entry *e = c ? held_entry(p, c, &err) : NULL;
     if (e == NULL)
@@ -1012,7 +1014,7 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
 void evtls_pool_release(evtls_pool *p, evtls_conn *c)
 {
     int err;
-    struct entry *e = c ? held_entry(p, c, &err) : NULL;
+    struct entry *e = c && !evtls__log_in_handler() ? held_entry(p, c, &err) : NULL;
     if (e == NULL)
         return;
     struct origin *o = e->o;
@@ -1080,7 +1082,7 @@ static void maybe_shutdown_done(evtls_pool *p)
 
 void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_pool_shutdown_cb cb, void *arg)
 {
-    if (p == NULL || p->shutting_down || p->in_state_cb)
+    if (p == NULL || p->shutting_down || p->in_state_cb || evtls__log_in_handler())
         return;
     p->shutting_down = 1;
     p->shutdown_cb = cb;
@@ -1138,6 +1140,8 @@ void evtls_pool_free(evtls_pool *p)
         LOGE("pool: evtls_pool_free from inside the state callback is refused");
         return;
     }
+    if (evtls__log_in_handler()) /* a line of anything, logged in the middle of it */
+        return;
     event_del(&p->sweep);
     event_del(&p->shutdown_ev);
     /* Records inside their callback (the free may come from one) are

@@ -27,7 +27,14 @@ typedef enum evtls_log_level {
 typedef void (*evtls_log_fn)(evtls_log_level level, unsigned long ms, const char *msg, void *arg);
 
 /* Installs a log handler for the whole process; NULL restores the default
- * stderr logger. Returns 0. */
+ * stderr logger. Returns 0. Once it returns, no thread is inside the old
+ * handler or will call it again: its arg may be freed. The handler runs
+ * under a lock, so it must not wait for another thread that logs. Inside
+ * the handler, evtls's own lines on that thread are dropped, this call is
+ * refused (EVTLS_ERR_STATE), and so are calls that free or change pools,
+ * clients and connections (a line may come from the middle of any change):
+ * the checkout, fetch, check-in and close calls return EVTLS_ERR_STATE,
+ * the free, release, abort, shutdown and cancel calls do nothing. */
 EVTLS_API int evtls_log_set_handler(evtls_log_fn fn, void *arg);
 
 /* Sets the most verbose level that is logged (default EVTLS_LOG_INFO, or

@@ -756,6 +756,55 @@ static void test_checkin_refused_under_an_exchange(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* ---- calls from the log handler */
+
+/* A log handler that frees the pool (and tries a checkout and a client
+ * free) when a connect fails: refused, nothing freed under the line being
+ * logged. Before, evtls_pool_free ran inside evtls__conn_fail's warning and
+ * freed the connection it was failing (heap-use-after-free). */
+struct from_log {
+    evtls_pool *p;
+    evtls_cfg *cfg;
+    int tries, checkout_rc;
+};
+static struct from_log fl;
+
+static void freeing_handler(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)ms, (void)msg, (void)arg;
+    if (level > EVTLS_LOG_WARN || fl.p == NULL)
+        return;
+    fl.tries++;
+    fl.checkout_rc = evtls_pool_checkout(fl.p, fl.cfg, "localhost", web.port, got_checkout_cb,
+                                         NULL, NULL);
+    assert_int_equal(evtls_log_set_handler(NULL, NULL), EVTLS_ERR_STATE);
+    evtls_pool_free(fl.p);
+}
+
+static void test_pool_free_from_the_log_handler(void **state)
+{
+    struct loop_fx *f = *state;
+    fl = (struct from_log){.cfg = test_cfg(0, 0)};
+    fl.p = evtls_pool_new(f->base, NULL);
+    assert_int_equal(evtls_log_set_handler(freeing_handler, NULL), 0);
+    struct got g;
+    memset(&g, 0, sizeof g);
+    assert_int_equal(
+        evtls_pool_checkout(fl.p, fl.cfg, "127.0.0.1", unused_port(), got_checkout_cb, &g, NULL),
+        0);
+    run_until(f->base, &g.done, 10000);
+    assert_int_equal(evtls_log_set_handler(NULL, NULL), 0);
+    assert_int_equal(g.err, EVTLS_ERR_CONN_REFUSED);
+    assert_true(fl.tries >= 1);
+    assert_int_equal(fl.checkout_rc, EVTLS_ERR_STATE);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(fl.p, &st); /* still there */
+    assert_int_equal(st.checkouts, 1);
+    evtls_pool_free(fl.p);
+    fl.p = NULL;
+    evtls_cfg_unref(fl.cfg);
+}
+
 /* ---- handles that cannot alias */
 
 /* A checkout's handle, spent once its callback ran, names nothing: a late
@@ -810,6 +859,7 @@ int main(int argc, char **argv)
         T(test_alpn_other_than_http11_refused),     T(test_connect_error_record_to_every_waiter),
         T(test_loop_ends_by_itself),                T(test_host_spellings),
         T(test_late_cancel_is_a_no_op),             T(test_checkin_refused_under_an_exchange),
+        T(test_pool_free_from_the_log_handler),
     };
 #undef T
     return cmocka_run_group_tests_name("pool contract", tests, group_setup, group_teardown);

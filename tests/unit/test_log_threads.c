@@ -17,6 +17,22 @@ static void count(evtls_log_level level, unsigned long ms, const char *msg, void
     atomic_fetch_add(&lines, 1);
 }
 
+/* A handler whose argument is "freed" right after it is swapped out: it
+ * must never be called with it again. */
+struct owned {
+    atomic_int freed;
+};
+static struct owned first, second;
+static atomic_int late_calls;
+
+static void owned_handler(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)level, (void)ms, (void)msg;
+    struct owned *o = arg;
+    if (atomic_load(&o->freed))
+        atomic_fetch_add(&late_calls, 1);
+}
+
 static void *logger(void *arg)
 {
     (void)arg;
@@ -43,5 +59,19 @@ int main(void)
     /* Every line at an enabled level reached the handler. */
     int got = atomic_load(&lines) - before;
     printf("%d of 20000 lines logged after the race\n", got);
-    return got == 20000 ? 0 : 1;
+    /* Swaps while others log: after evtls_log_set_handler returns, the
+     * old handler's argument is marked freed; a call with it is late. */
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, logger, NULL);
+    for (int i = 0; i < 20000; i++) {
+        struct owned *now = i % 2 ? &first : &second, *old = i % 2 ? &second : &first;
+        atomic_store(&now->freed, 0);
+        evtls_log_set_handler(owned_handler, now);
+        atomic_store(&old->freed, 1);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    evtls_log_set_handler(NULL, NULL);
+    printf("%d calls of a swapped-out handler\n", atomic_load(&late_calls));
+    return got == 20000 && atomic_load(&late_calls) == 0 ? 0 : 1;
 }
