@@ -19,6 +19,10 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "merge") == 0)
         return lt_merge_main(argc - 1, argv + 1);
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        cli_print_version(PROG);
+        return 0;
+    }
     static lt_opts o;
     static char err[8192];
     int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);

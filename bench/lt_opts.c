@@ -113,6 +113,7 @@ const char lt_usage[] =
     "      --start-at TIME    start at this wall-clock instant (UNIX seconds, or UTC\n"
     "                         YYYY-MM-DDTHH:MM:SS[.frac]Z), so that shards start together\n"
     "  -h, --help             this text\n"
+    "      --version          the versions of evtls and wolfSSL, and the build's features\n"
     "\n"
     "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
     "Exit status: 0 done within --max-errors; 1 too many errors or none\n"

@@ -84,6 +84,7 @@ static const char usage_text[] =
     "%s"
     "\n"
     "  -h, --help             this text\n"
+    "  --version              the versions of evtls and wolfSSL, and the build's features\n"
     "\n"
     "TIME is a number with a unit, ms, s, m or h (as in evtls-load); a bare number is\n"
     "in seconds for --interval and in milliseconds for the timeouts.\n"
@@ -221,6 +222,7 @@ static const struct option long_opts[] = {
     {"retries", required_argument, 0, O_RETRIES},
     CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
+    {"version", no_argument, 0, 'V'},
     {0, 0, 0, 0},
 };
 
@@ -285,6 +287,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
         case O_NET: cli_net_option(&o->net, name, optarg); break;
         case 'h': printf(usage_text, cli_net_usage); exit(0);
+        case 'V': cli_print_version(PROG); exit(0);
         case ':': usage_error("%s needs a value", argv[optind - 1]);
         default: usage_error("unknown option '%s'", argv[optind - 1]);
         }

@@ -197,6 +197,20 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
     return 0;
 }
 
+void cli_print_version(const char *prog)
+{
+    evtls_build_info bi = EVTLS_BUILD_INFO_INIT;
+    if (evtls_get_build_info(&bi) != 0) {
+        printf("%s (evtls %s)\n", prog, evtls_version());
+        return;
+    }
+    printf("%s (evtls %s; wolfSSL %s, %s build; CRL %s, OCSP stapling %s, early data %s, "
+           "X448 %s; certificate messages up to %zu bytes)\n",
+           prog, bi.version, bi.wolfssl_version, bi.wolfssl_tuned ? "tuned" : "system",
+           bi.crl ? "yes" : "no", bi.ocsp_stapling ? "yes" : "no", bi.early_data ? "yes" : "no",
+           bi.x448 ? "yes" : "no", bi.max_certificate_msg);
+}
+
 int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us)
 {
     if (s == NULL || !((*s >= '0' && *s <= '9') || *s == '.'))

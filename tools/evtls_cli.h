@@ -10,6 +10,10 @@
 
 #include <evtls/evtls.h>
 
+/* --version: prog's line with the library's version and its build's
+ * features (evtls_get_build_info), on stdout. */
+void cli_print_version(const char *prog);
+
 /* "1.2" or "1.3" -> 12 or 13. Returns 0, or -1 for anything else. */
 int cli_parse_tls_version(const char *s, int *version);
 

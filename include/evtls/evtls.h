@@ -16,7 +16,6 @@
 #include "evtls/http.h"
 #include "evtls/client.h"
 #include "evtls/mem.h"
-
-#define EVTLS_VERSION_STRING "0.1.0"
+#include "evtls/version.h"
 
 #endif /* EVTLS_EVTLS_H */

@@ -280,6 +280,12 @@ static void test_usage_errors_name_the_option(void **state)
     for (size_t i = 0; i < sizeof documented / sizeof documented[0]; i++)
         if (strstr(pr.out, documented[i]) == NULL)
             fail_msg("--help does not mention %s", documented[i]);
+    /* --version: the library's and wolfSSL's, as the build says. */
+    assert_int_equal(poll_run(10000, "--version", NULL), 0);
+    char want[64];
+    snprintf(want, sizeof want, "evtls-poll (evtls %s; wolfSSL 5.", evtls_version());
+    assert_non_null(strstr(pr.out, want));
+    assert_non_null(strstr(pr.out, "CRL yes, OCSP stapling yes"));
 }
 
 static void test_signal_stops_within_a_second(void **state)
