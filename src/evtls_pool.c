@@ -763,6 +763,16 @@ evtls_session_cache *evtls_pool_get_session_cache(evtls_pool *p)
     return p ? p->sessions : NULL;
 }
 
+int evtls_pool_set_session_cache(evtls_pool *p, evtls_session_cache *sc)
+{
+    if (p == NULL || sc == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    evtls_session_cache *old = p->sessions;
+    p->sessions = evtls_session_cache_ref(sc);
+    evtls_session_cache_unref(old);
+    return 0;
+}
+
 int evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg)
 {
     if (p == NULL)

@@ -150,6 +150,13 @@ EVTLS_API int evtls_pool_set_resolver(evtls_pool *p, evtls_resolver *r);
 /* The pool's session cache, e.g. to save it to or load it from a file. */
 EVTLS_API evtls_session_cache *evtls_pool_get_session_cache(evtls_pool *p);
 
+/* Uses sc as the pool's session cache from now on (a reference is taken;
+ * the pool lets go of its own): several pools, or a pool and single
+ * connections, may share one, so a session made by one resumes in the
+ * other. Connections already made keep the cache they had. Returns 0, or
+ * EVTLS_ERR_INVALID_ARG for a NULL pool or cache. */
+EVTLS_API int evtls_pool_set_session_cache(evtls_pool *p, evtls_session_cache *sc);
+
 /* Sets the state-change hook. Returns 0 or EVTLS_ERR_INVALID_ARG. */
 EVTLS_API int evtls_pool_set_state_cb(evtls_pool *p, evtls_pool_state_cb cb, void *arg);
 
