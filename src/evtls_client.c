@@ -291,6 +291,14 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
     return 0;
 }
 
+int evtls_fetch_resume(evtls_fetch *handle)
+{
+    evtls_fetch *f = evtls__handle_get((evtls__handle)handle);
+    if (f == NULL)
+        return EVTLS_ERR_INVALID_ARG; /* spent: its callback ran, or it was cancelled */
+    return f->x ? evtls_http_exchange_resume(f->x) : EVTLS_ERR_STATE;
+}
+
 void evtls_fetch_cancel(evtls_fetch *handle)
 {
     evtls_fetch *f = evtls__log_in_handler() ? NULL : evtls__handle_get((evtls__handle)handle);

@@ -54,6 +54,12 @@ void evtls__conn_expect(evtls_conn *c, uint64_t more);
  * second is refused and a pool takes c back only as broken: its stream is
  * mid-request. evtls__conn_has_exchange says whether one runs. */
 void evtls__conn_set_exchange(evtls_conn *c, int on);
+
+/* A user callback runs about c outside of c's own events (an exchange's
+ * resume): c is not destroyed under it. evtls__conn_unhold returns 1 when
+ * c was freed or closed meanwhile (and is now gone). */
+void evtls__conn_hold(evtls_conn *c);
+int evtls__conn_unhold(evtls_conn *c);
 int evtls__conn_has_exchange(const evtls_conn *c);
 
 #endif

@@ -138,6 +138,16 @@ int evtls__conn_has_exchange(const evtls_conn *c)
     return c->exchange;
 }
 
+void evtls__conn_hold(evtls_conn *c)
+{
+    evtls__conn_user_enter(c);
+}
+
+int evtls__conn_unhold(evtls_conn *c)
+{
+    return evtls__conn_user_leave(c);
+}
+
 void evtls__conn_expect(evtls_conn *c, uint64_t more)
 {
     uint64_t want = more > EVTLS__LOWAT_SLACK ? more - EVTLS__LOWAT_SLACK : 0;

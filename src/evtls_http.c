@@ -282,6 +282,8 @@ struct evtls_http_exchange {
     void *produce_arg;
     uint64_t produce_left; /* bytes still owed (EVTLS_HTTP_LENGTH_UNKNOWN: chunked) */
     int got_first;
+    int paused;               /* the producer said EVTLS_HTTP_BODY_PAUSE */
+    struct event resume_ev;   /* evtls_http_exchange_resume's call of the producer */
     int in_user;   /* inside on_head/on_body or the producer */
     int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
 };
@@ -300,6 +302,7 @@ void evtls_http_opts_default(evtls_http_opts *o)
 static void exchange_free(evtls_http_exchange *x)
 {
     event_del(&x->timer);
+    event_del(&x->resume_ev);
     evtls__httpp_free(&x->pp);
     free(x->rest);
     free(x);
@@ -446,6 +449,10 @@ static int produce_piece(evtls_http_exchange *x)
         long n = call_producer(x, x->rest, cap);
         if (x->cancelled)
             return EVTLS_ERR_CANCELLED;
+        if (n == EVTLS_HTTP_BODY_PAUSE && cap > 0) {
+            x->paused = 1;
+            return 0;
+        }
         if (n < 0)
             return (int)n;
         if ((size_t)n > cap || (n == 0 && cap > 0)) {
@@ -460,7 +467,7 @@ static int produce_piece(evtls_http_exchange *x)
             long extra = call_producer(x, &more, 1);
             if (x->cancelled)
                 return EVTLS_ERR_CANCELLED;
-            if (extra != 0) {
+            if (extra != 0 && extra != EVTLS_HTTP_BODY_PAUSE) { /* "nothing yet" is no more */
                 LOGW("%s", "conn: the body producer gave more bytes than the length it announced");
                 return EVTLS_ERR_INVALID_ARG;
             }
@@ -472,6 +479,10 @@ static int produce_piece(evtls_http_exchange *x)
     long n = call_producer(x, x->rest + off, WRITE_PIECE);
     if (x->cancelled)
         return EVTLS_ERR_CANCELLED;
+    if (n == EVTLS_HTTP_BODY_PAUSE) {
+        x->paused = 1;
+        return 0;
+    }
     if (n < 0)
         return (int)n;
     if ((size_t)n > WRITE_PIECE)
@@ -515,6 +526,8 @@ static int pump(evtls_http_exchange *x, int may_produce)
         int rc = produce_piece(x);
         if (rc != 0)
             return rc;
+        if (x->paused)
+            break; /* evtls_http_exchange_resume starts again */
         if (x->produce == NULL && x->rest_off == x->rest_len)
             break;
     }
@@ -526,6 +539,8 @@ static void on_drain(evtls_conn *c, void *arg)
 {
     (void)c;
     evtls_http_exchange *x = arg;
+    if (x->paused)
+        return;
     int rc = pump(x, 1);
     if (x->cancelled) { /* cancelled from inside the producer */
         detach(x);
@@ -534,6 +549,30 @@ static void on_drain(evtls_conn *c, void *arg)
     }
     if (rc != 0)
         finish(x, rc);
+}
+
+/* From the loop after evtls_http_exchange_resume: the producer again. */
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls_http_exchange *x = arg;
+    evtls_conn *c = x->c;
+    evtls__conn_hold(c); /* the producer may free everything: c goes after */
+    evtls_conn_set_drain_cb(c, on_drain, x);
+    on_drain(c, x);
+    evtls__conn_unhold(c);
+}
+
+int evtls_http_exchange_resume(evtls_http_exchange *x)
+{
+    if (x == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (!x->paused)
+        return EVTLS_ERR_STATE;
+    x->paused = 0;
+    event_active(&x->resume_ev, EV_TIMEOUT, 0);
+    return 0;
 }
 
 int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
@@ -571,6 +610,7 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
     evtls__httpp_init(&x->pp, x->o.max_header_bytes, x->o.max_body_bytes,
                       strcmp(req->method, "HEAD") == 0, &hooks);
     event_assign(&x->timer, evtls_conn_get_base(c), -1, 0, on_timer, x);
+    event_assign(&x->resume_ev, evtls_conn_get_base(c), -1, 0, on_resume, x);
     x->t_start = evtls__now_us();
     if (x->o.total_timeout_ms)
         x->deadline_us = x->t_start + (uint64_t)x->o.total_timeout_ms * 1000u;

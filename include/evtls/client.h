@@ -100,6 +100,12 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_client_fetch(evtls_client *cl, const evtls_
  * a freed request, so a spent handle cannot name a newer request. */
 EVTLS_API void evtls_fetch_cancel(evtls_fetch *f);
 
+/* The request's body producer has data again after it returned
+ * EVTLS_HTTP_BODY_PAUSE (see evtls/http.h): it is called from the loop.
+ * Returns 0; EVTLS_ERR_STATE when it is not paused; EVTLS_ERR_INVALID_ARG
+ * for a spent handle. */
+EVTLS_API int evtls_fetch_resume(evtls_fetch *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -75,9 +75,14 @@ EVTLS_API int evtls_http_req_add_header(evtls_http_req *r, const char *name, con
 EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_t len);
 
 /* A streamed request body: called as the connection can take more, it
- * fills buf (cap bytes) and returns how many it wrote, 0 at the end, or a
- * negative evtls error that ends the exchange with it. */
+ * fills buf (cap bytes) and returns how many it wrote, 0 at the end, a
+ * negative evtls error that ends the exchange with it, or
+ * EVTLS_HTTP_BODY_PAUSE when it has nothing yet (an upload from a source
+ * that is not ready, as libcurl's CURL_READFUNC_PAUSE): it is not called
+ * again until evtls_http_exchange_resume (evtls_fetch_resume for a fetch).
+ * The exchange's timeouts keep running while it is paused. */
 typedef long (*evtls_http_body_producer)(uint8_t *buf, size_t cap, void *arg);
+#define EVTLS_HTTP_BODY_PAUSE (-1000L) /* not an error code: "nothing yet" */
 #define EVTLS_HTTP_LENGTH_UNKNOWN UINT64_MAX /* chunked transfer coding */
 
 /* Streams the body from produce instead of a buffer: with a known length
@@ -189,6 +194,11 @@ EVTLS_API EVTLS_MUST_CHECK int evtls_http_exchange_start(evtls_conn *c, evtls_ht
 /* Stops an exchange without calling on_done and frees it. The connection
  * is left in an unknown position in the stream: close or abort it. */
 EVTLS_API void evtls_http_exchange_cancel(evtls_http_exchange *x);
+
+/* The body producer of x has data again after it returned
+ * EVTLS_HTTP_BODY_PAUSE: it is called from the loop (never inside this
+ * call). Returns 0; EVTLS_ERR_STATE when x is not paused (nothing done). */
+EVTLS_API int evtls_http_exchange_resume(evtls_http_exchange *x);
 
 /* The connection the exchange runs on. */
 EVTLS_API evtls_conn *evtls_http_exchange_get_conn(const evtls_http_exchange *x);

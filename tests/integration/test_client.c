@@ -414,6 +414,64 @@ static void test_late_fetch_cancel_is_a_no_op(void **state)
     assert_int_equal(c.done, 0);
 }
 
+/* An upload from a source that is not ready: the producer says PAUSE at
+ * the start and again half way; a timer (the source getting data) resumes
+ * the fetch from the loop; the server gets every byte. */
+struct paced_upload {
+    evtls_fetch *h;
+    long left, given_at_pause;
+    int pauses, calls, resume_rc, early_resume_rc;
+    struct event *later;
+};
+static struct paced_upload pu;
+
+static void resume_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what, (void)arg;
+    pu.resume_rc = evtls_fetch_resume(pu.h);
+}
+
+static long produce_paced(uint8_t *buf, size_t cap, void *arg)
+{
+    (void)arg;
+    pu.calls++;
+    int half = pu.left == 25000 && pu.given_at_pause != 25000;
+    if (pu.calls == 1 || half) {
+        pu.pauses++;
+        pu.given_at_pause = pu.left;
+        struct timeval tv = {0, 20000};
+        evtimer_add(pu.later, &tv);
+        return EVTLS_HTTP_BODY_PAUSE;
+    }
+    long n = pu.left > (long)cap ? (long)cap : pu.left;
+    if (pu.left > 25000 && pu.left - n < 25000)
+        n = pu.left - 25000; /* stop at the half, to pause there */
+    memset(buf, 'q', (size_t)n);
+    pu.left -= n;
+    return n;
+}
+
+static void test_paused_upload(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    pu = (struct paced_upload){.left = 50000, .resume_rc = -1};
+    pu.later = evtimer_new(f->base, resume_later, NULL);
+    evtls_request rq = {.url = ok_url, .produce = produce_paced, .produce_len = 50000};
+    struct result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &r, &pu.h), 0);
+    assert_int_equal(evtls_fetch_resume(pu.h), EVTLS_ERR_STATE); /* not paused yet */
+    run_until(f->base, &r.done, 10000);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.got_body, 50000);
+    assert_int_equal(pu.pauses, 2);
+    assert_int_equal(pu.resume_rc, 0);
+    assert_int_equal(evtls_fetch_resume(pu.h), EVTLS_ERR_INVALID_ARG); /* spent */
+    event_free(pu.later);
+    evtls_client_free(cl);
+}
+
 #ifdef EVTLS_FETCH_PATH
 /* The example, as a user runs it: several URLs through one client. */
 static void test_fetch_example(void **state)
@@ -451,6 +509,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_producer_reentrancy, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_late_fetch_cancel_is_a_no_op, loop_fx_setup,
                                         loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_paused_upload, loop_fx_setup, loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif
