@@ -8,6 +8,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -26,6 +27,7 @@ struct evtls_fetch {
     evtls_cfg *cfg; /* the client's TLS or plain configuration */
     evtls_http_req *req;
     int (*on_body)(const uint8_t *data, size_t len, void *arg);
+    int (*on_headers)(const evtls_http_resp *r, void *arg);
     evtls_fetch_cb cb;
     void *arg;
     evtls_checkout *co;     /* waiting for a connection */
@@ -140,6 +142,35 @@ static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void
     return f->on_body(data, len, f->arg);
 }
 
+static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    evtls_fetch *f = arg;
+    return f->on_headers(r, f->arg);
+}
+
+/* What the fetch tells about the connection it got. */
+static void note_conn(evtls_fetch *f, evtls_conn *c)
+{
+    const evtls_conn_info *ci = evtls_conn_get_info(c);
+    evtls_fetch_info *in = &f->info;
+    snprintf(in->peer_addr, sizeof in->peer_addr, "%s", ci->peer_addr);
+    in->port = ci->port;
+    in->family = ci->family;
+    in->tls_version = ci->tls_version;
+    in->cipher = ci->cipher;
+    in->group = ci->group;
+    in->resumed = ci->resumed;
+    if (in->reused) {
+        in->dns_us = in->tcp_us = in->tls_us = in->connect_us = 0;
+    } else {
+        in->dns_us = ci->dns_us;
+        in->tcp_us = ci->tcp_us;
+        in->tls_us = ci->tls_us;
+        in->connect_us = ci->total_us;
+    }
+}
+
 static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
 {
     (void)x;
@@ -148,6 +179,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     evtls_conn *c = f->conn;
     f->x = NULL;
     f->conn = NULL;
+    f->info.ttfb_us = r ? evtls_http_resp_get_ttfb_us(r) : 0;
     if (err && !cl->o.no_retry && !f->info.retried &&
         evtls_http_retry_safe(f->req, err, r, f->info.reused)) {
         LOGI("client: %s%s met the keep-alive race (%s before any answer on a reused "
@@ -184,7 +216,8 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
         return;
     }
     f->conn = c;
-    evtls_http_cbs cbs = {NULL, f->on_body ? on_body : NULL, on_done};
+    note_conn(f, c);
+    evtls_http_cbs cbs = {f->on_headers ? on_head : NULL, f->on_body ? on_body : NULL, on_done};
     int rc = evtls_http_exchange_start(c, f->req, &f->cl->o.http, &cbs, f, &f->x);
     if (rc != 0) {
         f->conn = NULL;
@@ -259,6 +292,7 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
     f->cb = cb;
     f->arg = arg;
     f->on_body = rq->on_body;
+    f->on_headers = rq->on_headers;
     f->t0_us = evtls__now_us();
     int rc = evtls_url_parse(rq->url, 0, &f->url);
     if (rc == 0)

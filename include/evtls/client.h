@@ -67,9 +67,14 @@ typedef struct evtls_request {
      * (up to opts.http.max_body_bytes). Return non-zero to stop the
      * request (the callback then gets EVTLS_ERR_CANCELLED). */
     int (*on_body)(const uint8_t *data, size_t len, void *arg);
+    /* The status line and headers, once they are in and before any of the
+     * body (libcurl's header callback, whole): r is valid during the call.
+     * Return non-zero to stop the request (EVTLS_ERR_CANCELLED). */
+    int (*on_headers)(const evtls_http_resp *r, void *arg);
 } evtls_request;
 
-/* How a request went. */
+/* How a request went. The connection's fields describe the one the (last)
+ * try ran on; they are empty (0, "" or NULL) when none was had. */
 typedef struct evtls_fetch_info {
     int retried;       /* sent again on a new connection after the keep-alive race */
     int reused;        /* the (last) connection was reused from the pool */
@@ -78,6 +83,19 @@ typedef struct evtls_fetch_info {
     /* A failed connect's whole record (wolfSSL code, certificate flags,
      * detail); NULL otherwise. Valid during the callback only. */
     const evtls_last_error *error;
+    /* The connection: the address and port connected to, 4 or 6 */
+    char peer_addr[48];
+    uint16_t port;
+    int family;
+    /* TLS: version, cipher and key-exchange group (static strings; NULL
+     * over plain TCP), and whether the handshake resumed a session */
+    const char *tls_version, *cipher, *group;
+    int resumed;
+    /* A new connection's phases (0 for a reused one): DNS, TCP connect,
+     * TLS handshake, and the whole connect */
+    uint64_t dns_us, tcp_us, tls_us, connect_us;
+    /* From the request on the wire to the first byte of the response */
+    uint64_t ttfb_us;
 } evtls_fetch_info;
 
 /* Called once per request, from the loop: err 0 with the whole response

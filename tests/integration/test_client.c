@@ -55,6 +55,9 @@ static int group_teardown(void **state)
 struct result {
     int done, err, status, retried, reused;
     long req_no; /* the fault peer's X-Req: the request's number on its connection */
+    evtls_fetch_info info; /* its strings are static, its error pointer is not kept */
+    int heads, head_status;
+    size_t body_at_head;
     long got_body; /* the fault peer's X-Got-Body */
     char body[256];
     size_t pieces;
@@ -68,6 +71,8 @@ static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info
     res->status = r ? evtls_http_resp_get_status(r) : 0;
     res->retried = info->retried;
     res->reused = info->reused;
+    res->info = *info;
+    res->info.error = NULL;
     const char *gb = r ? evtls_http_resp_get_header_value(r, "X-Got-Body") : NULL;
     res->got_body = gb ? strtol(gb, NULL, 10) : -1;
     const char *xr = r ? evtls_http_resp_get_header_value(r, "X-Req") : NULL;
@@ -90,6 +95,16 @@ static int on_piece(const uint8_t *data, size_t len, void *arg)
     }
     res->pieces++;
     return 0;
+}
+
+static int on_headers_seen(const evtls_http_resp *r, void *arg)
+{
+    struct result *res = arg;
+    size_t len = 0;
+    evtls_http_resp_get_body(r, &len);
+    res->body_at_head = len;
+    res->head_status = evtls_http_resp_get_status(r);
+    return ++res->heads < 0; /* negative: the test asks to stop */
 }
 
 /* One request through cl, run to its callback. */
@@ -126,9 +141,34 @@ static void test_fetch_and_reuse(void **state)
     assert_int_equal(a.status, 200);
     assert_string_equal(a.body, "hello from nginx\n");
     assert_int_equal(a.reused, 0);
+    /* The fetch's info: the connection, its TLS, its phases. */
+    assert_true(strcmp(a.info.peer_addr, "127.0.0.1") == 0 || strcmp(a.info.peer_addr, "::1") == 0);
+    assert_int_equal(a.info.port, web.port);
+    assert_string_equal(a.info.tls_version, "TLSv1.3");
+    assert_non_null(a.info.cipher);
+    assert_non_null(a.info.group);
+    assert_true(a.info.tls_us > 0 && a.info.connect_us >= a.info.tls_us);
+    assert_true(a.info.ttfb_us > 0 && a.info.ttfb_us <= a.info.total_us);
     struct result b = fetch(f, cl, &rq);
     assert_int_equal(b.err, 0);
     assert_int_equal(b.reused, 1); /* the pool's keep-alive connection */
+    assert_int_equal(b.info.connect_us, 0); /* no connect of its own */
+    assert_string_equal(b.info.tls_version, "TLSv1.3");
+    /* The headers, once, before the body; and a stop from there. */
+    struct result h;
+    memset(&h, 0, sizeof h);
+    evtls_request with_head = {.url = web_url, .on_headers = on_headers_seen};
+    assert_int_equal(evtls_client_fetch(cl, &with_head, on_fetched, &h, NULL), 0);
+    run_until(f->base, &h.done, 10000);
+    assert_int_equal(h.err, 0);
+    assert_int_equal(h.heads, 1);
+    assert_int_equal(h.head_status, 200);
+    assert_int_equal(h.body_at_head, 0);
+    memset(&h, 0, sizeof h);
+    h.heads = -1000; /* on_headers_seen: stop */
+    assert_int_equal(evtls_client_fetch(cl, &with_head, on_fetched, &h, NULL), 0);
+    run_until(f->base, &h.done, 10000);
+    assert_int_equal(h.err, EVTLS_ERR_CANCELLED);
     /* The body streamed to a callback instead of buffered. */
     struct result c;
     memset(&c, 0, sizeof c);
@@ -140,7 +180,8 @@ static void test_fetch_and_reuse(void **state)
     assert_true(c.pieces >= 1);
     evtls_pool_stats st;
     evtls_pool_get_stats(evtls_client_get_pool(cl), &st);
-    assert_int_equal(st.created, 1);
+    assert_int_equal(st.created, 2); /* the stopped request's was closed mid-response */
+    assert_true(c.info.resumed);     /* the second one resumed the first's session */
     evtls_client_free(cl);
 }
 
