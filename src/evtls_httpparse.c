@@ -103,11 +103,10 @@ static int on_header_field(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    /* Trailer fields after a chunked body (headers_done) are counted and
-     * dropped: RFC 9112 section 7.1.2 lets a recipient discard them. */
-    if (pp->headers_done)
-        return count_header(pp, n);
-    if (pp->in_value || r->nh == 0) {
+    /* Trailer fields after a chunked body (headers_done) are kept after the
+     * headers, counted toward the same limit. */
+    if (pp->in_value || r->nh == 0 || pp->trailer_next) {
+        pp->trailer_next = 0;
         /* A new header: end the previous value, note where the name starts. */
         if (pp->in_value && end_value(pp) != 0)
             return -1;
@@ -131,8 +130,6 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
 {
     evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    if (pp->headers_done) /* a trailer's value: counted, dropped */
-        return count_header(pp, n);
     if (!pp->in_value) {
         if (hbuf_end(pp) != 0) /* ends the name */
             return -1;
@@ -142,11 +139,11 @@ static int on_header_value(http_parser *p, const char *at, size_t n)
     return hbuf_add(pp, at, n);
 }
 
-static int on_headers_complete(http_parser *p)
+/* Ends the last field of a block (the headers, or the trailers). */
+static int end_fields(evtls__httpp *pp, size_t first)
 {
-    evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
-    if (r->nh > 0 && !pp->in_value) {
+    if (r->nh > first && !pp->in_value) {
         /* A name without a value: libhttp-parser reports "Name:" this way. */
         if (hbuf_end(pp) != 0)
             return -1;
@@ -155,6 +152,18 @@ static int on_headers_complete(http_parser *p)
     }
     if (pp->in_value && end_value(pp) != 0)
         return -1;
+    return 0;
+}
+
+static int on_headers_complete(http_parser *p)
+{
+    evtls__httpp *pp = p->data;
+    struct evtls_http_resp *r = &pp->r;
+    if (end_fields(pp, 0) != 0)
+        return -1;
+    r->n_head = r->nh;
+    r->head_ended = 1;
+    pp->trailer_next = 1;
     r->status = p->status_code;
     r->minor = p->http_minor;
     if (p->http_major != 1)
@@ -207,8 +216,11 @@ static void reset_message(evtls__httpp *pp)
     struct evtls_http_resp *r = &pp->r;
     r->hlen = 0;
     r->nh = 0;
+    r->n_head = 0;
+    r->head_ended = 0;
     r->status = 0;
     pp->headers_done = 0;
+    pp->trailer_next = 0;
     pp->header_bytes = 0;
     pp->in_value = 0;
 }
@@ -221,6 +233,8 @@ static int on_message_complete(http_parser *p)
         reset_message(pp); /* 100 Continue and friends: keep reading */
         return 0;
     }
+    if (end_fields(pp, r->n_head) != 0) /* the last trailer */
+        return -1;
     pp->complete = 1;
     r->keep_alive =
         http_should_keep_alive(p) && r->framing != EVTLS_HTTP_CLOSE_DELIMITED && r->status != 101;
@@ -338,12 +352,46 @@ int evtls_http_resp_get_minor_version(const evtls_http_resp *r)
     return r ? r->minor : 0;
 }
 
+/* Fields of [first, nh) whose value started: after a failure inside a
+ * block, the last one may have none. */
+static size_t fields_from(const evtls_http_resp *r, size_t first)
+{
+    if (r->nh <= first)
+        return 0;
+    return r->nh - first - (r->hoff[2 * r->nh - 1] == (size_t)-1);
+}
+
 size_t evtls_http_resp_get_header_count(const evtls_http_resp *r)
 {
-    if (r == NULL || r->nh == 0)
+    if (r == NULL)
         return 0;
-    /* After a failure inside the headers, the last one may have no value. */
-    return r->hoff[2 * r->nh - 1] == (size_t)-1 ? r->nh - 1 : r->nh;
+    return r->head_ended ? r->n_head : fields_from(r, 0);
+}
+
+size_t evtls_http_resp_get_trailer_count(const evtls_http_resp *r)
+{
+    return r && r->head_ended ? fields_from(r, r->n_head) : 0;
+}
+
+int evtls_http_resp_get_trailer(const evtls_http_resp *r, size_t i, const char **name,
+                                const char **value)
+{
+    if (r == NULL || i >= evtls_http_resp_get_trailer_count(r))
+        return -1;
+    if (name)
+        *name = r->hbuf + r->hoff[2 * (r->n_head + i)];
+    if (value)
+        *value = r->hbuf + r->hoff[2 * (r->n_head + i) + 1];
+    return 0;
+}
+
+const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r, const char *name)
+{
+    const char *n, *v;
+    for (size_t i = 0; name && evtls_http_resp_get_trailer(r, i, &n, &v) == 0; i++)
+        if (strcasecmp(n, name) == 0)
+            return v;
+    return NULL;
 }
 
 int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, const char **name,

@@ -18,8 +18,10 @@ struct evtls_http_resp {
     int minor;
     char *hbuf; /* reason\0name\0value\0name\0value\0... */
     size_t hlen, hcap;
-    size_t *hoff; /* name offset, value offset, for each header */
+    size_t *hoff; /* name offset, value offset, for each header, then each trailer */
     size_t nh, hoff_cap;
+    size_t n_head; /* of the nh, the headers (the rest: a chunked body's trailers) */
+    int head_ended; /* n_head is known */
     evtls_http_framing framing;
     int buffer_body;
     uint8_t *body;
@@ -46,6 +48,7 @@ typedef struct evtls__httpp {
     int head;            /* the request was HEAD: no body whatever the headers say */
     int in_value;        /* the last header piece was a value */
     int headers_done;
+    int trailer_next;    /* the next field name starts a trailer */
     int complete;
     int got_bytes;
     int err; /* an evtls_err set by a callback */

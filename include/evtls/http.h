@@ -125,6 +125,14 @@ EVTLS_API int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, con
                                          const char **value);
 /* The value of the first header called name (any case), or NULL. */
 EVTLS_API const char *evtls_http_resp_get_header_value(const evtls_http_resp *r, const char *name);
+/* The trailer fields of a chunked response (RFC 9112 section 7.1.2), as
+ * the headers: they are in the response given to on_done (and to a fetch's
+ * callback) once the last chunk is in; none before. */
+EVTLS_API size_t evtls_http_resp_get_trailer_count(const evtls_http_resp *r);
+EVTLS_API int evtls_http_resp_get_trailer(const evtls_http_resp *r, size_t i, const char **name,
+                                          const char **value);
+EVTLS_API const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r,
+                                                        const char *name);
 EVTLS_API evtls_http_framing evtls_http_resp_get_framing(const evtls_http_resp *r);
 /* The body when it was buffered (no body callback), else NULL with *len 0. */
 EVTLS_API const uint8_t *evtls_http_resp_get_body(const evtls_http_resp *r, size_t *len);

@@ -77,7 +77,8 @@ static void test_chunked_with_extensions_and_trailers(void **state)
 {
     (void)state;
     const char *text = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                       "5;ext=1\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t\r\n\r\n";
+                       "5;ext=1\r\nhello\r\n1\r\n \r\n5\r\nworld\r\n0\r\nX-Trailer: t  \r\n"
+                       "Server-Timing: db;dur=53\r\nX-Empty:\r\n\r\n";
     for (size_t piece = 1; piece <= strlen(text); piece += 3) {
         evtls__httpp pp;
         assert_int_equal(parse(&pp, text, piece), EVTLS__HTTPP_COMPLETE);
@@ -87,13 +88,23 @@ static void test_chunked_with_extensions_and_trailers(void **state)
         assert_memory_equal(b, "hello world", 11);
         assert_int_equal(evtls_http_resp_get_framing(&pp.r), EVTLS_HTTP_CHUNKED);
         assert_true(evtls_http_resp_get_keep_alive(&pp.r));
-        /* The trailer is dropped and leaves the headers intact (it once
-         * took over the last header's value, unterminated: the fuzzer's
-         * first find). */
+        /* The trailers are kept apart and leave the headers intact (a
+         * trailer once took over the last header's value, unterminated:
+         * the fuzzer's first find). */
         assert_int_equal(evtls_http_resp_get_header_count(&pp.r), 1);
         assert_string_equal(evtls_http_resp_get_header_value(&pp.r, "Transfer-Encoding"),
                             "chunked");
         assert_null(evtls_http_resp_get_header_value(&pp.r, "X-Trailer"));
+        assert_int_equal(evtls_http_resp_get_trailer_count(&pp.r), 3);
+        assert_string_equal(evtls_http_resp_get_trailer_value(&pp.r, "x-trailer"), "t");
+        assert_string_equal(evtls_http_resp_get_trailer_value(&pp.r, "Server-Timing"),
+                            "db;dur=53");
+        const char *n, *v;
+        assert_int_equal(evtls_http_resp_get_trailer(&pp.r, 2, &n, &v), 0);
+        assert_string_equal(n, "X-Empty");
+        assert_string_equal(v, "");
+        assert_int_equal(evtls_http_resp_get_trailer(&pp.r, 3, &n, &v), -1);
+        assert_null(evtls_http_resp_get_trailer_value(&pp.r, "Transfer-Encoding"));
         evtls__httpp_free(&pp);
     }
     /* Trailers count toward the header limit. */
@@ -104,6 +115,16 @@ static void test_chunked_with_extensions_and_trailers(void **state)
         "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
         "X-T: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
     assert_int_equal(feed_in_pieces(&pp, big, 7, &used), EVTLS_ERR_HTTP_HEADERS_TOO_LARGE);
+    evtls__httpp_free(&pp);
+    /* No trailers: none; a response without headers at all has no header
+     * taken for a trailer. */
+    assert_int_equal(parse(&pp, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5),
+                     EVTLS__HTTPP_COMPLETE);
+    assert_int_equal(evtls_http_resp_get_trailer_count(&pp.r), 0);
+    evtls__httpp_free(&pp);
+    assert_int_equal(parse(&pp, "HTTP/1.1 204 No Content\r\n\r\n", 5), EVTLS__HTTPP_COMPLETE);
+    assert_int_equal(evtls_http_resp_get_header_count(&pp.r), 0);
+    assert_int_equal(evtls_http_resp_get_trailer_count(&pp.r), 0);
     evtls__httpp_free(&pp);
 }
 
