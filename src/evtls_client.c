@@ -16,8 +16,10 @@
 #include "evtls/client.h"
 #include "evtls_error_int.h"
 #include "evtls_handle.h"
+#include "evtls_http_int.h"
 #include "evtls_log_int.h"
 #include "evtls_pool_int.h"
+#include "evtls_redirect.h"
 #include "evtls_time.h"
 
 struct evtls_fetch {
@@ -28,6 +30,9 @@ struct evtls_fetch {
     evtls_http_req *req;
     int (*on_body)(const uint8_t *data, size_t len, void *arg);
     int (*on_headers)(const evtls_http_resp *r, void *arg);
+    unsigned follow;  /* redirects to follow at most */
+    int hop;          /* the response coming is a redirect to follow: not the user's */
+    char url_text[EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24]; /* the last request's URL */
     evtls_fetch_cb cb;
     void *arg;
     evtls_checkout *co;     /* waiting for a connection */
@@ -128,6 +133,9 @@ static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
     evtls_last_error rec = f->rec;
     if (info.error)
         info.error = &rec;
+    char url[sizeof f->url_text];
+    memcpy(url, f->url_text, sizeof url);
+    info.url = url;
     evtls_http_req_free(f->req);
     free(f);
     cb(err, r, &info, arg);
@@ -135,18 +143,59 @@ static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
 
 static void start_checkout(evtls_fetch *f);
 
+/* A redirect the fetch follows: 3xx with a Location, hops left. */
+static int is_hop(const evtls_fetch *f, const evtls_http_resp *r)
+{
+    return f->info.redirects < f->follow && evtls__redirect_status(evtls_http_resp_get_status(r)) &&
+           evtls_http_resp_get_header_value(r, "Location") != NULL;
+}
+
 static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
 {
     (void)x;
     evtls_fetch *f = arg;
-    return f->on_body(data, len, f->arg);
+    return f->hop || f->on_body == NULL ? 0 : f->on_body(data, len, f->arg);
 }
 
 static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
 {
     (void)x;
     evtls_fetch *f = arg;
-    return f->on_headers(r, f->arg);
+    f->hop = is_hop(f, r);
+    return f->hop || f->on_headers == NULL ? 0 : f->on_headers(r, f->arg);
+}
+
+/* Follows the redirect r: the next request on its way (0), or an error to
+ * end the fetch with; 1 when it cannot be followed (a produced body to
+ * send again): r is the response. */
+static int follow(evtls_fetch *f, const evtls_http_resp *r)
+{
+    int status = evtls_http_resp_get_status(r);
+    const char *loc = evtls_http_resp_get_header_value(r, "Location");
+    char next[sizeof f->url_text];
+    evtls_url nu;
+    if (evtls__redirect_resolve(&f->url, loc, next, sizeof next) != 0 ||
+        evtls_url_parse(next, 0, &nu) != 0) {
+        LOGW("client: %s%s: redirect to an unusable Location '%.200s'", f->url.authority,
+             f->url.target, loc);
+        return EVTLS_ERR_BAD_URL;
+    }
+    const char *method = evtls__redirect_method(status, evtls__http_req_method(f->req));
+    int cross = evtls__redirect_cross_origin(&f->url, &nu);
+    evtls_http_req *req =
+        evtls__http_req_redirected(f->req, method, nu.authority, nu.target, cross);
+    if (req == NULL)
+        return 1; /* a produced body: its bytes are gone */
+    LOGD("client: %d from %s%s: %s %s%s", status, f->url.authority, f->url.target, method,
+         nu.authority, nu.target);
+    evtls_http_req_free(f->req);
+    f->req = req;
+    f->url = nu;
+    f->cfg = nu.plain ? f->cl->plain : f->cl->tls;
+    snprintf(f->url_text, sizeof f->url_text, "%s", next);
+    f->info.redirects++;
+    start_checkout(f);
+    return 0;
 }
 
 /* What the fetch tells about the connection it got. */
@@ -196,6 +245,18 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         evtls_pool_checkin(cl->pool, c);
     else
         evtls_pool_release(cl->pool, c);
+    if (err == 0 && f->follow && evtls__redirect_status(evtls_http_resp_get_status(r)) &&
+        evtls_http_resp_get_header_value(r, "Location")) {
+        if (f->info.redirects == f->follow) {
+            err = EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS;
+        } else {
+            int rc = follow(f, r);
+            if (rc == 0)
+                return;
+            if (rc < 0)
+                err = rc;
+        }
+    }
     finish(f, err, r);
 }
 
@@ -217,7 +278,9 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
     }
     f->conn = c;
     note_conn(f, c);
-    evtls_http_cbs cbs = {f->on_headers ? on_head : NULL, f->on_body ? on_body : NULL, on_done};
+    f->hop = 0;
+    evtls_http_cbs cbs = {f->on_headers || f->follow ? on_head : NULL,
+                          f->on_body ? on_body : NULL, on_done};
     int rc = evtls_http_exchange_start(c, f->req, &f->cl->o.http, &cbs, f, &f->x);
     if (rc != 0) {
         f->conn = NULL;
@@ -293,6 +356,8 @@ int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb
     f->arg = arg;
     f->on_body = rq->on_body;
     f->on_headers = rq->on_headers;
+    f->follow = rq->follow_redirects;
+    snprintf(f->url_text, sizeof f->url_text, "%s", rq->url);
     f->t0_us = evtls__now_us();
     int rc = evtls_url_parse(rq->url, 0, &f->url);
     if (rc == 0)

@@ -75,6 +75,8 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_BAD_URL, "BAD_URL", "invalid URL", EVTLS_CLASS_USAGE, 0},
     {EVTLS_ERR_HTTP_ALPN, "HTTP_ALPN", "the connection negotiated a protocol other than HTTP/1.1",
      EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS, "HTTP_TOO_MANY_REDIRECTS",
+     "more redirects than the request follows", EVTLS_CLASS_HTTP, 0},
     {EVTLS_ERR_PSK, "PSK", "pre-shared key refused (identity or key do not match)", EVTLS_CLASS_TLS,
      0},
     {EVTLS_ERR_PIN_MISMATCH, "PIN_MISMATCH", "server public key does not match the pinned key",

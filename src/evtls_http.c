@@ -16,6 +16,7 @@
 
 #include "evtls/http.h"
 #include "evtls_conn_int.h"
+#include "evtls_http_int.h"
 #include "evtls_httpparse.h"
 #include "evtls_log_int.h"
 #include "evtls_time.h"
@@ -132,6 +133,38 @@ evtls_http_req *evtls_http_req_new(const char *method, const char *authority, co
         return NULL;
     }
     return r;
+}
+
+const char *evtls__http_req_method(const evtls_http_req *r)
+{
+    return r->method;
+}
+
+evtls_http_req *evtls__http_req_redirected(const evtls_http_req *r, const char *method,
+                                           const char *authority, const char *target,
+                                           int drop_credentials)
+{
+    if (r->produce)
+        return NULL;
+    evtls_http_req *n = evtls_http_req_new(method, authority, target);
+    if (n == NULL)
+        return NULL;
+    static const char *const credentials[] = {"Authorization", "Proxy-Authorization", "Cookie"};
+    for (size_t i = 0; i < r->nh; i++) {
+        int skip = strcasecmp(r->h[i].name, "Host") == 0;
+        for (size_t k = 0; drop_credentials && k < 3; k++)
+            skip |= strcasecmp(r->h[i].name, credentials[k]) == 0;
+        if (!skip && evtls_http_req_add_header(n, r->h[i].name, r->h[i].value) != 0) {
+            evtls_http_req_free(n);
+            return NULL;
+        }
+    }
+    if (strcmp(method, r->method) == 0 && r->has_body &&
+        evtls_http_req_set_body(n, r->body, r->body_len) != 0) {
+        evtls_http_req_free(n);
+        return NULL;
+    }
+    return n;
 }
 
 /* Headers a request has exactly once: a second add replaces the first. */

@@ -71,6 +71,18 @@ typedef struct evtls_request {
      * body (libcurl's header callback, whole): r is valid during the call.
      * Return non-zero to stop the request (EVTLS_ERR_CANCELLED). */
     int (*on_headers)(const evtls_http_resp *r, void *arg);
+    /* Redirects (301, 302, 303, 307, 308 with a Location) followed, at
+     * most this many (0: none, the 3xx is the response; libcurl's
+     * FOLLOWLOCATION and MAXREDIRS). Location is resolved against the
+     * request's URL; a 303, and a 301 or 302 to a POST, go on as GET
+     * without the body; 307 and 308 keep the method and body (a produced
+     * body cannot be sent twice: its 307/308 is the response). To another
+     * origin (scheme, host or port) the Authorization, Proxy-Authorization
+     * and Cookie headers stay behind. One more redirect than allowed ends
+     * the fetch with EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS (and that 3xx);
+     * each hop's callbacks (on_headers, on_body) see only the final
+     * response; the deadline covers them all. */
+    unsigned follow_redirects;
 } evtls_request;
 
 /* How a request went. The connection's fields describe the one the (last)
@@ -96,6 +108,10 @@ typedef struct evtls_fetch_info {
     uint64_t dns_us, tcp_us, tls_us, connect_us;
     /* From the request on the wire to the first byte of the response */
     uint64_t ttfb_us;
+    /* Redirects followed, and the URL of the last request (the one given
+     * when none; valid during the callback) */
+    unsigned redirects;
+    const char *url;
 } evtls_fetch_info;
 
 /* Called once per request, from the loop: err 0 with the whole response

@@ -77,6 +77,7 @@ typedef enum evtls_err {
     EVTLS_ERR_HTTP_TIMEOUT = -85,           /* the response stalled or took too long */
     EVTLS_ERR_BAD_URL = -86,                /* a URL that cannot be used; see the detail */
     EVTLS_ERR_HTTP_ALPN = -87, /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
+    EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS = -88, /* more redirects than the request follows */
     /* what esp-tls and curl users configure (cfg.h) */
     EVTLS_ERR_PSK = -51,          /* TLS-PSK handshake refused: identity or key do not match */
     EVTLS_ERR_PIN_MISMATCH = -52, /* the server's public key matches no pinned key */

@@ -1,17 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_url_opts.c - libFuzzer harness for what users type: URLs
- * (evtls_url_parse, as evtls-poll and evtls-load take them) and
+ * (evtls_url_parse, as evtls-poll and evtls-load take them), a redirect's
+ * Location resolved against one (evtls__redirect_resolve), and
  * evtls-load's whole command line (lt_opts_parse, pure), plus durations.
  *
  * Input: NUL-separated strings. The first is parsed as a URL, bare
- * HOST:PORT allowed or not by its length's parity; all of them, after a
- * program name, are the command line. */
+ * HOST:PORT allowed or not by its length's parity, the second resolved
+ * against it as a Location; all of them, after a program name, are the
+ * command line. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <evtls/http.h>
 
+#include "evtls_redirect.h"
 #include "fuzz_text.h"
 #include "lt_opts.h"
 
@@ -19,13 +22,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_ARGS 64
 
-static void check_url(const char *text, int allow_bare)
+static void check_url(const char *text, int allow_bare, const char *location)
 {
     evtls_url u;
     int rc = evtls_url_parse(text, allow_bare, &u);
     if (rc == 0) {
         if (u.port == 0 || u.host[0] == '\0')
             abort(); /* a parsed URL always names a host and a port */
+        char next[EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24];
+        if (location && evtls__redirect_resolve(&u, location, next, sizeof next) == 0) {
+            evtls_url n;
+            int r2 = evtls_url_parse(next, 0, &n);
+            if (r2 != 0 && r2 != EVTLS_ERR_BAD_URL && r2 != EVTLS_ERR_INVALID_ARG)
+                abort();
+            /* A path reference stays on the base's origin. */
+            if (r2 == 0 && location[0] == '/' && location[1] != '/' &&
+                evtls__redirect_cross_origin(&u, &n))
+                abort();
+        }
     } else if (rc != EVTLS_ERR_BAD_URL && rc != EVTLS_ERR_INVALID_ARG) {
         abort();
     }
@@ -42,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t off = 0; off <= size && argc <= MAX_ARGS; off += strlen(buf + off) + 1)
         argv[argc++] = buf + off;
     argv[argc] = NULL;
-    check_url(argv[1], strlen(argv[1]) & 1);
+    check_url(argv[1], strlen(argv[1]) & 1, argc > 2 ? argv[2] : NULL);
     uint64_t us;
     for (int i = 1; i < argc; i++)
         if (lt_parse_duration(argv[i], &us) == 0 && us > UINT64_MAX / 2)

@@ -20,7 +20,8 @@
 #include "peer.h"
 #include "proc.h"
 
-static struct peer web, race, silent, okp, nbl, nbl_plain;
+static struct peer web, race, silent, okp, nbl, nbl_plain, rd, rd_plain;
+static char rd_url[96], rd_plain_url[96];
 static char web_url[96], race_url[96], silent_url[96], ok_url[96], nbl_url[96], nbl_plain_url[96];
 
 static int group_setup(void **state)
@@ -29,8 +30,12 @@ static int group_setup(void **state)
     if (peer_nginx(&web, NULL) != 0 || peer_fault(&race, "close-second", NULL) != 0 ||
         peer_fault(&silent, "silent", NULL) != 0 || peer_fault(&okp, "ok", NULL) != 0 ||
         peer_fault(&nbl, "no-body-length", NULL) != 0 ||
-        peer_fault(&nbl_plain, "no-body-length", (const char *const[]){"--plain", NULL}) != 0)
+        peer_fault(&nbl_plain, "no-body-length", (const char *const[]){"--plain", NULL}) != 0 ||
+        peer_fault(&rd, "redirect", NULL) != 0 ||
+        peer_fault(&rd_plain, "redirect", (const char *const[]){"--plain", NULL}) != 0)
         return -1;
+    snprintf(rd_url, sizeof rd_url, "https://localhost:%u", rd.port);
+    snprintf(rd_plain_url, sizeof rd_plain_url, "http://localhost:%u", rd_plain.port);
     snprintf(nbl_url, sizeof nbl_url, "https://localhost:%u", nbl.port);
     snprintf(nbl_plain_url, sizeof nbl_plain_url, "http://localhost:%u", nbl_plain.port);
     snprintf(ok_url, sizeof ok_url, "https://localhost:%u/up", okp.port);
@@ -49,6 +54,8 @@ static int group_teardown(void **state)
     peer_stop(&okp);
     peer_stop(&nbl);
     peer_stop(&nbl_plain);
+    peer_stop(&rd);
+    peer_stop(&rd_plain);
     return 0;
 }
 
@@ -58,6 +65,7 @@ struct result {
     evtls_fetch_info info; /* its strings are static, its error pointer is not kept */
     int heads, head_status;
     size_t body_at_head;
+    char url[256], x_method[16], x_target[128], x_auth[64], x_cookie[64];
     long got_body; /* the fault peer's X-Got-Body */
     char body[256];
     size_t pieces;
@@ -73,6 +81,19 @@ static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info
     res->reused = info->reused;
     res->info = *info;
     res->info.error = NULL;
+    snprintf(res->url, sizeof res->url, "%s", info->url ? info->url : "");
+    res->info.url = NULL;
+    static const struct {
+        const char *name;
+        size_t off;
+    } echo[] = {{"X-Method", offsetof(struct result, x_method)},
+                {"X-Target", offsetof(struct result, x_target)},
+                {"X-Auth", offsetof(struct result, x_auth)},
+                {"X-Cookie", offsetof(struct result, x_cookie)}};
+    for (size_t i = 0; i < sizeof echo / sizeof echo[0]; i++) {
+        const char *v = r ? evtls_http_resp_get_header_value(r, echo[i].name) : NULL;
+        snprintf((char *)res + echo[i].off, 64, "%s", v ? v : "");
+    }
     const char *gb = r ? evtls_http_resp_get_header_value(r, "X-Got-Body") : NULL;
     res->got_body = gb ? strtol(gb, NULL, 10) : -1;
     const char *xr = r ? evtls_http_resp_get_header_value(r, "X-Req") : NULL;
@@ -513,6 +534,89 @@ static void test_paused_upload(void **state)
     evtls_client_free(cl);
 }
 
+/* Redirects, opt-in: followed up to the maximum (the same connection when
+ * it is kept alive), Location resolved, 303 and a POST's 302 as GET, 307
+ * keeping the body, the credentials dropped on the way to another origin
+ * (here: https to http, another port), a loop cut at the maximum, and
+ * none followed when not asked. */
+static void test_redirects_followed(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_client *cl = client(f, 0);
+    char url[512];
+    /* Off by default: the 301 is the response. */
+    snprintf(url, sizeof url, "%s/redirect/301?/final", rd_url);
+    struct result r = fetch(f, cl, &(evtls_request){.url = url});
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 301);
+    assert_int_equal(r.info.redirects, 0);
+    /* Followed: the final response, its URL, headers seen once. */
+    evtls_request rq = {.url = url, .follow_redirects = 5, .on_headers = on_headers_seen};
+    memset(&r, 0, sizeof r);
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &r, NULL), 0);
+    run_until(f->base, &r.done, 10000);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.heads, 1);
+    assert_int_equal(r.head_status, 200);
+    assert_int_equal(r.info.redirects, 1);
+    assert_string_equal(r.x_target, "/final");
+    char want[256];
+    snprintf(want, sizeof want, "%s/final", rd_url);
+    assert_string_equal(r.url, want);
+    /* 303 to a relative Location: GET, no body. */
+    snprintf(url, sizeof url, "%s/redirect/303?final?x=1", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .body = "abc", .body_len = 3,
+                                      .follow_redirects = 2});
+    assert_int_equal(r.err, 0);
+    assert_string_equal(r.x_method, "GET");
+    assert_string_equal(r.x_target, "/redirect/final?x=1");
+    assert_int_equal(r.got_body, 0);
+    /* 302 to a POST: GET too; 307: POST with its body. */
+    snprintf(url, sizeof url, "%s/redirect/302?/final", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .body = "abc", .body_len = 3,
+                                      .follow_redirects = 2});
+    assert_string_equal(r.x_method, "GET");
+    snprintf(url, sizeof url, "%s/redirect/307?/final", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .body = "abc", .body_len = 3,
+                                      .follow_redirects = 2});
+    assert_int_equal(r.err, 0);
+    assert_string_equal(r.x_method, "POST");
+    assert_int_equal(r.got_body, 3);
+    /* Credentials: kept on the same origin, dropped on another. */
+    const char *creds[] = {"Authorization: Bearer s3cret", "Cookie: id=1", NULL};
+    snprintf(url, sizeof url, "%s/redirect/302?/final", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .headers = creds, .follow_redirects = 2});
+    assert_string_equal(r.x_auth, "Bearer s3cret");
+    assert_string_equal(r.x_cookie, "id=1");
+    snprintf(url, sizeof url, "%s/redirect/302?%s/final", rd_url, rd_plain_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .headers = creds, .follow_redirects = 2});
+    assert_int_equal(r.err, 0);
+    assert_string_equal(r.x_target, "/final");
+    assert_string_equal(r.x_auth, "-");
+    assert_string_equal(r.x_cookie, "-");
+    snprintf(want, sizeof want, "%s/final", rd_plain_url);
+    assert_string_equal(r.url, want);
+    /* A loop: cut after the maximum, with the last 3xx. */
+    snprintf(url, sizeof url, "%s/loop", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .follow_redirects = 3});
+    assert_int_equal(r.err, EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS);
+    assert_int_equal(r.status, 302);
+    assert_int_equal(r.info.redirects, 3);
+    /* A produced body cannot be sent twice: its 307 is the response. */
+    up = (struct upload){.left = 10};
+    snprintf(url, sizeof url, "%s/redirect/307?/final", rd_url);
+    r = fetch(f, cl, &(evtls_request){.url = url, .produce = produce_up, .produce_len = 10,
+                                      .follow_redirects = 2});
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 307);
+    /* The hops reused the kept-alive connections: one per origin. */
+    evtls_pool_stats st;
+    evtls_pool_get_stats(evtls_client_get_pool(cl), &st);
+    assert_int_equal(st.created, 2);
+    evtls_client_free(cl);
+}
+
 #ifdef EVTLS_FETCH_PATH
 /* The example, as a user runs it: several URLs through one client. */
 static void test_fetch_example(void **state)
@@ -551,6 +655,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_fetch_cancel_is_a_no_op, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_paused_upload, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_redirects_followed, loop_fx_setup, loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif

@@ -24,6 +24,9 @@
  *   no-read                           handshakes, then never reads again
  *   close-second                      answers a connection's first request, closes it
  *                                     (no close_notify) on its second: the keep-alive race
+ *   redirect                          /redirect/CODE?LOCATION answered with that status and
+ *                                     Location, /loop with a 302 to itself, anything else
+ *                                     200 with X-Method, X-Target, X-Got-Body, X-Auth, X-Cookie
  *   no-body-length                    /204 and /304 answered with a Content-Length and no body
  *                                     (RFC 9110 lets a 304 carry the 200's), others 200; kept alive
  *   mix                               each connection takes the next of the quick fault
@@ -168,7 +171,23 @@ static int write_str(WOLFSSL *ssl, const char *s)
 
 /* Reads one request (headers and a Content-Length body). Returns its body
  * length, or -1 when the client went away. */
-static char target[256]; /* the last request's target */
+static char target[1024];   /* the last request's target */
+static char req_head[8192]; /* the last request's header lines */
+
+/* The value of the last request's header name, or "-" (in a static buffer). */
+static const char *req_header(const char *name)
+{
+    static char v[256];
+    char want[64];
+    snprintf(want, sizeof want, "\r\n%s:", name);
+    const char *h = strcasestr(req_head, want);
+    if (h == NULL)
+        return "-";
+    h += strlen(want);
+    h += strspn(h, " ");
+    snprintf(v, sizeof v, "%.*s", (int)strcspn(h, "\r\n"), h);
+    return v;
+}
 
 static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
 {
@@ -186,6 +205,7 @@ static long read_request(WOLFSSL *ssl, char *method, size_t mcap)
         end = strstr(buf, "\r\n\r\n");
     }
     snprintf(method, mcap, "%.*s", (int)strcspn(buf, " "), buf);
+    snprintf(req_head, sizeof req_head, "%.*s", (int)(end + 2 - buf), buf);
     const char *t = buf + strcspn(buf, " ");
     t += *t == ' ';
     snprintf(target, sizeof target, "%.*s", (int)strcspn(t, " \r\n"), t);
@@ -222,6 +242,35 @@ static void serve(WOLFSSL *ssl)
                      "X-Method: %s\r\nX-Got-Body: %ld\r\n\r\n",
                      strlen(hello), conn_no, req, method, body);
             if (write_str(ssl, head) || (strcmp(method, "HEAD") && write_str(ssl, hello)))
+                return;
+        } else if (mode_is("redirect")) {
+            /* /redirect/CODE?LOCATION: that status, that Location; /loop: a
+             * 302 to itself; anything else: 200 telling what came. */
+            int code = 0;
+            const char *loc = NULL;
+            if (strncmp(target, "/redirect/", 10) == 0 && strchr(target, '?')) {
+                code = atoi(target + 10);
+                loc = strchr(target, '?') + 1;
+            } else if (strcmp(target, "/loop") == 0) {
+                code = 302;
+                loc = "/loop";
+            }
+            static char big[2048];
+            if (code) {
+                snprintf(big, sizeof big,
+                         "HTTP/1.1 %d Moved\r\nLocation: %s\r\nContent-Length: 6\r\n\r\nmoved\n",
+                         code, loc);
+            } else {
+                char auth[256];
+                snprintf(auth, sizeof auth, "%s", req_header("Authorization"));
+                snprintf(big, sizeof big,
+                         "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nX-Method: %s\r\n"
+                         "X-Target: %s\r\nX-Got-Body: %ld\r\nX-Auth: %s\r\nX-Cookie: %s\r\n"
+                         "X-Req: %u\r\n\r\n%s",
+                         strlen(hello), method, target, body, auth, req_header("Cookie"), req,
+                         strcmp(method, "HEAD") ? hello : "");
+            }
+            if (write_str(ssl, big))
                 return;
         } else if (mode_is("no-body-length")) {
             /* 204 and 304 with the Content-Length a 200 would have, and no
@@ -350,7 +399,7 @@ int main(int argc, char **argv)
         "ok",           "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
         "garbage",      "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
         "hs-cut",       "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix",
-        "close-second", "burst-drip",  "paced",   "no-body-length"};
+        "close-second", "burst-drip",  "paced",   "no-body-length", "redirect"};
     int valid = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         valid |= strcmp(mode, known[i]) == 0;

@@ -12,6 +12,7 @@
 
 #include "evtls/http.h"
 #include "evtls_httpparse.h"
+#include "evtls_redirect.h"
 
 /* Feeds text in pieces of the given size; returns the parser's last answer. */
 static int feed_in_pieces(evtls__httpp *pp, const char *text, size_t piece, size_t *total_used)
@@ -375,6 +376,54 @@ static void test_streamed_body_and_stop(void **state)
     evtls__httpp_free(&pp);
 }
 
+/* RFC 3986 section 5.4's examples (the http scheme for its "http:"),
+ * the method after each status, and what counts as another origin. */
+static void test_redirects(void **state)
+{
+    (void)state;
+    evtls_url base, other;
+    assert_int_equal(evtls_url_parse("http://a/b/c/d;p?q", 0, &base), 0);
+    static const char *const cases[][2] = {
+        {"g", "http://a/b/c/g"},          {"./g", "http://a/b/c/g"},
+        {"g/", "http://a/b/c/g/"},        {"/g", "http://a/g"},
+        {"//g", "http://g"},              {"?y", "http://a/b/c/d;p?y"},
+        {"g?y", "http://a/b/c/g?y"},      {"#s", "http://a/b/c/d;p?q"},
+        {"g#s", "http://a/b/c/g"},        {"g?y#s", "http://a/b/c/g?y"},
+        {";x", "http://a/b/c/;x"},        {"g;x?y#s", "http://a/b/c/g;x?y"},
+        {"", "http://a/b/c/d;p?q"},       {".", "http://a/b/c/"},
+        {"./", "http://a/b/c/"},          {"..", "http://a/b/"},
+        {"../", "http://a/b/"},           {"../g", "http://a/b/g"},
+        {"../..", "http://a/"},           {"../../", "http://a/"},
+        {"../../g", "http://a/g"},        {"../../../g", "http://a/g"},
+        {"/./g", "http://a/g"},           {"/../g", "http://a/g"},
+        {"g.", "http://a/b/c/g."},        {"..g", "http://a/b/c/..g"},
+        {"./../g", "http://a/b/g"},       {"./g/.", "http://a/b/c/g/"},
+        {"g/./h", "http://a/b/c/g/h"},    {"g/../h", "http://a/b/c/h"},
+        {"https://x.test:8443/y", "https://x.test:8443/y"},
+    };
+    char out[512];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        assert_int_equal(evtls__redirect_resolve(&base, cases[i][0], out, sizeof out), 0);
+        if (strcmp(out, cases[i][1]) != 0)
+            fail_msg("'%s' resolved to '%s', not '%s'", cases[i][0], out, cases[i][1]);
+    }
+    assert_int_equal(evtls__redirect_resolve(&base, "/a-long-path", out, 10), -1);
+    assert_string_equal(evtls__redirect_method(303, "POST"), "GET");
+    assert_string_equal(evtls__redirect_method(303, "PUT"), "GET");
+    assert_string_equal(evtls__redirect_method(303, "HEAD"), "HEAD");
+    assert_string_equal(evtls__redirect_method(302, "POST"), "GET");
+    assert_string_equal(evtls__redirect_method(301, "PUT"), "PUT");
+    assert_string_equal(evtls__redirect_method(307, "POST"), "POST");
+    assert_string_equal(evtls__redirect_method(308, "DELETE"), "DELETE");
+    assert_true(evtls__redirect_status(308) && !evtls__redirect_status(304));
+    assert_int_equal(evtls_url_parse("http://A:80/x", 0, &other), 0);
+    assert_int_equal(evtls__redirect_cross_origin(&base, &other), 0);
+    assert_int_equal(evtls_url_parse("https://a/x", 0, &other), 0);
+    assert_int_equal(evtls__redirect_cross_origin(&base, &other), 1);
+    assert_int_equal(evtls_url_parse("http://a:8080/x", 0, &other), 0);
+    assert_int_equal(evtls__redirect_cross_origin(&base, &other), 1);
+}
+
 static void test_url_parse(void **state)
 {
     (void)state;
@@ -514,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_bodiless_responses),
         cmocka_unit_test(test_streamed_body_and_stop),
         cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_redirects),
         cmocka_unit_test(test_request_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

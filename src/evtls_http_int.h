@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* evtls_http_int.h - what the client needs of a request beyond http.h. */
+#ifndef EVTLS_HTTP_INT_H
+#define EVTLS_HTTP_INT_H
+
+#include "evtls/http.h"
+
+/* The request a redirect makes of r: its headers (but Host, and the
+ * credentials when drop_credentials: Authorization, Proxy-Authorization,
+ * Cookie) to authority and target with method; the body goes along only
+ * when the method is kept (307, 308) and r has a buffered one. NULL when
+ * out of memory or r streams its body from a producer (its bytes cannot be
+ * sent twice). */
+evtls_http_req *evtls__http_req_redirected(const evtls_http_req *r, const char *method,
+                                           const char *authority, const char *target,
+                                           int drop_credentials);
+
+/* The method of r. */
+const char *evtls__http_req_method(const evtls_http_req *r);
+
+#endif
