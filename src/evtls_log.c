@@ -26,7 +26,7 @@ static pthread_rwlock_t log_lock = PTHREAD_RWLOCK_INITIALIZER;
 static evtls_log_fn log_fn;
 static void *log_arg;
 static _Thread_local int in_handler;
-static atomic_int log_level = EVTLS_LOG_INFO;
+static atomic_int log_level = EVTLS_LOG_WARN;
 static uint64_t log_start_us;
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 
@@ -34,10 +34,10 @@ static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static void log_init_once(void)
 {
     log_start_us = evtls__now_us();
-    evtls_log_level lvl = EVTLS_LOG_INFO;
+    evtls_log_level lvl = EVTLS_LOG_WARN; /* quiet by default: warnings and errors */
     const char *env = getenv("EVTLS_LOG");
     if (env && evtls_log_level_parse(env, &lvl) != 0)
-        lvl = EVTLS_LOG_INFO;
+        lvl = EVTLS_LOG_WARN;
     atomic_store_explicit(&log_level, (int)lvl, memory_order_relaxed);
 }
 

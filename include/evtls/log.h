@@ -37,9 +37,10 @@ typedef void (*evtls_log_fn)(evtls_log_level level, unsigned long ms, const char
  * the free, release, abort, shutdown and cancel calls do nothing. */
 EVTLS_API int evtls_log_set_handler(evtls_log_fn fn, void *arg);
 
-/* Sets the most verbose level that is logged (default EVTLS_LOG_INFO, or
- * the value of the EVTLS_LOG environment variable: error, warn, info, debug,
- * verbose or none). Returns 0, or EVTLS_ERR_INVALID_ARG for a value
+/* Sets the most verbose level that is logged (default EVTLS_LOG_WARN: a
+ * library is quiet unless something is wrong; or the value of the
+ * EVTLS_LOG environment variable: error, warn, info, debug, verbose or
+ * none). INFO adds a line per connection made. Returns 0, or EVTLS_ERR_INVALID_ARG for a value
  * that is no level. */
 EVTLS_API int evtls_log_set_level(evtls_log_level level);
 

@@ -579,9 +579,24 @@ static void test_pin_and_proxy_parts(void **state)
     assert_int_equal(status, 407);
 }
 
+/* The level before anything set one: quiet (warnings and errors) unless
+ * EVTLS_LOG says otherwise. */
+static evtls_log_level level_at_start;
+static void test_quiet_by_default(void **state)
+{
+    (void)state;
+    evtls_log_level want = EVTLS_LOG_WARN;
+    const char *env = getenv("EVTLS_LOG");
+    if (env && evtls_log_level_parse(env, &want) != 0)
+        want = EVTLS_LOG_WARN;
+    assert_int_equal(level_at_start, want);
+}
+
 int main(void)
 {
+    level_at_start = evtls_log_get_level();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_quiet_by_default),
         cmocka_unit_test(test_every_code_is_described),
         cmocka_unit_test(test_retry_classification),
         cmocka_unit_test(test_version_and_build_info),
