@@ -42,7 +42,8 @@ EVTLS_API evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg
                                          const evtls_client_opts *opts);
 
 /* Frees the client, its pool and its connections. Requests still in flight
- * are dropped: their callbacks are not called. */
+ * are dropped: their callbacks are not called. Before event_base_free of
+ * its base (see evtls/evtls.h). */
 EVTLS_API void evtls_client_free(evtls_client *cl);
 
 /* The client's pool (for its stats, a resolver or the session cache). */

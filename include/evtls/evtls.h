@@ -2,6 +2,29 @@
 /*
  * evtls/evtls.h - the whole public API of evtls, an event-loop async TLS
  * client library on libevent and wolfSSL.
+ *
+ * Threads, in one place:
+ * - Per base: every connection, pool, client and resolver is made on one
+ *   event_base and used only on the thread that runs that base's loop, with
+ *   everything it hands out (checkout and fetch handles, exchanges,
+ *   responses). Several threads each run their own base with their own
+ *   objects; nothing of one base is touched from another's thread.
+ * - Shared by any threads: a built evtls_cfg (read-only once built; threads
+ *   may even race its build, which happens once under its lock), the log
+ *   handler and level (evtls_log_set_handler: once it returns the old
+ *   handler is never called again), the error and version functions, and
+ *   evtls_mem_get_stats. A session cache is shared by the objects of one
+ *   base only; handles are numbers valid on any thread but cancelled on
+ *   their base's.
+ * - Per thread: evtls_thread_cleanup before a thread that ran connections
+ *   exits.
+ *
+ * Lifetimes: free what was made on a base (clients, pools, connections,
+ * resolvers; in any order among them) before event_base_free(base) - they
+ * hold events in it - and run the loop once after freeing objects with
+ * work in flight if anything must be let go of (a cancelled DNS query ends
+ * on the loop's next turn). A configuration and a session cache are
+ * reference-counted and outlive their last user by themselves.
  */
 #ifndef EVTLS_EVTLS_H
 #define EVTLS_EVTLS_H
