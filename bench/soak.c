@@ -187,10 +187,13 @@ int main(int argc, char **argv)
     snprintf(s.web_url, sizeof s.web_url, "https://localhost:%u/", web.port);
     snprintf(s.fault_url, sizeof s.fault_url, "https://localhost:%u/", fault.port);
     evtls_cfg *cfg = test_cfg(0, 1000); /* the fault peer serves one at a time: stalls stay short */
+    evtls_pool_opts po;
+    evtls_pool_opts_default(&po);
+    po.max_per_origin = conc;
+    po.max_uses = 1; /* every operation a new connection */
     evtls_client_opts o;
     evtls_client_opts_default(&o);
-    o.pool.max_per_origin = conc;
-    o.pool.max_uses = 1; /* every operation a new connection */
+    o.pool = &po;
     s.client = evtls_client_new(s.base, cfg, &o);
     evtls_cfg_unref(cfg);
     if (s.client == NULL) {

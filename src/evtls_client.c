@@ -20,6 +20,7 @@
 #include "evtls_log_int.h"
 #include "evtls_pool_int.h"
 #include "evtls_redirect.h"
+#include "evtls_sized.h"
 #include "evtls_time.h"
 
 struct evtls_fetch {
@@ -45,25 +46,35 @@ struct evtls_fetch {
     evtls__handle h;      /* the application's handle (0: none asked for) */
 };
 
+/* The client's options, its own copies (the application's pointed-to
+ * structs need not outlive evtls_client_new). */
+struct client_opts {
+    evtls_pool_opts pool;
+    evtls_http_opts http;
+    unsigned deadline_ms;
+    int no_retry;
+};
+
 struct evtls_client {
     struct event_base *base;
     evtls_cfg *tls, *plain;
     evtls_pool *pool;
-    evtls_client_opts o;
+    struct client_opts o;
     TAILQ_HEAD(, evtls_fetch) live;
 };
 
-void evtls_client_opts_default(evtls_client_opts *o)
+void evtls_client_opts_default_sized(evtls_client_opts *o, size_t size)
 {
     if (o == NULL)
         return;
-    memset(o, 0, sizeof *o);
-    evtls_pool_opts_default(&o->pool);
-    evtls_http_opts_default(&o->http);
+    evtls_client_opts d;
+    memset(&d, 0, sizeof d); /* NULL pool and http options: the defaults */
+    EVTLS__COPY_OUT(o, size, &d);
 }
 
-evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
-                               const evtls_client_opts *opts)
+evtls_client *evtls_client_new_sized(struct event_base *base, evtls_cfg *cfg,
+                                     const evtls_client_opts *opts, size_t opts_size,
+                                     size_t pool_opts_size, size_t http_opts_size)
 {
     if (base == NULL)
         return NULL;
@@ -72,10 +83,18 @@ evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
         return NULL;
     cl->base = base;
     TAILQ_INIT(&cl->live);
+    evtls_client_opts co;
+    evtls_client_opts_default(&co);
     if (opts)
-        cl->o = *opts;
-    else
-        evtls_client_opts_default(&cl->o);
+        EVTLS__COPY_IN(&co, opts, opts_size);
+    evtls_pool_opts_default(&cl->o.pool);
+    if (co.pool)
+        EVTLS__COPY_IN(&cl->o.pool, co.pool, pool_opts_size);
+    evtls_http_opts_default(&cl->o.http);
+    if (co.http)
+        EVTLS__COPY_IN(&cl->o.http, co.http, http_opts_size);
+    cl->o.deadline_ms = co.deadline_ms;
+    cl->o.no_retry = co.no_retry;
     cl->tls = cfg ? evtls_cfg_ref(cfg) : evtls_cfg_new();
     cl->plain = evtls_cfg_new();
     if (cl->tls == NULL || cl->plain == NULL || evtls_cfg_build(cl->tls) != 0 ||
@@ -338,9 +357,16 @@ static int build_request(evtls_fetch *f, const evtls_request *rq)
     return 0;
 }
 
-int evtls_client_fetch(evtls_client *cl, const evtls_request *rq, evtls_fetch_cb cb, void *arg,
-                       evtls_fetch **out)
+int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *request, size_t rq_size,
+                             evtls_fetch_cb cb, void *arg, evtls_fetch **out)
 {
+    /* The program's request over a zeroed one of the library's size: the
+     * fields it does not know are off. */
+    evtls_request whole;
+    memset(&whole, 0, sizeof whole);
+    if (request)
+        EVTLS__COPY_IN(&whole, request, rq_size);
+    const evtls_request *rq = request ? &whole : NULL;
     if (out)
         *out = NULL;
     if (evtls__log_in_handler())

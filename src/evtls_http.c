@@ -19,6 +19,7 @@
 #include "evtls_http_int.h"
 #include "evtls_httpparse.h"
 #include "evtls_log_int.h"
+#include "evtls_sized.h"
 #include "evtls_time.h"
 
 /* ------------------------------------------------------------------ */
@@ -321,15 +322,17 @@ struct evtls_http_exchange {
     int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
 };
 
-void evtls_http_opts_default(evtls_http_opts *o)
+void evtls_http_opts_default_sized(evtls_http_opts *o, size_t size)
 {
     if (o == NULL)
         return;
-    memset(o, 0, sizeof *o);
-    o->max_header_bytes = 64u * 1024u;
-    o->max_body_bytes = 16u * 1024u * 1024u;
-    o->ttfb_timeout_ms = 30000;
-    o->idle_timeout_ms = 30000;
+    evtls_http_opts d;
+    memset(&d, 0, sizeof d);
+    d.max_header_bytes = 64u * 1024u;
+    d.max_body_bytes = 16u * 1024u * 1024u;
+    d.ttfb_timeout_ms = 30000;
+    d.idle_timeout_ms = 30000;
+    EVTLS__COPY_OUT(o, size, &d);
 }
 
 static void exchange_free(evtls_http_exchange *x)
@@ -608,12 +611,18 @@ int evtls_http_exchange_resume(evtls_http_exchange *x)
     return 0;
 }
 
-int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
-                              const evtls_http_cbs *cbs, void *arg, evtls_http_exchange **out)
+int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req,
+                                    const evtls_http_opts *opts, size_t opts_size,
+                                    const evtls_http_cbs *cbs, size_t cbs_size, void *arg,
+                                    evtls_http_exchange **out)
 {
     if (out)
         *out = NULL;
-    if (c == NULL || req == NULL || cbs == NULL || cbs->on_done == NULL)
+    evtls_http_cbs cb;
+    memset(&cb, 0, sizeof cb);
+    if (cbs)
+        EVTLS__COPY_IN(&cb, cbs, cbs_size);
+    if (c == NULL || req == NULL || cb.on_done == NULL)
         return EVTLS_ERR_INVALID_ARG;
     if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED || evtls__conn_has_exchange(c))
         return EVTLS_ERR_STATE; /* one exchange at a time: HTTP/1.1 has no multiplexing */
@@ -633,13 +642,12 @@ int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req, const evtls_ht
     if (x == NULL)
         return EVTLS_ERR_NOMEM;
     x->c = c;
+    evtls_http_opts_default(&x->o);
     if (opts)
-        x->o = *opts;
-    else
-        evtls_http_opts_default(&x->o);
-    x->cbs = *cbs;
+        EVTLS__COPY_IN(&x->o, opts, opts_size);
+    x->cbs = cb;
     x->arg = arg;
-    evtls__httpp_hooks hooks = {hook_head, cbs->on_body ? hook_body : NULL, x};
+    evtls__httpp_hooks hooks = {hook_head, cb.on_body ? hook_body : NULL, x};
     evtls__httpp_init(&x->pp, x->o.max_header_bytes, x->o.max_body_bytes,
                       strcmp(req->method, "HEAD") == 0, &hooks);
     event_assign(&x->timer, evtls_conn_get_base(c), -1, 0, on_timer, x);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "evtls_mem_int.h"
+#include "evtls_sized.h"
 
 #define MAGIC      0x65767473u /* "evts" */
 #define FLAG_PAGED 1u          /* placed on whole pages (a session object) */
@@ -244,18 +245,20 @@ void evtls__mem_note(evtls_mem_owner owner, long delta)
         count((unsigned)owner, (size_t)-delta, -1);
 }
 
-void evtls_mem_get_stats(evtls_mem_stats *s)
+void evtls_mem_get_stats_sized(evtls_mem_stats *out, size_t size)
 {
-    if (s == NULL)
+    if (out == NULL)
         return;
-    memset(s, 0, sizeof *s);
-    s->enabled = installed;
+    evtls_mem_stats s;
+    memset(&s, 0, sizeof s);
+    s.enabled = installed;
     for (int i = 0; i < EVTLS_MEM_OWNERS; i++) {
-        s->bytes[i] = atomic_load_explicit(&live_bytes[i], memory_order_relaxed);
-        s->blocks[i] = atomic_load_explicit(&live_blocks[i], memory_order_relaxed);
+        s.bytes[i] = atomic_load_explicit(&live_bytes[i], memory_order_relaxed);
+        s.blocks[i] = atomic_load_explicit(&live_blocks[i], memory_order_relaxed);
     }
-    s->released_pages = atomic_load_explicit(&released_pages, memory_order_relaxed);
-    s->session_object_bytes = atomic_load_explicit(&session_size, memory_order_relaxed);
+    s.released_pages = atomic_load_explicit(&released_pages, memory_order_relaxed);
+    s.session_object_bytes = atomic_load_explicit(&session_size, memory_order_relaxed);
+    EVTLS__COPY_OUT(out, size, &s);
 }
 
 const char *evtls_mem_owner_name(evtls_mem_owner owner)

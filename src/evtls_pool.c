@@ -35,6 +35,7 @@
 #include "evtls_origin.h"
 #include "evtls_pool_int.h"
 #include "evtls_resolver_int.h"
+#include "evtls_sized.h"
 #include "evtls_time.h"
 
 #define BUCKETS            256
@@ -123,16 +124,18 @@ struct evtls_pool {
     int shutdown_done;
 };
 
-void evtls_pool_opts_default(evtls_pool_opts *o)
+void evtls_pool_opts_default_sized(evtls_pool_opts *o, size_t size)
 {
     if (o == NULL)
         return;
-    memset(o, 0, sizeof *o);
-    o->max_per_origin = 8;
-    o->max_total = 1024;
-    o->idle_timeout_ms = 60000;
-    o->wait_timeout_ms = 30000;
-    o->resumption = 1;
+    evtls_pool_opts d;
+    memset(&d, 0, sizeof d);
+    d.max_per_origin = 8;
+    d.max_total = 1024;
+    d.idle_timeout_ms = 60000;
+    d.wait_timeout_ms = 30000;
+    d.resumption = 1;
+    EVTLS__COPY_OUT(o, size, &d);
 }
 
 /* ------------------------------------------------------------------ */
@@ -717,7 +720,8 @@ static int open_conn(struct origin *o)
 static void sweep_cb(evutil_socket_t fd, short what, void *arg);
 static void shutdown_cb(evutil_socket_t fd, short what, void *arg);
 
-evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts)
+evtls_pool *evtls_pool_new_sized(struct event_base *base, const evtls_pool_opts *opts,
+                                 size_t opts_size)
 {
     if (base == NULL)
         return NULL;
@@ -725,10 +729,9 @@ evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts)
     if (p == NULL)
         return NULL;
     p->base = base;
+    evtls_pool_opts_default(&p->o);
     if (opts)
-        p->o = *opts;
-    else
-        evtls_pool_opts_default(&p->o);
+        EVTLS__COPY_IN(&p->o, opts, opts_size);
     if (p->o.max_per_origin == 0)
         p->o.max_per_origin = 8;
     if (p->o.max_total == 0)
@@ -1187,10 +1190,10 @@ void evtls_pool_free(evtls_pool *p)
     free(p);
 }
 
-void evtls_pool_get_stats(const evtls_pool *p, evtls_pool_stats *st)
+void evtls_pool_get_stats_sized(const evtls_pool *p, evtls_pool_stats *st, size_t size)
 {
     if (p && st)
-        *st = p->st;
+        EVTLS__COPY_OUT(st, size, &p->st);
 }
 
 void evtls__pool_drop_idle(evtls_pool *p, const evtls_cfg *cfg, const char *host, uint16_t port)
@@ -1209,16 +1212,17 @@ void evtls__pool_drop_idle(evtls_pool *p, const evtls_cfg *cfg, const char *host
     after_change(p, o);
 }
 
-void evtls_pool_get_origin_stats(const evtls_pool *p, const evtls_cfg *cfg, const char *host,
-                                 uint16_t port, evtls_pool_stats *st)
+void evtls_pool_get_origin_stats_sized(const evtls_pool *p, const evtls_cfg *cfg,
+                                       const char *host, uint16_t port, evtls_pool_stats *st,
+                                       size_t size)
 {
     if (st == NULL)
         return;
-    memset(st, 0, sizeof *st);
+    evtls_pool_stats none;
+    memset(&none, 0, sizeof none);
     char key[KEY_MAX];
-    if (p == NULL || host == NULL || make_key(key, cfg, host, port) < 0)
-        return;
-    const struct origin *o = origin_find(p, key);
-    if (o)
-        *st = o->st;
+    const struct origin *o = NULL;
+    if (p && host && make_key(key, cfg, host, port) >= 0)
+        o = origin_find(p, key);
+    EVTLS__COPY_OUT(st, size, o ? &o->st : &none);
 }

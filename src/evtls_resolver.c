@@ -24,6 +24,7 @@
 #include "evtls_history.h"
 #include "evtls_resolver_int.h"
 #include "evtls_time.h"
+#include "evtls_sized.h"
 
 #define CACHE_DEFAULT 128
 #define MAX_TTL_S     3600
@@ -371,11 +372,13 @@ void evtls_resolver_clear_cache(evtls_resolver *r)
         cache_clear(r);
 }
 
-void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st)
+void evtls_resolver_get_stats_sized(const evtls_resolver *r, evtls_resolver_stats *st,
+                                    size_t size)
 {
     if (r && st) {
-        *st = r->st;
-        st->history_entries = evtls__history_size(&r->hist);
+        evtls_resolver_stats s = r->st;
+        s.history_entries = evtls__history_size(&r->hist);
+        EVTLS__COPY_OUT(st, size, &s);
     }
 }
 

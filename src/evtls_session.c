@@ -11,6 +11,7 @@
 #include "evtls_log_int.h"
 #include "evtls_session_int.h"
 #include "evtls_base64.h" /* evtls__hex_digit */
+#include "evtls_sized.h"
 
 #define DEFAULT_PER_ORIGIN 4
 #define MAX_PER_ORIGIN     65536
@@ -106,10 +107,11 @@ void evtls_session_cache_unref(evtls_session_cache *sc)
     free(sc);
 }
 
-void evtls_session_cache_get_stats(const evtls_session_cache *sc, evtls_session_stats *st)
+void evtls_session_cache_get_stats_sized(const evtls_session_cache *sc, evtls_session_stats *st,
+                                         size_t size)
 {
     if (sc && st)
-        *st = sc->st;
+        EVTLS__COPY_OUT(st, size, &sc->st);
 }
 
 static struct origin *find(evtls_session_cache *sc, const char *key)

@@ -25,21 +25,33 @@ typedef struct evtls_client evtls_client;
 typedef struct evtls_fetch evtls_fetch; /* one request in flight */
 
 typedef struct evtls_client_opts {
-    evtls_pool_opts pool; /* the client's pool (evtls_pool_opts_default) */
-    evtls_http_opts http; /* each exchange's limits: body size, TTFB, idle (defaults) */
+    const evtls_pool_opts *pool; /* the client's pool (NULL: the defaults); copied */
+    const evtls_http_opts *http; /* each exchange's limits: body size, TTFB, idle (NULL:
+                                    the defaults); copied */
     unsigned deadline_ms; /* each request's deadline, waiting and retry included (0: none) */
     int no_retry;         /* 1: never send a request again (exposes the keep-alive race) */
 } evtls_client_opts;
 
 /* Fills o with the defaults. */
-EVTLS_API void evtls_client_opts_default(evtls_client_opts *o);
+EVTLS_API void evtls_client_opts_default_sized(evtls_client_opts *o, size_t size);
+static inline void evtls_client_opts_default(evtls_client_opts *o)
+{
+    evtls_client_opts_default_sized(o, sizeof(evtls_client_opts));
+}
 
 /* Creates a client on base. https:// URLs use cfg (a reference is taken;
  * it is built here, and NULL means a default one: the system's trust
  * store); http:// URLs use a plain-TCP configuration of the client's own.
  * opts may be NULL. Returns NULL when cfg does not build or out of memory. */
-EVTLS_API evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
-                                         const evtls_client_opts *opts);
+EVTLS_API evtls_client *evtls_client_new_sized(struct event_base *base, evtls_cfg *cfg,
+                                               const evtls_client_opts *opts, size_t opts_size,
+                                               size_t pool_opts_size, size_t http_opts_size);
+static inline evtls_client *evtls_client_new(struct event_base *base, evtls_cfg *cfg,
+                                             const evtls_client_opts *opts)
+{
+    return evtls_client_new_sized(base, cfg, opts, sizeof(evtls_client_opts),
+                                  sizeof(evtls_pool_opts), sizeof(evtls_http_opts));
+}
 
 /* Frees the client, its pool and its connections. Requests still in flight
  * are dropped: their callbacks are not called. Before event_base_free of
@@ -125,8 +137,15 @@ typedef void (*evtls_fetch_cb)(int err, const evtls_http_resp *r, const evtls_fe
  * inside this call) and sets *out (may be NULL) to a handle for
  * evtls_fetch_cancel; or an error and calls nothing: EVTLS_ERR_BAD_URL,
  * EVTLS_ERR_INVALID_ARG (a method, header or body evtls does not send). */
-EVTLS_API EVTLS_MUST_CHECK int evtls_client_fetch(evtls_client *cl, const evtls_request *rq,
-                                                  evtls_fetch_cb cb, void *arg, evtls_fetch **out);
+EVTLS_API EVTLS_MUST_CHECK int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *rq,
+                                                        size_t rq_size, evtls_fetch_cb cb,
+                                                        void *arg, evtls_fetch **out);
+EVTLS_MUST_CHECK static inline int evtls_client_fetch(evtls_client *cl, const evtls_request *rq,
+                                                      evtls_fetch_cb cb, void *arg,
+                                                      evtls_fetch **out)
+{
+    return evtls_client_fetch_sized(cl, rq, sizeof(evtls_request), cb, arg, out);
+}
 
 /* Cancels a request in flight: its callback is not called; a connection it
  * was using is closed (its position in the stream is unknown). Once the

@@ -19,6 +19,16 @@
  * - Per thread: evtls_thread_cleanup before a thread that ran connections
  *   exits.
  *
+ * Structs that grow: options and stats structs go to the library with
+ * their size as the program was compiled (the inline wrappers, e.g.
+ * evtls_pool_new for evtls_pool_new_sized, pass sizeof), and structs only
+ * grow at their end. A program built against an older header keeps
+ * working with a newer library: options it does not know keep their
+ * defaults, stats it does not know are not written, request fields it
+ * does not know are off. Structs the library hands out by pointer
+ * (connection, checkout and fetch info) also only grow at their end, and
+ * evtls_build_info carries its size itself.
+ *
  * Lifetimes: free what was made on a base (clients, pools, connections,
  * resolvers; in any order among them) before event_base_free(base) - they
  * hold events in it - and run the loop once after freeing objects with

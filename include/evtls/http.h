@@ -161,7 +161,11 @@ typedef struct evtls_http_opts {
 } evtls_http_opts;
 
 /* Fills o with the defaults above. */
-EVTLS_API void evtls_http_opts_default(evtls_http_opts *o);
+EVTLS_API void evtls_http_opts_default_sized(evtls_http_opts *o, size_t size);
+static inline void evtls_http_opts_default(evtls_http_opts *o)
+{
+    evtls_http_opts_default_sized(o, sizeof(evtls_http_opts));
+}
 
 /* Status line and headers are complete. Return 0 to go on, non-zero to
  * abort the exchange (done_cb then gets EVTLS_ERR_CANCELLED). */
@@ -194,10 +198,18 @@ typedef struct evtls_http_cbs {
  * c was checked out of a pool that is freed (or whose shutdown times out)
  * during the exchange, on_done gets EVTLS_ERR_POOL_FREED (or
  * EVTLS_ERR_POOL_CLOSED). */
-EVTLS_API EVTLS_MUST_CHECK int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req,
-                                                         const evtls_http_opts *opts,
-                                                         const evtls_http_cbs *cbs, void *arg,
-                                                         evtls_http_exchange **out);
+EVTLS_API EVTLS_MUST_CHECK int
+evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
+                                size_t opts_size, const evtls_http_cbs *cbs, size_t cbs_size,
+                                void *arg, evtls_http_exchange **out);
+EVTLS_MUST_CHECK static inline int evtls_http_exchange_start(evtls_conn *c, evtls_http_req *req,
+                                                             const evtls_http_opts *opts,
+                                                             const evtls_http_cbs *cbs, void *arg,
+                                                             evtls_http_exchange **out)
+{
+    return evtls_http_exchange_start_sized(c, req, opts, sizeof(evtls_http_opts), cbs,
+                                           sizeof(evtls_http_cbs), arg, out);
+}
 
 /* Stops an exchange without calling on_done and frees it. The connection
  * is left in an unknown position in the stream: close or abort it. */

@@ -47,7 +47,11 @@ typedef struct evtls_mem_stats {
 } evtls_mem_stats;
 
 /* Fills s with the current counters. Safe from any thread. */
-EVTLS_API void evtls_mem_get_stats(evtls_mem_stats *s);
+EVTLS_API void evtls_mem_get_stats_sized(evtls_mem_stats *s, size_t size);
+static inline void evtls_mem_get_stats(evtls_mem_stats *s)
+{
+    evtls_mem_get_stats_sized(s, sizeof(evtls_mem_stats));
+}
 
 /* Returns a short name for an owner ("tls-session", ...), or "?". */
 EVTLS_API const char *evtls_mem_owner_name(evtls_mem_owner owner);

@@ -138,10 +138,19 @@ typedef struct evtls_pool_stats {
 } evtls_pool_stats;
 
 /* Fills o with the defaults above. */
-EVTLS_API void evtls_pool_opts_default(evtls_pool_opts *o);
+EVTLS_API void evtls_pool_opts_default_sized(evtls_pool_opts *o, size_t size);
+static inline void evtls_pool_opts_default(evtls_pool_opts *o)
+{
+    evtls_pool_opts_default_sized(o, sizeof(evtls_pool_opts));
+}
 
 /* Creates a pool on base (opts NULL: defaults). */
-EVTLS_API evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts);
+EVTLS_API evtls_pool *evtls_pool_new_sized(struct event_base *base, const evtls_pool_opts *opts,
+                                           size_t opts_size);
+static inline evtls_pool *evtls_pool_new(struct event_base *base, const evtls_pool_opts *opts)
+{
+    return evtls_pool_new_sized(base, opts, sizeof(evtls_pool_opts));
+}
 
 /* Uses r for every new connection's name resolution (a reference is
  * taken); by default the pool makes one resolver for all of them. */
@@ -209,11 +218,22 @@ EVTLS_API void evtls_pool_shutdown(evtls_pool *p, unsigned timeout_ms, evtls_poo
 EVTLS_API void evtls_pool_free(evtls_pool *p);
 
 /* Copies the pool's counters and gauges. */
-EVTLS_API void evtls_pool_get_stats(const evtls_pool *p, evtls_pool_stats *st);
+EVTLS_API void evtls_pool_get_stats_sized(const evtls_pool *p, evtls_pool_stats *st, size_t size);
+static inline void evtls_pool_get_stats(const evtls_pool *p, evtls_pool_stats *st)
+{
+    evtls_pool_get_stats_sized(p, st, sizeof(evtls_pool_stats));
+}
 
 /* The gauges and counters of one origin (all zero if unknown). */
-EVTLS_API void evtls_pool_get_origin_stats(const evtls_pool *p, const evtls_cfg *cfg,
-                                           const char *host, uint16_t port, evtls_pool_stats *st);
+EVTLS_API void evtls_pool_get_origin_stats_sized(const evtls_pool *p, const evtls_cfg *cfg,
+                                                 const char *host, uint16_t port,
+                                                 evtls_pool_stats *st, size_t size);
+static inline void evtls_pool_get_origin_stats(const evtls_pool *p, const evtls_cfg *cfg,
+                                               const char *host, uint16_t port,
+                                               evtls_pool_stats *st)
+{
+    evtls_pool_get_origin_stats_sized(p, cfg, host, port, st, sizeof(evtls_pool_stats));
+}
 
 #ifdef __cplusplus
 }

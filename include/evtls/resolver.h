@@ -74,7 +74,12 @@ typedef struct evtls_resolver_stats {
 } evtls_resolver_stats;
 
 /* Copies the counters since creation. */
-EVTLS_API void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st);
+EVTLS_API void evtls_resolver_get_stats_sized(const evtls_resolver *r, evtls_resolver_stats *st,
+                                              size_t size);
+static inline void evtls_resolver_get_stats(const evtls_resolver *r, evtls_resolver_stats *st)
+{
+    evtls_resolver_get_stats_sized(r, st, sizeof(evtls_resolver_stats));
+}
 
 /* Adds a reference and returns r (NULL for NULL). */
 EVTLS_API evtls_resolver *evtls_resolver_ref(evtls_resolver *r);

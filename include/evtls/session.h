@@ -65,8 +65,13 @@ EVTLS_API int evtls_session_cache_save(const evtls_session_cache *sc, const char
 EVTLS_API int evtls_session_cache_load(evtls_session_cache *sc, const char *path);
 
 /* Copies the counters. */
-EVTLS_API void evtls_session_cache_get_stats(const evtls_session_cache *sc,
-                                             evtls_session_stats *st);
+EVTLS_API void evtls_session_cache_get_stats_sized(const evtls_session_cache *sc,
+                                                   evtls_session_stats *st, size_t size);
+static inline void evtls_session_cache_get_stats(const evtls_session_cache *sc,
+                                                 evtls_session_stats *st)
+{
+    evtls_session_cache_get_stats_sized(sc, st, sizeof(evtls_session_stats));
+}
 
 #ifdef __cplusplus
 }

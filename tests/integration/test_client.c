@@ -349,9 +349,12 @@ static void test_bad_inputs(void **state)
     assert_int_equal(d.err, EVTLS_ERR_TIMEOUT);
     evtls_client_free(cl);
     /* A body over the limit. */
+    evtls_http_opts ho;
+    evtls_http_opts_default(&ho);
+    ho.max_body_bytes = 4;
     evtls_client_opts o;
     evtls_client_opts_default(&o);
-    o.http.max_body_bytes = 4;
+    o.http = &ho;
     evtls_cfg *cfg = test_cfg(0, 0);
     cl = evtls_client_new(f->base, cfg, &o);
     evtls_cfg_unref(cfg);
@@ -617,6 +620,73 @@ static void test_redirects_followed(void **state)
     evtls_client_free(cl);
 }
 
+/* A program built against an older header: its structs are a prefix of
+ * today's, passed with their own size (the inline wrappers pass sizeof as
+ * compiled). What lies past that prefix in its memory is never read
+ * (options the program does not know keep their defaults) or written. */
+static void assert_untouched(const void *obj, size_t from, size_t to, unsigned char fill)
+{
+    const unsigned char *b = obj;
+    for (size_t i = from; i < to; i++)
+        if (b[i] != fill)
+            fail_msg("byte %zu written past the program's %zu", i, from);
+}
+
+static void test_older_program_structs(void **state)
+{
+    struct loop_fx *f = *state;
+    /* Options: a pool_opts that ends before max_uses; the bytes after it
+     * are garbage, as another variable of the program would be. */
+    evtls_pool_opts po;
+    memset(&po, 0xff, sizeof po);
+    size_t old_pool = offsetof(evtls_pool_opts, max_uses);
+    evtls_pool_opts_default_sized(&po, old_pool);
+    assert_untouched(&po, old_pool, sizeof po, 0xff);
+    assert_int_equal(po.max_per_origin, 8);
+    /* Past the prefix, the program's memory happens to hold max_uses = 1
+     * (a connection used once, then closed): not read, so connections are
+     * reused. */
+    po.max_uses = 1;
+    evtls_pool *p = evtls_pool_new_sized(f->base, &po, old_pool);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    for (int i = 0; i < 3; i++) {
+        struct got g;
+        memset(&g, 0, sizeof g);
+        assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &g,
+                                             NULL),
+                         0);
+        run_until(f->base, &g.done, 10000);
+        assert_int_equal(g.err, 0);
+        assert_int_equal(g.info.reused, i > 0);
+        assert_int_equal(evtls_pool_checkin(p, g.c), 0);
+    }
+    /* Stats: only the program's prefix is written. */
+    evtls_pool_stats ps;
+    memset(&ps, 0x5a, sizeof ps);
+    evtls_pool_get_stats_sized(p, &ps, 2 * sizeof(unsigned));
+    assert_untouched(&ps, 2 * sizeof(unsigned), sizeof ps, 0x5a);
+    assert_int_equal(ps.idle, 1);
+    evtls_pool_free(p);
+    evtls_cfg_unref(cfg);
+    /* A request from before on_headers and follow_redirects: the garbage
+     * where they would be is not taken for a callback or a maximum. */
+    evtls_request rq;
+    memset(&rq, 0xa5, sizeof rq);
+    size_t old_rq = offsetof(evtls_request, on_headers);
+    memset(&rq, 0, old_rq);
+    char url[256];
+    snprintf(url, sizeof url, "%s/redirect/302?/final", rd_url);
+    rq.url = url;
+    evtls_client *cl = client(f, 0);
+    struct result r;
+    memset(&r, 0, sizeof r);
+    assert_int_equal(evtls_client_fetch_sized(cl, &rq, old_rq, on_fetched, &r, NULL), 0);
+    run_until(f->base, &r.done, 10000);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 302); /* not followed */
+    evtls_client_free(cl);
+}
+
 #ifdef EVTLS_FETCH_PATH
 /* The example, as a user runs it: several URLs through one client. */
 static void test_fetch_example(void **state)
@@ -656,6 +726,8 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_paused_upload, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_redirects_followed, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_older_program_structs, loop_fx_setup,
+                                        loop_fx_teardown),
 #ifdef EVTLS_FETCH_PATH
         cmocka_unit_test(test_fetch_example),
 #endif

@@ -647,7 +647,7 @@ static void test_loop_ends_by_itself(void **state)
         if (via_client) {
             evtls_client_opts co;
             evtls_client_opts_default(&co);
-            co.pool = o;
+            co.pool = &o;
             cl = evtls_client_new(f->base, cfg, &co);
             assert_non_null(cl);
             char url[64];

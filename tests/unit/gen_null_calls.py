@@ -150,7 +150,7 @@ for ret, fn, params in decls:
         rbase = rbase[-1] if rbase else ''
         if kind == 'int':
             lines.append('    long r = (long)%s;' % call)
-        elif kind == 'ptr' and rbase in makeable and re.search(r'_(new|ref)$', fn):
+        elif kind == 'ptr' and rbase in makeable and re.search(r'_(new|ref)(_sized)?$', fn):
             # An object the call made (or a reference it took): the
             # test's to let go of.
             lines.append('    %s *made = %s;' % (rbase, call))

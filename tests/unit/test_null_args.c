@@ -149,12 +149,12 @@ static const struct {
     int param;
     const char *why;
 } valid_null[] = {
-    {"evtls_client_new", 1, "a NULL cfg is a default one (the system trust store)"},
-    {"evtls_client_new", 2, "NULL opts are the defaults"},
-    {"evtls_pool_new", 1, "NULL opts are the defaults"},
+    {"evtls_client_new_sized", 1, "a NULL cfg is a default one (the system trust store)"},
+    {"evtls_client_new_sized", 2, "NULL opts are the defaults"},
+    {"evtls_pool_new_sized", 1, "NULL opts are the defaults"},
     {"evtls_conn_new", 1, "a NULL cfg is a default one"},
     {"evtls_resolver_new", 1, "a NULL name server: /etc/resolv.conf's"},
-    {"evtls_http_exchange_start", 2, "NULL opts are the defaults"},
+    {"evtls_http_exchange_start_sized", 2, "NULL opts are the defaults"},
     {"evtls_conn_new", 0, "a NULL base: the connection owns a private one (polling)"},
     {"evtls_conn_set_retry_cb", 1, "a NULL callback removes it"},
     {"evtls_conn_set_drain_cb", 1, "a NULL callback removes it"},
