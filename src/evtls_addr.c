@@ -47,24 +47,6 @@ int evtls__addr_parse_numeric(const char *host, uint16_t port, evtls__addr *a)
     return 0;
 }
 
-int evtls__addr_from_sockaddr(const struct sockaddr *sa, uint16_t port, evtls__addr *a)
-{
-    memset(a, 0, sizeof *a);
-    if (sa->sa_family == AF_INET) {
-        memcpy(&a->ss, sa, sizeof(struct sockaddr_in));
-        ((struct sockaddr_in *)&a->ss)->sin_port = htons(port);
-        a->len = sizeof(struct sockaddr_in);
-        return 0;
-    }
-    if (sa->sa_family == AF_INET6) {
-        memcpy(&a->ss, sa, sizeof(struct sockaddr_in6));
-        ((struct sockaddr_in6 *)&a->ss)->sin6_port = htons(port);
-        a->len = sizeof(struct sockaddr_in6);
-        return 0;
-    }
-    return -1;
-}
-
 const char *evtls__addr_str(const evtls__addr *a, char *buf, size_t size)
 {
     const void *src = a->ss.ss_family == AF_INET6

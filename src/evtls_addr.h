@@ -18,10 +18,6 @@ typedef struct evtls__addr {
  * (brackets around something that is not an IPv6 address). */
 int evtls__addr_parse_numeric(const char *host, uint16_t port, evtls__addr *a);
 
-/* Builds an address from a sockaddr, setting the port. Returns 0, or -1 for
- * an unsupported family. */
-int evtls__addr_from_sockaddr(const struct sockaddr *sa, uint16_t port, evtls__addr *a);
-
 /* Writes the address without port ("127.0.0.1", "::1") into buf. */
 const char *evtls__addr_str(const evtls__addr *a, char *buf, size_t size);
 

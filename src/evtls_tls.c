@@ -1015,13 +1015,6 @@ evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_
     return status_of(t, ret, 0, e);
 }
 
-int evtls__tls_pending(evtls__tls *t)
-{
-    if (t->plain)
-        return 0;
-    return wolfSSL_pending(t->ssl) > 0;
-}
-
 evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,
                                    evtls_last_error *e)
 {

@@ -65,10 +65,6 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e);
 evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_t *n,
                                   evtls_last_error *e);
 
-/* Returns 1 when decrypted data is buffered inside wolfSSL (the fd may not
- * become readable for it). */
-int evtls__tls_pending(evtls__tls *t);
-
 /* Writes len bytes; DONE means all were taken. After WANT_*, call again with
  * the same bytes. */
 evtls__tls_status evtls__tls_write(evtls__tls *t, const uint8_t *buf, size_t len,

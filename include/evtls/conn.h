@@ -28,7 +28,8 @@
  * runs on the winner only. evtls_conn_info says which address won and why
  * each other attempt lost.
  *
- * Retries: with evtls_cfg_set_retry(), a connect that fails for a
+ * Retries: with evtls_cfg_set_retry_countdown() or
+ * evtls_cfg_set_retry_backoff(), a connect that fails for a
  * retryable reason (evtls_err_is_retryable(), and a peer that closes
  * during the handshake) is tried again after a countdown or a backoff, in
  * state EVTLS_STATE_WAITING, until it succeeds, the attempts run out or
@@ -67,7 +68,7 @@ typedef enum evtls_conn_state {
     EVTLS_STATE_CLOSING, /* sending close_notify */
     EVTLS_STATE_CLOSED,  /* closed cleanly */
     EVTLS_STATE_FAILED,  /* see evtls_conn_get_last_error() */
-    EVTLS_STATE_WAITING, /* a connect failed; waiting to retry (see evtls_cfg_set_retry) */
+    EVTLS_STATE_WAITING, /* a connect failed; waiting to retry (see evtls_cfg_set_retry_*) */
     EVTLS_STATE_PROXYING /* connected to the proxy, asking it for the tunnel (cfg's proxy) */
 } evtls_conn_state;
 
