@@ -20,7 +20,6 @@
 #include "evtls_pin.h"
 #include "evtls_x509.h"
 #include "evtls_tls.h"
-#include "evtls_tlsctx.h"
 
 #define TICKETS_KEPT 4 /* TLS 1.3 tickets held until taken */
 
@@ -633,6 +632,13 @@ void evtls__tls_ctx_prepare(void *ctx)
 }
 
 /* ---- error mapping */
+
+void evtls__tls_error_text(int code, char *buf, size_t size)
+{
+    char tmp[WOLFSSL_MAX_ERROR_SZ];
+    wolfSSL_ERR_error_string_n((unsigned long)(long)code, tmp, sizeof tmp);
+    snprintf(buf, size, "%s", tmp);
+}
 
 static int map_alert(int alert)
 {

@@ -51,6 +51,9 @@ struct evtls__tls_params {
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;
  * NULL with p->plain, where every call below is a plain recv or send).
  * Returns NULL and fills e on failure. */
+/* Writes wolfSSL's text for an error code into buf. */
+void evtls__tls_error_text(int code, char *buf, size_t size);
+
 /* Sets what every connection made from the wolfSSL context ctx relies on
  * (its alert watch); called once when the context is built. */
 void evtls__tls_ctx_prepare(void *ctx);

@@ -48,13 +48,6 @@ void evtls_thread_cleanup(void)
 #endif
 }
 
-void evtls__tls_error_text(int code, char *buf, size_t size)
-{
-    char tmp[WOLFSSL_MAX_ERROR_SZ];
-    wolfSSL_ERR_error_string_n((unsigned long)(long)code, tmp, sizeof tmp);
-    snprintf(buf, size, "%s", tmp);
-}
-
 /* Fills e for a wolfSSL failure while loading field. */
 static int fail_tls(evtls_last_error *e, int code, const char *field, const char *what)
 {

@@ -17,7 +17,4 @@ int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_las
 /* Frees a context made by evtls__tlsctx_build (NULL is ignored). */
 void evtls__tlsctx_free(void *ctx);
 
-/* Writes wolfSSL's text for an error code into buf. */
-void evtls__tls_error_text(int code, char *buf, size_t size);
-
 #endif
