@@ -12,15 +12,15 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load cpu_of
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 sys_build=${2:-$build-system}
-if [ ! -x "$sys_build/bench/evtls-load" ]; then
+if [ ! -x "$sys_build/bin/evtls-load" ]; then
   echo "building evtls on Debian's wolfSSL in $sys_build" >&2
   cmake -S "$root" -B "$sys_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_WOLFSSL=system \
     -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build "$sys_build" -j"$(nproc)" --target evtls-load >/dev/null
 fi
-sys_load=$sys_build/bench/evtls-load
+sys_load=$sys_build/bin/evtls-load
 cpu_of=$build/bench/cpu_of
 work=$(mktemp -d /tmp/evtls-bulk.XXXXXX)
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT

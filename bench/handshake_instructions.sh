@@ -33,7 +33,7 @@ N2=${N2:-120}
 total() { sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$1" | head -1; }
 
 evtls_count() { # N -> instructions
-  valgrind --tool=callgrind --callgrind-out-file="$work/ev.$1" "$build/bench/evtls-load" \
+  valgrind --tool=callgrind --callgrind-out-file="$work/ev.$1" "$build/bin/evtls-load" \
     --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3 --groups "$GROUP" \
     --ciphers "$CIPHERS" \
     -m handshake -c 1 -t 1 -n "$1" --json "$work/ev.$1.json" "127.0.0.1:$port" \

@@ -28,7 +28,7 @@ bench_setup() {
   build=$(cd "$dir" && pwd)
   bash "$root/scripts/deps.sh" "$profile"
   for prog in "$@"; do
-    [ -x "$build/bench/$prog" ] || missing=1
+    [ -x "$build/bench/$prog" ] || [ -x "$build/bin/$prog" ] || missing=1
   done
   if [ $missing = 1 ]; then
     echo "building evtls in $build" >&2

@@ -19,7 +19,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 # idle connection (hold mode, 5,000 held, against the same run with 1), and
 # the peak of a keep-alive storm (-m request -c 5000) over a one-connection
 # run, per connection.
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 if [ -x "$load" ]; then
   work=$(mktemp -d /tmp/evtls-mem.XXXXXX)
   trap 'bench_nginx_stop; rm -rf "$work"' EXIT

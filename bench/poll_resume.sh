@@ -20,7 +20,7 @@ url=$demo_url
 median() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 run() { # NAME ARGS...
   local name=$1; shift
-  "$build/examples/evtls-poll" --count $((rounds + 1)) --interval 0 --json --cacert "$pki/ca.pem" \
+  "$build/bin/evtls-poll" --count $((rounds + 1)) --interval 0 --json --cacert "$pki/ca.pem" \
     "$@" "$url" 2>"$out.err" | tail -n "$rounds" >"$out.$name"
   printf '%-10s rounds %d  resumed %d  handshake median %s ms  round median %s ms  %s\n' "$name" \
     "$rounds" "$(grep -c '"resumed":true' "$out.$name" || true)" \

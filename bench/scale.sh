@@ -28,7 +28,7 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl backlog=16384; ssl_
 BIG=${BIG:-15000}
 SMALL=${SMALL:-100}
 N=${N:-15000} # handshakes per handshake-mode run
-load=("$build/bench/evtls-load" --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3
+load=("$build/bin/evtls-load" --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3
   --connect-timeout 30s --handshake-timeout 30s -t 1)
 jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -1; }
 

@@ -16,7 +16,7 @@ source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" test evtls-load
 N=${2:-3000}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 work=$(mktemp -d /tmp/evtls-storm.XXXXXX)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
 read -r port sport < <(bench_free_port 2)

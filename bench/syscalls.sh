@@ -8,7 +8,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load
 command -v strace >/dev/null || { echo "syscalls: strace is needed (apt-get install strace)" >&2; exit 1; }
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 work=$(mktemp -d /tmp/evtls-syscalls.XXXXXX)
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 port=$(bench_free_port)

@@ -16,7 +16,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" bench evtls-load cpu_of
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 cpu_of=$build/bench/cpu_of
 work=$(mktemp -d /tmp/evtls-anchors.XXXXXX)
 trap 'bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT

@@ -26,4 +26,4 @@ url=$demo_url
 port=$demo_port
 echo "demo server: $url (certificate and CA made just now, removed on exit)"
 [ $# -eq 0 ] && set -- --count 3
-"$build/examples/evtls-poll" --cacert "$pki/ca.pem" "$@" "https://localhost:$port/"
+"$build/bin/evtls-poll" --cacert "$pki/ca.pem" "$@" "https://localhost:$port/"

@@ -53,7 +53,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 fuzz_s=${EVTLS_FUZZ_SECONDS:-30}
 run_suite "fuzz (${fuzz_s} s per harness)" "$root/build-fuzz" -DCMAKE_C_COMPILER=clang \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEVTLS_FUZZ=ON -DEVTLS_FUZZ_SECONDS="$fuzz_s" \
-  -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF -DEVTLS_BUILD_BENCH=OFF || status=1
+  -DEVTLS_BUILD_TESTS=OFF -DEVTLS_BUILD_EXAMPLES=OFF -DEVTLS_BUILD_BENCH=OFF -DEVTLS_BUILD_TOOLS=OFF || status=1
 left=$(peers_left)
 if [ -n "$left" ]; then
   echo "=== peers the suite left running (now ended):"

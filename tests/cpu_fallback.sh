@@ -43,7 +43,7 @@ status=0
 for cpu in Conroe Haswell-v4; do
   for cipher in TLS13-AES128-GCM-SHA256 TLS13-CHACHA20-POLY1305-SHA256; do
     rc=0
-    qemu-x86_64 -cpu "$cpu" "$build/examples/evtls-poll" --count 2 --interval 0 --quiet \
+    qemu-x86_64 -cpu "$cpu" "$build/bin/evtls-poll" --count 2 --interval 0 --quiet \
       --cacert "$pki/ca.pem" --ciphers "$cipher" --tls-min 1.3 "$url" >"$out/poll.out" 2>&1 || rc=$?
     if [ $rc -ne 0 ] || ! grep -q "summary: 2 rounds, 2 ok, 0 failed" "$out/poll.out"; then
       echo "cpu_fallback: as $cpu with $cipher: exit $rc"

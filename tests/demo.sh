@@ -22,7 +22,7 @@ echo "demo: ok"
 
 # The main job of scripts/run.sh: evtls-poll against the demo server, two
 # rounds, the second resumed.
-res=$("$build/examples/evtls-poll" --count 2 --interval 1 --quiet --cacert "$build/pki/ca.pem" 2>&1 \
+res=$("$build/bin/evtls-poll" --count 2 --interval 1 --quiet --cacert "$build/pki/ca.pem" 2>&1 \
       "https://localhost:$port/")
 echo "$res"
 grep -q 'session resumed: yes' <<<"$res"

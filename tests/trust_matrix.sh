@@ -13,7 +13,7 @@ build=$(cd "${1:?usage: trust_matrix.sh BUILD_DIR [tuned|system]}" && pwd)
 kind=${2:-system}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../bench/lib.sh"
-poll=$build/examples/evtls-poll
+poll=$build/bin/evtls-poll
 work=$(mktemp -d /tmp/evtls-trust.XXXXXX)
 server_pid=
 stop_server() {

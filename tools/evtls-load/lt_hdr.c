@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* lt_hdr.c - see lt_hdr.h. */
+#include "evtls_cli.h"
 #include "lt_hdr.h"
 
 #include <stdio.h>
@@ -7,7 +8,6 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "evtls_base64.h"
 #include "lt_hist.h"
 #include "lt_opts.h" /* lt_fail */
 
@@ -126,7 +126,7 @@ char *lt_hdr_encode(unsigned b, const uint64_t *counts, size_t n)
         put32(packed + 4, (uint32_t)zlen);
         size_t cap = 4 * ((8 + zlen + 2) / 3) + 1;
         out = malloc(cap);
-        if (out && evtls__b64_encode(packed, 8 + zlen, out, cap) < 0) {
+        if (out && cli_base64_encode(packed, 8 + zlen, out, cap) < 0) {
             free(out);
             out = NULL;
         }
@@ -173,7 +173,7 @@ int lt_hdr_decode(const char *s, size_t len, unsigned b, uint64_t *counts, size_
     uint8_t *raw = malloc(cap);
     if (raw == NULL)
         return lt_fail(err, errlen, "out of memory");
-    int rawlen = evtls__b64_decode(s, len, raw, cap);
+    int rawlen = cli_base64_decode(s, len, raw, cap);
     uint8_t *plain = NULL;
     int rc = -1;
     if (rawlen < 8) {

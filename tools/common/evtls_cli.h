@@ -1,14 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evtls_cli.h - small pieces shared by the command-line programs
- * (examples/evtls-poll.c, bench/evtls-load.c): option values and JSON
+ * (tools/evtls-poll, tools/evtls-load): option values and JSON
  * output. Not part of the library. */
 #ifndef EVTLS_CLI_H
 #define EVTLS_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <evtls/evtls.h>
+
+/* The value of a hex digit, or -1. */
+int cli_hex_digit(int c);
+
+/* RFC 4648 base64 (with padding) of len bytes into out (cap bytes, NUL
+ * included). Returns the text's length, or -1 when it does not fit. */
+int cli_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+
+/* The bytes of n characters of padded base64 into out (cap bytes).
+ * Returns how many, or -1 for text that is not base64 or does not fit. */
+int cli_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap);
 
 /* --version: prog's line with the library's version and its build's
  * features (evtls_get_build_info), on stdout. */

@@ -2,6 +2,7 @@
 /* evtls_cli.c - pieces shared by the command-line programs. */
 #include "evtls_cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <math.h>
@@ -10,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "evtls_base64.h" /* evtls__hex_digit */
 
 int cli_parse_tls_version(const char *s, int *version)
 {
@@ -153,8 +153,8 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
         size_t len = strlen(n->psk_key_hex);
         int ok = len > 0 && len % 2 == 0 && len / 2 <= sizeof key;
         for (size_t i = 0; ok && i < len / 2; i++) {
-            int h = evtls__hex_digit(n->psk_key_hex[2 * i]),
-                l = evtls__hex_digit(n->psk_key_hex[2 * i + 1]);
+            int h = cli_hex_digit(n->psk_key_hex[2 * i]),
+                l = cli_hex_digit(n->psk_key_hex[2 * i + 1]);
             ok = h >= 0 && l >= 0;
             key[i] = (uint8_t)(h * 16 + l);
         }
@@ -195,6 +195,61 @@ int cli_net_apply(const struct cli_net *n, evtls_cfg *cfg, int plain, const char
         return rc;
     }
     return 0;
+}
+
+int cli_hex_digit(int c)
+{
+    static const char digits[] = "0123456789abcdef";
+    const char *p = c ? strchr(digits, tolower(c)) : NULL;
+    return p ? (int)(p - digits) : -1;
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Six bits at a time out of an accumulator that takes a byte at a time. */
+int cli_base64_encode(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+    size_t n = 4 * ((len + 2) / 3);
+    if (cap <= n)
+        return -1;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 8) | in[i];
+        for (bits += 8; bits >= 6; bits -= 6)
+            out[o++] = b64[(acc >> (bits - 6)) & 63];
+    }
+    if (bits > 0) /* the last 2 or 4 bits, zero-filled */
+        out[o++] = b64[(acc << (6 - bits)) & 63];
+    while (o < n)
+        out[o++] = '=';
+    out[o] = '\0';
+    return (int)o;
+}
+
+int cli_base64_decode(const char *in, size_t n, uint8_t *out, size_t cap)
+{
+    if (n % 4 != 0)
+        return -1;
+    size_t pad = n > 0 && in[n - 1] == '=' ? 1 + (n > 1 && in[n - 2] == '=') : 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n - pad; i++) {
+        const char *p = in[i] ? strchr(b64, in[i]) : NULL;
+        if (p == NULL)
+            return -1; /* not the alphabet, or '=' before the end */
+        acc = (acc << 6) | (uint32_t)(p - b64);
+        bits += 6;
+        if (bits >= 8) {
+            if (o == cap)
+                return -1;
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return (int)o;
 }
 
 void cli_print_version(const char *prog)

@@ -18,10 +18,10 @@
 set -euo pipefail
 build=$(cd "$1" && pwd)
 mpi=${2:-}
-root=$(cd "$(dirname "$0")/.." && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/bench/lib.sh"
 pki=$build/pki
-load=$build/bench/evtls-load
+load=$build/bin/evtls-load
 work=$(mktemp -d)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
 read -r port sport < <(bench_free_port 2)
@@ -91,9 +91,9 @@ expect_served 333 env JOB_COMPLETION_INDEX=2 EVTLS_SHARD_COUNT=3 \
 
 echo "--- 2. an independent HdrHistogram decoder"
 mkdir -p "$work/java"
-javac -d "$work/java" -cp /usr/share/java/hdrhistogram.jar "$root/tests/hdr/HdrDecode.java"
+javac -d "$work/java" -cp /usr/share/java/hdrhistogram.jar "$root/tests/tools/hdr/HdrDecode.java"
 jdecode() { java -cp "$work/java:/usr/share/java/hdrhistogram.jar" HdrDecode "$@"; }
-"$build/bench/hdr_tool" sample 7 200000 >"$work/sample.txt"
+"$build/tests/hdr_tool" sample 7 200000 >"$work/sample.txt"
 jdecode "$(head -1 "$work/sample.txt")" >"$work/sample.java"
 diff <(tail -n +2 "$work/sample.java") <(tail -n +2 "$work/sample.txt") >/dev/null ||
   fail "Java's buckets differ from the values recorded"
@@ -101,14 +101,14 @@ diff <(tail -n +2 "$work/sample.java") <(tail -n +2 "$work/sample.txt") >/dev/nu
 for p in dns tcp tls connect ttfb total; do
   h=$(jq -r ".histograms.$p" "$work/merged.json")
   jdecode "$h" >"$work/$p.java"
-  "$build/bench/hdr_tool" decode 3 "$h" >"$work/$p.ours"
+  "$build/tests/hdr_tool" decode 3 "$h" >"$work/$p.ours"
   cmp -s "$work/$p.java" "$work/$p.ours" || fail "phase $p: Java and evtls decode differently"
   [ "$(head -1 "$work/$p.java")" = "total $(jq ".latency.$p.count" "$work/merged.json")" ] ||
     fail "phase $p: Java's total differs from the result's count"
 done
 [ "$(head -1 "$work/total.java")" = "total 1001" ] || fail "Java's total is not nginx's count"
 s=$(jq -r '[.series[] | select(.hist != null) | .hist][0]' "$work/merged.json")
-jdecode "$s" | cmp -s - <("$build/bench/hdr_tool" decode 2 "$s") || fail "a series histogram"
+jdecode "$s" | cmp -s - <("$build/tests/hdr_tool" decode 2 "$s") || fail "a series histogram"
 
 echo "--- 3. refusals"
 refused() { # WHAT FILE...
@@ -155,7 +155,7 @@ k8s_shards() {
 k8s_shards
 merge_cmd=$(sed -n '3p' "$work/k8s.txt" | jq -r '.[2]')
 merge_cmd=${merge_cmd//\/results/$work/results}
-(PATH=$build/bench:$PATH && sh -c "$merge_cmd") >"$work/k8s-merge.txt"
+(PATH=$build/bin:$PATH && sh -c "$merge_cmd") >"$work/k8s-merge.txt"
 [ "$(jq '.shards | length' "$work/results/merged.json")" -eq "$n" ] || fail "k8s merge"
 [ "$(jq .connections_here "$work/results/merged.json")" -eq 30 ] || fail "k8s connections"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* hdr_tool - HdrHistogram strings for the test against an independent
- * decoder (tests/hdr/run.sh):
+ * decoder (tests/tools/hdr/HdrDecode.java, run by tests/tools/shards.sh):
  *
  *   hdr_tool sample SEED N   records N long-tailed values (a fixed
  *                            generator) and prints the encoded histogram,
