@@ -11,6 +11,8 @@
  * free slot, and its latency counts from the scheduled time. */
 #include "lt_worker.h"
 
+#include "cli_tls.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -605,49 +607,15 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static int build_cfg(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
-    evtls_cfg *cfg = w->cfg = evtls_cfg_new();
-    if (cfg == NULL)
-        return lt_fail(err, errlen, "out of memory");
-    int rc = 0;
-    if (o->cacert)
-        rc = evtls_cfg_set_ca_file(cfg, o->cacert);
-    if (rc == 0 && o->capath)
-        rc = evtls_cfg_set_ca_dir(cfg, o->capath);
-    if (rc == 0 && o->insecure)
-        rc = evtls_cfg_set_insecure_skip_verify(cfg, 1);
-    /* With --address the host is only the name to verify. */
-    const char *name = o->servername ? o->servername : o->n_addrs ? o->url.host : NULL;
-    if (rc == 0 && name)
-        rc = evtls_cfg_set_server_name(cfg, name);
-    if (rc == 0)
-        rc = evtls_cfg_set_tls_versions(cfg, (evtls_tls_version)o->tls_min,
-                                        (evtls_tls_version)o->tls_max);
-    if (rc == 0 && o->ciphers)
-        rc = evtls_cfg_set_ciphers(cfg, o->ciphers);
-    if (rc == 0 && o->groups)
-        rc = evtls_cfg_set_groups(cfg, o->groups);
-    if (rc == 0 && o->alpn)
-        rc = evtls_cfg_set_alpn(cfg, o->alpn, 0);
-    if (rc == 0)
-        rc = evtls_cfg_set_family(cfg, (evtls_family)o->family);
-    if (rc == 0)
-        rc = evtls_cfg_set_race_limit(cfg, o->race_limit);
-    if (rc == 0 && o->connect_ms)
-        rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, o->connect_ms);
-    if (rc == 0 && o->handshake_ms)
-        rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
-    for (unsigned i = 0; rc == 0 && i < o->n_sources; i++)
-        rc = evtls_cfg_add_source_address(cfg, o->sources[i]);
-    if (rc == 0 && cli_net_apply(&o->net, cfg, o->url.plain, o->url.host, err, errlen) != 0)
-        return -1;
-    if (rc == 0)
-        rc = evtls_cfg_build(cfg);
-    if (rc != 0) {
-        const evtls_last_error *e = evtls_cfg_get_last_error(cfg);
-        return lt_fail(err, errlen, "TLS configuration: %s%s", e->detail[0] ? e->detail : "",
-                       e->detail[0] ? "" : evtls_strerror(rc));
-    }
-    return 0;
+    struct cli_tls t = {
+        .cacert = o->cacert, .capath = o->capath, .insecure = o->insecure,
+        /* With --address the host is only the name to verify. */
+        .servername = o->servername ? o->servername : o->n_addrs ? o->url.host : NULL,
+        .alpn = o->alpn, .ciphers = o->ciphers, .groups = o->groups, .tls_min = o->tls_min,
+        .tls_max = o->tls_max, .family = o->family, .race_limit = (int)o->race_limit,
+        .connect_ms = o->connect_ms, .handshake_ms = o->handshake_ms, .sources = o->sources,
+        .n_sources = o->n_sources, .net = &o->net};
+    return cli_tls_build(&t, o->url.plain, o->url.host, &w->cfg, err, errlen);
 }
 
 /* The request for one URL of the run (method, headers and body as the
@@ -658,23 +626,8 @@ static int build_request(const lt_opts *o, const evtls_url *u, evtls_http_req **
     evtls_http_req *req = *out = evtls_http_req_new(o->method, u->authority, u->target);
     if (req == NULL)
         return lt_fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
-    for (unsigned i = 0; i < o->n_headers; i++) {
-        char name[256];
-        const char *colon = strchr(o->headers[i], ':');
-        size_t n = (size_t)(colon - o->headers[i]);
-        const char *value = colon + 1;
-        while (*value == ' ' || *value == '\t')
-            value++;
-        if (n >= sizeof name)
-            return lt_fail(err, errlen, "--header: '%s': the name is too long", o->headers[i]);
-        memcpy(name, o->headers[i], n);
-        name[n] = '\0';
-        if (evtls_http_req_add_header(req, name, value) != 0)
-            return lt_fail(err, errlen,
-                           "--header: '%s' is refused (a name or value that is not "
-                           "allowed)",
-                           o->headers[i]);
-    }
+    if (cli_request_headers(req, o->headers, o->n_headers, err, errlen) != 0)
+        return -1;
     if (o->data && evtls_http_req_set_body(req, o->data_buf ? o->data_buf : o->data,
                                            o->data_buf ? o->data_len : strlen(o->data)) != 0)
         return lt_fail(err, errlen, "--data: not allowed with --method %s", o->method);

@@ -21,6 +21,7 @@
 
 #include <evtls/evtls.h>
 
+#include "cli_tls.h"
 #include "evtls_cli.h"
 
 #define PROG "evtls-poll"
@@ -742,16 +743,9 @@ static void build(struct poller *p)
     if (p->req == NULL)
         usage_error("--method: '%s' is not one of GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH",
                     o->method);
-    for (int i = 0; i < o->n_headers; i++) {
-        char name[128];
-        const char *colon = strchr(o->headers[i], ':');
-        snprintf(name, sizeof name, "%.*s", (int)(colon - o->headers[i]), o->headers[i]);
-        const char *value = colon + 1;
-        while (*value == ' ')
-            value++;
-        if (evtls_http_req_add_header(p->req, name, value) != 0)
-            usage_error("--header: '%s' is not a valid header", o->headers[i]);
-    }
+    char herr[320];
+    if (cli_request_headers(p->req, o->headers, (size_t)o->n_headers, herr, sizeof herr) != 0)
+        usage_error("%s", herr);
     if (o->data) {
         char *body, err[300];
         size_t len;
@@ -766,47 +760,22 @@ static void build(struct poller *p)
     p->http.ttfb_timeout_ms = o->ttfb_ms;
     p->http.max_body_bytes = o->max_body;
 
-    evtls_cfg *c = p->cfg = evtls_cfg_new();
-    int rc = 0;
-    if (o->cacert)
-        rc |= evtls_cfg_set_ca_file(c, o->cacert);
-    if (o->capath)
-        rc |= evtls_cfg_set_ca_dir(c, o->capath);
-    if (o->cert)
-        rc |= evtls_cfg_set_client_cert_file(c, o->cert, o->key, o->key_password);
-    if (o->insecure) {
+    if (o->insecure)
         fprintf(stderr, PROG ": WARNING: --insecure: the server's certificate is NOT verified; "
                              "anyone on the path can impersonate it\n");
-        rc |= evtls_cfg_set_insecure_skip_verify(c, 1);
-    }
-    if (o->no_verify_name) {
+    if (o->no_verify_name)
         fprintf(stderr, PROG ": WARNING: --no-verify-name: the certificate is not checked "
                              "against the host name\n");
-        rc |= evtls_cfg_set_skip_common_name(c, 1);
-    }
-    if (o->servername)
-        rc |= evtls_cfg_set_server_name(c, o->servername);
-    if (o->alpn)
-        rc |= evtls_cfg_set_alpn(c, o->alpn, 0);
-    rc |=
-        evtls_cfg_set_tls_versions(c, (evtls_tls_version)o->tls_min, (evtls_tls_version)o->tls_max);
-    if (o->ciphers)
-        rc |= evtls_cfg_set_ciphers(c, o->ciphers);
-    rc |= evtls_cfg_set_family(c, (evtls_family)o->family);
-    if (o->connect_ms)
-        rc |= evtls_cfg_set_timeout(c, EVTLS_TIMEOUT_CONNECT, o->connect_ms);
-    if (o->handshake_ms)
-        rc |= evtls_cfg_set_timeout(c, EVTLS_TIMEOUT_HANDSHAKE, o->handshake_ms);
-    if (o->retries)
-        rc |= evtls_cfg_set_retry_backoff(c, 250, 4000, o->retries + 1);
-    char nerr[256];
-    if (rc == 0 && cli_net_apply(&o->net, c, p->url.plain, p->url.host, nerr, sizeof nerr) != 0)
-        usage_error("%s", nerr);
-    if (rc != 0 || evtls_cfg_build(c) != 0) {
-        char buf[320];
-        usage_error("TLS configuration refused: %s",
-                    evtls_last_error_format(evtls_cfg_get_last_error(c), buf, sizeof buf));
-    }
+    struct cli_tls t = {
+        .cacert = o->cacert, .capath = o->capath, .cert = o->cert, .key = o->key,
+        .key_password = o->key_password, .insecure = o->insecure,
+        .no_verify_name = o->no_verify_name, .servername = o->servername, .alpn = o->alpn,
+        .ciphers = o->ciphers, .tls_min = o->tls_min, .tls_max = o->tls_max,
+        .family = o->family, .race_limit = -1, .connect_ms = o->connect_ms,
+        .handshake_ms = o->handshake_ms, .retries = (unsigned)o->retries, .net = &o->net};
+    char cerr[400];
+    if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
+        usage_error("%s", cerr);
     p->resolver = evtls_resolver_new(p->base, o->resolver);
     if (p->resolver == NULL)
         usage_error("--resolver: '%s' is not IP[:PORT]", o->resolver ? o->resolver : "");
