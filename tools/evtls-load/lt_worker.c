@@ -12,6 +12,7 @@
 #include "lt_worker.h"
 
 #include "cli_tls.h"
+#include "lt_schedule.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -59,6 +60,7 @@ struct slot {
 struct lt_worker {
     const lt_opts *o;
     lt_share sh;
+    lt_schedule sched; /* from o and sh */
     struct event_base *base;
     evtls_cfg *cfg;
     evtls_resolver *resolver;
@@ -111,20 +113,10 @@ static void arm(struct event *ev, uint64_t at_us);
 
 /* ---- scheduling */
 
-/* Open loop: the scheduled time of operation k. Shards and workers
- * interleave: shard i of N takes the unsharded schedule's operations i,
- * i+N, i+2N, ...; worker j of T the shard's j, j+T, j+2T, ... So every
- * shard runs at rate/N and together they keep the unsharded schedule. */
+/* Open loop: the scheduled time of operation k (lt_schedule.c). */
 static uint64_t sched_us(const lt_worker *w, uint64_t k)
 {
-    double rate = w->o->rate;                                                   /* all workers */
-    double g = ((double)k * w->sh.of + w->sh.idx) * w->sh.shards + w->sh.shard; /* global */
-    double ramp = (double)w->o->ramp_us / 1e6, t;                               /* seconds */
-    if (ramp > 0 && g < rate * ramp / 2)
-        t = sqrt(2 * ramp * g / rate); /* N(t) = rate t^2 / (2 ramp) */
-    else
-        t = (ramp > 0 ? ramp / 2 : 0) + g / rate;
-    return w->sh.t0_us + (uint64_t)(t * 1e6);
+    return lt_schedule_op_us(&w->sched, k);
 }
 
 static int budget_left(const lt_worker *w)
@@ -523,12 +515,9 @@ static void rate_cb(evutil_socket_t fd, short what, void *arg)
         arm(w->rate_timer, sched_us(w, w->due));
 }
 
-/* Slot i joins at t0 + ramp * i / conns (closed loop and hold), or at t0
- * (open loop: there the ramp paces the rate, see sched_us). */
 static uint64_t slot_join_us(const lt_worker *w, unsigned i)
 {
-    uint64_t ramp = w->o->rate > 0 ? 0 : w->o->ramp_us;
-    return w->sh.t0_us + ramp * i / w->sh.conns;
+    return lt_schedule_join_us(&w->sched, i);
 }
 
 static void ramp_cb(evutil_socket_t fd, short what, void *arg)
@@ -666,6 +655,9 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     }
     w->o = o;
     w->sh = *share;
+    w->sched = (lt_schedule){.rate = o->rate, .ramp_us = o->ramp_us, .t0_us = share->t0_us,
+                             .idx = share->idx, .of = share->of, .shard = share->shard,
+                             .shards = share->shards, .conns = share->conns};
     /* --warm-up: this thread's share, run before (and on top of) -n. */
     w->warm_left =
         lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* test_lt_schedule.c - evtls-load's open-loop schedule and slot joins
+ * (tools/evtls-load/lt_schedule.c), pure: times from the arguments. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lt_schedule.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Without a ramp, operation k of one worker is due k / rate after t0. */
+static void test_steady_rate(void **state)
+{
+    (void)state;
+    lt_schedule s = {.rate = 200, .t0_us = 1000000, .of = 1, .shards = 1, .conns = 4};
+    for (uint64_t k = 0; k < 1000; k++)
+        assert_int_equal(lt_schedule_op_us(&s, k), 1000000 + k * 5000);
+}
+
+/* Shards and workers interleave: together they are the unsharded
+ * schedule, each operation once. */
+static void test_shards_and_workers_keep_the_schedule(void **state)
+{
+    (void)state;
+    enum { SHARDS = 3, WORKERS = 2, PER = 50 };
+    lt_schedule whole = {.rate = 1000, .ramp_us = 200000, .of = 1, .shards = 1, .conns = 1};
+    uint64_t all[SHARDS * WORKERS * PER], parts[SHARDS * WORKERS * PER];
+    for (uint64_t k = 0; k < SHARDS * WORKERS * PER; k++)
+        all[k] = lt_schedule_op_us(&whole, k);
+    size_t n = 0;
+    for (unsigned sh = 0; sh < SHARDS; sh++)
+        for (unsigned w = 0; w < WORKERS; w++) {
+            lt_schedule s = whole;
+            s.shard = sh, s.shards = SHARDS, s.idx = w, s.of = WORKERS;
+            for (uint64_t k = 0; k < PER; k++)
+                parts[n++] = lt_schedule_op_us(&s, k);
+        }
+    qsort(parts, n, sizeof parts[0], cmp_u64);
+    assert_memory_equal(all, parts, sizeof all);
+}
+
+/* On a ramp the schedule starts slow and reaches the rate at ramp/2's
+ * worth of operations, never going back in time. */
+static void test_ramp(void **state)
+{
+    (void)state;
+    lt_schedule s = {.rate = 100, .ramp_us = 10000000, .of = 1, .shards = 1, .conns = 1};
+    uint64_t prev = 0;
+    for (uint64_t k = 0; k < 2000; k++) {
+        uint64_t t = lt_schedule_op_us(&s, k);
+        assert_true(k == 0 || t >= prev);
+        prev = t;
+    }
+    /* N(t) = rate t^2 / (2 ramp): 500 operations by t = ramp (10 s),
+     * then the steady rate: operation 500 + m at 5 s + (500 + m) / 100. */
+    assert_int_equal(lt_schedule_op_us(&s, 0), 0);
+    assert_int_equal(lt_schedule_op_us(&s, 50), 3162278); /* sqrt(2 * 10 * 50 / 100) s */
+    assert_int_equal(lt_schedule_op_us(&s, 500), 10000000);
+    assert_int_equal(lt_schedule_op_us(&s, 600), 11000000);
+}
+
+/* Slots join over the ramp in a closed loop, all at t0 in an open one. */
+static void test_slot_joins(void **state)
+{
+    (void)state;
+    lt_schedule s = {.ramp_us = 1000000, .t0_us = 7, .of = 1, .shards = 1, .conns = 4};
+    assert_int_equal(lt_schedule_join_us(&s, 0), 7);
+    assert_int_equal(lt_schedule_join_us(&s, 2), 7 + 500000);
+    assert_int_equal(lt_schedule_join_us(&s, 3), 7 + 750000);
+    s.rate = 50;
+    assert_int_equal(lt_schedule_join_us(&s, 3), 7);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_steady_rate),
+        cmocka_unit_test(test_shards_and_workers_keep_the_schedule),
+        cmocka_unit_test(test_ramp),
+        cmocka_unit_test(test_slot_joins),
+    };
+    return cmocka_run_group_tests_name("lt_schedule", tests, NULL, NULL);
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_schedule.h - when evtls-load's operations are due and its slots join
+ * (pure: every time is computed from the arguments, the clock is not
+ * read). */
+#ifndef LT_SCHEDULE_H
+#define LT_SCHEDULE_H
+
+#include <stdint.h>
+
+typedef struct lt_schedule {
+    double rate;      /* --rate: operations per second over all shards and workers (0: closed) */
+    uint64_t ramp_us; /* --ramp-up */
+    uint64_t t0_us;   /* when every worker starts */
+    unsigned idx, of; /* this worker's index and the number of workers */
+    unsigned shard, shards; /* this process's shard and the number of shards */
+    unsigned conns;   /* this worker's connections */
+} lt_schedule;
+
+/* Open loop: when this worker's operation k is due. Shards and workers
+ * interleave: shard i of N takes the unsharded schedule's operations i,
+ * i+N, i+2N, ...; worker j of T the shard's j, j+T, j+2T, ... So every
+ * shard runs at rate/N and together they keep the unsharded schedule. On a
+ * ramp the rate grows linearly: N(t) = rate t^2 / (2 ramp) until ramp/2
+ * seconds' worth of operations, then rate t. */
+uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k);
+
+/* When slot i starts: t0 + ramp * i / conns in a closed loop (and hold
+ * mode), t0 in an open loop (there the ramp paces the rate). */
+uint64_t lt_schedule_join_us(const lt_schedule *s, unsigned i);
+
+#endif
