@@ -9,20 +9,10 @@
 #include <stdint.h>
 
 #include "lt_opts.h"
+#include "lt_slot.h"
 #include "lt_stats.h"
 
-typedef struct lt_worker lt_worker;
 
-/* The share of the run one worker gets. */
-typedef struct lt_share {
-    unsigned idx, of;       /* this worker's index and the number of workers */
-    unsigned shard, shards; /* this process's shard and the number of shards */
-    unsigned conns;         /* its connections */
-    uint64_t total;         /* its operations, 0 = unlimited */
-    uint64_t t0_us;         /* when every worker starts (CLOCK_MONOTONIC) */
-    uint64_t end_us;        /* when every worker stops starting operations, 0 = never */
-    int done_fd;            /* a byte is written here when the worker ends */
-} lt_share;
 
 /* Creates a worker (its configuration is built here, so that errors in the
  * options show before anything runs). Returns NULL with err set. */
@@ -54,22 +44,11 @@ uint64_t lt_worker_warm_end(const lt_worker *w);
  * when it never did. */
 uint64_t lt_worker_began(const lt_worker *w);
 
-/* --log-file: one record per ended operation, kept in memory while the
- * loop runs (no file I/O on it) and written after the run. */
-typedef struct lt_logrec {
-    uint64_t start_us; /* after the run's start */
-    uint32_t total_us;
-    int16_t status; /* HTTP status, 0 for none */
-    int16_t err;    /* evtls error, 0 for success */
-} lt_logrec;
-#define LT_LOG_MAX 1000000 /* records kept per thread; the rest are counted */
 
 /* The thread's records (after the run) and how many did not fit. */
 const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped);
 
 void lt_worker_free(lt_worker *w);
 
-/* CLOCK_MONOTONIC in microseconds. */
-uint64_t lt_now_us(void);
 
 #endif

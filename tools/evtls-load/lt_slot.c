@@ -1,0 +1,457 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_slot.c - evtls-load's slot driver: each slot runs one operation at a
+ * time (a handshake, a request, a held connection), counts it, and takes
+ * the next when it is due.
+ *
+ * In handshake mode an operation is a connection (connect, handshake,
+ * close); in request mode one HTTP request (connecting first when the slot
+ * has no open connection); in hold mode one connection kept open until the
+ * end. Closed loop: a slot starts its next operation when the last one
+ * ends. Open loop (--rate): operation k is due at its scheduled time
+ * (lt_schedule.c); a due operation waits for a free slot, and its latency
+ * counts from the scheduled time. */
+#include "lt_slot.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t lt_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ---- scheduling */
+
+/* Open loop: the scheduled time of operation k (lt_schedule.c). */
+uint64_t lt_sched_us(const lt_worker *w, uint64_t k)
+{
+    return lt_schedule_op_us(&w->sched, k);
+}
+
+static int budget_left(const lt_worker *w)
+{
+    return w->sh.total == 0 || w->started < w->sh.total;
+}
+
+/* The start time of the next operation, or 0 when none may start now. */
+static uint64_t next_op(lt_worker *w)
+{
+    if (w->stopping || !budget_left(w))
+        return 0;
+    if (w->o->rate > 0)
+        return w->started < w->due ? lt_sched_us(w, w->started) : 0;
+    return lt_now_us();
+}
+
+/* ---- accounting */
+
+static void log_op(lt_worker *w, struct slot *s, int err)
+{
+    if (w->o->log_file == NULL)
+        return;
+    if (w->log_n == w->log_cap) {
+        size_t cap = w->log_cap ? 2 * w->log_cap : 4096;
+        lt_logrec *l = cap <= LT_LOG_MAX ? realloc(w->log, cap * sizeof *l) : NULL;
+        if (l == NULL) {
+            w->log_dropped++;
+            return;
+        }
+        w->log = l;
+        w->log_cap = cap;
+    }
+    uint64_t now = lt_now_us();
+    lt_logrec *r = &w->log[w->log_n++];
+    r->start_us = s->op_start > w->sh.t0_us ? s->op_start - w->sh.t0_us : 0;
+    r->total_us = (uint32_t)(now - s->op_start > UINT32_MAX ? UINT32_MAX : now - s->op_start);
+    r->status = (int16_t)s->status;
+    r->err = (int16_t)(s->status >= 400 ? 0 : err); /* a 4xx/5xx shows as its status */
+}
+
+/* The last warm-up operation ended: what came before is not counted. */
+static void warm_up_done(lt_worker *w)
+{
+    lt_stats_free(&w->st);
+    lt_stats_init(&w->st);
+    w->log_n = 0;
+    w->warm_end_us = lt_now_us();
+}
+
+static void record_op(lt_worker *w, struct slot *s, int err)
+{
+    if (w->warm_left > 0) {
+        s->has_op = 0;
+        s->status = 0;
+        if (--w->warm_left == 0)
+            warm_up_done(w);
+        return;
+    }
+    log_op(w, s, err);
+    s->has_op = 0;
+    s->status = 0;
+    uint64_t now = lt_now_us(), took = now - s->op_start;
+    lt_stats_second(&w->st, now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0, err, took);
+    if (err == 0) {
+        w->st.ops_ok++;
+        lt_hist_record(&w->st.hist[LT_TOTAL], took);
+    } else {
+        w->st.ops_failed++;
+        atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);
+    }
+    atomic_store_explicit(&w->a_done, w->st.ops_ok + w->st.ops_failed, memory_order_relaxed);
+}
+
+static void count_bytes(lt_worker *w, evtls_conn *c)
+{
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.bytes_in += i->bytes_in;
+    w->st.bytes_out += i->bytes_out;
+    w->st.read_wakes += i->read_wakes;
+}
+
+void lt_slots_push_free(lt_worker *w, struct slot *s)
+{
+    s->next_free = w->free;
+    w->free = s;
+}
+
+/* The slot's operation (or close) ended: it takes the next one. */
+static void release(struct slot *s)
+{
+    lt_worker *w = s->w;
+    w->busy--;
+    lt_slots_push_free(w, s);
+    lt_slots_try_start(w);
+}
+
+/* ---- connections */
+
+static void on_closed(evtls_conn *c, int err, void *arg)
+{
+    (void)err; /* a close that timed out still closed */
+    struct slot *s = arg;
+    count_bytes(s->w, c);
+    s->c = NULL;
+    s->state = S_FREE;
+    release(s);
+}
+
+static void close_conn(struct slot *s)
+{
+    lt_worker *w = s->w;
+    s->state = S_CLOSING;
+    /* With resumption wanted, wait for the server's close: a TLS 1.3
+     * server's tickets come after the handshake. */
+    int rc = w->o->resume_ratio > 0 ? evtls_conn_shutdown(s->c, on_closed, s)
+                                    : evtls_conn_close(s->c, on_closed, s);
+    if (rc != 0) {
+        count_bytes(w, s->c);
+        evtls_conn_free(s->c);
+        s->c = NULL;
+        s->state = S_FREE;
+        release(s);
+    }
+}
+
+static void drop_conn(struct slot *s)
+{
+    if (s->c) {
+        count_bytes(s->w, s->c);
+        evtls_conn_free(s->c);
+        s->c = NULL;
+    }
+    s->state = S_FREE;
+}
+
+static void start_exchange(struct slot *s);
+
+/* The connect's TCP attempts: how many sockets it took, how many lost. */
+static void count_attempts(lt_worker *w, evtls_conn *c)
+{
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.attempts += i->attempts;
+    for (unsigned k = 0; k < i->n_attempt_info; k++)
+        w->st.attempts_lost += i->attempt[k].outcome == EVTLS_ATTEMPT_LOST;
+}
+
+static void backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct slot *s = arg;
+    lt_slots_push_free(s->w, s);
+    lt_slots_try_start(s->w);
+}
+
+/* A closed loop run for -d that meets a server refusing (or a name that
+ * does not resolve) would otherwise start a connect the moment the last
+ * failed: the slot waits first, 10 ms doubling to 1 s, until a connect
+ * succeeds. (With -n every failure counts toward n; with --rate the
+ * schedule paces the attempts.) Returns 1 when the slot now waits. */
+static int back_off(struct slot *s)
+{
+    lt_worker *w = s->w;
+    if (w->o->rate > 0 || w->o->duration_us == 0 || w->stopping)
+        return 0;
+    if (s->backoff_ev == NULL && (s->backoff_ev = evtimer_new(w->base, backoff_cb, s)) == NULL)
+        return 0;
+    s->backoff_ms = s->backoff_ms ? (s->backoff_ms >= 500 ? 1000 : 2 * s->backoff_ms) : 10;
+    w->st.backoffs++;
+    w->busy--;
+    lt_arm(s->backoff_ev, lt_now_us() + (uint64_t)s->backoff_ms * 1000);
+    return 1;
+}
+
+static void on_connected(evtls_conn *c, int err, void *arg)
+{
+    struct slot *s = arg;
+    lt_worker *w = s->w;
+    uint64_t now = lt_now_us();
+    count_attempts(w, c);
+    if (err) {
+        w->st.conns_failed++;
+        lt_stats_error(&w->st, err);
+        drop_conn(s);
+        record_op(w, s, err);
+        if (w->o->mode == LT_MODE_HOLD) {
+            s->state = S_DEAD;
+            w->busy--;
+            lt_slots_try_start(w);
+        } else if (!back_off(s)) {
+            release(s);
+        }
+        return;
+    }
+    s->backoff_ms = 0;
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.conns_ok++;
+    w->st.offered += i->session_offered != 0;
+    w->st.resumed += i->resumed != 0;
+    lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
+    lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
+    lt_hist_record(&w->st.hist[LT_TCP], i->tcp_us);
+    lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
+    lt_hist_record(&w->st.hist[LT_CONNECT], now - s->conn_start);
+    switch (w->o->mode) {
+    case LT_MODE_HANDSHAKE:
+        record_op(w, s, 0);
+        close_conn(s);
+        return;
+    case LT_MODE_HOLD:
+        record_op(w, s, 0);
+        s->state = S_HELD;
+        w->busy--;
+        atomic_fetch_add_explicit(&w->a_held, 1, memory_order_relaxed);
+        lt_slots_try_start(w);
+        return;
+    case LT_MODE_REQUEST:
+        s->reqs = 0;
+        start_exchange(s);
+        return;
+    }
+}
+
+static void start_connect(struct slot *s)
+{
+    lt_worker *w = s->w;
+    const lt_opts *o = w->o;
+    s->state = S_CONNECTING;
+    s->conn_start = lt_now_us();
+    s->c = evtls_conn_new(w->base, w->cfg);
+    int err = s->c ? 0 : EVTLS_ERR_NOMEM;
+    if (err == 0 && w->resolver)
+        err = evtls_conn_set_resolver(s->c, w->resolver);
+    /* Without resumption no session is kept (nor serialised). */
+    if (err == 0 && o->resume_ratio > 0)
+        err = evtls_conn_set_session_cache(s->c, w->sessions);
+    if (err == 0 && o->resume_ratio > 0) {
+        /* Offer a session to the share --resume-ratio of handshakes, spread
+         * evenly: handshake h owes an offer when floor((h+1) r) > floor(h r).
+         * An offer owed while no session exists yet (the first connections
+         * start together, before any server has sent one) is made by the
+         * next handshake that finds one, so the share holds over the run. */
+        double r = o->resume_ratio, h = (double)w->handshakes++;
+        w->offers_owed += floor((h + 1) * r) > floor(h * r);
+        evtls_session_stats ss;
+        evtls_session_cache_get_stats(w->sessions, &ss);
+        int offer = w->offers_owed > 0 && ss.sessions > 0;
+        w->offers_owed -= (uint64_t)offer;
+        err = evtls_conn_set_session_offer(s->c, offer);
+    }
+    const char *host = w->dial_host;
+    if (o->n_addrs) {
+        host = o->addrs[w->next_addr];
+        w->next_addr = (w->next_addr + 1) % o->n_addrs;
+    }
+    if (err == 0)
+        err = evtls_conn_connect(s->c, host, o->url.port, on_connected, s);
+    if (err != 0) {
+        /* It failed before any I/O: report it like a failed connect, from
+         * here (the callback was not and will not be called). */
+        on_connected(s->c, err, s);
+    }
+}
+
+/* ---- requests */
+
+int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
+{
+    (void)x, (void)data, (void)len, (void)arg;
+    return 0; /* counted by the response; not kept */
+}
+
+void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    (void)x;
+    struct slot *s = arg;
+    lt_worker *w = s->w;
+    s->x = NULL;
+    s->reqs++;
+    s->reqs_all++;
+    /* The keep-alive race (the library's rule, as the client applies it):
+     * the same operation again, once, on a new connection. */
+    if (err && !w->o->no_retry && !s->retried &&
+        evtls_http_retry_safe(s->req, err, r, s->reqs > 1)) {
+        w->st.retried++;
+        s->retried = 1;
+        s->reqs_all--;
+        drop_conn(s);
+        s->reqs = 0;
+        start_connect(s);
+        return;
+    }
+    if (err) {
+        w->st.reqs_failed++;
+        lt_stats_error(&w->st, err);
+        record_op(w, s, err);
+        drop_conn(s); /* its state is unknown: not reused */
+        release(s);
+        return;
+    }
+    int status = evtls_http_resp_get_status(r);
+    s->status = status;
+    w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
+    w->st.status[status / 100 < 6 ? status / 100 : 0]++;
+    if (status >= 100 && status < 600)
+        w->st.codes[status]++;
+    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
+    if (status >= 400) {
+        w->st.reqs_failed++;
+        w->st.status_errors++;
+        record_op(w, s, -1);
+    } else {
+        w->st.reqs_ok++;
+        record_op(w, s, 0);
+    }
+    unsigned rpc = w->o->reqs_per_conn;
+    if (evtls_http_resp_get_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
+        s->state = S_IDLE_CONN;
+        release(s);
+    } else {
+        close_conn(s);
+    }
+}
+
+static void start_exchange(struct slot *s)
+{
+    lt_worker *w = s->w;
+    s->state = S_EXCHANGE;
+    /* The operation's URL: kept across a keep-alive retry. */
+    if (!s->retried)
+        s->req = w->reqs[w->next_req++ % w->n_reqs];
+    int err = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
+    if (err)
+        lt_slot_on_done(NULL, err, NULL, s);
+}
+
+/* ---- the loop */
+
+static void start_op(struct slot *s, uint64_t start)
+{
+    lt_worker *w = s->w;
+    w->started++;
+    w->busy++;
+    s->has_op = 1;
+    s->retried = 0;
+    s->op_start = start;
+    if (s->state == S_IDLE_CONN)
+        start_exchange(s);
+    else
+        start_connect(s);
+}
+
+void lt_slots_try_start(lt_worker *w)
+{
+    uint64_t start;
+    while (w->free && (start = next_op(w)) != 0) {
+        struct slot *s = w->free;
+        w->free = s->next_free;
+        start_op(s, start);
+    }
+    if (w->busy == 0 && !w->finished) {
+        int more = !w->stopping && budget_left(w) &&
+                   (w->o->mode != LT_MODE_HOLD || w->active < w->sh.conns);
+        /* Hold mode: the hold (-d) starts once every connection has been
+         * made or has failed, however long that took. */
+        if (!more && w->o->mode == LT_MODE_HOLD && !w->holding && !w->stopping) {
+            w->holding = 1;
+            uint64_t now = lt_now_us();
+            w->st.settle_us = now > w->sh.t0_us ? now - w->sh.t0_us : 0;
+            if (w->o->duration_us)
+                lt_arm(w->end_timer, lt_now_us() + w->o->duration_us);
+        }
+        /* Hold mode ends with -d or a signal, unless nothing is held. */
+        if (!more && (w->o->mode != LT_MODE_HOLD ||
+                      atomic_load_explicit(&w->a_held, memory_order_relaxed) == 0))
+            lt_slots_finish(w);
+    }
+}
+
+void lt_arm(struct event *ev, uint64_t at_us)
+{
+    uint64_t now = lt_now_us(), d = at_us > now ? at_us - now : 0;
+    struct timeval tv = {(time_t)(d / 1000000), (suseconds_t)(d % 1000000)};
+    event_add(ev, &tv);
+}
+
+/* Ends the run: operations in flight are abandoned, connections closed. */
+void lt_slots_finish(lt_worker *w)
+{
+    if (w->finished)
+        return;
+    w->finished = w->stopping = 1;
+    w->st.offers_missed = w->offers_owed;
+    if (w->o->rate > 0) {
+        /* The open loop's schedule up to now: what came due and never
+         * started (no free connection in time; k6's dropped iterations). */
+        uint64_t now = lt_now_us();
+        while ((w->sh.total == 0 || w->due < w->sh.total) && lt_sched_us(w, w->due) <= now)
+            w->due++;
+        w->st.due = w->due;
+        w->st.never_started = w->due > w->started ? w->due - w->started : 0;
+    }
+    for (unsigned i = 0; i < w->active; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->backoff_ev)
+            event_del(s->backoff_ev);
+        if (s->reqs_all < w->st.slot_reqs_min)
+            w->st.slot_reqs_min = s->reqs_all;
+        if (s->reqs_all > w->st.slot_reqs_max)
+            w->st.slot_reqs_max = s->reqs_all;
+        if (s->has_op)
+            w->unfinished++;
+        if (s->x)
+            evtls_http_exchange_cancel(s->x);
+        s->x = NULL;
+        if (s->c) {
+            count_bytes(w, s->c);
+            evtls_conn_free(s->c); /* one try at close_notify; no callbacks */
+            s->c = NULL;
+        }
+    }
+    event_base_loopbreak(w->base);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_slot.h - evtls-load's slot driver, shared with the worker that owns
+ * it (internal to tools/evtls-load): the worker's and the slots' state, and
+ * what the worker's timers and set-up call. */
+#ifndef LT_SLOT_H
+#define LT_SLOT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <evtls/evtls.h>
+
+#include "lt_opts.h"
+#include "lt_schedule.h"
+#include "lt_stats.h"
+
+typedef struct lt_worker lt_worker;
+
+/* The share of the run one worker gets. */
+typedef struct lt_share {
+    unsigned idx, of;       /* this worker's index and the number of workers */
+    unsigned shard, shards; /* this process's shard and the number of shards */
+    unsigned conns;         /* its connections */
+    uint64_t total;         /* its operations, 0 = unlimited */
+    uint64_t t0_us;         /* when every worker starts (CLOCK_MONOTONIC) */
+    uint64_t end_us;        /* when every worker stops starting operations, 0 = never */
+    int done_fd;            /* a byte is written here when the worker ends */
+} lt_share;
+
+/* --log-file: one record per ended operation, kept in memory while the
+ * loop runs (no file I/O on it) and written after the run. */
+typedef struct lt_logrec {
+    uint64_t start_us; /* after the run's start */
+    uint32_t total_us;
+    int16_t status; /* HTTP status, 0 for none */
+    int16_t err;    /* evtls error, 0 for success */
+} lt_logrec;
+#define LT_LOG_MAX 1000000 /* records kept per thread; the rest are counted */
+
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t lt_now_us(void);
+
+enum slot_state {
+    S_FREE,       /* no connection, no operation */
+    S_IDLE_CONN,  /* request mode: an open connection waiting for a request */
+    S_CONNECTING, /* connecting for an operation */
+    S_EXCHANGE,   /* a request in flight */
+    S_CLOSING,    /* closing its connection */
+    S_HELD,       /* hold mode: connected and kept */
+    S_DEAD        /* hold mode: its connection failed */
+};
+
+struct slot {
+    lt_worker *w;
+    evtls_conn *c;
+    evtls_http_exchange *x;
+    enum slot_state state;
+    int has_op;               /* an operation runs on this slot */
+    unsigned reqs;            /* requests on the current connection */
+    int retried;              /* the operation was sent again after the keep-alive race */
+    unsigned backoff_ms;      /* after a failed connect (closed loop, -d): the wait */
+    int status;               /* the operation's HTTP status, for --log-file */
+    evtls_http_req *req;      /* the operation's request (its URL) */
+    struct event *backoff_ev; /* ends the wait */
+    uint64_t op_start;        /* the operation's (scheduled) start */
+    uint64_t reqs_all;        /* requests ended on this slot, over the run */
+    uint64_t conn_start;
+    struct slot *next_free;
+};
+
+struct lt_worker {
+    const lt_opts *o;
+    lt_share sh;
+    lt_schedule sched; /* from o and sh */
+    struct event_base *base;
+    evtls_cfg *cfg;
+    evtls_resolver *resolver;
+    evtls_session_cache *sessions;
+    evtls_http_req *reqs[LT_MAX_URLS];
+    unsigned n_reqs, next_req; /* several URLs: taken in turn */
+    evtls_http_opts hopts;
+    evtls_http_cbs cbs;
+    const char *dial_host; /* the host to connect to, unless --address */
+    unsigned next_addr;
+
+    struct slot *slots;
+    unsigned active; /* slots started so far (--ramp-up) */
+    struct slot *free;
+    unsigned busy; /* slots running an operation or closing */
+
+    uint64_t started;     /* operations started */
+    uint64_t due;         /* open loop: operations 0 .. due-1 are due */
+    uint64_t handshakes;  /* connections started (for --resume-ratio) */
+    uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
+    uint64_t warm_left;   /* --warm-up: operations still to run uncounted */
+    uint64_t warm_end_us; /* when the warm-up ended (0: none) */
+    uint64_t began_us;    /* when its start timer fired (0: not yet) */
+    lt_logrec *log;       /* --log-file */
+    size_t log_n, log_cap;
+    uint64_t log_dropped;
+    int stopping, finished;
+    int holding; /* hold mode: every connection settled, the -d timer runs */
+
+    struct event *rate_timer, *ramp_timer, *end_timer, *stop_ev;
+    int stop_fd[2];
+    pthread_t thread;
+    int thread_started;
+
+    lt_stats st;
+    uint64_t unfinished;
+    _Atomic uint64_t a_done, a_errors, a_held;
+};
+
+/* Open loop: the scheduled time of operation k (lt_schedule.c). */
+uint64_t lt_sched_us(const lt_worker *w, uint64_t k);
+
+/* Starts the operations that are due on the free slots; ends the run when
+ * nothing is left to do. */
+void lt_slots_try_start(lt_worker *w);
+
+/* Slot s is free for an operation. */
+void lt_slots_push_free(lt_worker *w, struct slot *s);
+
+/* Ends the run: operations in flight are abandoned, connections closed,
+ * the loop broken. */
+void lt_slots_finish(lt_worker *w);
+
+/* Arms ev for the CLOCK_MONOTONIC instant at_us (at once if past). */
+void lt_arm(struct event *ev, uint64_t at_us);
+
+/* The exchanges' callbacks, for the worker's set-up. */
+int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg);
+void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg);
+
+#endif
