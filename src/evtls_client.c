@@ -31,8 +31,8 @@ struct evtls_fetch {
     evtls_http_req *req;
     int (*on_body)(const uint8_t *data, size_t len, void *arg);
     int (*on_headers)(const evtls_http_resp *r, void *arg);
-    unsigned follow;  /* redirects to follow at most */
-    int hop;          /* the response coming is a redirect to follow: not the user's */
+    unsigned follow; /* redirects to follow at most */
+    int hop;         /* the response coming is a redirect to follow: not the user's */
     char url_text[EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24]; /* the last request's URL */
     evtls_fetch_cb cb;
     void *arg;
@@ -298,8 +298,8 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
     f->conn = c;
     note_conn(f, c);
     f->hop = 0;
-    evtls_http_cbs cbs = {f->on_headers || f->follow ? on_head : NULL,
-                          f->on_body ? on_body : NULL, on_done};
+    evtls_http_cbs cbs = {f->on_headers || f->follow ? on_head : NULL, f->on_body ? on_body : NULL,
+                          on_done};
     int rc = evtls_http_exchange_start(c, f->req, &f->cl->o.http, &cbs, f, &f->x);
     if (rc != 0) {
         f->conn = NULL;
@@ -404,8 +404,8 @@ int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *request, siz
     if (out && (f->h = evtls__handle_new(f)) == 0)
         rc = EVTLS_ERR_NOMEM;
     if (rc == 0)
-        rc = evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f,
-                                 &f->co);
+        rc =
+            evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
     if (rc != 0) { /* nothing was called: the error is the caller's */
         f->co = NULL;
         fetch_drop(f);

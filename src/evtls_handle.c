@@ -12,11 +12,11 @@
 
 #include "evtls_handle.h"
 
-#define HALF (sizeof(evtls__handle) * 4)
+#define HALF     (sizeof(evtls__handle) * 4)
 #define LOW_MASK (((evtls__handle)1 << HALF) - 1)
 
 struct slot {
-    void *obj;        /* NULL when free */
+    void *obj;         /* NULL when free */
     evtls__handle gen; /* bumped when the handle is spent */
     size_t next_free;  /* index + 1 of the next free slot, 0 for none */
 };

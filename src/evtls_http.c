@@ -316,10 +316,10 @@ struct evtls_http_exchange {
     void *produce_arg;
     uint64_t produce_left; /* bytes still owed (EVTLS_HTTP_LENGTH_UNKNOWN: chunked) */
     int got_first;
-    int paused;               /* the producer said EVTLS_HTTP_BODY_PAUSE */
-    struct event resume_ev;   /* evtls_http_exchange_resume's call of the producer */
-    int in_user;   /* inside on_head/on_body or the producer */
-    int cancelled; /* evtls_http_exchange_cancel() from inside a callback */
+    int paused;             /* the producer said EVTLS_HTTP_BODY_PAUSE */
+    struct event resume_ev; /* evtls_http_exchange_resume's call of the producer */
+    int in_user;            /* inside on_head/on_body or the producer */
+    int cancelled;          /* evtls_http_exchange_cancel() from inside a callback */
 };
 
 void evtls_http_opts_default_sized(evtls_http_opts *o, size_t size)
@@ -611,10 +611,9 @@ int evtls_http_exchange_resume(evtls_http_exchange *x)
     return 0;
 }
 
-int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req,
-                                    const evtls_http_opts *opts, size_t opts_size,
-                                    const evtls_http_cbs *cbs, size_t cbs_size, void *arg,
-                                    evtls_http_exchange **out)
+int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
+                                    size_t opts_size, const evtls_http_cbs *cbs, size_t cbs_size,
+                                    void *arg, evtls_http_exchange **out)
 {
     if (out)
         *out = NULL;

@@ -16,8 +16,8 @@ static int refused(evtls_cfg *cfg, int rc, char *err, size_t errlen)
     return -1;
 }
 
-int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cfg **out,
-                  char *err, size_t errlen)
+int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cfg **out, char *err,
+                  size_t errlen)
 {
     *out = NULL;
     evtls_cfg *cfg = evtls_cfg_new();
@@ -93,8 +93,7 @@ int cli_request_headers(evtls_http_req *req, const char *const *headers, size_t 
         name[len] = '\0';
         const char *value = colon + 1 + strspn(colon + 1, " \t");
         if (evtls_http_req_add_header(req, name, value) != 0) {
-            snprintf(err, errlen,
-                     "--header: '%s' is refused (a name or value that is not allowed)",
+            snprintf(err, errlen, "--header: '%s' is refused (a name or value that is not allowed)",
                      headers[i]);
             return -1;
         }

@@ -15,26 +15,26 @@
 /* The TLS and connection options as the tools take them. NULL and 0 leave
  * the library's default. */
 struct cli_tls {
-    const char *cacert, *capath;                /* --cacert, --capath */
-    const char *cert, *key, *key_password;      /* --cert, --key, --key-password */
-    int insecure, no_verify_name;               /* --insecure, --no-verify-name */
-    const char *servername;                     /* --servername */
-    const char *alpn, *ciphers, *groups;        /* --alpn, --ciphers, --groups */
-    int tls_min, tls_max;                       /* 12 or 13; 0: the defaults */
-    int family;                                 /* 0, 4 or 6 */
-    int race_limit;                             /* < 0: the default */
-    unsigned connect_ms, handshake_ms;          /* --connect-timeout, --handshake-timeout */
-    unsigned retries;                           /* --retries: backoff, this many more tries */
-    const char *const *sources;                 /* --source addresses */
+    const char *cacert, *capath;           /* --cacert, --capath */
+    const char *cert, *key, *key_password; /* --cert, --key, --key-password */
+    int insecure, no_verify_name;          /* --insecure, --no-verify-name */
+    const char *servername;                /* --servername */
+    const char *alpn, *ciphers, *groups;   /* --alpn, --ciphers, --groups */
+    int tls_min, tls_max;                  /* 12 or 13; 0: the defaults */
+    int family;                            /* 0, 4 or 6 */
+    int race_limit;                        /* < 0: the default */
+    unsigned connect_ms, handshake_ms;     /* --connect-timeout, --handshake-timeout */
+    unsigned retries;                      /* --retries: backoff, this many more tries */
+    const char *const *sources;            /* --source addresses */
     size_t n_sources;
-    const struct cli_net *net;                  /* PSK, proxy, pins, interface, revocation */
+    const struct cli_net *net; /* PSK, proxy, pins, interface, revocation */
 };
 
 /* A built configuration for host (the URL's; plain for http://) from t,
  * in *out. Returns 0, or -1 with err saying which option and why (nothing
  * is left to free). */
-int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cfg **out,
-                  char *err, size_t errlen);
+int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cfg **out, char *err,
+                  size_t errlen);
 
 /* Adds each "Name: value" of headers (blanks after the colon skipped) to
  * req. Returns 0, or -1 with err naming the header. */

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 
-
 int cli_parse_tls_version(const char *s, int *version)
 {
     if (strcmp(s, "1.2") == 0)

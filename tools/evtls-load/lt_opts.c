@@ -376,10 +376,13 @@ static int add_addr(const char **list, unsigned *n, const char *a)
     return 0;
 }
 
-/* One option; returns 0, 1 for help, or -1 with err set. */
-static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int *mode_given,
-                      char *err, size_t errlen)
+#define NOT_MINE 2 /* an option of another group */
+
+/* What to do: the mode, how much, how fast. Returns 0, 1 for help, -1 with err set, or NOT_MINE. */
+static int workload_option(lt_opts *o, int ch, const char *name, const char *arg, int *mode_given,
+                           char *err, size_t errlen)
 {
+    (void)name;
     uint64_t v;
     switch (ch) {
     case 'm':
@@ -433,6 +436,21 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--requests-per-conn: '%s' is not a number", arg);
         o->reqs_per_conn = (unsigned)v;
         return 0;
+    case O_WARMUP:
+        if (parse_u64(arg, 1000000, &o->warm_up) != 0)
+            return lt_fail(err, errlen, "--warm-up: '%s' is not a number of operations", arg);
+        return 0;
+    case O_NORETRY: o->no_retry = 1; return 0;
+    default: return NOT_MINE;
+    }
+}
+
+/* The request. Returns 0, 1 for help, -1 with err set, or NOT_MINE. */
+static int http_option(lt_opts *o, int ch, const char *name, const char *arg, char *err,
+                       size_t errlen)
+{
+    (void)name;
+    switch (ch) {
     case 'X': o->method = arg; return 0;
     case 'H':
         if (o->n_headers == LT_MAX_HEADERS)
@@ -446,6 +464,19 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         if (parse_ms(arg, &o->timeout_ms) != 0)
             return lt_fail(err, errlen, "--timeout: '%s' is not a time from 1ms to 1h", arg);
         return 0;
+    case O_MAXBODY:
+        if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
+            return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);
+        return 0;
+    default: return NOT_MINE;
+    }
+}
+
+/* TLS. Returns 0, 1 for help, -1 with err set, or NOT_MINE. */
+static int tls_option(lt_opts *o, int ch, const char *name, const char *arg, char *err,
+                      size_t errlen)
+{
+    switch (ch) {
     case O_RESUME: {
         char *end;
         errno = 0;
@@ -472,6 +503,15 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
         if (parse_ms(arg, ch == O_CONNTMO ? &o->connect_ms : &o->handshake_ms) != 0)
             return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
+    default: return NOT_MINE;
+    }
+}
+
+/* The network. Returns 0, 1 for help, -1 with err set, or NOT_MINE. */
+static int network_option(lt_opts *o, int ch, const char *name, const char *arg, char *err,
+                          size_t errlen)
+{
+    switch (ch) {
     case O_FAMILY:
         if (cli_parse_family(arg, &o->family) != 0)
             return lt_fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
@@ -503,17 +543,21 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--%s: at most %d addresses", name, LT_MAX_ADDRS);
         return 0;
     }
+    case O_NET: cli_net_option(&o->net, name, arg); return 0;
+    default: return NOT_MINE;
+    }
+}
+
+/* What is written, and when the run fails or starts. Returns 0, 1 for help, -1 with err set, or
+ * NOT_MINE. */
+static int output_option(lt_opts *o, int ch, const char *name, const char *arg, char *err,
+                         size_t errlen)
+{
+    (void)name;
+    switch (ch) {
     case O_JSON: o->json_path = arg; return 0;
     case O_HTML: o->html_path = arg; return 0;
     case O_LOGFILE: o->log_file = arg; return 0;
-    case O_WARMUP:
-        if (parse_u64(arg, 1000000, &o->warm_up) != 0)
-            return lt_fail(err, errlen, "--warm-up: '%s' is not a number of operations", arg);
-        return 0;
-    case O_MAXBODY:
-        if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
-            return lt_fail(err, errlen, "--max-body: '%s' is not a size in bytes (1 to 2^40)", arg);
-        return 0;
     case O_THRESHOLD:
         if (o->n_thresholds == sizeof o->thresholds / sizeof o->thresholds[0] ||
             lt_parse_threshold(arg, &o->thresholds[o->n_thresholds]) != 0)
@@ -528,7 +572,6 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
             return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
         return 0;
     case O_NOPROGRESS: o->no_progress = 1; return 0;
-    case O_NORETRY: o->no_retry = 1; return 0;
     case O_SHARD:
         if (lt_parse_shard(arg, &o->shard_index, &o->shard_count) != 0)
             return lt_fail(err, errlen,
@@ -542,10 +585,25 @@ static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int
                            "or UTC such as 2026-11-30T10:00:00Z)",
                            arg);
         return 0;
-    case O_NET: cli_net_option(&o->net, name, arg); return 0;
     case 'h': snprintf(err, errlen, lt_usage, cli_net_usage); return 1;
-    default: return lt_fail(err, errlen, "unknown option");
+    default: return NOT_MINE;
     }
+}
+
+/* One option; returns 0, 1 for help, or -1 with err set. */
+static int one_option(lt_opts *o, int ch, const char *name, const char *arg, int *mode_given,
+                      char *err, size_t errlen)
+{
+    int rc = workload_option(o, ch, name, arg, mode_given, err, errlen);
+    if (rc == NOT_MINE)
+        rc = http_option(o, ch, name, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = tls_option(o, ch, name, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = network_option(o, ch, name, arg, err, errlen);
+    if (rc == NOT_MINE)
+        rc = output_option(o, ch, name, arg, err, errlen);
+    return rc == NOT_MINE ? lt_fail(err, errlen, "unknown option") : rc;
 }
 
 /* 4 or 6 for an address literal (brackets allowed), 0 for a name. */

@@ -7,7 +7,7 @@
 uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k)
 {
     double g = ((double)k * s->of + s->idx) * s->shards + s->shard; /* the global index */
-    double ramp = (double)s->ramp_us / 1e6, t;                       /* seconds */
+    double ramp = (double)s->ramp_us / 1e6, t;                      /* seconds */
     if (ramp > 0 && g < s->rate * ramp / 2)
         t = sqrt(2 * ramp * g / s->rate);
     else

@@ -13,7 +13,7 @@ typedef struct lt_schedule {
     uint64_t t0_us;   /* when every worker starts */
     unsigned idx, of; /* this worker's index and the number of workers */
     unsigned shard, shards; /* this process's shard and the number of shards */
-    unsigned conns;   /* this worker's connections */
+    unsigned conns;         /* this worker's connections */
 } lt_schedule;
 
 /* Open loop: when this worker's operation k is due. Shards and workers

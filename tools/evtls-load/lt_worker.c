@@ -69,14 +69,25 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static int build_cfg(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
-    struct cli_tls t = {
-        .cacert = o->cacert, .capath = o->capath, .insecure = o->insecure,
-        /* With --address the host is only the name to verify. */
-        .servername = o->servername ? o->servername : o->n_addrs ? o->url.host : NULL,
-        .alpn = o->alpn, .ciphers = o->ciphers, .groups = o->groups, .tls_min = o->tls_min,
-        .tls_max = o->tls_max, .family = o->family, .race_limit = (int)o->race_limit,
-        .connect_ms = o->connect_ms, .handshake_ms = o->handshake_ms, .sources = o->sources,
-        .n_sources = o->n_sources, .net = &o->net};
+    struct cli_tls t = {.cacert = o->cacert,
+                        .capath = o->capath,
+                        .insecure = o->insecure,
+                        /* With --address the host is only the name to verify. */
+                        .servername = o->servername ? o->servername
+                                      : o->n_addrs  ? o->url.host
+                                                    : NULL,
+                        .alpn = o->alpn,
+                        .ciphers = o->ciphers,
+                        .groups = o->groups,
+                        .tls_min = o->tls_min,
+                        .tls_max = o->tls_max,
+                        .family = o->family,
+                        .race_limit = (int)o->race_limit,
+                        .connect_ms = o->connect_ms,
+                        .handshake_ms = o->handshake_ms,
+                        .sources = o->sources,
+                        .n_sources = o->n_sources,
+                        .net = &o->net};
     return cli_tls_build(&t, o->url.plain, o->url.host, &w->cfg, err, errlen);
 }
 
@@ -128,9 +139,14 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     }
     w->o = o;
     w->sh = *share;
-    w->sched = (lt_schedule){.rate = o->rate, .ramp_us = o->ramp_us, .t0_us = share->t0_us,
-                             .idx = share->idx, .of = share->of, .shard = share->shard,
-                             .shards = share->shards, .conns = share->conns};
+    w->sched = (lt_schedule){.rate = o->rate,
+                             .ramp_us = o->ramp_us,
+                             .t0_us = share->t0_us,
+                             .idx = share->idx,
+                             .of = share->of,
+                             .shard = share->shard,
+                             .shards = share->shards,
+                             .conns = share->conns};
     /* --warm-up: this thread's share, run before (and on top of) -n. */
     w->warm_left =
         lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);
