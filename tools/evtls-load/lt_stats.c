@@ -245,7 +245,8 @@ static void text_error_row(FILE *f, const char *cls, const char *name, const cha
     fprintf(f, "  %-9s %-24s %10llu  %s\n", cls, name, (unsigned long long)n, text);
 }
 
-void lt_report_text(FILE *f, const lt_result *r)
+/* The run: what, where, how long, how fast. */
+static void text_run(FILE *f, const lt_result *r)
 {
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
@@ -270,6 +271,14 @@ void lt_report_text(FILE *f, const lt_result *r)
     if (o->mode == LT_MODE_REQUEST)
         fprintf(f, ", %.1f requests/s", per_s(st->reqs_ok, r->elapsed_s));
     fputc('\n', f);
+}
+
+/* The connections: the open loop's schedule, back-offs, handshakes, sessions, TCP attempts. */
+static void text_connections(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
+    uint64_t hs = st->conns_ok;
     if (o->rate > 0) {
         /* The schedule asked for (the ramp included) against what ran: every
          * operation that came due is done, failed, unfinished or never
@@ -307,6 +316,13 @@ void lt_report_text(FILE *f, const lt_result *r)
             "may be one more connection at the server)\n",
             (unsigned long long)st->attempts, (unsigned long long)(st->conns_ok + st->conns_failed),
             (unsigned long long)st->attempts_lost);
+}
+
+/* Request mode: requests, statuses, retries, requests per connection. */
+static void text_requests(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
     if (o->mode == LT_MODE_REQUEST) {
         fprintf(f,
                 "requests: %llu succeeded, %llu failed; status 2xx %llu, 3xx %llu, 4xx %llu, "
@@ -329,6 +345,13 @@ void lt_report_text(FILE *f, const lt_result *r)
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
         fprintf(f, "requests per connection: min %llu, max %llu\n",
                 (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
+}
+
+/* Bytes, the end of the run, errors. */
+static void text_transfer(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
     fprintf(f,
             "transfer: %.2f MB received (%.2f MB of bodies), %.2f MB sent; %.2f MB/s received; "
             "%llu read wake-ups\n",
@@ -343,6 +366,12 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (unsigned long long)r->unfinished);
     fprintf(f, "errors: %llu\n", (unsigned long long)st->ops_failed);
     lt_each_error(f, st, text_error_row);
+}
+
+/* TLS versions and ciphers; latency by phase. */
+static void text_tables(FILE *f, const lt_result *r)
+{
+    const lt_stats *st = r->st;
     fprintf(f, "TLS:\n");
     for (unsigned i = 0; i < st->n_tls; i++)
         fprintf(f, "  %-8s %-32s %-8s %10llu\n", st->tls[i].version, st->tls[i].cipher,
@@ -360,6 +389,13 @@ void lt_report_text(FILE *f, const lt_result *r)
                 ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 90)),
                 ms(lt_hist_percentile(h, 99)), ms(lt_hist_percentile(h, 99.9)), ms(h->max));
     }
+}
+
+/* What the client spent: CPU, the shards, memory. */
+static void text_cost(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
     uint64_t ops = st->ops_ok + st->ops_failed;
     double cpu = r->cpu_user_s + r->cpu_sys_s;
     fprintf(f, "client cpu: %.2f s user, %.2f s sys; %.1f us per operation\n", r->cpu_user_s,
@@ -392,6 +428,16 @@ void lt_report_text(FILE *f, const lt_result *r)
                 (double)(r->rss_held_kb - r->rss_base_kb) / (double)r->held, r->rss_base_kb,
                 r->rss_held_kb);
     fputc('\n', f);
+}
+
+void lt_report_text(FILE *f, const lt_result *r)
+{
+    text_run(f, r);
+    text_connections(f, r);
+    text_requests(f, r);
+    text_transfer(f, r);
+    text_tables(f, r);
+    text_cost(f, r);
 }
 
 void lt_iso_time(uint64_t unix_us, char *out, size_t n)
@@ -526,7 +572,8 @@ static void json_error_row(FILE *f, const char *cls, const char *name, const cha
     *first = 0;
 }
 
-void lt_report_json(FILE *f, const lt_result *r)
+/* The format, the shard, the run and its totals. */
+static void json_run(FILE *f, const lt_result *r)
 {
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
@@ -565,6 +612,13 @@ void lt_report_json(FILE *f, const lt_result *r)
             per_s(st->reqs_ok, r->elapsed_s), per_s(ops, r->elapsed_s), o->rate,
             (unsigned long long)st->offered, (unsigned long long)st->resumed,
             share(st->resumed, st->conns_ok));
+}
+
+/* The schedule, attempts, bytes, statuses. */
+static void json_counts(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
     if (o->rate > 0)
         fprintf(f, "\"due\":%llu,\"never_started\":%llu,", (unsigned long long)st->due,
                 (unsigned long long)st->never_started);
@@ -593,6 +647,12 @@ void lt_report_json(FILE *f, const lt_result *r)
             first = 0;
         }
     fputs("},", f);
+}
+
+/* Errors, TLS, latency by phase. */
+static void json_tables(FILE *f, const lt_result *r)
+{
+    const lt_stats *st = r->st;
     fprintf(f, "\"error_list\":[");
     lt_each_error(f, st, json_error_row);
     fprintf(f, "],\"tls\":[");
@@ -628,6 +688,12 @@ void lt_report_json(FILE *f, const lt_result *r)
                 (unsigned long long)h->max, h->sum, (unsigned long long)h->clamped);
         first = 0;
     }
+}
+
+/* The histograms, counters and the per-second series. */
+static void json_histograms(FILE *f, const lt_result *r)
+{
+    const lt_stats *st = r->st;
     fputs("},\"histograms\":{", f);
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
@@ -643,6 +709,11 @@ void lt_report_json(FILE *f, const lt_result *r)
     fprintf(f, "},\"series_start_unix_us\":%llu,\"series\":[",
             (unsigned long long)r->series_start_unix_us);
     json_series(f, st);
+}
+
+/* The shards, the client's costs, the fingerprint; the end of the object. */
+static void json_shards(FILE *f, const lt_result *r)
+{
     fputs("],\"shards\":[", f);
     lt_shard_row self = lt_result_row(r);
     const lt_shard_row *rows = r->n_shards ? r->shards : &self;
@@ -671,4 +742,13 @@ void lt_report_json(FILE *f, const lt_result *r)
             r->rss_base_kb, r->rss_held_kb);
     /* Last: the test's own keys (connections, requests) repeat the top's. */
     fprintf(f, "\"fingerprint\":%s}\n", r->fingerprint ? r->fingerprint : "null");
+}
+
+void lt_report_json(FILE *f, const lt_result *r)
+{
+    json_run(f, r);
+    json_counts(f, r);
+    json_tables(f, r);
+    json_histograms(f, r);
+    json_shards(f, r);
 }
