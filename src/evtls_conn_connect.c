@@ -74,9 +74,8 @@ static void connected(evtls_conn *c)
     if (c->sessions && c->info.session_offered)
         evtls__session_result(c->sessions, c->info.resumed);
     evtls__conn_harvest_session(c);
-    event_del(&c->phase_timer);
     event_del(&c->deadline_timer);
-    evtls__conn_set_state(c, EVTLS_STATE_CONNECTED);
+    evtls__conn_set_state(c, EVTLS_STATE_CONNECTED); /* the phase timer stops */
     c->hs_wait = 0;
     c->rd_wait = EV_READ;
     c->wr_wait = EV_WRITE;
@@ -149,8 +148,7 @@ static void start_tls(evtls_conn *c)
         connected(c);
         return;
     }
-    evtls__conn_set_state(c, EVTLS_STATE_HANDSHAKING);
-    evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
+    evtls__conn_set_state(c, EVTLS_STATE_HANDSHAKING); /* its timeout armed */
     evtls__conn_handshake_step(c);
 }
 
@@ -247,8 +245,7 @@ static void start_proxy(evtls_conn *c)
     c->proxy_len = (size_t)n;
     c->proxy_off = 0;
     c->proxy_sent = 0;
-    evtls__conn_set_state(c, EVTLS_STATE_PROXYING);
-    evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_HANDSHAKE]);
+    evtls__conn_set_state(c, EVTLS_STATE_PROXYING); /* its timeout armed */
     evtls__conn_proxy_step(c);
 }
 
@@ -287,8 +284,7 @@ static void on_he(enum evtls__he_event ev, int fd, int err, int sys_errno, const
     if (ev == EVTLS__HE_DIALING) {
         /* Addresses are in: the connect phase (and its timeout) begins. */
         c->info.dns_us = evtls__conn_lap_us(c);
-        evtls__conn_set_state(c, EVTLS_STATE_CONNECTING);
-        evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_CONNECT]);
+        evtls__conn_set_state(c, EVTLS_STATE_CONNECTING); /* its timeout armed */
         return;
     }
     c->he = NULL;
@@ -362,9 +358,8 @@ static int start_attempt(evtls_conn *c)
     c->info.family = 0;
     c->info.dns_us = c->info.tcp_us = c->info.tls_us = 0;
     c->t_mark_us = evtls__now_us();
+    /* The state's entry arms its phase timeout (DNS, or connect). */
     evtls__conn_set_state(c, numeric ? EVTLS_STATE_CONNECTING : EVTLS_STATE_RESOLVING);
-    evtls__conn_arm_timer(&c->phase_timer,
-                          c->v->timeouts_ms[numeric ? EVTLS_TIMEOUT_CONNECT : EVTLS_TIMEOUT_DNS]);
     c->he = evtls__he_start(c->base, c->resolver, dial_host, dial_port, &o, on_he, c);
     if (c->he == NULL)
         return evtls__err_set(&c->err, EVTLS_ERR_NOMEM, "connect");

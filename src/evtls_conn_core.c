@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "evtls_conn_core.h"
+#include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
 #include "evtls_session_int.h"
@@ -86,39 +87,77 @@ void evtls__conn_io_update(evtls_conn *c)
     }
 }
 
-/* The connection's states and the moves between them: set_state is the
- * only writer of c->state, logs every move at debug level, and reports a
- * move the table does not have as a bug. The events the connection
- * watches follow from its state in one place, io_update. */
-#define S(x) (1u << EVTLS_STATE_##x)
-static const uint16_t next_states[] = {
-    [EVTLS_STATE_IDLE] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+/* The connection's states, each with the moves out of it and what
+ * entering it does: set_state is the only writer of c->state, logs every
+ * move at debug level, and applies the new state's entry action here, once
+ * (its phase timeout armed, or the phase timer stopped). The events the
+ * connection watches follow from its state in one place, io_update. A move
+ * the table does not have is a bug: it aborts a debug build; a release
+ * build fails the connection with EVTLS_ERR_INTERNAL instead of making it. */
+#define S(x)     (1u << EVTLS_STATE_##x)
+#define NO_PHASE -1 /* the state has no phase timeout: the phase timer stops */
+static const struct state_desc {
+    uint16_t next;     /* the states it may move to */
+    int phase_timeout; /* the EVTLS_TIMEOUT_* armed on entry, or NO_PHASE */
+} states[] = {
+    [EVTLS_STATE_IDLE] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE},
     /* back to IDLE: a start that failed inside evtls_conn_connect */
-    [EVTLS_STATE_RESOLVING] = S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+    [EVTLS_STATE_RESOLVING] = {S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
+                               EVTLS_TIMEOUT_DNS},
     /* CONNECTING -> CONNECTED: plain TCP; -> PROXYING: through a proxy */
-    [EVTLS_STATE_CONNECTING] =
-        S(HANDSHAKING) | S(PROXYING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
-    [EVTLS_STATE_PROXYING] = S(HANDSHAKING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
-    [EVTLS_STATE_HANDSHAKING] = S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
-    [EVTLS_STATE_CONNECTED] = S(CLOSING) | S(CLOSED) | S(FAILED),
-    [EVTLS_STATE_CLOSING] = S(CLOSED),
-    [EVTLS_STATE_CLOSED] = 0,
-    [EVTLS_STATE_FAILED] = 0,
-    [EVTLS_STATE_WAITING] = S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED),
+    [EVTLS_STATE_CONNECTING] = {S(HANDSHAKING) | S(PROXYING) | S(CONNECTED) | S(WAITING) |
+                                    S(FAILED) | S(CLOSED) | S(IDLE),
+                                EVTLS_TIMEOUT_CONNECT},
+    [EVTLS_STATE_PROXYING] = {S(HANDSHAKING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
+                              EVTLS_TIMEOUT_HANDSHAKE},
+    [EVTLS_STATE_HANDSHAKING] = {S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
+                                 EVTLS_TIMEOUT_HANDSHAKE},
+    [EVTLS_STATE_CONNECTED] = {S(CLOSING) | S(CLOSED) | S(FAILED), NO_PHASE},
+    [EVTLS_STATE_CLOSING] = {S(CLOSED), EVTLS_TIMEOUT_CLOSE},
+    [EVTLS_STATE_CLOSED] = {0, NO_PHASE},
+    [EVTLS_STATE_FAILED] = {0, NO_PHASE},
+    /* its wait is the retry policy's (the retry timer, armed by the connect phase) */
+    [EVTLS_STATE_WAITING] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE},
 };
 #undef S
+
+/* Enters to: the state's entry action. */
+static void enter(evtls_conn *c, evtls_conn_state to)
+{
+    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(c->state), evtls_conn_state_name(to));
+    c->state = to;
+    int t = states[to].phase_timeout;
+    if (t == NO_PHASE || c->v == NULL)
+        event_del(&c->phase_timer);
+    else
+        evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[t]);
+}
+
+int evtls__conn_move_allowed(evtls_conn_state from, evtls_conn_state to)
+{
+    return (unsigned)from < sizeof states / sizeof states[0] &&
+           (unsigned)to < sizeof states / sizeof states[0] && (states[from].next & (1u << to));
+}
 
 void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to)
 {
     evtls_conn_state from = c->state;
     if (from == to)
         return;
-    if ((unsigned)from >= sizeof next_states / sizeof next_states[0] ||
-        !(next_states[from] & (1u << to)))
+    if (!evtls__conn_move_allowed(from, to)) {
         LOGE("conn#%lu: internal error: no move from %s to %s", c->id, evtls_conn_state_name(from),
              evtls_conn_state_name(to));
-    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(from), evtls_conn_state_name(to));
-    c->state = to;
+#ifndef NDEBUG
+        abort(); /* a debug build stops at the bug */
+#else
+        if (!evtls__conn_move_allowed(from, EVTLS_STATE_FAILED))
+            return; /* already ended: nothing to fail */
+        evtls__err_set(&c->err, EVTLS_ERR_INTERNAL, "no move from %s to %s",
+                       evtls_conn_state_name(from), evtls_conn_state_name(to));
+        to = EVTLS_STATE_FAILED;
+#endif
+    }
+    enter(c, to);
 }
 
 /* Enters a user callback. */

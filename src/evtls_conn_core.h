@@ -133,6 +133,9 @@ struct evtls_conn {
 
 /* evtls_conn_core.c: the state machine core */
 void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to);
+
+/* 1 when the state table has the move from -> to. */
+int evtls__conn_move_allowed(evtls_conn_state from, evtls_conn_state to);
 void evtls__conn_io_update(evtls_conn *c);
 void evtls__conn_user_enter(evtls_conn *c);
 int evtls__conn_user_leave(evtls_conn *c); /* 1: c is gone, touch it no more */

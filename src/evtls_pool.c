@@ -38,11 +38,25 @@
 #include "evtls_sized.h"
 #include "evtls_time.h"
 
-#define BUCKETS            256
-#define SWEEP_MAX_MS       1000
-#define KEY_MAX            320
-#define ORIGIN_TTL_MS      60000 /* empty origins, when idle connections never expire */
-#define EVTLS_POOL_CLOSING ((evtls_pool_conn_state)100) /* internal: a graceful close runs */
+#define BUCKETS       256
+#define SWEEP_MAX_MS  1000
+#define KEY_MAX       320
+#define ORIGIN_TTL_MS 60000 /* empty origins, when idle connections never expire */
+/* An entry's states: the public ones (evtls_pool_conn_state, which the
+ * state hook sees), and two of the pool's own: NEW before its connect
+ * (the hook sees it as CLOSED), CLOSING after CLOSED while the graceful
+ * close of a connection the pool let go of still runs (on p->closing). */
+enum { ENTRY_CLOSING = EVTLS_POOL_CLOSED + 1, ENTRY_NEW, ENTRY_STATES };
+#define M(x) (1u << (x))
+static const unsigned entry_moves[ENTRY_STATES] = {
+    [EVTLS_POOL_CONNECTING] = M(EVTLS_POOL_IDLE) | M(EVTLS_POOL_BUSY) | M(EVTLS_POOL_CLOSED),
+    [EVTLS_POOL_IDLE] = M(EVTLS_POOL_BUSY) | M(EVTLS_POOL_CLOSED),
+    [EVTLS_POOL_BUSY] = M(EVTLS_POOL_IDLE) | M(EVTLS_POOL_CLOSED),
+    [EVTLS_POOL_CLOSED] = M(ENTRY_CLOSING),
+    [ENTRY_CLOSING] = 0,
+    [ENTRY_NEW] = M(EVTLS_POOL_CONNECTING),
+};
+#undef M
 
 struct origin;
 
@@ -52,7 +66,7 @@ struct entry {
     struct origin *o;         /* NULL once closing */
     evtls_pool *p;
     evtls_conn *c;
-    evtls_pool_conn_state st;
+    int st;                    /* an evtls_pool_conn_state, or ENTRY_CLOSING; set_state writes it */
     struct evtls_checkout *co; /* assigned to co, its callback not run yet */
     unsigned uses;
     unsigned racing; /* Happy Eyeballs sockets its connect holds beyond the first */
@@ -170,11 +184,18 @@ static unsigned *gauge_of(evtls_pool_stats *st, evtls_pool_conn_state s)
 
 /* Moves e (of an origin) to state to: its lists and the gauges. The only
  * writer of e->st while e belongs to an origin. */
-static void set_state(struct entry *e, evtls_pool_conn_state to)
+static void set_state(struct entry *e, int to)
 {
-    evtls_pool_conn_state from = e->st;
+    int from = e->st;
     struct origin *o = e->o;
     evtls_pool *p = e->p;
+    if (from != to && !(entry_moves[from] & (1u << to))) {
+        LOGE("pool: internal error: no move for a connection from state %d to %d", from, to);
+#ifndef NDEBUG
+        abort(); /* a debug build stops at the bug */
+#endif
+        return;
+    }
     if (from == EVTLS_POOL_IDLE) {
         TAILQ_REMOVE(&o->idle, e, link);
         TAILQ_REMOVE(&p->idle_lru, e, plink);
@@ -188,19 +209,20 @@ static void set_state(struct entry *e, evtls_pool_conn_state to)
         TAILQ_INSERT_HEAD(&o->active, e, link);
     }
     unsigned *g;
-    if ((g = gauge_of(&o->st, from)) != NULL) {
+    /* (An entry without an origin is CLOSED or CLOSING: no gauge.) */
+    if (o && (g = gauge_of(&o->st, from)) != NULL) {
         (*g)--;
         (*gauge_of(&p->st, from))--;
     }
-    if ((g = gauge_of(&o->st, to)) != NULL) {
+    if (o && (g = gauge_of(&o->st, to)) != NULL) {
         (*g)++;
         (*gauge_of(&p->st, to))++;
     }
     e->st = to;
-    if (p->state_cb) {
+    if (p->state_cb && to <= EVTLS_POOL_CLOSED) { /* the pool's own states are not shown */
         /* The hook may look, not act: pool calls from inside it are refused. */
         p->in_state_cb++;
-        p->state_cb(p, e->c, from, to, p->state_arg);
+        p->state_cb(p, e->c, from == ENTRY_NEW ? EVTLS_POOL_CLOSED : from, to, p->state_arg);
         p->in_state_cb--;
     }
 }
@@ -344,7 +366,7 @@ static void entry_close(struct entry *e)
         evtls__conn_set_owner(c, NULL, NULL);
         if (evtls_conn_get_state(c) == EVTLS_STATE_CONNECTED &&
             evtls_conn_close(c, on_closed, e) == 0) {
-            e->st = EVTLS_POOL_CLOSING;
+            set_state(e, ENTRY_CLOSING);
             TAILQ_INSERT_TAIL(&p->closing, e, link);
             return;
         }
@@ -684,7 +706,7 @@ static int open_conn(struct origin *o)
         return EVTLS_ERR_NOMEM;
     e->o = o;
     e->p = p;
-    e->st = EVTLS_POOL_CLOSED;
+    e->st = ENTRY_NEW;
     e->c = evtls_conn_new(p->base, o->cfg);
     if (e->c == NULL) {
         free(e);
@@ -1212,9 +1234,8 @@ void evtls__pool_drop_idle(evtls_pool *p, const evtls_cfg *cfg, const char *host
     after_change(p, o);
 }
 
-void evtls_pool_get_origin_stats_sized(const evtls_pool *p, const evtls_cfg *cfg,
-                                       const char *host, uint16_t port, evtls_pool_stats *st,
-                                       size_t size)
+void evtls_pool_get_origin_stats_sized(const evtls_pool *p, const evtls_cfg *cfg, const char *host,
+                                       uint16_t port, evtls_pool_stats *st, size_t size)
 {
     if (st == NULL)
         return;

@@ -183,6 +183,7 @@ static void backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct slot *s = arg;
+    s->state = S_FREE;
     lt_slots_push_free(s->w, s);
     lt_slots_try_start(s->w);
 }
@@ -202,6 +203,7 @@ static int back_off(struct slot *s)
     s->backoff_ms = s->backoff_ms ? (s->backoff_ms >= 500 ? 1000 : 2 * s->backoff_ms) : 10;
     w->st.backoffs++;
     w->busy--;
+    s->state = S_BACKOFF;
     lt_arm(s->backoff_ev, lt_now_us() + (uint64_t)s->backoff_ms * 1000);
     return 1;
 }

@@ -48,6 +48,7 @@ enum slot_state {
     S_CONNECTING, /* connecting for an operation */
     S_EXCHANGE,   /* a request in flight */
     S_CLOSING,    /* closing its connection */
+    S_BACKOFF,    /* after a failed connect (closed loop, -d): waiting before the next */
     S_HELD,       /* hold mode: connected and kept */
     S_DEAD        /* hold mode: its connection failed */
 };
