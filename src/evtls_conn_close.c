@@ -33,7 +33,9 @@ void evtls__conn_close_step(evtls_conn *c)
         evtls__conn_io_update(c);
         return;
     }
-    if (!c->close_sent) {
+    if (c->close_phase == CLOSE_FLUSH)
+        c->close_phase = CLOSE_NOTIFY;
+    if (c->close_phase == CLOSE_NOTIFY) {
         evtls__tls_status st = evtls__tls_shutdown(c->tls, &c->err);
         if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
             c->close_wait = evtls__conn_wait_of(st);
@@ -44,10 +46,10 @@ void evtls__conn_close_step(evtls_conn *c)
             c->close_err = c->err.code;
             goto done;
         }
-        c->close_sent = 1;
+        c->close_phase = CLOSE_PEER;
         LOGD("conn#%lu: close_notify sent", c->id);
     }
-    if (c->close_wait_peer) {
+    if (c->close_wait_peer) { /* CLOSE_PEER */
         /* Read and drop what the peer still sends until its close_notify or
          * its FIN: session tickets among it are stored. */
         uint8_t scratch[EVTLS__READ_CHUNK];

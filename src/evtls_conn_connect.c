@@ -162,7 +162,7 @@ static void proxy_fail(evtls_conn *c, int code, int sys_errno, const char *what)
 
 void evtls__conn_proxy_step(evtls_conn *c)
 {
-    while (!c->proxy_sent && c->proxy_off < c->proxy_len) {
+    while (c->proxy_phase == PROXY_SEND && c->proxy_off < c->proxy_len) {
         ssize_t r =
             send(c->fd, c->proxy_buf + c->proxy_off, c->proxy_len - c->proxy_off, MSG_NOSIGNAL);
         if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -176,8 +176,8 @@ void evtls__conn_proxy_step(evtls_conn *c)
         }
         c->proxy_off += (size_t)r;
     }
-    if (!c->proxy_sent) {
-        c->proxy_sent = 1;
+    if (c->proxy_phase == PROXY_SEND) {
+        c->proxy_phase = PROXY_ANSWER;
         c->proxy_len = 0;
     }
     for (;;) {
@@ -244,7 +244,7 @@ static void start_proxy(evtls_conn *c)
     }
     c->proxy_len = (size_t)n;
     c->proxy_off = 0;
-    c->proxy_sent = 0;
+    c->proxy_phase = PROXY_SEND;
     evtls__conn_set_state(c, EVTLS_STATE_PROXYING); /* its timeout armed */
     evtls__conn_proxy_step(c);
 }

@@ -95,7 +95,9 @@ struct evtls_conn {
     evtls_session_cache *sessions;
     int no_offer;        /* store the server's sessions, offer none */
     int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */
-    int close_sent;      /* our close_notify is out */
+    /* CLOSING's phases: the write buffer goes out, then our close_notify,
+     * then (evtls_conn_shutdown) the peer's close */
+    enum { CLOSE_FLUSH, CLOSE_NOTIFY, CLOSE_PEER } close_phase;
     char *session_key;   /* the origin's key in sessions */
 
     unsigned retry_left_s; /* countdown: seconds still to wait */
@@ -128,7 +130,8 @@ struct evtls_conn {
     /* through a proxy: the request's unsent rest, then the answer so far */
     char *proxy_buf;
     size_t proxy_len, proxy_off;
-    int proxy_sent;
+    /* PROXYING's phases: the CONNECT request goes out, then its answer comes */
+    enum { PROXY_SEND, PROXY_ANSWER } proxy_phase;
 };
 
 /* evtls_conn_core.c: the state machine core */
