@@ -8,6 +8,7 @@
 #include <wolfssl/ssl.h>
 #include <wolfssl/openssl/evp.h>
 #include <wolfssl/openssl/pem.h>
+#include <wolfssl/wolfcrypt/asn_public.h>
 #include <wolfssl/wolfcrypt/ecc.h>
 
 #include <errno.h>
@@ -253,20 +254,28 @@ static int key_matches_cert(const uint8_t *cert, size_t cert_len, const uint8_t 
         wolfSSL_X509_load_certificate_buffer(cert, (int)cert_len, format_of(cert, cert_len));
     WOLFSSL_EVP_PKEY *pub = x ? wolfSSL_X509_get_pubkey(x) : NULL;
     WOLFSSL_EVP_PKEY *priv = NULL;
-    if (format_of(key, key_len) == WOLFSSL_FILETYPE_PEM) {
-        WOLFSSL_BIO *bio = wolfSSL_BIO_new_mem_buf(key, (int)key_len);
-        if (bio)
-            priv = wolfSSL_PEM_read_bio_PrivateKey(bio, NULL, key_password_cb, (void *)password);
-        wolfSSL_BIO_free(bio);
-    } else {
-        /* By type, not wolfSSL_d2i_AutoPrivateKey: a build without
-         * OPENSSL_ALL (the tuned one) has no automatic detection. */
-        static const int types[] = {EVP_PKEY_EC, EVP_PKEY_RSA};
-        for (size_t i = 0; i < sizeof types / sizeof types[0] && priv == NULL; i++) {
-            const unsigned char *p = key;
-            priv = wolfSSL_d2i_PrivateKey(types[i], NULL, &p, (long)key_len);
+    /* PEM to DER with wolfCrypt's decoder (a password for an encrypted
+     * key), not wolfSSL_PEM_read_bio_PrivateKey: Debian's 5.5.4 reads
+     * freed memory there on some malformed keys (found by fuzz_cfg). */
+    uint8_t *der = NULL;
+    if (format_of(key, key_len) == WOLFSSL_FILETYPE_PEM && key_len <= INT32_MAX) {
+        der = malloc(key_len);
+        int n = der ? wc_KeyPemToDer(key, (int)key_len, der, (int)key_len, password) : -1;
+        if (n > 0) {
+            key = der;
+            key_len = (size_t)n;
+        } else {
+            key_len = 0;
         }
     }
+    /* By type, not wolfSSL_d2i_AutoPrivateKey: a build without
+     * OPENSSL_ALL (the tuned one) has no automatic detection. */
+    static const int types[] = {EVP_PKEY_EC, EVP_PKEY_RSA};
+    for (size_t i = 0; key_len > 0 && i < sizeof types / sizeof types[0] && priv == NULL; i++) {
+        const unsigned char *p = key;
+        priv = wolfSSL_d2i_PrivateKey(types[i], NULL, &p, (long)key_len);
+    }
+    free(der);
     WOLFSSL_EVP_MD_CTX *md = wolfSSL_EVP_MD_CTX_new();
     if (pub && priv && md &&
         wolfSSL_EVP_DigestSignInit(md, NULL, wolfSSL_EVP_sha256(), NULL, priv) == 1 &&
