@@ -658,7 +658,8 @@ static void test_loop_ends_by_itself(void **state)
             p = evtls_pool_new(f->base, &o);
             assert_non_null(p);
             assert_int_equal(
-                evtls_pool_checkout(p, cfg, "localhost", web.port, checked_in_after, &got, NULL), 0);
+                evtls_pool_checkout(p, cfg, "localhost", web.port, checked_in_after, &got, NULL),
+                0);
         }
         struct watch w = {.t0 = now_ms()};
         w.ev = event_new(f->base, -1, EV_PERSIST, watch_tick, &w);
@@ -693,11 +694,7 @@ static void test_host_spellings(void **state)
     evtls_conn *held[4] = {NULL};
     for (int i = 0; i < 4; i++) { /* each held: four connections of one origin */
         struct got g;
-        memset(&g, 0, sizeof g);
-        assert_int_equal(
-            evtls_pool_checkout(p, cfg, spellings[i], web.port, got_checkout_cb, &g, NULL), 0);
-        run_until(f->base, &g.done, 10000);
-        assert_int_equal(g.err, 0);
+        assert_int_equal(pool_checkout_wait(f->base, p, cfg, spellings[i], web.port, &g), 0);
         held[i] = g.c;
     }
     evtls_pool_stats st;
@@ -707,11 +704,7 @@ static void test_host_spellings(void **state)
         assert_int_equal(evtls_pool_checkin(p, held[i]), 0);
     /* Plain "localhost" then reuses one of them. */
     struct got g;
-    memset(&g, 0, sizeof g);
-    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &g, NULL),
-                     0);
-    run_until(f->base, &g.done, 10000);
-    assert_int_equal(g.err, 0);
+    assert_int_equal(pool_checkout_wait(f->base, p, cfg, "localhost", web.port, &g), 0);
     assert_true(g.info.reused);
     evtls_pool_release(p, g.c);
     evtls_pool_free(p);
@@ -730,11 +723,7 @@ static void test_checkin_refused_under_an_exchange(void **state)
     evtls_pool *p = evtls_pool_new(f->base, NULL);
     evtls_cfg *cfg = test_cfg(0, 0);
     struct got g;
-    memset(&g, 0, sizeof g);
-    assert_int_equal(evtls_pool_checkout(p, cfg, "localhost", web.port, got_checkout_cb, &g, NULL),
-                     0);
-    run_until(f->base, &g.done, 10000);
-    assert_int_equal(g.err, 0);
+    assert_int_equal(pool_checkout_wait(f->base, p, cfg, "localhost", web.port, &g), 0);
     struct done d;
     start_get(g.c, &d);
     assert_int_equal(evtls_pool_checkin(p, g.c), EVTLS_ERR_STATE);
@@ -775,8 +764,8 @@ static void freeing_handler(evtls_log_level level, unsigned long ms, const char 
     if (level > EVTLS_LOG_WARN || fl.p == NULL)
         return;
     fl.tries++;
-    fl.checkout_rc = evtls_pool_checkout(fl.p, fl.cfg, "localhost", web.port, got_checkout_cb,
-                                         NULL, NULL);
+    fl.checkout_rc =
+        evtls_pool_checkout(fl.p, fl.cfg, "localhost", web.port, got_checkout_cb, NULL, NULL);
     assert_int_equal(evtls_log_set_handler(NULL, NULL), EVTLS_ERR_STATE);
     evtls_pool_free(fl.p);
 }
@@ -822,11 +811,7 @@ static void test_pools_share_a_session_cache(void **state)
         if (i < 2)
             assert_int_equal(evtls_pool_set_session_cache(pools[i], sc), 0);
         struct got g;
-        memset(&g, 0, sizeof g);
-        assert_int_equal(
-            evtls_pool_checkout(pools[i], cfg, "localhost", web.port, got_checkout_cb, &g, NULL), 0);
-        run_until(f->base, &g.done, 10000);
-        assert_int_equal(g.err, 0);
+        assert_int_equal(pool_checkout_wait(f->base, pools[i], cfg, "localhost", web.port, &g), 0);
         resumed[i] = g.info.resumed;
         /* A TLS 1.3 ticket comes after the handshake: read it in (the
          * pool would, at the next checkout). */
@@ -896,15 +881,24 @@ int main(int argc, char **argv)
         cmocka_set_test_filter(argv[1]); /* one case by name (a glob) */
 #define T(fn) cmocka_unit_test_setup_teardown(fn, loop_fx_setup, loop_fx_teardown)
     const struct CMUnitTest tests[] = {
-        T(test_reuse_from_the_done_callback),       T(test_free_with_pending_checkouts),
-        cmocka_unit_test(test_free_pool_then_base), T(test_free_under_an_exchange),
-        T(test_shutdown_timeout_under_an_exchange), T(test_cancel_inside_own_callback),
-        T(test_conn_free_while_checked_out),        T(test_userdata_is_the_holders),
-        T(test_total_limit_serves_another_origin),  T(test_many_origins_small_total),
-        T(test_alpn_other_than_http11_refused),     T(test_connect_error_record_to_every_waiter),
-        T(test_loop_ends_by_itself),                T(test_host_spellings),
-        T(test_late_cancel_is_a_no_op),             T(test_checkin_refused_under_an_exchange),
-        T(test_pool_free_from_the_log_handler),     T(test_pools_share_a_session_cache),
+        T(test_reuse_from_the_done_callback),
+        T(test_free_with_pending_checkouts),
+        cmocka_unit_test(test_free_pool_then_base),
+        T(test_free_under_an_exchange),
+        T(test_shutdown_timeout_under_an_exchange),
+        T(test_cancel_inside_own_callback),
+        T(test_conn_free_while_checked_out),
+        T(test_userdata_is_the_holders),
+        T(test_total_limit_serves_another_origin),
+        T(test_many_origins_small_total),
+        T(test_alpn_other_than_http11_refused),
+        T(test_connect_error_record_to_every_waiter),
+        T(test_loop_ends_by_itself),
+        T(test_host_spellings),
+        T(test_late_cancel_is_a_no_op),
+        T(test_checkin_refused_under_an_exchange),
+        T(test_pool_free_from_the_log_handler),
+        T(test_pools_share_a_session_cache),
     };
 #undef T
     return cmocka_run_group_tests_name("pool contract", tests, group_setup, group_teardown);
