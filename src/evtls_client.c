@@ -23,6 +23,9 @@
 #include "evtls_sized.h"
 #include "evtls_time.h"
 
+/* Room for a URL as evtls_url holds it: scheme, authority, target. */
+#define URL_MAX (EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24)
+
 struct evtls_fetch {
     TAILQ_ENTRY(evtls_fetch) link;
     evtls_client *cl;
@@ -33,7 +36,6 @@ struct evtls_fetch {
     int (*on_headers)(const evtls_http_resp *r, void *arg);
     unsigned follow; /* redirects to follow at most */
     int hop;         /* the response coming is a redirect to follow: not the user's */
-    char url_text[EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24]; /* the last request's URL */
     evtls_fetch_cb cb;
     void *arg;
     evtls_checkout *co;     /* waiting for a connection */
@@ -152,8 +154,9 @@ static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
     evtls_last_error rec = f->rec;
     if (info.error)
         info.error = &rec;
-    char url[sizeof f->url_text];
-    memcpy(url, f->url_text, sizeof url);
+    char url[URL_MAX]; /* the last request's, from what it was sent with */
+    snprintf(url, sizeof url, "%s://%s%s", f->url.plain ? "http" : "https", f->url.authority,
+             f->url.target);
     info.url = url;
     evtls_http_req_free(f->req);
     free(f);
@@ -162,10 +165,10 @@ static void finish(evtls_fetch *f, int err, const evtls_http_resp *r)
 
 static void start_checkout(evtls_fetch *f);
 
-/* A redirect the fetch follows: 3xx with a Location, hops left. */
-static int is_hop(const evtls_fetch *f, const evtls_http_resp *r)
+/* A redirect: a 3xx to follow, with a Location. */
+static int is_redirect(const evtls_http_resp *r)
 {
-    return f->info.redirects < f->follow && evtls__redirect_status(evtls_http_resp_get_status(r)) &&
+    return evtls__redirect_status(evtls_http_resp_get_status(r)) &&
            evtls_http_resp_get_header_value(r, "Location") != NULL;
 }
 
@@ -180,7 +183,7 @@ static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
 {
     (void)x;
     evtls_fetch *f = arg;
-    f->hop = is_hop(f, r);
+    f->hop = f->info.redirects < f->follow && is_redirect(r); /* hops left */
     return f->hop || f->on_headers == NULL ? 0 : f->on_headers(r, f->arg);
 }
 
@@ -191,7 +194,7 @@ static int follow(evtls_fetch *f, const evtls_http_resp *r)
 {
     int status = evtls_http_resp_get_status(r);
     const char *loc = evtls_http_resp_get_header_value(r, "Location");
-    char next[sizeof f->url_text];
+    char next[URL_MAX];
     evtls_url nu;
     if (evtls__redirect_resolve(&f->url, loc, next, sizeof next) != 0 ||
         evtls_url_parse(next, 0, &nu) != 0) {
@@ -211,7 +214,6 @@ static int follow(evtls_fetch *f, const evtls_http_resp *r)
     f->req = req;
     f->url = nu;
     f->cfg = nu.plain ? f->cl->plain : f->cl->tls;
-    snprintf(f->url_text, sizeof f->url_text, "%s", next);
     f->info.redirects++;
     start_checkout(f);
     return 0;
@@ -264,8 +266,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         evtls_pool_checkin(cl->pool, c);
     else
         evtls_pool_release(cl->pool, c);
-    if (err == 0 && f->follow && evtls__redirect_status(evtls_http_resp_get_status(r)) &&
-        evtls_http_resp_get_header_value(r, "Location")) {
+    if (err == 0 && f->follow && is_redirect(r)) {
         if (f->info.redirects == f->follow) {
             err = EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS;
         } else {
@@ -383,7 +384,6 @@ int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *request, siz
     f->on_body = rq->on_body;
     f->on_headers = rq->on_headers;
     f->follow = rq->follow_redirects;
-    snprintf(f->url_text, sizeof f->url_text, "%s", rq->url);
     f->t0_us = evtls__now_us();
     int rc = evtls_url_parse(rq->url, 0, &f->url);
     if (rc == 0)

@@ -458,13 +458,14 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
 
 /* The producer runs under the same guard as on_head/on_body: a cancel of
  * the exchange (or of the fetch, or a client or pool freed) from inside it
- * only marks x, which its caller frees once it has returned. */
+ * only marks x, which its caller frees once it has returned; the call then
+ * gives EVTLS_ERR_CANCELLED whatever the producer returned. */
 static long call_producer(evtls_http_exchange *x, uint8_t *buf, size_t cap)
 {
     x->in_user = 1;
     long n = x->produce(buf, cap, x->produce_arg);
     x->in_user = 0;
-    return n;
+    return x->cancelled ? EVTLS_ERR_CANCELLED : n;
 }
 
 /* The streamed body's next piece into x->rest (chunk-framed when the
@@ -483,9 +484,7 @@ static int produce_piece(evtls_http_exchange *x)
     if (x->produce_left != EVTLS_HTTP_LENGTH_UNKNOWN) { /* Content-Length */
         size_t cap = x->produce_left < WRITE_PIECE ? (size_t)x->produce_left : WRITE_PIECE;
         long n = call_producer(x, x->rest, cap);
-        if (x->cancelled)
-            return EVTLS_ERR_CANCELLED;
-        if (n == EVTLS_HTTP_BODY_PAUSE && cap > 0) {
+        if (n == EVTLS_HTTP_BODY_PAUSE) {
             x->paused = 1;
             return 0;
         }
@@ -501,9 +500,9 @@ static int produce_piece(evtls_http_exchange *x)
         if (x->produce_left == 0) {
             uint8_t more;
             long extra = call_producer(x, &more, 1);
-            if (x->cancelled)
-                return EVTLS_ERR_CANCELLED;
-            if (extra != 0 && extra != EVTLS_HTTP_BODY_PAUSE) { /* "nothing yet" is no more */
+            if (extra < 0 && extra != EVTLS_HTTP_BODY_PAUSE) /* "nothing yet" is no more */
+                return (int)extra;
+            if (extra > 0) {
                 LOGW("%s", "conn: the body producer gave more bytes than the length it announced");
                 return EVTLS_ERR_INVALID_ARG;
             }
@@ -513,8 +512,6 @@ static int produce_piece(evtls_http_exchange *x)
     }
     size_t off = 10; /* room for the chunk size line */
     long n = call_producer(x, x->rest + off, WRITE_PIECE);
-    if (x->cancelled)
-        return EVTLS_ERR_CANCELLED;
     if (n == EVTLS_HTTP_BODY_PAUSE) {
         x->paused = 1;
         return 0;

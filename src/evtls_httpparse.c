@@ -373,46 +373,50 @@ size_t evtls_http_resp_get_trailer_count(const evtls_http_resp *r)
     return r && r->head_ended ? fields_from(r, r->n_head) : 0;
 }
 
-int evtls_http_resp_get_trailer(const evtls_http_resp *r, size_t i, const char **name,
-                                const char **value)
+/* Field first + i of a block of count (the headers from 0, the trailers
+ * from n_head), as get_header / get_trailer give it. */
+static int field_at(const evtls_http_resp *r, size_t first, size_t count, size_t i,
+                    const char **name, const char **value)
 {
-    if (r == NULL || i >= evtls_http_resp_get_trailer_count(r))
+    if (i >= count)
         return -1;
     if (name)
-        *name = r->hbuf + r->hoff[2 * (r->n_head + i)];
+        *name = r->hbuf + r->hoff[2 * (first + i)];
     if (value)
-        *value = r->hbuf + r->hoff[2 * (r->n_head + i) + 1];
+        *value = r->hbuf + r->hoff[2 * (first + i) + 1];
     return 0;
 }
 
-const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r, const char *name)
+/* The value of the block's first field called name (any case), or NULL. */
+static const char *value_in(const evtls_http_resp *r, size_t first, size_t count, const char *name)
 {
     const char *n, *v;
-    for (size_t i = 0; name && evtls_http_resp_get_trailer(r, i, &n, &v) == 0; i++)
+    for (size_t i = 0; name && field_at(r, first, count, i, &n, &v) == 0; i++)
         if (strcasecmp(n, name) == 0)
             return v;
     return NULL;
 }
 
+int evtls_http_resp_get_trailer(const evtls_http_resp *r, size_t i, const char **name,
+                                const char **value)
+{
+    return r ? field_at(r, r->n_head, evtls_http_resp_get_trailer_count(r), i, name, value) : -1;
+}
+
+const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r, const char *name)
+{
+    return r ? value_in(r, r->n_head, evtls_http_resp_get_trailer_count(r), name) : NULL;
+}
+
 int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, const char **name,
                                const char **value)
 {
-    if (r == NULL || i >= evtls_http_resp_get_header_count(r))
-        return -1;
-    if (name)
-        *name = r->hbuf + r->hoff[2 * i];
-    if (value)
-        *value = r->hbuf + r->hoff[2 * i + 1];
-    return 0;
+    return r ? field_at(r, 0, evtls_http_resp_get_header_count(r), i, name, value) : -1;
 }
 
 const char *evtls_http_resp_get_header_value(const evtls_http_resp *r, const char *name)
 {
-    size_t n = evtls_http_resp_get_header_count(r);
-    for (size_t i = 0; i < n && name; i++)
-        if (strcasecmp(r->hbuf + r->hoff[2 * i], name) == 0)
-            return r->hbuf + r->hoff[2 * i + 1];
-    return NULL;
+    return r ? value_in(r, 0, evtls_http_resp_get_header_count(r), name) : NULL;
 }
 
 evtls_http_framing evtls_http_resp_get_framing(const evtls_http_resp *r)

@@ -121,8 +121,8 @@ typedef struct evtls_fetch_info {
     uint64_t dns_us, tcp_us, tls_us, connect_us;
     /* From the request on the wire to the first byte of the response */
     uint64_t ttfb_us;
-    /* Redirects followed, and the URL of the last request (the one given
-     * when none; valid during the callback) */
+    /* Redirects followed, and the URL of the last request as it was sent:
+     * scheme, authority and target (valid during the callback) */
     unsigned redirects;
     const char *url;
 } evtls_fetch_info;
