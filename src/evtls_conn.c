@@ -37,21 +37,17 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
     case EVTLS_STATE_HANDSHAKING: evtls__conn_handshake_step(c); return;
     case EVTLS_STATE_PROXYING: evtls__conn_proxy_step(c); return;
     case EVTLS_STATE_CONNECTED:
-        if ((what & EV_READ) && !c->reading && !c->read_unwanted) {
-            c->read_unwanted = 1; /* kept armed, and now readable: not level-triggered again */
-            evtls__conn_io_update(c);
-        }
-        evtls__conn_user_enter(c); /* hold c across both paths */
+        if ((what & EV_READ) && c->read_mode == READ_OFF)
+            evtls__conn_set_read(c, READ_UNWANTED); /* not level-triggered again */
+        evtls__conn_user_enter(c);                  /* hold c across both paths */
         if ((what & c->wr_wait) && c->out && evbuffer_get_length(c->out) > 0)
             evtls__conn_do_write(c);
         /* With a burst's rest due on the next pass (yield_ev), that is when
          * reading goes on: not also now, which would make two bursts. */
-        if (!c->dead && c->state == EVTLS_STATE_CONNECTED && c->reading && (what & c->rd_wait) &&
-            (c->peeking || !event_pending(&c->yield_ev, EV_TIMEOUT, NULL))) {
-            if (c->peeking) { /* the socket came before the peek: it is moot */
-                c->peeking = 0;
-                event_del(&c->yield_ev);
-            }
+        if (c->life == LIFE_OPEN && c->state == EVTLS_STATE_CONNECTED && evtls__conn_reading(c) &&
+            (what & c->rd_wait) && c->read_mode != READ_YIELD) {
+            if (c->read_mode == READ_PEEK) /* the socket came before the peek: it is moot */
+                evtls__conn_set_read(c, READ_WAIT);
             if (fd >= 0)
                 c->info.read_wakes++; /* not the burst's rest or the peek (fd -1) */
             evtls__conn_do_read(c);
@@ -84,12 +80,15 @@ static void on_yield(evutil_socket_t fd, short what, void *arg)
 {
     (void)what;
     evtls_conn *c = arg;
-    if (c->peeking) { /* the socket stayed quiet for the peek's interval: the flow slowed */
+    if (!evtls__conn_reading(c))
+        return;
+    if (c->read_mode ==
+        READ_PEEK) { /* the socket stayed quiet for the peek's interval: the flow slowed */
         c->info.read_peeks++;
         evtls__conn_lowat_off(c);
     }
-    if (c->reading)
-        on_io(fd, c->rd_wait, c); /* yield_ev is no longer pending here; fd is -1 */
+    evtls__conn_set_read(c, READ_WAIT); /* yield_ev has fired */
+    on_io(fd, c->rd_wait, c);           /* fd is -1: not counted as a wake-up */
 }
 
 static void on_defer(evutil_socket_t fd, short what, void *arg)
@@ -97,8 +96,7 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     evtls_conn *c = arg;
-    if (c->pending_close_done) {
-        c->pending_close_done = 0;
+    if (c->life == LIFE_CLOSE_DUE) {
         evtls_close_cb cb = c->close_cb;
         c->close_cb = NULL;
         if (cb) {
@@ -106,9 +104,7 @@ static void on_defer(evutil_socket_t fd, short what, void *arg)
             cb(c, c->close_err, c->close_arg);
             c->in_cb--;
         }
-        c->dead = 1;
-        if (c->in_cb == 0)
-            evtls__conn_destroy(c);
+        evtls__conn_set_life(c, LIFE_FREED); /* destroyed now unless a callback still runs */
         return;
     }
     if (c->pending_error) {

@@ -19,8 +19,7 @@ void evtls__conn_close_timeout(evtls_conn *c)
     c->close_err = EVTLS_ERR_TIMEOUT;
     evtls__conn_teardown(c, 1);
     evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
-    c->pending_close_done = 1;
-    evtls__conn_defer(c);
+    evtls__conn_set_life(c, LIFE_CLOSE_DUE);
 }
 
 void evtls__conn_close_step(evtls_conn *c)
@@ -71,8 +70,7 @@ void evtls__conn_close_step(evtls_conn *c)
 done:
     evtls__conn_teardown(c, c->close_err != 0);
     evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
-    c->pending_close_done = 1;
-    evtls__conn_defer(c);
+    evtls__conn_set_life(c, LIFE_CLOSE_DUE);
 }
 
 void evtls__conn_kill(evtls_conn *c, int code, const char *detail)
@@ -83,7 +81,7 @@ void evtls__conn_kill(evtls_conn *c, int code, const char *detail)
     LOGD("conn#%lu: failed in place: %s", c->id, detail);
     evtls__conn_teardown(c, 1);
     evtls__conn_set_state(c, EVTLS_STATE_FAILED);
-    if (c->read_cb && c->reading) {
+    if (c->read_cb && evtls__conn_reading(c)) {
         c->pending_error = 1; /* evtls__conn_fail() from the loop tells the reader */
         evtls__conn_defer(c);
     }
@@ -101,12 +99,11 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
 {
     if (c == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (c->state == EVTLS_STATE_CLOSING || c->dead || c->close_cb || c->pending_close_done ||
-        evtls__log_in_handler())
+    if (c->state == EVTLS_STATE_CLOSING || c->life != LIFE_OPEN || evtls__log_in_handler())
         return EVTLS_ERR_STATE;
     c->connect_cb = NULL;
     c->read_cb = NULL;
-    c->reading = 0;
+    evtls__conn_set_read(c, READ_OFF);
     c->drain_cb = NULL;
     c->pending_drain = 0;
     c->pending_error = 0;
@@ -115,18 +112,14 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_err = 0;
     evtls__conn_let_go(c);
     if (c->state == EVTLS_STATE_CONNECTED) {
-        evtls__conn_set_state(c, EVTLS_STATE_CLOSING); /* its close timeout armed */
-        /* Start from the loop (on writable): the close callback must not
-         * run inside this call. */
-        c->close_wait = EV_WRITE;
-        evtls__conn_io_update(c);
+        /* its close timeout armed, and the close starts from the loop */
+        evtls__conn_set_state(c, EVTLS_STATE_CLOSING);
         return 0;
     }
     evtls__conn_teardown(c, 0);
     if (c->state != EVTLS_STATE_FAILED)
         evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
-    c->pending_close_done = 1;
-    evtls__conn_defer(c);
+    evtls__conn_set_life(c, LIFE_CLOSE_DUE);
     return 0;
 }
 
@@ -137,11 +130,9 @@ static void free_now(evtls_conn *c, int rst)
     c->read_cb = NULL;
     c->drain_cb = NULL;
     c->close_cb = NULL;
-    c->reading = 0;
+    evtls__conn_set_read(c, READ_OFF);
     evtls__conn_teardown(c, rst);
-    c->dead = 1;
-    if (c->in_cb == 0)
-        evtls__conn_destroy(c);
+    evtls__conn_set_life(c, LIFE_FREED); /* destroyed now unless a callback still runs */
 }
 
 void evtls_conn_abort(evtls_conn *c)

@@ -74,12 +74,8 @@ static void connected(evtls_conn *c)
     if (c->sessions && c->info.session_offered)
         evtls__session_result(c->sessions, c->info.resumed);
     evtls__conn_harvest_session(c);
-    event_del(&c->deadline_timer);
-    evtls__conn_set_state(c, EVTLS_STATE_CONNECTED); /* the phase timer stops */
-    c->hs_wait = 0;
-    c->rd_wait = EV_READ;
-    c->wr_wait = EV_WRITE;
-    evtls__conn_io_update(c);
+    /* the phase timer and the deadline stop; the socket is watched for reading */
+    evtls__conn_set_state(c, EVTLS_STATE_CONNECTED);
     if (evtls__log_enabled(EVTLS_LOG_INFO))
         log_connected(c);
     evtls_connect_cb cb = c->connect_cb;
@@ -244,8 +240,7 @@ static void start_proxy(evtls_conn *c)
     }
     c->proxy_len = (size_t)n;
     c->proxy_off = 0;
-    c->proxy_phase = PROXY_SEND;
-    evtls__conn_set_state(c, EVTLS_STATE_PROXYING); /* its timeout armed */
+    evtls__conn_set_state(c, EVTLS_STATE_PROXYING); /* its timeout armed, the request first */
     evtls__conn_proxy_step(c);
 }
 
@@ -381,7 +376,7 @@ void evtls__conn_on_retry(evutil_socket_t fd, short what, void *arg)
         c->retry_left_s--;
         LOGI("conn#%lu: %u...", c->id, c->retry_left_s);
         if (c->retry_left_s > 0) {
-            evtls__conn_arm_timer(&c->retry_timer, 1000);
+            evtls__conn_arm_wait(c); /* the next second */
             return;
         }
     }
@@ -411,17 +406,13 @@ static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
     LOGW("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
          c->info.connect_attempt, c->info.host, c->port, evtls_conn_state_name(was),
          evtls_last_error_format(&c->err, buf, sizeof buf), wait_ms);
-    evtls__conn_set_state(c, EVTLS_STATE_WAITING);
-    if (v->retry_mode == EVTLS_RETRY_COUNTDOWN && v->retry_countdown_s > 0) {
-        c->retry_left_s = v->retry_countdown_s;
+    c->retry_left_s = v->retry_mode == EVTLS_RETRY_COUNTDOWN && v->retry_countdown_s > 0
+                          ? v->retry_countdown_s
+                          : 0;
+    c->retry_wait_ms = wait_ms;
+    if (c->retry_left_s)
         LOGI("conn#%lu: %u...", c->id, c->retry_left_s);
-        evtls__conn_arm_timer(&c->retry_timer, 1000);
-    } else if (wait_ms) {
-        evtls__conn_arm_timer(&c->retry_timer, wait_ms);
-    } else {
-        c->retry_left_s = 0;
-        event_active(&c->retry_timer, EV_TIMEOUT, 0);
-    }
+    evtls__conn_set_state(c, EVTLS_STATE_WAITING); /* its timer armed */
     if (c->retry_cb) {
         evtls__conn_user_enter(c);
         c->retry_cb(c, c->info.connect_attempt, code, wait_ms, c->retry_arg);
@@ -499,8 +490,8 @@ void evtls__conn_fail(evtls_conn *c, int code)
         evtls__conn_user_leave(c);
         return;
     }
-    if (c->read_cb && c->reading) {
-        c->reading = 0;
+    if (c->read_cb && evtls__conn_reading(c)) {
+        evtls__conn_set_read(c, READ_OFF);
         evtls__conn_user_enter(c);
         c->read_cb(c, NULL, code, c->read_arg);
         evtls__conn_user_leave(c);
@@ -571,8 +562,7 @@ int evtls__conn_start(evtls_conn *c, const char *host, uint16_t port)
     c->t_start_us = c->t_mark_us = evtls__now_us();
     evtls__err_clear(&c->err);
     c->info.connect_attempt = 1;
-    evtls__conn_arm_timer(&c->deadline_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_TOTAL]);
-    int rc = start_attempt(c);
+    int rc = start_attempt(c); /* entering the connect arms EVTLS_TIMEOUT_TOTAL */
     if (rc != 0) {
         evtls__conn_teardown(c, 0);
         evtls__conn_set_state(c, EVTLS_STATE_IDLE);

@@ -64,12 +64,11 @@ void evtls__conn_io_update(evtls_conn *c)
             want = c->hs_wait;
         if (c->state == EVTLS_STATE_CLOSING)
             want = c->close_wait;
-        if (c->state == EVTLS_STATE_CONNECTED && c->reading)
+        if (c->state == EVTLS_STATE_CONNECTED && evtls__conn_reading(c))
             want |= c->rd_wait;
-        /* Between requests EV_READ stays armed (one epoll_ctl saved each
-         * way per request); if the socket turns readable while nobody
-         * reads, on_io drops it until the next read_start. */
-        else if (c->state == EVTLS_STATE_CONNECTED && (c->io_armed & EV_READ) && !c->read_unwanted)
+        /* READ_OFF keeps EV_READ as it was; READ_UNWANTED drops it. */
+        else if (c->state == EVTLS_STATE_CONNECTED && (c->io_armed & EV_READ) &&
+                 c->read_mode == READ_OFF)
             want |= EV_READ;
         if ((c->state == EVTLS_STATE_CONNECTED || c->state == EVTLS_STATE_CLOSING) && c->out &&
             evbuffer_get_length(c->out) > 0)
@@ -87,50 +86,127 @@ void evtls__conn_io_update(evtls_conn *c)
     }
 }
 
+/* Reading's modes (read_mode): entering one applies its timer. */
+void evtls__conn_set_read(evtls_conn *c, enum evtls__read_mode to)
+{
+    enum evtls__read_mode from = c->read_mode;
+    c->read_mode = to;
+    if (to == READ_YIELD) {
+        static const struct timeval next_pass = {0, 0};
+        evtimer_add(&c->yield_ev, &next_pass);
+    } else if (to == READ_PEEK) {
+        static const struct timeval peek = {0, EVTLS__LOWAT_PEEK_MS * 1000};
+        evtimer_add(&c->yield_ev, &peek);
+    } else if (from == READ_YIELD || from == READ_PEEK) {
+        event_del(&c->yield_ev);
+    }
+    if (c->state == EVTLS_STATE_CONNECTED)
+        evtls__conn_io_update(c);
+}
+
+/* The object's life (life): entering a stage runs what it owes. */
+void evtls__conn_set_life(evtls_conn *c, enum evtls__life to)
+{
+    c->life = to;
+    if (to == LIFE_CLOSE_DUE)
+        evtls__conn_defer(c); /* the close callback, from the loop */
+    else if (to == LIFE_FREED && c->in_cb == 0)
+        evtls__conn_destroy(c);
+}
+
+/* WAITING's timer: a countdown ticks each second, the retry policy's wait
+ * is one timer, and no wait runs the retry from the loop at once. */
+void evtls__conn_arm_wait(evtls_conn *c)
+{
+    if (c->retry_left_s > 0)
+        evtls__conn_arm_timer(&c->retry_timer, 1000);
+    else if (c->retry_wait_ms > 0)
+        evtls__conn_arm_timer(&c->retry_timer, c->retry_wait_ms);
+    else
+        event_active(&c->retry_timer, EV_TIMEOUT, 0);
+}
+
+static void enter_connected(evtls_conn *c)
+{
+    c->hs_wait = 0;
+    c->rd_wait = EV_READ;
+    c->wr_wait = EV_WRITE;
+    evtls__conn_io_update(c);
+}
+
+static void enter_proxying(evtls_conn *c)
+{
+    c->proxy_phase = PROXY_SEND; /* the CONNECT request goes out first */
+}
+
+static void enter_closing(evtls_conn *c)
+{
+    /* Start from the loop, on writable: the close callback must not run
+     * inside the API call that closed. */
+    c->close_phase = CLOSE_FLUSH;
+    c->close_wait = EV_WRITE;
+    evtls__conn_io_update(c);
+}
+
 /* The connection's states, each with the moves out of it and what
  * entering it does: set_state is the only writer of c->state, logs every
- * move at debug level, and applies the new state's entry action here, once
- * (its phase timeout armed, or the phase timer stopped). The events the
- * connection watches follow from its state in one place, io_update. A move
- * the table does not have is a bug: it aborts a debug build; a release
- * build fails the connection with EVTLS_ERR_INTERNAL instead of making it. */
+ * move at debug level, and applies the new state's entry actions here,
+ * once: its phase timeout armed (or the phase timer stopped), the total
+ * connect deadline armed on entering the connect phase from outside it
+ * and stopped on leaving it, the retry wait's timer stopped on leaving
+ * WAITING, and the state's own entry function (its timer, the events it
+ * watches). A move the table does not have is a bug: it aborts a debug
+ * build; a release build fails the connection with EVTLS_ERR_INTERNAL
+ * instead of making it. */
 #define S(x)     (1u << EVTLS_STATE_##x)
 #define NO_PHASE -1 /* the state has no phase timeout: the phase timer stops */
 static const struct state_desc {
-    uint16_t next;     /* the states it may move to */
-    int phase_timeout; /* the EVTLS_TIMEOUT_* armed on entry, or NO_PHASE */
+    uint16_t next;               /* the states it may move to */
+    int phase_timeout;           /* the EVTLS_TIMEOUT_* armed on entry, or NO_PHASE */
+    uint8_t connecting;          /* part of the connect: EVTLS_TIMEOUT_TOTAL runs */
+    void (*entry)(evtls_conn *); /* the rest of what entering it does, or NULL */
 } states[] = {
-    [EVTLS_STATE_IDLE] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE},
+    [EVTLS_STATE_IDLE] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE, 0, NULL},
     /* back to IDLE: a start that failed inside evtls_conn_connect */
     [EVTLS_STATE_RESOLVING] = {S(CONNECTING) | S(WAITING) | S(FAILED) | S(CLOSED) | S(IDLE),
-                               EVTLS_TIMEOUT_DNS},
+                               EVTLS_TIMEOUT_DNS, 1, NULL},
     /* CONNECTING -> CONNECTED: plain TCP; -> PROXYING: through a proxy */
     [EVTLS_STATE_CONNECTING] = {S(HANDSHAKING) | S(PROXYING) | S(CONNECTED) | S(WAITING) |
                                     S(FAILED) | S(CLOSED) | S(IDLE),
-                                EVTLS_TIMEOUT_CONNECT},
+                                EVTLS_TIMEOUT_CONNECT, 1, NULL},
     [EVTLS_STATE_PROXYING] = {S(HANDSHAKING) | S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
-                              EVTLS_TIMEOUT_HANDSHAKE},
+                              EVTLS_TIMEOUT_HANDSHAKE, 1, enter_proxying},
     [EVTLS_STATE_HANDSHAKING] = {S(CONNECTED) | S(WAITING) | S(FAILED) | S(CLOSED),
-                                 EVTLS_TIMEOUT_HANDSHAKE},
-    [EVTLS_STATE_CONNECTED] = {S(CLOSING) | S(CLOSED) | S(FAILED), NO_PHASE},
-    [EVTLS_STATE_CLOSING] = {S(CLOSED), EVTLS_TIMEOUT_CLOSE},
-    [EVTLS_STATE_CLOSED] = {0, NO_PHASE},
-    [EVTLS_STATE_FAILED] = {0, NO_PHASE},
-    /* its wait is the retry policy's (the retry timer, armed by the connect phase) */
-    [EVTLS_STATE_WAITING] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE},
+                                 EVTLS_TIMEOUT_HANDSHAKE, 1, NULL},
+    [EVTLS_STATE_CONNECTED] = {S(CLOSING) | S(CLOSED) | S(FAILED), NO_PHASE, 0, enter_connected},
+    [EVTLS_STATE_CLOSING] = {S(CLOSED), EVTLS_TIMEOUT_CLOSE, 0, enter_closing},
+    [EVTLS_STATE_CLOSED] = {0, NO_PHASE, 0, NULL},
+    [EVTLS_STATE_FAILED] = {0, NO_PHASE, 0, NULL},
+    /* its wait is the retry policy's (retry_left_s / retry_wait_ms) */
+    [EVTLS_STATE_WAITING] = {S(RESOLVING) | S(CONNECTING) | S(FAILED) | S(CLOSED), NO_PHASE, 1,
+                             evtls__conn_arm_wait},
 };
 #undef S
 
-/* Enters to: the state's entry action. */
+/* Enters to: the state's entry actions. */
 static void enter(evtls_conn *c, evtls_conn_state to)
 {
-    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(c->state), evtls_conn_state_name(to));
+    evtls_conn_state from = c->state;
+    LOGD("conn#%lu: %s -> %s", c->id, evtls_conn_state_name(from), evtls_conn_state_name(to));
     c->state = to;
     int t = states[to].phase_timeout;
     if (t == NO_PHASE || c->v == NULL)
         event_del(&c->phase_timer);
     else
         evtls__conn_arm_timer(&c->phase_timer, c->v->timeouts_ms[t]);
+    if (states[to].connecting && !states[from].connecting && c->v)
+        evtls__conn_arm_timer(&c->deadline_timer, c->v->timeouts_ms[EVTLS_TIMEOUT_TOTAL]);
+    else if (!states[to].connecting && states[from].connecting)
+        event_del(&c->deadline_timer);
+    if (from == EVTLS_STATE_WAITING)
+        event_del(&c->retry_timer);
+    if (states[to].entry)
+        states[to].entry(c);
 }
 
 int evtls__conn_move_allowed(evtls_conn_state from, evtls_conn_state to)
@@ -171,7 +247,7 @@ void evtls__conn_user_enter(evtls_conn *c)
 int evtls__conn_user_leave(evtls_conn *c)
 {
     c->in_cb--;
-    if (c->dead) {
+    if (c->life == LIFE_FREED) {
         if (c->in_cb == 0)
             evtls__conn_destroy(c);
         return 1;
@@ -214,8 +290,8 @@ void evtls__conn_teardown_attempt(evtls_conn *c, int rst)
 void evtls__conn_teardown(evtls_conn *c, int rst)
 {
     evtls__conn_teardown_attempt(c, rst);
-    event_del(&c->yield_ev);
-    c->peeking = 0;
+    if (c->read_mode == READ_YIELD || c->read_mode == READ_PEEK)
+        evtls__conn_set_read(c, READ_WAIT); /* its timer goes with the socket */
     event_del(&c->retry_timer);
     event_del(&c->deadline_timer);
     if (c->out) {
@@ -230,7 +306,7 @@ void evtls__conn_destroy(evtls_conn *c)
     event_del(&c->defer_ev);
     if (c->pumping) {
         /* connect_poll is inside event_base_loop on own_base: it finishes. */
-        c->pump_end = 1;
+        c->life = LIFE_ENDED;
         return;
     }
     if (c->own_base) {

@@ -59,14 +59,12 @@ struct evtls_conn {
     evtls__tls *tls;
     int fd;
 
-    struct event io_ev;       /* the socket, armed with what the state needs */
-    short io_armed;           /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
-    int read_unwanted;        /* readable while nobody reads: EV_READ is dropped until read_start */
-    struct event phase_timer; /* the current phase's timeout */
+    struct event io_ev;          /* the socket, armed with what the state needs */
+    short io_armed;              /* EV_READ|EV_WRITE io_ev is added with, 0 if none */
+    struct event phase_timer;    /* the current phase's timeout */
     struct event deadline_timer; /* EVTLS_TIMEOUT_TOTAL */
     struct event defer_ev;       /* work that must not run inside an API call */
-    struct event yield_ev;       /* a read burst's rest, on the loop's next pass; or the
-                                    peek at bytes below the wake-up mark (peeking) */
+    struct event yield_ev;       /* READ_YIELD's and READ_PEEK's timer (read_mode) */
     struct event retry_timer;    /* the wait between connect attempts */
 
     /* What each step waits on (0, EV_READ or EV_WRITE): a TLS read may
@@ -79,7 +77,19 @@ struct evtls_conn {
     void *connect_arg;
     evtls_read_cb read_cb;
     void *read_arg;
-    int reading;
+    /* Reading, CONNECTED's sub-state, written by evtls__conn_set_read
+     * alone, which applies each mode's timer:
+     *   READ_OFF       nobody reads; EV_READ may stay armed between
+     *                  requests (an epoll_ctl saved each way)
+     *   READ_UNWANTED  nobody reads and the socket turned readable: EV_READ
+     *                  is dropped until read_start
+     *   READ_WAIT      reading: the socket is waited on (rd_wait)
+     *   READ_YIELD     reading: a burst's rest is due on the loop's next
+     *                  pass (yield_ev, a zero timer)
+     *   READ_PEEK      reading: bytes below the wake-up mark are looked at
+     *                  after EVTLS__LOWAT_PEEK_MS (yield_ev), unless the
+     *                  socket wakes first */
+    enum evtls__read_mode { READ_OFF, READ_UNWANTED, READ_WAIT, READ_YIELD, READ_PEEK } read_mode;
     evtls_drain_cb drain_cb;
     void *drain_arg;
     evtls_close_cb close_cb;
@@ -98,9 +108,10 @@ struct evtls_conn {
     /* CLOSING's phases: the write buffer goes out, then our close_notify,
      * then (evtls_conn_shutdown) the peer's close */
     enum { CLOSE_FLUSH, CLOSE_NOTIFY, CLOSE_PEER } close_phase;
-    char *session_key;   /* the origin's key in sessions */
+    char *session_key; /* the origin's key in sessions */
 
-    unsigned retry_left_s; /* countdown: seconds still to wait */
+    unsigned retry_left_s;  /* WAITING, countdown: seconds still to wait */
+    unsigned retry_wait_ms; /* WAITING otherwise: the policy's wait (0: at once) */
     uint16_t port;
     uint8_t host_is_ip; /* host is an address literal: no lookup */
     uint8_t name_is_ip; /* the name checked is an address: no SNI, IP SANs */
@@ -114,13 +125,18 @@ struct evtls_conn {
     /* deferred work flags, served by defer_ev */
     unsigned pending_drain : 1;
     unsigned pending_error : 1;
-    unsigned pending_close_done : 1;
 
+    /* The object's life, written by evtls__conn_set_life alone:
+     *   LIFE_OPEN       in use
+     *   LIFE_CLOSE_DUE  closed: the close callback is due from the loop
+     *                   (defer_ev), then the object goes
+     *   LIFE_FREED      freed inside one of its callbacks: destroyed when
+     *                   the last of them returns (in_cb back to 0)
+     *   LIFE_ENDED      destroyed while connect_poll runs the private loop:
+     *                   connect_poll frees the struct when the loop returns */
+    enum evtls__life { LIFE_OPEN, LIFE_CLOSE_DUE, LIFE_FREED, LIFE_ENDED } life;
     int in_cb;             /* depth of user callbacks on the stack */
-    unsigned dead : 1;     /* freed inside a callback: destroyed on the way out */
     unsigned pumping : 1;  /* inside event_base_loop() called by connect_poll */
-    unsigned pump_end : 1; /* destroyed while pumping: connect_poll finishes it */
-    unsigned peeking : 1;  /* yield_ev is the peek, not a burst's rest */
     unsigned exchange : 1; /* an HTTP exchange runs on it (evtls__conn_set_exchange) */
 
     uint64_t t_start_us, t_mark_us; /* the connect's start, the current phase's */
@@ -140,6 +156,13 @@ void evtls__conn_set_state(evtls_conn *c, evtls_conn_state to);
 /* 1 when the state table has the move from -> to. */
 int evtls__conn_move_allowed(evtls_conn_state from, evtls_conn_state to);
 void evtls__conn_io_update(evtls_conn *c);
+void evtls__conn_set_read(evtls_conn *c, enum evtls__read_mode to);
+void evtls__conn_set_life(evtls_conn *c, enum evtls__life to);
+void evtls__conn_arm_wait(evtls_conn *c);
+static inline int evtls__conn_reading(const evtls_conn *c)
+{
+    return c->read_mode >= READ_WAIT;
+}
 void evtls__conn_user_enter(evtls_conn *c);
 int evtls__conn_user_leave(evtls_conn *c); /* 1: c is gone, touch it no more */
 void evtls__conn_teardown_attempt(evtls_conn *c, int rst);

@@ -102,7 +102,7 @@ int evtls_conn_connect_poll(evtls_conn *c, const char *host, uint16_t port, evtl
         c->pumping = 1;
         event_base_loop(c->base, EVLOOP_NONBLOCK);
         c->pumping = 0;
-        if (c->pump_end) {
+        if (c->life == LIFE_ENDED) {
             evtls__conn_destroy(c);
             return -1;
         }

@@ -71,7 +71,8 @@ void evtls__conn_do_read(evtls_conn *c)
     uint8_t buf[EVTLS__READ_CHUNK];
     uint64_t start_us = evtls__now_us();
     c->burst_bytes = 0;
-    for (int i = 0; i < EVTLS__READS_PER_EVENT && c->reading && c->state == EVTLS_STATE_CONNECTED;
+    for (int i = 0;
+         i < EVTLS__READS_PER_EVENT && evtls__conn_reading(c) && c->state == EVTLS_STATE_CONNECTED;
          i++) {
         if (i > 0 && evtls__now_us() - start_us >= EVTLS__READ_BURST_US)
             break;
@@ -88,17 +89,13 @@ void evtls__conn_do_read(evtls_conn *c)
         }
         if (st == EVTLS__TLS_WANT_READ || st == EVTLS__TLS_WANT_WRITE) {
             c->rd_wait = evtls__conn_wait_of(st);
-            evtls__conn_io_update(c);
-            if (c->rcvlowat) { /* bytes below the mark wait this long at most */
-                struct timeval peek = {0, EVTLS__LOWAT_PEEK_MS * 1000};
-                c->peeking = 1;
-                evtimer_add(&c->yield_ev, &peek);
-            }
+            /* bytes below the wake-up mark wait EVTLS__LOWAT_PEEK_MS at most */
+            evtls__conn_set_read(c, c->rcvlowat ? READ_PEEK : READ_WAIT);
             return;
         }
         if (st == EVTLS__TLS_EOF) {
             LOGD("conn#%lu: peer sent close_notify", c->id);
-            c->reading = 0;
+            evtls__conn_set_read(c, READ_OFF);
             evtls__conn_set_state(c, EVTLS_STATE_CLOSED);
             evtls_read_cb cb = c->read_cb;
             evtls__conn_teardown(c, 0);
@@ -111,11 +108,8 @@ void evtls__conn_do_read(evtls_conn *c)
         return;
     }
     /* Still readable after a fair share: come back on the next pass. */
-    if (c->reading && c->state == EVTLS_STATE_CONNECTED) {
-        static const struct timeval next_pass = {0, 0};
-        c->peeking = 0;
-        evtimer_add(&c->yield_ev, &next_pass);
-    }
+    if (evtls__conn_reading(c) && c->state == EVTLS_STATE_CONNECTED)
+        evtls__conn_set_read(c, READ_YIELD);
 }
 
 static void set_lowat(evtls_conn *c, uint32_t v)
@@ -172,7 +166,6 @@ void evtls__conn_expect(evtls_conn *c, uint64_t more)
 
 void evtls__conn_lowat_off(evtls_conn *c)
 {
-    c->peeking = 0;
     if (c->rcvlowat)
         set_lowat(c, 0);
 }
@@ -182,7 +175,7 @@ int evtls_conn_check_alive(evtls_conn *c)
     /* Inside one of c's own callbacks too (the next checkout is often made
      * from an exchange's done callback): the read below is not nested in
      * another TLS call, since the callback runs between them. */
-    if (c == NULL || c->state != EVTLS_STATE_CONNECTED || c->reading)
+    if (c == NULL || c->state != EVTLS_STATE_CONNECTED || evtls__conn_reading(c))
         return 0;
     /* One non-blocking TLS read: WANT_READ means nothing came but what
      * TLS itself consumes (a late session ticket); anything else (data,
@@ -208,10 +201,8 @@ int evtls_conn_read_start(evtls_conn *c, evtls_read_cb cb, void *arg)
         return c->state == EVTLS_STATE_FAILED ? c->err.code : EVTLS_ERR_STATE;
     c->read_cb = cb;
     c->read_arg = arg;
-    if (!c->reading) {
-        c->reading = 1;
-        c->read_unwanted = 0;
-        evtls__conn_io_update(c);
+    if (!evtls__conn_reading(c)) {
+        evtls__conn_set_read(c, READ_WAIT);
         /* Records may already sit decrypted inside wolfSSL (they came with
          * the handshake's last flight): try a read from the loop. */
         event_active(&c->io_ev, c->rd_wait, 0);
@@ -223,11 +214,8 @@ int evtls_conn_read_stop(evtls_conn *c)
 {
     if (c == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    c->reading = 0;
-    event_del(&c->yield_ev);
+    evtls__conn_set_read(c, READ_OFF); /* the socket's events follow */
     evtls__conn_lowat_off(c);
-    if (c->state == EVTLS_STATE_CONNECTED)
-        evtls__conn_io_update(c);
     return 0;
 }
 
