@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
     if (rc == 0) {
         if (o.conns == 0 || o.threads == 0 || o.n_addrs > LT_MAX_ADDRS ||
-            o.n_headers > LT_MAX_HEADERS || (o.tls_min != 12 && o.tls_min != 13))
+            o.n_headers > LT_MAX_HEADERS || (o.tls.tls_min != 12 && o.tls.tls_min != 13))
             abort(); /* accepted options are always usable */
     } else if (rc != 1 && (rc != -1 || err[0] == '\0')) {
         abort(); /* a refusal always says why */

@@ -73,12 +73,81 @@ static void test_tls_build(void **state)
     assert_non_null(strstr(err, "tls_versions"));
 }
 
+/* The TLS and connection options both tools take from one table: each
+ * stored as given, a time with a unit or in bare seconds (curl's habit; one
+ * tool used to read a bare number as milliseconds), a bad value named, and
+ * the checks across options. */
+static void test_tls_options(void **state)
+{
+    (void)state;
+    struct cli_tls t;
+    cli_tls_init(&t);
+    assert_int_equal(t.race_limit, -1);
+    char err[300];
+    const struct option table[] = {CLI_TLS_LONG_OPTIONS(1)};
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
+        const char *v = table[i].has_arg == no_argument          ? NULL
+                        : strstr(table[i].name, "timeout")       ? "2"
+                        : strcmp(table[i].name, "family") == 0   ? "6"
+                        : strncmp(table[i].name, "tls-", 4) == 0 ? "1.3"
+                                                                 : "value";
+        if (cli_tls_option(&t, table[i].name, v, err, sizeof err) != 1)
+            fail_msg("--%s not taken: %s", table[i].name, err);
+    }
+    assert_string_equal(t.cacert, "value");
+    assert_string_equal(t.key_password, "value");
+    assert_string_equal(t.groups, "value");
+    assert_int_equal(t.insecure, 1);
+    assert_int_equal(t.no_verify_name, 1);
+    assert_int_equal(t.family, 6);
+    assert_int_equal(t.tls_min, 13);
+    assert_int_equal(t.connect_ms, 2000);
+    assert_int_equal(t.handshake_ms, 2000);
+    assert_int_equal(cli_tls_option(&t, "connect-timeout", "250ms", err, sizeof err), 1);
+    assert_int_equal(t.connect_ms, 250);
+    assert_int_equal(cli_tls_option(&t, "handshake-timeout", "1.5", err, sizeof err), 1);
+    assert_int_equal(t.handshake_ms, 1500);
+    assert_int_equal(cli_tls_option(&t, "resolver", "x", err, sizeof err), 0); /* not one */
+    const char *bad[][3] = {{"connect-timeout", "0", "--connect-timeout: '0'"},
+                            {"handshake-timeout", "2h", "--handshake-timeout: '2h'"},
+                            {"connect-timeout", "5x", "--connect-timeout: '5x'"},
+                            {"tls-max", "1.1", "--tls-max: '1.1'"},
+                            {"family", "7", "--family: '7'"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cli_tls_option(&t, bad[i][0], bad[i][1], err, sizeof err), -1);
+        if (strstr(err, bad[i][2]) == NULL)
+            fail_msg("--%s %s: '%s'", bad[i][0], bad[i][1], err);
+    }
+    /* Across options: the versions, a certificate and its key, one CA source. */
+    struct cli_tls c;
+    cli_tls_init(&c);
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), 0);
+    c.tls_min = 13;
+    c.tls_max = 12;
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), -1);
+    assert_string_equal(err, "--tls-min 1.3 is above --tls-max 1.2");
+    cli_tls_init(&c);
+    c.cert = "c.pem";
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), -1);
+    assert_string_equal(err, "--cert needs --key as well");
+    c.key = "k.pem";
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), 0);
+    c.cacert = "a";
+    c.capath = "b";
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), -1);
+    assert_string_equal(err, "--cacert and --capath: give one of them");
+    cli_tls_init(&c);
+    c.key_password = "p";
+    assert_int_equal(cli_tls_check(&c, err, sizeof err), -1);
+}
+
 int main(void)
 {
     evtls_log_set_level(EVTLS_LOG_NONE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_tls_build),
+        cmocka_unit_test(test_tls_options),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

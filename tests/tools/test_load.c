@@ -478,6 +478,42 @@ static void test_connections_at_server(void **state)
     peer_stop(&p);
 }
 
+/* The TLS options are evtls-poll's (one table, tools/common/cli_tls.c):
+ * a client certificate with an encrypted key, which nginx requires and
+ * verifies. With it every request is answered 200 with the client's name;
+ * without it nginx answers 400 to each. */
+static void test_client_certificate(void **state)
+{
+    (void)state;
+    struct peer p;
+    char directives[512];
+    snprintf(directives, sizeof directives,
+             "ssl_verify_client on; ssl_client_certificate %s; "
+             "location = /who { return 200 \"$ssl_client_verify\\n\"; }",
+             pki("ca.pem"));
+    assert_int_equal(peer_nginx(&p, directives), 0);
+    char who[64];
+    snprintf(who, sizeof who, "https://localhost:%u/who", p.port);
+    int st = load_run(60000, "--cacert", pki("ca.pem"), "--cert", pki("client.pem"), "--key",
+                      pki("client-enc.key"), "--key-password", "secret", "-n", "10", "-c", "2",
+                      "--json", json_path, who, NULL);
+    if (st != 0)
+        fail_msg("evtls-load exited %d:\n%s\n%s", st, pr.out, pr.err);
+    read_json();
+    assert_int_equal(num("requests"), 10);
+    assert_int_equal(num("errors"), 0);
+    assert_non_null(strstr(json, "\"status_codes\":{\"200\":10}"));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "4", "-c", "1", "--json",
+                              json_path, who, NULL),
+                     1);
+    read_json();
+    assert_non_null(strstr(json, "\"status_codes\":{\"400\":4}"));
+    /* A key without its certificate is a usage error, as in evtls-poll. */
+    assert_int_equal(load_run(10000, "--key", pki("client.key"), who, NULL), 2);
+    assert_non_null(strstr(pr.err, "--key needs --cert as well"));
+    peer_stop(&p);
+}
+
 /* The keep-alive race, every time (the fault peer drops each connection's
  * second request unanswered): ten GETs on one connection slot all
  * succeed, nine sent again on a new connection and counted; with
@@ -783,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_addresses_and_source),
         cmocka_unit_test(test_hold_mode),
         cmocka_unit_test(test_connections_at_server),
+        cmocka_unit_test(test_client_certificate),
         cmocka_unit_test(test_keep_alive_race),
         cmocka_unit_test(test_open_loop_accounts_for_every_operation),
         cmocka_unit_test(test_refused_port_backs_off),

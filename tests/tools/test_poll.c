@@ -218,7 +218,7 @@ static void test_failures_exit_1(void **state)
     expect_out("\"error\":\"HTTP_MALFORMED\"", 1);
     assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
     snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
-    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--ttfb-timeout", "300", "--cacert",
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--ttfb-timeout", "300ms", "--cacert",
                               pki("ca.pem"), u, NULL),
                      1);
     peer_stop(&fp);

@@ -3,8 +3,130 @@
  * cli_tls.h). */
 #include "cli_tls.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+const char cli_tls_usage[] =
+    "  --cacert FILE          trust the CA certificates in FILE (PEM or DER)\n"
+    "  --capath DIR           trust the CA certificates in DIR\n"
+    "                         (default for both: the system store)\n"
+    "  --cert FILE --key FILE client certificate and key for mutual TLS\n"
+    "  --key-password PASS    password of an encrypted --key\n"
+    "  --insecure             DANGEROUS: do not verify the server at all (warns)\n"
+    "  --no-verify-name       verify the chain but not that it names the host (warns)\n"
+    "  --servername NAME      name to send in SNI and to verify instead of the host\n"
+    "  --alpn LIST            ALPN protocols, comma-separated (e.g. http/1.1)\n"
+    "  --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
+    "  --tls-max 1.2|1.3      highest TLS version (default 1.3)\n"
+    "  --ciphers LIST         cipher suites, wolfSSL names, colon-separated\n"
+    "  --groups LIST          key-exchange groups, e.g. X25519:P-256 (the default)\n"
+    "  --family any|4|6       address family (default any: RFC 6724 order, Happy\n"
+    "                         Eyeballs v2 between IPv6 and IPv4)\n"
+    "  --connect-timeout TIME TCP connect timeout (default 10s; a bare number is\n"
+    "                         in seconds, as curl's)\n"
+    "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n";
+
+void cli_tls_init(struct cli_tls *t)
+{
+    memset(t, 0, sizeof *t);
+    t->race_limit = -1;
+}
+
+/* A timeout from 1 ms to 1 h. */
+static int parse_timeout(const char *s, unsigned *ms)
+{
+    uint64_t us;
+    if (cli_parse_duration(s, 1e6, &us) != 0 || us < 1000 || us > 3600000000u)
+        return -1;
+    *ms = (unsigned)(us / 1000);
+    return 0;
+}
+
+int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char *err, size_t errlen)
+{
+    const struct {
+        const char *name;
+        const char **slot;
+    } strings[] = {
+        {"cacert", &t->cacert},
+        {"capath", &t->capath},
+        {"cert", &t->cert},
+        {"key", &t->key},
+        {"key-password", &t->key_password},
+        {"servername", &t->servername},
+        {"alpn", &t->alpn},
+        {"ciphers", &t->ciphers},
+        {"groups", &t->groups},
+    };
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        if (strcmp(name, strings[i].name) == 0) {
+            *strings[i].slot = value;
+            return 1;
+        }
+    if (strcmp(name, "insecure") == 0)
+        t->insecure = 1;
+    else if (strcmp(name, "no-verify-name") == 0)
+        t->no_verify_name = 1;
+    else if (strcmp(name, "tls-min") == 0 || strcmp(name, "tls-max") == 0) {
+        if (cli_parse_tls_version(value, name[5] == 'i' ? &t->tls_min : &t->tls_max) != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, value);
+            return -1;
+        }
+    } else if (strcmp(name, "family") == 0) {
+        if (cli_parse_family(value, &t->family) != 0) {
+            snprintf(err, errlen, "--family: '%s' is not any, 4 or 6", value);
+            return -1;
+        }
+    } else if (strcmp(name, "connect-timeout") == 0 || strcmp(name, "handshake-timeout") == 0) {
+        if (parse_timeout(value, name[0] == 'c' ? &t->connect_ms : &t->handshake_ms) != 0) {
+            snprintf(err, errlen, "--%s: '%s' is not a time from 1ms to 1h (e.g. 500ms, 2s, 1.5)",
+                     name, value);
+            return -1;
+        }
+    } else {
+        return 0;
+    }
+    return 1;
+}
+
+void cli_tls_warn(const struct cli_tls *t, const char *prog)
+{
+    if (t->insecure)
+        fprintf(stderr,
+                "%s: WARNING: --insecure: the server's certificate is NOT verified; anyone on "
+                "the path can impersonate it\n",
+                prog);
+    if (t->no_verify_name)
+        fprintf(stderr,
+                "%s: WARNING: --no-verify-name: the certificate is not checked against the host "
+                "name\n",
+                prog);
+}
+
+int cli_tls_check(const struct cli_tls *t, char *err, size_t errlen)
+{
+    int lo = t->tls_min ? t->tls_min : 12, hi = t->tls_max ? t->tls_max : 13;
+    if (lo > hi) {
+        snprintf(err, errlen, "--tls-min %s is above --tls-max %s", lo == 13 ? "1.3" : "1.2",
+                 hi == 13 ? "1.3" : "1.2");
+        return -1;
+    }
+    if ((t->cert == NULL) != (t->key == NULL)) {
+        snprintf(err, errlen, "%s needs %s as well", t->cert ? "--cert" : "--key",
+                 t->cert ? "--key" : "--cert");
+        return -1;
+    }
+    if (t->key_password && t->key == NULL) {
+        snprintf(err, errlen, "--key-password needs --cert and --key");
+        return -1;
+    }
+    if (t->cacert && t->capath) {
+        snprintf(err, errlen, "--cacert and --capath: give one of them");
+        return -1;
+    }
+    return 0;
+}
 
 /* Fills err with the setter's record. Returns -1. */
 static int refused(evtls_cfg *cfg, int rc, char *err, size_t errlen)

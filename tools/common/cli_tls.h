@@ -6,6 +6,7 @@
 #ifndef EVTLS_CLI_TLS_H
 #define EVTLS_CLI_TLS_H
 
+#include <getopt.h>
 #include <stddef.h>
 
 #include <evtls/evtls.h>
@@ -29,6 +30,42 @@ struct cli_tls {
     size_t n_sources;
     const struct cli_net *net; /* PSK, proxy, pins, interface, revocation */
 };
+
+/* The long options that fill a struct cli_tls, the same in both tools: each
+ * gives code to getopt_long, and cli_tls_option tells them apart by name. */
+/* clang-format off */
+#define CLI_TLS_LONG_OPTIONS(code)                                                              \
+    {"cacert", required_argument, 0, (code)}, {"capath", required_argument, 0, (code)},         \
+    {"cert", required_argument, 0, (code)}, {"key", required_argument, 0, (code)},              \
+    {"key-password", required_argument, 0, (code)}, {"insecure", no_argument, 0, (code)},       \
+    {"no-verify-name", no_argument, 0, (code)}, {"servername", required_argument, 0, (code)},   \
+    {"alpn", required_argument, 0, (code)}, {"tls-min", required_argument, 0, (code)},          \
+    {"tls-max", required_argument, 0, (code)}, {"ciphers", required_argument, 0, (code)},       \
+    {"groups", required_argument, 0, (code)}, {"family", required_argument, 0, (code)},         \
+    {"connect-timeout", required_argument, 0, (code)},                                          \
+    {"handshake-timeout", required_argument, 0, (code)}
+/* clang-format on */
+
+/* The help lines for those options. */
+extern const char cli_tls_usage[];
+
+/* Empties t: every setting the library's default. */
+void cli_tls_init(struct cli_tls *t);
+
+/* Stores one of those options (name without "--") in t. Returns 1 when
+ * it was one, 0 when not, -1 with err saying why on a bad value. A time
+ * is a number with a unit (ms, s, m, h); a bare number is in seconds, as
+ * curl's --connect-timeout. */
+int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char *err,
+                   size_t errlen);
+
+/* The checks across those options, once all are read. Returns 0, or -1
+ * with err naming the options that disagree. */
+int cli_tls_check(const struct cli_tls *t, char *err, size_t errlen);
+
+/* Warns on stderr, once, for each option that weakens verification
+ * (--insecure, --no-verify-name); prog leads each line. */
+void cli_tls_warn(const struct cli_tls *t, const char *prog);
 
 /* A built configuration for host (the URL's; plain for http://) from t,
  * in *out. Returns 0, or -1 with err saying which option and why (nothing

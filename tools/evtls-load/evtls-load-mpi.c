@@ -91,7 +91,7 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     static lt_opts o;
-    static char err[8192];
+    static char err[16384]; /* --help is written here too */
     int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
     if (rc == 1) {
         if (rank == 0)
@@ -122,8 +122,8 @@ int main(int argc, char **argv)
         snprintf(log_path, sizeof log_path, "%s.%d", o.log_file, rank);
         o.log_file = log_path;
     }
-    if (rank == 0 && o.insecure)
-        fprintf(stderr, PROG ": WARNING: --insecure: the server is not verified\n");
+    if (rank == 0)
+        cli_tls_warn(&o.tls, PROG);
     /* One start for every rank: after a barrier, rank 0's choice. */
     uint64_t start = o.start_at_us ? o.start_at_us : lt_unix_us() + 500000;
     MPI_Barrier(MPI_COMM_WORLD);

@@ -24,7 +24,7 @@ int main(int argc, char **argv)
         return 0;
     }
     static lt_opts o;
-    static char err[8192];
+    static char err[16384]; /* --help is written here too */
     int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
     if (rc == 1) {
         fputs(err, stdout);
@@ -39,9 +39,7 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
         return 2;
     }
-    if (o.insecure)
-        fprintf(stderr, PROG ": WARNING: --insecure: the server is not verified; any active "
-                             "attacker can read and change the traffic\n");
+    cli_tls_warn(&o.tls, PROG);
     char *command = lt_command_line(argc, argv);
     lt_run_out out;
     int status = lt_run(&o, command, &out);

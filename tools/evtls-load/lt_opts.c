@@ -56,22 +56,12 @@ const char lt_usage[] =
     "      --timeout TIME     time allowed from request to first response byte (30s)\n"
     "      --max-body BYTES   largest response body accepted (default 16777216)\n"
     "\n"
-    "TLS:\n"
+    "TLS and connection (the same options as evtls-poll's):\n"
+    "%s"
     "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
     "                         (default 0: every handshake full)\n"
-    "      --tls-min 1.2|1.3  lowest TLS version (default 1.2)\n"
-    "      --tls-max 1.2|1.3  highest TLS version (default 1.3)\n"
-    "      --ciphers LIST     cipher suites, colon-separated\n"
-    "      --groups LIST      key-exchange groups, e.g. X25519:P-256 (the default)\n"
-    "      --alpn LIST        ALPN protocols, comma-separated\n"
-    "      --cacert FILE      trust the CA certificates in FILE\n"
-    "      --capath DIR       trust the CA certificates in DIR\n"
-    "      --servername NAME  name to send in SNI and to verify (default: the host)\n"
-    "      --insecure         DANGEROUS: do not verify the server (warns)\n"
-    "      --connect-timeout TIME, --handshake-timeout TIME  (default 10s each)\n"
     "\n"
     "Network:\n"
-    "      --family any|4|6   address family (default any: RFC 6724 order, Happy Eyeballs)\n"
     "      --race-limit N     Happy Eyeballs attempts that may race a connection's first\n"
     "                         socket at once, per thread (default 0: -c N is at most N\n"
     "                         sockets at the server; an address that does not answer is\n"
@@ -284,22 +274,11 @@ enum {
     O_TIMEOUT,
     O_MAXBODY,
     O_RESUME,
-    O_TLSMIN,
-    O_TLSMAX,
-    O_CIPHERS,
-    O_GROUPS,
-    O_ALPN,
-    O_CACERT,
-    O_CAPATH,
-    O_SERVERNAME,
-    O_INSECURE,
-    O_CONNTMO,
-    O_HSTMO,
-    O_FAMILY,
     O_RACE,
     O_RESOLVER,
     O_ADDRESS,
     O_NET, /* cli_net_option */
+    O_TLS, /* cli_tls_option */
     O_SOURCE,
     O_JSON,
     O_MAXERR,
@@ -328,21 +307,10 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, 0, O_TIMEOUT},
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
-    {"tls-min", required_argument, 0, O_TLSMIN},
-    {"tls-max", required_argument, 0, O_TLSMAX},
-    {"ciphers", required_argument, 0, O_CIPHERS},
-    {"groups", required_argument, 0, O_GROUPS},
-    {"alpn", required_argument, 0, O_ALPN},
-    {"cacert", required_argument, 0, O_CACERT},
-    {"capath", required_argument, 0, O_CAPATH},
-    {"servername", required_argument, 0, O_SERVERNAME},
-    {"insecure", no_argument, 0, O_INSECURE},
-    {"connect-timeout", required_argument, 0, O_CONNTMO},
-    {"handshake-timeout", required_argument, 0, O_HSTMO},
-    {"family", required_argument, 0, O_FAMILY},
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
+    CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"source", required_argument, 0, O_SOURCE},
     {"json", required_argument, 0, O_JSON},
@@ -486,23 +454,7 @@ static int tls_option(lt_opts *o, int ch, const char *name, const char *arg, cha
         o->resume_ratio = r;
         return 0;
     }
-    case O_TLSMIN:
-    case O_TLSMAX:
-        if (cli_parse_tls_version(arg, ch == O_TLSMIN ? &o->tls_min : &o->tls_max) != 0)
-            return lt_fail(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, arg);
-        return 0;
-    case O_CIPHERS: o->ciphers = arg; return 0;
-    case O_GROUPS: o->groups = arg; return 0;
-    case O_ALPN: o->alpn = arg; return 0;
-    case O_CACERT: o->cacert = arg; return 0;
-    case O_CAPATH: o->capath = arg; return 0;
-    case O_SERVERNAME: o->servername = arg; return 0;
-    case O_INSECURE: o->insecure = 1; return 0;
-    case O_CONNTMO:
-    case O_HSTMO:
-        if (parse_ms(arg, ch == O_CONNTMO ? &o->connect_ms : &o->handshake_ms) != 0)
-            return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
-        return 0;
+    case O_TLS: return cli_tls_option(&o->tls, name, arg, err, errlen) < 0 ? -1 : 0;
     default: return NOT_MINE;
     }
 }
@@ -512,10 +464,6 @@ static int network_option(lt_opts *o, int ch, const char *name, const char *arg,
                           size_t errlen)
 {
     switch (ch) {
-    case O_FAMILY:
-        if (cli_parse_family(arg, &o->family) != 0)
-            return lt_fail(err, errlen, "--family: '%s' is not any, 4 or 6", arg);
-        return 0;
     case O_RACE: {
         uint64_t lim;
         if (parse_u64(arg, EVTLS_RACE_LIMIT_MAX, &lim) != 0)
@@ -585,7 +533,7 @@ static int output_option(lt_opts *o, int ch, const char *name, const char *arg, 
                            "or UTC such as 2026-11-30T10:00:00Z)",
                            arg);
         return 0;
-    case 'h': snprintf(err, errlen, lt_usage, cli_net_usage); return 1;
+    case 'h': snprintf(err, errlen, lt_usage, cli_tls_usage, cli_net_usage); return 1;
     default: return NOT_MINE;
     }
 }
@@ -638,10 +586,8 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
     if (o->threads > o->conns)
         return lt_fail(err, errlen, "--threads %u is more than --connections %u", o->threads,
                        o->conns);
-    if (o->tls_min > o->tls_max)
-        return lt_fail(err, errlen, "--tls-min is above --tls-max");
-    if (o->cacert && o->capath)
-        return lt_fail(err, errlen, "--cacert and --capath: give one of them");
+    if (cli_tls_check(&o->tls, err, errlen) != 0)
+        return -1;
     /* Families that cannot meet: refused now, not as a failed run. */
     const char *dest[LT_MAX_ADDRS + 1];
     unsigned n_dest = 0;
@@ -652,10 +598,10 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         dest[n_dest++] = o->url.host;
     for (unsigned i = 0; i < n_dest; i++) {
         int fam = literal_family(dest[i]);
-        if (o->family && fam && fam != o->family)
+        if (o->tls.family && fam && fam != o->tls.family)
             return lt_fail(err, errlen,
-                           "--family %d and the IPv%d address %s: nothing to connect to", o->family,
-                           fam, dest[i]);
+                           "--family %d and the IPv%d address %s: nothing to connect to",
+                           o->tls.family, fam, dest[i]);
         for (unsigned j = 0; j < o->n_sources; j++)
             if (fam && literal_family(o->sources[j]) != fam)
                 return lt_fail(err, errlen,
@@ -663,9 +609,9 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
                                o->sources[j], fam, dest[i]);
     }
     for (unsigned j = 0; j < o->n_sources; j++)
-        if (o->family && literal_family(o->sources[j]) != o->family)
+        if (o->tls.family && literal_family(o->sources[j]) != o->tls.family)
             return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
-                           o->sources[j], o->family, o->family);
+                           o->sources[j], o->tls.family, o->tls.family);
     if (o->mode != LT_MODE_REQUEST) {
         const char *http = o->reqs_per_conn ? "--requests-per-conn"
                            : o->max_body    ? "--max-body"
@@ -691,8 +637,9 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     memset(o, 0, sizeof *o);
     o->conns = 10;
     o->threads = 1;
-    o->tls_min = 12;
-    o->tls_max = 13;
+    cli_tls_init(&o->tls);
+    o->tls.tls_min = 12;
+    o->tls.tls_max = 13;
     o->shard_count = 1;
     int mode_given = 0;
     opterr = 0;

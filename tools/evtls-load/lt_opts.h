@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <evtls/http.h>
 
+#include "cli_tls.h"
 #include "evtls_cli.h"
 
 #define LT_MAX_ADDRS   16
@@ -50,12 +51,10 @@ typedef struct lt_opts {
     uint64_t ramp_us;       /* --ramp-up */
     unsigned reqs_per_conn; /* --requests-per-conn, 0 = as many as the server allows */
     double resume_ratio;    /* --resume-ratio */
-    int tls_min, tls_max;   /* 12 or 13 */
-    const char *ciphers, *groups, *alpn, *cacert, *capath, *servername;
-    int insecure;
-    int family;          /* 0, 4 or 6 */
-    struct cli_net net;  /* PSK, proxy, pins, interface */
-    unsigned race_limit; /* Happy Eyeballs racing sockets per thread (default 0) */
+    struct cli_tls tls;     /* --cacert ... --handshake-timeout, as evtls-poll; tls_min and
+                               tls_max are set (12, 13) */
+    struct cli_net net;     /* PSK, proxy, pins, interface */
+    unsigned race_limit;    /* Happy Eyeballs racing sockets per thread (default 0) */
     const char *resolver;
     const char *addrs[LT_MAX_ADDRS]; /* --address: dial these, not the host's addresses */
     unsigned n_addrs;
@@ -67,8 +66,8 @@ typedef struct lt_opts {
     const char *data; /* --data as given (TEXT or @FILE) */
     char *data_buf;   /* its bytes (evtls-load's main reads them, before the run) */
     size_t data_len;
-    unsigned connect_ms, handshake_ms, timeout_ms; /* 0: the library's defaults */
-    uint64_t max_body;                             /* --max-body, 0: the library's default */
+    unsigned timeout_ms; /* 0: the library's default */
+    uint64_t max_body;   /* --max-body, 0: the library's default */
     const char *json_path;
     const char *html_path; /* --html: the report as one self-contained page */
     const char *log_file;  /* --log-file: one line per operation, written after the run */

@@ -535,15 +535,16 @@ static void write_fingerprint(FILE *f, const void *arg)
             "\"method\":",
             o->conns, (unsigned long long)o->total, (unsigned long long)o->duration_us, o->rate,
             (unsigned long long)o->ramp_us, o->reqs_per_conn, o->resume_ratio,
-            (unsigned long long)o->warm_up, o->tls_min, o->tls_max, o->no_retry ? "true" : "false",
-            o->race_limit, o->family, o->data_len, o->n_headers, o->shard_count);
+            (unsigned long long)o->warm_up, o->tls.tls_min, o->tls.tls_max,
+            o->no_retry ? "true" : "false", o->race_limit, o->tls.family, o->data_len, o->n_headers,
+            o->shard_count);
     cli_json_string(f, o->mode == LT_MODE_REQUEST ? o->method : NULL);
     fputs(",\"ciphers\":", f);
-    cli_json_string(f, o->ciphers);
+    cli_json_string(f, o->tls.ciphers);
     fputs(",\"groups\":", f);
-    cli_json_string(f, o->groups);
+    cli_json_string(f, o->tls.groups);
     fputs(",\"alpn\":", f);
-    cli_json_string(f, o->alpn);
+    cli_json_string(f, o->tls.alpn);
     fputc('}', f);
 }
 

@@ -69,25 +69,13 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 static int build_cfg(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
-    struct cli_tls t = {.cacert = o->cacert,
-                        .capath = o->capath,
-                        .insecure = o->insecure,
-                        /* With --address the host is only the name to verify. */
-                        .servername = o->servername ? o->servername
-                                      : o->n_addrs  ? o->url.host
-                                                    : NULL,
-                        .alpn = o->alpn,
-                        .ciphers = o->ciphers,
-                        .groups = o->groups,
-                        .tls_min = o->tls_min,
-                        .tls_max = o->tls_max,
-                        .family = o->family,
-                        .race_limit = (int)o->race_limit,
-                        .connect_ms = o->connect_ms,
-                        .handshake_ms = o->handshake_ms,
-                        .sources = o->sources,
-                        .n_sources = o->n_sources,
-                        .net = &o->net};
+    struct cli_tls t = o->tls;
+    if (t.servername == NULL && o->n_addrs)
+        t.servername = o->url.host; /* with --address the host is only the name to verify */
+    t.race_limit = (int)o->race_limit;
+    t.sources = o->sources;
+    t.n_sources = o->n_sources;
+    t.net = &o->net;
     return cli_tls_build(&t, o->url.plain, o->url.host, &w->cfg, err, errlen);
 }
 

@@ -12,8 +12,6 @@
 #include "lt_slot.h"
 #include "lt_stats.h"
 
-
-
 /* Creates a worker (its configuration is built here, so that errors in the
  * options show before anything runs). Returns NULL with err set. */
 lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, size_t errlen);
@@ -44,11 +42,9 @@ uint64_t lt_worker_warm_end(const lt_worker *w);
  * when it never did. */
 uint64_t lt_worker_began(const lt_worker *w);
 
-
 /* The thread's records (after the run) and how many did not fit. */
 const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped);
 
 void lt_worker_free(lt_worker *w);
-
 
 #endif

@@ -56,30 +56,12 @@ static const char usage_text[] =
     "                         (default 30s)\n"
     "  --max-body BYTES       largest response body accepted (default 16777216)\n"
     "\n"
-    "TLS:\n"
-    "  --cacert FILE          trust the CA certificates in FILE (PEM or DER)\n"
-    "  --capath DIR           trust the CA certificates in DIR\n"
-    "                         (default for both: the system store)\n"
-    "  --cert FILE --key FILE client certificate and key for mutual TLS\n"
-    "  --key-password PASS    password of an encrypted --key\n"
-    "  --insecure             DANGEROUS: do not verify the server at all (warns on\n"
-    "                         every connection)\n"
-    "  --no-verify-name       verify the chain but not that it names the host (warns)\n"
-    "  --servername NAME      name to send in SNI and to verify instead of the host\n"
-    "  --alpn LIST            ALPN protocols, comma-separated (e.g. http/1.1)\n"
-    "  --tls-min 1.2|1.3      lowest TLS version (default 1.2)\n"
-    "  --tls-max 1.2|1.3      highest TLS version (default 1.3)\n"
-    "  --ciphers LIST         cipher suites, wolfSSL names, colon-separated\n"
+    "TLS and connection (the same options as evtls-load's):\n"
+    "%s"
     "  --no-resume            never resume: a full handshake every round\n"
     "  --session-file FILE    load sessions from FILE at start, save them at exit\n"
     "                         (mode 0600: it holds secrets)\n"
-    "\n"
-    "Network:\n"
-    "  --family any|4|6       address family (default any: RFC 6724 order, Happy\n"
-    "                         Eyeballs v2 between IPv6 and IPv4)\n"
     "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
-    "  --connect-timeout TIME TCP connect timeout (default 10s)\n"
-    "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n"
     "  --retries N            retry a failed connect up to N times with exponential\n"
     "                         backoff (default 0)\n"
     "%s"
@@ -88,7 +70,7 @@ static const char usage_text[] =
     "  --version              the versions of evtls and wolfSSL, and the build's features\n"
     "\n"
     "TIME is a number with a unit, ms, s, m or h (as in evtls-load); a bare number is\n"
-    "in seconds for --interval and in milliseconds for the timeouts.\n"
+    "in seconds, as curl's.\n"
     "A response with status 400 or above counts as a failed round (as in evtls-load).\n"
     "Exit status: 0 when every round succeeded, 1 when any failed, 2 on a usage or\n"
     "configuration error. SIGINT or SIGTERM stops at once, with the summary; a round\n"
@@ -106,13 +88,11 @@ struct options {
     int n_headers;
     unsigned ttfb_ms;
     unsigned long long max_body;
-    const char *cacert, *capath, *cert, *key, *key_password;
-    int insecure, no_verify_name, no_resume;
-    const char *servername, *alpn, *ciphers, *session_file;
-    int tls_min, tls_max;
-    int family;
+    struct cli_tls tls; /* --cacert ... --handshake-timeout, as evtls-load */
+    int no_resume;
+    const char *session_file;
     const char *resolver;
-    unsigned connect_ms, handshake_ms, retries;
+    unsigned retries;
     struct cli_net net;
 };
 
@@ -141,24 +121,14 @@ static unsigned long long parse_num(const char *opt, const char *s, unsigned lon
 }
 
 /* A time in the syntax both tools take (cli_parse_duration); a bare number
- * is in bare_unit_us. Returns milliseconds. */
-static unsigned long long parse_time_ms(const char *opt, const char *s, double bare_unit_us,
-                                        unsigned long long max_ms)
+ * is in seconds. Returns milliseconds. */
+static unsigned long long parse_time_ms(const char *opt, const char *s, unsigned long long max_ms)
 {
     uint64_t us;
-    if (cli_parse_duration(s, bare_unit_us, &us) != 0 || us / 1000 > max_ms ||
-        (us > 0 && us < 1000))
+    if (cli_parse_duration(s, 1e6, &us) != 0 || us / 1000 > max_ms || (us > 0 && us < 1000))
         usage_error("%s: '%s' is not a time (e.g. 500ms, 2s, 1.5; at most %llu s)", opt, s,
                     max_ms / 1000);
     return us / 1000;
-}
-
-static int parse_version(const char *opt, const char *s)
-{
-    int v;
-    if (cli_parse_tls_version(s, &v) != 0)
-        usage_error("%s: '%s' is not a TLS version (1.2 or 1.3)", opt, s);
-    return v;
 }
 
 enum {
@@ -169,26 +139,12 @@ enum {
     O_VERBOSE,
     O_TTFB,
     O_MAXBODY,
-    O_CACERT,
-    O_CAPATH,
-    O_CERT,
-    O_KEY,
-    O_KEYPASS,
-    O_INSECURE,
-    O_NOVERIFYNAME,
-    O_SERVERNAME,
-    O_ALPN,
-    O_TLSMIN,
-    O_TLSMAX,
-    O_CIPHERS,
     O_NORESUME,
     O_SESSFILE,
-    O_FAMILY,
     O_RESOLVER,
-    O_CONNTMO,
-    O_HSTMO,
     O_RETRIES,
     O_NET, /* cli_net_option */
+    O_TLS, /* cli_tls_option */
 };
 
 static const struct option long_opts[] = {
@@ -202,25 +158,11 @@ static const struct option long_opts[] = {
     {"data", required_argument, 0, 'd'},
     {"ttfb-timeout", required_argument, 0, O_TTFB},
     {"max-body", required_argument, 0, O_MAXBODY},
-    {"cacert", required_argument, 0, O_CACERT},
-    {"capath", required_argument, 0, O_CAPATH},
-    {"cert", required_argument, 0, O_CERT},
-    {"key", required_argument, 0, O_KEY},
-    {"key-password", required_argument, 0, O_KEYPASS},
-    {"insecure", no_argument, 0, O_INSECURE},
-    {"no-verify-name", no_argument, 0, O_NOVERIFYNAME},
-    {"servername", required_argument, 0, O_SERVERNAME},
-    {"alpn", required_argument, 0, O_ALPN},
-    {"tls-min", required_argument, 0, O_TLSMIN},
-    {"tls-max", required_argument, 0, O_TLSMAX},
-    {"ciphers", required_argument, 0, O_CIPHERS},
     {"no-resume", no_argument, 0, O_NORESUME},
     {"session-file", required_argument, 0, O_SESSFILE},
-    {"family", required_argument, 0, O_FAMILY},
     {"resolver", required_argument, 0, O_RESOLVER},
-    {"connect-timeout", required_argument, 0, O_CONNTMO},
-    {"handshake-timeout", required_argument, 0, O_HSTMO},
     {"retries", required_argument, 0, O_RETRIES},
+    CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
     {"version", no_argument, 0, 'V'},
@@ -233,18 +175,16 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->interval_ms = 10000;
     o->ttfb_ms = 30000;
     o->max_body = 16u * 1024u * 1024u;
-    o->tls_min = EVTLS_TLS_1_2;
-    o->tls_max = EVTLS_TLS_1_3;
+    cli_tls_init(&o->tls);
     opterr = 0;
     int ch, idx;
+    char err[300];
     while ((ch = getopt_long(argc, argv, ":X:H:d:h", long_opts, &idx)) != -1) {
         const char *name = ch >= 256 ? long_opts[idx].name : NULL;
         char optname[40];
         snprintf(optname, sizeof optname, "--%s", name ? name : "");
         switch (ch) {
-        case O_INTERVAL:
-            o->interval_ms = (unsigned)parse_time_ms(optname, optarg, 1e6, 86400000);
-            break;
+        case O_INTERVAL: o->interval_ms = (unsigned)parse_time_ms(optname, optarg, 86400000); break;
         case O_COUNT: o->count = (unsigned)parse_num(optname, optarg, UINT_MAX); break;
         case O_QUIET: o->quiet = 1; break;
         case O_JSON: o->json = 1; break;
@@ -258,36 +198,18 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->headers[o->n_headers++] = optarg;
             break;
         case 'd': o->data = optarg; break;
-        case O_TTFB: o->ttfb_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000); break;
+        case O_TTFB: o->ttfb_ms = (unsigned)parse_time_ms(optname, optarg, 3600000); break;
         case O_MAXBODY: o->max_body = parse_num(optname, optarg, 1ull << 40); break;
-        case O_CACERT: o->cacert = optarg; break;
-        case O_CAPATH: o->capath = optarg; break;
-        case O_CERT: o->cert = optarg; break;
-        case O_KEY: o->key = optarg; break;
-        case O_KEYPASS: o->key_password = optarg; break;
-        case O_INSECURE: o->insecure = 1; break;
-        case O_NOVERIFYNAME: o->no_verify_name = 1; break;
-        case O_SERVERNAME: o->servername = optarg; break;
-        case O_ALPN: o->alpn = optarg; break;
-        case O_TLSMIN: o->tls_min = parse_version(optname, optarg); break;
-        case O_TLSMAX: o->tls_max = parse_version(optname, optarg); break;
-        case O_CIPHERS: o->ciphers = optarg; break;
         case O_NORESUME: o->no_resume = 1; break;
         case O_SESSFILE: o->session_file = optarg; break;
-        case O_FAMILY:
-            if (cli_parse_family(optarg, &o->family) != 0)
-                usage_error("--family: '%s' is not any, 4 or 6", optarg);
-            break;
         case O_RESOLVER: o->resolver = optarg; break;
-        case O_CONNTMO:
-            o->connect_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000);
-            break;
-        case O_HSTMO:
-            o->handshake_ms = (unsigned)parse_time_ms(optname, optarg, 1e3, 3600000);
-            break;
         case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
         case O_NET: cli_net_option(&o->net, name, optarg); break;
-        case 'h': printf(usage_text, cli_net_usage); exit(0);
+        case O_TLS:
+            if (cli_tls_option(&o->tls, name, optarg, err, sizeof err) < 0)
+                usage_error("%s", err);
+            break;
+        case 'h': printf(usage_text, cli_tls_usage, cli_net_usage); exit(0);
         case 'V': cli_print_version(PROG); exit(0);
         case ':': usage_error("%s needs a value", argv[optind - 1]);
         default: usage_error("unknown option '%s'", argv[optind - 1]);
@@ -298,14 +220,8 @@ static void parse_options(int argc, char **argv, struct options *o)
     if (optind + 1 < argc)
         usage_error("one URL only ('%s' is extra)", argv[optind + 1]);
     o->url_text = argv[optind];
-    if (o->tls_min > o->tls_max)
-        usage_error("--tls-min %s is above --tls-max %s", o->tls_min == 13 ? "1.3" : "1.2",
-                    o->tls_max == 13 ? "1.3" : "1.2");
-    if ((o->cert == NULL) != (o->key == NULL))
-        usage_error("%s needs %s as well", o->cert ? "--cert" : "--key",
-                    o->cert ? "--key" : "--cert");
-    if (o->cacert && o->capath)
-        usage_error("--cacert and --capath: give one of them");
+    if (cli_tls_check(&o->tls, err, sizeof err) != 0)
+        usage_error("%s", err);
     if (o->method == NULL)
         o->method = o->data ? "POST" : "GET";
 }
@@ -643,8 +559,9 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         say(p, "connected to %s port %u (IPv%d) in %.1f ms; plain TCP, no TLS", ci->peer_addr,
             ci->port, ci->family, ms(ci->total_us));
     } else {
-        const char *trust = p->o.insecure           ? "server NOT verified (--insecure)"
-                            : p->o.no_verify_name   ? "certificate chain verified, name NOT checked"
+        const char *trust = p->o.tls.insecure ? "server NOT verified (--insecure)"
+                            : p->o.tls.no_verify_name
+                                ? "certificate chain verified, name NOT checked"
                             : p->o.net.psk_identity ? "pre-shared key accepted"
                                                     : "certificate verified";
         say(p, "connected to %s port %u (IPv%d) in %.1f ms; %s %s %s%s%s; %s%s; session %s",
@@ -760,19 +677,10 @@ static void build(struct poller *p)
     p->http.ttfb_timeout_ms = o->ttfb_ms;
     p->http.max_body_bytes = o->max_body;
 
-    if (o->insecure)
-        fprintf(stderr, PROG ": WARNING: --insecure: the server's certificate is NOT verified; "
-                             "anyone on the path can impersonate it\n");
-    if (o->no_verify_name)
-        fprintf(stderr, PROG ": WARNING: --no-verify-name: the certificate is not checked "
-                             "against the host name\n");
-    struct cli_tls t = {
-        .cacert = o->cacert, .capath = o->capath, .cert = o->cert, .key = o->key,
-        .key_password = o->key_password, .insecure = o->insecure,
-        .no_verify_name = o->no_verify_name, .servername = o->servername, .alpn = o->alpn,
-        .ciphers = o->ciphers, .tls_min = o->tls_min, .tls_max = o->tls_max,
-        .family = o->family, .race_limit = -1, .connect_ms = o->connect_ms,
-        .handshake_ms = o->handshake_ms, .retries = (unsigned)o->retries, .net = &o->net};
+    cli_tls_warn(&o->tls, PROG);
+    struct cli_tls t = o->tls;
+    t.retries = o->retries;
+    t.net = &o->net;
     char cerr[400];
     if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
         usage_error("%s", cerr);
