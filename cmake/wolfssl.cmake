@@ -30,6 +30,14 @@ if(EVTLS_WOLFSSL STREQUAL "tuned")
     INTERFACE_INCLUDE_DIRECTORIES "${EVTLS_WOLFSSL_PREFIX}/include"
     INTERFACE_LINK_LIBRARIES "m;pthread")
   set(EVTLS_WOLFSSL_TUNED 1)
+  # The largest certificate message it takes, as the script built it (its
+  # stamp holds the flags): one number, written in the script alone.
+  file(STRINGS "${EVTLS_WOLFSSL_PREFIX}/.evtls-tuned" _wt_max REGEX "-DMAX_CERTIFICATE_SZ=[0-9]+")
+  string(REGEX MATCH "MAX_CERTIFICATE_SZ=([0-9]+)" _wt_max "${_wt_max}")
+  if(NOT CMAKE_MATCH_1)
+    message(FATAL_ERROR "evtls: ${EVTLS_WOLFSSL_PREFIX}/.evtls-tuned names no MAX_CERTIFICATE_SZ")
+  endif()
+  set(EVTLS_WOLFSSL_MAX_CERTIFICATE_SZ ${CMAKE_MATCH_1})
 elseif(EVTLS_WOLFSSL STREQUAL "system")
   pkg_check_modules(WOLFSSL REQUIRED IMPORTED_TARGET GLOBAL wolfssl>=5.5)
   add_library(evtls_wolfssl INTERFACE IMPORTED GLOBAL)

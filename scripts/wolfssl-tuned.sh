@@ -47,7 +47,8 @@ flags=(
 # (the system build has them through OPENSSL_ALL). MAX_CERTIFICATE_SZ:
 # Certificate messages up to 64 KB, as OpenSSL takes (wolfSSL's default is
 # about 18 KB: nine certificates of 2 KB; the limit is only a check, no
-# buffer is sized by it).
+# buffer is sized by it). The number is written here alone: cmake/wolfssl.cmake
+# reads it back from the stamp for evtls_get_build_info.
 cflags="-O2 -g -fPIC -fvisibility=hidden -DWOLFSSL_IP_ALT_NAME -DMAX_CERTIFICATE_SZ=65536"
 
 stamp="$prefix/.evtls-tuned"
