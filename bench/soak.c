@@ -173,7 +173,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "soak: -n must be > 0 and -c 1..%d\n", MAX_SLOTS);
         return 2;
     }
-    evtls_log_set_level(EVTLS_LOG_ERROR);
+    internal_errors_watch(EVTLS_LOG_ERROR); /* errors printed, illegal state moves counted */
     if (pki_ensure() != 0)
         return 1;
     struct peer web, fault;
@@ -233,8 +233,8 @@ int main(int argc, char **argv)
     print_errors(&s, 1);
     printf("  pool: %llu connections made, %llu resumed\n", (unsigned long long)st.created,
            (unsigned long long)st.resumed);
-    printf("  unclassified errors: %llu, unexpected outcomes: %llu\n",
-           (unsigned long long)s.unclassified, (unsigned long long)s.unexpected);
+    printf("  unclassified errors: %llu, unexpected outcomes: %llu, illegal state moves: %lu\n",
+           (unsigned long long)s.unclassified, (unsigned long long)s.unexpected, internal_errors());
     long heap_diff = (long)end.heap - (long)start.heap;
     printf("  open fds: %d after the warm-up, %d at the end\n", start.fds, end.fds);
     long heap_late = (long)end.heap - (long)mid.heap;
@@ -256,8 +256,9 @@ int main(int argc, char **argv)
     }
     /* (Every ended operation is counted once as ok or failed: no sum to
      * check. That all of them ended is rc == 0.) */
-    int pass = rc == 0 && s.unclassified == 0 && s.unexpected == 0 && end.fds == start.fds &&
-               heap_diff <= HEAP_SLACK && heap_late <= HEAP_SLACK / 4 && mem_ok;
+    int pass = rc == 0 && s.unclassified == 0 && s.unexpected == 0 && internal_errors() == 0 &&
+               end.fds == start.fds && heap_diff <= HEAP_SLACK && heap_late <= HEAP_SLACK / 4 &&
+               mem_ok;
     if (rc != 0)
         printf("  ran out of time: %llu of %llu ended\n", (unsigned long long)s.ended,
                (unsigned long long)(WARM_UP + n));

@@ -192,3 +192,29 @@ int pool_checkout_wait(struct event_base *base, evtls_pool *p, evtls_cfg *cfg, c
     run_until(base, &g->done, 10000);
     return g->done ? g->err : -9999;
 }
+
+static _Atomic unsigned long internal_seen;
+static evtls_log_level internal_print;
+
+static void count_internal(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)arg;
+    if (level == EVTLS_LOG_ERROR && strstr(msg, "internal error") != NULL)
+        internal_seen++;
+    if (internal_print != EVTLS_LOG_NONE && level <= internal_print)
+        fprintf(stderr, "%6lu.%03lu %s\n", ms / 1000, ms % 1000, msg);
+}
+
+void internal_errors_watch(evtls_log_level print_level)
+{
+    internal_print = print_level;
+    evtls_log_set_handler(count_internal, NULL);
+    evtls_log_set_level(print_level != EVTLS_LOG_NONE && print_level > EVTLS_LOG_ERROR
+                            ? print_level
+                            : EVTLS_LOG_ERROR);
+}
+
+unsigned long internal_errors(void)
+{
+    return internal_seen;
+}

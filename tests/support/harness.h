@@ -86,4 +86,14 @@ void run_until(struct event_base *base, const int *flag, unsigned ms);
 /* Runs base for ms. */
 void run_for(struct event_base *base, unsigned ms);
 
+/* Installs a log handler that counts the library's "internal error" lines
+ * (a state move its table does not have: a debug build aborts there, a
+ * release build logs it and fails or refuses the move) and writes the
+ * lines at or above print_level to stderr (EVTLS_LOG_NONE: none). The
+ * level logged becomes EVTLS_LOG_ERROR unless print_level is more verbose. */
+void internal_errors_watch(evtls_log_level print_level);
+
+/* The internal errors counted since internal_errors_watch. */
+unsigned long internal_errors(void);
+
 #endif

@@ -129,6 +129,49 @@ static void release(struct slot *s)
     lt_slots_try_start(w);
 }
 
+/* ---- the slot's states */
+
+/* Each state with the moves out of it. slot_set is the only writer of
+ * s->state; it applies a state's entry action (BACKOFF arms its timer). A
+ * move the table does not have is a bug: a debug build aborts; a release
+ * build prints it and counts an INTERNAL error, so that the run cannot end
+ * as a success. */
+#define M(x) (1u << (x))
+static const struct {
+    const char *name;
+    unsigned next;
+} slot_states[] = {
+    [S_FREE] = {"FREE", M(S_CONNECTING) | M(S_BACKOFF) | M(S_DEAD)},
+    [S_IDLE_CONN] = {"IDLE_CONN", M(S_EXCHANGE)},
+    /* -> CLOSING: handshake mode; -> HELD: hold mode */
+    [S_CONNECTING] = {"CONNECTING", M(S_FREE) | M(S_EXCHANGE) | M(S_CLOSING) | M(S_HELD)},
+    [S_EXCHANGE] = {"EXCHANGE", M(S_FREE) | M(S_IDLE_CONN) | M(S_CLOSING)},
+    [S_CLOSING] = {"CLOSING", M(S_FREE)},
+    [S_BACKOFF] = {"BACKOFF", M(S_FREE)},
+    [S_HELD] = {"HELD", 0},
+    [S_DEAD] = {"DEAD", 0},
+};
+#undef M
+
+static void slot_set(struct slot *s, enum slot_state to)
+{
+    enum slot_state from = s->state;
+    if (from == to)
+        return;
+    if (!(slot_states[from].next & (1u << to))) {
+        fprintf(stderr, "evtls-load: internal error: no move for a slot from %s to %s\n",
+                slot_states[from].name, slot_states[to].name);
+#ifndef NDEBUG
+        abort(); /* a debug build stops at the bug */
+#else
+        lt_stats_error(&s->w->st, EVTLS_ERR_INTERNAL);
+#endif
+    }
+    s->state = to;
+    if (to == S_BACKOFF)
+        lt_arm(s->backoff_ev, lt_now_us() + (uint64_t)s->backoff_ms * 1000);
+}
+
 /* ---- connections */
 
 static void on_closed(evtls_conn *c, int err, void *arg)
@@ -137,14 +180,14 @@ static void on_closed(evtls_conn *c, int err, void *arg)
     struct slot *s = arg;
     count_bytes(s->w, c);
     s->c = NULL;
-    s->state = S_FREE;
+    slot_set(s, S_FREE);
     release(s);
 }
 
 static void close_conn(struct slot *s)
 {
     lt_worker *w = s->w;
-    s->state = S_CLOSING;
+    slot_set(s, S_CLOSING);
     /* With resumption wanted, wait for the server's close: a TLS 1.3
      * server's tickets come after the handshake. */
     int rc = w->o->resume_ratio > 0 ? evtls_conn_shutdown(s->c, on_closed, s)
@@ -153,7 +196,7 @@ static void close_conn(struct slot *s)
         count_bytes(w, s->c);
         evtls_conn_free(s->c);
         s->c = NULL;
-        s->state = S_FREE;
+        slot_set(s, S_FREE);
         release(s);
     }
 }
@@ -165,7 +208,7 @@ static void drop_conn(struct slot *s)
         evtls_conn_free(s->c);
         s->c = NULL;
     }
-    s->state = S_FREE;
+    slot_set(s, S_FREE);
 }
 
 static void start_exchange(struct slot *s);
@@ -183,7 +226,7 @@ static void backoff_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
     struct slot *s = arg;
-    s->state = S_FREE;
+    slot_set(s, S_FREE);
     lt_slots_push_free(s->w, s);
     lt_slots_try_start(s->w);
 }
@@ -203,8 +246,7 @@ static int back_off(struct slot *s)
     s->backoff_ms = s->backoff_ms ? (s->backoff_ms >= 500 ? 1000 : 2 * s->backoff_ms) : 10;
     w->st.backoffs++;
     w->busy--;
-    s->state = S_BACKOFF;
-    lt_arm(s->backoff_ev, lt_now_us() + (uint64_t)s->backoff_ms * 1000);
+    slot_set(s, S_BACKOFF); /* its timer armed */
     return 1;
 }
 
@@ -220,7 +262,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         drop_conn(s);
         record_op(w, s, err);
         if (w->o->mode == LT_MODE_HOLD) {
-            s->state = S_DEAD;
+            slot_set(s, S_DEAD);
             w->busy--;
             lt_slots_try_start(w);
         } else if (!back_off(s)) {
@@ -245,7 +287,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     case LT_MODE_HOLD:
         record_op(w, s, 0);
-        s->state = S_HELD;
+        slot_set(s, S_HELD);
         w->busy--;
         atomic_fetch_add_explicit(&w->a_held, 1, memory_order_relaxed);
         lt_slots_try_start(w);
@@ -261,7 +303,7 @@ static void start_connect(struct slot *s)
 {
     lt_worker *w = s->w;
     const lt_opts *o = w->o;
-    s->state = S_CONNECTING;
+    slot_set(s, S_CONNECTING);
     s->conn_start = lt_now_us();
     s->c = evtls_conn_new(w->base, w->cfg);
     int err = s->c ? 0 : EVTLS_ERR_NOMEM;
@@ -351,7 +393,7 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
     }
     unsigned rpc = w->o->reqs_per_conn;
     if (evtls_http_resp_get_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
-        s->state = S_IDLE_CONN;
+        slot_set(s, S_IDLE_CONN);
         release(s);
     } else {
         close_conn(s);
@@ -361,7 +403,7 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
 static void start_exchange(struct slot *s)
 {
     lt_worker *w = s->w;
-    s->state = S_EXCHANGE;
+    slot_set(s, S_EXCHANGE);
     /* The operation's URL: kept across a keep-alive retry. */
     if (!s->retried)
         s->req = w->reqs[w->next_req++ % w->n_reqs];

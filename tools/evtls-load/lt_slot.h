@@ -42,6 +42,7 @@ typedef struct lt_logrec {
 /* CLOCK_MONOTONIC in microseconds. */
 uint64_t lt_now_us(void);
 
+/* A slot's state, written by slot_set (lt_slot.c) alone, with its move table. */
 enum slot_state {
     S_FREE,       /* no connection, no operation */
     S_IDLE_CONN,  /* request mode: an open connection waiting for a request */
