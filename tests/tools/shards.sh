@@ -78,7 +78,9 @@ cat "$work/merged.txt"
 grep -q 'merged: 3 results of 3 shards' "$work/merged.txt" || fail "no merged line"
 grep -q 'start skew' "$work/merged.txt" || fail "no start skew"
 # Associative: (s0 + s1) + s2 is s0 + s1 + s2, bucket for bucket.
-"$load" merge --json "$work/s01.json" "$work/s0.json" "$work/s1.json" >/dev/null
+"$load" merge --allow-partial --json "$work/s01.json" "$work/s0.json" "$work/s1.json" \
+  >/dev/null 2>"$work/partial.err"
+grep -q 'note: 1 of the 3 shards missing (2)' "$work/partial.err" || fail "no note of the missing shard"
 "$load" merge --json "$work/again.json" "$work/s01.json" "$work/s2.json" >/dev/null
 for k in counters histograms status_codes latency series; do
   [ "$(jq -c ".$k" "$work/again.json")" = "$(jq -c ".$k" "$work/merged.json")" ] ||
@@ -88,6 +90,13 @@ done
 expect_served 333 env JOB_COMPLETION_INDEX=2 EVTLS_SHARD_COUNT=3 \
   "$load" -c 7 -n 1001 --cacert "$pki/ca.pem" --no-progress --json "$work/k2.json" "$url" >/dev/null
 [ "$(jq .shard.index "$work/k2.json")" -eq 2 ] || fail "JOB_COMPLETION_INDEX not taken"
+# The index alone (a Job without EVTLS_SHARD_COUNT) would run the whole load
+# in every pod: a usage error instead, naming the missing variable.
+rc=0
+env JOB_COMPLETION_INDEX=1 "$load" -c 1 -n 1 --cacert "$pki/ca.pem" "$url" >/dev/null \
+  2>"$work/env.err" || rc=$?
+[ $rc -eq 2 ] || fail "JOB_COMPLETION_INDEX without EVTLS_SHARD_COUNT exited $rc, not 2"
+grep -q 'EVTLS_SHARD_COUNT is not' "$work/env.err" || fail "the usage error does not name the variable"
 
 echo "--- 2. an independent HdrHistogram decoder"
 mkdir -p "$work/java"
@@ -123,6 +132,8 @@ refused() { # WHAT FILE...
   "${url}other" >/dev/null 2>&1 || true # a 404 run: another test
 refused urls "$work/s0.json" "$work/s1.json" "$work/other.json"
 refused "merged already" "$work/merged.json" "$work/s1.json"
+refused "1 of the 3 shards missing (1)" "$work/s0.json" "$work/s2.json"
+refused "did you mean '--allow-partial'" --allow-partia "$work/s0.json"
 jq '.histograms.tls = "HISTFAAAAAAAAAA="' "$work/s0.json" >"$work/damaged.json"
 refused "histograms.tls" "$work/damaged.json"
 # A max past the layout (2^40) is refused, not read as a bucket.

@@ -478,6 +478,29 @@ static void test_connections_at_server(void **state)
     peer_stop(&p);
 }
 
+/* Ctrl-C ends a run early with its summary written, and the exit status
+ * says it was cut short (130, as a shell reports a SIGINT), so that an
+ * interrupted CI step cannot read as a success. */
+static void test_interrupted_exits_130(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc, 0);
+    const char *argv[] = {EVTLS_LOAD_PATH, "--cacert", pki("ca.pem"), "-c", "2", "-d",
+                          "10m",           "--json",   json_path,     url,  NULL};
+    unlink(json_path);
+    assert_int_equal(proc_start(&pr, argv), 0);
+    peer_nginx_log(&web, 5); /* requests are being answered */
+    kill(pr.pid, SIGINT);
+    int st = proc_wait(&pr, 60000);
+    assert_int_equal(st, 130);
+    read_json();
+    assert_non_null(strstr(json, "\"interrupted\":true"));
+    assert_true(num("requests") >= 5);
+    assert_non_null(strstr(pr.out, "(interrupted)"));
+    read_log(&lc, 0);
+}
+
 /* The TLS options are evtls-poll's (one table, tools/common/cli_tls.c):
  * a client certificate with an encrypted key, which nginx requires and
  * verifies. With it every request is answered 200 with the client's name;
@@ -774,6 +797,9 @@ static void test_exit_codes_and_usage(void **state)
         {{"-t", "3", "-c"}, "needs a value"},
         {{"ftp://x/", NULL}, "unsupported scheme"},
         {{"--bogus", "x:1"}, "unknown option"},
+        {{"--conections", "5", "x:1"},
+         "unknown option '--conections' (did you mean '--connections'?)"},
+        {{"--connecti", "5", "x:1"}, "unknown option '--connecti' (did you mean '--connections'?)"},
         {{"--ciphers", "NOT-A-CIPHER", "x:1"}, "TLS configuration"},
         /* Families that cannot meet are refused before the run. */
         {{"--family", "6", "127.0.0.1:1"}, "--family 6 and the IPv4 address 127.0.0.1"},
@@ -820,6 +846,7 @@ int main(void)
         cmocka_unit_test(test_hold_mode),
         cmocka_unit_test(test_connections_at_server),
         cmocka_unit_test(test_client_certificate),
+        cmocka_unit_test(test_interrupted_exits_130),
         cmocka_unit_test(test_keep_alive_race),
         cmocka_unit_test(test_open_loop_accounts_for_every_operation),
         cmocka_unit_test(test_refused_port_backs_off),

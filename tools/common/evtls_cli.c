@@ -342,3 +342,88 @@ int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen)
     *len = n;
     return 0;
 }
+
+/* The edit distance between a and b (insertions, deletions, changes), or
+ * a large number when either is too long to be worth it. */
+static unsigned edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 40 || lb > 40)
+        return 1000;
+    unsigned row[41];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = (unsigned)j;
+    for (size_t i = 1; i <= la; i++) {
+        unsigned diag = row[0];
+        row[0] = (unsigned)i;
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned up = row[j];
+            unsigned best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The option name closest to name: one it begins (an abbreviation), else
+ * the nearest within a third of its length; NULL when none is near. */
+static const char *closest(const char *name, const struct option *opts)
+{
+    const char *best = NULL;
+    unsigned best_d = (unsigned)strlen(name) / 3 + 1;
+    for (const struct option *o = opts; o->name; o++) {
+        if (strncmp(o->name, name, strlen(name)) == 0)
+            return o->name;
+        unsigned d = edit_distance(name, o->name);
+        if (d < best_d) {
+            best_d = d;
+            best = o->name;
+        }
+    }
+    return best;
+}
+
+int cli_check_options(int argc, char *const argv[], const struct option *opts,
+                      const char *shortopts, char *err, size_t errlen)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return 0;
+        if (a[0] != '-' || a[1] == '\0')
+            continue;      /* an operand (getopt_long moves them after the options) */
+        if (a[1] != '-') { /* short options, clustered; one with a value ends the word */
+            for (const char *c = a + 1; *c; c++) {
+                const char *d = strchr(shortopts, *c);
+                if (d && *c != ':' && d[1] == ':') {
+                    if (c[1] == '\0')
+                        i++; /* the value is the next word */
+                    break;
+                }
+            }
+            continue;
+        }
+        char name[64];
+        size_t n = strcspn(a + 2, "=");
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), a + 2);
+        const struct option *o = opts;
+        while (o->name && strcmp(o->name, name) != 0)
+            o++;
+        if (o->name == NULL) {
+            const char *near = closest(name, opts);
+            if (near)
+                snprintf(err, errlen, "unknown option '--%s' (did you mean '--%s'?)", name, near);
+            else
+                snprintf(err, errlen, "unknown option '--%s'", name);
+            return -1;
+        }
+        if (o->has_arg == required_argument && a[2 + n] != '=')
+            i++; /* the value is the next word */
+    }
+    return 0;
+}

@@ -5,6 +5,7 @@
 #ifndef EVTLS_CLI_H
 #define EVTLS_CLI_H
 
+#include <getopt.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,15 @@ int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen)
 
 /* Writes s as a JSON string (escaped, quoted), or null for NULL. */
 void cli_json_string(FILE *f, const char *s);
+
+/* Checks each option of argv (up to "--") against opts and shortopts
+ * before getopt_long reads them: a long option must be written whole (no
+ * abbreviation: getopt_long would take any unique prefix, so a later
+ * option could change what an old command line means). An unknown one is
+ * refused naming the closest option ("did you mean"). Returns 0, or -1
+ * with err set. */
+int cli_check_options(int argc, char *const argv[], const struct option *opts,
+                      const char *shortopts, char *err, size_t errlen);
 
 /* The options both programs take for what esp-tls and curl users set:
  * TLS-PSK, a proxy, key pins, revocation lists, an interface. */

@@ -45,6 +45,10 @@ int main(int argc, char **argv)
     int status = lt_run(&o, command, &out);
     if (status == 0) {
         status = lt_conclude(&out.res, &o, o.json_path, o.html_path);
+        /* Stopped by a signal: the summary is written, and the status says
+         * the run did not end (130 after Ctrl-C, as shells report it). */
+        if (out.res.interrupted)
+            status = 128 + out.res.interrupted;
         lt_run_out_free(&out);
     }
     free(command);

@@ -585,6 +585,8 @@ static const char merge_usage[] =
     "      --max-errors N     exit 1 when more than N operations failed (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the merged statistic is below\n"
     "                         TIME (as evtls-load's; repeatable)\n"
+    "      --allow-partial    merge even when shards are missing (a note names them);\n"
+    "                         without it a partial set is refused (exit 2)\n"
     "  -h, --help             this text\n"
     "\n"
     "Exit status: 0 merged; 1 a threshold or the error limit not met; 2 bad usage,\n"
@@ -597,13 +599,19 @@ int lt_merge_main(int argc, char **argv)
         {"html", required_argument, 0, 'H'},
         {"max-errors", required_argument, 0, 'e'},
         {"threshold", required_argument, 0, 'T'},
+        {"allow-partial", no_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     static lt_opts o;
     memset(&o, 0, sizeof o);
     const char *json = NULL, *html = NULL;
-    int ch;
+    int ch, allow_partial = 0;
+    char cerr[300];
+    if (cli_check_options(argc, argv, opts, ":h", cerr, sizeof cerr) != 0) {
+        fprintf(stderr, PROG ": %s\nTry '" PROG " merge --help'.\n", cerr);
+        return 2;
+    }
     opterr = 0;
     optind = 0;
     while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -627,6 +635,7 @@ int lt_merge_main(int argc, char **argv)
             }
             o.n_thresholds++;
             break;
+        case 'p': allow_partial = 1; break;
         case 'h': fputs(merge_usage, stdout); return 0;
         case ':': fprintf(stderr, PROG ": %s needs a value\n", argv[optind - 1]); return 2;
         default: fprintf(stderr, PROG ": unknown option '%s'\n", argv[optind - 1]); return 2;
@@ -659,15 +668,19 @@ int lt_merge_main(int argc, char **argv)
         status = 1;
     }
     if (r) {
-        status = lt_conclude(r, r->o, json, html);
+        /* Shards missing: the result is not the whole run. Refused unless
+         * asked for (a Job's failed pod must not pass as a full load). */
         unsigned miss[16];
         size_t n = lt_merge_missing(m, miss, 16);
         if (n) {
-            fprintf(stderr, PROG ": note: %zu of the %u shards missing (", n, r->shard_count);
+            fprintf(stderr, PROG ": %s: %zu of the %u shards missing (",
+                    allow_partial ? "note" : "error", n, r->shard_count);
             for (size_t i = 0; i < n && i < 16; i++)
                 fprintf(stderr, "%s%u", i ? ", " : "", miss[i]);
-            fprintf(stderr, "%s)\n", n > 16 ? ", ..." : "");
+            fprintf(stderr, "%s)%s\n", n > 16 ? ", ..." : "",
+                    allow_partial ? "" : ": give every shard's result, or --allow-partial");
         }
+        status = n && !allow_partial ? 2 : lt_conclude(r, r->o, json, html);
     }
     free(command);
     lt_merge_free(m);

@@ -106,8 +106,9 @@ const char lt_usage[] =
     "      --version          the versions of evtls and wolfSSL, and the build's features\n"
     "\n"
     "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
-    "Exit status: 0 done within --max-errors; 1 too many errors or none\n"
-    "succeeded; 2 bad usage.\n";
+    "Exit status: 0 done within --max-errors; 1 too many errors, none succeeded or a\n"
+    "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
+    "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
 const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
 
@@ -200,6 +201,12 @@ static int check_shard(lt_opts *o, char *err, size_t errlen)
 
 int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *err, size_t errlen)
 {
+    if (!o->shard_given && ((index && *index) != (count && *count)))
+        return lt_fail(err, errlen,
+                       "%s is set but %s is not: a shard needs both (in a Kubernetes Indexed Job, "
+                       "set EVTLS_SHARD_COUNT to the Job's completions), or --shard I/N",
+                       index && *index ? "JOB_COMPLETION_INDEX" : "EVTLS_SHARD_COUNT",
+                       index && *index ? "EVTLS_SHARD_COUNT" : "JOB_COMPLETION_INDEX");
     if (!o->shard_given && index && *index && count && *count) {
         char spec[64];
         snprintf(spec, sizeof spec, "%s/%s", index, count);
@@ -645,7 +652,10 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     opterr = 0;
     optind = 0; /* GNU: reinitialise, so that the parser can run again */
     int ch, idx;
-    while ((ch = getopt_long(argc, argv, ":m:c:n:d:t:X:H:h", long_opts, &idx)) != -1) {
+    static const char shortopts[] = ":m:c:n:d:t:X:H:h";
+    if (cli_check_options(argc, argv, long_opts, shortopts, err, errlen) != 0)
+        return -1;
+    while ((ch = getopt_long(argc, argv, shortopts, long_opts, &idx)) != -1) {
         if (ch == ':')
             return lt_fail(err, errlen, "%s needs a value", argv[optind - 1]);
         if (ch == '?')

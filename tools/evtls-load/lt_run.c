@@ -32,7 +32,7 @@ struct run {
     struct event *tick, *done_ev, *sig_int, *sig_term;
     int done_fd[2];
     int progress;
-    int interrupted;
+    int interrupted; /* the signal that stopped the run, 0 if none */
     uint64_t t0, last_ops, last_t;
     long rss_base_kb, rss_held_kb;
     uint64_t held_max;
@@ -140,7 +140,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
     struct run *r = arg;
     if (r->interrupted) /* a second signal: stop waiting */
         exit(128 + (int)sig);
-    r->interrupted = 1;
+    r->interrupted = (int)sig; /* the exit status says which: 128 + sig */
     for (unsigned i = 0; i < r->n; i++)
         lt_worker_stop(r->w[i]);
 }

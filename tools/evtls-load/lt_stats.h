@@ -136,7 +136,7 @@ typedef struct lt_result {
     long rss_held_kb;             /* hold mode: resident memory with every connection open */
     uint64_t held;                /* hold mode: connections open at the peak */
     uint64_t unfinished;          /* operations in flight at the end, not counted */
-    int interrupted;              /* stopped by a signal */
+    int interrupted;              /* stopped by a signal: its number (merged: 1) */
     /* The result file's own fields. */
     unsigned shard_index, shard_count;   /* LT_MERGED for a merged result */
     const char *host;                    /* where the shard ran */

@@ -73,8 +73,9 @@ static const char usage_text[] =
     "in seconds, as curl's.\n"
     "A response with status 400 or above counts as a failed round (as in evtls-load).\n"
     "Exit status: 0 when every round succeeded, 1 when any failed, 2 on a usage or\n"
-    "configuration error. SIGINT or SIGTERM stops at once, with the summary; a round\n"
-    "cut short by them counts neither as success nor as failure.\n";
+    "configuration error. SIGINT or SIGTERM stops at once, with the summary, and exits\n"
+    "130 or 143 (128 + the signal, as a shell reports it); a round cut short by them\n"
+    "counts neither as success nor as failure.\n";
 
 /* ------------------------------------------------------------------ */
 /* options */
@@ -179,6 +180,8 @@ static void parse_options(int argc, char **argv, struct options *o)
     opterr = 0;
     int ch, idx;
     char err[300];
+    if (cli_check_options(argc, argv, long_opts, ":X:H:d:h", err, sizeof err) != 0)
+        usage_error("%s", err);
     while ((ch = getopt_long(argc, argv, ":X:H:d:h", long_opts, &idx)) != -1) {
         const char *name = ch >= 256 ? long_opts[idx].name : NULL;
         char optname[40];
@@ -256,6 +259,7 @@ struct poller {
     struct event *tick, *sig_int, *sig_term;
     int countdown;
     int stopping;
+    int signal; /* the signal that stopped it, 0 if none: exit status 128 + signal */
 
     /* summary */
     unsigned ok, failed, resumed, offered;
@@ -640,6 +644,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct poller *p = arg;
     say(p, "%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     p->stopping = 1;
+    p->signal = (int)sig;
     if (p->x) { /* a round in flight is dropped, not counted */
         evtls_http_exchange_cancel(p->x);
         p->x = NULL;
@@ -725,7 +730,7 @@ int main(int argc, char **argv)
     start_round(&p);
     event_base_dispatch(p.base);
 
-    int status = p.failed ? 1 : 0;
+    int status = p.signal ? 128 + p.signal : p.failed ? 1 : 0;
     event_free(p.tick);
     event_free(p.sig_int);
     event_free(p.sig_term);
