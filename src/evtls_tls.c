@@ -1005,7 +1005,8 @@ evtls__tls_status evtls__tls_read(evtls__tls *t, uint8_t *buf, size_t cap, size_
         return plain_status(t, r, e);
     }
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_RECORDS);
-    int ret = t->reneg_asked ? 0 : wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
+    int ret =
+        t->reneg_asked ? 0 : wolfSSL_read(t->ssl, buf, cap > INT32_MAX ? INT32_MAX : (int)cap);
     evtls__mem_owner_set(prev);
     if (ret > 0) {
         *n = (size_t)ret;
@@ -1084,11 +1085,13 @@ void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
         info->bytes_out = t->bytes_out;
         return;
     }
-    info->tls_version = wolfSSL_get_version(t->ssl);
     info->cipher = wolfSSL_get_cipher_name(t->ssl);
     if (info->cipher && strcmp(info->cipher, "None") == 0)
         info->cipher = NULL; /* no suite negotiated (a handshake that failed early) */
-    info->group = wolfSSL_get_curve_name(t->ssl);
+    /* Before a server's hello wolfSSL names the version it would offer: a
+     * handshake that never got that far has no version. */
+    info->tls_version = info->cipher ? wolfSSL_get_version(t->ssl) : NULL;
+    info->group = info->cipher ? wolfSSL_get_curve_name(t->ssl) : NULL;
     info->resumed = wolfSSL_session_reused(t->ssl) ? 1 : 0;
     char *proto = NULL;
     word16 len = 0;

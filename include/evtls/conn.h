@@ -124,8 +124,9 @@ typedef struct evtls_conn_info {
     char peer_addr[48];      /* the address connected to, without port */
     int family;              /* 4 or 6, 0 until connected */
     unsigned attempts;       /* TCP connect attempts made */
-    const char *tls_version; /* e.g. "TLSv1.3" (static string) */
-    const char *cipher;      /* e.g. "TLS13-AES128-GCM-SHA256" (static string) */
+    const char *tls_version; /* e.g. "TLSv1.3" (static string); NULL until the server's
+                                hello chose a version and a suite ("none": plain TCP) */
+    const char *cipher;      /* e.g. "TLS13-AES128-GCM-SHA256" (static string), or NULL */
     const char *group;       /* key-exchange group, e.g. "X25519" (static string) */
     char alpn[32];           /* the negotiated ALPN protocol, empty if none */
     int resumed;             /* 1 if the handshake resumed a session */

@@ -197,6 +197,7 @@ static void test_failures_exit_1(void **state)
     assert_int_equal(
         poll_run(20000, "--count", "1", "--json", "--cacert", pki("other-ca.pem"), url, NULL), 1);
     expect_out("\"error\":\"CERT_UNTRUSTED\"", 1);
+    expect_out("\"tls_version\":\"TLSv1.3\"", 1); /* the server's hello came */
     assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
                               "--servername", "wrong.test", url, NULL),
                      1);

@@ -276,9 +276,14 @@ static int write_log(const struct run *r, const char *path)
         at += n;
     }
     qsort(all, total, sizeof *all, by_start);
+    /* The error column names what the summary counts: a 4xx or 5xx answer
+     * is the HTTP_STATUS error there, so here too. */
     for (size_t i = 0; i < total; i++)
         fprintf(f, "%llu\t%d\t%s\t%u\n", (unsigned long long)all[i].start_us, all[i].status,
-                all[i].err ? evtls_err_name(all[i].err) : "-", all[i].total_us);
+                all[i].err             ? evtls_err_name(all[i].err)
+                : all[i].status >= 400 ? "HTTP_STATUS"
+                                       : "-",
+                all[i].total_us);
     free(all);
     if (fclose(f) != 0) {
         fprintf(stderr, PROG ": --log-file: cannot write '%s'\n", path);

@@ -352,11 +352,14 @@ static void text_transfer(FILE *f, const lt_result *r)
 {
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
+    /* MiB, as wrk's "MB" (1,048,576 bytes), and labelled so; the JSON has
+     * the bytes. */
+    const double mib = 1024.0 * 1024.0;
     fprintf(f,
-            "transfer: %.2f MB received (%.2f MB of bodies), %.2f MB sent; %.2f MB/s received; "
-            "%llu read wake-ups\n",
-            (double)st->bytes_in / 1e6, (double)st->body_bytes / 1e6, (double)st->bytes_out / 1e6,
-            per_s(st->bytes_in, r->elapsed_s) / 1e6, (unsigned long long)st->read_wakes);
+            "transfer: %.2f MiB received (%.2f MiB of bodies), %.2f MiB sent; %.2f MiB/s "
+            "received; %llu read wake-ups\n",
+            (double)st->bytes_in / mib, (double)st->body_bytes / mib, (double)st->bytes_out / mib,
+            per_s(st->bytes_in, r->elapsed_s) / mib, (unsigned long long)st->read_wakes);
     if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
         fprintf(f, "stopped %.1f ms after -d was up\n", (double)st->stop_late_us / 1000);
     if (o->mode == LT_MODE_HOLD)
