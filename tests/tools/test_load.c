@@ -256,6 +256,12 @@ static void test_keep_alive_requests(void **state)
     assert_true(lc.max_reqs > 100);
     assert_int_equal(num("2xx"), 1000);
     assert_true(num("requests_per_s") > 0);
+    /* The headline of a keep-alive run is its request rate (5 handshakes
+     * made it: their rate comes second). */
+    const char *head = strstr(pr.out, "finished in ");
+    assert_non_null(head);
+    assert_non_null(strstr(head, " requests/s ("));
+    assert_true(strstr(head, " requests/s (") < strstr(head, "handshakes/s"));
     assert_true(phase("ttfb", "p50_ms") > 0);
     assert_true(phase("ttfb", "p99_ms") >= phase("ttfb", "p50_ms"));
     /* --requests-per-conn bounds the requests per connection. */
@@ -725,11 +731,17 @@ static void test_bodies_bytes_and_shares(void **state)
      * among the 4 connections is the scheduler's (a connection whose
      * handshake finished last may get none): only the report's own
      * consistency is asserted (fairness has its bounds in test_fair). */
-    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "8", "-c", "4", "--json",
-                              json_path, u, NULL),
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "8", "-d", "10m", "-c", "4",
+                              "--json", json_path, u, NULL),
                      0);
     read_json();
     assert_true(num("requests") == 8);
+    /* Ended by -n: said so, and no "stopped after -d" figure. */
+    assert_non_null(strstr(pr.err, "-n and -d both given: the run ends at whichever comes first"));
+    assert_non_null(strstr(json, "\"ended_by\":\"requests\""));
+    assert_null(strstr(json, "stop_late_ms"));
+    assert_non_null(strstr(pr.out, "ended by -n before -d was up"));
+    assert_null(strstr(pr.out, "after -d was up\n"));
     assert_true(num("body_bytes") == 8 * BODY_100K);
     assert_true(num("bytes_in") > num("body_bytes"));
     assert_true(num("bytes_in_per_s") > 0);
@@ -753,6 +765,7 @@ static void test_bodies_bytes_and_shares(void **state)
     assert_true(num("bytes_in") >= num("body_bytes"));
     assert_non_null(
         strstr(json, "\"stop_late_ms\":")); /* its value is wall-clock: not bounded here */
+    assert_non_null(strstr(json, "\"ended_by\":\"duration\""));
     assert_non_null(strstr(pr.out, "requests per connection: min "));
     snprintf(mib, sizeof mib, "(%.2f MiB of bodies)", num("body_bytes") / (1024.0 * 1024.0));
     if (strstr(pr.out, mib) == NULL)

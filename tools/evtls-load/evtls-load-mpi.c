@@ -122,8 +122,12 @@ int main(int argc, char **argv)
         snprintf(log_path, sizeof log_path, "%s.%d", o.log_file, rank);
         o.log_file = log_path;
     }
-    if (rank == 0)
+    if (rank == 0) {
         cli_tls_warn(&o.tls, PROG);
+        if (o.total && o.duration_us && o.mode != LT_MODE_HOLD)
+            fprintf(stderr,
+                    PROG ": note: -n and -d both given: the run ends at whichever comes first\n");
+    }
     /* One start for every rank: after a barrier, rank 0's choice. */
     uint64_t start = o.start_at_us ? o.start_at_us : lt_unix_us() + 500000;
     MPI_Barrier(MPI_COMM_WORLD);

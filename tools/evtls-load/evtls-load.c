@@ -40,6 +40,9 @@ int main(int argc, char **argv)
         return 2;
     }
     cli_tls_warn(&o.tls, PROG);
+    if (o.total && o.duration_us && o.mode != LT_MODE_HOLD)
+        fprintf(stderr,
+                PROG ": note: -n and -d both given: the run ends at whichever comes first\n");
     char *command = lt_command_line(argc, argv);
     lt_run_out out;
     int status = lt_run(&o, command, &out);

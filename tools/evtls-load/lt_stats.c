@@ -25,7 +25,7 @@ const lt_counter lt_counters[] = {
     C(ops_failed, LT_SUM),     C(bytes_in, LT_SUM),      C(bytes_out, LT_SUM),
     C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN), C(slot_reqs_max, LT_MAX),
     C(stop_late_us, LT_MAX),   C(status_errors, LT_SUM), C(tls_other, LT_SUM),
-    C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),
+    C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),    C(ended_by_d, LT_MAX),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -266,10 +266,11 @@ static void text_run(FILE *f, const lt_result *r)
         /* The rate of the handshakes over the time they took, not the hold. */
         fprintf(f, "finished in %.2f s: %.1f handshakes/s over the %.2f s every connection took",
                 r->elapsed_s, per_s(hs, (double)st->settle_us / 1e6), (double)st->settle_us / 1e6);
+    else if (o->mode == LT_MODE_REQUEST) /* requests lead; handshakes are their cost */
+        fprintf(f, "finished in %.2f s: %.1f requests/s (%.1f handshakes/s)", r->elapsed_s,
+                per_s(st->reqs_ok, r->elapsed_s), per_s(hs, r->elapsed_s));
     else
         fprintf(f, "finished in %.2f s: %.1f handshakes/s", r->elapsed_s, per_s(hs, r->elapsed_s));
-    if (o->mode == LT_MODE_REQUEST)
-        fprintf(f, ", %.1f requests/s", per_s(st->reqs_ok, r->elapsed_s));
     fputc('\n', f);
 }
 
@@ -360,8 +361,10 @@ static void text_transfer(FILE *f, const lt_result *r)
             "received; %llu read wake-ups\n",
             (double)st->bytes_in / mib, (double)st->body_bytes / mib, (double)st->bytes_out / mib,
             per_s(st->bytes_in, r->elapsed_s) / mib, (unsigned long long)st->read_wakes);
-    if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
+    if (st->ended_by_d && o->mode != LT_MODE_HOLD)
         fprintf(f, "stopped %.1f ms after -d was up\n", (double)st->stop_late_us / 1000);
+    else if (o->duration_us && o->total && !r->interrupted && o->mode != LT_MODE_HOLD)
+        fprintf(f, "ended by -n before -d was up\n");
     if (o->mode == LT_MODE_HOLD)
         fprintf(f, "held: %llu connections open at once\n", (unsigned long long)r->held);
     if (r->unfinished)
@@ -639,8 +642,13 @@ static void json_counts(FILE *f, const lt_result *r)
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
         fprintf(f, "\"requests_per_connection\":{\"min\":%llu,\"max\":%llu},",
                 (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
-    if (o->duration_us && o->mode != LT_MODE_HOLD && !r->interrupted)
+    if (st->ended_by_d && o->mode != LT_MODE_HOLD)
         fprintf(f, "\"stop_late_ms\":%.3f,", (double)st->stop_late_us / 1000);
+    fprintf(f, "\"ended_by\":\"%s\",",
+            r->interrupted   ? "signal"
+            : st->ended_by_d ? "duration"
+            : o->total       ? "requests"
+                             : "connections"); /* hold mode: nothing held */
     fprintf(f, "\"status\":{\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},",
             (unsigned long long)st->status[2], (unsigned long long)st->status[3],
             (unsigned long long)st->status[4], (unsigned long long)st->status[5]);

@@ -50,6 +50,7 @@ typedef struct lt_stats {
      * fewest and the most (UINT64_MAX / 0 while none is counted). */
     uint64_t slot_reqs_min, slot_reqs_max;
     uint64_t stop_late_us;         /* -d: how long after its due time the run stopped */
+    uint64_t ended_by_d;           /* 1 when -d's time ended the run (not -n or a signal) */
     uint64_t errors[LT_ERR_SLOTS]; /* failures by evtls error code (index -code) */
     uint64_t status_errors;        /* failures by HTTP status >= 400 */
     lt_tls_kind tls[LT_MAX_TLS];

@@ -52,6 +52,7 @@ static void end_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = lt_now_us();
     if (w->sh.end_us)
         w->st.stop_late_us = now > w->sh.end_us ? now - w->sh.end_us : 0;
+    w->st.ended_by_d = 1;
     lt_slots_finish(w);
 }
 
