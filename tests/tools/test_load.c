@@ -714,10 +714,18 @@ static void test_codes_data_file_thresholds(void **state)
                      0);
     assert_non_null(strstr(pr.out, "threshold total.p99<60s: met ("));
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
-                              "--threshold", "total.p99<60s", "--threshold", "tls.max<1us", ok,
-                              NULL),
+                              "--threshold", "total.p95<60s", "--threshold", "tls.max<1us",
+                              "--json", json_path, ok, NULL),
                      1);
     assert_non_null(strstr(pr.out, "threshold tls.max<1us: NOT met ("));
+    /* Any percentile, and each verdict in the JSON with its value. */
+    assert_non_null(strstr(pr.out, "threshold total.p95<60s: met ("));
+    read_json();
+    assert_non_null(strstr(json, "\"thresholds\":[{\"threshold\":\"total.p95<60s\",\"value_ms\":"));
+    assert_non_null(strstr(json, "\"met\":true},{\"threshold\":\"tls.max<1us\",\"value_ms\":"));
+    const char *tv = strstr(json, "\"threshold\":\"tls.max<1us\"");
+    assert_true(num_in(tv, "value_ms") == phase("tls", "max_ms"));
+    assert_non_null(strstr(tv, "\"met\":false}"));
     assert_int_equal(load_run(60000, "--threshold", "total.p101<1s", ok, NULL), 2);
     assert_non_null(strstr(pr.err, "--threshold: 'total.p101<1s'"));
 }

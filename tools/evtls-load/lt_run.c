@@ -473,17 +473,14 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, con
         status |= write_file(html_path, "--html", r, lt_report_html);
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
-        const lt_hist *h = &total->hist[t->phase];
-        double v = h->count == 0 ? -1
-                   : t->p < 0    ? lt_hist_mean(h)
-                                 : (double)lt_hist_percentile(h, t->p);
-        int ok = h->count > 0 && v < (double)t->max_us;
-        if (h->count == 0)
+        double v;
+        int met = lt_threshold_eval(total, t, &v);
+        if (met < 0)
             fprintf(text, "threshold %s: NOT met (no sample)\n", t->text);
         else
-            fprintf(text, "threshold %s: %s (%.3f ms)\n", t->text, ok ? "met" : "NOT met",
+            fprintf(text, "threshold %s: %s (%.3f ms)\n", t->text, met ? "met" : "NOT met",
                     v / 1000);
-        if (!ok)
+        if (met != 1)
             status = 1;
     }
     /* A client at the end of its CPU measures itself, not the server (a

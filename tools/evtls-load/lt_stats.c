@@ -662,6 +662,36 @@ static void json_counts(FILE *f, const lt_result *r)
 }
 
 /* Errors, TLS, latency by phase. */
+int lt_threshold_eval(const lt_stats *st, const struct lt_threshold *t, double *value_us)
+{
+    const lt_hist *h = &st->hist[t->phase];
+    *value_us = 0;
+    if (h->count == 0)
+        return -1;
+    *value_us = t->p < 0      ? lt_hist_mean(h)
+                : t->p >= 100 ? (double)h->max /* exact, as the table's max */
+                              : (double)lt_hist_percentile(h, t->p);
+    return *value_us < (double)t->max_us;
+}
+
+/* Each --threshold with its statistic's value and verdict (k6's). */
+static void json_thresholds(FILE *f, const lt_result *r)
+{
+    fputs(",\"thresholds\":[", f);
+    for (unsigned i = 0; r->o && i < r->o->n_thresholds; i++) {
+        const struct lt_threshold *t = &r->o->thresholds[i];
+        double v;
+        int met = lt_threshold_eval(r->st, t, &v);
+        fprintf(f, "%s{\"threshold\":", i ? "," : "");
+        cli_json_string(f, t->text);
+        if (met < 0)
+            fputs(",\"value_ms\":null,\"met\":false}", f);
+        else
+            fprintf(f, ",\"value_ms\":%.3f,\"met\":%s}", v / 1000, met ? "true" : "false");
+    }
+    fputc(']', f);
+}
+
 static void json_tables(FILE *f, const lt_result *r)
 {
     const lt_stats *st = r->st;
@@ -700,13 +730,16 @@ static void json_tables(FILE *f, const lt_result *r)
                 (unsigned long long)h->max, h->sum, (unsigned long long)h->clamped);
         first = 0;
     }
+    fputc('}', f);
+    json_thresholds(f, r);
+    fputc(',', f);
 }
 
 /* The histograms, counters and the per-second series. */
 static void json_histograms(FILE *f, const lt_result *r)
 {
     const lt_stats *st = r->st;
-    fputs("},\"histograms\":{", f);
+    fputs("\"histograms\":{", f);
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
         char *enc = h->count ? lt_hdr_encode(LT_HIST_SUB_BITS, h->slot, LT_HIST_SLOTS) : NULL;

@@ -176,6 +176,10 @@ void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row);
 /* The h2load-like summary. */
 void lt_report_text(FILE *f, const lt_result *r);
 
+/* A --threshold against st: 1 met, 0 not met, -1 no sample; the value
+ * of its statistic in *value_us (0 with no sample). */
+int lt_threshold_eval(const lt_stats *st, const struct lt_threshold *t, double *value_us);
+
 /* The result as one JSON object and a newline (format LT_RESULT_FORMAT). */
 void lt_report_json(FILE *f, const lt_result *r);
 
