@@ -89,6 +89,7 @@ static void test_tls_options(void **state)
         const char *v = table[i].has_arg == no_argument          ? NULL
                         : strstr(table[i].name, "timeout")       ? "2"
                         : strcmp(table[i].name, "family") == 0   ? "6"
+                        : strcmp(table[i].name, "retries") == 0  ? "3"
                         : strncmp(table[i].name, "tls-", 4) == 0 ? "1.3"
                                                                  : "value";
         if (cli_tls_option(&t, table[i].name, v, err, sizeof err) != 1)
@@ -103,6 +104,7 @@ static void test_tls_options(void **state)
     assert_int_equal(t.tls_min, 13);
     assert_int_equal(t.connect_ms, 2000);
     assert_int_equal(t.handshake_ms, 2000);
+    assert_int_equal(t.retries, 3);
     assert_int_equal(cli_tls_option(&t, "connect-timeout", "250ms", err, sizeof err), 1);
     assert_int_equal(t.connect_ms, 250);
     assert_int_equal(cli_tls_option(&t, "handshake-timeout", "1.5", err, sizeof err), 1);
@@ -112,7 +114,9 @@ static void test_tls_options(void **state)
                             {"handshake-timeout", "2h", "--handshake-timeout: '2h'"},
                             {"connect-timeout", "5x", "--connect-timeout: '5x'"},
                             {"tls-max", "1.1", "--tls-max: '1.1'"},
-                            {"family", "7", "--family: '7'"}};
+                            {"family", "7", "--family: '7'"},
+                            {"retries", "1001", "--retries: '1001'"},
+                            {"retries", "-1", "--retries: '-1'"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_int_equal(cli_tls_option(&t, bad[i][0], bad[i][1], err, sizeof err), -1);
         if (strstr(err, bad[i][2]) == NULL)
@@ -141,6 +145,35 @@ static void test_tls_options(void **state)
     assert_int_equal(cli_tls_check(&c, err, sizeof err), -1);
 }
 
+/* curl's --resolve HOST:PORT:ADDR, as both tools read it. */
+static void test_resolve(void **state)
+{
+    (void)state;
+    struct cli_resolve r[3];
+    char err[300];
+    assert_int_equal(cli_parse_resolve("Example.COM:443:127.0.0.2", &r[0], err, sizeof err), 0);
+    assert_int_equal(cli_parse_resolve("h.test:8443:[::1]", &r[1], err, sizeof err), 0);
+    assert_string_equal(r[1].addr, "::1");
+    assert_int_equal(r[1].port, 8443);
+    assert_int_equal(cli_parse_resolve("*:80:::1", &r[2], err, sizeof err), 0);
+    assert_string_equal(cli_resolve_find(r, 3, "example.com", 443), "127.0.0.2"); /* no case */
+    assert_null(cli_resolve_find(r, 3, "example.com", 8443));                     /* another port */
+    assert_string_equal(cli_resolve_find(r, 3, "any.test", 80), "::1");           /* "*" */
+    assert_null(cli_resolve_find(r, 2, "other.test", 443));
+    const char *bad[][2] = {{"x:1", "is not HOST:PORT:ADDR"},
+                            {"x:0:127.0.0.1", "is not HOST:PORT:ADDR"},
+                            {"x:65536:127.0.0.1", "is not HOST:PORT:ADDR"},
+                            {":1:127.0.0.1", "is not HOST:PORT:ADDR"},
+                            {"x:1:", "is not HOST:PORT:ADDR"},
+                            {"x:1:host.test", "'host.test' is not an IP address"},
+                            {"x:1:127.0.0.1,127.0.0.2", "one address per --resolve"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cli_parse_resolve(bad[i][0], &r[0], err, sizeof err), -1);
+        if (strstr(err, bad[i][1]) == NULL)
+            fail_msg("--resolve %s: '%s'", bad[i][0], err);
+    }
+}
+
 int main(void)
 {
     evtls_log_set_level(EVTLS_LOG_NONE);
@@ -148,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_request_headers),
         cmocka_unit_test(test_tls_build),
         cmocka_unit_test(test_tls_options),
+        cmocka_unit_test(test_resolve),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

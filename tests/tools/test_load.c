@@ -403,6 +403,17 @@ static void test_addresses_and_source(void **state)
     assert_int_equal(lc.to_127_0_0_1, 20);
     assert_int_equal(lc.to_127_0_0_2, 20);
     assert_int_equal(lc.from_127_0_0_3, 40);
+    /* curl's --resolve for the target's host and port is --address: every
+     * request reaches 127.0.0.2, under the URL's name (verified). */
+    char rs[64], other[64];
+    snprintf(rs, sizeof rs, "localhost:%u:127.0.0.2", web.port);
+    snprintf(other, sizeof other, "localhost:%u:127.0.0.9", web.port + 1); /* another port */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "6", "-c", "2", "--resolve",
+                              other, "--resolve", rs, "--json", json_path, url, NULL),
+                     0);
+    read_log(&lc, 6);
+    assert_int_equal(lc.lines, 6);
+    assert_int_equal(lc.to_127_0_0_2, 6);
 }
 
 static void test_hold_mode(void **state)
@@ -583,7 +594,8 @@ static void test_keep_alive_race(void **state)
 
 /* The open loop accounts for every scheduled operation: against a server
  * that never answers (the fault peer's silent mode), the due operations
- * are done, unfinished or never started, and the three add up. */
+ * are done, unfinished or never started, and the three add up. Then the
+ * TTFB timeout ends each request to it, under either of its names. */
 static void test_open_loop_accounts_for_every_operation(void **state)
 {
     (void)state;
@@ -600,6 +612,17 @@ static void test_open_loop_accounts_for_every_operation(void **state)
         fail_msg("due %.0f != done %.0f + unfinished %.0f + never started %.0f", due, done,
                  unfinished, never);
     assert_non_null(strstr(pr.out, "never started (no free connection when due)"));
+    /* The TTFB timeout has evtls-poll's name, --ttfb-timeout, and its older
+     * one: each request to the silent server ends with it, counted. */
+    const char *names[] = {"--ttfb-timeout", "--timeout"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "2", "-c", "1", names[i],
+                                  "300ms", "--json", json_path, u, NULL),
+                         1);
+        read_json();
+        assert_int_equal(num("errors"), 2);
+        assert_non_null(strstr(json, "\"HTTP_TTFB_TIMEOUT\""));
+    }
     peer_stop(&fp);
 }
 

@@ -202,6 +202,20 @@ static void test_failures_exit_1(void **state)
                               "--servername", "wrong.test", url, NULL),
                      1);
     expect_out("\"error\":\"CERT_HOSTNAME\"", 1);
+    /* curl's --resolve: the connection goes to the address given, the name
+     * sent and verified stays the URL's (a name no DNS knows here). */
+    char nowhere[96], rs[96];
+    snprintf(nowhere, sizeof nowhere, "https://nowhere.invalid:%u/", web.port);
+    snprintf(rs, sizeof rs, "nowhere.invalid:%u:127.0.0.1", web.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
+                              "--resolve", rs, nowhere, NULL),
+                     1);
+    expect_out("\"error\":\"CERT_HOSTNAME\"", 1); /* reached, and not a name it has */
+    expect_out("\"address\":\"127.0.0.1\"", 1);
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--resolve", rs,
+                              "--servername", "localhost", nowhere, NULL),
+                     0);
+    expect_out("given by --resolve for nowhere.invalid:", 1);
     /* --insecure gets through, and says so on every connection. */
     assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--insecure", "--cacert",
                               pki("other-ca.pem"), url, NULL),

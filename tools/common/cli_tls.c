@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char cli_tls_usage[] =
@@ -25,7 +26,9 @@ const char cli_tls_usage[] =
     "                         Eyeballs v2 between IPv6 and IPv4)\n"
     "  --connect-timeout TIME TCP connect timeout (default 10s; a bare number is\n"
     "                         in seconds, as curl's)\n"
-    "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n";
+    "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n"
+    "  --retries N            retry a failed connect up to N times (0 to 1000) with\n"
+    "                         exponential backoff from 250 ms (default 0)\n";
 
 void cli_tls_init(struct cli_tls *t)
 {
@@ -84,6 +87,14 @@ int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char 
                      name, value);
             return -1;
         }
+    } else if (strcmp(name, "retries") == 0) {
+        char *end;
+        unsigned long n = value[0] >= '0' && value[0] <= '9' ? strtoul(value, &end, 10) : 1001;
+        if (n > 1000 || *end != '\0') {
+            snprintf(err, errlen, "--retries: '%s' is not a number from 0 to 1000", value);
+            return -1;
+        }
+        t->retries = (unsigned)n;
     } else {
         return 0;
     }

@@ -43,7 +43,8 @@ struct cli_tls {
     {"tls-max", required_argument, 0, (code)}, {"ciphers", required_argument, 0, (code)},       \
     {"groups", required_argument, 0, (code)}, {"family", required_argument, 0, (code)},         \
     {"connect-timeout", required_argument, 0, (code)},                                          \
-    {"handshake-timeout", required_argument, 0, (code)}
+    {"handshake-timeout", required_argument, 0, (code)},                                        \
+    {"retries", required_argument, 0, (code)}
 /* clang-format on */
 
 /* The help lines for those options. */

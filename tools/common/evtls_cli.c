@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 int cli_parse_tls_version(const char *s, int *version)
 {
@@ -426,4 +428,55 @@ int cli_check_options(int argc, char *const argv[], const struct option *opts,
             i++; /* the value is the next word */
     }
     return 0;
+}
+
+int cli_parse_resolve(const char *spec, struct cli_resolve *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *c1 = strchr(spec, ':');
+    const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+    char port[8];
+    if (c1 == NULL || c2 == NULL || c1 == spec || (size_t)(c1 - spec) >= sizeof out->host ||
+        c2 - c1 - 1 <= 0 || (size_t)(c2 - c1 - 1) >= sizeof port)
+        goto bad;
+    memcpy(out->host, spec, (size_t)(c1 - spec));
+    memcpy(port, c1 + 1, (size_t)(c2 - c1 - 1));
+    port[c2 - c1 - 1] = '\0';
+    char *end;
+    unsigned long pn = port[0] >= '0' && port[0] <= '9' ? strtoul(port, &end, 10) : 0;
+    if (pn == 0 || pn > 65535 || *end != '\0')
+        goto bad;
+    out->port = (uint16_t)pn;
+    const char *a = c2 + 1;
+    size_t n = strlen(a);
+    if (n >= 2 && a[0] == '[' && a[n - 1] == ']') {
+        a++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof out->addr)
+        goto bad;
+    memcpy(out->addr, a, n);
+    out->addr[n] = '\0';
+    unsigned char buf[16];
+    if (strchr(out->addr, ',')) {
+        snprintf(err, errlen, "--resolve '%s': one address per --resolve", spec);
+        return -1;
+    }
+    if (inet_pton(AF_INET, out->addr, buf) != 1 && inet_pton(AF_INET6, out->addr, buf) != 1) {
+        snprintf(err, errlen, "--resolve '%s': '%s' is not an IP address", spec, out->addr);
+        return -1;
+    }
+    return 0;
+bad:
+    snprintf(err, errlen,
+             "--resolve '%s' is not HOST:PORT:ADDR (curl's, e.g. example.com:443:127.0.0.1)", spec);
+    return -1;
+}
+
+const char *cli_resolve_find(const struct cli_resolve *r, size_t n, const char *host, uint16_t port)
+{
+    for (size_t i = 0; i < n; i++)
+        if (r[i].port == port && (strcmp(r[i].host, "*") == 0 || strcasecmp(r[i].host, host) == 0))
+            return r[i].addr;
+    return NULL;
 }

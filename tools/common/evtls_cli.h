@@ -56,6 +56,24 @@ void cli_json_string(FILE *f, const char *s);
 int cli_check_options(int argc, char *const argv[], const struct option *opts,
                       const char *shortopts, char *err, size_t errlen);
 
+/* curl's --resolve HOST:PORT:ADDR: connections to HOST:PORT go to the
+ * address ADDR (IPv4, or IPv6 with or without brackets), while the name
+ * sent and verified stays HOST. HOST "*" is any host. */
+struct cli_resolve {
+    char host[256];
+    uint16_t port;
+    char addr[64];
+};
+
+/* Parses one --resolve value. Returns 0, or -1 with err saying why. */
+int cli_parse_resolve(const char *spec, struct cli_resolve *out, char *err, size_t errlen);
+
+/* The address for host:port among r[0..n) (the first that matches, host
+ * compared without case), or NULL when none does (curl ignores entries
+ * for other hosts). */
+const char *cli_resolve_find(const struct cli_resolve *r, size_t n, const char *host,
+                             uint16_t port);
+
 /* The options both programs take for what esp-tls and curl users set:
  * TLS-PSK, a proxy, key pins, revocation lists, an interface. */
 struct cli_net {

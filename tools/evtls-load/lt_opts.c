@@ -53,7 +53,8 @@ const char lt_usage[] =
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "      --data TEXT        request body, or @FILE for a file's bytes (the method\n"
     "                         becomes POST unless given)\n"
-    "      --timeout TIME     time allowed from request to first response byte (30s)\n"
+    "      --ttfb-timeout TIME  time allowed from request to first response byte (30s;\n"
+    "                         evtls-poll's name; --timeout is the same)\n"
     "      --max-body BYTES   largest response body accepted (default 16777216)\n"
     "\n"
     "TLS and connection (the same options as evtls-poll's):\n"
@@ -69,6 +70,7 @@ const char lt_usage[] =
     "      --resolver IP[:PORT]  DNS server to ask (default: /etc/resolv.conf)\n"
     "      --address ADDR     connect to ADDR instead of the host's addresses, still\n"
     "                         verifying the host's name (repeatable: taken in turn)\n"
+    "      --resolve HOST:PORT:ADDR  curl's: --address ADDR when the target is HOST:PORT\n"
     "      --source ADDR      connect from ADDR (repeatable: taken in turn); each\n"
     "                         source address has its own range of ports\n"
     "%s"
@@ -286,6 +288,7 @@ enum {
     O_RACE,
     O_RESOLVER,
     O_ADDRESS,
+    O_RESOLVE,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
     O_SOURCE,
@@ -313,12 +316,14 @@ static const struct option long_opts[] = {
     {"method", required_argument, 0, 'X'},
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, O_DATA},
-    {"timeout", required_argument, 0, O_TIMEOUT},
+    {"ttfb-timeout", required_argument, 0, O_TIMEOUT},
+    {"timeout", required_argument, 0, O_TIMEOUT}, /* the older name */
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
+    {"resolve", required_argument, 0, O_RESOLVE},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"source", required_argument, 0, O_SOURCE},
@@ -439,7 +444,7 @@ static int http_option(lt_opts *o, int ch, const char *name, const char *arg, ch
     case O_DATA: o->data = arg; return 0;
     case O_TIMEOUT:
         if (parse_ms(arg, &o->timeout_ms) != 0)
-            return lt_fail(err, errlen, "--timeout: '%s' is not a time from 1ms to 1h", arg);
+            return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
     case O_MAXBODY:
         if (parse_u64(arg, 1ull << 40, &o->max_body) != 0 || o->max_body == 0)
@@ -500,6 +505,10 @@ static int network_option(lt_opts *o, int ch, const char *name, const char *arg,
             return lt_fail(err, errlen, "--%s: at most %d addresses", name, LT_MAX_ADDRS);
         return 0;
     }
+    case O_RESOLVE:
+        if (o->n_resolve == LT_MAX_ADDRS)
+            return lt_fail(err, errlen, "--resolve: at most %d", LT_MAX_ADDRS);
+        return cli_parse_resolve(arg, &o->resolve[o->n_resolve++], err, errlen) ? -1 : 0;
     case O_NET: cli_net_option(&o->net, name, arg); return 0;
     default: return NOT_MINE;
     }
@@ -587,6 +596,13 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         return lt_fail(err, errlen, "'%s': %s", o->target, o->url.error);
     if (!mode_given)
         o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
+    /* --resolve for the target's host and port is --address (as curl's:
+     * other hosts' entries are ignored). */
+    const char *resolved = cli_resolve_find(o->resolve, o->n_resolve, o->url.host, o->url.port);
+    if (resolved && o->n_addrs)
+        return lt_fail(err, errlen, "--resolve and --address: give one of them");
+    if (resolved)
+        o->addrs[o->n_addrs++] = resolved;
     if (o->mode == LT_MODE_REQUEST && bare)
         return lt_fail(err, errlen, "--mode request needs an https:// or http:// URL, not '%s'",
                        o->target);
@@ -627,7 +643,7 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
                            : o->method      ? "--method"
                            : o->n_headers   ? "--header"
                            : o->data        ? "--data"
-                           : o->timeout_ms  ? "--timeout"
+                           : o->timeout_ms  ? "--ttfb-timeout"
                                             : NULL;
         if (http)
             return lt_fail(err, errlen, "%s is for --mode request", http);

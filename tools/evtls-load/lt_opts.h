@@ -56,7 +56,9 @@ typedef struct lt_opts {
     struct cli_net net;     /* PSK, proxy, pins, interface */
     unsigned race_limit;    /* Happy Eyeballs racing sockets per thread (default 0) */
     const char *resolver;
-    const char *addrs[LT_MAX_ADDRS]; /* --address: dial these, not the host's addresses */
+    const char *addrs[LT_MAX_ADDRS];          /* --address: dial these, not the host's addresses */
+    struct cli_resolve resolve[LT_MAX_ADDRS]; /* --resolve HOST:PORT:ADDR (curl's) */
+    unsigned n_resolve;
     unsigned n_addrs;
     const char *sources[LT_MAX_ADDRS]; /* --source */
     unsigned n_sources;

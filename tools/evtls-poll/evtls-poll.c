@@ -62,8 +62,8 @@ static const char usage_text[] =
     "  --session-file FILE    load sessions from FILE at start, save them at exit\n"
     "                         (mode 0600: it holds secrets)\n"
     "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
-    "  --retries N            retry a failed connect up to N times with exponential\n"
-    "                         backoff (default 0)\n"
+    "  --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT, still sending and\n"
+    "                         verifying HOST (curl's; repeatable, other hosts ignored)\n"
     "%s"
     "\n"
     "  -h, --help             this text\n"
@@ -89,11 +89,12 @@ struct options {
     int n_headers;
     unsigned ttfb_ms;
     unsigned long long max_body;
-    struct cli_tls tls; /* --cacert ... --handshake-timeout, as evtls-load */
+    struct cli_tls tls;            /* --cacert ... --handshake-timeout, as evtls-load */
+    struct cli_resolve resolve[8]; /* --resolve HOST:PORT:ADDR, as curl's */
+    unsigned n_resolve;
     int no_resume;
     const char *session_file;
     const char *resolver;
-    unsigned retries;
     struct cli_net net;
 };
 
@@ -143,7 +144,7 @@ enum {
     O_NORESUME,
     O_SESSFILE,
     O_RESOLVER,
-    O_RETRIES,
+    O_RESOLVE,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
 };
@@ -162,7 +163,7 @@ static const struct option long_opts[] = {
     {"no-resume", no_argument, 0, O_NORESUME},
     {"session-file", required_argument, 0, O_SESSFILE},
     {"resolver", required_argument, 0, O_RESOLVER},
-    {"retries", required_argument, 0, O_RETRIES},
+    {"resolve", required_argument, 0, O_RESOLVE},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
@@ -206,8 +207,13 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_NORESUME: o->no_resume = 1; break;
         case O_SESSFILE: o->session_file = optarg; break;
         case O_RESOLVER: o->resolver = optarg; break;
-        case O_RETRIES: o->retries = (unsigned)parse_num(optname, optarg, 1000); break;
         case O_NET: cli_net_option(&o->net, name, optarg); break;
+        case O_RESOLVE:
+            if (o->n_resolve == sizeof o->resolve / sizeof o->resolve[0])
+                usage_error("--resolve: at most 8");
+            if (cli_parse_resolve(optarg, &o->resolve[o->n_resolve++], err, sizeof err) != 0)
+                usage_error("%s", err);
+            break;
         case O_TLS:
             if (cli_tls_option(&o->tls, name, optarg, err, sizeof err) < 0)
                 usage_error("%s", err);
@@ -239,6 +245,7 @@ struct poller {
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
     evtls_url url;
+    const char *dial_host; /* the URL's host, or its --resolve address */
     evtls_http_req *req;
     evtls_http_opts http;
     FILE *text; /* where human-readable lines go (stderr with --json) */
@@ -350,6 +357,11 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
  * and what happened to the attempts before it (Happy Eyeballs). */
 static void print_address_choice(struct poller *p, const evtls_conn_info *ci)
 {
+    if (p->dial_host != p->url.host) {
+        say(p, "address %s given by --resolve for %s:%u: no DNS lookup", ci->peer_addr, p->url.host,
+            p->url.port);
+        return;
+    }
     if (p->url.host_is_ip) {
         say(p, "address %s is a literal: no DNS lookup", ci->peer_addr);
         return;
@@ -604,7 +616,7 @@ static void start_round(struct poller *p)
         rc = evtls_conn_set_session_cache(p->conn, p->sessions);
     if (rc == 0) {
         evtls_conn_set_retry_cb(p->conn, on_retry, p);
-        rc = evtls_conn_connect(p->conn, p->url.host, p->url.port, on_connected, p);
+        rc = evtls_conn_connect(p->conn, p->dial_host, p->url.port, on_connected, p);
     }
     if (rc != 0) {
         p->err = rc;
@@ -684,8 +696,14 @@ static void build(struct poller *p)
 
     cli_tls_warn(&o->tls, PROG);
     struct cli_tls t = o->tls;
-    t.retries = o->retries;
     t.net = &o->net;
+    /* --resolve: the connection goes to its address; the host is still the
+     * name sent (SNI) and verified, and the Host header. */
+    p->dial_host = cli_resolve_find(o->resolve, o->n_resolve, p->url.host, p->url.port);
+    if (p->dial_host && t.servername == NULL)
+        t.servername = p->url.host;
+    if (p->dial_host == NULL)
+        p->dial_host = p->url.host;
     char cerr[400];
     if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
         usage_error("%s", cerr);
