@@ -19,6 +19,15 @@
 #       unused ports on one line
 #   bench_cpu FILE                               "user sys maxrss" (bench/cpu_of's
 #       output) -> user + system seconds
+#   bench_json FILE KEY                          the top-level number KEY of an
+#       evtls-load result, read with jq (a JSON parser: the same key deeper in
+#       the object, as in its fingerprint, is not it); fails when absent
+#   bench_report KEY=VALUE...                    the figures the script printed, as
+#       one JSON object of numbers in $BENCH_JSON when it is set (tests/bench_brief.sh
+#       checks them)
+#
+# BENCH_BRIEF=1 asks each script for a brief run (the suite's): the same
+# steps with small counts, so that every figure is computed and checked.
 
 bench_setup() {
   local dir=$1 profile=$2 prog missing=0
@@ -107,4 +116,20 @@ bench_nginx_stop() {
 
 bench_cpu() {
   awk '{printf "%.6f", $1 + $2}' "$1"
+}
+
+bench_json() {
+  jq -er --arg k "$2" '.[$k] | numbers' "$1" || {
+    echo "bench: no number '$2' at the top of $1" >&2
+    return 1
+  }
+}
+
+bench_report() {
+  [ -n "${BENCH_JSON:-}" ] || return 0
+  local args=() kv
+  for kv in "$@"; do
+    args+=(--arg "${kv%%=*}" "${kv#*=}")
+  done
+  jq -n '$ARGS.named | map_values(tonumber)' "${args[@]}" >"$BENCH_JSON"
 }

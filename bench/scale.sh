@@ -28,12 +28,16 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl backlog=16384; ssl_
 BIG=${BIG:-15000}
 SMALL=${SMALL:-100}
 N=${N:-15000} # handshakes per handshake-mode run
+HOLD_S=15 RAMP_S=30
+if [ -n "${BENCH_BRIEF:-}" ]; then
+  BIG=300 SMALL=20 N=300 HOLD_S=1 RAMP_S=1
+fi
 load=("$build/bin/evtls-load" --cacert "$pki/ca.pem" --servername localhost --tls-min 1.3
   --connect-timeout 30s --handshake-timeout 30s -t 1)
-jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$1" | head -1; }
+jnum() { bench_json "$@"; }
 
 echo "scale: nginx on 127.0.0.1:$port (TLS 1.3, ECDSA P-256); evtls-load, one thread"
-"${load[@]}" -m hold -c "$BIG" -d 15 --ramp-up 30 --json "$work/hold.json" "127.0.0.1:$port" \
+"${load[@]}" -m hold -c "$BIG" -d $HOLD_S --ramp-up $RAMP_S --json "$work/hold.json" "127.0.0.1:$port" \
   >"$work/hold.out" 2>&1 || { tail -20 "$work/hold.out" >&2; exit 1; }
 held=$(jnum "$work/hold.json" held)
 errors=$(jnum "$work/hold.json" errors)
@@ -43,7 +47,7 @@ echo "  hold: $held of $BIG connections held at once, $errors errors, $per_held 
   "opened at $(jnum "$work/hold.json" handshakes_per_s) handshakes/s"
 [ "$held" = "$BIG" ] && [ "$errors" = 0 ] || { echo "scale: hold run failed" >&2; exit 1; }
 
-declare -A cpu
+declare -A cpu n_hs
 for round in 1 2; do
   for c in "$SMALL" "$BIG"; do
     "${load[@]}" -m handshake -c "$c" -n "$N" --json "$work/hs$c.$round.json" "127.0.0.1:$port" \
@@ -55,12 +59,16 @@ for round in 1 2; do
       'BEGIN {if (n > 0) printf "%.1f %.1f %.1f\n", (u + s) * 1e6 / n, u * 1e6 / n, s * 1e6 / n;
               else print "0 0 0"}')
     cpu[$c.$round]=$us
+    n_hs[$c.$round]=$(jnum "$f" connections)
+    [ "${n_hs[$c.$round]}" = "$N" ] || { echo "scale: ${n_hs[$c.$round]} handshakes, not $N" >&2; exit 1; }
     printf "  handshake mode, %5d in flight: %6d handshakes, %s errors, %7.1f us CPU each (user %.1f, system %.1f)\n" \
       "$c" "$(jnum "$f" connections)" "$(jnum "$f" errors)" "$us" "$us_user" "$us_sys"
     [ "$(jnum "$f" errors)" = 0 ] || { echo "scale: errors at $c in flight" >&2; exit 1; }
   done
 done
-awk -v a1="${cpu[$SMALL.1]}" -v a2="${cpu[$SMALL.2]}" -v b1="${cpu[$BIG.1]}" -v b2="${cpu[$BIG.2]}" \
-  -v big="$BIG" -v small="$SMALL" 'BEGIN {
-  a = (a1 + a2) / 2; b = (b1 + b2) / 2;
-  printf "  CPU per handshake at %d / at %d in flight: %.2f (target <= 1.20)\n", big, small, b / a }'
+ratio=$(awk -v a1="${cpu[$SMALL.1]}" -v a2="${cpu[$SMALL.2]}" -v b1="${cpu[$BIG.1]}" -v b2="${cpu[$BIG.2]}" \
+  'BEGIN {printf "%.2f", ((b1 + b2) / 2) / ((a1 + a2) / 2)}')
+echo "  CPU per handshake at $BIG / at $SMALL in flight: $ratio (target <= 1.20)"
+bench_report held="$held" held_kib_each="$per_held" handshakes_per_run="$N" \
+  us_small_1="${cpu[$SMALL.1]}" us_small_2="${cpu[$SMALL.2]}" us_big_1="${cpu[$BIG.1]}" \
+  us_big_2="${cpu[$BIG.2]}" ratio_big_small="$ratio"

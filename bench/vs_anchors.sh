@@ -39,7 +39,7 @@ run() {
 }
 cpu() { bench_cpu "$work/$1.cpu"; }
 rss() { awk '{print $3}' "$work/$1.cpu"; }
-jnum() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$work/$1.json"; }
+jnum() { bench_json "$work/$1.json" "$2"; }
 # per NAME COUNT: CPU milliseconds per operation
 per() { awk -v c="$(cpu "$1")" -v n="$2" 'BEGIN {printf "%.4f", (n > 0 ? c * 1000 / n : 0)}'; }
 # h2load's successful requests (summed over the runs of a loop) and req/s (their mean)
@@ -51,6 +51,11 @@ stime_real() { sed -n 's/^[0-9]* connections in \([0-9]*\) real seconds.*/\1/p' 
 N=3000   # handshakes per run, evtls-load and h2load alike
 K=50     # connections at once for the handshake rows (s_time runs one at a time)
 T=3      # seconds for s_time, wrk and keep-alive runs
+C=2000   # open connections for the memory row
+IA=1000 IB=6000 # requests of the two callgrind runs (the marginal count is between them)
+if [ -n "${BENCH_BRIEF:-}" ]; then
+  N=200 K=10 T=1 C=200 IA=100 IB=600
+fi
 echo "vs_anchors: nginx on 127.0.0.1:$p13 (TLS 1.2+1.3) and :$p12 (TLS 1.2), ECDSA P-256"
 echo "measuring (about two minutes)..."
 
@@ -82,7 +87,6 @@ run wrk_ka wrk -t1 -c10 -d${T}s "$u13"
 run h2_ka h2load --h1 -c 10 -n 200000 "$u13"
 
 # --- resident memory per open connection: peak RSS with C open minus with 1
-C=2000
 run ev_mem1 "$load" "${ca[@]}" -m hold -c 1 -d 1 "127.0.0.1:$p13"
 run ev_memC "$load" "${ca[@]}" -m hold -c $C -d 2 --ramp-up 0.5 "127.0.0.1:$p13"
 run wrk_mem1 wrk -t1 -c1 -d2s "$u13"
@@ -99,9 +103,9 @@ instr() { # CIPHER N -> total instructions of the client
 }
 per_req_instr() { # CIPHER
   local a b
-  a=$(instr "$1" 1000)
-  b=$(instr "$1" 6000)
-  echo $(((b - a) / 5000))
+  a=$(instr "$1" $IA)
+  b=$(instr "$1" $IB)
+  echo $(((b - a) / (IB - IA)))
 }
 ir_aes=$(per_req_instr TLS13-AES128-GCM-SHA256)
 ir_chacha=$(per_req_instr TLS13-CHACHA20-POLY1305-SHA256)
@@ -165,10 +169,19 @@ split() { awk -v n="$2" '{printf "user %.1f us, system %.1f us", $1 * 1e6 / n, $
 echo "keep-alive per request: evtls-load $(split ev_ka "$(ev_n ev_ka)"); wrk $(split wrk_ka "$wrk_n")"
 echo "evtls-load alone: handshake only (no GET), full TLS 1.3: $(per ev_hs13 "$(jnum ev_hs13 connections)") ms CPU;" \
   "resumed share of the resumed runs: TLS 1.3 $evres_ratio13, TLS 1.2 $evres_ratio12"
-echo "instructions per keep-alive request (callgrind, marginal over 5,000 requests):" \
+echo "instructions per keep-alive request (callgrind, marginal over $((IB - IA)) requests):" \
   "TLS13-AES128-GCM-SHA256 $ir_aes, TLS13-CHACHA20-POLY1305-SHA256 $ir_chacha" \
   "($(awk -v a="$ir_aes" -v c="$ir_chacha" 'BEGIN {printf "%.2f", c / a}')x)"
-echo "notes: h2load 1.52 cannot resume a session (no resumed cells); h2load and s_time do not"
+echo "notes: each h2load run is a new process whose clients connect once: full handshakes (h2load"
+echo "       and wrk do resume when they reconnect); h2load and s_time do not"
 echo "       verify the server's certificate, evtls-load does (ECDSA P-256 signature and chain);"
 echo "       handshakes: evtls-load and h2load $K connections at once, s_time one at a time;"
 echo "       keep-alive: all 10 connections; wrk cannot open a TLS connection per request."
+bench_report ev_full13_ms="$evf13" ev_full12_ms="$evf12" ev_res13_ms="$evr13" ev_res12_ms="$evr12" \
+  h2_full13_ms="$h2f13" h2_full12_ms="$h2f12" st_full13_ms="$stf13" st_full12_ms="$stf12" \
+  st_res13_ms="$str13" st_res12_ms="$str12" ev_ka_ms="$evka" wrk_ka_ms="$wrkka" h2_ka_ms="$h2ka" \
+  ev_hps="$ev_hps" h2_hps="$h2_hps" st_hps="$st_hps" ev_mem_kib="$evmem" wrk_mem_kib="$wrkmem" \
+  h2_mem_kib="$h2mem" ir_aes="$ir_aes" ir_chacha="$ir_chacha" \
+  ev_requests_full13="$(ev_n ev_full13)" ev_requests_ka="$(ev_n ev_ka)" n_per_run=$N \
+  ev_res_ratio13="$evres_ratio13" ev_res_ratio12="$evres_ratio12" \
+  ev_full13_cpu_s="$(cpu ev_full13)" ev_ka_cpu_s="$(cpu ev_ka)"

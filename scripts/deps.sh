@@ -4,14 +4,15 @@
 #   run:  build tools, libevent, wolfSSL, http-parser, libidn2, zlib, openssl (for the demo certificate),
 #         and what builds the tuned wolfSSL from Debian's source package
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
-#   bench: the test set plus the load-test anchors h2load (nghttp2-client) and wrk
+#   bench: the test set (which has the load-test anchors too)
 #   test: the above plus cmocka, nginx, dnsmasq, tinyproxy, gnutls-bin and curl (peers and
 #         the verdicts to agree with in tests/trust_matrix.sh), iproute2 (ss, to choose free
 #         ports), clang with libFuzzer, valgrind,
 #         qemu-user (runs the tuned build as older CPUs), Open MPI (evtls-load-mpi),
 #         libhdrhistogram-java with a JDK (an HdrHistogram decoder not ours), jq and
 #         python3-yaml (to read results and the Kubernetes manifests), chromium (renders
-#         the HTML report headless),
+#         the HTML report headless), the load-test anchors h2load (nghttp2-client) and wrk
+#         (the benchmarks run briefly in the suite, tests/bench_brief.sh),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
@@ -22,8 +23,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parse
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps iproute2 clang libclang-rt-14-dev valgrind qemu-user
         tinyproxy gnutls-bin curl libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
-        chromium)
-  [ "$what" = bench ] && pkgs+=(nghttp2-client wrk)
+        chromium nghttp2-client wrk)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
