@@ -669,6 +669,12 @@ static void test_codes_data_file_thresholds(void **state)
                      1);
     read_json();
     assert_non_null(strstr(json, "\"status_codes\":{\"404\":6}"));
+    /* The failed requests are in total (as k6, wrk and h2load count them),
+     * the successful ones alone in total_ok: none here. */
+    assert_int_equal(phase("total", "count"), 6);
+    assert_int_equal(phase("ttfb", "count"), 6);
+    assert_int_equal(phase("total_ok", "count"), 0);
+    assert_non_null(strstr(pr.out, "(total: every operation, failed ones included; total_ok: "));
     assert_non_null(strstr(pr.out, "status codes: 404 x6"));
     /* --log-file: one line per operation, written after the run. */
     char logp[64];

@@ -93,7 +93,8 @@ const char lt_usage[] =
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the latency statistic is below\n"
     "                         TIME (k6's thresholds; repeatable), e.g. total.p99<200ms,\n"
-    "                         tls.max<1s; PHASE dns, tcp, tls, connect, ttfb, total;\n"
+    "                         tls.max<1s; PHASE dns, tcp, tls, connect, ttfb, total\n"
+    "                         (every operation, failed ones too) or total_ok;\n"
     "                         STAT any percentile pN (p50, p95, p99.9...), max or mean;\n"
     "                         each one's value and verdict printed and in the JSON\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
@@ -114,7 +115,8 @@ const char lt_usage[] =
     "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
     "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
-const char *const lt_phase_names[LT_NPHASES] = {"dns", "tcp", "tls", "connect", "ttfb", "total"};
+const char *const lt_phase_names[LT_NPHASES] = {"dns",  "tcp",   "tls",     "connect",
+                                                "ttfb", "total", "total_ok"};
 
 int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {

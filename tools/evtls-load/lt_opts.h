@@ -17,16 +17,17 @@
 
 /* The latency phases evtls-load measures (and --threshold names). */
 typedef enum lt_phase {
-    LT_DNS = 0, /* name resolution (0 for an address literal) */
-    LT_TCP,     /* TCP connect */
-    LT_TLS,     /* TLS handshake */
-    LT_CONNECT, /* a connection ready: from its start (or schedule) to ready */
-    LT_TTFB,    /* request sent to first response byte */
-    LT_TOTAL,   /* one operation, from its (scheduled) start to its end */
+    LT_DNS = 0,  /* name resolution (0 for an address literal) */
+    LT_TCP,      /* TCP connect */
+    LT_TLS,      /* TLS handshake */
+    LT_CONNECT,  /* a connection ready: from its start (or schedule) to ready */
+    LT_TTFB,     /* request sent to first response byte */
+    LT_TOTAL,    /* one operation, from its (scheduled) start to its end, failed ones too */
+    LT_TOTAL_OK, /* the same, of the operations that succeeded */
     LT_NPHASES
 } lt_phase;
 
-/* Their names: dns, tcp, tls, connect, ttfb, total. */
+/* Their names: dns, tcp, tls, connect, ttfb, total, total_ok. */
 extern const char *const lt_phase_names[LT_NPHASES];
 
 typedef enum lt_mode {

@@ -96,9 +96,12 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     s->status = 0;
     uint64_t now = lt_now_us(), took = now - s->op_start;
     lt_stats_second(&w->st, now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0, err, took);
+    /* total is every operation's, as k6, wrk and h2load count it; total_ok
+     * the successful ones' (a fast failure must not hide in "total"). */
+    lt_hist_record(&w->st.hist[LT_TOTAL], took);
     if (err == 0) {
         w->st.ops_ok++;
-        lt_hist_record(&w->st.hist[LT_TOTAL], took);
+        lt_hist_record(&w->st.hist[LT_TOTAL_OK], took);
     } else {
         w->st.ops_failed++;
         atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);

@@ -395,6 +395,8 @@ static void text_tables(FILE *f, const lt_result *r)
                 ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 90)),
                 ms(lt_hist_percentile(h, 99)), ms(lt_hist_percentile(h, 99.9)), ms(h->max));
     }
+    fprintf(f, "  (total: every operation, failed ones included; total_ok: the successful "
+               "ones)\n");
 }
 
 /* What the client spent: CPU, the shards, memory. */
