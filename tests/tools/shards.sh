@@ -131,6 +131,23 @@ refused() { # WHAT FILE...
 "$load" --shard 2/3 -c 7 -n 1001 --cacert "$pki/ca.pem" --no-progress --json "$work/other.json" \
   "${url}other" >/dev/null 2>&1 || true # a 404 run: another test
 refused urls "$work/s0.json" "$work/s1.json" "$work/other.json"
+# The fingerprint covers every request byte, the verification and the
+# timeouts: shards differing in one of them at a time are refused, naming it.
+fp_shard() { # NAME INDEX ARGS...
+  local name=$1 i=$2
+  shift 2
+  "$load" --shard "$i/2" -c 2 -n 8 --cacert "$pki/ca.pem" --no-progress --json "$work/fp-$name.json" \
+    "$@" "$url" >/dev/null 2>&1 || fail "fingerprint shard $name failed"
+}
+fp_shard a0 0 -H 'X-A: 1'
+fp_shard a1 1 -H 'X-A: 1'
+fp_shard b1 1 -H 'X-A: 2'
+fp_shard ins 1 -H 'X-A: 1' --insecure
+fp_shard tmo 1 -H 'X-A: 1' --ttfb-timeout 5s
+"$load" merge "$work/fp-a0.json" "$work/fp-a1.json" >/dev/null || fail "the same test did not merge"
+refused "request_fnv1a is" "$work/fp-a0.json" "$work/fp-b1.json"
+refused "insecure is false in one, true in the other" "$work/fp-a0.json" "$work/fp-ins.json"
+refused "ttfb_timeout_ms is 0 in one, 5000 in the other" "$work/fp-a0.json" "$work/fp-tmo.json"
 refused "merged already" "$work/merged.json" "$work/s1.json"
 refused "1 of the 3 shards missing (1)" "$work/s0.json" "$work/s2.json"
 refused "did you mean '--allow-partial'" --allow-partia "$work/s0.json"

@@ -526,6 +526,20 @@ lt_shard_row lt_result_row(const lt_result *r)
     return w;
 }
 
+#define FNV_BASIS 0xcbf29ce484222325ull
+
+/* FNV-1a, 64 bits, over n bytes of p, from h: a fingerprint's hash (not a
+ * secret's). */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
 static void write_fingerprint(FILE *f, const void *arg)
 {
     const lt_opts *o = arg;
@@ -553,7 +567,33 @@ static void write_fingerprint(FILE *f, const void *arg)
     cli_json_string(f, o->tls.groups);
     fputs(",\"alpn\":", f);
     cli_json_string(f, o->tls.alpn);
-    fputc('}', f);
+    /* Every byte of the request (method, each header as given, the body),
+     * hashed: runs that sent different requests are not one test. */
+    uint64_t h = fnv1a(FNV_BASIS, o->method ? o->method : "", o->method ? strlen(o->method) : 0);
+    for (unsigned i = 0; i < o->n_headers; i++)
+        h = fnv1a(h, o->headers[i], strlen(o->headers[i]) + 1); /* the NUL separates them */
+    h = fnv1a(h, o->data_buf ? o->data_buf : "", o->data_buf ? o->data_len : 0);
+    fprintf(f, ",\"request_fnv1a\":\"%016llx\"", (unsigned long long)h);
+    /* How the server is verified and what is offered to it. */
+    fprintf(f,
+            ",\"insecure\":%s,\"no_verify_name\":%s,\"client_cert\":%s,\"pins\":%s,"
+            "\"crl\":%s,\"cert_status\":%s,\"psk\":%s,\"servername\":",
+            o->tls.insecure ? "true" : "false", o->tls.no_verify_name ? "true" : "false",
+            o->tls.cert ? "true" : "false", o->net.pins ? "true" : "false",
+            o->net.crl_file ? "true" : "false", o->net.cert_status ? "true" : "false",
+            o->net.psk_identity ? "true" : "false");
+    cli_json_string(f, o->tls.servername);
+    /* Where the connections go and how long each step may take. */
+    fputs(",\"addresses\":[", f);
+    for (unsigned i = 0; i < o->n_addrs; i++) {
+        fputs(i ? "," : "", f);
+        cli_json_string(f, o->addrs[i]);
+    }
+    fprintf(f,
+            "],\"connect_ms\":%u,\"handshake_ms\":%u,\"ttfb_timeout_ms\":%u,\"max_body\":%llu,"
+            "\"retries\":%u}",
+            o->tls.connect_ms, o->tls.handshake_ms, o->timeout_ms, (unsigned long long)o->max_body,
+            o->tls.retries);
 }
 
 char *lt_fingerprint(const lt_opts *o)
