@@ -170,6 +170,17 @@ static void test_handshake_mode(void **state)
     assert_true(phase("tls", "p50_ms") > 0);
     assert_true(phase("tls", "p99_ms") >= phase("tls", "p50_ms"));
     assert_true(phase("total", "max_ms") >= phase("total", "p99_ms"));
+    /* tcp counts from the first connect() call; the wait before it (the
+     * client's own queue) is tcp_wait: one sample each a connection, and
+     * with dns and tls they fit within each connection's connect time
+     * (sums exact, in us). */
+    assert_int_equal(phase("tcp_wait", "count"), 300);
+    assert_int_equal(phase("tcp", "count"), 300);
+    double parts = phase("dns", "sum_us") + phase("tcp_wait", "sum_us") + phase("tcp", "sum_us") +
+                   phase("tls", "sum_us");
+    if (parts > phase("connect", "sum_us"))
+        fail_msg("dns + tcp_wait + tcp + tls = %.0f us, past connect's %.0f us", parts,
+                 phase("connect", "sum_us"));
     assert_non_null(strstr(json, "\"version\":\"TLSv1.3\""));
     /* The text summary says the same, and no HTTP request was made. */
     assert_non_null(strstr(pr.out, "handshake mode"));
@@ -428,9 +439,29 @@ static void test_hold_mode(void **state)
     assert_int_equal(num("held"), 200);
     assert_int_equal(num("connections"), 200);
     assert_true(num("rss_held_kb") > num("rss_base_kb"));
-    assert_non_null(strstr(pr.out, "KiB per held connection"));
     /* The handshake rate is over the time the handshakes took, not the hold. */
     assert_non_null(strstr(pr.out, "handshakes/s over the "));
+    /* Memory per held connection is the slope of resident memory as the
+     * connections open (a ramp), the fixed costs apart: it no longer
+     * depends on -c (a fixed cost divided by -c gave 328.8 KiB at -c 10
+     * and 51.7 at -c 500). Two runs, four times apart in -c. */
+    double slope[2];
+    const char *cs[2] = {"100", "400"};
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-m", "hold", "-c", cs[i], "-d",
+                                  "0.2", "--ramp-up", "1", "--json", json_path, hostport, NULL),
+                         0);
+        read_json();
+        slope[i] = num("kib_per_held");
+        assert_true(num("fit_from") * 2 <= num("held"));
+        char want[96];
+        snprintf(want, sizeof want, "%.1f KiB per held connection (the slope from %.0f to %s held)",
+                 slope[i], num("fit_from"), cs[i]);
+        if (strstr(pr.out, want) == NULL)
+            fail_msg("no '%s' in:\n%s", want, pr.out);
+    }
+    if (!(slope[0] > 0 && slope[1] > 0 && slope[0] < 3 * slope[1] && slope[1] < 3 * slope[0]))
+        fail_msg("KiB per held connection: %.1f at -c 100, %.1f at -c 400", slope[0], slope[1]);
 }
 
 /* 100 KB bodies over four keep-alive connections for -d: the bytes add

@@ -61,6 +61,7 @@ static char *result_of(const lt_stats *st, const lt_opts *o, unsigned i, unsigne
         .fingerprint = "{\"mode\":\"request\",\"shards\":0}",
         .conns_here = 1,
         .command = "test",
+        .kib_per_held = -1, /* not a hold run */
     };
     char *text = lt_report_json_text(&r);
     assert_non_null(text);

@@ -154,7 +154,7 @@ static void percentile_chart(FILE *f, const lt_stats *st)
     double xmax = 2;
     for (int p = 0; p < LT_NPHASES; p++) {
         const lt_hist *h = &st->hist[p];
-        if (h->count == 0 || (p == LT_DNS && h->max == 0))
+        if (h->count == 0 || ((p == LT_DNS || p == LT_TCP_WAIT) && h->max == 0))
             continue;
         double top = log10((double)h->count); /* 1 - 1/count: the last rank */
         if (top > xmax)

@@ -28,6 +28,10 @@ struct meta {
     double cpu_user, cpu_sys;
     long rss_peak, rss_base, rss_held;
     uint64_t held, unfinished;
+    /* hold mode's memory line: the held-weighted slope, the fixed costs
+     * and the fewest held, summed; slopes is how many results had one */
+    double slope_x_held, fixed_kib;
+    uint64_t fit_from, slopes, results;
     int interrupted;
     unsigned threads;
     uint64_t series_start;
@@ -249,6 +253,13 @@ static int read_result(const lt_json *j, lt_stats *st, struct meta *mt, lt_shard
     mt->rss_base = (long)lt_json_num(lt_json_get(j, "rss_base_kb"), 0);
     mt->rss_held = (long)lt_json_num(lt_json_get(j, "rss_held_kb"), 0);
     mt->held = lt_json_u64(lt_json_get(j, "held"), &v) == 0 ? v : 0;
+    const lt_json *slope = lt_json_get(j, "kib_per_held");
+    if (slope && slope->type == LT_JNUM) {
+        mt->slopes = 1;
+        mt->slope_x_held = lt_json_num(slope, 0) * (double)mt->held;
+        mt->fixed_kib = lt_json_num(lt_json_get(j, "fixed_kib"), 0);
+        mt->fit_from = lt_json_u64(lt_json_get(j, "fit_from"), &v) == 0 ? v : 0;
+    }
     mt->unfinished = lt_json_u64(lt_json_get(j, "unfinished"), &v) == 0 ? v : 0;
     mt->interrupted =
         lt_json_get(j, "interrupted") && lt_json_get(j, "interrupted")->type == LT_JTRUE;
@@ -402,6 +413,11 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     m->sum.rss_base += mt.rss_base;
     m->sum.rss_held += mt.rss_held;
     m->sum.held += mt.held;
+    m->sum.slope_x_held += mt.slope_x_held;
+    m->sum.fixed_kib += mt.fixed_kib;
+    m->sum.fit_from += mt.fit_from;
+    m->sum.slopes += mt.slopes;
+    m->sum.results++;
     m->sum.unfinished += mt.unfinished;
     m->sum.interrupted |= mt.interrupted;
     m->sum.threads += mt.threads;
@@ -501,6 +517,12 @@ const lt_result *lt_merge_result(lt_merge *m, const lt_opts *opts, const char *c
         .rss_peak_kb = m->sum.rss_peak,
         .rss_held_kb = m->sum.rss_held,
         .held = m->sum.held,
+        /* every result had its slope: their mean weighted by connections */
+        .kib_per_held = m->sum.slopes == m->sum.results && m->sum.held
+                            ? m->sum.slope_x_held / (double)m->sum.held
+                            : -1,
+        .fixed_kib = m->sum.fixed_kib,
+        .fit_from = m->sum.fit_from,
         .unfinished = m->sum.unfinished,
         .interrupted = m->sum.interrupted,
         .shard_index = LT_MERGED,

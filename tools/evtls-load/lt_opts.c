@@ -31,8 +31,8 @@ const char lt_usage[] =
     "                         connections and hold them for -d from the moment\n"
     "                         every one is made or has failed (or until Ctrl-C);\n"
     "                         its handshake rate is over the time they took, and\n"
-    "                         its memory per connection includes each thread's\n"
-    "                         one-time costs (read it at hundreds of connections)\n"
+    "                         its memory per connection is the slope of resident\n"
+    "                         memory as they open (with --ramp-up), fixed costs apart\n"
     "  -c, --connections N    concurrent connections (default 10)\n"
     "  -n, --requests N       operations in all: handshakes or requests\n"
     "  -d, --duration TIME    run for TIME (default 10s when -n is not given)\n"
@@ -93,7 +93,7 @@ const char lt_usage[] =
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
     "      --threshold PHASE.STAT<TIME  exit 1 unless the latency statistic is below\n"
     "                         TIME (k6's thresholds; repeatable), e.g. total.p99<200ms,\n"
-    "                         tls.max<1s; PHASE dns, tcp, tls, connect, ttfb, total\n"
+    "                         tls.max<1s; PHASE dns, tcp_wait, tcp, tls, connect, ttfb, total\n"
     "                         (every operation, failed ones too) or total_ok;\n"
     "                         STAT any percentile pN (p50, p95, p99.9...), max or mean;\n"
     "                         each one's value and verdict printed and in the JSON\n"
@@ -115,8 +115,8 @@ const char lt_usage[] =
     "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
     "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
-const char *const lt_phase_names[LT_NPHASES] = {"dns",  "tcp",   "tls",     "connect",
-                                                "ttfb", "total", "total_ok"};
+const char *const lt_phase_names[LT_NPHASES] = {"dns",     "tcp_wait", "tcp",   "tls",
+                                                "connect", "ttfb",     "total", "total_ok"};
 
 int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {

@@ -18,7 +18,8 @@
 /* The latency phases evtls-load measures (and --threshold names). */
 typedef enum lt_phase {
     LT_DNS = 0,  /* name resolution (0 for an address literal) */
-    LT_TCP,      /* TCP connect */
+    LT_TCP_WAIT, /* addresses known to the first connect() call: the client's own queue */
+    LT_TCP,      /* TCP connect, from the first connect() call to connected */
     LT_TLS,      /* TLS handshake */
     LT_CONNECT,  /* a connection ready: from its start (or schedule) to ready */
     LT_TTFB,     /* request sent to first response byte */
@@ -27,7 +28,7 @@ typedef enum lt_phase {
     LT_NPHASES
 } lt_phase;
 
-/* Their names: dns, tcp, tls, connect, ttfb, total, total_ok. */
+/* Their names: dns, tcp_wait, tcp, tls, connect, ttfb, total, total_ok. */
 extern const char *const lt_phase_names[LT_NPHASES];
 
 typedef enum lt_mode {

@@ -36,6 +36,10 @@ struct run {
     uint64_t t0, last_ops, last_t;
     long rss_base_kb, rss_held_kb;
     uint64_t held_max;
+    /* Hold mode: (held, resident KiB) each time more were held, for the
+     * least-squares line through them (lt_memory_slope). */
+    double fit_n, fit_x, fit_y, fit_xx, fit_xy;
+    uint64_t fit_lo;
 };
 
 uint64_t lt_unix_us(void)
@@ -91,6 +95,14 @@ static void watch_held(struct run *r)
     if (held > r->held_max) {
         r->held_max = held;
         r->rss_held_kb = rss_kb();
+        double x = (double)held, y = (double)r->rss_held_kb;
+        if (r->fit_n == 0)
+            r->fit_lo = held;
+        r->fit_n++;
+        r->fit_x += x;
+        r->fit_y += y;
+        r->fit_xx += x * x;
+        r->fit_xy += x * y;
     }
 }
 
@@ -414,6 +426,7 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         .rss_base_kb = r.rss_base_kb,
         .rss_peak_kb = ru.ru_maxrss,
         .rss_held_kb = r.rss_held_kb,
+        .kib_per_held = -1,
         .held = r.held_max,
         .unfinished = unfinished,
         .interrupted = r.interrupted,
@@ -428,6 +441,18 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         .conns_here = conns_here,
         .command = command,
     };
+    /* Memory per held connection: the slope of resident memory against
+     * the connections held, over the ramp's samples (every 100 ms), so that
+     * the fixed costs (the workers, each thread's first use) are apart,
+     * whatever -c is. Only with a ramp: without one every connection's
+     * memory is taken at the start, before any is held. */
+    double den = r.fit_n * r.fit_xx - r.fit_x * r.fit_x;
+    if (o->ramp_us > 0 && r.fit_n >= 3 && r.held_max >= 2 * r.fit_lo && den > 0) {
+        double slope = (r.fit_n * r.fit_xy - r.fit_x * r.fit_y) / den;
+        out->res.kib_per_held = slope;
+        out->res.fixed_kib = (r.fit_y - slope * r.fit_x) / r.fit_n - (double)r.rss_base_kb;
+        out->res.fit_from = r.fit_lo;
+    }
     int rc = 0;
     if (o->log_file && write_log(&r, o->log_file) != 0)
         rc = 1;

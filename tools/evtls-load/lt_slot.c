@@ -280,7 +280,15 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     w->st.resumed += i->resumed != 0;
     lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
     lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
-    lt_hist_record(&w->st.hist[LT_TCP], i->tcp_us);
+    /* TCP counts from the first connect() call (the winning attempt's start
+     * after it, plus its own time); what came before, with the addresses
+     * known, is the client's own queue: tcp_wait. */
+    uint64_t tcp = i->tcp_us;
+    for (unsigned k = 0; k < i->n_attempt_info; k++)
+        if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)
+            tcp = (uint64_t)i->attempt[k].start_us + i->attempt[k].duration_us;
+    lt_hist_record(&w->st.hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
+    lt_hist_record(&w->st.hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
     lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
     lt_hist_record(&w->st.hist[LT_CONNECT], now - s->conn_start);
     switch (w->o->mode) {

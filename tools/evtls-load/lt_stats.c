@@ -427,14 +427,19 @@ static void text_cost(FILE *f, const lt_result *r)
     }
     fprintf(f, "memory: peak RSS %ld KiB%s", r->rss_peak_kb,
             r->shard_index == LT_MERGED ? " (the largest shard's)" : "");
-    if (o->mode == LT_MODE_HOLD && r->held)
-        /* Before: the workers made (TLS configuration, loops, slots); their
-         * first use (a malloc arena per thread, first handshakes) is still
-         * spread over the connections: read it at hundreds of them, or
-         * against a one-connection run as bench/mem_per_conn.sh does. */
-        fprintf(f, "; %.1f KiB per held connection (%ld KiB before, %ld KiB holding)",
-                (double)(r->rss_held_kb - r->rss_base_kb) / (double)r->held, r->rss_base_kb,
-                r->rss_held_kb);
+    if (o->mode == LT_MODE_HOLD && r->held && r->kib_per_held >= 0)
+        /* The slope as the connections opened: the fixed costs (the
+         * workers made, each thread's first use) apart, whatever -c is. */
+        fprintf(f,
+                "; %.1f KiB per held connection (the slope from %llu to %llu held), over %ld KiB "
+                "before connecting and %.0f KiB of fixed first-use costs",
+                r->kib_per_held, (unsigned long long)r->fit_from, (unsigned long long)r->held,
+                r->rss_base_kb, r->fixed_kib);
+    else if (o->mode == LT_MODE_HOLD && r->held)
+        fprintf(f,
+                "; %ld KiB before connecting, %ld KiB holding %llu (per connection: not measured, "
+                "it is the slope as the connections open: give --ramp-up)",
+                r->rss_base_kb, r->rss_held_kb, (unsigned long long)r->held);
     fputc('\n', f);
 }
 
@@ -827,6 +832,11 @@ static void json_shards(FILE *f, const lt_result *r)
             "\"rss_base_kb\":%ld,\"rss_held_kb\":%ld,",
             r->cpu_user_s, r->cpu_sys_s, r->rss_peak_kb, (unsigned long long)r->held,
             r->rss_base_kb, r->rss_held_kb);
+    if (r->kib_per_held >= 0)
+        fprintf(f, "\"kib_per_held\":%.3f,\"fixed_kib\":%.1f,\"fit_from\":%llu,", r->kib_per_held,
+                r->fixed_kib, (unsigned long long)r->fit_from);
+    else
+        fputs("\"kib_per_held\":null,\"fixed_kib\":null,\"fit_from\":null,", f);
     /* Last: the test's own keys (connections, requests) repeat the top's. */
     fprintf(f, "\"fingerprint\":%s}\n", r->fingerprint ? r->fingerprint : "null");
 }

@@ -136,8 +136,15 @@ typedef struct lt_result {
     long rss_peak_kb;             /* peak resident memory */
     long rss_held_kb;             /* hold mode: resident memory with every connection open */
     uint64_t held;                /* hold mode: connections open at the peak */
-    uint64_t unfinished;          /* operations in flight at the end, not counted */
-    int interrupted;              /* stopped by a signal: its number (merged: 1) */
+    /* Hold mode: resident KiB per held connection, the slope of a line
+     * through (held, resident) as the connections opened (-1: not
+     * measured, no ramp to fit); the line's memory at zero held above
+     * rss_base_kb (the threads' first use); the fewest held it was fitted
+     * from. */
+    double kib_per_held, fixed_kib;
+    uint64_t fit_from;
+    uint64_t unfinished; /* operations in flight at the end, not counted */
+    int interrupted;     /* stopped by a signal: its number (merged: 1) */
     /* The result file's own fields. */
     unsigned shard_index, shard_count;   /* LT_MERGED for a merged result */
     const char *host;                    /* where the shard ran */
