@@ -25,7 +25,7 @@ if [ -x "$load" ]; then
   trap 'bench_nginx_stop; rm -rf "$work"' EXIT
   port=$(bench_free_port)
   bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv1.3;"
-  j() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$work/$1.json"; }
+  j() { bench_json "$work/$1.json" "$2"; }
   run_load() { # NAME ARGS...
     local name=$1; shift
     "$load" --cacert "$pki/ca.pem" --no-progress --json "$work/$name.json" "$@" >"$work/$name.out" 2>&1 ||
@@ -37,9 +37,11 @@ if [ -x "$load" ]; then
   run_load storm1 -m request -c 1 -d 3 "https://127.0.0.1:$port/"
   run_load stormC -m request -c $C -d 5 --ramp-up 2 "https://127.0.0.1:$port/"
   awk -v h1="$(j hold1 rss_held_kb)" -v hc="$(j holdC rss_held_kb)" -v held="$(j holdC held)" \
+      -v slope="$(j holdC kib_per_held)" \
       -v s1="$(j storm1 rss_peak_kb)" -v sc="$(j stormC rss_peak_kb)" -v c=$C 'BEGIN {
-    printf "evtls-load, %d connections held idle: %.1f KiB resident per connection (held %d; vs 1 held)\n",
+    printf "evtls-load, %d connections held idle: %.1f KiB resident per connection (held %d; vs 1 held);",
            c, (hc - h1) / (c - 1), held
+    printf " %.1f KiB as the slope while they opened\n", slope
     printf "evtls-load, keep-alive storm of %d connections: peak %.1f KiB per connection over a one-connection run\n",
            c, (sc - s1) / (c - 1) }'
 fi

@@ -41,8 +41,8 @@ echo "scale: nginx on 127.0.0.1:$port (TLS 1.3, ECDSA P-256); evtls-load, one th
   >"$work/hold.out" 2>&1 || { tail -20 "$work/hold.out" >&2; exit 1; }
 held=$(jnum "$work/hold.json" held)
 errors=$(jnum "$work/hold.json" errors)
-per_held=$(awk -v b="$(jnum "$work/hold.json" rss_base_kb)" -v h="$(jnum "$work/hold.json" rss_held_kb)" \
-  -v n="$held" 'BEGIN {printf "%.1f", (n > 0 ? (h - b) / n : 0)}')
+# the slope of resident memory as the connections opened (the ramp), fixed costs apart
+per_held=$(awk -v k="$(jnum "$work/hold.json" kib_per_held)" 'BEGIN {printf "%.1f", k}')
 echo "  hold: $held of $BIG connections held at once, $errors errors, $per_held KiB resident each," \
   "opened at $(jnum "$work/hold.json" handshakes_per_s) handshakes/s"
 [ "$held" = "$BIG" ] && [ "$errors" = 0 ] || { echo "scale: hold run failed" >&2; exit 1; }
