@@ -76,6 +76,13 @@ cat "$work/merged.txt"
 [ "$(jq .latency.total.count "$work/merged.json")" -eq 1001 ] || fail "merged total count"
 [ "$(jq '.shards | length' "$work/merged.json")" -eq 3 ] || fail "merged shard table"
 grep -q 'merged: 3 results of 3 shards' "$work/merged.txt" || fail "no merged line"
+# A shard says -c is the whole test's, and what its own share is.
+grep -q -- '-c 7 (connections of the whole test)' "$work/s0.txt" || fail "a shard's -c line"
+grep -q 'shard 0 of 3 (0-based) on .*: 3 of the 7 connections' "$work/s0.txt" || fail "a shard's share"
+"$load" --shard 1/2 --rate 40 -d 0.5 -c 2 --cacert "$pki/ca.pem" --no-progress "$url" \
+  >"$work/rate.txt" 2>&1 || { cat "$work/rate.txt"; fail "an open-loop shard failed"; }
+grep -q 'rate asked 40.0/s for the whole test, 20.0/s for this shard' "$work/rate.txt" ||
+  { cat "$work/rate.txt"; fail "an open-loop shard's rate"; }
 grep -q 'start skew' "$work/merged.txt" || fail "no start skew"
 # Associative: (s0 + s1) + s2 is s0 + s1 + s2, bucket for bucket.
 "$load" merge --allow-partial --json "$work/s01.json" "$work/s0.json" "$work/s1.json" \

@@ -642,7 +642,9 @@ static void test_open_loop_accounts_for_every_operation(void **state)
     if (due < 10 || never < 1 || done + unfinished + never != due)
         fail_msg("due %.0f != done %.0f + unfinished %.0f + never started %.0f", due, done,
                  unfinished, never);
-    assert_non_null(strstr(pr.out, "never started (no free connection when due)"));
+    assert_non_null(strstr(pr.out, "never started (due, and still waiting for a free connection"));
+    /* -c is a ceiling in the open loop, and said so. */
+    assert_non_null(strstr(pr.out, "-c 4 (at most that many connections at once)"));
     /* The TTFB timeout has evtls-poll's name, --ttfb-timeout, and its older
      * one: each request to the silent server ends with it, counted. */
     const char *names[] = {"--ttfb-timeout", "--timeout"};

@@ -251,9 +251,14 @@ static void text_run(FILE *f, const lt_result *r)
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
     uint64_t hs = st->conns_ok;
-    fprintf(f, "\nevtls-load: %s mode, %s, %u connection%s, %u thread%s%s\n", mode_name(o->mode),
-            o->target, o->conns, o->conns == 1 ? "" : "s", o->threads, o->threads == 1 ? "" : "s",
-            r->interrupted ? " (interrupted)" : "");
+    /* -c as given: in the open loop a ceiling, and in a shard or a merge
+     * the whole test's; what was opened is on the connections line. */
+    fprintf(f, "\nevtls-load: %s mode, %s, -c %u (%s), %u thread%s%s\n", mode_name(o->mode),
+            o->target, o->conns,
+            o->rate > 0 ? "at most that many connections at once"
+            : r->shard_index != LT_MERGED && r->shard_count > 1 ? "connections of the whole test"
+                                                                : "connections at once",
+            o->threads, o->threads == 1 ? "" : "s", r->interrupted ? " (interrupted)" : "");
     if (r->shard_index == LT_MERGED)
         fprintf(f, "merged: %zu result%s of %u shard%s, %u thread%s in all\n", r->n_shards,
                 r->n_shards == 1 ? "" : "s", r->shard_count, r->shard_count == 1 ? "" : "s",
@@ -285,11 +290,18 @@ static void text_connections(FILE *f, const lt_result *r)
          * operation that came due is done, failed, unfinished or never
          * started, and the four add up. */
         uint64_t done = st->ops_ok + st->ops_failed;
+        char asked[96];
+        if (r->shard_index != LT_MERGED && r->shard_count > 1)
+            snprintf(asked, sizeof asked, "%.1f/s for the whole test, %.1f/s for this shard",
+                     o->rate, o->rate / r->shard_count);
+        else
+            snprintf(asked, sizeof asked, "%.1f/s", o->rate);
         fprintf(f,
-                "open loop: rate asked %.1f/s%s: %llu operations due in the run (%.1f/s), "
+                "open loop: rate asked %s%s: %llu operations due in the run (%.1f/s), "
                 "%llu done (%.1f/s: %.1f %% of the due), %llu failed among them, %llu "
-                "unfinished, %llu never started (no free connection when due)\n",
-                o->rate, o->ramp_us ? " after the ramp" : "", (unsigned long long)st->due,
+                "unfinished, %llu never started (due, and still waiting for a free connection "
+                "when the run ended)\n",
+                asked, o->ramp_us ? " after the ramp" : "", (unsigned long long)st->due,
                 per_s(st->due, r->elapsed_s), (unsigned long long)done, per_s(done, r->elapsed_s),
                 100 * share(done, st->due), (unsigned long long)st->ops_failed,
                 (unsigned long long)r->unfinished, (unsigned long long)st->never_started);
