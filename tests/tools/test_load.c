@@ -316,7 +316,8 @@ static void test_rate_within_five_percent(void **state)
     assert_true(num("rate_asked") == rate);
 }
 
-/* The progress line: once a second on a terminal, never on a pipe. */
+/* The progress line: once a second on a terminal (the open loop's with its
+ * backlog), never on a pipe. */
 static void test_progress_only_on_a_terminal(void **state)
 {
     (void)state;
@@ -325,7 +326,7 @@ static void test_progress_only_on_a_terminal(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         execl(EVTLS_LOAD_PATH, EVTLS_LOAD_PATH, "--cacert", pki("ca.pem"), "-d", "2.5", "-c", "2",
-              url, (char *)NULL);
+              "--rate", "20", url, (char *)NULL);
         _exit(127);
     }
     static char out[256 * 1024];
@@ -344,6 +345,12 @@ static void test_progress_only_on_a_terminal(void **state)
         fail_msg("%d progress lines:\n%s", lines, out);
     assert_non_null(strstr(out, "s/2.5s, "));
     assert_non_null(strstr(out, "/s  errors 0"));
+    /* On whole seconds after the start, whenever the tick came (it drifted
+     * to 1.1 s, 2.2 s); the open loop's backlog shown. */
+    assert_non_null(strstr(out, "[   1.0s] "));
+    if (lines >= 2)
+        assert_non_null(strstr(out, "[   2.0s] "));
+    assert_non_null(strstr(out, "errors 0  backlog "));
     assert_non_null(strstr(out, "request mode"));
 
     /* Not a terminal: the summary only. */

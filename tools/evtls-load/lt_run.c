@@ -34,6 +34,7 @@ struct run {
     int progress;
     int interrupted; /* the signal that stopped the run, 0 if none */
     uint64_t t0, last_ops, last_t;
+    uint64_t next_print; /* the progress line's next whole second after t0 */
     long rss_base_kb, rss_held_kb;
     uint64_t held_max;
     /* Hold mode: (held, resident KiB) each time more were held, for the
@@ -113,10 +114,19 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = lt_now_us();
     if (r->o->mode == LT_MODE_HOLD)
         watch_held(r);
-    if (!r->progress || now < r->t0 || now - r->last_t < 1000000)
+    if (!r->progress || now < r->t0)
         return;
+    if (r->next_print == 0)
+        r->next_print = r->t0 + 1000000;
+    if (now < r->next_print)
+        return;
+    /* On whole seconds after the start (a late tick does not shift the
+     * next); the rate over the time that really passed. */
+    double el = (double)(r->next_print - r->t0) / 1e6;
+    while (r->next_print <= now)
+        r->next_print += 1000000;
     uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors);
-    double dt = (double)(now - r->last_t) / 1e6, el = (double)(now - r->t0) / 1e6;
+    double dt = (double)(now - (r->last_t > r->t0 ? r->last_t : r->t0)) / 1e6;
     char pos[64];
     if (r->o->mode == LT_MODE_HOLD)
         snprintf(pos, sizeof pos, "%llu/%u held", (unsigned long long)sum(r, lt_worker_held),
@@ -127,8 +137,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     else
         snprintf(pos, sizeof pos, "%.0fs/%gs, %llu done", el, (double)r->o->duration_us / 1e6,
                  (unsigned long long)ops);
-    printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos, (double)(ops - r->last_ops) / dt,
-           (unsigned long long)errs);
+    printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos,
+           dt > 0 ? (double)(ops - r->last_ops) / dt : 0, (unsigned long long)errs);
+    if (r->o->rate > 0) /* due and waiting for a free connection */
+        printf("  backlog %llu", (unsigned long long)sum(r, lt_worker_backlog));
     fflush(stdout);
     r->last_ops = ops;
     r->last_t = now;

@@ -447,6 +447,9 @@ void lt_slots_try_start(lt_worker *w)
         w->free = s->next_free;
         start_op(s, start);
     }
+    if (w->o->rate > 0)
+        atomic_store_explicit(&w->a_backlog, w->due > w->started ? w->due - w->started : 0,
+                              memory_order_relaxed);
     if (w->busy == 0 && !w->finished) {
         int more = !w->stopping && budget_left(w) &&
                    (w->o->mode != LT_MODE_HOLD || w->active < w->sh.conns);

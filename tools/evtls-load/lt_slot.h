@@ -113,6 +113,7 @@ struct lt_worker {
     lt_stats st;
     uint64_t unfinished;
     _Atomic uint64_t a_done, a_errors, a_held;
+    _Atomic uint64_t a_backlog; /* open loop: due and not started (the progress line's) */
 };
 
 /* Open loop: the scheduled time of operation k (lt_schedule.c). */

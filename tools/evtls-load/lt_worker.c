@@ -243,6 +243,11 @@ uint64_t lt_worker_ops_done(const lt_worker *w)
     return atomic_load_explicit(&w->a_done, memory_order_relaxed);
 }
 
+uint64_t lt_worker_backlog(const lt_worker *w)
+{
+    return atomic_load_explicit(&w->a_backlog, memory_order_relaxed);
+}
+
 uint64_t lt_worker_errors(const lt_worker *w)
 {
     return atomic_load_explicit(&w->a_errors, memory_order_relaxed);

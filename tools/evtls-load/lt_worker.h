@@ -29,6 +29,8 @@ void lt_worker_join(lt_worker *w);
 /* Progress, readable from any thread while it runs. */
 uint64_t lt_worker_ops_done(const lt_worker *w);
 uint64_t lt_worker_errors(const lt_worker *w);
+/* Open loop: operations due and not yet started (waiting for a free connection). */
+uint64_t lt_worker_backlog(const lt_worker *w);
 uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
