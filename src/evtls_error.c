@@ -87,6 +87,8 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_CERT_REVOKED, "CERT_REVOKED", "certificate revoked", EVTLS_CLASS_CERT, 0},
     {EVTLS_ERR_TLS_RENEGOTIATION, "TLS_RENEGOTIATION",
      "the server asked to renegotiate, which evtls refuses", EVTLS_CLASS_TLS, 0},
+    {EVTLS_ERR_CERT_STATUS, "CERT_STATUS", "no good stapled OCSP status for the certificate",
+     EVTLS_CLASS_CERT, 0},
     {EVTLS_ERR_PROXY_CONNECT, "PROXY_CONNECT", "cannot connect to the proxy", EVTLS_CLASS_NETWORK,
      1},
     {EVTLS_ERR_PROXY_REFUSED, "PROXY_REFUSED", "the proxy refused the tunnel", EVTLS_CLASS_PEER, 0},

@@ -676,6 +676,7 @@ static int map_code(evtls__tls *t, int code)
     case OCSP_CERT_REVOKED: return EVTLS_ERR_CERT_REVOKED;
     case OCSP_CERT_UNKNOWN:            /* no status stapled, or "unknown" */
     case BAD_CERTIFICATE_STATUS_ERROR: /* a stapled response that does not verify */
+        return EVTLS_ERR_CERT_STATUS;
     case ASN_SIG_CONFIRM_E:
     case VERIFY_CERT_ERROR:
     case EXTKEYUSE_AUTH_E:

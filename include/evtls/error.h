@@ -87,6 +87,8 @@ typedef enum evtls_err {
     EVTLS_ERR_CERT_REVOKED = -55,        /* a certificate of the chain is revoked */
     EVTLS_ERR_TLS_RENEGOTIATION = -56,   /* the server asked to renegotiate (TLS 1.2), which
                                             evtls never does */
+    EVTLS_ERR_CERT_STATUS = -57,         /* OCSP stapling required: no status stapled, an
+                                            unknown one, or one that does not verify */
     EVTLS_ERR_PROXY_CONNECT = -90,       /* the proxy could not be reached; see the detail */
     EVTLS_ERR_PROXY_REFUSED = -91,       /* the proxy refused the tunnel (its status line in the
                                             detail) or did not answer in HTTP */

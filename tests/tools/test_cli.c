@@ -174,14 +174,56 @@ static void test_resolve(void **state)
     }
 }
 
+/* evtls-poll's exit status is curl's for the same failure. */
+static void test_curl_exit(void **state)
+{
+    (void)state;
+    static const struct {
+        int err, status, want;
+    } cases[] = {
+        {EVTLS_OK, 200, 0},
+        {EVTLS_OK, 404, 22},
+        {EVTLS_ERR_DNS_NXDOMAIN, 0, 6},
+        {EVTLS_ERR_DNS_SERVFAIL, 0, 6},
+        {EVTLS_ERR_DNS_TIMEOUT, 0, 28},
+        {EVTLS_ERR_CONN_REFUSED, 0, 7},
+        {EVTLS_ERR_NET_UNREACH, 0, 7},
+        {EVTLS_ERR_CONNECT_TIMEOUT, 0, 28},
+        {EVTLS_ERR_HANDSHAKE_TIMEOUT, 0, 28},
+        {EVTLS_ERR_HTTP_TTFB_TIMEOUT, 0, 28},
+        {EVTLS_ERR_CERT_UNTRUSTED, 0, 60},
+        {EVTLS_ERR_CERT_HOSTNAME, 0, 60},
+        {EVTLS_ERR_CERT_EXPIRED, 0, 60},
+        {EVTLS_ERR_CERT_REVOKED, 0, 60},
+        {EVTLS_ERR_CERT_WEAK_KEY, 0, 60},
+        {EVTLS_ERR_CERT_STATUS, 0, 91},
+        {EVTLS_ERR_PIN_MISMATCH, 0, 90},
+        {EVTLS_ERR_HANDSHAKE_FAILED, 0, 35},
+        {EVTLS_ERR_PROTOCOL_VERSION, 0, 35},
+        {EVTLS_ERR_PEER_ALERT, 0, 35},
+        {EVTLS_ERR_PEER_RESET, 0, 56},
+        {EVTLS_ERR_PROXY_REFUSED, 0, 56},
+        {EVTLS_ERR_PROXY_CONNECT, 0, 7},
+        {EVTLS_ERR_HTTP_MALFORMED, 0, 8},
+        {EVTLS_ERR_HTTP_TRUNCATED, 0, 18},
+        {EVTLS_ERR_HTTP_BODY_TOO_LARGE, 0, 63},
+        {EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS, 0, 47},
+        {EVTLS_ERR_NOMEM, 0, 27},
+        {EVTLS_ERR_INTERNAL, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (cli_curl_exit(cases[i].err, cases[i].status) != cases[i].want)
+            fail_msg("%s, status %d: exit %d, curl's is %d", evtls_err_name(cases[i].err),
+                     cases[i].status, cli_curl_exit(cases[i].err, cases[i].status), cases[i].want);
+}
+
 int main(void)
 {
     evtls_log_set_level(EVTLS_LOG_NONE);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_request_headers),
-        cmocka_unit_test(test_tls_build),
-        cmocka_unit_test(test_tls_options),
-        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_request_headers), cmocka_unit_test(test_tls_build),
+        cmocka_unit_test(test_tls_options),     cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_curl_exit),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -93,7 +93,7 @@ static void test_node_http_server_ip_certificate(void **state)
     snprintf(u, sizeof u, "https://127.0.0.1:%u/", node.port);
     int st = poll_run(30000, "--count", "1", "--cacert", pki("ip.pem"), u, NULL);
     peer_stop(&node);
-    assert_int_equal(st, 1);
+    assert_int_equal(st, 60);
     expect_out("CERT_HOSTNAME", 1);
     /* With an iPAddress SAN, rounds go on and resume. */
     assert_int_equal(peer_http_server(&node, root, pki("server.pem"), pki("server.key")), 0);
@@ -176,18 +176,20 @@ static void test_default_countdown_ten_to_zero(void **state)
     expect_out("I evtls-poll", 0); /* stdout: the status lines alone */
 }
 
-static void test_failures_exit_1(void **state)
+/* A failed round exits with curl's status for the same failure (the last
+ * failure's, over several rounds). */
+static void test_failures_exit_as_curl(void **state)
 {
     (void)state;
     char refused[64];
     snprintf(refused, sizeof refused, "https://127.0.0.1:%u/", unused_port());
-    assert_int_equal(poll_run(20000, "--count", "1", "--json", refused, NULL), 1);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", refused, NULL), 7);
     expect_out("\"error\":\"CONN_REFUSED\"", 1);
     expect_out("\"status\":0", 1);
     assert_non_null(strstr(pr.err, "summary: 1 round, 0 ok, 1 failed"));
 
     /* Retries with backoff: three tries, then the error. */
-    assert_int_equal(poll_run(20000, "--count", "1", "--retries", "2", refused, NULL), 1);
+    assert_int_equal(poll_run(20000, "--count", "1", "--retries", "2", refused, NULL), 7);
     expect_out("attempt 2 in", 1);
     expect_out("attempt 3 in", 1);
     expect_out("round 1 failed: connection refused (CONN_REFUSED)", 1);
@@ -195,12 +197,12 @@ static void test_failures_exit_1(void **state)
     assert_null(strstr(pr.out, "(CONN_REFUSED): connection refused (CONN_REFUSED)"));
 
     assert_int_equal(
-        poll_run(20000, "--count", "1", "--json", "--cacert", pki("other-ca.pem"), url, NULL), 1);
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("other-ca.pem"), url, NULL), 60);
     expect_out("\"error\":\"CERT_UNTRUSTED\"", 1);
     expect_out("\"tls_version\":\"TLSv1.3\"", 1); /* the server's hello came */
     assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
                               "--servername", "wrong.test", url, NULL),
-                     1);
+                     60);
     expect_out("\"error\":\"CERT_HOSTNAME\"", 1);
     /* curl's --resolve: the connection goes to the address given, the name
      * sent and verified stays the URL's (a name no DNS knows here). */
@@ -209,7 +211,7 @@ static void test_failures_exit_1(void **state)
     snprintf(rs, sizeof rs, "nowhere.invalid:%u:127.0.0.1", web.port);
     assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
                               "--resolve", rs, nowhere, NULL),
-                     1);
+                     60);
     expect_out("\"error\":\"CERT_HOSTNAME\"", 1); /* reached, and not a name it has */
     expect_out("\"address\":\"127.0.0.1\"", 1);
     assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--resolve", rs,
@@ -228,16 +230,36 @@ static void test_failures_exit_1(void **state)
     char u[64];
     snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
     assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), u, NULL),
-                     1);
+                     8);
     peer_stop(&fp);
     expect_out("\"error\":\"HTTP_MALFORMED\"", 1);
+    /* A handshake the server never answered has no TLS version or suite
+     * (wolfSSL names the version it would offer). */
+    assert_int_equal(peer_fault(&fp, "hs-silent", NULL), 0);
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--handshake-timeout", "300ms",
+                              "--cacert", pki("ca.pem"), u, NULL),
+                     28);
+    peer_stop(&fp);
+    expect_out("\"error\":\"HANDSHAKE_TIMEOUT\"", 1);
+    expect_out("\"tls_version\":null,\"cipher\":null,\"group\":null", 1);
     assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
     snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
     assert_int_equal(poll_run(20000, "--count", "1", "--json", "--ttfb-timeout", "300ms",
                               "--cacert", pki("ca.pem"), u, NULL),
-                     1);
+                     28);
     peer_stop(&fp);
     expect_out("\"error\":\"HTTP_TTFB_TIMEOUT\"", 1);
+    /* A name that does not resolve: 6 (a dnsmasq that knows no .test name). */
+    struct peer dns;
+    const char *dns_opts[] = {"--local=/test/", NULL};
+    assert_int_equal(peer_dnsmasq(&dns, dns_opts), 0);
+    char resolver[32];
+    snprintf(resolver, sizeof resolver, "127.0.0.1:%u", dns.port);
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--resolver", resolver, "https://unknown.test/", NULL), 6);
+    peer_stop(&dns);
+    expect_out("DNS_NXDOMAIN", 1);
 }
 
 static void test_usage_errors_name_the_option(void **state)
@@ -352,16 +374,18 @@ static void test_status_and_nulls(void **state)
     snprintf(missing, sizeof missing, "https://localhost:%u/missing", web.port);
     snprintf(refused, sizeof refused, "https://127.0.0.1:%u/", unused_port());
     assert_int_equal(
-        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), missing, NULL), 1);
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), missing, NULL), 22);
     expect_out("\"status\":404", 1);
     expect_out("\"error\":\"HTTP_STATUS\"", 1);
     expect_out("\"error_detail\":\"HTTP status 404\"", 1);
     expect_out("\"handshake_ms\":null", 0); /* every phase was reached */
-    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), missing, NULL), 1);
+    /* curl's -f is the rule already (taken), -I is HEAD */
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "-f", "-I", "--cacert", pki("ca.pem"), missing, NULL), 22);
     expect_out("round 1 failed: HTTP status 404", 1);
     expect_out("summary: 1 round, 0 ok, 1 failed", 1);
     assert_int_equal(
-        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), refused, NULL), 1);
+        poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), refused, NULL), 7);
     expect_out("\"connect_ms\":null", 1);
     expect_out("\"handshake_ms\":null", 1);
     expect_out("\"ttfb_ms\":null", 1);
@@ -423,7 +447,7 @@ int main(void)
         cmocka_unit_test(test_status_and_nulls),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_default_countdown_ten_to_zero),
-        cmocka_unit_test(test_failures_exit_1),
+        cmocka_unit_test(test_failures_exit_as_curl),
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_signal_stops_within_a_second),
         cmocka_unit_test(test_session_file_and_no_resume),

@@ -480,3 +480,42 @@ const char *cli_resolve_find(const struct cli_resolve *r, size_t n, const char *
             return r[i].addr;
     return NULL;
 }
+
+int cli_curl_exit(int err, int http_status)
+{
+    switch (err) {
+    case EVTLS_OK: return http_status >= 400 ? 22 : 0; /* CURLE_HTTP_RETURNED_ERROR (-f) */
+    case EVTLS_ERR_NOMEM: return 27;                   /* CURLE_OUT_OF_MEMORY */
+    case EVTLS_ERR_DNS_TIMEOUT:
+    case EVTLS_ERR_CONNECT_TIMEOUT:
+    case EVTLS_ERR_HANDSHAKE_TIMEOUT:
+    case EVTLS_ERR_TIMEOUT:
+    case EVTLS_ERR_HTTP_TTFB_TIMEOUT:
+    case EVTLS_ERR_HTTP_TIMEOUT: return 28; /* CURLE_OPERATION_TIMEDOUT */
+    case EVTLS_ERR_CONN_REFUSED:
+    case EVTLS_ERR_HOST_UNREACH:
+    case EVTLS_ERR_NET_UNREACH:
+    case EVTLS_ERR_SOCKET:
+    case EVTLS_ERR_PROXY_CONNECT: return 7; /* CURLE_COULDNT_CONNECT */
+    case EVTLS_ERR_INTERFACE: return 45;    /* CURLE_INTERFACE_FAILED */
+    case EVTLS_ERR_PIN_MISMATCH: return 90; /* CURLE_SSL_PINNEDPUBKEYNOTMATCH */
+    case EVTLS_ERR_CERT_STATUS: return 91;  /* CURLE_SSL_INVALIDCERTSTATUS */
+    case EVTLS_ERR_PEER_CLOSED:
+    case EVTLS_ERR_PEER_RESET:
+    case EVTLS_ERR_PROXY_REFUSED: return 56; /* CURLE_RECV_ERROR (curl's for a refused CONNECT) */
+    case EVTLS_ERR_HTTP_MALFORMED:
+    case EVTLS_ERR_HTTP_HEADERS_TOO_LARGE: return 8;   /* CURLE_WEIRD_SERVER_REPLY */
+    case EVTLS_ERR_HTTP_BODY_TOO_LARGE: return 63;     /* CURLE_FILESIZE_EXCEEDED */
+    case EVTLS_ERR_HTTP_TRUNCATED: return 18;          /* CURLE_PARTIAL_FILE */
+    case EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS: return 47; /* CURLE_TOO_MANY_REDIRECTS */
+    case EVTLS_ERR_BAD_URL: return 3;                  /* CURLE_URL_MALFORMAT */
+    case EVTLS_ERR_HTTP_ALPN: return 1;                /* CURLE_UNSUPPORTED_PROTOCOL */
+    default: break;
+    }
+    switch (evtls_err_get_class(err)) {
+    case EVTLS_CLASS_DNS: return 6;   /* CURLE_COULDNT_RESOLVE_HOST */
+    case EVTLS_CLASS_CERT: return 60; /* CURLE_PEER_FAILED_VERIFICATION */
+    case EVTLS_CLASS_TLS: return 35;  /* CURLE_SSL_CONNECT_ERROR */
+    default: return 1;
+    }
+}

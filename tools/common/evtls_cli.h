@@ -74,6 +74,10 @@ int cli_parse_resolve(const char *spec, struct cli_resolve *out, char *err, size
 const char *cli_resolve_find(const struct cli_resolve *r, size_t n, const char *host,
                              uint16_t port);
 
+/* curl's exit status for the same failure: an evtls error, or (err 0) an
+ * HTTP status of 400 or above, which is curl -f's 22. 0 for success. */
+int cli_curl_exit(int err, int http_status);
+
 /* The options both programs take for what esp-tls and curl users set:
  * TLS-PSK, a proxy, key pins, revocation lists, an interface. */
 struct cli_net {

@@ -49,6 +49,7 @@ static const char usage_text[] =
     "\n"
     "Request:\n"
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
+    "  -I, --head             HEAD (curl's -I)\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data TEXT        request body, or @FILE for a file's bytes (the method\n"
     "                         becomes POST unless given)\n"
@@ -71,8 +72,13 @@ static const char usage_text[] =
     "\n"
     "TIME is a number with a unit, ms, s, m or h (as in evtls-load); a bare number is\n"
     "in seconds, as curl's.\n"
-    "A response with status 400 or above counts as a failed round (as in evtls-load).\n"
-    "Exit status: 0 when every round succeeded, 1 when any failed, 2 on a usage or\n"
+    "A response with status 400 or above counts as a failed round (as in evtls-load,\n"
+    "and as curl -f; -f is taken).\n"
+    "Exit status: 0 when every round succeeded; when one failed, curl's status for the\n"
+    "last failure: 6 the name did not resolve, 7 no connection (refused, unreachable,\n"
+    "the proxy), 28 a timeout, 35 a TLS failure, 60 the certificate refused, 90 a pin\n"
+    "mismatch, 8 a malformed response, 18 a truncated one, 56 the peer's reset or a\n"
+    "refused CONNECT, 22 a status of 400 or above, 1 anything else; 2 on a usage or\n"
     "configuration error. SIGINT or SIGTERM stops at once, with the summary, and exits\n"
     "130 or 143 (128 + the signal, as a shell reports it); a round cut short by them\n"
     "counts neither as success nor as failure.\n";
@@ -156,6 +162,8 @@ static const struct option long_opts[] = {
     {"json", no_argument, 0, O_JSON},
     {"verbose", no_argument, 0, O_VERBOSE},
     {"method", required_argument, 0, 'X'},
+    {"head", no_argument, 0, 'I'},
+    {"fail", no_argument, 0, 'f'},
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, 'd'},
     {"ttfb-timeout", required_argument, 0, O_TTFB},
@@ -181,9 +189,9 @@ static void parse_options(int argc, char **argv, struct options *o)
     opterr = 0;
     int ch, idx;
     char err[300];
-    if (cli_check_options(argc, argv, long_opts, ":X:H:d:h", err, sizeof err) != 0)
+    if (cli_check_options(argc, argv, long_opts, ":X:H:d:hIf", err, sizeof err) != 0)
         usage_error("%s", err);
-    while ((ch = getopt_long(argc, argv, ":X:H:d:h", long_opts, &idx)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":X:H:d:hIf", long_opts, &idx)) != -1) {
         const char *name = ch >= 256 ? long_opts[idx].name : NULL;
         char optname[40];
         snprintf(optname, sizeof optname, "--%s", name ? name : "");
@@ -194,6 +202,8 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_JSON: o->json = 1; break;
         case O_VERBOSE: o->verbose = 1; break;
         case 'X': o->method = optarg; break;
+        case 'I': o->method = "HEAD"; break; /* curl's -I */
+        case 'f': break; /* curl's -f is the rule here: a status of 400 or above fails (22) */
         case 'H':
             if (o->n_headers == 32)
                 usage_error("--header: at most 32 headers");
@@ -266,7 +276,8 @@ struct poller {
     struct event *tick, *sig_int, *sig_term;
     int countdown;
     int stopping;
-    int signal; /* the signal that stopped it, 0 if none: exit status 128 + signal */
+    int signal;    /* the signal that stopped it, 0 if none: exit status 128 + signal */
+    int exit_code; /* the last failed round's exit status, curl's for that failure */
 
     /* summary */
     unsigned ok, failed, resumed, offered;
@@ -418,6 +429,7 @@ static void end_round(struct poller *p)
         p->total_sum += t;
     } else {
         p->failed++;
+        p->exit_code = cli_curl_exit(p->err, p->status); /* the last failure's, as curl's */
     }
     if (ci && ci->resumed)
         p->resumed++;
@@ -748,7 +760,7 @@ int main(int argc, char **argv)
     start_round(&p);
     event_base_dispatch(p.base);
 
-    int status = p.signal ? 128 + p.signal : p.failed ? 1 : 0;
+    int status = p.signal ? 128 + p.signal : p.exit_code;
     event_free(p.tick);
     event_free(p.sig_int);
     event_free(p.sig_term);
