@@ -176,6 +176,22 @@ static void test_default_countdown_ten_to_zero(void **state)
     expect_out("I evtls-poll", 0); /* stdout: the status lines alone */
 }
 
+/* One --json round against the fault peer in mode, with the timeout
+ * option given (300 ms) if any; its exit status must be want. */
+static void fault_round(const char *mode, const char *timeout_opt, int want)
+{
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, mode, NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    int st = timeout_opt
+                 ? poll_run(20000, "--count", "1", "--json", timeout_opt, "300ms", "--cacert",
+                            pki("ca.pem"), u, NULL)
+                 : poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), u, NULL);
+    peer_stop(&fp);
+    assert_int_equal(st, want);
+}
+
 /* A failed round exits with curl's status for the same failure (the last
  * failure's, over several rounds). */
 static void test_failures_exit_as_curl(void **state)
@@ -225,30 +241,15 @@ static void test_failures_exit_as_curl(void **state)
     expect_out("server NOT verified (--insecure)", 2);
     assert_true(count_of(pr.err, "INSECURE") >= 2);
 
-    struct peer fp;
-    assert_int_equal(peer_fault(&fp, "garbage", NULL), 0);
-    char u[64];
-    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
-    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"), u, NULL),
-                     8);
-    peer_stop(&fp);
+    /* Against the fault peer: a malformed answer (8), a handshake the server
+     * never answered (28; no TLS version or suite, though wolfSSL names the
+     * version it would offer), a request never answered (28). */
+    fault_round("garbage", NULL, 8);
     expect_out("\"error\":\"HTTP_MALFORMED\"", 1);
-    /* A handshake the server never answered has no TLS version or suite
-     * (wolfSSL names the version it would offer). */
-    assert_int_equal(peer_fault(&fp, "hs-silent", NULL), 0);
-    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
-    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--handshake-timeout", "300ms",
-                              "--cacert", pki("ca.pem"), u, NULL),
-                     28);
-    peer_stop(&fp);
+    fault_round("hs-silent", "--handshake-timeout", 28);
     expect_out("\"error\":\"HANDSHAKE_TIMEOUT\"", 1);
     expect_out("\"tls_version\":null,\"cipher\":null,\"group\":null", 1);
-    assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
-    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
-    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--ttfb-timeout", "300ms",
-                              "--cacert", pki("ca.pem"), u, NULL),
-                     28);
-    peer_stop(&fp);
+    fault_round("silent", "--ttfb-timeout", 28);
     expect_out("\"error\":\"HTTP_TTFB_TIMEOUT\"", 1);
     /* A name that does not resolve: 6 (a dnsmasq that knows no .test name). */
     struct peer dns;
