@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli_tls.h"
+#include "cli_writeout.h"
 #include "peer.h"
 
 static void test_request_headers(void **state)
@@ -217,13 +218,62 @@ static void test_curl_exit(void **state)
                      cases[i].status, cli_curl_exit(cases[i].err, cases[i].status), cases[i].want);
 }
 
+/* curl's -w: the times add up from the start, a phase not reached is 0,
+ * plain http has no appconnect; escapes, %% and an unknown name as curl. */
+static void test_write_out(void **state)
+{
+    (void)state;
+    char buf[512];
+    struct cli_round r = {.http_code = 200,
+                          .http_minor = 1,
+                          .dns_us = 1000,
+                          .tcp_us = 2000,
+                          .tls_us = 3000,
+                          .ttfb_us = 4000,
+                          .total_us = 12000,
+                          .size_download = 2400,
+                          .remote_ip = "::1",
+                          .remote_port = 443,
+                          .url = "https://h/",
+                          .scheme = "https",
+                          .num_connects = 1};
+    const char *unknown = NULL;
+    FILE *f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(cli_write_out(f,
+                                   "%{http_code} %{time_namelookup} %{time_connect} "
+                                   "%{time_appconnect} %{time_starttransfer} %{time_total} "
+                                   "%{speed_download} [%{remote_ip}]:%{remote_port}\\t100%%\\n",
+                                   &r, &unknown),
+                     0);
+    fclose(f);
+    assert_string_equal(buf, "200 0.001000 0.003000 0.006000 0.010000 0.012000 200000 "
+                             "[::1]:443\t100%\n");
+    r.scheme = "http"; /* no TLS: appconnect 0, the request after TCP */
+    r.tls_us = 0;
+    f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(cli_write_out(f, "%{time_appconnect} %{time_starttransfer}", &r, &unknown), 0);
+    fclose(f);
+    assert_string_equal(buf, "0.000000 0.007000");
+    struct cli_round failed = {.dns_us = 500,
+                               .scheme = "https",
+                               .exitcode = 7,
+                               .errormsg = "refused"}; /* connect never done */
+    f = fmemopen(buf, sizeof buf, "w");
+    assert_int_equal(cli_write_out(f, "%{http_code} %{time_connect} %{exitcode} %{errormsg} %{x}",
+                                   &failed, &unknown),
+                     -1);
+    fclose(f);
+    assert_string_equal(buf, "000 0.000000 7 refused %{x}");
+    assert_int_equal(strncmp(unknown, "%{x}", 4), 0);
+}
+
 int main(void)
 {
     evtls_log_set_level(EVTLS_LOG_NONE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_headers), cmocka_unit_test(test_tls_build),
         cmocka_unit_test(test_tls_options),     cmocka_unit_test(test_resolve),
-        cmocka_unit_test(test_curl_exit),
+        cmocka_unit_test(test_curl_exit),       cmocka_unit_test(test_write_out),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -263,6 +263,65 @@ static void test_failures_exit_as_curl(void **state)
     expect_out("DNS_NXDOMAIN", 1);
 }
 
+/* curl's habits where evtls-poll does the same thing: -o, -w with curl's
+ * variables, -s, -m. */
+static void test_curl_habits(void **state)
+{
+    (void)state;
+    char out[64];
+    snprintf(out, sizeof out, "/tmp/evtls-poll-o-%d", (int)getpid());
+    /* -o: the body in the file, not on stdout; -w after the round. */
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "-o", out, "-w",
+                              "code=%{http_code} size=%{size_download} ip=%{remote_ip} "
+                              "port=%{remote_port} exit=%{exitcode} v=%{http_version}\\n",
+                              url, NULL),
+                     0);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    char body[64] = "";
+    size_t n = fread(body, 1, sizeof body - 1, f);
+    fclose(f);
+    body[n] = '\0';
+    assert_string_equal(body, "hello from nginx\n");
+    expect_out("hello from nginx", 0);
+    char want[128];
+    snprintf(want, sizeof want, "code=200 size=17 ip=%s port=%u exit=0 v=1.1\n",
+             strstr(pr.out, "ip=::1") ? "::1" : "127.0.0.1", web.port);
+    expect_out(want, 1);
+    /* curl's times add up from the start: each at least the one before. */
+    assert_int_equal(poll_run(20000, "--count", "1", "-s", "--cacert", pki("ca.pem"), "-w",
+                              "%{time_namelookup} %{time_connect} %{time_appconnect} "
+                              "%{time_pretransfer} %{time_starttransfer} %{time_total}|",
+                              url, NULL),
+                     0);
+    double t[6];
+    const char *w = strrchr(pr.out, '\n'); /* -w follows the body's last line */
+    assert_non_null(w);
+    assert_int_equal(
+        sscanf(w + 1, "%lf %lf %lf %lf %lf %lf|", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5]), 6);
+    for (int i = 1; i < 6; i++)
+        if (t[i] < t[i - 1] || (i >= 1 && t[i] <= 0))
+            fail_msg("-w times not adding up: %s", w + 1);
+    /* -s: no log, countdown or summary anywhere, the response only. */
+    assert_null(strstr(pr.out, "I evtls-poll"));
+    assert_int_equal(pr.err[0], '\0');
+    expect_out("hello from nginx\n", 1);
+    /* -m: the round's whole time, against a server that never answers. */
+    struct peer fp;
+    assert_int_equal(peer_fault(&fp, "silent", NULL), 0);
+    char u[64];
+    snprintf(u, sizeof u, "https://localhost:%u/", fp.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "-s", "-m", "300ms", "--cacert", pki("ca.pem"),
+                              "-w", "%{exitcode} %{errormsg}", u, NULL),
+                     28);
+    peer_stop(&fp);
+    expect_out("28 --max-time: the round took more than 300 ms", 1);
+    /* An unknown -w variable is a usage error, named. */
+    assert_int_equal(poll_run(10000, "-w", "%{http_code} %{bogus}", url, NULL), 2);
+    assert_non_null(strstr(pr.err, "--write-out: unknown variable '%{bogus}'"));
+    unlink(out);
+}
+
 static void test_usage_errors_name_the_option(void **state)
 {
     (void)state;
@@ -449,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_default_countdown_ten_to_zero),
         cmocka_unit_test(test_failures_exit_as_curl),
+        cmocka_unit_test(test_curl_habits),
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_signal_stops_within_a_second),
         cmocka_unit_test(test_session_file_and_no_resume),

@@ -22,6 +22,7 @@
 #include <evtls/evtls.h>
 
 #include "cli_tls.h"
+#include "cli_writeout.h"
 #include "evtls_cli.h"
 
 #define PROG "evtls-poll"
@@ -50,6 +51,18 @@ static const char usage_text[] =
     "Request:\n"
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
     "  -I, --head             HEAD (curl's -I)\n"
+    "\n"
+    "As curl:\n"
+    "  -o, --output FILE      the body to FILE (each round's, replacing the last)\n"
+    "  -w, --write-out FORMAT after each round, FORMAT on stdout with curl's variables:\n"
+    "                         %%{http_code} %%{http_version} %%{time_namelookup}\n"
+    "                         %%{time_connect} %%{time_appconnect} %%{time_pretransfer}\n"
+    "                         %%{time_starttransfer} %%{time_total} %%{size_download}\n"
+    "                         %%{speed_download} %%{remote_ip} %%{remote_port} %%{url}\n"
+    "                         %%{scheme} %%{num_connects} %%{exitcode} %%{errormsg}\n"
+    "                         %%{ssl_verify_result}; \\n, \\t, %%%%\n"
+    "  -s, --silent           no log, countdown or summary: the response (and -w) only\n"
+    "  -m, --max-time TIME    each round's whole time, the connect included (exit 28)\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data TEXT        request body, or @FILE for a file's bytes (the method\n"
     "                         becomes POST unless given)\n"
@@ -102,6 +115,10 @@ struct options {
     const char *session_file;
     const char *resolver;
     struct cli_net net;
+    const char *output;    /* -o: the body to this file (each round's, overwritten) */
+    const char *write_out; /* -w: curl's format, after each round */
+    int silent;            /* -s: nothing on stderr but usage errors */
+    unsigned max_time_ms;  /* -m: each round's whole time, connect included */
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -163,6 +180,10 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, 0, O_VERBOSE},
     {"method", required_argument, 0, 'X'},
     {"head", no_argument, 0, 'I'},
+    {"output", required_argument, 0, 'o'},
+    {"write-out", required_argument, 0, 'w'},
+    {"silent", no_argument, 0, 's'},
+    {"max-time", required_argument, 0, 'm'},
     {"fail", no_argument, 0, 'f'},
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, 'd'},
@@ -189,9 +210,9 @@ static void parse_options(int argc, char **argv, struct options *o)
     opterr = 0;
     int ch, idx;
     char err[300];
-    if (cli_check_options(argc, argv, long_opts, ":X:H:d:hIf", err, sizeof err) != 0)
+    if (cli_check_options(argc, argv, long_opts, ":X:H:d:hIfo:w:sm:", err, sizeof err) != 0)
         usage_error("%s", err);
-    while ((ch = getopt_long(argc, argv, ":X:H:d:hIf", long_opts, &idx)) != -1) {
+    while ((ch = getopt_long(argc, argv, ":X:H:d:hIfo:w:sm:", long_opts, &idx)) != -1) {
         const char *name = ch >= 256 ? long_opts[idx].name : NULL;
         char optname[40];
         snprintf(optname, sizeof optname, "--%s", name ? name : "");
@@ -203,6 +224,10 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_VERBOSE: o->verbose = 1; break;
         case 'X': o->method = optarg; break;
         case 'I': o->method = "HEAD"; break; /* curl's -I */
+        case 'o': o->output = optarg; break;
+        case 'w': o->write_out = optarg; break;
+        case 's': o->silent = 1; break;
+        case 'm': o->max_time_ms = (unsigned)parse_time_ms(optname, optarg, 86400000); break;
         case 'f': break; /* curl's -f is the rule here: a status of 400 or above fails (22) */
         case 'H':
             if (o->n_headers == 32)
@@ -241,6 +266,17 @@ static void parse_options(int argc, char **argv, struct options *o)
     o->url_text = argv[optind];
     if (cli_tls_check(&o->tls, err, sizeof err) != 0)
         usage_error("%s", err);
+    if (o->write_out) { /* every variable known before the first round */
+        const char *unknown = NULL;
+        struct cli_round none = {0};
+        FILE *null = fopen("/dev/null", "we");
+        int bad = null && cli_write_out(null, o->write_out, &none, &unknown) != 0;
+        if (null)
+            fclose(null);
+        if (bad)
+            usage_error("--write-out: unknown variable '%.*s'",
+                        (int)(strchr(unknown, '}') - unknown + 1), unknown);
+    }
     if (o->method == NULL)
         o->method = o->data ? "POST" : "GET";
 }
@@ -276,8 +312,10 @@ struct poller {
     struct event *tick, *sig_int, *sig_term;
     int countdown;
     int stopping;
-    int signal;    /* the signal that stopped it, 0 if none: exit status 128 + signal */
-    int exit_code; /* the last failed round's exit status, curl's for that failure */
+    int signal;             /* the signal that stopped it, 0 if none: exit status 128 + signal */
+    int exit_code;          /* the last failed round's exit status, curl's for that failure */
+    FILE *out;              /* -o's file, or NULL */
+    struct event *deadline; /* -m: the round's whole time */
 
     /* summary */
     unsigned ok, failed, resumed, offered;
@@ -299,6 +337,8 @@ static uint64_t now_us(void)
 static void say(struct poller *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct poller *p, const char *fmt, ...)
 {
+    if (p->o.silent)
+        return;
     va_list ap;
     va_start(ap, fmt);
     fprintf(p->text, "I " PROG ": ");
@@ -409,9 +449,39 @@ static void print_address_choice(struct poller *p, const evtls_conn_info *ci)
 /* ------------------------------------------------------------------ */
 /* a round */
 
+/* curl's -w after a round, from what it measured. */
+static void write_out(struct poller *p, const evtls_conn_info *ci, uint64_t total)
+{
+    int connected = ci && ci->family != 0;
+    struct cli_round r = {
+        .http_code = p->status,
+        .http_minor = 1,
+        .dns_us = ci ? ci->dns_us : 0,
+        .tcp_us = connected ? ci->tcp_us : 0,
+        .tls_us = ci && ci->tls_version ? ci->tls_us : 0,
+        .ttfb_us = p->ttfb_us,
+        .total_us = total,
+        .size_download = p->body_bytes,
+        .remote_ip = connected ? ci->peer_addr : NULL,
+        .remote_port = p->url.port,
+        .url = p->o.url_text,
+        .scheme = p->url.plain ? "http" : "https",
+        .num_connects = connected,
+        .exitcode = cli_curl_exit(p->err, p->status),
+        .errormsg = p->err ? p->err_detail : "",
+        .ssl_verify_result = p->o.tls.insecure || p->o.tls.no_verify_name,
+    };
+    cli_write_out(stdout, p->o.write_out, &r, NULL);
+    fflush(stdout);
+}
+
 static void end_round(struct poller *p)
 {
     uint64_t total = now_us() - p->t_round;
+    if (p->deadline)
+        evtimer_del(p->deadline);
+    if (p->out)
+        fflush(p->out);
     if (p->conn && !p->have_info) {
         p->info = *evtls_conn_get_info(p->conn);
         p->have_info = 1;
@@ -437,6 +507,8 @@ static void end_round(struct poller *p)
         p->offered++;
     if (p->o.json)
         print_json(p, ci, total);
+    if (p->o.write_out)
+        write_out(p, ci, total);
     if (p->err == 0 && p->status >= 400)
         say(p, "round %u failed: HTTP status %d", p->round, p->status);
     if (p->err == 0 && ci)
@@ -528,7 +600,9 @@ static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void
 {
     (void)x;
     struct poller *p = arg;
-    if (!p->o.json && !p->o.quiet)
+    if (p->out)
+        fwrite(data, 1, len, p->out);
+    else if (!p->o.json && !p->o.quiet)
         fwrite(data, 1, len, stdout);
     return 0;
 }
@@ -541,10 +615,12 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     p->status = evtls_http_resp_get_status(r);
     p->body_bytes = evtls_http_resp_get_body_bytes(r);
     p->ttfb_us = evtls_http_resp_get_ttfb_us(r);
-    if (!p->o.json && !p->o.quiet && p->body_bytes) {
+    if (!p->o.json && !p->o.quiet && !p->out && p->body_bytes) {
         fputc('\n', stdout);
         fflush(stdout);
     }
+    if (p->deadline)
+        evtimer_del(p->deadline); /* the response is whole: the close is not timed */
     if (err) {
         p->err = err;
         const evtls_last_error *le = evtls_conn_get_last_error(p->conn);
@@ -609,6 +685,22 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     say(p, "%s %s sent", p->o.method, p->url.target);
 }
 
+/* -m: the round's whole time passed, wherever it was. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct poller *p = arg;
+    if (p->x) {
+        evtls_http_exchange_cancel(p->x);
+        p->x = NULL;
+    }
+    p->err = EVTLS_ERR_TIMEOUT;
+    snprintf(p->err_detail, sizeof p->err_detail, "--max-time: the round took more than %u ms",
+             p->o.max_time_ms);
+    end_round(p); /* frees the connection, wherever it was */
+}
+
 static void start_round(struct poller *p)
 {
     p->round++;
@@ -619,6 +711,17 @@ static void start_round(struct poller *p)
     p->err_detail[0] = '\0';
     p->have_info = 0;
     p->t_round = now_us();
+    if (p->out) { /* -o holds the latest round's body */
+        fflush(p->out);
+        rewind(p->out);
+        if (ftruncate(fileno(p->out), 0) != 0)
+            say(p, "cannot empty %s: %s", p->o.output, strerror(errno));
+    }
+    if (p->deadline) {
+        struct timeval tv = {(time_t)(p->o.max_time_ms / 1000),
+                             (suseconds_t)(p->o.max_time_ms % 1000) * 1000};
+        evtimer_add(p->deadline, &tv);
+    }
     say(p, "round %u: %s", p->round, p->o.url_text);
     p->conn = evtls_conn_new(p->base, p->cfg);
     int rc = p->conn ? 0 : EVTLS_ERR_NOMEM;
@@ -640,14 +743,11 @@ static void start_round(struct poller *p)
 /* ------------------------------------------------------------------ */
 /* start and stop */
 
-static void finish(struct poller *p)
+/* The rounds' summary and the peak memory (not with -s). */
+static void print_summary(const struct poller *p, FILE *f)
 {
-    evtimer_del(p->tick);
-    evsignal_del(p->sig_int);
-    evsignal_del(p->sig_term);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    FILE *f = p->text;
     fprintf(f, "I " PROG ": summary: %u round%s, %u ok, %u failed", p->ok + p->failed,
             p->ok + p->failed == 1 ? "" : "s", p->ok, p->failed);
     if (p->ok)
@@ -656,6 +756,15 @@ static void finish(struct poller *p)
     fprintf(f, "; sessions resumed %u of %u offered\n", p->resumed, p->offered);
     fprintf(f, "I " PROG ": peak memory (max resident set): %ld KiB\n", ru.ru_maxrss);
     fflush(f);
+}
+
+static void finish(struct poller *p)
+{
+    evtimer_del(p->tick);
+    evsignal_del(p->sig_int);
+    evsignal_del(p->sig_term);
+    if (!p->o.silent)
+        print_summary(p, p->text);
     if (p->sessions && p->o.session_file &&
         evtls_session_cache_save(p->sessions, p->o.session_file) != 0)
         fprintf(stderr, PROG ": cannot save sessions to %s\n", p->o.session_file);
@@ -702,6 +811,8 @@ static void build(struct poller *p)
         if (rc != 0)
             usage_error("--data: cannot use it");
     }
+    if (o->output && (p->out = fopen(o->output, "we")) == NULL)
+        usage_error("--output: cannot write '%s': %s", o->output, strerror(errno));
     evtls_http_opts_default(&p->http);
     p->http.ttfb_timeout_ms = o->ttfb_ms;
     p->http.max_body_bytes = o->max_body;
@@ -743,6 +854,8 @@ int main(int argc, char **argv)
     parse_options(argc, argv, &p.o);
     if (p.o.verbose)
         evtls_log_set_level(EVTLS_LOG_DEBUG);
+    else if (p.o.silent)
+        evtls_log_set_level(EVTLS_LOG_NONE); /* curl's -s: nothing on stderr */
     else if (getenv("EVTLS_LOG") == NULL)
         evtls_log_set_level(EVTLS_LOG_WARN); /* the poller prints what matters itself */
     p.text =
@@ -753,6 +866,8 @@ int main(int argc, char **argv)
         return 1;
     build(&p);
     p.tick = evtimer_new(p.base, on_tick, &p);
+    if (p.o.max_time_ms)
+        p.deadline = evtimer_new(p.base, on_deadline, &p);
     p.sig_int = evsignal_new(p.base, SIGINT, on_signal, &p);
     p.sig_term = evsignal_new(p.base, SIGTERM, on_signal, &p);
     evsignal_add(p.sig_int, NULL);
@@ -762,6 +877,10 @@ int main(int argc, char **argv)
 
     int status = p.signal ? 128 + p.signal : p.exit_code;
     event_free(p.tick);
+    if (p.deadline)
+        event_free(p.deadline);
+    if (p.out)
+        fclose(p.out);
     event_free(p.sig_int);
     event_free(p.sig_term);
     evtls_http_req_free(p.req);
