@@ -211,7 +211,10 @@ if [ -n "$mpi" ]; then
 fi
 echo "--- 6. HTML reports"
 "$load" -c 6 -n 600 --resume-ratio 0.5 --cacert "$pki/ca.pem" --no-progress \
-  --html "$work/run.html" "$url" >/dev/null
+  --threshold 'total.p99<60s' --threshold 'tls.max<1us' --html "$work/run.html" "$url" >/dev/null ||
+  true # the 1 us threshold fails the run (exit 1): its verdict is in the report
+"$load" --rate 50 -d 0.5 -c 2 --cacert "$pki/ca.pem" --no-progress --html "$work/open.html" \
+  "$url" >/dev/null || fail "the open-loop run for its report failed"
 "$load" merge --html "$work/merged.html" "$work"/s{0,1,2}.json >/dev/null
 javac -d "$work/java" "$root/tests/report/PngInk.java"
 for r in run merged; do
@@ -228,6 +231,20 @@ for r in run merged; do
   echo "$r.png: $ink"
   awk '{ exit !($2 > 0.03 && $4 >= 4) }' <<<"$ink" || fail "$r.png looks blank: $ink"
 done
+# What the summary says is in the report too: verdicts, the open loop's
+# accounting, status codes, the client's costs; a merged report names the
+# test, and the merge as what made it.
+grep -q '<code>total.p99&lt;60s</code></td><td class="n">[0-9.]*</td><td>met</td>' "$work/run.html" ||
+  fail "run.html has no met threshold"
+grep -q '<code>tls.max&lt;1us</code></td><td class="n">[0-9.]*</td><td><b>NOT met</b>' "$work/run.html" ||
+  fail "run.html has no failed threshold"
+grep -q '<th>client</th><td>CPU [0-9.]* s user' "$work/run.html" || fail "run.html has no client costs"
+grep -q '<h2>Open loop</h2>' "$work/open.html" || fail "open.html has no open-loop table"
+grep -q '<h2>Status codes</h2>' "$work/open.html" && grep -q '<tr><td>200</td>' "$work/open.html" ||
+  fail "open.html has no status codes"
+grep -q '<th>merged by</th>' "$work/merged.html" || fail "the merged report does not say what merged it"
+grep -q '<th>test</th><td>request mode, -c 7, 3 threads, -n 1001' "$work/merged.html" ||
+  fail "the merged report does not describe the shards' test"
 grep -q 'Shards' "$work/merged.html" || fail "the merged report has no shard table"
 grep -q 'start skew' "$work/merged.html" || fail "the merged report has no start skew"
 

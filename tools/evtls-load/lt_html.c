@@ -16,7 +16,7 @@
 #define W      1180 /* chart width, legible at 1280 px */
 #define H      360
 #define LEFT   80
-#define RIGHT  30
+#define RIGHT  170 /* the legend, beside the plot: never on a curve */
 #define TOP    40
 #define BOTTOM 60
 
@@ -132,8 +132,8 @@ static void chart(FILE *f, const char *title, const axis_x *ax, const char *ylab
             fprintf(f, "%.1f,%.1f ", px(l->x[k], xmax), py(l->y[k], ymax));
         }
         fputs("\"/>", f);
-        /* the legend, top right */
-        int lx = W - RIGHT - 190, ly = TOP + 18 + (int)i * 20;
+        /* the legend, right of the plot's frame */
+        int lx = W - RIGHT + 14, ly = TOP + 18 + (int)i * 20;
         fprintf(f,
                 "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"3\"%s/>"
                 "<text x=\"%d\" y=\"%d\" class=\"lg\">",
@@ -224,6 +224,59 @@ static void html_error_row(FILE *f, const char *cls, const char *name, const cha
     fputs("</td></tr>", f);
 }
 
+/* The thresholds' verdicts and the open loop's accounting, at the top. */
+static void html_verdicts(FILE *f, const lt_result *r)
+{
+    const lt_opts *o = r->o;
+    const lt_stats *st = r->st;
+    if (o->n_thresholds) {
+        fputs("<h2>Thresholds</h2>\n<table><tr><th>threshold</th><th>value ms</th>"
+              "<th>verdict</th></tr>",
+              f);
+        for (unsigned i = 0; i < o->n_thresholds; i++) {
+            double v;
+            int met = lt_threshold_eval(st, &o->thresholds[i], &v);
+            fputs("<tr><td><code>", f);
+            esc(f, o->thresholds[i].text);
+            if (met < 0)
+                fputs("</code></td><td>-</td><td>NOT met (no sample)</td></tr>", f);
+            else
+                fprintf(f, "</code></td><td class=\"n\">%.3f</td><td>%s</td></tr>", v / 1000,
+                        met ? "met" : "<b>NOT met</b>");
+        }
+        fputs("</table>\n", f);
+    }
+    if (o->rate > 0) {
+        uint64_t done = st->ops_ok + st->ops_failed;
+        fprintf(f,
+                "<h2>Open loop</h2>\n<table><tr><th>rate asked</th><th>due</th><th>done</th>"
+                "<th>failed among them</th><th>unfinished</th><th>never started (still "
+                "queued at the end)</th></tr><tr><td class=\"n\">%.1f/s</td><td "
+                "class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+                "class=\"n\">%llu</td><td class=\"n\">%llu</td></tr></table>\n",
+                o->rate, (unsigned long long)st->due, (unsigned long long)done,
+                (unsigned long long)st->ops_failed, (unsigned long long)r->unfinished,
+                (unsigned long long)st->never_started);
+    }
+}
+
+/* The responses by status code. */
+static void html_statuses(FILE *f, const lt_stats *st)
+{
+    int any = 0;
+    for (int c = 100; c < 600; c++)
+        if (st->codes[c]) {
+            if (!any)
+                fputs("<h2>Status codes</h2>\n<table><tr><th>status</th><th>responses</th></tr>",
+                      f);
+            any = 1;
+            fprintf(f, "<tr><td>%d</td><td class=\"n\">%llu</td></tr>", c,
+                    (unsigned long long)st->codes[c]);
+        }
+    if (any)
+        fputs("</table>\n", f);
+}
+
 void lt_report_html(FILE *f, const lt_result *r)
 {
     const lt_opts *o = r->o;
@@ -247,7 +300,8 @@ void lt_report_html(FILE *f, const lt_result *r)
     fputs("<h1>evtls-load: ", f);
     esc(f, o->target);
     fputs("</h1>\n<table>", f);
-    fputs("<tr><th>command</th><td><code>", f);
+    /* A merged report's command is the merge: the test is the shards'. */
+    fprintf(f, "<tr><th>%s</th><td><code>", r->shard_index == LT_MERGED ? "merged by" : "command");
     esc(f, r->command);
     fprintf(f, "</code></td></tr><tr><th>started</th><td>%s</td></tr>", when);
     fputs("<tr><th>machine</th><td>", f);
@@ -260,14 +314,29 @@ void lt_report_html(FILE *f, const lt_result *r)
     } else
         esc(f, r->host);
     uint64_t ops = st->ops_ok + st->ops_failed;
-    fprintf(f,
-            "</td></tr><tr><th>run</th><td>%s mode, %u connections, %u threads, %.2f s; "
-            "%llu operations (%.1f/s), %llu failed</td></tr></table>\n",
+    fprintf(f, "</td></tr><tr><th>test</th><td>%s mode, -c %u, %u thread%s",
             o->mode == LT_MODE_REQUEST ? "request"
             : o->mode == LT_MODE_HOLD  ? "hold"
                                        : "handshake",
-            o->conns, o->threads, r->elapsed_s, (unsigned long long)ops,
-            r->elapsed_s > 0 ? (double)ops / r->elapsed_s : 0, (unsigned long long)st->ops_failed);
+            o->conns, o->threads, o->threads == 1 ? "" : "s");
+    if (o->total)
+        fprintf(f, ", -n %llu", (unsigned long long)o->total);
+    if (o->duration_us)
+        fprintf(f, ", -d %.3g s", (double)o->duration_us / 1e6);
+    if (o->rate > 0)
+        fprintf(f, ", --rate %.6g/s", o->rate);
+    fprintf(
+        f,
+        "</td></tr><tr><th>run</th><td>%.2f s; %llu operations (%.1f/s), %llu failed%s</td></tr>"
+        "<tr><th>client</th><td>CPU %.2f s user, %.2f s system; peak resident %ld KiB",
+        r->elapsed_s, (unsigned long long)ops, r->elapsed_s > 0 ? (double)ops / r->elapsed_s : 0,
+        (unsigned long long)st->ops_failed, r->interrupted ? " (interrupted)" : "", r->cpu_user_s,
+        r->cpu_sys_s, r->rss_peak_kb);
+    if (o->mode == LT_MODE_HOLD && r->kib_per_held >= 0)
+        fprintf(f, "; %.1f KiB per held connection (the slope), %.0f KiB fixed", r->kib_per_held,
+                r->fixed_kib);
+    fputs("</td></tr></table>\n", f);
+    html_verdicts(f, r);
     fputs("<h2>Latency</h2>\n", f);
     percentile_chart(f, st);
     fputs("<table><tr><th>phase</th><th>count</th><th>min ms</th><th>p50 ms</th><th>p90 "
@@ -307,7 +376,9 @@ void lt_report_html(FILE *f, const lt_result *r)
     if (st->tls_other)
         fprintf(f, "<tr><td colspan=\"3\">others</td><td class=\"n\">%llu</td></tr>",
                 (unsigned long long)st->tls_other);
-    fputs("</table>\n<h2>Errors</h2>\n", f);
+    fputs("</table>\n", f);
+    html_statuses(f, st);
+    fputs("<h2>Errors</h2>\n", f);
     if (st->ops_failed == 0 && st->conns_failed == 0)
         fputs("<p>None.</p>\n", f);
     else {
