@@ -29,6 +29,7 @@ GROUP=X25519
 CIPHERS=TLS13-CHACHA20-POLY1305-SHA256:TLS13-AES128-GCM-SHA256:TLS13-AES256-GCM-SHA384
 N1=${N1:-20}
 N2=${N2:-120}
+[ -n "${BENCH_BRIEF:-}" ] && N1=5 N2=15
 
 total() { sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$1" | head -1; }
 
@@ -57,9 +58,10 @@ e1=$(evtls_count $N1)
 e2=$(evtls_count $N2)
 f1=$(floor_count $N1)
 f2=$(floor_count $N2)
-awk -v e1="$e1" -v e2="$e2" -v f1="$f1" -v f2="$f2" -v n1=$N1 -v n2=$N2 'BEGIN {
-  ev = (e2 - e1) / (n2 - n1); fl = (f2 - f1) / (n2 - n1);
-  printf "  evtls client (evtls-load, loopback nginx):  %12.0f instructions per handshake\n", ev;
-  printf "  wolfSSL floor (client over memory buffers): %12.0f instructions per handshake\n", fl;
-  printf "  ratio evtls / floor: %.3f (target <= 1.05, both on the same wolfSSL)\n", ev / fl;
-}'
+read -r ev fl ratio < <(awk -v e1="$e1" -v e2="$e2" -v f1="$f1" -v f2="$f2" -v n1=$N1 -v n2=$N2 \
+  'BEGIN {ev = (e2 - e1) / (n2 - n1); fl = (f2 - f1) / (n2 - n1); printf "%.0f %.0f %.3f\n", ev, fl, ev / fl}')
+printf "  evtls client (evtls-load, loopback nginx):  %12.0f instructions per handshake\n" "$ev"
+printf "  wolfSSL floor (client over memory buffers): %12.0f instructions per handshake\n" "$fl"
+printf "  ratio evtls / floor: %.3f (target <= 1.05, both on the same wolfSSL)\n" "$ratio"
+bench_report evtls_per_handshake="$ev" floor_per_handshake="$fl" ratio="$ratio" n1=$N1 n2=$N2 \
+  evtls_total_n1="$e1" evtls_total_n2="$e2" floor_total_n1="$f1" floor_total_n2="$f2"

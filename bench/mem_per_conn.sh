@@ -11,9 +11,13 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" test bench_mem
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-"$build/bench/bench_mem" 1000
-"$build/bench/bench_mem" 10000
-"$build/bench/bench_mem" 1000 resumed
+SMALL=1000 BIG=10000 C=5000 D=2
+if [ -n "${BENCH_BRIEF:-}" ]; then
+  SMALL=100 BIG=300 C=300 D=1
+fi
+"$build/bench/bench_mem" $SMALL
+"$build/bench/bench_mem" $BIG
+"$build/bench/bench_mem" $SMALL resumed
 
 # evtls-load as a user runs it, against nginx: resident memory per held
 # idle connection (hold mode, 5,000 held, against the same run with 1), and
@@ -31,11 +35,15 @@ if [ -x "$load" ]; then
     "$load" --cacert "$pki/ca.pem" --no-progress --json "$work/$name.json" "$@" >"$work/$name.out" 2>&1 ||
       { echo "mem_per_conn: evtls-load $* failed:"; tail -5 "$work/$name.out"; exit 1; }
   }
-  C=5000
   run_load hold1 -m hold -c 1 -d 1 "127.0.0.1:$port"
-  run_load holdC -m hold -c $C -d 2 --ramp-up 2 "127.0.0.1:$port"
-  run_load storm1 -m request -c 1 -d 3 "https://127.0.0.1:$port/"
-  run_load stormC -m request -c $C -d 5 --ramp-up 2 "https://127.0.0.1:$port/"
+  run_load holdC -m hold -c $C -d $D --ramp-up $D "127.0.0.1:$port"
+  run_load storm1 -m request -c 1 -d $D "https://127.0.0.1:$port/"
+  run_load stormC -m request -c $C -d $((D + 2)) --ramp-up $D "https://127.0.0.1:$port/"
+  read -r held_each storm_each < <(awk -v h1="$(j hold1 rss_held_kb)" -v hc="$(j holdC rss_held_kb)" \
+    -v s1="$(j storm1 rss_peak_kb)" -v sc="$(j stormC rss_peak_kb)" -v c=$C \
+    'BEGIN {printf "%.1f %.1f\n", (hc - h1) / (c - 1), (sc - s1) / (c - 1)}')
+  bench_report held="$(j holdC held)" held_kib_each="$held_each" held_kib_slope="$(j holdC kib_per_held)" \
+    storm_kib_each="$storm_each"
   awk -v h1="$(j hold1 rss_held_kb)" -v hc="$(j holdC rss_held_kb)" -v held="$(j holdC held)" \
       -v slope="$(j holdC kib_per_held)" \
       -v s1="$(j storm1 rss_peak_kb)" -v sc="$(j stormC rss_peak_kb)" -v c=$C 'BEGIN {

@@ -9,6 +9,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 rounds=${2:-20}
+[ -n "${BENCH_BRIEF:-}" ] && rounds=3
+source "$root/bench/lib.sh" # bench_report
 pki=$build/pki
 bash "$root/scripts/mkcerts.sh" "$pki" >/dev/null
 out=$(mktemp)
@@ -17,7 +19,7 @@ trap 'demo_server_stop; rm -f "$out" "$out".*' EXIT
 demo_server_start "$build" "$pki" "$out"
 url=$demo_url
 # median FIELD < json lines
-median() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
+median() { jq -r ".$1 | numbers" | sort -n | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}'; }
 run() { # NAME ARGS...
   local name=$1; shift
   "$build/bin/evtls-poll" --count $((rounds + 1)) --interval 0 --json --cacert "$pki/ca.pem" \
@@ -29,5 +31,8 @@ run() { # NAME ARGS...
 }
 run resumed
 run full --no-resume
-awk -v r="$(median handshake_ms <"$out.resumed")" -v f="$(median handshake_ms <"$out.full")" \
-  'BEGIN {printf "resumed/full handshake ratio: %.2f\n", r / f}'
+hr=$(median handshake_ms <"$out.resumed") hf=$(median handshake_ms <"$out.full")
+ratio=$(awk -v r="$hr" -v f="$hf" 'BEGIN {printf "%.2f", r / f}')
+echo "resumed/full handshake ratio: $ratio"
+bench_report rounds="$rounds" resumed_rounds="$(grep -c '"resumed":true' "$out.resumed" || true)" \
+  handshake_ms_resumed="$hr" handshake_ms_full="$hf" ratio="$ratio"

@@ -6,10 +6,14 @@
 set -euo pipefail
 build=${1:-build}
 iters=20000
+[ -n "${BENCH_BRIEF:-}" ] && iters=2000
+source "$(dirname "$0")/lib.sh" # bench_report
 # 10,000 connections take over 8 minutes to set up under valgrind; pass
 # sizes to try them: pool_instructions.sh build 100 10000
 shift || true
 sizes=${*:-100 2000}
+[ -n "${BENCH_BRIEF:-}" ] && sizes="20 200"
+figures=()
 for n in $sizes; do
   out=$(mktemp)
   valgrind --tool=callgrind --callgrind-out-file="$out" --collect-atstart=no \
@@ -18,4 +22,6 @@ for n in $sizes; do
   rm -f "$out"
   # two runs of the loop per process (n, n), plus one warm-up checkout each
   echo "  $n pooled: $(( ir / (2 * (iters + 1)) )) instructions per checkout+checkin"
+  figures+=("per_checkout_$n=$(( ir / (2 * (iters + 1)) ))" "total_$n=$ir")
 done
+bench_report iters="$iters" "${figures[@]}"

@@ -15,6 +15,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 bench_setup "${1:-$(dirname "$0")/../build}" test evtls-load
 N=${2:-3000}
+D=10
+[ -n "${BENCH_BRIEF:-}" ] && N=200 D=2
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 load=$build/bin/evtls-load
 work=$(mktemp -d /tmp/evtls-storm.XXXXXX)
@@ -32,13 +34,13 @@ accepted() { # nginx's accepts counter, over plain HTTP
   exec 3<&-
   echo "$line"
 }
-j() { sed -n "s/.*\"$2\":\([0-9.]*\).*/\1/p" "$work/$1.json"; }
-fail=0
+j() { bench_json "$work/$1.json" "$2"; }
+fail=0 figures=()
 run() { # NAME strict|- URL [ARGS...]
   local name=$1 strict=$2 url=$3 before after
   shift 3
   before=$(accepted)
-  "$load" --cacert "$pki/ca.pem" --servername localhost --no-progress -m request -c "$N" -d 10 \
+  "$load" --cacert "$pki/ca.pem" --servername localhost --no-progress -m request -c "$N" -d "$D" \
     --ramp-up 1 --json "$work/$name.json" "$@" "$url" >"$work/$name.out" 2>&1 || true
   sleep 1 # nginx accepts what its queue still holds
   after=$(accepted)
@@ -52,9 +54,13 @@ run() { # NAME strict|- URL [ARGS...]
            name, n, acc, r, conns, att, lost, err, (r <= 1.01 && err == 0) ? "" : (strict == "strict" ? "  <- FAILS the 1.01x / 0 errors target" : "")
     exit !(r <= 1.01 && err == 0) }' || { [ "$strict" = strict ] && fail=1; }
   [ -s "$work/$name.json" ] || { echo "storm: evtls-load failed:"; tail -5 "$work/$name.out"; }
+  local key=${name//[.-]/_}
+  figures+=("${key}_accepted=$acc" "${key}_connections=$(j "$name" connections)"
+    "${key}_ratio=$(awk -v a="$acc" -v n="$N" 'BEGIN {printf "%.4f", a / n}')")
 }
 run localhost strict "https://localhost:$port/"
 run 127.0.0.1 strict "https://127.0.0.1:$port/"
 run localhost-race-limit-8 strict "https://localhost:$port/" --race-limit 8
 run localhost-race-unlimited - "https://localhost:$port/" --race-limit 100000
+bench_report connections_asked="$N" "${figures[@]}"
 exit $fail

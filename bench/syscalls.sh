@@ -15,6 +15,8 @@ port=$(bench_free_port)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv1.3;"
 url=https://127.0.0.1:$port/
 N=20000
+T=3
+[ -n "${BENCH_BRIEF:-}" ] && N=2000 T=1
 
 # table FILE REQUESTS LABEL: prints the calls per request by name; the
 # total per request goes to stderr. strace -c's rows: "% time, seconds,
@@ -39,11 +41,14 @@ e=$(table "$work/evtls.strace" "$N" evtls-load 2>&1 >"$work/evtls.line")
 cat "$work/evtls.line"
 
 if command -v wrk >/dev/null; then
-  strace -f -c -o "$work/wrk.strace" wrk -t1 -c1 -d3s "$url" >"$work/wrk.out" 2>&1
+  strace -f -c -o "$work/wrk.strace" wrk -t1 -c1 -d${T}s "$url" >"$work/wrk.out" 2>&1
   done_w=$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$work/wrk.out")
   w=$(table "$work/wrk.strace" "$done_w" wrk 2>&1 >"$work/wrk.line")
   cat "$work/wrk.line"
-  awk -v e="$e" -v w="$w" 'BEGIN { printf "evtls-load / wrk: %.2f\n", e / w }'
+  ratio=$(awk -v e="$e" -v w="$w" 'BEGIN { printf "%.2f", e / w }')
+  echo "evtls-load / wrk: $ratio"
+  bench_report evtls_per_request="$e" wrk_per_request="$w" ratio="$ratio" evtls_requests="$N" \
+    wrk_requests="$done_w"
 else
   echo "wrk is not installed (scripts/deps.sh bench installs it)"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# bench_brief.sh BUILD_DIR - the benchmarks that print figures against the
-# anchors, each run briefly (BENCH_BRIEF=1: the same steps, small counts),
+# bench_brief.sh BUILD_DIR - every benchmark script under bench/ (but the
+# soak, which the suite runs as soak_short), each run briefly (BENCH_BRIEF=1: the same steps, small counts),
 # and every figure each one printed read back as JSON (BENCH_JSON, written
 # by bench_report in bench/lib.sh) and checked with a JSON parser: a number,
 # finite and above zero, and where a figure is computed from counts, equal
@@ -14,7 +14,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:?usage: bench_brief.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d /tmp/evtls-bench-brief.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-for b in scale vs_anchors; do
+benches=(scale vs_anchors syscalls poll_resume storm pool_instructions handshake_instructions bulk
+  mem_per_conn)
+for b in "${benches[@]}"; do
   echo "--- bench/$b.sh, brief"
   BENCH_BRIEF=1 BENCH_JSON=$work/$b.json bash "$root/bench/$b.sh" "$build" >"$work/$b.out" 2>&1 || {
     cat "$work/$b.out"
@@ -61,8 +63,50 @@ near("vs_anchors", "ev_ka_ms", a["ev_ka_ms"],
 for k in ("ev_res_ratio13", "ev_res_ratio12"):
     if a[k] > 1:
         bad.append(f"vs_anchors: {k} = {a[k]} is a share above 1")
+sc = figures("syscalls")
+near("syscalls", "ratio", sc["ratio"], ratio(sc["evtls_per_request"], sc["wrk_per_request"]), 0.006)
+if sc["evtls_requests"] != 2000:
+    bad.append(f"syscalls: {sc['evtls_requests']} requests, not the brief run's 2000")
+
+pr = figures("poll_resume")
+if pr["resumed_rounds"] != pr["rounds"]:
+    bad.append(f"poll_resume: {pr['resumed_rounds']} of {pr['rounds']} rounds resumed")
+near("poll_resume", "ratio", pr["ratio"],
+     ratio(pr["handshake_ms_resumed"], pr["handshake_ms_full"]), 0.006)
+
+st = figures("storm")
+for run in ("localhost", "127_0_0_1", "localhost_race_limit_8", "localhost_race_unlimited"):
+    near("storm", f"{run}_ratio", st[f"{run}_ratio"],
+         ratio(st[f"{run}_accepted"], st["connections_asked"]), 0.00006)
+    if run != "localhost_race_unlimited" and st[f"{run}_connections"] != st["connections_asked"]:
+        bad.append(f"storm: {run} made {st[f'{run}_connections']} connections, "
+                   f"not the {st['connections_asked']} asked")
+
+pi = figures("pool_instructions")
+for n in (20, 200):
+    near("pool_instructions", f"per_checkout_{n}", pi[f"per_checkout_{n}"],
+         ratio(pi[f"total_{n}"], 2 * (pi["iters"] + 1)), 1)
+
+hi = figures("handshake_instructions")
+span = hi["n2"] - hi["n1"]
+near("handshake_instructions", "evtls_per_handshake", hi["evtls_per_handshake"],
+     ratio(hi["evtls_total_n2"] - hi["evtls_total_n1"], span), 1)
+near("handshake_instructions", "floor_per_handshake", hi["floor_per_handshake"],
+     ratio(hi["floor_total_n2"] - hi["floor_total_n1"], span), 1)
+near("handshake_instructions", "ratio", hi["ratio"],
+     ratio(hi["evtls_per_handshake"], hi["floor_per_handshake"]), 0.0006)
+
+bu = figures("bulk")  # one round: its ratio is the median
+near("bulk", "ratio_tuned", bu["ratio_tuned"],
+     ratio(bu["evtls_mb_per_cpu_s"], bu["wrk_mb_per_cpu_s"]), 0.006)
+
+mm = figures("mem_per_conn")
+if mm["held"] != 300:
+    bad.append(f"mem_per_conn: {mm['held']} held, not the brief run's 300")
+
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-print(f"bench_brief: {len(s) + len(a)} figures checked")
+n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm))
+print(f"bench_brief: {n} figures of 9 benchmarks checked")
 PY
