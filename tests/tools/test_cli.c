@@ -175,6 +175,32 @@ static void test_resolve(void **state)
     }
 }
 
+/* curl's --connect-to HOST1:PORT1:HOST2:PORT2, empty parts included. */
+static void test_connect_to(void **state)
+{
+    (void)state;
+    struct cli_connect_to c[3];
+    char err[300];
+    assert_int_equal(cli_parse_connect_to("a.test:443:b.test:8443", &c[0], err, sizeof err), 0);
+    assert_string_equal(c[0].to_host, "b.test");
+    assert_int_equal(c[0].to_port, 8443);
+    assert_int_equal(cli_parse_connect_to("[::1]:80:[::2]:", &c[1], err, sizeof err), 0);
+    assert_string_equal(c[1].from_host, "::1");
+    assert_string_equal(c[1].to_host, "::2");
+    assert_int_equal(c[1].to_port, 0); /* the same port */
+    assert_int_equal(cli_parse_connect_to("::127.0.0.1:9", &c[2], err, sizeof err), 0);
+    assert_ptr_equal(cli_connect_to_find(c, 3, "A.TEST", 443), &c[0]); /* no case */
+    assert_ptr_equal(cli_connect_to_find(c, 3, "a.test", 444), &c[2]); /* any host, any port */
+    assert_ptr_equal(cli_connect_to_find(c, 2, "::1", 80), &c[1]);
+    assert_null(cli_connect_to_find(c, 2, "a.test", 444));
+    const char *bad[] = {"x", "a:1:b", "a:0:b:1", "a:1:b:65536", "[::1:80:b:1", "a:1:b:1:2"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(cli_parse_connect_to(bad[i], &c[0], err, sizeof err), -1);
+        if (strstr(err, "is not HOST1:PORT1:HOST2:PORT2") == NULL)
+            fail_msg("--connect-to %s: '%s'", bad[i], err);
+    }
+}
+
 /* evtls-poll's exit status is curl's for the same failure. */
 static void test_curl_exit(void **state)
 {
@@ -273,7 +299,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_headers), cmocka_unit_test(test_tls_build),
         cmocka_unit_test(test_tls_options),     cmocka_unit_test(test_resolve),
-        cmocka_unit_test(test_curl_exit),       cmocka_unit_test(test_write_out),
+        cmocka_unit_test(test_connect_to),      cmocka_unit_test(test_curl_exit),
+        cmocka_unit_test(test_write_out),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -234,6 +234,15 @@ static void test_failures_exit_as_curl(void **state)
                               "--servername", "localhost", nowhere, NULL),
                      0);
     expect_out("given by --resolve for nowhere.invalid:", 1);
+    /* curl's --connect-to: the URL's port refuses, the connection goes to
+     * nginx's; the name verified stays the URL's host. */
+    char closed[64], ct[64];
+    snprintf(closed, sizeof closed, "https://localhost:%u/", unused_port());
+    snprintf(ct, sizeof ct, "::localhost:%u", web.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--json", "--cacert", pki("ca.pem"),
+                              "--connect-to", ct, closed, NULL),
+                     0);
+    expect_out("\"status\":200", 1);
     /* --insecure gets through, and says so on every connection. */
     assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--insecure", "--cacert",
                               pki("other-ca.pem"), url, NULL),

@@ -519,3 +519,70 @@ int cli_curl_exit(int err, int http_status)
     default: return 1;
     }
 }
+
+/* One HOST part of --connect-to, in brackets for IPv6, into out; *p moves
+ * past it and its colon. Returns 0 or -1. */
+static int connect_to_host(const char **p, char *out, size_t cap)
+{
+    const char *s = *p, *end;
+    if (*s == '[') {
+        end = strchr(s, ']');
+        if (end == NULL || end[1] != ':')
+            return -1;
+        s++;
+    } else {
+        end = strchr(s, ':');
+        if (end == NULL)
+            return -1;
+    }
+    if ((size_t)(end - s) >= cap)
+        return -1;
+    memcpy(out, s, (size_t)(end - s));
+    out[end - s] = '\0';
+    *p = end + (*end == ']' ? 2 : 1);
+    return 0;
+}
+
+/* One PORT part (empty: 0), up to the next colon or the end. */
+static int connect_to_port(const char **p, uint16_t *port)
+{
+    char *end;
+    *port = 0;
+    if (**p == ':' || **p == '\0') {
+        *p += **p == ':';
+        return 0;
+    }
+    unsigned long v = **p >= '0' && **p <= '9' ? strtoul(*p, &end, 10) : 0;
+    if (v == 0 || v > 65535 || (*end != ':' && *end != '\0'))
+        return -1;
+    *port = (uint16_t)v;
+    *p = end + (*end == ':');
+    return 0;
+}
+
+int cli_parse_connect_to(const char *spec, struct cli_connect_to *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    const char *p = spec;
+    if (connect_to_host(&p, out->from_host, sizeof out->from_host) != 0 ||
+        connect_to_port(&p, &out->from_port) != 0 || strchr(p, ':') == NULL ||
+        connect_to_host(&p, out->to_host, sizeof out->to_host) != 0 ||
+        connect_to_port(&p, &out->to_port) != 0 || *p != '\0') {
+        snprintf(err, errlen,
+                 "--connect-to '%s' is not HOST1:PORT1:HOST2:PORT2 (curl's; empty parts: any "
+                 "host or port, the same host or port)",
+                 spec);
+        return -1;
+    }
+    return 0;
+}
+
+const struct cli_connect_to *cli_connect_to_find(const struct cli_connect_to *c, size_t n,
+                                                 const char *host, uint16_t port)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((c[i].from_host[0] == '\0' || strcasecmp(c[i].from_host, host) == 0) &&
+            (c[i].from_port == 0 || c[i].from_port == port))
+            return &c[i];
+    return NULL;
+}

@@ -74,6 +74,22 @@ int cli_parse_resolve(const char *spec, struct cli_resolve *out, char *err, size
 const char *cli_resolve_find(const struct cli_resolve *r, size_t n, const char *host,
                              uint16_t port);
 
+/* curl's --connect-to HOST1:PORT1:HOST2:PORT2: a connection to HOST1:PORT1
+ * (empty: any host, any port) goes to HOST2:PORT2 instead (empty: the
+ * same host, the same port), a name or an address (IPv6 in brackets);
+ * the name sent and verified stays HOST1. */
+struct cli_connect_to {
+    char from_host[256], to_host[256];
+    uint16_t from_port, to_port; /* 0: any / the same */
+};
+
+/* Parses one --connect-to value. Returns 0, or -1 with err saying why. */
+int cli_parse_connect_to(const char *spec, struct cli_connect_to *out, char *err, size_t errlen);
+
+/* The first entry of c[0..n) for host:port, or NULL. */
+const struct cli_connect_to *cli_connect_to_find(const struct cli_connect_to *c, size_t n,
+                                                 const char *host, uint16_t port);
+
 /* curl's exit status for the same failure: an evtls error, or (err 0) an
  * HTTP status of 400 or above, which is curl -f's 22. 0 for success. */
 int cli_curl_exit(int err, int http_status);

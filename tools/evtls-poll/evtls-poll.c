@@ -78,6 +78,8 @@ static const char usage_text[] =
     "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
     "  --resolve HOST:PORT:ADDR  connect to ADDR for HOST:PORT, still sending and\n"
     "                         verifying HOST (curl's; repeatable, other hosts ignored)\n"
+    "  --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for HOST1:PORT1\n"
+    "                         (empty: any, or the same), still verifying HOST1 (curl's)\n"
     "%s"
     "\n"
     "  -h, --help             this text\n"
@@ -111,6 +113,8 @@ struct options {
     struct cli_tls tls;            /* --cacert ... --handshake-timeout, as evtls-load */
     struct cli_resolve resolve[8]; /* --resolve HOST:PORT:ADDR, as curl's */
     unsigned n_resolve;
+    struct cli_connect_to connect_to[8]; /* --connect-to HOST1:PORT1:HOST2:PORT2, as curl's */
+    unsigned n_connect_to;
     int no_resume;
     const char *session_file;
     const char *resolver;
@@ -168,6 +172,7 @@ enum {
     O_SESSFILE,
     O_RESOLVER,
     O_RESOLVE,
+    O_CONNECT_TO,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
 };
@@ -193,6 +198,7 @@ static const struct option long_opts[] = {
     {"session-file", required_argument, 0, O_SESSFILE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"resolve", required_argument, 0, O_RESOLVE},
+    {"connect-to", required_argument, 0, O_CONNECT_TO},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
@@ -249,6 +255,12 @@ static void parse_options(int argc, char **argv, struct options *o)
             if (cli_parse_resolve(optarg, &o->resolve[o->n_resolve++], err, sizeof err) != 0)
                 usage_error("%s", err);
             break;
+        case O_CONNECT_TO:
+            if (o->n_connect_to == sizeof o->connect_to / sizeof o->connect_to[0])
+                usage_error("--connect-to: at most 8");
+            if (cli_parse_connect_to(optarg, &o->connect_to[o->n_connect_to++], err, sizeof err))
+                usage_error("%s", err);
+            break;
         case O_TLS:
             if (cli_tls_option(&o->tls, name, optarg, err, sizeof err) < 0)
                 usage_error("%s", err);
@@ -291,7 +303,9 @@ struct poller {
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
     evtls_url url;
-    const char *dial_host; /* the URL's host, or its --resolve address */
+    const char *dial_host; /* the URL's host, or where --connect-to or --resolve send it */
+    uint16_t dial_port;    /* the URL's port, or --connect-to's */
+    int by_resolve;        /* dial_host is --resolve's address */
     evtls_http_req *req;
     evtls_http_opts http;
     FILE *text; /* where human-readable lines go (stderr with --json) */
@@ -408,9 +422,9 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
  * and what happened to the attempts before it (Happy Eyeballs). */
 static void print_address_choice(struct poller *p, const evtls_conn_info *ci)
 {
-    if (p->dial_host != p->url.host) {
+    if (p->by_resolve) {
         say(p, "address %s given by --resolve for %s:%u: no DNS lookup", ci->peer_addr, p->url.host,
-            p->url.port);
+            p->dial_port);
         return;
     }
     if (p->url.host_is_ip) {
@@ -731,7 +745,7 @@ static void start_round(struct poller *p)
         rc = evtls_conn_set_session_cache(p->conn, p->sessions);
     if (rc == 0) {
         evtls_conn_set_retry_cb(p->conn, on_retry, p);
-        rc = evtls_conn_connect(p->conn, p->dial_host, p->url.port, on_connected, p);
+        rc = evtls_conn_connect(p->conn, p->dial_host, p->dial_port, on_connected, p);
     }
     if (rc != 0) {
         p->err = rc;
@@ -820,13 +834,24 @@ static void build(struct poller *p)
     cli_tls_warn(&o->tls, PROG);
     struct cli_tls t = o->tls;
     t.net = &o->net;
-    /* --resolve: the connection goes to its address; the host is still the
-     * name sent (SNI) and verified, and the Host header. */
-    p->dial_host = cli_resolve_find(o->resolve, o->n_resolve, p->url.host, p->url.port);
-    if (p->dial_host && t.servername == NULL)
+    /* --connect-to, then --resolve on where it leads (curl's order): the
+     * connection goes there; the URL's host is still the name sent (SNI)
+     * and verified, and the Host header. */
+    p->dial_host = p->url.host;
+    p->dial_port = p->url.port;
+    const struct cli_connect_to *ct =
+        cli_connect_to_find(o->connect_to, o->n_connect_to, p->url.host, p->url.port);
+    if (ct && ct->to_host[0])
+        p->dial_host = ct->to_host;
+    if (ct && ct->to_port)
+        p->dial_port = ct->to_port;
+    const char *addr = cli_resolve_find(o->resolve, o->n_resolve, p->dial_host, p->dial_port);
+    if (addr) {
+        p->dial_host = addr;
+        p->by_resolve = 1;
+    }
+    if (p->dial_host != p->url.host && t.servername == NULL)
         t.servername = p->url.host;
-    if (p->dial_host == NULL)
-        p->dial_host = p->url.host;
     char cerr[400];
     if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
         usage_error("%s", cerr);
