@@ -403,7 +403,7 @@ static int schedule_retry(evtls_conn *c, int code, evtls_conn_state was)
                              &wait_ms))
         return 0;
     char buf[400];
-    LOGW("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
+    LOGI("conn#%lu: connect attempt %u to %s:%u failed in %s: %s; retrying in %u ms", c->id,
          c->info.connect_attempt, c->info.host, c->port, evtls_conn_state_name(was),
          evtls_last_error_format(&c->err, buf, sizeof buf), wait_ms);
     c->retry_left_s = v->retry_mode == EVTLS_RETRY_COUNTDOWN && v->retry_countdown_s > 0
@@ -477,8 +477,11 @@ void evtls__conn_fail(evtls_conn *c, int code)
     evtls__conn_teardown(c, 1);
     evtls__conn_set_state(c, EVTLS_STATE_FAILED);
     char buf[400];
-    if (was != EVTLS_STATE_FAILED) /* failed in place earlier: logged then */
-        LOGW("conn#%lu: %s %s:%u failed in %s: %s", c->id,
+    /* Info, not a warning: the failure is the caller's, told through its
+     * callback (a tool printed it twice, and a load test thousands of
+     * times). */
+    if (was != EVTLS_STATE_FAILED && evtls__log_enabled(EVTLS_LOG_INFO)) /* in place: logged then */
+        LOGI("conn#%lu: %s %s:%u failed in %s: %s", c->id,
              was == EVTLS_STATE_CONNECTED ? "connection to" : "connect to", c->info.host,
              c->info.port, evtls_conn_state_name(was),
              evtls_last_error_format(&c->err, buf, sizeof buf));

@@ -203,6 +203,8 @@ static void test_failures_exit_as_curl(void **state)
     expect_out("\"error\":\"CONN_REFUSED\"", 1);
     expect_out("\"status\":0", 1);
     assert_non_null(strstr(pr.err, "summary: 1 round, 0 ok, 1 failed"));
+    /* The failure is said once: the round's line, not also the library's. */
+    assert_int_equal(count_of(pr.err, "Connection refused"), 1);
 
     /* Retries with backoff: three tries, then the error. */
     assert_int_equal(poll_run(20000, "--count", "1", "--retries", "2", refused, NULL), 7);
