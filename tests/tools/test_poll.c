@@ -27,7 +27,9 @@ static char url[128];
 static int group_setup(void **state)
 {
     (void)state;
-    if (peer_nginx_ex(&web, 1, "keepalive_timeout 60s; location = /missing { return 404; }") != 0)
+    if (peer_nginx_ex(&web, 1,
+                      "keepalive_timeout 60s; location = /missing { return 404; } "
+                      "location = /busy { return 503; }") != 0)
         return -1;
     snprintf(url, sizeof url, "https://localhost:%u/", web.port);
     return 0;
@@ -327,6 +329,19 @@ static void test_curl_habits(void **state)
                      28);
     peer_stop(&fp);
     expect_out("28 --max-time: the round took more than 300 ms", 1);
+    /* --retry: a transient failure (503) is tried again after 1 s and not
+     * counted; a lasting one (404) is not tried again. */
+    char busy[96], missing[96];
+    snprintf(busy, sizeof busy, "https://localhost:%u/busy", web.port);
+    snprintf(missing, sizeof missing, "https://localhost:%u/missing", web.port);
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--retry", "1", "--cacert", pki("ca.pem"), busy, NULL), 22);
+    expect_out("round 1: HTTP status 503; trying again in 1 s, 0 tries left", 1);
+    expect_out("summary: 1 round, 0 ok, 1 failed", 1);
+    assert_int_equal(
+        poll_run(20000, "--count", "1", "--retry", "3", "--cacert", pki("ca.pem"), missing, NULL),
+        22);
+    expect_out("trying again", 0);
     /* An unknown -w variable is a usage error, named. */
     assert_int_equal(poll_run(10000, "-w", "%{http_code} %{bogus}", url, NULL), 2);
     assert_non_null(strstr(pr.err, "--write-out: unknown variable '%{bogus}'"));

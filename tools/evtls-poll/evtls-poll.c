@@ -63,6 +63,9 @@ static const char usage_text[] =
     "                         %%{ssl_verify_result}; \\n, \\t, %%%%\n"
     "  -s, --silent           no log, countdown or summary: the response (and -w) only\n"
     "  -m, --max-time TIME    each round's whole time, the connect included (exit 28)\n"
+    "  --retry N              a round that fails transiently (a timeout; HTTP 408, 429,\n"
+    "                         500, 502, 503 or 504) is tried again, up to N times, after\n"
+    "                         1 s, 2 s, 4 s... (at most 10 min), as curl's --retry\n"
     "  -H, --header 'N: V'    add a request header (repeatable)\n"
     "  -d, --data TEXT        request body, or @FILE for a file's bytes (the method\n"
     "                         becomes POST unless given)\n"
@@ -123,6 +126,7 @@ struct options {
     const char *write_out; /* -w: curl's format, after each round */
     int silent;            /* -s: nothing on stderr but usage errors */
     unsigned max_time_ms;  /* -m: each round's whole time, connect included */
+    unsigned retry;        /* --retry: a round's transient failure tried again, as curl's */
 };
 
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
@@ -173,6 +177,7 @@ enum {
     O_RESOLVER,
     O_RESOLVE,
     O_CONNECT_TO,
+    O_RETRY,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
 };
@@ -189,6 +194,7 @@ static const struct option long_opts[] = {
     {"write-out", required_argument, 0, 'w'},
     {"silent", no_argument, 0, 's'},
     {"max-time", required_argument, 0, 'm'},
+    {"retry", required_argument, 0, O_RETRY},
     {"fail", no_argument, 0, 'f'},
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, 'd'},
@@ -255,6 +261,7 @@ static void parse_options(int argc, char **argv, struct options *o)
             if (cli_parse_resolve(optarg, &o->resolve[o->n_resolve++], err, sizeof err) != 0)
                 usage_error("%s", err);
             break;
+        case O_RETRY: o->retry = (unsigned)parse_num(optname, optarg, 1000); break;
         case O_CONNECT_TO:
             if (o->n_connect_to == sizeof o->connect_to / sizeof o->connect_to[0])
                 usage_error("--connect-to: at most 8");
@@ -328,6 +335,10 @@ struct poller {
     int stopping;
     int signal;             /* the signal that stopped it, 0 if none: exit status 128 + signal */
     int exit_code;          /* the last failed round's exit status, curl's for that failure */
+    unsigned retries_left;  /* --retry: tries the current round still has */
+    unsigned retry_s;       /* the wait before the next try, doubling */
+    int retrying;           /* the tick starts the same round again */
+    int retrying_now;       /* start_round is that try: keep the round's tries */
     FILE *out;              /* -o's file, or NULL */
     struct event *deadline; /* -m: the round's whole time */
 
@@ -489,6 +500,43 @@ static void write_out(struct poller *p, const evtls_conn_info *ci, uint64_t tota
     fflush(stdout);
 }
 
+/* curl's transient failures, the ones --retry tries again. */
+static int transient(const struct poller *p)
+{
+    if (p->err)
+        return cli_curl_exit(p->err, 0) == 28; /* a timeout */
+    static const int codes[] = {408, 429, 500, 502, 503, 504};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (p->status == codes[i])
+            return 1;
+    return 0;
+}
+
+/* --retry: a transient failure of the round is tried again after a wait
+ * (1 s doubling, 10 min at most) and not counted. Returns 1 when it is. */
+static int retry_round(struct poller *p)
+{
+    if (p->stopping || p->retries_left == 0 || !transient(p))
+        return 0;
+    p->retries_left--;
+    if (p->err)
+        say(p, "round %u: %s (%s); trying again in %u s, %u tr%s left", p->round,
+            evtls_strerror(p->err), evtls_err_name(p->err), p->retry_s, p->retries_left,
+            p->retries_left == 1 ? "y" : "ies");
+    else
+        say(p, "round %u: HTTP status %d; trying again in %u s, %u tr%s left", p->round, p->status,
+            p->retry_s, p->retries_left, p->retries_left == 1 ? "y" : "ies");
+    if (p->conn) {
+        evtls_conn_free(p->conn);
+        p->conn = NULL;
+    }
+    p->retrying = 1;
+    struct timeval tv = {(time_t)p->retry_s, 0};
+    evtimer_add(p->tick, &tv);
+    p->retry_s = p->retry_s >= 300 ? 600 : 2 * p->retry_s;
+    return 1;
+}
+
 static void end_round(struct poller *p)
 {
     uint64_t total = now_us() - p->t_round;
@@ -501,6 +549,8 @@ static void end_round(struct poller *p)
         p->have_info = 1;
     }
     const evtls_conn_info *ci = p->have_info ? &p->info : NULL;
+    if (retry_round(p))
+        return;
     /* As evtls-load counts it: a response with status 400 or above is a
      * failed round (the status line is printed as it came). */
     if (p->err == 0 && p->status < 400) {
@@ -570,6 +620,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     struct poller *p = arg;
+    if (p->retrying) { /* the same round, tried again */
+        p->retrying = 0;
+        p->retrying_now = 1;
+        p->round--;
+        start_round(p);
+        return;
+    }
     p->countdown--;
     if (p->o.interval_ms % 1000 == 0)
         say(p, "%d...", p->countdown);
@@ -717,6 +774,11 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 
 static void start_round(struct poller *p)
 {
+    if (!p->retrying_now) { /* a new round: its tries and its first wait */
+        p->retries_left = p->o.retry;
+        p->retry_s = 1;
+    }
+    p->retrying_now = 0;
     p->round++;
     p->status = 0;
     p->body_bytes = 0;
