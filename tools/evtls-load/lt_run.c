@@ -139,6 +139,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
                  (unsigned long long)ops);
     printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos,
            dt > 0 ? (double)(ops - r->last_ops) / dt : 0, (unsigned long long)errs);
+    if (r->o->mode != LT_MODE_HOLD) { /* the slowest thread's, over the last whole second */
+        uint64_t p99 = 0;
+        for (unsigned i = 0; i < r->n; i++)
+            if (lt_worker_p99_us(r->w[i]) > p99)
+                p99 = lt_worker_p99_us(r->w[i]);
+        if (p99)
+            printf("  p99 %.1fms", (double)p99 / 1000);
+    }
     if (r->o->rate > 0) /* due and waiting for a free connection */
         printf("  backlog %llu", (unsigned long long)sum(r, lt_worker_backlog));
     fflush(stdout);

@@ -95,7 +95,14 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     s->has_op = 0;
     s->status = 0;
     uint64_t now = lt_now_us(), took = now - s->op_start;
-    lt_stats_second(&w->st, now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0, err, took);
+    uint64_t sec = now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0;
+    if (sec > w->p99_sec) { /* a second ended: its p99 for the progress line */
+        if (w->p99_sec < w->st.n_series && w->st.series[w->p99_sec].slot)
+            atomic_store_explicit(&w->a_p99_us, lt_second_percentile(&w->st.series[w->p99_sec], 99),
+                                  memory_order_relaxed);
+        w->p99_sec = sec;
+    }
+    lt_stats_second(&w->st, sec, err, took);
     /* total is every operation's, as k6, wrk and h2load count it; total_ok
      * the successful ones' (a fast failure must not hide in "total"). */
     lt_hist_record(&w->st.hist[LT_TOTAL], took);

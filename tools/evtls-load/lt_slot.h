@@ -114,6 +114,8 @@ struct lt_worker {
     uint64_t unfinished;
     _Atomic uint64_t a_done, a_errors, a_held;
     _Atomic uint64_t a_backlog; /* open loop: due and not started (the progress line's) */
+    _Atomic uint64_t a_p99_us;  /* the last whole second's p99 of successful operations */
+    uint64_t p99_sec;           /* the second it is taken from next */
 };
 
 /* Open loop: the scheduled time of operation k (lt_schedule.c). */

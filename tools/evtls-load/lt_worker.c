@@ -243,6 +243,11 @@ uint64_t lt_worker_ops_done(const lt_worker *w)
     return atomic_load_explicit(&w->a_done, memory_order_relaxed);
 }
 
+uint64_t lt_worker_p99_us(const lt_worker *w)
+{
+    return atomic_load_explicit(&w->a_p99_us, memory_order_relaxed);
+}
+
 uint64_t lt_worker_backlog(const lt_worker *w)
 {
     return atomic_load_explicit(&w->a_backlog, memory_order_relaxed);

@@ -31,6 +31,8 @@ uint64_t lt_worker_ops_done(const lt_worker *w);
 uint64_t lt_worker_errors(const lt_worker *w);
 /* Open loop: operations due and not yet started (waiting for a free connection). */
 uint64_t lt_worker_backlog(const lt_worker *w);
+/* The p99 of the last whole second's successful operations, in us (0: none yet). */
+uint64_t lt_worker_p99_us(const lt_worker *w);
 uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
