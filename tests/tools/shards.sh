@@ -151,10 +151,17 @@ fp_shard a1 1 -H 'X-A: 1'
 fp_shard b1 1 -H 'X-A: 2'
 fp_shard ins 1 -H 'X-A: 1' --insecure
 fp_shard tmo 1 -H 'X-A: 1' --ttfb-timeout 5s
+fp_shard bodyA 0 -H 'X-A: 1' --data 'body-1'
+fp_shard bodyB 1 -H 'X-A: 1' --data 'body-2'
+fp_shard name 1 -H 'X-A: 1' --servername localhost
+fp_shard ramp 1 -H 'X-A: 1' --ramp-up 0.2
 "$load" merge "$work/fp-a0.json" "$work/fp-a1.json" >/dev/null || fail "the same test did not merge"
 refused "request_fnv1a is" "$work/fp-a0.json" "$work/fp-b1.json"
 refused "insecure is false in one, true in the other" "$work/fp-a0.json" "$work/fp-ins.json"
 refused "ttfb_timeout_ms is 0 in one, 5000 in the other" "$work/fp-a0.json" "$work/fp-tmo.json"
+refused "request_fnv1a is" "$work/fp-bodyA.json" "$work/fp-bodyB.json" # bodies of one length
+refused "servername is null in one" "$work/fp-a0.json" "$work/fp-name.json"
+refused "ramp_up_us is 0 in one, 200000 in the other" "$work/fp-a0.json" "$work/fp-ramp.json"
 refused "merged already" "$work/merged.json" "$work/s1.json"
 refused "1 of the 3 shards missing (1)" "$work/s0.json" "$work/s2.json"
 refused "did you mean '--allow-partial'" --allow-partia "$work/s0.json"
