@@ -82,8 +82,8 @@ static void on_yield(evutil_socket_t fd, short what, void *arg)
     evtls_conn *c = arg;
     if (!evtls__conn_reading(c))
         return;
-    if (c->read_mode ==
-        READ_PEEK) { /* the socket stayed quiet for the peek's interval: the flow slowed */
+    /* A peek: the socket stayed quiet for its interval, so the flow slowed. */
+    if (c->read_mode == READ_PEEK) {
         c->info.read_peeks++;
         evtls__conn_lowat_off(c);
     }

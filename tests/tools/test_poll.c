@@ -313,7 +313,7 @@ static void test_curl_habits(void **state)
     assert_int_equal(
         sscanf(w + 1, "%lf %lf %lf %lf %lf %lf|", &t[0], &t[1], &t[2], &t[3], &t[4], &t[5]), 6);
     for (int i = 1; i < 6; i++)
-        if (t[i] < t[i - 1] || (i >= 1 && t[i] <= 0))
+        if (t[i] < t[i - 1] || t[i] <= 0)
             fail_msg("-w times not adding up: %s", w + 1);
     /* -s: no log, countdown or summary anywhere, the response only. */
     assert_null(strstr(pr.out, "I evtls-poll"));

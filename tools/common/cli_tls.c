@@ -36,16 +36,6 @@ void cli_tls_init(struct cli_tls *t)
     t->race_limit = -1;
 }
 
-/* A timeout from 1 ms to 1 h. */
-static int parse_timeout(const char *s, unsigned *ms)
-{
-    uint64_t us;
-    if (cli_parse_duration(s, 1e6, &us) != 0 || us < 1000 || us > 3600000000u)
-        return -1;
-    *ms = (unsigned)(us / 1000);
-    return 0;
-}
-
 int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char *err, size_t errlen)
 {
     const struct {
@@ -72,7 +62,8 @@ int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char 
     else if (strcmp(name, "no-verify-name") == 0)
         t->no_verify_name = 1;
     else if (strcmp(name, "tls-min") == 0 || strcmp(name, "tls-max") == 0) {
-        if (cli_parse_tls_version(value, name[5] == 'i' ? &t->tls_min : &t->tls_max) != 0) {
+        if (cli_parse_tls_version(value,
+                                  strcmp(name, "tls-min") == 0 ? &t->tls_min : &t->tls_max) != 0) {
             snprintf(err, errlen, "--%s: '%s' is not a TLS version (1.2 or 1.3)", name, value);
             return -1;
         }
@@ -82,7 +73,9 @@ int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char 
             return -1;
         }
     } else if (strcmp(name, "connect-timeout") == 0 || strcmp(name, "handshake-timeout") == 0) {
-        if (parse_timeout(value, name[0] == 'c' ? &t->connect_ms : &t->handshake_ms) != 0) {
+        if (cli_parse_timeout_ms(value, strcmp(name, "connect-timeout") == 0
+                                            ? &t->connect_ms
+                                            : &t->handshake_ms) != 0) {
             snprintf(err, errlen, "--%s: '%s' is not a time from 1ms to 1h (e.g. 500ms, 2s, 1.5)",
                      name, value);
             return -1;

@@ -293,6 +293,15 @@ int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us)
     return 0;
 }
 
+int cli_parse_timeout_ms(const char *s, unsigned *ms)
+{
+    uint64_t us;
+    if (cli_parse_duration(s, 1e6, &us) != 0 || us < 1000 || us > 3600000000u)
+        return -1;
+    *ms = (unsigned)(us / 1000);
+    return 0;
+}
+
 int cli_data(const char *arg, char **buf, size_t *len, char *err, size_t errlen)
 {
     *buf = NULL;

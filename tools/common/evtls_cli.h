@@ -38,6 +38,10 @@ int cli_parse_family(const char *s, int *family);
  * option's documented unit). Returns 0 with *us set, or -1. */
 int cli_parse_duration(const char *s, double bare_unit_us, uint64_t *us);
 
+/* A timeout option's value: a time from 1 ms to 1 h, a bare number in
+ * seconds (as curl's). Returns 0 with *ms set, or -1. */
+int cli_parse_timeout_ms(const char *s, unsigned *ms);
+
 /* A request body as curl's --data takes it: TEXT, or @FILE for the file's
  * bytes (at most 64 MiB). Returns 0 with a malloc'd *buf (NUL-terminated)
  * and *len, or -1 with a message in err. Not for the event loop: it reads

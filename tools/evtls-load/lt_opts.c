@@ -343,15 +343,6 @@ static const struct option long_opts[] = {
     {0, 0, 0, 0},
 };
 
-static int parse_ms(const char *s, unsigned *ms)
-{
-    uint64_t us;
-    if (lt_parse_duration(s, &us) != 0 || us > 3600000000u || (us > 0 && us < 1000))
-        return -1;
-    *ms = (unsigned)(us / 1000);
-    return 0;
-}
-
 static int add_addr(const char **list, unsigned *n, const char *a)
 {
     if (*n == LT_MAX_ADDRS)
@@ -445,7 +436,7 @@ static int http_option(lt_opts *o, int ch, const char *name, const char *arg, ch
         return 0;
     case O_DATA: o->data = arg; return 0;
     case O_TIMEOUT:
-        if (parse_ms(arg, &o->timeout_ms) != 0)
+        if (cli_parse_timeout_ms(arg, &o->timeout_ms) != 0)
             return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
     case O_MAXBODY:

@@ -164,6 +164,15 @@ static unsigned long long parse_time_ms(const char *opt, const char *s, unsigned
     return us / 1000;
 }
 
+/* A timeout: 1 ms to 1 h, as both tools take one (cli_parse_timeout_ms). */
+static unsigned timeout_ms(const char *opt, const char *s)
+{
+    unsigned ms;
+    if (cli_parse_timeout_ms(s, &ms) != 0)
+        usage_error("%s: '%s' is not a time from 1ms to 1h (e.g. 500ms, 2s, 1.5)", opt, s);
+    return ms;
+}
+
 enum {
     O_INTERVAL = 256,
     O_COUNT,
@@ -239,7 +248,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case 'o': o->output = optarg; break;
         case 'w': o->write_out = optarg; break;
         case 's': o->silent = 1; break;
-        case 'm': o->max_time_ms = (unsigned)parse_time_ms(optname, optarg, 86400000); break;
+        case 'm': o->max_time_ms = timeout_ms(optname, optarg); break;
         case 'f': break; /* curl's -f is the rule here: a status of 400 or above fails (22) */
         case 'H':
             if (o->n_headers == 32)
@@ -249,7 +258,7 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->headers[o->n_headers++] = optarg;
             break;
         case 'd': o->data = optarg; break;
-        case O_TTFB: o->ttfb_ms = (unsigned)parse_time_ms(optname, optarg, 3600000); break;
+        case O_TTFB: o->ttfb_ms = timeout_ms(optname, optarg); break;
         case O_MAXBODY: o->max_body = parse_num(optname, optarg, 1ull << 40); break;
         case O_NORESUME: o->no_resume = 1; break;
         case O_SESSFILE: o->session_file = optarg; break;
