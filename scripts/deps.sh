@@ -18,12 +18,12 @@
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev libidn2-dev zlib1g-dev openssl
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev libidn2-dev zlib1g-dev libnghttp2-dev openssl
       ca-certificates autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps iproute2 clang libclang-rt-14-dev valgrind qemu-user
         tinyproxy gnutls-bin curl libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
-        chromium nghttp2-client wrk strace)
+        chromium nghttp2-client nghttp2-server python3-h2 wrk strace)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi

@@ -46,6 +46,7 @@ evtls_cfg *evtls_cfg_new(void)
     cfg->v.tls_min = EVTLS_TLS_1_2;
     cfg->v.tls_max = EVTLS_TLS_1_3;
     cfg->v.session_tickets = 1;
+    cfg->v.http2_max_streams = 100;
     cfg->v.race_limit = EVTLS_RACE_LIMIT_DEFAULT;
     memcpy(cfg->v.timeouts_ms, default_timeouts, sizeof default_timeouts);
     evtls__err_clear(&cfg->err);
@@ -141,7 +142,9 @@ static int set_buffer(evtls_cfg *cfg, uint8_t **slot, size_t *slot_len, const vo
 int evtls_cfg_set_ca_buffer(evtls_cfg *cfg, const void *buf, size_t len)
 {
     int rc = setter_check(cfg, "ca_buffer");
-    return rc ? rc : set_buffer(cfg, cfg ? &cfg->v.ca_buf : NULL, cfg ? &cfg->v.ca_len : NULL, buf, len, "ca_buffer");
+    return rc ? rc
+              : set_buffer(cfg, cfg ? &cfg->v.ca_buf : NULL, cfg ? &cfg->v.ca_len : NULL, buf, len,
+                           "ca_buffer");
 }
 
 int evtls_cfg_set_ca_file(evtls_cfg *cfg, const char *path)
@@ -172,9 +175,11 @@ int evtls_cfg_set_client_cert(evtls_cfg *cfg, const void *cert, size_t cert_len,
 {
     int rc = setter_check(cfg, "client_cert");
     if (rc == 0)
-        rc = set_buffer(cfg, cfg ? &cfg->v.cert_buf : NULL, cfg ? &cfg->v.cert_len : NULL, cert, cert_len, "client_cert");
+        rc = set_buffer(cfg, cfg ? &cfg->v.cert_buf : NULL, cfg ? &cfg->v.cert_len : NULL, cert,
+                        cert_len, "client_cert");
     if (rc == 0)
-        rc = set_buffer(cfg, cfg ? &cfg->v.key_buf : NULL, cfg ? &cfg->v.key_len : NULL, key, key_len, "client_key");
+        rc = set_buffer(cfg, cfg ? &cfg->v.key_buf : NULL, cfg ? &cfg->v.key_len : NULL, key,
+                        key_len, "client_key");
     if (rc == 0)
         rc = set_string(cfg, cfg ? &cfg->v.key_password : NULL, password, "client_key_password");
     return rc;
@@ -425,7 +430,9 @@ int evtls_cfg_set_psk(evtls_cfg *cfg, const char *identity, const void *key, siz
         return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
                               "psk: the key must have 1 to %d bytes", EVTLS_PSK_KEY_MAX);
     rc = set_string(cfg, cfg ? &cfg->v.psk_identity : NULL, identity, "psk");
-    return rc ? rc : set_buffer(cfg, cfg ? &cfg->v.psk_key : NULL, cfg ? &cfg->v.psk_key_len : NULL, key, key_len, "psk");
+    return rc ? rc
+              : set_buffer(cfg, cfg ? &cfg->v.psk_key : NULL, cfg ? &cfg->v.psk_key_len : NULL, key,
+                           key_len, "psk");
 }
 
 int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on)
@@ -434,6 +441,21 @@ int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on)
     if (rc)
         return rc;
     cfg->v.plain_tcp = on != 0;
+    return 0;
+}
+
+int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigned max_streams)
+{
+    int rc = setter_check(cfg, "http2");
+    if (rc)
+        return rc;
+    if ((int)mode < EVTLS_HTTP2_OFF || mode > EVTLS_HTTP2_PRIOR_KNOWLEDGE)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG, "http2: no mode %d", (int)mode);
+    if (max_streams > (1u << 30))
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "http2: max_streams %u is more than 2^30", max_streams);
+    cfg->v.http2 = (int)mode;
+    cfg->v.http2_max_streams = max_streams ? max_streams : 100;
     return 0;
 }
 
@@ -535,6 +557,16 @@ int evtls_cfg_build(evtls_cfg *cfg)
         rc = evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
                             "plain_tcp: a PSK or a pinned key needs TLS");
         goto out;
+    }
+    /* HTTP/2 over TLS is chosen by ALPN (RFC 9113 section 3.2) */
+    if (!cfg->v.plain_tcp && cfg->v.http2 != EVTLS_HTTP2_OFF && cfg->v.alpn == NULL) {
+        int only = cfg->v.http2 != EVTLS_HTTP2_AUTO;
+        cfg->v.alpn = strdup(only ? "h2" : "h2,http/1.1");
+        if (cfg->v.alpn == NULL) {
+            rc = evtls__err_set(&cfg->err, EVTLS_ERR_NOMEM, "http2: ALPN list");
+            goto out;
+        }
+        cfg->v.alpn_fail_on_mismatch = only;
     }
     rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
     if (rc == 0) {

@@ -54,7 +54,9 @@ struct evtls__cfg_values {
     char *psk_identity;
     uint8_t *psk_key;
     size_t psk_key_len;
-    int plain_tcp; /* no TLS at all */
+    int plain_tcp;              /* no TLS at all */
+    int http2;                  /* an evtls_http2_mode */
+    unsigned http2_max_streams; /* the client's cap on open streams per connection */
     /* HTTP CONNECT proxy: host (NULL: none), port, "Basic ..." credentials or NULL */
     char *proxy_host;
     uint16_t proxy_port;

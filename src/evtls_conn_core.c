@@ -304,6 +304,12 @@ void evtls__conn_destroy(evtls_conn *c)
 {
     evtls__conn_teardown(c, 0);
     event_del(&c->defer_ev);
+    if (c->proto_free) {
+        void (*fn)(void *) = c->proto_free;
+        c->proto_free = NULL;
+        fn(c->proto);
+        c->proto = NULL;
+    }
     if (c->pumping) {
         /* connect_poll is inside event_base_loop on own_base: it finishes. */
         c->life = LIFE_ENDED;
@@ -346,6 +352,22 @@ void evtls__conn_set_race_gate(evtls_conn *c, int (*gate)(void *arg, int take), 
 {
     c->race_gate = gate;
     c->race_arg = arg;
+}
+
+void evtls__conn_set_proto(evtls_conn *c, void *proto, void (*free_fn)(void *proto))
+{
+    c->proto = proto;
+    c->proto_free = proto ? free_fn : NULL;
+}
+
+void *evtls__conn_proto(const evtls_conn *c)
+{
+    return c ? c->proto : NULL;
+}
+
+const struct evtls__cfg_values *evtls__conn_cfg_values(const evtls_conn *c)
+{
+    return c->v;
 }
 
 void *evtls__conn_owner(const evtls_conn *c)

@@ -100,6 +100,8 @@ struct evtls_conn {
     void *userdata; /* the application's, never touched here */
     void *owner;    /* the pool's entry (evtls_conn_int.h) */
     evtls__conn_owner_cb on_let_go;
+    void *proto; /* the protocol session living on it (HTTP/2), freed with it */
+    void (*proto_free)(void *proto);
     int (*race_gate)(void *arg, int take); /* the owner's count of racing sockets */
     void *race_arg;
     evtls_session_cache *sessions;

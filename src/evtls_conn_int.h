@@ -29,6 +29,15 @@ void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_l
  * connecting. */
 void evtls__conn_set_race_gate(evtls_conn *c, int (*gate)(void *arg, int take), void *arg);
 
+/* A protocol session that lives on c (HTTP/2): free_fn frees it when c is
+ * destroyed (it must not call back into c). NULL clears the slot. */
+void evtls__conn_set_proto(evtls_conn *c, void *proto, void (*free_fn)(void *proto));
+void *evtls__conn_proto(const evtls_conn *c);
+
+/* The values of the configuration c was made with. */
+struct evtls__cfg_values;
+const struct evtls__cfg_values *evtls__conn_cfg_values(const evtls_conn *c);
+
 /* The owner, NULL if none. */
 void *evtls__conn_owner(const evtls_conn *c);
 

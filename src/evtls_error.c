@@ -73,8 +73,8 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_HTTP_TIMEOUT, "HTTP_TIMEOUT", "HTTP response stalled or took too long",
      EVTLS_CLASS_TIMEOUT, 1},
     {EVTLS_ERR_BAD_URL, "BAD_URL", "invalid URL", EVTLS_CLASS_USAGE, 0},
-    {EVTLS_ERR_HTTP_ALPN, "HTTP_ALPN", "the connection negotiated a protocol other than HTTP/1.1",
-     EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_HTTP_ALPN, "HTTP_ALPN",
+     "the connection negotiated a protocol other than HTTP/1.1 and h2", EVTLS_CLASS_HTTP, 0},
     {EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS, "HTTP_TOO_MANY_REDIRECTS",
      "more redirects than the request follows", EVTLS_CLASS_HTTP, 0},
     {EVTLS_ERR_PSK, "PSK", "pre-shared key refused (identity or key do not match)", EVTLS_CLASS_TLS,
@@ -94,6 +94,10 @@ static const struct err_desc errs[] = {
     {EVTLS_ERR_PROXY_REFUSED, "PROXY_REFUSED", "the proxy refused the tunnel", EVTLS_CLASS_PEER, 0},
     {EVTLS_ERR_INTERFACE, "INTERFACE", "cannot bind to the network interface", EVTLS_CLASS_NETWORK,
      0},
+    {EVTLS_ERR_H2_REFUSED, "H2_REFUSED", "the server did not process the HTTP/2 stream",
+     EVTLS_CLASS_PEER, 1},
+    {EVTLS_ERR_H2_STREAM, "H2_STREAM", "the server reset the HTTP/2 stream", EVTLS_CLASS_HTTP, 0},
+    {EVTLS_ERR_H2_CONNECTION, "H2_CONNECTION", "HTTP/2 connection error", EVTLS_CLASS_HTTP, 0},
 };
 
 static const struct err_desc *find(int code)

@@ -16,6 +16,7 @@
 
 #include "evtls/http.h"
 #include "evtls_conn_int.h"
+#include "evtls_h2.h"
 #include "evtls_http_int.h"
 #include "evtls_httpparse.h"
 #include "evtls_log_int.h"
@@ -24,27 +25,6 @@
 
 /* ------------------------------------------------------------------ */
 /* requests */
-
-struct req_header {
-    char *name;
-    char *value;
-};
-
-struct evtls_http_req {
-    char method[8];
-    char *authority;
-    char *target;
-    struct req_header *h;
-    size_t nh, cap;
-    uint8_t *body;
-    size_t body_len;
-    int has_body;
-    evtls_http_body_producer produce; /* a streamed body, or NULL */
-    void *produce_arg;
-    uint64_t produce_len; /* EVTLS_HTTP_LENGTH_UNKNOWN: chunked */
-    uint8_t *wire;
-    size_t wire_len;
-};
 
 static const char *const methods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
 
@@ -320,6 +300,8 @@ struct evtls_http_exchange {
     struct event resume_ev; /* evtls_http_exchange_resume's call of the producer */
     int in_user;            /* inside on_head/on_body or the producer */
     int cancelled;          /* evtls_http_exchange_cancel() from inside a callback */
+    int is_h2;              /* runs as an HTTP/2 stream */
+    evtls__h2_stream *h2s;  /* its stream, until the stream ends */
 };
 
 void evtls_http_opts_default_sized(evtls_http_opts *o, size_t size)
@@ -347,6 +329,12 @@ static void exchange_free(evtls_http_exchange *x)
 /* Detaches from the connection: it keeps no pointer to x afterwards. */
 static void detach(evtls_http_exchange *x)
 {
+    if (x->is_h2) { /* the session keeps the connection's reading and writing */
+        evtls__h2_stream *s = x->h2s;
+        x->h2s = NULL;
+        evtls__h2_stream_cancel(s);
+        return;
+    }
     if (evtls_conn_get_state(x->c) == EVTLS_STATE_CONNECTED)
         evtls_conn_read_stop(x->c);
     evtls_conn_set_drain_cb(x->c, NULL, NULL);
@@ -358,7 +346,7 @@ static void finish(evtls_http_exchange *x, int err)
     detach(x);
     struct evtls_http_resp *r = &x->pp.r;
     r->total_us = evtls__now_us() - x->t_start;
-    if (err != 0 || x->rest_off < x->rest_len || x->produce)
+    if (!x->is_h2 && (err != 0 || x->rest_off < x->rest_len || x->produce))
         r->keep_alive = 0; /* an error, or the request was not all sent */
     if (err != 0)
         LOGD("conn: HTTP exchange failed: %s (%s)", evtls_err_name(err),
@@ -604,8 +592,110 @@ int evtls_http_exchange_resume(evtls_http_exchange *x)
     if (!x->paused)
         return EVTLS_ERR_STATE;
     x->paused = 0;
-    event_active(&x->resume_ev, EV_TIMEOUT, 0);
+    if (x->is_h2)
+        evtls__h2_stream_resume(x->h2s);
+    else
+        event_active(&x->resume_ev, EV_TIMEOUT, 0);
     return 0;
+}
+
+/* ---- the exchange as an HTTP/2 stream: the session's sink */
+
+/* x was cancelled from inside one of its callbacks: it goes now. */
+static int gone_if_cancelled(evtls_http_exchange *x)
+{
+    if (!x->cancelled)
+        return 0;
+    detach(x);
+    exchange_free(x);
+    return 1;
+}
+
+static int h2_status(void *ctx, int status)
+{
+    evtls_http_exchange *x = ctx;
+    if (!x->got_first) {
+        x->got_first = 1;
+        x->pp.r.ttfb_us = evtls__now_us() - x->t_start;
+    }
+    return evtls__httpp_h2_status(&x->pp, status);
+}
+
+static int h2_field(void *ctx, int trailer, const char *name, size_t nlen, const char *value,
+                    size_t vlen)
+{
+    evtls_http_exchange *x = ctx;
+    return evtls__httpp_h2_field(&x->pp, trailer, name, nlen, value, vlen);
+}
+
+static int h2_head(void *ctx)
+{
+    evtls_http_exchange *x = ctx;
+    evtls__httpp_h2_end_head(&x->pp);
+    int rc = hook_head(x);
+    if (gone_if_cancelled(x))
+        return 1;
+    if (rc) {
+        x->pp.detail = "stopped at the headers";
+        finish(x, EVTLS_ERR_CANCELLED);
+        return 1;
+    }
+    arm_timer(x);
+    return 0;
+}
+
+static int h2_data(void *ctx, const uint8_t *data, size_t len)
+{
+    evtls_http_exchange *x = ctx;
+    int rc = evtls__httpp_h2_body(&x->pp, data, len);
+    if (gone_if_cancelled(x))
+        return 1;
+    if (rc) {
+        finish(x, rc);
+        return 1;
+    }
+    arm_timer(x);
+    return 0;
+}
+
+static void h2_done(void *ctx, int err, uint32_t code, const char *detail, int reusable,
+                    int conn_gone)
+{
+    evtls_http_exchange *x = ctx;
+    x->h2s = NULL; /* the stream is gone */
+    x->pp.r.h2_error = code;
+    if (err == 0)
+        evtls__httpp_h2_complete(&x->pp, reusable);
+    else if (detail && x->pp.detail == NULL)
+        x->pp.detail = detail;
+    if (err == 0 && x->pp.r.status == 0) {
+        err = EVTLS_ERR_HTTP_MALFORMED;
+        x->pp.detail = "the stream ended without a final status";
+    }
+    x->pp.r.keep_alive = reusable && !conn_gone;
+    finish(x, err);
+}
+
+static long h2_produce(void *ctx, uint8_t *buf, size_t cap)
+{
+    evtls_http_exchange *x = ctx;
+    long n = call_producer(x, buf, cap);
+    if (gone_if_cancelled(x))
+        return EVTLS_ERR_CANCELLED;
+    if (n == EVTLS_HTTP_BODY_PAUSE)
+        x->paused = 1;
+    return n;
+}
+
+static const evtls__h2_sink h2_sink = {h2_status, h2_field, h2_head, h2_data, h2_done, h2_produce};
+
+static int start_h2(evtls_http_exchange *x, evtls_http_req *req)
+{
+    evtls__h2 *h = evtls__h2_get(x->c);
+    if (h == NULL)
+        return EVTLS_ERR_NOMEM;
+    x->is_h2 = 1;
+    return evtls__h2_submit(h, req, &h2_sink, x, req->produce != NULL, &x->h2s);
 }
 
 int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,
@@ -620,19 +710,22 @@ int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const ev
         EVTLS__COPY_IN(&cb, cbs, cbs_size);
     if (c == NULL || req == NULL || cb.on_done == NULL)
         return EVTLS_ERR_INVALID_ARG;
-    if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED || evtls__conn_has_exchange(c))
+    if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
+        return EVTLS_ERR_STATE;
+    int h2 = evtls__h2_wanted(c);
+    if (!h2 && evtls__conn_has_exchange(c))
         return EVTLS_ERR_STATE; /* one exchange at a time: HTTP/1.1 has no multiplexing */
     /* RFC 7301: once ALPN chose a protocol, only that protocol may be
      * spoken; HTTP/1.1 bytes on an h2 connection would only come back as
      * a malformed response. */
     const char *alpn = evtls_conn_get_info(c)->alpn;
-    if (alpn[0] != '\0' && strcmp(alpn, "http/1.1") != 0 && strcmp(alpn, "http/1.0") != 0) {
+    if (!h2 && alpn[0] != '\0' && strcmp(alpn, "http/1.1") != 0 && strcmp(alpn, "http/1.0") != 0) {
         LOGW("conn: HTTP/1.1 refused: the server chose ALPN protocol '%s'", alpn);
         return EVTLS_ERR_HTTP_ALPN;
     }
     size_t len = 0;
-    const uint8_t *bytes = evtls_http_req_get_bytes(req, &len);
-    if (bytes == NULL)
+    const uint8_t *bytes = h2 ? NULL : evtls_http_req_get_bytes(req, &len);
+    if (bytes == NULL && !h2)
         return EVTLS_ERR_NOMEM;
     evtls_http_exchange *x = calloc(1, sizeof *x);
     if (x == NULL)
@@ -655,6 +748,17 @@ int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const ev
     x->produce = req->produce;
     x->produce_arg = req->produce_arg;
     x->produce_left = req->produce_len;
+    if (h2) {
+        int rc = start_h2(x, req);
+        if (rc != 0) {
+            exchange_free(x);
+            return rc;
+        }
+        arm_timer(x);
+        if (out)
+            *out = x;
+        return 0;
+    }
     evtls__conn_set_exchange(c, 1);
     int rc = evtls_conn_read_start(c, on_read, x);
     /* A streamed body is pulled on the drain callback, from the loop: the

@@ -3,7 +3,32 @@
 #ifndef EVTLS_HTTP_INT_H
 #define EVTLS_HTTP_INT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "evtls/http.h"
+
+/* A request, as its two wire forms (HTTP/1.1 bytes, HTTP/2 fields) read it. */
+struct req_header {
+    char *name;
+    char *value;
+};
+
+struct evtls_http_req {
+    char method[8];
+    char *authority;
+    char *target;
+    struct req_header *h;
+    size_t nh, cap;
+    uint8_t *body;
+    size_t body_len;
+    int has_body;
+    evtls_http_body_producer produce; /* a streamed body, or NULL */
+    void *produce_arg;
+    uint64_t produce_len; /* EVTLS_HTTP_LENGTH_UNKNOWN: chunked */
+    uint8_t *wire;
+    size_t wire_len;
+};
 
 /* The request a redirect makes of r: its headers (but Host, and the
  * credentials when drop_credentials: Authorization, Proxy-Authorization,

@@ -192,9 +192,9 @@ static int on_headers_complete(http_parser *p)
     return r->framing == EVTLS_HTTP_NO_BODY ? 1 : 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t n)
+/* A piece of the body: to the hook, or into the buffer. */
+static int body_piece(evtls__httpp *pp, const char *at, size_t n)
 {
-    evtls__httpp *pp = p->data;
     struct evtls_http_resp *r = &pp->r;
     r->body_bytes += n;
     if (pp->max_body && r->body_bytes > pp->max_body)
@@ -209,6 +209,11 @@ static int on_body(http_parser *p, const char *at, size_t n)
     memcpy(r->body + r->blen, at, n);
     r->blen += n;
     return 0;
+}
+
+static int on_body(http_parser *p, const char *at, size_t n)
+{
+    return body_piece(p->data, at, n);
 }
 
 static void reset_message(evtls__httpp *pp)
@@ -327,6 +332,75 @@ uint64_t evtls__httpp_body_left(const evtls__httpp *pp)
     return pp->p.content_length; /* http_parser counts it down as the body goes by */
 }
 
+/* ---- a response in HTTP/2's framing: the same buffers, limits and hooks */
+
+int evtls__httpp_h2_status(evtls__httpp *pp, int status)
+{
+    struct evtls_http_resp *r = &pp->r;
+    if (r->head_ended)
+        return fail(pp, EVTLS_ERR_HTTP_MALFORMED, "a second final status"), pp->err;
+    r->hlen = 0;
+    r->nh = 0;
+    pp->header_bytes = 0;
+    r->status = status;
+    r->minor = 0;
+    r->h2 = 1;
+    if (status < 200 || status > 999)
+        return fail(pp, EVTLS_ERR_HTTP_MALFORMED, "the status code is not three digits"), pp->err;
+    return hbuf_end(pp) == 0 ? 0 : pp->err; /* the reason phrase: none in HTTP/2 */
+}
+
+int evtls__httpp_h2_field(evtls__httpp *pp, int trailer, const char *name, size_t nlen,
+                          const char *value, size_t vlen)
+{
+    struct evtls_http_resp *r = &pp->r;
+    if (r->hbuf == NULL || (!trailer && r->head_ended))
+        return fail(pp, EVTLS_ERR_HTTP_MALFORMED, "a field outside a header block"), pp->err;
+    if (r->nh == r->hoff_cap) {
+        size_t cap = r->hoff_cap ? 2 * r->hoff_cap : 16;
+        size_t *o = realloc(r->hoff, 2 * cap * sizeof *o);
+        if (o == NULL)
+            return fail(pp, EVTLS_ERR_NOMEM, "header index"), pp->err;
+        r->hoff = o;
+        r->hoff_cap = cap;
+    }
+    pp->header_bytes += 4; /* counted as HTTP/1.1 would: ": " and CRLF */
+    size_t at = r->hlen;
+    if (hbuf_add(pp, name, nlen) != 0 || hbuf_end(pp) != 0)
+        return pp->err;
+    size_t vat = r->hlen;
+    if (hbuf_add(pp, value, vlen) != 0 || hbuf_end(pp) != 0)
+        return pp->err;
+    r->hoff[2 * r->nh] = at;
+    r->hoff[2 * r->nh + 1] = vat;
+    r->nh++;
+    return 0;
+}
+
+void evtls__httpp_h2_end_head(evtls__httpp *pp)
+{
+    struct evtls_http_resp *r = &pp->r;
+    r->n_head = r->nh;
+    r->head_ended = 1;
+    pp->headers_done = 1;
+    pp->header_bytes = 0; /* the trailers have a limit of their own */
+    if (pp->head || r->status == 204 || r->status == 304)
+        r->framing = EVTLS_HTTP_NO_BODY;
+    else
+        r->framing = EVTLS_HTTP_STREAM_END;
+}
+
+int evtls__httpp_h2_body(evtls__httpp *pp, const uint8_t *data, size_t n)
+{
+    return body_piece(pp, (const char *)data, n) == 0 ? 0 : pp->err;
+}
+
+void evtls__httpp_h2_complete(evtls__httpp *pp, int reusable)
+{
+    pp->complete = 1;
+    pp->r.keep_alive = reusable;
+}
+
 void evtls__httpp_free(evtls__httpp *pp)
 {
     free(pp->r.hbuf);
@@ -350,6 +424,20 @@ const char *evtls_http_resp_get_reason(const evtls_http_resp *r)
 int evtls_http_resp_get_minor_version(const evtls_http_resp *r)
 {
     return r ? r->minor : 0;
+}
+
+const char *evtls_http_resp_get_protocol(const evtls_http_resp *r)
+{
+    if (r == NULL)
+        return "";
+    if (r->h2)
+        return "HTTP/2";
+    return r && r->minor == 0 && r->status ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+uint32_t evtls_http_resp_get_h2_error(const evtls_http_resp *r)
+{
+    return r ? r->h2_error : 0;
 }
 
 /* Fields of [first, nh) whose value started: after a failure inside a

@@ -20,7 +20,7 @@ struct evtls_http_resp {
     size_t hlen, hcap;
     size_t *hoff; /* name offset, value offset, for each header, then each trailer */
     size_t nh, hoff_cap;
-    size_t n_head; /* of the nh, the headers (the rest: a chunked body's trailers) */
+    size_t n_head;  /* of the nh, the headers (the rest: a chunked body's trailers) */
     int head_ended; /* n_head is known */
     evtls_http_framing framing;
     int buffer_body;
@@ -28,6 +28,8 @@ struct evtls_http_resp {
     size_t blen, bcap;
     uint64_t body_bytes;
     int keep_alive;
+    int h2;            /* came over HTTP/2 */
+    uint32_t h2_error; /* the RST_STREAM or GOAWAY code that ended it, 0 if none */
     uint64_t ttfb_us, total_us;
 };
 
@@ -48,7 +50,7 @@ typedef struct evtls__httpp {
     int head;            /* the request was HEAD: no body whatever the headers say */
     int in_value;        /* the last header piece was a value */
     int headers_done;
-    int trailer_next;    /* the next field name starts a trailer */
+    int trailer_next; /* the next field name starts a trailer */
     int complete;
     int got_bytes;
     int err; /* an evtls_err set by a callback */
@@ -78,6 +80,18 @@ int evtls__httpp_eof(evtls__httpp *pp, int clean);
 /* Bytes of a Content-Length body still to come; 0 before the head, after
  * the body, and for other framings. */
 uint64_t evtls__httpp_body_left(const evtls__httpp *pp);
+
+/* A response that comes in HTTP/2 frames (evtls_h2.c parses them): the
+ * final status, then each field of the header block, the end of the
+ * block, body pieces (to the body hook or the buffer, under the same
+ * limits) and trailer fields, then the end. Each returns 0 or an evtls
+ * error (pp->detail says why). */
+int evtls__httpp_h2_status(evtls__httpp *pp, int status);
+int evtls__httpp_h2_field(evtls__httpp *pp, int trailer, const char *name, size_t nlen,
+                          const char *value, size_t vlen);
+void evtls__httpp_h2_end_head(evtls__httpp *pp);
+int evtls__httpp_h2_body(evtls__httpp *pp, const uint8_t *data, size_t n);
+void evtls__httpp_h2_complete(evtls__httpp *pp, int reusable);
 
 /* Frees what pp holds (the response goes with it). */
 void evtls__httpp_free(evtls__httpp *pp);

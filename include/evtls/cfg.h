@@ -186,6 +186,27 @@ EVTLS_API int evtls_cfg_set_psk(evtls_cfg *cfg, const char *identity, const void
  * from TLS connections: a pool keys origins by configuration) and HTTP. */
 EVTLS_API int evtls_cfg_set_plain_tcp(evtls_cfg *cfg, int on);
 
+/* HTTP/2 (RFC 9113) for the HTTP exchanges made on these connections
+ * (curl's --http2, --http2-prior-knowledge):
+ *   OFF     HTTP/1.1 only (the default)
+ *   AUTO    ALPN offers "h2,http/1.1" and the exchanges speak what the
+ *           server chose; plain TCP stays HTTP/1.1
+ *   REQUIRE ALPN offers "h2" alone: a server that does not choose it fails
+ *           the handshake
+ *   PRIOR_KNOWLEDGE  as REQUIRE over TLS; over plain TCP, HTTP/2 from the
+ *           first byte (RFC 9113 section 3.3)
+ * An ALPN list set with evtls_cfg_set_alpn is kept as given. max_streams
+ * caps the streams open at once on one connection (the server's
+ * MAX_CONCURRENT_STREAMS caps them too; 100 are assumed until its SETTINGS
+ * come); 0 keeps the default, 100. */
+typedef enum evtls_http2_mode {
+    EVTLS_HTTP2_OFF = 0,
+    EVTLS_HTTP2_AUTO = 1,
+    EVTLS_HTTP2_REQUIRE = 2,
+    EVTLS_HTTP2_PRIOR_KNOWLEDGE = 3
+} evtls_http2_mode;
+EVTLS_API int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigned max_streams);
+
 /* An HTTP proxy, as curl's --proxy: "http://[user:password@]host[:port]"
  * (port 1080 when left out; user and password may be percent-encoded);
  * NULL or "" for none. Connections dial the proxy (Happy Eyeballs and

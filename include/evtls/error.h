@@ -69,14 +69,14 @@ typedef enum evtls_err {
     EVTLS_ERR_POOL_FREED = -72,        /* the pool was freed before serving this checkout or
                                           under this checked-out connection */
     /* HTTP/1.1 exchanges (http.h) */
-    EVTLS_ERR_HTTP_MALFORMED = -80,         /* the response is not valid HTTP/1.x */
-    EVTLS_ERR_HTTP_HEADERS_TOO_LARGE = -81, /* status line and headers exceed the limit */
-    EVTLS_ERR_HTTP_BODY_TOO_LARGE = -82,    /* the body exceeds the limit */
-    EVTLS_ERR_HTTP_TRUNCATED = -83,         /* the connection ended inside the response */
-    EVTLS_ERR_HTTP_TTFB_TIMEOUT = -84,      /* no response byte within the TTFB timeout */
-    EVTLS_ERR_HTTP_TIMEOUT = -85,           /* the response stalled or took too long */
-    EVTLS_ERR_BAD_URL = -86,                /* a URL that cannot be used; see the detail */
-    EVTLS_ERR_HTTP_ALPN = -87, /* ALPN chose a protocol other than HTTP/1.1 (e.g. h2) */
+    EVTLS_ERR_HTTP_MALFORMED = -80,          /* the response is not valid HTTP/1.x */
+    EVTLS_ERR_HTTP_HEADERS_TOO_LARGE = -81,  /* status line and headers exceed the limit */
+    EVTLS_ERR_HTTP_BODY_TOO_LARGE = -82,     /* the body exceeds the limit */
+    EVTLS_ERR_HTTP_TRUNCATED = -83,          /* the connection ended inside the response */
+    EVTLS_ERR_HTTP_TTFB_TIMEOUT = -84,       /* no response byte within the TTFB timeout */
+    EVTLS_ERR_HTTP_TIMEOUT = -85,            /* the response stalled or took too long */
+    EVTLS_ERR_BAD_URL = -86,                 /* a URL that cannot be used; see the detail */
+    EVTLS_ERR_HTTP_ALPN = -87,               /* ALPN chose a protocol other than HTTP/1.1 and h2 */
     EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS = -88, /* more redirects than the request follows */
     /* what esp-tls and curl users configure (cfg.h) */
     EVTLS_ERR_PSK = -51,          /* TLS-PSK handshake refused: identity or key do not match */
@@ -92,7 +92,12 @@ typedef enum evtls_err {
     EVTLS_ERR_PROXY_CONNECT = -90,       /* the proxy could not be reached; see the detail */
     EVTLS_ERR_PROXY_REFUSED = -91,       /* the proxy refused the tunnel (its status line in the
                                             detail) or did not answer in HTTP */
-    EVTLS_ERR_INTERFACE = -92            /* the socket could not be bound to the interface */
+    EVTLS_ERR_INTERFACE = -92,           /* the socket could not be bound to the interface */
+    /* HTTP/2 (RFC 9113); the response's evtls_http_resp_get_h2_error gives the code */
+    EVTLS_ERR_H2_REFUSED = -100,   /* the server never processed the stream (REFUSED_STREAM, or
+                                      above a GOAWAY's last stream id): safe to send again */
+    EVTLS_ERR_H2_STREAM = -101,    /* the server reset the stream (RST_STREAM) */
+    EVTLS_ERR_H2_CONNECTION = -102 /* a connection error, or a GOAWAY with an error code */
 } evtls_err;
 
 /* Broad classes of errors, for counting and for retry decisions. */

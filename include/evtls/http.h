@@ -82,7 +82,7 @@ EVTLS_API int evtls_http_req_set_body(evtls_http_req *r, const void *data, size_
  * again until evtls_http_exchange_resume (evtls_fetch_resume for a fetch).
  * The exchange's timeouts keep running while it is paused. */
 typedef long (*evtls_http_body_producer)(uint8_t *buf, size_t cap, void *arg);
-#define EVTLS_HTTP_BODY_PAUSE (-1000L) /* not an error code: "nothing yet" */
+#define EVTLS_HTTP_BODY_PAUSE     (-1000L)   /* not an error code: "nothing yet" */
 #define EVTLS_HTTP_LENGTH_UNKNOWN UINT64_MAX /* chunked transfer coding */
 
 /* Streams the body from produce instead of a buffer: with a known length
@@ -108,17 +108,28 @@ typedef struct evtls_http_resp evtls_http_resp;
 
 /* How the response body was delimited. */
 typedef enum evtls_http_framing {
-    EVTLS_HTTP_NO_BODY = 0,    /* HEAD, 1xx, 204, 304 */
-    EVTLS_HTTP_CONTENT_LENGTH, /* Content-Length */
-    EVTLS_HTTP_CHUNKED,        /* Transfer-Encoding: chunked */
-    EVTLS_HTTP_CLOSE_DELIMITED /* until the server closed (with close_notify) */
+    EVTLS_HTTP_NO_BODY = 0,     /* HEAD, 1xx, 204, 304 */
+    EVTLS_HTTP_CONTENT_LENGTH,  /* Content-Length */
+    EVTLS_HTTP_CHUNKED,         /* Transfer-Encoding: chunked */
+    EVTLS_HTTP_CLOSE_DELIMITED, /* until the server closed (with close_notify) */
+    EVTLS_HTTP_STREAM_END       /* HTTP/2: until the stream's END_STREAM */
 } evtls_http_framing;
 
 EVTLS_API int evtls_http_resp_get_status(const evtls_http_resp *r);
 /* The reason phrase ("OK"), "" when the server sent none. */
 EVTLS_API const char *evtls_http_resp_get_reason(const evtls_http_resp *r);
-/* 0 for HTTP/1.0, 1 for HTTP/1.1. */
+/* 0 for HTTP/1.0, 1 for HTTP/1.1 (and 0 for HTTP/2). */
 EVTLS_API int evtls_http_resp_get_minor_version(const evtls_http_resp *r);
+
+/* The protocol the response came in: "HTTP/2", "HTTP/1.1" or "HTTP/1.0"
+ * ("" for NULL). */
+EVTLS_API const char *evtls_http_resp_get_protocol(const evtls_http_resp *r);
+
+/* HTTP/2: the error code of the RST_STREAM or GOAWAY that ended the
+ * exchange (RFC 9113 section 7, e.g. 7 REFUSED_STREAM, 8 CANCEL), 0 when
+ * none did; and its name ("NO_ERROR" for 0). */
+EVTLS_API uint32_t evtls_http_resp_get_h2_error(const evtls_http_resp *r);
+EVTLS_API const char *evtls_http_h2_error_name(uint32_t code);
 EVTLS_API size_t evtls_http_resp_get_header_count(const evtls_http_resp *r);
 /* The i-th header as received (0-based); returns 0, or -1 when i is out of range. */
 EVTLS_API int evtls_http_resp_get_header(const evtls_http_resp *r, size_t i, const char **name,
@@ -131,8 +142,7 @@ EVTLS_API const char *evtls_http_resp_get_header_value(const evtls_http_resp *r,
 EVTLS_API size_t evtls_http_resp_get_trailer_count(const evtls_http_resp *r);
 EVTLS_API int evtls_http_resp_get_trailer(const evtls_http_resp *r, size_t i, const char **name,
                                           const char **value);
-EVTLS_API const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r,
-                                                        const char *name);
+EVTLS_API const char *evtls_http_resp_get_trailer_value(const evtls_http_resp *r, const char *name);
 EVTLS_API evtls_http_framing evtls_http_resp_get_framing(const evtls_http_resp *r);
 /* The body when it was buffered (no body callback), else NULL with *len 0. */
 EVTLS_API const uint8_t *evtls_http_resp_get_body(const evtls_http_resp *r, size_t *len);
@@ -187,14 +197,20 @@ typedef struct evtls_http_cbs {
     evtls_http_done_cb on_done; /* required */
 } evtls_http_cbs;
 
-/* Sends req on the connected connection c and reads the response. c must be
- * connected, not reading, and not used by another exchange; the exchange
- * takes over its read and drain callbacks until it ends. opts may be NULL
+/* Sends req on the connected connection c and reads the response. Over
+ * HTTP/1.1, c must be connected, not reading, and not used by another
+ * exchange; the exchange takes over its read and drain callbacks until it
+ * ends. When ALPN chose h2 (or a plain connection's configuration asks
+ * for HTTP/2 with prior knowledge, evtls_cfg_set_http2), the exchange is
+ * a stream: many run at once on c (those over the server's
+ * MAX_CONCURRENT_STREAMS wait their turn), an HTTP/2 session reads and
+ * writes c for good from the first exchange on, and a cancelled exchange
+ * resets its stream alone, leaving c usable. opts may be NULL
  * (defaults). On success returns 0 and sets *out (may be NULL) to the
  * exchange; cbs->on_done is then called exactly once, never from inside
  * this call. On failure returns an error and calls nothing:
  * EVTLS_ERR_HTTP_ALPN when the server chose an ALPN protocol other than
- * HTTP/1.x (nothing is sent), EVTLS_ERR_STATE when c is not connected. If
+ * HTTP/1.x and h2 (nothing is sent), EVTLS_ERR_STATE when c is not connected. If
  * c was checked out of a pool that is freed (or whose shutdown times out)
  * during the exchange, on_done gets EVTLS_ERR_POOL_FREED (or
  * EVTLS_ERR_POOL_CLOSED). */

@@ -393,8 +393,10 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
     if (mkdtemp(p->dir) == NULL)
         return -1;
     p->port = unused_port();
-    char conf[512], listen6[160] = "", opts4[64];
-    const char *backlog = (listen_also & PEER_NGINX_BACKLOG_8) ? " backlog=8" : "";
+    char conf[512], listen6[160] = "", opts4[64], backlog[32];
+    snprintf(backlog, sizeof backlog, "%s%s",
+             (listen_also & PEER_NGINX_BACKLOG_8) ? " backlog=8" : "",
+             (listen_also & PEER_NGINX_HTTP2) ? " http2" : "");
     snprintf(conf, sizeof conf, "%s/nginx.conf", p->dir);
     snprintf(opts4, sizeof opts4, "%s%s",
              (listen_also & PEER_NGINX_SNDBUF_256K) ? " sndbuf=262144" : "", backlog);
@@ -431,6 +433,46 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
     p->pid = spawn(argv, &p->out_fd);
     return p->pid < 0 ? -1 : wait_listening(p, "nginx");
+}
+
+int peer_nghttpd(struct peer *p, const char *docroot, const char *const *extra)
+{
+    memset(p, 0, sizeof *p);
+    p->port = unused_port();
+    char port[16], root[300];
+    snprintf(port, sizeof port, "%u", p->port);
+    snprintf(root, sizeof root, "--htdocs=%s", docroot);
+    const char *argv[32] = {"nghttpd", "--address=127.0.0.1", root, "--no-content-length"};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i] && n < 28; i++)
+        argv[n++] = extra[i];
+    argv[n++] = port;
+    argv[n++] = pki("server.key");
+    argv[n++] = pki("server.pem");
+    argv[n] = NULL;
+    p->pid = spawn(argv, &p->out_fd);
+    return p->pid < 0 ? -1 : wait_listening(p, "nghttpd");
+}
+
+int peer_h2(struct peer *p, const char *mode, int arg, int plain)
+{
+    memset(p, 0, sizeof *p);
+    p->port = unused_port();
+    char port[16], a[16];
+    snprintf(port, sizeof port, "%u", p->port);
+    snprintf(a, sizeof a, "%d", arg);
+    const char *argv[12] = {"/usr/bin/python3", EVTLS_H2PEER_PATH, port,
+                            pki("server.pem"),  pki("server.key"), mode};
+    size_t n = 6;
+    if (arg >= 0) {
+        argv[n++] = "--arg";
+        argv[n++] = a;
+    }
+    if (plain)
+        argv[n++] = "--plain";
+    argv[n] = NULL;
+    p->pid = spawn(argv, &p->out_fd);
+    return p->pid < 0 ? -1 : wait_listening(p, "h2peer");
 }
 
 void peer_stop(struct peer *p)

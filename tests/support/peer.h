@@ -67,7 +67,18 @@ int peer_nginx(struct peer *p, const char *server_directives);
 /* Every listening socket gets an accept queue of 8: a burst of connects
  * waits (SYNs dropped and sent again), like a server under a storm. */
 #define PEER_NGINX_BACKLOG_8 8
+/* Every listening socket speaks HTTP/2 too (ALPN h2). */
+#define PEER_NGINX_HTTP2 16
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
+
+/* Starts nghttpd (nghttp2's HTTP/2 server) on 127.0.0.1 with the test
+ * certificate, serving files from docroot; extra options may be NULL. */
+int peer_nghttpd(struct peer *p, const char *docroot, const char *const *extra);
+
+/* Starts the scripted HTTP/2 server (tests/support/h2peer.py, on Debian's
+ * python3-h2) in mode on 127.0.0.1; arg < 0 leaves the mode's default,
+ * plain serves h2 without TLS. */
+int peer_h2(struct peer *p, const char *mode, int arg, int plain);
 
 /* Waits until nginx's access log holds at least want lines (nginx writes
  * a request's line just after sending its response, so a client can see

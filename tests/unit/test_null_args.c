@@ -180,6 +180,7 @@ static const struct {
     {"evtls_http_req_get_bytes", 1, "len is optional"},
     {"evtls_http_resp_get_status", 0, "0: no response (a value, not a status)"},
     {"evtls_http_resp_get_reason", 0, "\"\": no response"},
+    {"evtls_http_resp_get_protocol", 0, "\"\": no response"},
     {"evtls_http_resp_get_minor_version", 0, "0 (a value, not a status)"},
     {"evtls_http_resp_get_keep_alive", 0, "0: not reusable (a value, not a status)"},
     {"evtls_http_retry_safe", 2, "no response at all: the common case of the question"},

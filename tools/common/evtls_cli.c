@@ -517,8 +517,11 @@ int cli_curl_exit(int err, int http_status)
     case EVTLS_ERR_HTTP_BODY_TOO_LARGE: return 63;     /* CURLE_FILESIZE_EXCEEDED */
     case EVTLS_ERR_HTTP_TRUNCATED: return 18;          /* CURLE_PARTIAL_FILE */
     case EVTLS_ERR_HTTP_TOO_MANY_REDIRECTS: return 47; /* CURLE_TOO_MANY_REDIRECTS */
-    case EVTLS_ERR_BAD_URL: return 3;                  /* CURLE_URL_MALFORMAT */
-    case EVTLS_ERR_HTTP_ALPN: return 1;                /* CURLE_UNSUPPORTED_PROTOCOL */
+    case EVTLS_ERR_H2_REFUSED:
+    case EVTLS_ERR_H2_CONNECTION: return 16; /* CURLE_HTTP2 */
+    case EVTLS_ERR_H2_STREAM: return 92;     /* CURLE_HTTP2_STREAM */
+    case EVTLS_ERR_BAD_URL: return 3;        /* CURLE_URL_MALFORMAT */
+    case EVTLS_ERR_HTTP_ALPN: return 1;      /* CURLE_UNSUPPORTED_PROTOCOL */
     default: break;
     }
     switch (evtls_err_get_class(err)) {
