@@ -15,6 +15,7 @@
 
 #include "evtls/client.h"
 #include "evtls_error_int.h"
+#include "evtls_h2.h"
 #include "evtls_handle.h"
 #include "evtls_http_int.h"
 #include "evtls_log_int.h"
@@ -22,6 +23,8 @@
 #include "evtls_redirect.h"
 #include "evtls_sized.h"
 #include "evtls_time.h"
+
+#define REFUSED_RETRIES 5 /* a stream the server never processed, sent again */
 
 /* Room for a URL as evtls_url holds it: scheme, authority, target. */
 #define URL_MAX (EVTLS_URL_HOST_MAX + EVTLS_URL_TARGET_MAX + 24)
@@ -55,6 +58,7 @@ struct client_opts {
     evtls_http_opts http;
     unsigned deadline_ms;
     int no_retry;
+    int http2;
 };
 
 struct evtls_client {
@@ -97,8 +101,21 @@ evtls_client *evtls_client_new_sized(struct event_base *base, evtls_cfg *cfg,
         EVTLS__COPY_IN(&cl->o.http, co.http, http_opts_size);
     cl->o.deadline_ms = co.deadline_ms;
     cl->o.no_retry = co.no_retry;
+    cl->o.http2 = co.http2;
     cl->tls = cfg ? evtls_cfg_ref(cfg) : evtls_cfg_new();
     cl->plain = evtls_cfg_new();
+    if (cl->tls && co.http2 != EVTLS_HTTP2_OFF &&
+        evtls_cfg_set_http2(cl->tls, (evtls_http2_mode)co.http2, 0) != 0) {
+        LOGW("client: http2 %d cannot be set on the configuration: %s", co.http2,
+             evtls_cfg_get_last_error(cl->tls)->detail);
+        evtls_client_free(cl);
+        return NULL;
+    }
+    if (cl->plain && co.http2 == EVTLS_HTTP2_PRIOR_KNOWLEDGE &&
+        evtls_cfg_set_http2(cl->plain, EVTLS_HTTP2_PRIOR_KNOWLEDGE, 0) != 0) {
+        evtls_client_free(cl);
+        return NULL;
+    }
     if (cl->tls == NULL || cl->plain == NULL || evtls_cfg_build(cl->tls) != 0 ||
         evtls_cfg_set_plain_tcp(cl->plain, 1) != 0 || evtls_cfg_build(cl->plain) != 0 ||
         (cl->pool = evtls_pool_new(base, &cl->o.pool)) == NULL) {
@@ -121,7 +138,9 @@ static void let_go(evtls_fetch *f)
         evtls_pool_cancel(f->co);
     if (f->x)
         evtls_http_exchange_cancel(f->x); /* the stream is now mid-response */
-    if (f->conn)
+    if (f->conn && evtls__h2_of(f->conn) && f->x)
+        evtls_pool_checkin(f->cl->pool, f->conn); /* only its stream was reset */
+    else if (f->conn)
         evtls_pool_release(f->cl->pool, f->conn);
     f->co = NULL;
     f->x = NULL;
@@ -250,7 +269,21 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
     f->x = NULL;
     f->conn = NULL;
     f->info.ttfb_us = r ? evtls_http_resp_get_ttfb_us(r) : 0;
-    if (err && !cl->o.no_retry && !f->info.retried &&
+    f->info.protocol = r && evtls_http_resp_get_status(r) ? evtls_http_resp_get_protocol(r) : "";
+    int h2 = evtls__h2_of(c) != NULL;
+    /* HTTP/2: the server never processed the stream, whatever its method:
+     * sent again (on another connection when this one is going away),
+     * unless its body came from a producer */
+    if (err == EVTLS_ERR_H2_REFUSED && !cl->o.no_retry &&
+        f->info.refused_retries < REFUSED_RETRIES && f->req->produce == NULL) {
+        LOGD("client: %s%s: stream refused by the server: sent again", f->url.authority,
+             f->url.target);
+        evtls_pool_checkin(cl->pool, c);
+        f->info.refused_retries++;
+        start_checkout(f);
+        return;
+    }
+    if (err && !h2 && !cl->o.no_retry && !f->info.retried &&
         evtls_http_retry_safe(f->req, err, r, f->info.reused)) {
         LOGI("client: %s%s met the keep-alive race (%s before any answer on a reused "
              "connection): sent again on a new connection",
@@ -262,7 +295,8 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         start_checkout(f);
         return;
     }
-    if (err == 0 && evtls_http_resp_get_keep_alive(r))
+    /* an HTTP/2 stream's error leaves its connection usable: the session says */
+    if ((err == 0 || h2) && r && evtls_http_resp_get_keep_alive(r))
         evtls_pool_checkin(cl->pool, c);
     else
         evtls_pool_release(cl->pool, c);
@@ -302,7 +336,15 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
     evtls_http_cbs cbs = {f->on_headers || f->follow ? on_head : NULL, f->on_body ? on_body : NULL,
                           on_done};
     int rc = evtls_http_exchange_start(c, f->req, &f->cl->o.http, &cbs, f, &f->x);
-    if (rc != 0) {
+    if ((rc == EVTLS_ERR_H2_REFUSED || (rc == EVTLS_ERR_STATE && evtls__h2_of(c))) &&
+        f->info.refused_retries < REFUSED_RETRIES) {
+        /* the HTTP/2 connection went away (a GOAWAY, its end) between the
+         * checkout and now: nothing was sent */
+        f->conn = NULL;
+        evtls_pool_release(f->cl->pool, c);
+        f->info.refused_retries++;
+        start_checkout(f);
+    } else if (rc != 0) {
         f->conn = NULL;
         evtls_pool_release(f->cl->pool, c);
         finish(f, rc, NULL);
@@ -383,6 +425,7 @@ int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *request, siz
     f->arg = arg;
     f->on_body = rq->on_body;
     f->on_headers = rq->on_headers;
+    f->info.protocol = "";
     f->follow = rq->follow_redirects;
     f->t0_us = evtls__now_us();
     int rc = evtls_url_parse(rq->url, 0, &f->url);

@@ -101,6 +101,12 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
         return EVTLS_ERR_INVALID_ARG;
     if (c->state == EVTLS_STATE_CLOSING || c->life != LIFE_OPEN || evtls__log_in_handler())
         return EVTLS_ERR_STATE;
+    if (evtls__conn_let_go(c, 1)) {
+        LOGW("conn#%lu: close refused: other holders share this HTTP/2 connection (give it back "
+             "with evtls_pool_checkin or evtls_pool_release)",
+             c->id);
+        return EVTLS_ERR_STATE;
+    }
     c->connect_cb = NULL;
     c->read_cb = NULL;
     evtls__conn_set_read(c, READ_OFF);
@@ -110,7 +116,6 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
     c->close_cb = cb;
     c->close_arg = arg;
     c->close_err = 0;
-    evtls__conn_let_go(c);
     if (c->state == EVTLS_STATE_CONNECTED) {
         /* its close timeout armed, and the close starts from the loop */
         evtls__conn_set_state(c, EVTLS_STATE_CLOSING);
@@ -125,7 +130,8 @@ int evtls_conn_close(evtls_conn *c, evtls_close_cb cb, void *arg)
 
 static void free_now(evtls_conn *c, int rst)
 {
-    evtls__conn_let_go(c);
+    if (evtls__conn_let_go(c, 0))
+        return; /* only this holder's share of a shared connection */
     c->connect_cb = NULL;
     c->read_cb = NULL;
     c->drain_cb = NULL;
@@ -145,6 +151,8 @@ void evtls_conn_free(evtls_conn *c)
 {
     if (c == NULL || evtls__log_in_handler())
         return;
+    if (evtls__conn_let_go(c, 0))
+        return; /* only this holder's share of a shared connection */
     if (c->state == EVTLS_STATE_CONNECTED && c->tls) {
         evtls_last_error ignored;
         evtls__tls_shutdown(c->tls, &ignored); /* best effort, never waits */

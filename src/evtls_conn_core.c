@@ -375,16 +375,23 @@ void *evtls__conn_owner(const evtls_conn *c)
     return c ? c->owner : NULL;
 }
 
-/* The holder is done with a pooled connection: its pool hears of it. */
-void evtls__conn_let_go(evtls_conn *c)
+/* The holder is done with a pooled connection: its pool hears of it.
+ * Returns 1 when the pool keeps c for its other holders (a shared HTTP/2
+ * connection): the caller then leaves c alone. */
+int evtls__conn_let_go(evtls_conn *c, int closing)
 {
     evtls__conn_owner_cb cb = c->on_let_go;
     void *owner = c->owner;
     if (cb == NULL || owner == NULL || owner == EVTLS__OWNER_GONE)
-        return;
+        return 0;
     c->owner = NULL;
     c->on_let_go = NULL;
-    cb(c, owner);
+    if (cb(c, owner, closing)) {
+        c->owner = owner;
+        c->on_let_go = cb;
+        return 1;
+    }
+    return 0;
 }
 
 const char *evtls_conn_state_name(evtls_conn_state s)

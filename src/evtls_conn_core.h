@@ -174,7 +174,7 @@ void evtls__conn_harvest_session(evtls_conn *c);
 void evtls__conn_record_attempts(evtls_conn *c, const struct evtls__dial_report *rep);
 void evtls__conn_arm_timer(struct event *ev, unsigned ms);
 uint64_t evtls__conn_lap_us(evtls_conn *c);
-void evtls__conn_let_go(evtls_conn *c);
+int evtls__conn_let_go(evtls_conn *c, int closing);
 void evtls__conn_defer(evtls_conn *c);
 
 static inline short evtls__conn_wait_of(evtls__tls_status st)

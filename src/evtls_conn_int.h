@@ -15,10 +15,14 @@
 #define EVTLS__OWNER_GONE ((void *)&evtls__owner_gone)
 extern const int evtls__owner_gone;
 
-/* Called once when the holder frees (or closes) a connection that still
- * has an owner; the owner slot is cleared first. Not a user callback: it
- * runs inside evtls_conn_free/abort/close and must not call back. */
-typedef void (*evtls__conn_owner_cb)(evtls_conn *c, void *owner);
+/* Called once when the holder frees (or closes: closing 1) a connection
+ * that still has an owner; the owner slot is cleared first. Returns 1 when
+ * the owner keeps the connection because other holders share it (a pooled
+ * HTTP/2 connection): the slot is set again, a free or abort only gave
+ * the holder's share back, and a close is refused (EVTLS_ERR_STATE). Not
+ * a user callback: it runs inside evtls_conn_free/abort/close and must not
+ * call back. */
+typedef int (*evtls__conn_owner_cb)(evtls_conn *c, void *owner, int closing);
 
 /* Sets (or with NULL clears) the owner and its hook. */
 void evtls__conn_set_owner(evtls_conn *c, void *owner, evtls__conn_owner_cb on_let_go);

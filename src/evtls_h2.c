@@ -549,11 +549,16 @@ int evtls__h2_closed(const evtls__h2 *h)
            (h->ng && nghttp2_session_get_next_stream_id(h->ng) >= (1u << 31));
 }
 
-unsigned evtls__h2_free_streams(const evtls__h2 *h)
+unsigned evtls__h2_limit(const evtls__h2 *h)
 {
     if (evtls__h2_closed(h))
         return 0;
-    unsigned limit = h->cap < h->n.peer_max_streams ? h->cap : h->n.peer_max_streams;
+    return h->cap < h->n.peer_max_streams ? h->cap : h->n.peer_max_streams;
+}
+
+unsigned evtls__h2_free_streams(const evtls__h2 *h)
+{
+    unsigned limit = evtls__h2_limit(h);
     return h->open < limit ? limit - h->open : 0;
 }
 
@@ -580,8 +585,8 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
                      int has_producer, evtls__h2_stream **out)
 {
     *out = NULL;
-    if (evtls__h2_closed(h))
-        return h && h->dead_err ? h->dead_err : EVTLS_ERR_STATE;
+    if (evtls__h2_closed(h)) /* draining: the server would not process it */
+        return h && h->dead_err ? h->dead_err : h && h->c ? EVTLS_ERR_H2_REFUSED : EVTLS_ERR_STATE;
     evtls__h2_stream *s = calloc(1, sizeof *s);
     size_t max_nv = req->nh + 8;
     nghttp2_nv *nv = calloc(max_nv, sizeof *nv);

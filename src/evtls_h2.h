@@ -61,6 +61,10 @@ evtls__h2 *evtls__h2_of(const evtls_conn *c);
  * the open ones; 0 when it is draining (GOAWAY) or dead. */
 unsigned evtls__h2_free_streams(const evtls__h2 *h);
 
+/* min(the peer's MAX_CONCURRENT_STREAMS, the client's cap): how many
+ * streams may be open at once; 0 once the session takes no new stream. */
+unsigned evtls__h2_limit(const evtls__h2 *h);
+
 /* 1 once the session takes no new stream ever (GOAWAY, an error, the
  * connection gone, stream ids used up). */
 int evtls__h2_closed(const evtls__h2 *h);

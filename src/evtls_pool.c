@@ -29,7 +29,9 @@
 #include <time.h>
 
 #include "evtls/pool.h"
+#include "evtls_cfg_int.h"
 #include "evtls_conn_int.h"
+#include "evtls_h2.h"
 #include "evtls_handle.h"
 #include "evtls_log_int.h"
 #include "evtls_origin.h"
@@ -41,7 +43,10 @@
 #define BUCKETS       256
 #define SWEEP_MAX_MS  1000
 #define KEY_MAX       320
-#define ORIGIN_TTL_MS 60000 /* empty origins, when idle connections never expire */
+#define ORIGIN_TTL_MS 60000  /* empty origins, when idle connections never expire */
+#define H2_MEMORY_MS  600000 /* how long what an origin said about h2 is believed */
+/* What an origin is believed to speak, when its configuration offers h2. */
+enum { H2_UNKNOWN, H2_YES, H2_NO };
 /* An entry's states: the public ones (evtls_pool_conn_state, which the
  * state hook sees), and two of the pool's own: NEW before its connect
  * (the hook sees it as CLOSED), CLOSING after CLOSED while the graceful
@@ -70,6 +75,12 @@ struct entry {
     struct evtls_checkout *co; /* assigned to co, its callback not run yet */
     unsigned uses;
     unsigned racing; /* Happy Eyeballs sockets its connect holds beyond the first */
+    /* HTTP/2: one connection, many holders. users counts the checkouts it
+     * was given to (pending of them not delivered yet); a retiring one
+     * takes no more and closes when the last gives it back; an orphaned
+     * one outlived its pool and goes with its last holder. */
+    unsigned h2 : 1, retiring : 1, orphaned : 1;
+    unsigned users, pending;
     uint64_t born_us, idle_since_us, connect_start_us;
 };
 
@@ -106,6 +117,8 @@ struct origin {
     char *host;
     uint16_t port;
     uint64_t empty_since_us; /* 0 while it has connections or waiters */
+    int h2_known;            /* H2_UNKNOWN, H2_YES or H2_NO, until h2_until_us */
+    uint64_t h2_until_us;
     char key[KEY_MAX];
     struct entry_list idle;   /* most recently used first */
     struct entry_list active; /* connecting or busy */
@@ -137,6 +150,9 @@ struct evtls_pool {
     struct event shutdown_ev; /* completion, or the shutdown timeout */
     int shutdown_done;
 };
+
+static void h2_leave(struct entry *e);
+static void h2_give_back(struct entry *e, int retire);
 
 void evtls_pool_opts_default_sized(evtls_pool_opts *o, size_t size)
 {
@@ -356,6 +372,7 @@ static void on_closed(evtls_conn *c, int err, void *arg)
 static void entry_close(struct entry *e)
 {
     evtls_pool *p = e->p;
+    h2_leave(e);
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
     if (e->o) /* the origin lets go of the entry's races now, the pool as they end */
@@ -381,12 +398,35 @@ static void entry_orphan(struct entry *e, int err, const char *why)
 {
     evtls_pool *p = e->p;
     evtls_conn *c = e->c;
-    e->c = NULL;
+    h2_leave(e);
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
+    if (e->h2 && e->users > 1) {
+        /* Several holders share it: the entry stays with the connection
+         * (no longer the pool's) and goes with the last of them. */
+        e->orphaned = 1;
+        e->o = NULL;
+        e->p = NULL;
+        evtls__conn_kill(c, err, why);
+        return;
+    }
+    e->c = NULL;
     free(e);
     evtls__conn_set_owner(c, EVTLS__OWNER_GONE, NULL);
     evtls__conn_kill(c, err, why);
+}
+
+/* Checkouts e was given and that are not delivered yet get err instead. */
+static void h2_unassign(struct entry *e, int err)
+{
+    struct evtls_checkout *co;
+    TAILQ_FOREACH(co, &e->p->ready, link)
+    if (co->e == e) {
+        co->e = NULL;
+        co->err = err;
+        e->pending--;
+        e->users--;
+    }
 }
 
 /* Every connection of o goes: the holders' ones are let go (err), the
@@ -395,7 +435,9 @@ static void origin_drop_conns(struct origin *o, int err, const char *why)
 {
     struct entry *e;
     while ((e = TAILQ_FIRST(&o->active)) != NULL || (e = TAILQ_FIRST(&o->idle)) != NULL) {
-        if (e->st == EVTLS_POOL_BUSY && e->co == NULL) {
+        if (e->h2)
+            h2_unassign(e, err);
+        if (e->h2 ? e->users > 0 : e->st == EVTLS_POOL_BUSY && e->co == NULL) {
             entry_orphan(e, err, why);
         } else {
             evtls_conn *c = e->c;
@@ -437,7 +479,10 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
         TAILQ_REMOVE(&p->ready, co, link);
         if (co->e) {
             c = co->e->c;
-            co->e->co = NULL; /* from now on the holder's */
+            if (co->e->h2)
+                co->e->pending--; /* from now on a holder's share */
+            else
+                co->e->co = NULL; /* from now on the holder's */
         }
     }
     co->st = CO_CALLING;
@@ -467,12 +512,20 @@ static void deliver_freed(struct event *ev, void *arg)
     free(co);
 }
 
-/* Gives e (connected, now BUSY) to co and schedules the callback. */
+/* Gives e (connected, now BUSY) to co and schedules the callback; an
+ * HTTP/2 connection stays the others' too (e->users). */
 static void assign(struct evtls_checkout *co, struct entry *e, int fresh, uint64_t connect_us)
 {
     struct origin *o = e->o;
     e->uses++;
-    e->co = co;
+    if (e->h2) {
+        e->users++;
+        e->pending++;
+        if (e->users > 1)
+            COUNT(o, shared, 1);
+    } else {
+        e->co = co;
+    }
     co->e = e;
     co->ci.reused = !fresh;
     co->ci.connect_us = connect_us;
@@ -482,7 +535,8 @@ static void assign(struct evtls_checkout *co, struct entry *e, int fresh, uint64
     COUNT(o, wait_us_total, co->ci.wait_us);
     if (!fresh)
         COUNT(o, reused, 1);
-    set_state(e, EVTLS_POOL_BUSY);
+    if (e->st != EVTLS_POOL_BUSY)
+        set_state(e, EVTLS_POOL_BUSY);
     co_ready(co);
 }
 
@@ -505,6 +559,58 @@ static int expired(const evtls_pool *p, const struct entry *e, uint64_t now)
         return 1;
     return e->st == EVTLS_POOL_IDLE && p->o.idle_timeout_ms &&
            now - e->idle_since_us >= (uint64_t)p->o.idle_timeout_ms * 1000;
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP/2: a connection shared by its streams' checkouts */
+
+static int h2_offered(const struct origin *o)
+{
+    return evtls__cfg_values(o->cfg)->http2 != EVTLS_HTTP2_OFF;
+}
+
+/* What o is believed to speak now (H2_NO when h2 is not offered). */
+static int h2_belief(struct origin *o, uint64_t now)
+{
+    if (!h2_offered(o))
+        return H2_NO;
+    if (o->h2_known != H2_UNKNOWN && now >= o->h2_until_us)
+        o->h2_known = H2_UNKNOWN;
+    return o->h2_known;
+}
+
+/* How many more checkouts e's HTTP/2 connection takes now. */
+static unsigned h2_slots(const struct entry *e)
+{
+    if (!e->h2 || e->retiring || e->c == NULL ||
+        evtls_conn_get_state(e->c) != EVTLS_STATE_CONNECTED || expired(e->p, e, evtls__now_us()))
+        return 0;
+    unsigned limit = evtls__h2_limit(evtls__h2_of(e->c));
+    return limit > e->users ? limit - e->users : 0;
+}
+
+/* e leaves its origin: its gauge, and what its session counted. */
+static void h2_leave(struct entry *e)
+{
+    if (!e->h2 || e->o == NULL)
+        return;
+    struct origin *o = e->o;
+    GAUGE(o, h2_conns, -1);
+    evtls__h2_counts n;
+    evtls__h2_get_counts(e->c ? evtls__h2_of(e->c) : NULL, &n);
+    COUNT(o, streams, n.streams);
+    COUNT(o, refused_streams, n.refused);
+    COUNT(o, goaways, n.goaways);
+}
+
+/* The first HTTP/2 connection of o with room, or NULL. */
+static struct entry *h2_with_room(struct origin *o)
+{
+    struct entry *e;
+    TAILQ_FOREACH(e, &o->active, link)
+    if (e->st == EVTLS_POOL_BUSY && h2_slots(e) > 0)
+        return e;
+    return NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -531,7 +637,22 @@ static void maybe_open(struct origin *o)
         return;
     for (;;) {
         unsigned have = o->st.idle + o->st.busy + o->st.connecting;
-        int waiters = o->st.waiting > o->st.connecting;
+        /* Each connection being made serves one waiter; one that may turn
+         * out to speak h2 serves as many as it will take streams (assumed
+         * 100 until the server's SETTINGS), and an HTTP/2 connection that
+         * is full opens another only when the pool allows more than one. */
+        unsigned per_conn = 1;
+        int belief = h2_belief(o, evtls__now_us());
+        if (belief != H2_NO) {
+            unsigned cap = evtls__cfg_values(o->cfg)->http2_max_streams;
+            per_conn = cap < 100 ? cap : 100;
+            /* while unknown, one dial: no burst of sockets before the
+             * server has said what it speaks */
+            if ((belief == H2_UNKNOWN && o->st.connecting > 0) ||
+                (p->o.http2_one_connection && have > 0))
+                return;
+        }
+        int waiters = o->st.waiting > o->st.connecting * per_conn;
         int need = waiters || have < p->o.min_idle_per_origin;
         if (!need || have >= p->o.max_per_origin)
             return;
@@ -583,6 +704,19 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 {
     struct origin *o = e->o;
     evtls_pool *p = e->p;
+    if (e->h2) {
+        /* waiters take its streams; with no holder left it is idle */
+        while (!TAILQ_EMPTY(&o->waiters) && h2_slots(e) > 0)
+            assign(TAILQ_FIRST(&o->waiters), e, fresh, connect_us);
+        if (e->users > 0)
+            return;
+        if (h2_slots(e) == 0) { /* retiring, draining or used up */
+            COUNT(o, expired, 1);
+            entry_close(e);
+            after_change(p, o);
+            return;
+        }
+    }
     if (!TAILQ_EMPTY(&o->waiters)) {
         assign(TAILQ_FIRST(&o->waiters), e, fresh, connect_us);
         return;
@@ -605,18 +739,31 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 /* ------------------------------------------------------------------ */
 /* new connections */
 
-/* The holder freed or closed a connection it had checked out. */
-static void on_let_go(evtls_conn *c, void *owner)
+/* The holder freed or closed a connection it had checked out. A shared
+ * HTTP/2 connection stays for its other holders: a free only gives this
+ * holder's share back, a close is refused. */
+static int on_let_go(evtls_conn *c, void *owner, int closing)
 {
-    (void)c;
     struct entry *e = owner;
+    if (e->h2 && e->users > 1) {
+        if (!closing)
+            h2_give_back(e, 0);
+        return 1;
+    }
+    if (e->orphaned) {
+        free(e);
+        return 0;
+    }
     struct origin *o = e->o;
     evtls_pool *p = e->p;
+    h2_leave(e);
     e->c = NULL;
     set_state(e, EVTLS_POOL_CLOSED);
     p->total--;
     free(e);
     after_change(p, o);
+    (void)c;
+    return 0;
 }
 
 static int same_for_every_conn(int err)
@@ -659,6 +806,14 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     }
     COUNT(o, created, 1);
+    if (h2_offered(o)) {
+        /* what the origin speaks, remembered for a while */
+        e->h2 = evtls__h2_wanted(c) && evtls__h2_get(c) != NULL;
+        o->h2_known = e->h2 ? H2_YES : H2_NO;
+        o->h2_until_us = evtls__now_us() + (uint64_t)H2_MEMORY_MS * 1000u;
+        if (e->h2)
+            GAUGE(o, h2_conns, 1);
+    }
     const evtls_conn_info *i = evtls_conn_get_info(c);
     if (i->resumed)
         COUNT(o, resumed, 1);
@@ -670,6 +825,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     }
     hand_over(e, 1, connect_us);
+    after_change(p, o); /* HTTP/1.1 after all: the other waiters need connections */
 }
 
 /* A connecting connection's Happy Eyeballs race asks for (take 1) or
@@ -930,12 +1086,18 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     }
     COUNT(o, checkouts, 1);
     o->empty_since_us = 0;
-    /* Reuse: the most recently used idle connection that is still alive. */
-    struct entry *e;
+    /* A stream on an HTTP/2 connection in use that has room. */
+    struct entry *e = h2_with_room(o);
+    if (e) {
+        assign(co, e, 0, 0);
+        return 0;
+    }
+    /* Reuse: the most recently used idle connection that is still alive
+     * (an HTTP/2 one reads all the time: its session knows). */
     while ((e = TAILQ_FIRST(&o->idle)) != NULL) {
         if (expired(p, e, co->t0_us)) {
             COUNT(o, expired, 1);
-        } else if (!evtls_conn_check_alive(e->c)) {
+        } else if (e->h2 ? h2_slots(e) == 0 : !evtls_conn_check_alive(e->c)) {
             COUNT(o, dead_idle, 1);
         } else {
             assign(co, e, 0, 0);
@@ -978,7 +1140,10 @@ void evtls_pool_cancel(evtls_checkout *handle)
         struct entry *e = co->e;
         TAILQ_REMOVE(&p->ready, co, link);
         co_recycle(p, co);
-        if (e) { /* assigned but not delivered: it goes back */
+        if (e && e->h2) { /* a share not delivered: given back */
+            e->pending--;
+            h2_give_back(e, 0);
+        } else if (e) { /* assigned but not delivered: it goes back */
             e->co = NULL;
             hand_over(e, 0, 0);
         }
@@ -1006,7 +1171,17 @@ static struct entry *held_entry(evtls_pool *p, evtls_conn *c, int *err)
         return NULL;
     }
     struct entry *e = owner;
-    if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY || e->co != NULL) {
+    if (e && e->orphaned) { /* a shared connection its pool let go of */
+        *err = evtls_conn_get_last_error(c)->code;
+        if (--e->users == 0) {
+            evtls__conn_set_owner(c, NULL, NULL);
+            free(e);
+            evtls_conn_free(c);
+        }
+        return NULL;
+    }
+    if (p == NULL || e == NULL || e->p != p || e->st != EVTLS_POOL_BUSY ||
+        (e->h2 ? e->users <= e->pending : e->co != NULL)) {
         LOGW("pool: a connection the pool did not hand out (or already got back) was given back");
         *err = EVTLS_ERR_INVALID_ARG;
         return NULL;
@@ -1026,6 +1201,11 @@ int evtls_pool_checkin(evtls_pool *p, evtls_conn *c)
     struct entry *e = c ? held_entry(p, c, &err) : NULL;
     if (e == NULL)
         return err;
+    if (e->h2) {
+        h2_give_back(e, 0);
+        arm_sweep(p);
+        return 0;
+    }
     if (evtls__conn_has_exchange(c)) {
         LOGW("%s", "pool: check-in refused: an HTTP exchange still runs on the connection "
                    "(cancel it, or release the connection)");
@@ -1052,8 +1232,31 @@ void evtls_pool_release(evtls_pool *p, evtls_conn *c)
     struct entry *e = c && !evtls__log_in_handler() ? held_entry(p, c, &err) : NULL;
     if (e == NULL)
         return;
+    if (e->h2) {
+        h2_give_back(e, 1);
+        return;
+    }
     struct origin *o = e->o;
     entry_close(e);
+    after_change(p, o);
+}
+
+/* A holder gives its share of e's HTTP/2 connection back (retire: as
+ * unusable, so it takes no new stream). The last one out leaves it idle,
+ * or closes it when it takes no more streams. */
+static void h2_give_back(struct entry *e, int retire)
+{
+    struct origin *o = e->o;
+    evtls_pool *p = e->p;
+    e->users--;
+    if (retire)
+        e->retiring = 1;
+    if (p->shutting_down && e->users == 0) {
+        entry_close(e);
+        after_change(p, o);
+        return;
+    }
+    hand_over(e, 0, 0);
     after_change(p, o);
 }
 

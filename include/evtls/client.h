@@ -28,8 +28,18 @@ typedef struct evtls_client_opts {
     const evtls_pool_opts *pool; /* the client's pool (NULL: the defaults); copied */
     const evtls_http_opts *http; /* each exchange's limits: body size, TTFB, idle (NULL:
                                     the defaults); copied */
-    unsigned deadline_ms; /* each request's deadline, waiting and retry included (0: none) */
-    int no_retry;         /* 1: never send a request again (exposes the keep-alive race) */
+    unsigned deadline_ms;        /* each request's deadline, waiting and retry included (0: none) */
+    int no_retry;                /* 1: never send a request again (exposes the keep-alive race) */
+    /* HTTP/2 (an evtls_http2_mode): AUTO uses h2 where the server offers
+     * it, REQUIRE fails where it does not, PRIOR_KNOWLEDGE speaks it to
+     * http:// URLs too; OFF (the default) leaves the configuration's own
+     * setting (evtls_cfg_set_http2). It is set on the configuration the
+     * client is given, which must not be built yet (else the client is not
+     * made). Requests to one origin then share its connections' streams;
+     * a stream the server never processed (REFUSED_STREAM, or above a
+     * GOAWAY's last stream id) is sent again on another, up to 5 times,
+     * whatever its method, unless its body came from a producer. */
+    int http2;
 } evtls_client_opts;
 
 /* Fills o with the defaults. */
@@ -125,6 +135,10 @@ typedef struct evtls_fetch_info {
      * scheme, authority and target (valid during the callback) */
     unsigned redirects;
     const char *url;
+    /* "HTTP/2" or "HTTP/1.1" ("" when no response came), and the times a
+     * stream the server never processed was sent again */
+    const char *protocol;
+    unsigned refused_retries;
 } evtls_fetch_info;
 
 /* Called once per request, from the loop: err 0 with the whole response

@@ -89,6 +89,14 @@ typedef struct evtls_pool_opts {
     unsigned max_uses;            /* close at check-in after this many checkouts (0: never) */
     unsigned wait_timeout_ms;     /* longest wait in the queue (default 30000; 0 never) */
     int resumption;               /* offer cached sessions (default 1) */
+    /* HTTP/2 origins (evtls_cfg_set_http2): an HTTP/2 connection is shared
+     * by as many checkouts as it takes streams (min(the server's
+     * MAX_CONCURRENT_STREAMS, the configuration's cap)); while an origin
+     * is not yet known to speak h2, one connection is dialled and the
+     * waiting checkouts attach to it. Another connection opens only when
+     * every one is full, unless http2_one_connection is 1: then the
+     * checkouts over one connection's streams wait in line (default 0). */
+    int http2_one_connection;
 } evtls_pool_opts;
 
 /* What a checkout got. */
@@ -135,6 +143,12 @@ typedef struct evtls_pool_stats {
     uint64_t wait_timeouts; /* checkouts that gave up waiting */
     uint64_t wait_us_total; /* summed wait time of delivered checkouts */
     uint64_t failed[EVTLS_CLASS_COUNT]; /* failed connects, by error class */
+    /* HTTP/2 */
+    unsigned h2_conns;        /* gauge: connections speaking HTTP/2 (counted in idle/busy too) */
+    uint64_t shared;          /* checkouts given a connection other holders had at the time */
+    uint64_t streams;         /* streams of the HTTP/2 connections closed so far */
+    uint64_t refused_streams; /* of them: REFUSED_STREAM, or above a GOAWAY's last stream id */
+    uint64_t goaways;         /* GOAWAYs those connections received */
 } evtls_pool_stats;
 
 /* Fills o with the defaults above. */

@@ -520,6 +520,179 @@ static void test_ttfb_timeout_resets_stream(void **state)
     evtls_conn_free(c);
 }
 
+/* ---- the client over a pool: requests share connections' streams */
+
+struct fetches {
+    int done, ok, h2, errors, first_err;
+    unsigned refused_retries;
+    int connecting_before_first_conn, conn_ready;
+};
+
+static void on_fetched(int err, const evtls_http_resp *r, const evtls_fetch_info *info, void *arg)
+{
+    struct fetches *fs = arg;
+    fs->done++;
+    if (err == 0 && evtls_http_resp_get_status(r) == 200)
+        fs->ok++;
+    else if (fs->errors++ == 0)
+        fs->first_err = err;
+    fs->h2 += strcmp(info->protocol, "HTTP/2") == 0;
+    fs->refused_retries += info->refused_retries;
+}
+
+static void on_pool_state(evtls_pool *p, evtls_conn *c, evtls_pool_conn_state from,
+                          evtls_pool_conn_state to, void *arg)
+{
+    (void)p;
+    (void)c;
+    (void)from;
+    struct fetches *fs = arg;
+    if (to == EVTLS_POOL_CONNECTING && !fs->conn_ready)
+        fs->connecting_before_first_conn++;
+    if (to == EVTLS_POOL_BUSY || to == EVTLS_POOL_IDLE)
+        fs->conn_ready = 1;
+}
+
+static evtls_client *h2_client(struct event_base *base, unsigned max_per_origin, int http2)
+{
+    evtls_cfg *cfg = test_cfg(0, 0);
+    evtls_pool_opts po;
+    evtls_pool_opts_default(&po);
+    po.max_per_origin = max_per_origin;
+    evtls_client_opts co;
+    evtls_client_opts_default(&co);
+    co.pool = &po;
+    co.http2 = http2;
+    evtls_client *cl = evtls_client_new(base, cfg, &co);
+    evtls_cfg_unref(cfg);
+    assert_non_null(cl);
+    return cl;
+}
+
+static void fetch_n(struct event_base *base, evtls_client *cl, const char *url, int n,
+                    struct fetches *fs)
+{
+    int start = fs->done;
+    for (int i = 0; i < n; i++) {
+        evtls_request rq = {.url = url};
+        assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, fs, NULL), 0);
+    }
+    for (int spins = 0; spins < 1000000 && fs->done < start + n; spins++)
+        event_base_loop(base, EVLOOP_ONCE);
+    assert_int_equal(fs->done, start + n);
+}
+
+/* Distinct connections and requests in nginx's access log. */
+static void log_counts(const struct peer *p, int want, int *conns, int *lines)
+{
+    const char *log = peer_nginx_log(p, want);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[256];
+    long seen[4096];
+    *conns = *lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        long conn, nreq;
+        assert_int_equal(sscanf(line, "%ld %ld", &conn, &nreq), 2);
+        int known = 0;
+        for (int i = 0; i < *conns; i++)
+            known |= seen[i] == conn;
+        if (!known && *conns < 4096)
+            seen[(*conns)++] = conn;
+        (*lines)++;
+    }
+    fclose(f);
+}
+
+/* 1,000 fetches at once to one origin with a cap of 100 streams: one
+ * connection is dialled until the server has answered (no burst before
+ * its SETTINGS), then at most ceil(1000/100) connections carry them all. */
+static void test_client_shares_streams(void **state)
+{
+    struct loop_fx *fx = *state;
+    struct peer ng;
+    assert_int_equal(peer_nginx_ex(&ng, PEER_NGINX_HTTP2, NULL), 0);
+    evtls_client *cl = h2_client(fx->base, 32, EVTLS_HTTP2_AUTO);
+    struct fetches fs = {0};
+    evtls_pool_set_state_cb(evtls_client_get_pool(cl), on_pool_state, &fs);
+    char url[64];
+    snprintf(url, sizeof url, "https://localhost:%u/", ng.port);
+    fetch_n(fx->base, cl, url, 1000, &fs);
+    assert_int_equal(fs.ok, 1000);
+    assert_int_equal(fs.h2, 1000);
+    assert_int_equal(fs.connecting_before_first_conn, 1);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(evtls_client_get_pool(cl), &st);
+    assert_true(st.created <= 10);
+    assert_true(st.shared >= 900);
+    assert_true(st.h2_conns >= 1);
+    evtls_client_free(cl);
+    int conns, lines;
+    log_counts(&ng, 1000, &conns, &lines);
+    assert_int_equal(lines, 1000);
+    assert_true(conns <= 10);
+    peer_stop(&ng);
+}
+
+/* nginx ends each connection with a GOAWAY after 50 requests: 1,000
+ * fetches, 200 at a time, all succeed, and nginx counted each once. */
+static void test_client_through_goaways(void **state)
+{
+    struct loop_fx *fx = *state;
+    struct peer ng;
+    assert_int_equal(peer_nginx_ex(&ng, PEER_NGINX_HTTP2, "keepalive_requests 50;"), 0);
+    evtls_client *cl = h2_client(fx->base, 8, EVTLS_HTTP2_AUTO);
+    struct fetches fs = {0};
+    char url[64];
+    snprintf(url, sizeof url, "https://localhost:%u/", ng.port);
+    for (int wave = 0; wave < 5; wave++)
+        fetch_n(fx->base, cl, url, 200, &fs);
+    if (fs.errors)
+        print_message("first error: %s\n", evtls_err_name(fs.first_err));
+    assert_int_equal(fs.errors, 0);
+    assert_int_equal(fs.ok, 1000);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(evtls_client_get_pool(cl), &st);
+    evtls_client_free(cl);
+    int conns, lines;
+    log_counts(&ng, 1000, &conns, &lines);
+    assert_int_equal(lines, 1000);
+    assert_true(conns >= 20); /* 50 requests each */
+    peer_stop(&ng);
+}
+
+/* Refused streams are sent again, a POST with a buffered body too. */
+static void test_client_retries_refused(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_client *cl = h2_client(fx->base, 4, EVTLS_HTTP2_AUTO);
+    struct fetches fs = {0};
+    char url[64];
+    snprintf(url, sizeof url, "https://localhost:%u/", refuse.port);
+    for (int i = 0; i < 4; i++)
+        fetch_n(fx->base, cl, url, 1, &fs);
+    evtls_request rq = {.url = url, .method = "POST", .body = "x=1", .body_len = 3};
+    assert_int_equal(evtls_client_fetch(cl, &rq, on_fetched, &fs, NULL), 0);
+    for (int spins = 0; spins < 100000 && fs.done < 5; spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    assert_int_equal(fs.ok, 5);
+    assert_true(fs.refused_retries >= 2);
+    evtls_client_free(cl);
+}
+
+/* The client's http2 setting needs a configuration not yet built. */
+static void test_client_http2_on_built_cfg(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_build(cfg), 0);
+    evtls_client_opts co;
+    evtls_client_opts_default(&co);
+    co.http2 = EVTLS_HTTP2_AUTO;
+    assert_null(evtls_client_new(fx->base, cfg, &co));
+    evtls_cfg_unref(cfg);
+}
+
 static void test_bad_settings(void **state)
 {
     (void)state;
@@ -557,6 +730,14 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_request_bodies, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ttfb_timeout_resets_stream, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_client_shares_streams, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_client_through_goaways, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_client_retries_refused, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_client_http2_on_built_cfg, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test(test_bad_settings),
     };
