@@ -503,6 +503,9 @@ evtls__h2 *evtls__h2_get(evtls_conn *c)
         return NULL;
     nghttp2_option_set_no_auto_window_update(opt, 1);
     nghttp2_option_set_peer_max_concurrent_streams(opt, ASSUMED_STREAMS);
+    /* a client has no use for closed streams (they serve a server's
+     * priority tree): none kept */
+    nghttp2_option_set_no_closed_streams(opt, 1);
     h = calloc(1, sizeof *h);
     if (h && nghttp2_session_client_new2(&h->ng, cbs, h, opt) != 0) {
         free(h);
@@ -777,50 +780,103 @@ static int produce(evtls__h2 *h)
     return any;
 }
 
+/* Keeps n bytes the write buffer did not take (in order, after what is
+ * kept already): the session holds output only under backpressure. */
+static int keep(evtls__h2 *h, const uint8_t *data, size_t n)
+{
+    if (h->pend_len + n > h->pend_cap) {
+        size_t cap = h->pend_cap ? h->pend_cap : PIECE;
+        while (cap < h->pend_len + n)
+            cap *= 2;
+        uint8_t *b = realloc(h->pend, cap);
+        if (b == NULL)
+            return EVTLS_ERR_NOMEM;
+        h->pend = b;
+        h->pend_cap = cap;
+    }
+    memcpy(h->pend + h->pend_len, data, n);
+    h->pend_len += n;
+    return 0;
+}
+
+/* Writes n bytes, or keeps what the write buffer does not take. */
+static int put(evtls__h2 *h, const uint8_t *data, size_t n)
+{
+    if (h->pend_off < h->pend_len)
+        return keep(h, data, n);
+    while (n > 0) {
+        size_t k = n > PIECE ? PIECE : n;
+        int rc = evtls_conn_write(h->c, data, k);
+        if (rc == EVTLS_ERR_WOULDBLOCK)
+            return keep(h, data, n);
+        if (rc != 0)
+            return rc;
+        data += k;
+        n -= k;
+    }
+    return 0;
+}
+
+/* Frames are gathered here, per thread, up to a record's worth: the
+ * HEADERS of many streams leave in one TLS record and one send, and an
+ * idle session holds no output buffer. */
+static _Thread_local uint8_t scratch[2 * PIECE];
+
 /* Queues what nghttp2 has to send, as far as the write buffer takes it. */
 static int flush(evtls__h2 *h)
 {
-    for (;;) {
-        while (h->pend_off < h->pend_len) {
-            size_t n = h->pend_len - h->pend_off;
-            if (n > PIECE)
-                n = PIECE;
-            int rc = evtls_conn_write(h->c, h->pend + h->pend_off, n);
-            if (rc == EVTLS_ERR_WOULDBLOCK) {
-                evtls_conn_set_drain_cb(h->c, on_drain, h);
-                return 0;
-            }
-            if (rc != 0)
-                return rc;
-            h->pend_off += n;
-        }
-        h->pend_off = h->pend_len = 0;
-        const uint8_t *data;
-        h2_ssize n = H2_MEM_SEND(h->ng, &data);
-        if (n < 0)
-            return EVTLS_ERR_H2_CONNECTION;
-        if (n == 0) {
-            if (!produce(h))
-                break;
-            if (h->c == NULL)
-                return 0;
-            continue;
-        }
-        int rc = evtls_conn_write(h->c, data, (size_t)n);
+    while (h->pend_off < h->pend_len) {
+        size_t n = h->pend_len - h->pend_off;
+        if (n > PIECE)
+            n = PIECE;
+        int rc = evtls_conn_write(h->c, h->pend + h->pend_off, n);
         if (rc == EVTLS_ERR_WOULDBLOCK) {
-            if ((size_t)n > h->pend_cap) {
-                uint8_t *b = realloc(h->pend, (size_t)n);
-                if (b == NULL)
-                    return EVTLS_ERR_NOMEM;
-                h->pend = b;
-                h->pend_cap = (size_t)n;
-            }
-            memcpy(h->pend, data, (size_t)n);
-            h->pend_len = (size_t)n;
-            continue; /* written in pieces, or the drain callback waits */
+            evtls_conn_set_drain_cb(h->c, on_drain, h);
+            return 0;
         }
         if (rc != 0)
             return rc;
+        h->pend_off += n;
+    }
+    free(h->pend); /* drained: nothing held while idle */
+    h->pend = NULL;
+    h->pend_off = h->pend_len = h->pend_cap = 0;
+    for (;;) {
+        size_t used = 0;
+        int rc = 0;
+        while (used < PIECE && rc == 0) {
+            const uint8_t *data;
+            h2_ssize n = H2_MEM_SEND(h->ng, &data);
+            if (n < 0)
+                return EVTLS_ERR_H2_CONNECTION;
+            if (n == 0) {
+                if (!produce(h))
+                    break;
+                if (h->c == NULL)
+                    return 0;
+                continue;
+            }
+            if (used + (size_t)n > sizeof scratch) {
+                rc = put(h, scratch, used);
+                used = 0;
+                if (rc == 0 && (size_t)n > sizeof scratch) {
+                    rc = put(h, data, (size_t)n);
+                    continue;
+                }
+            }
+            memcpy(scratch + used, data, (size_t)n);
+            used += (size_t)n;
+        }
+        if (rc == 0 && used)
+            rc = put(h, scratch, used);
+        if (rc != 0)
+            return rc;
+        if (h->pend_off < h->pend_len) { /* the write buffer is full: on drain */
+            evtls_conn_set_drain_cb(h->c, on_drain, h);
+            return 0;
+        }
+        if (used == 0)
+            break;
     }
     evtls_conn_set_drain_cb(h->c, NULL, NULL);
     return 0;

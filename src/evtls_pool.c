@@ -132,6 +132,7 @@ struct evtls_pool {
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
     struct origin *buckets[BUCKETS];
+    struct origin *last; /* the origin of the last checkout: the next is often the same */
     struct evtls_checkout *free_cos;
     struct evtls_checkout *calling; /* innermost record inside its callback */
     struct co_list ready;           /* READY records */
@@ -971,6 +972,8 @@ static void origin_drop(evtls_pool *p, struct origin *o)
         pp = &(*pp)->hnext;
     *pp = o->hnext;
     p->st.origins--;
+    if (p->last == o)
+        p->last = NULL;
     origin_free(o);
 }
 
@@ -1047,6 +1050,13 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
         return EVTLS_ERR_STATE;
     if (p->shutting_down)
         return EVTLS_ERR_POOL_CLOSED;
+    /* The same origin as the last time, spelled the same: no key to make. */
+    struct origin *last = p->last;
+    if (last && last->cfg == cfg && last->port == port && strcmp(last->host, host) == 0) {
+        *out = last;
+        arm_sweep(p);
+        return 0;
+    }
     char key[KEY_MAX];
     if (make_key(key, cfg, host, port) < 0)
         return EVTLS_ERR_INVALID_ARG;
@@ -1055,6 +1065,7 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
     *out = origin_get(p, cfg, key, host, port);
     if (*out == NULL)
         return EVTLS_ERR_NOMEM;
+    p->last = *out;
     arm_sweep(p); /* it will drop the origin once it is empty long enough */
     return 0;
 }
