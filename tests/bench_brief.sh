@@ -15,7 +15,7 @@ build=$(cd "${1:?usage: bench_brief.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d /tmp/evtls-bench-brief.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 benches=(scale vs_anchors syscalls poll_resume storm pool_instructions handshake_instructions bulk
-  mem_per_conn)
+  mem_per_conn h2)
 for b in "${benches[@]}"; do
   echo "--- bench/$b.sh, brief"
   BENCH_BRIEF=1 BENCH_JSON=$work/$b.json bash "$root/bench/$b.sh" "$build" >"$work/$b.out" 2>&1 || {
@@ -104,9 +104,20 @@ mm = figures("mem_per_conn")
 if mm["held"] != 300:
     bad.append(f"mem_per_conn: {mm['held']} held, not the brief run's 300")
 
+h2 = figures("h2")  # one round: its ratio is the median
+near("h2", "ratio", h2["ratio"], ratio(h2["ev_us"], h2["h2load_us"]), 0.006)
+if h2["ev_requests"] != 10000 or h2["h2load_requests"] != 10000:
+    bad.append(f"h2: {h2['ev_requests']} and {h2['h2load_requests']} requests, not 10000 each")
+if h2["goaway_requests"] != 20000 or h2["goaway_logged"] != 20000:
+    bad.append(f"h2: through GOAWAYs {h2['goaway_requests']} requests, {h2['goaway_logged']} "
+               f"logged by nginx, not 20000 each")
+if h2["fetch_connections"] > 10 or h2["connecting_before_up"] != 1:
+    bad.append(f"h2: {h2['fetch_connections']} connections for 1,000 fetches, "
+               f"{h2['connecting_before_up']} before the first was up")
+
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm))
-print(f"bench_brief: {n} figures of 9 benchmarks checked")
+n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2))
+print(f"bench_brief: {n} figures of 10 benchmarks checked")
 PY

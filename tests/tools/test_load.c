@@ -287,6 +287,71 @@ static void test_keep_alive_requests(void **state)
     assert_int_equal(lc.max_reqs, 10);
 }
 
+/* Distinct connections in nginx's access log (its first field), and the
+ * lines; the log is emptied. */
+static void h2_log(const struct peer *p, int want, int *conns, int *lines)
+{
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s", peer_nginx_log(p, want));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    static long seen[4096];
+    *conns = *lines = 0;
+    while (fgets(line, sizeof line, f)) {
+        long conn;
+        if (sscanf(line, "%ld", &conn) != 1)
+            continue;
+        int known = 0;
+        for (int i = 0; i < *conns && !known; i++)
+            known = seen[i] == conn;
+        if (!known && *conns < 4096)
+            seen[(*conns)++] = conn;
+        (*lines)++;
+    }
+    fclose(f);
+    if (truncate(path, 0) != 0)
+        fail_msg("cannot truncate %s", path);
+}
+
+/* --http2 -M: -c connections, each carrying -M streams at once, counted
+ * exactly against nginx; through nginx's GOAWAY every 100 requests no
+ * request fails or is counted twice; the open loop too. */
+static void test_http2_streams(void **state)
+{
+    (void)state;
+    struct peer h2;
+    assert_int_equal(peer_nginx_ex(&h2, PEER_NGINX_HTTP2, "keepalive_requests 100;"), 0);
+    char u[96];
+    snprintf(u, sizeof u, "https://localhost:%u/", h2.port);
+    int conns, lines;
+    h2_log(&h2, 0, &conns, &lines);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "--http2", "-M", "10", "-c", "4",
+                              "-t", "2", "-n", "3000", "--json", json_path, u, NULL),
+                     0);
+    read_json();
+    h2_log(&h2, 3000, &conns, &lines);
+    assert_int_equal(num("requests"), 3000);
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(num("h2_responses"), 3000);
+    assert_int_equal(lines, 3000);               /* each request once at the server */
+    assert_int_equal(conns, num("connections")); /* and each connection */
+    assert_true(conns >= 30);                    /* a GOAWAY after each 100 */
+    assert_true(num("h2_goaways") >= 26);
+    assert_true(phase("stream_wait", "p50_ms") >= 0);
+    assert_non_null(strstr(pr.out, "HTTP/2: 3000 of 3000 responses over h2"));
+    assert_non_null(strstr(pr.out, "x -M 10 (HTTP/2 streams each)"));
+    /* the open loop: every operation due is accounted for, and nginx
+     * counted exactly the requests that were made */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "--http2", "-M", "5", "-c", "2",
+                              "--rate", "400", "-d", "2", "--json", json_path, u, NULL),
+                     0);
+    read_json();
+    h2_log(&h2, (int)num("requests"), &conns, &lines);
+    assert_int_equal(lines, (int)num("requests"));
+    assert_true(num("requests") >= 700);
+    peer_stop(&h2);
+}
+
 /* --rate: an open loop keeps the rate asked within 5 % over 5 s, as nginx
  * counts it. The rate is one the client keeps easily (200/s over
  * keep-alive, a few per cent of a core), divided by EVTLS_TEST_TIME_SCALE
@@ -893,6 +958,9 @@ static void test_exit_codes_and_usage(void **state)
         {{"--tls-min", "1.1", "x:1"}, "--tls-min"},
         {{"-m", "request", "x:1"}, "needs an https:// or http:// URL"},
         {{"--requests-per-conn", "3", "x:1"}, "is for --mode request"},
+        {{"-M", "5", "https://x/"}, "--max-concurrent-streams needs --http2"},
+        {{"--http2", "-M", "0", "https://x/"}, "--max-concurrent-streams"},
+        {{"--http2", "-m", "hold", "x:1"}, "not with HTTP/2"},
         {{"-t", "3", "-c"}, "needs a value"},
         {{"ftp://x/", NULL}, "unsupported scheme"},
         {{"--bogus", "x:1"}, "unknown option"},
@@ -938,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_resume_ratio_tls12),
         cmocka_unit_test(test_handshake_mode_resumes_tls13),
         cmocka_unit_test(test_keep_alive_requests),
+        cmocka_unit_test(test_http2_streams),
         cmocka_unit_test(test_rate_within_five_percent),
         cmocka_unit_test(test_progress_only_on_a_terminal),
         cmocka_unit_test(test_server_gone_mid_run),

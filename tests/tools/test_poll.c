@@ -278,6 +278,38 @@ static void test_failures_exit_as_curl(void **state)
 
 /* curl's habits where evtls-poll does the same thing: -o, -w with curl's
  * variables, -s, -m. */
+/* --http2 as curl's: h2 where the server offers it (the status line and
+ * %{http_version} say "HTTP/2" and "2", as curl's), HTTP/1.1 where not;
+ * --http2-prior-knowledge refuses a server without h2. */
+static void test_http2(void **state)
+{
+    (void)state;
+    struct peer h2;
+    assert_int_equal(peer_nginx_ex(&h2, PEER_NGINX_HTTP2, NULL), 0);
+    char u[96];
+    snprintf(u, sizeof u, "https://localhost:%u/", h2.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--http2", "-w",
+                              "v=%{http_version}\\n", "--json", u, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "\"protocol\":\"HTTP/2\""));
+    assert_non_null(strstr(pr.out, "\"alpn\":\"h2\""));
+    assert_non_null(strstr(pr.out, "v=2\n"));
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--http2", u, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "HTTP/2 200\n"));
+    assert_non_null(strstr(pr.out, "hello from nginx"));
+    /* a server without h2 */
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--http2", "-w",
+                              "v=%{http_version}\\n", url, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "HTTP/1.1 200 OK\n"));
+    assert_non_null(strstr(pr.out, "v=1.1\n"));
+    assert_int_not_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"),
+                                  "--http2-prior-knowledge", url, NULL),
+                         0);
+    peer_stop(&h2);
+}
+
 static void test_curl_habits(void **state)
 {
     (void)state;
@@ -535,6 +567,7 @@ int main(void)
         cmocka_unit_test(test_default_countdown_ten_to_zero),
         cmocka_unit_test(test_failures_exit_as_curl),
         cmocka_unit_test(test_curl_habits),
+        cmocka_unit_test(test_http2),
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_signal_stops_within_a_second),
         cmocka_unit_test(test_session_file_and_no_resume),

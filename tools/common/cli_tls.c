@@ -28,7 +28,11 @@ const char cli_tls_usage[] =
     "                         in seconds, as curl's)\n"
     "  --handshake-timeout TIME  TLS handshake timeout (default 10s)\n"
     "  --retries N            retry a failed connect up to N times (0 to 1000) with\n"
-    "                         exponential backoff from 250 ms (default 0)\n";
+    "                         exponential backoff from 250 ms (default 0)\n"
+    "  --http2                HTTP/2 where the server offers it (ALPN h2, else\n"
+    "                         HTTP/1.1), as curl's --http2\n"
+    "  --http2-prior-knowledge  HTTP/2 only: over TLS the server must choose h2; an\n"
+    "                         http:// URL speaks it from the first byte\n";
 
 void cli_tls_init(struct cli_tls *t)
 {
@@ -59,6 +63,10 @@ int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char 
         }
     if (strcmp(name, "insecure") == 0)
         t->insecure = 1;
+    else if (strcmp(name, "http2") == 0)
+        t->http2 = EVTLS_HTTP2_AUTO;
+    else if (strcmp(name, "http2-prior-knowledge") == 0)
+        t->http2 = EVTLS_HTTP2_PRIOR_KNOWLEDGE;
     else if (strcmp(name, "no-verify-name") == 0)
         t->no_verify_name = 1;
     else if (strcmp(name, "tls-min") == 0 || strcmp(name, "tls-max") == 0) {
@@ -181,6 +189,8 @@ int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cf
         rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_CONNECT, t->connect_ms);
     if (rc == 0 && t->handshake_ms)
         rc = evtls_cfg_set_timeout(cfg, EVTLS_TIMEOUT_HANDSHAKE, t->handshake_ms);
+    if (rc == 0 && t->http2)
+        rc = evtls_cfg_set_http2(cfg, (evtls_http2_mode)t->http2, t->max_streams);
     if (rc == 0 && t->retries)
         rc = evtls_cfg_set_retry_backoff(cfg, 250, 4000, t->retries + 1);
     for (size_t i = 0; rc == 0 && i < t->n_sources; i++)

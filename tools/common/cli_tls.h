@@ -26,6 +26,9 @@ struct cli_tls {
     int race_limit;                        /* < 0: the default */
     unsigned connect_ms, handshake_ms;     /* --connect-timeout, --handshake-timeout */
     unsigned retries;                      /* --retries: backoff, this many more tries */
+    int http2;                             /* an evtls_http2_mode: --http2 (AUTO),
+                                              --http2-prior-knowledge */
+    unsigned max_streams;                  /* streams per HTTP/2 connection (0: 100) */
     const char *const *sources;            /* --source addresses */
     size_t n_sources;
     const struct cli_net *net; /* PSK, proxy, pins, interface, revocation */
@@ -44,7 +47,8 @@ struct cli_tls {
     {"groups", required_argument, 0, (code)}, {"family", required_argument, 0, (code)},         \
     {"connect-timeout", required_argument, 0, (code)},                                          \
     {"handshake-timeout", required_argument, 0, (code)},                                        \
-    {"retries", required_argument, 0, (code)}
+    {"retries", required_argument, 0, (code)}, {"http2", no_argument, 0, (code)},               \
+    {"http2-prior-knowledge", no_argument, 0, (code)}
 /* clang-format on */
 
 /* The help lines for those options. */

@@ -37,7 +37,7 @@ static int variable(FILE *f, const char *name, size_t n, const struct cli_round 
     if (IS("http_code") || IS("response_code"))
         fprintf(f, "%03d", r->http_code);
     else if (IS("http_version"))
-        fprintf(f, "%s", r->http_code ? (r->http_minor ? "1.1" : "1.0") : "0");
+        fprintf(f, "%s", !r->http_code ? "0" : r->http2 ? "2" : r->http_minor ? "1.1" : "1.0");
     else if (IS("time_namelookup"))
         secs(f, r->dns_us);
     else if (IS("time_connect"))

@@ -12,6 +12,7 @@
 struct cli_round {
     int http_code;  /* 0 when no status line came */
     int http_minor; /* 1 for HTTP/1.1 */
+    int http2;      /* 1 for HTTP/2 */
     uint64_t dns_us, tcp_us, tls_us, ttfb_us, total_us;
     uint64_t size_download; /* body bytes */
     const char *remote_ip;  /* NULL or "" when not connected */

@@ -34,6 +34,9 @@ const char lt_usage[] =
     "                         its memory per connection is the slope of resident\n"
     "                         memory as they open (with --ramp-up), fixed costs apart\n"
     "  -c, --connections N    concurrent connections (default 10)\n"
+    "  -M, --max-concurrent-streams N  HTTP/2 (--http2, --http2-prior-knowledge): N\n"
+    "                         requests at once on each connection, as h2load's -m\n"
+    "                         (default 1; -c x N in flight)\n"
     "  -n, --requests N       operations in all: handshakes or requests\n"
     "  -d, --duration TIME    run for TIME (default 10s when -n is not given)\n"
     "      --rate R           open loop: start R operations per second in all; latency\n"
@@ -115,8 +118,8 @@ const char lt_usage[] =
     "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
     "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
-const char *const lt_phase_names[LT_NPHASES] = {"dns",     "tcp_wait", "tcp",   "tls",
-                                                "connect", "ttfb",     "total", "total_ok"};
+const char *const lt_phase_names[LT_NPHASES] = {
+    "dns", "tcp_wait", "tcp", "tls", "connect", "stream_wait", "ttfb", "total", "total_ok"};
 
 int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -309,6 +312,7 @@ enum {
 static const struct option long_opts[] = {
     {"mode", required_argument, 0, 'm'},
     {"connections", required_argument, 0, 'c'},
+    {"max-concurrent-streams", required_argument, 0, 'M'},
     {"requests", required_argument, 0, 'n'},
     {"duration", required_argument, 0, 'd'},
     {"threads", required_argument, 0, 't'},
@@ -376,6 +380,12 @@ static int workload_option(lt_opts *o, int ch, const char *name, const char *arg
             return lt_fail(err, errlen, "--connections: '%s' is not a number from 1 to 1000000",
                            arg);
         o->conns = (unsigned)v;
+        return 0;
+    case 'M':
+        if (parse_u64(arg, 1000, &v) != 0 || v == 0)
+            return lt_fail(err, errlen,
+                           "--max-concurrent-streams: '%s' is not a number from 1 to 1000", arg);
+        o->max_streams = (unsigned)v;
         return 0;
     case 'n':
         if (parse_u64(arg, UINT64_MAX / 2, &v) != 0 || v == 0)
@@ -641,6 +651,22 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         if (http)
             return lt_fail(err, errlen, "%s is for --mode request", http);
     }
+    if (o->max_streams && !o->tls.http2)
+        return lt_fail(err, errlen,
+                       "--max-concurrent-streams needs --http2 or "
+                       "--http2-prior-knowledge");
+    if (o->tls.http2) {
+        const char *no = o->mode != LT_MODE_REQUEST ? "--mode handshake and hold"
+                         : o->n_addrs               ? "--address"
+                         : o->resume_ratio > 0      ? "--resume-ratio"
+                         : o->reqs_per_conn         ? "--requests-per-conn"
+                                                    : NULL;
+        if (no)
+            return lt_fail(err, errlen, "%s: not with HTTP/2 (its connections are the pool's)", no);
+        if (o->max_streams == 0)
+            o->max_streams = 1;
+        o->tls.max_streams = o->max_streams;
+    }
     if (o->mode == LT_MODE_HOLD && (o->rate > 0 || o->total))
         return lt_fail(err, errlen, "--mode hold takes neither %s", o->rate > 0 ? "--rate" : "-n");
     if (o->mode != LT_MODE_HOLD && o->total == 0 && o->duration_us == 0)
@@ -663,7 +689,7 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     opterr = 0;
     optind = 0; /* GNU: reinitialise, so that the parser can run again */
     int ch, idx;
-    static const char shortopts[] = ":m:c:n:d:t:X:H:h";
+    static const char shortopts[] = ":m:c:M:n:d:t:X:H:h";
     if (cli_check_options(argc, argv, long_opts, shortopts, err, errlen) != 0)
         return -1;
     while ((ch = getopt_long(argc, argv, shortopts, long_opts, &idx)) != -1) {

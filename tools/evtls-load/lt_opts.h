@@ -17,18 +17,20 @@
 
 /* The latency phases evtls-load measures (and --threshold names). */
 typedef enum lt_phase {
-    LT_DNS = 0,  /* name resolution (0 for an address literal) */
-    LT_TCP_WAIT, /* addresses known to the first connect() call: the client's own queue */
-    LT_TCP,      /* TCP connect, from the first connect() call to connected */
-    LT_TLS,      /* TLS handshake */
-    LT_CONNECT,  /* a connection ready: from its start (or schedule) to ready */
-    LT_TTFB,     /* request sent to first response byte */
-    LT_TOTAL,    /* one operation, from its (scheduled) start to its end, failed ones too */
-    LT_TOTAL_OK, /* the same, of the operations that succeeded */
+    LT_DNS = 0,     /* name resolution (0 for an address literal) */
+    LT_TCP_WAIT,    /* addresses known to the first connect() call: the client's own queue */
+    LT_TCP,         /* TCP connect, from the first connect() call to connected */
+    LT_TLS,         /* TLS handshake */
+    LT_CONNECT,     /* a connection ready: from its start (or schedule) to ready */
+    LT_STREAM_WAIT, /* HTTP/2: from the operation's start to a stream on a connection */
+    LT_TTFB,        /* request sent to first response byte */
+    LT_TOTAL,       /* one operation, from its (scheduled) start to its end, failed ones too */
+    LT_TOTAL_OK,    /* the same, of the operations that succeeded */
     LT_NPHASES
 } lt_phase;
 
-/* Their names: dns, tcp_wait, tcp, tls, connect, ttfb, total, total_ok. */
+/* Their names: dns, tcp_wait, tcp, tls, connect, stream_wait, ttfb, total,
+ * total_ok. */
 extern const char *const lt_phase_names[LT_NPHASES];
 
 typedef enum lt_mode {
@@ -46,6 +48,7 @@ typedef struct lt_opts {
     unsigned n_more_urls;
     lt_mode mode;
     unsigned conns;         /* -c */
+    unsigned max_streams;   /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
     unsigned threads;       /* -t */
     uint64_t total;         /* -n, 0 = not given */
     uint64_t duration_us;   /* -d, 0 = not given */

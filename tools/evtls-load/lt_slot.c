@@ -260,6 +260,28 @@ static int back_off(struct slot *s)
     return 1;
 }
 
+/* A new connection is up: its phases and its TLS. */
+static void note_connect(lt_worker *w, evtls_conn *c, uint64_t connect_us)
+{
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.conns_ok++;
+    w->st.offered += i->session_offered != 0;
+    w->st.resumed += i->resumed != 0;
+    lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
+    lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
+    /* TCP counts from the first connect() call (the winning attempt's start
+     * after it, plus its own time); what came before, with the addresses
+     * known, is the client's own queue: tcp_wait. */
+    uint64_t tcp = i->tcp_us;
+    for (unsigned k = 0; k < i->n_attempt_info; k++)
+        if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)
+            tcp = (uint64_t)i->attempt[k].start_us + i->attempt[k].duration_us;
+    lt_hist_record(&w->st.hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
+    lt_hist_record(&w->st.hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
+    lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
+    lt_hist_record(&w->st.hist[LT_CONNECT], connect_us);
+}
+
 static void on_connected(evtls_conn *c, int err, void *arg)
 {
     struct slot *s = arg;
@@ -281,23 +303,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     }
     s->backoff_ms = 0;
-    const evtls_conn_info *i = evtls_conn_get_info(c);
-    w->st.conns_ok++;
-    w->st.offered += i->session_offered != 0;
-    w->st.resumed += i->resumed != 0;
-    lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
-    lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
-    /* TCP counts from the first connect() call (the winning attempt's start
-     * after it, plus its own time); what came before, with the addresses
-     * known, is the client's own queue: tcp_wait. */
-    uint64_t tcp = i->tcp_us;
-    for (unsigned k = 0; k < i->n_attempt_info; k++)
-        if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)
-            tcp = (uint64_t)i->attempt[k].start_us + i->attempt[k].duration_us;
-    lt_hist_record(&w->st.hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
-    lt_hist_record(&w->st.hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
-    lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
-    lt_hist_record(&w->st.hist[LT_CONNECT], now - s->conn_start);
+    note_connect(w, c, now - s->conn_start);
     switch (w->o->mode) {
     case LT_MODE_HANDSHAKE:
         record_op(w, s, 0);
@@ -358,6 +364,144 @@ static void start_connect(struct slot *s)
     }
 }
 
+/* A response came: its status, body and time to first byte are counted,
+ * and the operation (a 4xx or 5xx fails it). */
+static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *r)
+{
+    int status = evtls_http_resp_get_status(r);
+    s->status = status;
+    w->st.h2_responses += strcmp(evtls_http_resp_get_protocol(r), "HTTP/2") == 0;
+    w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
+    w->st.status[status / 100 < 6 ? status / 100 : 0]++;
+    if (status >= 100 && status < 600)
+        w->st.codes[status]++;
+    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
+    if (status >= 400) {
+        w->st.reqs_failed++;
+        w->st.status_errors++;
+        record_op(w, s, -1);
+    } else {
+        w->st.reqs_ok++;
+        record_op(w, s, 0);
+    }
+}
+
+/* ---- HTTP/2: each slot a stream, the connections the pool's */
+
+static void start_stream(struct slot *s);
+static void h2_done(struct slot *s, int err, const evtls_http_resp *r);
+
+/* A connection of the pool is done: what it counted. The worker keeps
+ * the ones it has seen (the pool frees them at its own free without
+ * naming them). */
+static void conn_counted(lt_worker *w, evtls_conn *c)
+{
+    count_bytes(w, c);
+    count_attempts(w, c);
+    w->st.h2_conns += strcmp(evtls_conn_get_info(c)->alpn, "h2") == 0 ||
+                      w->o->tls.http2 == EVTLS_HTTP2_PRIOR_KNOWLEDGE;
+}
+
+void lt_slot_conn_gone(lt_worker *w, evtls_conn *c)
+{
+    for (size_t i = 0; i < w->n_seen; i++)
+        if (w->seen[i] == c) {
+            w->seen[i] = w->seen[--w->n_seen];
+            conn_counted(w, c);
+            return;
+        }
+}
+
+static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *ci,
+                      void *arg)
+{
+    (void)p;
+    struct slot *s = arg;
+    lt_worker *w = s->w;
+    s->co = NULL;
+    if (err) { /* its connect failed (a stream is waited for without a limit) */
+        w->st.conns_failed++;
+        lt_stats_error(&w->st, err);
+        record_op(w, s, err);
+        slot_set(s, S_FREE);
+        if (!back_off(s))
+            release(s);
+        return;
+    }
+    s->backoff_ms = 0;
+    lt_hist_record(&w->st.hist[LT_STREAM_WAIT], lt_now_us() - s->op_start);
+    /* A new connection's phases, once however many streams it carries
+     * (the connection's userdata marks it counted). */
+    if (evtls_conn_get_userdata(c) == NULL) {
+        evtls_conn_set_userdata(c, w);
+        note_connect(w, c, ci->connect_us);
+        evtls_conn **seen =
+            w->n_seen < w->cap_seen
+                ? w->seen
+                : realloc(w->seen, (w->cap_seen ? 2 * w->cap_seen : 16) * sizeof *seen);
+        if (seen && seen != w->seen) {
+            w->seen = seen;
+            w->cap_seen = w->cap_seen ? 2 * w->cap_seen : 16;
+        }
+        if (seen)
+            w->seen[w->n_seen++] = c;
+    }
+    s->c = c;
+    slot_set(s, S_EXCHANGE);
+    int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
+    if (rc)
+        h2_done(s, rc, NULL);
+}
+
+/* The stream ended: the connection goes back to the pool (as unusable
+ * when the session says so), the operation is counted or sent again. */
+static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
+{
+    lt_worker *w = s->w;
+    evtls_conn *c = s->c;
+    s->c = NULL;
+    if (r && evtls_http_resp_get_keep_alive(r))
+        evtls_pool_checkin(w->pool, c);
+    else
+        evtls_pool_release(w->pool, c);
+    /* never processed by the server: sent again (another connection when
+     * this one is going away), whatever the method */
+    if ((err == EVTLS_ERR_H2_REFUSED || (err == EVTLS_ERR_STATE && r == NULL)) && !w->o->no_retry &&
+        s->refused < 5 && !w->stopping) {
+        w->st.h2_refused += err == EVTLS_ERR_H2_REFUSED;
+        s->refused++;
+        slot_set(s, S_FREE);
+        start_stream(s);
+        return;
+    }
+    s->reqs_all++;
+    slot_set(s, S_FREE);
+    if (err) {
+        w->st.reqs_failed++;
+        lt_stats_error(&w->st, err);
+        record_op(w, s, err);
+        release(s);
+        return;
+    }
+    count_response(w, s, r);
+    release(s);
+}
+
+/* The operation asks the pool for a stream. */
+static void start_stream(struct slot *s)
+{
+    lt_worker *w = s->w;
+    slot_set(s, S_CONNECTING);
+    if (s->refused == 0)
+        s->req = w->reqs[w->next_req++ % w->n_reqs];
+    const lt_opts *o = w->o;
+    int rc = evtls_pool_checkout(w->pool, w->cfg, w->dial_host, o->url.port, on_stream, s, &s->co);
+    if (rc != 0) {
+        s->co = NULL;
+        on_stream(w->pool, NULL, rc, NULL, s);
+    }
+}
+
 /* ---- requests */
 
 int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
@@ -372,6 +516,10 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
     struct slot *s = arg;
     lt_worker *w = s->w;
     s->x = NULL;
+    if (w->pool) {
+        h2_done(s, err, r);
+        return;
+    }
     s->reqs++;
     s->reqs_all++;
     /* The keep-alive race (the library's rule, as the client applies it):
@@ -394,21 +542,7 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
         release(s);
         return;
     }
-    int status = evtls_http_resp_get_status(r);
-    s->status = status;
-    w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
-    w->st.status[status / 100 < 6 ? status / 100 : 0]++;
-    if (status >= 100 && status < 600)
-        w->st.codes[status]++;
-    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
-    if (status >= 400) {
-        w->st.reqs_failed++;
-        w->st.status_errors++;
-        record_op(w, s, -1);
-    } else {
-        w->st.reqs_ok++;
-        record_op(w, s, 0);
-    }
+    count_response(w, s, r);
     unsigned rpc = w->o->reqs_per_conn;
     if (evtls_http_resp_get_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
         slot_set(s, S_IDLE_CONN);
@@ -439,8 +573,11 @@ static void start_op(struct slot *s, uint64_t start)
     w->busy++;
     s->has_op = 1;
     s->retried = 0;
+    s->refused = 0;
     s->op_start = start;
-    if (s->state == S_IDLE_CONN)
+    if (w->pool)
+        start_stream(s);
+    else if (s->state == S_IDLE_CONN)
         start_exchange(s);
     else
         start_connect(s);
@@ -509,14 +646,28 @@ void lt_slots_finish(lt_worker *w)
             w->st.slot_reqs_max = s->reqs_all;
         if (s->has_op)
             w->unfinished++;
+        if (s->co)
+            evtls_pool_cancel(s->co);
+        s->co = NULL;
         if (s->x)
             evtls_http_exchange_cancel(s->x);
         s->x = NULL;
+        if (s->c && w->pool) {
+            evtls_pool_checkin(w->pool, s->c); /* its stream was reset */
+            s->c = NULL;
+        }
         if (s->c) {
             count_bytes(w, s->c);
             evtls_conn_free(s->c); /* one try at close_notify; no callbacks */
             s->c = NULL;
         }
+    }
+    if (w->pool) { /* its connections close: what each counted first */
+        for (size_t i = 0; i < w->n_seen; i++)
+            conn_counted(w, w->seen[i]);
+        w->n_seen = 0;
+        evtls_pool_free(w->pool);
+        w->pool = NULL;
     }
     event_base_loopbreak(w->base);
 }

@@ -58,6 +58,8 @@ struct slot {
     lt_worker *w;
     evtls_conn *c;
     evtls_http_exchange *x;
+    evtls_checkout *co; /* HTTP/2: waiting for a stream */
+    unsigned refused;   /* HTTP/2: times the operation's stream was refused */
     enum slot_state state;
     int has_op;               /* an operation runs on this slot */
     unsigned reqs;            /* requests on the current connection */
@@ -88,6 +90,10 @@ struct lt_worker {
     unsigned next_addr;
 
     struct slot *slots;
+    unsigned n_slots;  /* -c's share, times -M with HTTP/2: one slot per stream */
+    evtls_pool *pool;  /* HTTP/2: the connections, shared by their streams' slots */
+    evtls_conn **seen; /* HTTP/2: the pool's connections it has counted as new */
+    size_t n_seen, cap_seen;
     unsigned active; /* slots started so far (--ramp-up) */
     struct slot *free;
     unsigned busy; /* slots running an operation or closing */
@@ -138,5 +144,9 @@ void lt_arm(struct event *ev, uint64_t at_us);
 /* The exchanges' callbacks, for the worker's set-up. */
 int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg);
 void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg);
+
+/* HTTP/2: a connection of the worker's pool closed (its bytes and
+ * attempts are counted). */
+void lt_slot_conn_gone(lt_worker *w, evtls_conn *c);
 
 #endif

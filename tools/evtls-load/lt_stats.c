@@ -26,6 +26,8 @@ const lt_counter lt_counters[] = {
     C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN), C(slot_reqs_max, LT_MAX),
     C(stop_late_us, LT_MAX),   C(status_errors, LT_SUM), C(tls_other, LT_SUM),
     C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),    C(ended_by_d, LT_MAX),
+    C(h2_responses, LT_SUM),   C(h2_refused, LT_SUM),    C(h2_goaways, LT_SUM),
+    C(h2_conns, LT_SUM),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -253,12 +255,16 @@ static void text_run(FILE *f, const lt_result *r)
     uint64_t hs = st->conns_ok;
     /* -c as given: in the open loop a ceiling, and in a shard or a merge
      * the whole test's; what was opened is on the connections line. */
-    fprintf(f, "\nevtls-load: %s mode, %s, -c %u (%s), %u thread%s%s\n", mode_name(o->mode),
+    char streams[48] = "";
+    if (o->max_streams)
+        snprintf(streams, sizeof streams, " x -M %u (HTTP/2 streams each)", o->max_streams);
+    fprintf(f, "\nevtls-load: %s mode, %s, -c %u (%s)%s, %u thread%s%s\n", mode_name(o->mode),
             o->target, o->conns,
             o->rate > 0 ? "at most that many connections at once"
             : r->shard_index != LT_MERGED && r->shard_count > 1 ? "connections of the whole test"
                                                                 : "connections at once",
-            o->threads, o->threads == 1 ? "" : "s", r->interrupted ? " (interrupted)" : "");
+            streams, o->threads, o->threads == 1 ? "" : "s",
+            r->interrupted ? " (interrupted)" : "");
     if (r->shard_index == LT_MERGED)
         fprintf(f, "merged: %zu result%s of %u shard%s, %u thread%s in all\n", r->n_shards,
                 r->n_shards == 1 ? "" : "s", r->shard_count, r->shard_count == 1 ? "" : "s",
@@ -354,9 +360,22 @@ static void text_requests(FILE *f, const lt_result *r)
             fputc('\n', f);
         fprintf(f, "retried after the keep-alive race: %llu%s\n", (unsigned long long)st->retried,
                 o->no_retry ? " (--no-retry: none are)" : "");
+        if (o->tls.http2)
+            fprintf(f,
+                    "HTTP/2: %llu of %llu responses over h2, on %llu connections (%.1f streams "
+                    "each, up to %u at once); %llu refused by the server (sent again), %llu "
+                    "GOAWAYs\n",
+                    (unsigned long long)st->h2_responses,
+                    (unsigned long long)(st->reqs_ok + st->status_errors),
+                    (unsigned long long)st->h2_conns,
+                    st->h2_conns ? (double)(st->reqs_ok + st->reqs_failed) / (double)st->h2_conns
+                                 : 0.0,
+                    o->max_streams, (unsigned long long)st->h2_refused,
+                    (unsigned long long)st->h2_goaways);
     }
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
-        fprintf(f, "requests per connection: min %llu, max %llu\n",
+        fprintf(f, "requests per %s: min %llu, max %llu\n",
+                o->max_streams ? "stream slot (-c x -M of them)" : "connection",
                 (unsigned long long)st->slot_reqs_min, (unsigned long long)st->slot_reqs_max);
 }
 
@@ -396,13 +415,13 @@ static void text_tables(FILE *f, const lt_result *r)
                 st->tls[i].group ? st->tls[i].group : "-", (unsigned long long)st->tls[i].n);
     if (st->tls_other)
         fprintf(f, "  (others)%44llu\n", (unsigned long long)st->tls_other);
-    fprintf(f, "latency (ms)    count        min       mean        p50        p90        p99"
+    fprintf(f, "latency (ms)      count        min       mean        p50        p90        p99"
                "      p99.9        max\n");
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
         if (h->count == 0)
             continue;
-        fprintf(f, "  %-8s %10llu %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n",
+        fprintf(f, "  %-11s %9llu %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n",
                 lt_phase_names[i], (unsigned long long)h->count, ms(h->min), lt_hist_mean(h) / 1000,
                 ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 90)),
                 ms(lt_hist_percentile(h, 99)), ms(lt_hist_percentile(h, 99.9)), ms(h->max));
@@ -571,12 +590,12 @@ static void write_fingerprint(FILE *f, const void *arg)
             "\"ramp_up_us\":%llu,\"requests_per_conn\":%u,\"resume_ratio\":%.6g,"
             "\"warm_up\":%llu,\"tls_min\":%d,\"tls_max\":%d,\"no_retry\":%s,"
             "\"race_limit\":%u,\"family\":%d,\"data_bytes\":%zu,\"headers\":%u,\"shards\":%u,"
-            "\"method\":",
+            "\"http2\":%d,\"max_streams\":%u,\"method\":",
             o->conns, (unsigned long long)o->total, (unsigned long long)o->duration_us, o->rate,
             (unsigned long long)o->ramp_us, o->reqs_per_conn, o->resume_ratio,
             (unsigned long long)o->warm_up, o->tls.tls_min, o->tls.tls_max,
             o->no_retry ? "true" : "false", o->race_limit, o->tls.family, o->data_len, o->n_headers,
-            o->shard_count);
+            o->shard_count, o->tls.http2, o->max_streams);
     cli_json_string(f, o->mode == LT_MODE_REQUEST ? o->method : NULL);
     fputs(",\"ciphers\":", f);
     cli_json_string(f, o->tls.ciphers);

@@ -60,6 +60,9 @@ typedef struct lt_stats {
     lt_second *series; /* the per-second series, n_series long */
     size_t n_series;
     uint64_t series_dropped; /* operations past LT_SERIES_MAX seconds */
+    /* HTTP/2: responses that came over it, streams the server refused
+     * (each sent again), GOAWAYs received, connections that spoke it */
+    uint64_t h2_responses, h2_refused, h2_goaways, h2_conns;
 } lt_stats;
 
 /* Empties st (which holds no memory yet, or was freed). */

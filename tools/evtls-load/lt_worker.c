@@ -38,10 +38,10 @@ static void ramp_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = lt_now_us();
     if (w->began_us == 0)
         w->began_us = now;
-    while (w->active < w->sh.conns && slot_join_us(w, w->active) <= now)
+    while (w->active < w->n_slots && slot_join_us(w, w->active) <= now)
         lt_slots_push_free(w, &w->slots[w->active++]);
     lt_slots_try_start(w);
-    if (w->active < w->sh.conns && !w->stopping)
+    if (w->active < w->n_slots && !w->stopping)
         lt_arm(w->ramp_timer, slot_join_us(w, w->active));
 }
 
@@ -119,6 +119,38 @@ static int build_requests(lt_worker *w, char *err, size_t errlen)
     return 0;
 }
 
+/* HTTP/2: the thread's -c connections are a pool's, each shared by -M
+ * slots' streams; the pool counts each connection's bytes as it goes. */
+static void on_pool_state(evtls_pool *p, evtls_conn *c, evtls_pool_conn_state from,
+                          evtls_pool_conn_state to, void *arg)
+{
+    (void)from;
+    lt_worker *w = arg;
+    if (to != EVTLS_POOL_CLOSED)
+        return;
+    if (c)
+        lt_slot_conn_gone(w, c);
+    evtls_pool_stats ps; /* a connection's session counts are the pool's as it goes */
+    evtls_pool_get_stats(p, &ps);
+    w->st.h2_goaways = ps.goaways;
+}
+
+static int make_pool(lt_worker *w, char *err, size_t errlen)
+{
+    evtls_pool_opts po;
+    evtls_pool_opts_default(&po);
+    po.max_per_origin = po.max_total = w->sh.conns;
+    po.max_idle_per_origin = w->sh.conns;
+    po.idle_timeout_ms = 0; /* kept for the run */
+    po.wait_timeout_ms = 0; /* a stream is waited for as long as it takes */
+    po.resumption = 0;
+    w->pool = evtls_pool_new(w->base, &po);
+    if (w->pool == NULL || (w->resolver && evtls_pool_set_resolver(w->pool, w->resolver) != 0) ||
+        evtls_pool_set_state_cb(w->pool, on_pool_state, w) != 0)
+        return lt_fail(err, errlen, "out of memory");
+    return 0;
+}
+
 lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, size_t errlen)
 {
     lt_worker *w = calloc(1, sizeof *w);
@@ -128,6 +160,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     }
     w->o = o;
     w->sh = *share;
+    w->n_slots = share->conns * (o->max_streams ? o->max_streams : 1);
     w->sched = (lt_schedule){.rate = o->rate,
                              .ramp_us = o->ramp_us,
                              .t0_us = share->t0_us,
@@ -135,7 +168,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
                              .of = share->of,
                              .shard = share->shard,
                              .shards = share->shards,
-                             .conns = share->conns};
+                             .conns = w->n_slots};
     /* --warm-up: this thread's share, run before (and on top of) -n. */
     w->warm_left =
         lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);
@@ -143,7 +176,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         w->sh.total += w->warm_left;
     w->stop_fd[0] = w->stop_fd[1] = -1;
     lt_stats_init(&w->st);
-    w->slots = calloc(share->conns, sizeof *w->slots);
+    w->slots = calloc(w->n_slots, sizeof *w->slots);
     /* An open loop needs its timer on time: libevent's default rounds
      * epoll's timeout to milliseconds, which would add up to 1 ms of the
      * client's own lateness to every operation. */
@@ -158,7 +191,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         lt_worker_free(w);
         return NULL;
     }
-    for (unsigned i = 0; i < share->conns; i++)
+    for (unsigned i = 0; i < w->n_slots; i++)
         w->slots[i].w = w;
     if (build_cfg(w, err, errlen) != 0 ||
         (o->mode == LT_MODE_REQUEST && build_requests(w, err, errlen) != 0)) {
@@ -180,6 +213,10 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     if (w->sessions == NULL ||
         evtls_session_cache_set_capacity(w->sessions, per_origin > 65536 ? 65536 : per_origin)) {
         snprintf(err, errlen, "out of memory");
+        lt_worker_free(w);
+        return NULL;
+    }
+    if (o->tls.http2 && make_pool(w, err, errlen) != 0) {
         lt_worker_free(w);
         return NULL;
     }
@@ -308,7 +345,9 @@ void lt_worker_free(lt_worker *w)
     evtls_session_cache_unref(w->sessions);
     evtls_resolver_unref(w->resolver);
     evtls_cfg_unref(w->cfg);
-    for (unsigned i = 0; w->slots && i < w->sh.conns; i++)
+    evtls_pool_free(w->pool);
+    free(w->seen);
+    for (unsigned i = 0; w->slots && i < w->n_slots; i++)
         if (w->slots[i].backoff_ev)
             event_free(w->slots[i].backoff_ev);
     if (w->base)

@@ -332,6 +332,7 @@ struct poller {
     evtls_http_exchange *x;
     uint64_t t_round;
     int status;
+    char proto[12]; /* "HTTP/2", "HTTP/1.1", "HTTP/1.0" once a status came */
     uint64_t body_bytes, ttfb_us;
     int err;
     char err_detail[256];
@@ -403,8 +404,9 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
     int connected = ci && ci->family != 0;
     fprintf(f, "{\"round\":%u,\"url\":", p->round);
     cli_json_string(f, p->o.url_text);
-    fprintf(f, ",\"status\":%d,\"resumed\":%s,\"family\":", p->status,
-            ci && ci->resumed ? "true" : "false");
+    fprintf(f, ",\"status\":%d,\"protocol\":", p->status);
+    cli_json_string(f, p->status ? p->proto : NULL);
+    fprintf(f, ",\"resumed\":%s,\"family\":", ci && ci->resumed ? "true" : "false");
     if (connected)
         fprintf(f, "%d", ci->family);
     else
@@ -489,7 +491,8 @@ static void write_out(struct poller *p, const evtls_conn_info *ci, uint64_t tota
     int connected = ci && ci->family != 0;
     struct cli_round r = {
         .http_code = p->status,
-        .http_minor = 1,
+        .http_minor = strcmp(p->proto, "HTTP/1.0") != 0,
+        .http2 = strcmp(p->proto, "HTTP/2") == 0,
         .dns_us = ci ? ci->dns_us : 0,
         .tcp_us = connected ? ci->tcp_us : 0,
         .tls_us = ci && ci->tls_version ? ci->tls_us : 0,
@@ -662,10 +665,11 @@ static int on_head(evtls_http_exchange *x, const evtls_http_resp *r, void *arg)
     (void)x;
     struct poller *p = arg;
     p->status = evtls_http_resp_get_status(r);
+    snprintf(p->proto, sizeof p->proto, "%s", evtls_http_resp_get_protocol(r));
     if (p->o.json)
         return 0;
-    printf("HTTP/1.%d %d %s\n", evtls_http_resp_get_minor_version(r), p->status,
-           evtls_http_resp_get_reason(r));
+    const char *reason = evtls_http_resp_get_reason(r);
+    printf("%s %d%s%s\n", p->proto, p->status, reason[0] ? " " : "", reason);
     if (!p->o.quiet) {
         const char *n, *v;
         for (size_t i = 0; evtls_http_resp_get_header(r, i, &n, &v) == 0; i++)
@@ -790,6 +794,7 @@ static void start_round(struct poller *p)
     p->retrying_now = 0;
     p->round++;
     p->status = 0;
+    p->proto[0] = '\0';
     p->body_bytes = 0;
     p->ttfb_us = 0;
     p->err = 0;
