@@ -47,6 +47,8 @@ evtls_cfg *evtls_cfg_new(void)
     cfg->v.tls_max = EVTLS_TLS_1_3;
     cfg->v.session_tickets = 1;
     cfg->v.http2_max_streams = 100;
+    cfg->v.http2_ping_idle_ms = 60000;
+    cfg->v.http2_ping_timeout_ms = 15000;
     cfg->v.race_limit = EVTLS_RACE_LIMIT_DEFAULT;
     memcpy(cfg->v.timeouts_ms, default_timeouts, sizeof default_timeouts);
     evtls__err_clear(&cfg->err);
@@ -456,6 +458,20 @@ int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigned max_stre
                               "http2: max_streams %u is more than 2^30", max_streams);
     cfg->v.http2 = (int)mode;
     cfg->v.http2_max_streams = max_streams ? max_streams : 100;
+    return 0;
+}
+
+int evtls_cfg_set_http2_ping(evtls_cfg *cfg, unsigned idle_ms, unsigned timeout_ms)
+{
+    int rc = setter_check(cfg, "http2_ping");
+    if (rc)
+        return rc;
+    if (idle_ms > 24u * 3600u * 1000u || (idle_ms && (timeout_ms == 0 || timeout_ms > 3600000u)))
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "http2_ping: an idle time up to a day and a timeout from 1 ms "
+                              "to an hour");
+    cfg->v.http2_ping_idle_ms = idle_ms;
+    cfg->v.http2_ping_timeout_ms = timeout_ms;
     return 0;
 }
 

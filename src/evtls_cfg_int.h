@@ -57,6 +57,7 @@ struct evtls__cfg_values {
     int plain_tcp;              /* no TLS at all */
     int http2;                  /* an evtls_http2_mode */
     unsigned http2_max_streams; /* the client's cap on open streams per connection */
+    unsigned http2_ping_idle_ms, http2_ping_timeout_ms; /* liveness PINGs (0: none) */
     /* HTTP CONNECT proxy: host (NULL: none), port, "Basic ..." credentials or NULL */
     char *proxy_host;
     uint16_t proxy_port;

@@ -29,6 +29,7 @@
 #include "evtls_h2.h"
 #include "evtls_http_int.h"
 #include "evtls_log_int.h"
+#include "evtls_time.h"
 
 /* nghttp2 1.61 renamed the functions that take and return sizes (the *2
  * API, nghttp2_ssize); 1.52 (Debian 12) has only the first. */
@@ -71,6 +72,12 @@ struct evtls__h2 {
     int goaway_sent; /* nghttp2 queued a GOAWAY of ours (a protocol error) */
     int working;     /* inside deliver/flush: a nested run waits for the loop */
     evtls__h2_counts n;
+    /* liveness: after ping_idle_us without a read, a PING; its ACK due
+     * within ping_timeout_ms (ping_out) */
+    struct event ping_ev;
+    uint64_t last_read_us, ping_idle_us;
+    unsigned ping_timeout_ms;
+    int ping_out;
 };
 
 struct evtls__h2_stream {
@@ -242,6 +249,15 @@ static int on_header(nghttp2_session *ng, const nghttp2_frame *frame, const uint
     return 0;
 }
 
+/* The liveness timer, due in us. */
+static void arm_ping(evtls__h2 *h, uint64_t us)
+{
+    if (h->ping_idle_us == 0 || h->c == NULL)
+        return;
+    struct timeval tv = evtls__tv_us(us);
+    event_add(&h->ping_ev, &tv);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
     evtls__h2 *h = ud;
@@ -249,6 +265,12 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     case NGHTTP2_SETTINGS:
         h->n.peer_max_streams =
             nghttp2_session_get_remote_settings(ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        break;
+    case NGHTTP2_PING:
+        if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->ping_out) {
+            h->ping_out = 0;
+            arm_ping(h, h->ping_idle_us);
+        }
         break;
     case NGHTTP2_GOAWAY:
         h->draining = 1;
@@ -454,6 +476,7 @@ evtls__h2 *evtls__h2_of(const evtls_conn *c)
 static void fail_all(evtls__h2 *h, int err, uint32_t code, const char *detail)
 {
     h->dead = 1;
+    event_del(&h->ping_ev);
     if (h->dead_err == 0)
         h->dead_err = err;
     evtls__h2_stream *s;
@@ -475,6 +498,7 @@ static void session_free(void *arg)
     /* Streams still open hear of it from the loop (never inside the free
      * that got here); the struct goes after the last. */
     h->c = NULL;
+    event_del(&h->ping_ev);
     evtls__h2_stream *s;
     TAILQ_FOREACH(s, &h->streams, link)
     stream_end(s, EVTLS_ERR_CANCELLED, 0, "the connection was freed under the stream");
@@ -491,6 +515,33 @@ static void session_free(void *arg)
 
 static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg);
 static void on_drain(evtls_conn *c, void *arg);
+
+/* Read-idle long enough: a PING; its ACK late: the connection is dead. */
+static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evtls__h2 *h = arg;
+    if (h->c == NULL || h->dead)
+        return;
+    uint64_t now = evtls__now_us();
+    if (h->ping_out) {
+        h->n.pings_lost++;
+        LOGI("h2: no PING ACK within %u ms: the connection is closed", h->ping_timeout_ms);
+        evtls__conn_kill(h->c, EVTLS_ERR_H2_CONNECTION, "no answer to a PING: the peer is gone");
+        return; /* the connection's failure reaches every stream through on_read */
+    }
+    if (now - h->last_read_us < h->ping_idle_us) { /* read since: wait the rest */
+        arm_ping(h, h->ping_idle_us - (now - h->last_read_us));
+        return;
+    }
+    if (nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, NULL) == 0) {
+        h->ping_out = 1;
+        h->n.pings++;
+        arm_ping(h, (uint64_t)h->ping_timeout_ms * 1000u);
+        schedule(h);
+    }
+}
 
 evtls__h2 *evtls__h2_get(evtls_conn *c)
 {
@@ -520,6 +571,11 @@ evtls__h2 *evtls__h2_get(evtls_conn *c)
     TAILQ_INIT(&h->streams);
     TAILQ_INIT(&h->due);
     event_assign(&h->work_ev, evtls_conn_get_base(c), -1, 0, work, h);
+    event_assign(&h->ping_ev, evtls_conn_get_base(c), -1, 0, on_ping_timer, h);
+    const struct evtls__cfg_values *v = evtls__conn_cfg_values(c);
+    h->ping_idle_us = (uint64_t)v->http2_ping_idle_ms * 1000u;
+    h->ping_timeout_ms = v->http2_ping_timeout_ms;
+    h->last_read_us = evtls__now_us();
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, 0}, /* the server opens none */
@@ -538,6 +594,7 @@ evtls__h2 *evtls__h2_get(evtls_conn *c)
     }
     evtls__conn_set_proto(c, h, session_free);
     schedule(h); /* the preface and SETTINGS go out from the loop */
+    arm_ping(h, h->ping_idle_us);
     return h;
 }
 
@@ -943,6 +1000,8 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
 {
     (void)c;
     evtls__h2 *h = arg;
+    if (n > 0)
+        h->last_read_us = evtls__now_us();
     if (n > 0 && !h->dead) {
         h2_ssize rv = H2_MEM_RECV(h->ng, data, (size_t)n);
         if (rv < 0) {

@@ -602,6 +602,7 @@ static void h2_leave(struct entry *e)
     COUNT(o, streams, n.streams);
     COUNT(o, refused_streams, n.refused);
     COUNT(o, goaways, n.goaways);
+    COUNT(o, pings_lost, n.pings_lost);
 }
 
 /* The first HTTP/2 connection of o with room, or NULL. */

@@ -207,6 +207,13 @@ typedef enum evtls_http2_mode {
 } evtls_http2_mode;
 EVTLS_API int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigned max_streams);
 
+/* HTTP/2 liveness: a connection that has read nothing for idle_ms sends a
+ * PING (at most one per idle period); when its ACK has not come within
+ * timeout_ms the connection is failed (its streams end with
+ * EVTLS_ERR_H2_CONNECTION, a pool closes it). Defaults 60000 and 15000;
+ * idle_ms 0 sends none. */
+EVTLS_API int evtls_cfg_set_http2_ping(evtls_cfg *cfg, unsigned idle_ms, unsigned timeout_ms);
+
 /* An HTTP proxy, as curl's --proxy: "http://[user:password@]host[:port]"
  * (port 1080 when left out; user and password may be percent-encoded);
  * NULL or "" for none. Connections dial the proxy (Happy Eyeballs and

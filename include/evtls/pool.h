@@ -149,6 +149,7 @@ typedef struct evtls_pool_stats {
     uint64_t streams;         /* streams of the HTTP/2 connections closed so far */
     uint64_t refused_streams; /* of them: REFUSED_STREAM, or above a GOAWAY's last stream id */
     uint64_t goaways;         /* GOAWAYs those connections received */
+    uint64_t pings_lost;      /* connections closed for a PING not answered in time */
 } evtls_pool_stats;
 
 /* Fills o with the defaults above. */

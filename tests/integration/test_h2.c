@@ -693,6 +693,68 @@ static void test_client_http2_on_built_cfg(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* Liveness: a server that never answers a PING: after the read-idle time a
+ * PING, and when its ACK is late the connection fails (its stream with
+ * H2_CONNECTION), all by the library's own timers; a pool then counts the
+ * lost PING and dials anew. */
+static void test_ping_lost(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_http2(cfg, EVTLS_HTTP2_AUTO, 0), 0);
+    assert_int_equal(evtls_cfg_set_http2_ping(cfg, 100, 200), 0);
+    evtls_pool *p = evtls_pool_new(fx->base, NULL);
+    struct got g;
+    assert_int_equal(pool_checkout_wait(fx->base, p, cfg, "localhost", silent.port, &g), 0);
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    evtls_http_opts o;
+    evtls_http_opts_default(&o);
+    o.ttfb_timeout_ms = 30000; /* the PING decides first */
+    struct ex_result r = {0};
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    assert_int_equal(evtls_http_exchange_start(g.c, req, &o, &cbs, &r, NULL), 0);
+    evtls_http_req_free(req);
+    run_until(fx->base, &r.done, 30000);
+    assert_int_equal(r.err, EVTLS_ERR_H2_CONNECTION);
+    assert_int_equal(evtls_conn_get_state(g.c), EVTLS_STATE_FAILED);
+    evtls_pool_release(p, g.c);
+    evtls_pool_stats st;
+    evtls_pool_get_stats(p, &st);
+    assert_int_equal(st.pings_lost, 1);
+    evtls_pool_free(p);
+    evtls_cfg_unref(cfg);
+}
+
+/* A server that answers: PINGs go out while the connection is idle (its
+ * bytes out grow), and it stays usable. */
+static void test_ping_answered(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_http2(cfg, EVTLS_HTTP2_AUTO, 0), 0);
+    assert_int_equal(evtls_cfg_set_http2_ping(cfg, 50, 5000), 0);
+    assert_int_equal(evtls_cfg_build(cfg), 0);
+    evtls_conn *c = evtls_conn_new(fx->base, cfg);
+    evtls_cfg_unref(cfg);
+    struct connect_result cr;
+    assert_int_equal(connect_wait(fx->base, c, "localhost", ngd.port, &cr), 0);
+    struct ex_result r;
+    run_gets(fx->base, c, "/small", 0, &r, 1);
+    assert_int_equal(r.status, 200);
+    uint64_t out = evtls_conn_get_info(c)->bytes_out, in = evtls_conn_get_info(c)->bytes_in;
+    run_for(fx->base, 400);
+    assert_true(evtls_conn_get_info(c)->bytes_out > out); /* PINGs */
+    assert_true(evtls_conn_get_info(c)->bytes_in > in);   /* their ACKs */
+    assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_CONNECTED);
+    run_gets(fx->base, c, "/small", 0, &r, 1);
+    assert_int_equal(r.status, 200);
+    evtls_conn_free(c);
+    cfg = evtls_cfg_new();
+    assert_int_equal(evtls_cfg_set_http2_ping(cfg, 100, 0), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_cfg_set_http2_ping(cfg, 0, 0), 0); /* none */
+    evtls_cfg_unref(cfg);
+}
+
 static void test_bad_settings(void **state)
 {
     (void)state;
@@ -739,6 +801,8 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_client_http2_on_built_cfg, loop_fx_setup,
                                         loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ping_lost, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ping_answered, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test(test_bad_settings),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
