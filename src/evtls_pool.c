@@ -747,14 +747,19 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 static int on_let_go(evtls_conn *c, void *owner, int closing)
 {
     struct entry *e = owner;
+    if (e->orphaned) { /* its pool let go of it: the last holder frees it */
+        if (e->users > 1) {
+            if (!closing)
+                e->users--;
+            return 1;
+        }
+        free(e);
+        return 0;
+    }
     if (e->h2 && e->users > 1) {
         if (!closing)
             h2_give_back(e, 0);
         return 1;
-    }
-    if (e->orphaned) {
-        free(e);
-        return 0;
     }
     struct origin *o = e->o;
     evtls_pool *p = e->p;

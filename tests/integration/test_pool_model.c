@@ -4,7 +4,8 @@
  * Each sequence makes a pool with random limits and runs a random, seeded
  * sequence of checkouts (to nginx under two names, a second nginx that is
  * restarted now and then, a peer that stalls after the handshake, one that
- * stalls in it, and nginx with an untrusted CA), cancels (outside and
+ * stalls in it, nginx with an untrusted CA, and nginx speaking HTTP/2, once
+ * with a GOAWAY after every 5 requests), cancels (outside and
  * inside the checkout's own callback, and after the pool is gone),
  * check-ins, releases, frees of checked-out connections, GETs, nested
  * checkouts and pool frees from inside callbacks, shutdowns with a timeout
@@ -14,7 +15,9 @@
  *   - no callback runs inside an API call;
  *   - every checkout gets exactly one callback unless cancelled before it;
  *     a connection comes with err 0 only, and is never handed to a second
- *     holder while the first has it;
+ *     holder while the first has it, but for an HTTP/2 one, shared by at
+ *     most the configuration's cap of holders (frees of a shared one give
+ *     a share back);
  *   - the gauges add up: busy >= connections the holders have, waiting <=
  *     checkouts pending, no origin over max_per_origin, the pool not over
  *     max_total, the checkout counter = checkouts made;
@@ -47,7 +50,8 @@
 #define MAX_CO   256
 #define MAX_HELD 64
 
-enum { O_WEB, O_WEB_IP, O_WEB2, O_STALL, O_HS_STALL, O_BADCA, N_ORIGINS };
+enum { O_WEB, O_WEB_IP, O_WEB2, O_STALL, O_HS_STALL, O_BADCA, O_H2, O_H2_GOAWAY, N_ORIGINS };
+#define H2_CAP 3 /* the HTTP/2 configuration's streams per connection */
 
 struct co {
     evtls_checkout *h;
@@ -70,8 +74,8 @@ static struct {
     evtls_pool *p;
     int pool_gone;
     evtls_pool_opts o;
-    evtls_cfg *cfg, *badca;
-    struct peer web, web2, stall, hs_stall;
+    evtls_cfg *cfg, *badca, *h2;
+    struct peer web, web2, stall, hs_stall, h2web, h2goaway;
     uint64_t rng;
     struct co co[MAX_CO];
     int n_co;
@@ -142,6 +146,15 @@ static int held_find(const evtls_conn *c)
     return -1;
 }
 
+/* How many holders have c (an HTTP/2 connection may have several). */
+static int holders_of(const evtls_conn *c)
+{
+    int n = 0;
+    for (int i = 0; i < M.n_held; i++)
+        n += M.held[i].c == c;
+    return n;
+}
+
 static void held_drop(int i)
 {
     M.held[i] = M.held[--M.n_held];
@@ -188,13 +201,14 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         failf("exchange done callback inside an API call");
     M.exchanges_done++;
     evtls_conn *c = evtls_http_exchange_get_conn(x);
-    int i = held_find(c);
-    if (i < 0) {
-        failf("done callback for a connection nobody holds");
+    int i = -1;
+    for (int j = 0; j < M.n_held && i < 0; j++)
+        if (M.held[j].x == x)
+            i = j;
+    if (i < 0 || M.held[i].c != c) {
+        failf("done callback for an exchange nobody runs");
         return;
     }
-    if (M.held[i].x != x)
-        failf("done callback for an exchange that is not the one running");
     M.held[i].x = NULL;
     say("  done %p err %s", (void *)c, evtls_err_name(err));
     if (err == EVTLS_ERR_POOL_FREED || err == EVTLS_ERR_POOL_CLOSED)
@@ -234,6 +248,8 @@ static uint16_t port_of(int origin)
     case O_WEB2: return M.web2.port;
     case O_STALL: return M.stall.port;
     case O_HS_STALL: return M.hs_stall.port;
+    case O_H2: return M.h2web.port;
+    case O_H2_GOAWAY: return M.h2goaway.port;
     default: return M.web.port;
     }
 }
@@ -270,8 +286,13 @@ static void checkout_cb_body(evtls_pool *p, evtls_conn *c, int err, const evtls_
         API(evtls_pool_cancel(k->h)); /* spent: nothing happens */
     if (c == NULL)
         return;
-    if (held_find(c) >= 0) {
+    int shared = k->origin == O_H2 || k->origin == O_H2_GOAWAY;
+    if (!shared && held_find(c) >= 0) {
         failf("one connection handed to two holders");
+        return;
+    }
+    if (shared && holders_of(c) >= H2_CAP) {
+        failf("an HTTP/2 connection handed to more holders than its %d streams", H2_CAP);
         return;
     }
     if (evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
@@ -306,6 +327,11 @@ static void checkout_cb_body(evtls_pool *p, evtls_conn *c, int err, const evtls_
     }
 }
 
+static evtls_cfg *cfg_of(int origin)
+{
+    return origin == O_BADCA ? M.badca : origin == O_H2 || origin == O_H2_GOAWAY ? M.h2 : M.cfg;
+}
+
 static void do_checkout(void)
 {
     if (M.pool_gone || M.n_co == MAX_CO)
@@ -317,7 +343,7 @@ static void do_checkout(void)
     unsigned a = rnd(40);
     k->cb_action = a < 12 ? 0 : a < 20 ? 1 : a < 24 ? 2 : a < 27 ? 3 : a < 36 ? 4 : a < 39 ? 5 : 6;
     const char *host = k->origin == O_WEB_IP ? "127.0.0.1" : "localhost";
-    evtls_cfg *cfg = k->origin == O_BADCA ? M.badca : M.cfg;
+    evtls_cfg *cfg = cfg_of(k->origin);
     int rc;
     API(rc = evtls_pool_checkout(M.p, cfg, host, port_of(k->origin), on_checkout, k, &k->h));
     if (rc == 0) {
@@ -375,8 +401,12 @@ static void check_gauges(void)
     evtls_pool_stats st;
     evtls_pool_get_stats(M.p, &st);
     unsigned pooled = 0, pending = 0;
-    for (int i = 0; i < M.n_held; i++)
-        pooled += !M.held[i].orphaned;
+    for (int i = 0; i < M.n_held; i++) { /* distinct connections */
+        int first = 1;
+        for (int j = 0; j < i; j++)
+            first &= M.held[j].c != M.held[i].c;
+        pooled += !M.held[i].orphaned && first;
+    }
     for (int i = 0; i < M.n_co; i++)
         pending += !M.co[i].calls && !M.co[i].cancelled;
     if (st.busy < pooled)
@@ -390,8 +420,8 @@ static void check_gauges(void)
               (unsigned long long)M.checkouts_made);
     for (int k = 0; k < N_ORIGINS; k++) {
         evtls_pool_stats os;
-        evtls_pool_get_origin_stats(M.p, k == O_BADCA ? M.badca : M.cfg,
-                                    k == O_WEB_IP ? "127.0.0.1" : "localhost", port_of(k), &os);
+        evtls_pool_get_origin_stats(M.p, cfg_of(k), k == O_WEB_IP ? "127.0.0.1" : "localhost",
+                                    port_of(k), &os);
         if (os.idle + os.busy + os.connecting > M.o.max_per_origin)
             failf("origin %d: %u connections over max_per_origin %u", k,
                   os.idle + os.busy + os.connecting, M.o.max_per_origin);
@@ -520,7 +550,9 @@ int main(int argc, char **argv)
     internal_errors_watch(getenv("EVTLS_LOG") ? EVTLS_LOG_DEBUG : EVTLS_LOG_NONE);
     if (peer_nginx(&M.web, "keepalive_requests 100000; keepalive_timeout 60s;") != 0 ||
         peer_nginx(&M.web2, "keepalive_timeout 60s;") != 0 ||
-        peer_fault(&M.stall, "silent", NULL) || peer_fault(&M.hs_stall, "hs-silent", NULL)) {
+        peer_fault(&M.stall, "silent", NULL) || peer_fault(&M.hs_stall, "hs-silent", NULL) ||
+        peer_nginx_ex(&M.h2web, PEER_NGINX_HTTP2, "keepalive_timeout 60s;") != 0 ||
+        peer_nginx_ex(&M.h2goaway, PEER_NGINX_HTTP2, "keepalive_requests 5;") != 0) {
         fprintf(stderr, "cannot start the peers\n");
         return 2;
     }
@@ -528,6 +560,8 @@ int main(int argc, char **argv)
     M.badca = evtls_cfg_new();
     evtls_cfg_set_ca_file(M.badca, pki("other-ca.pem"));
     evtls_cfg_set_timeout(M.badca, EVTLS_TIMEOUT_HANDSHAKE, 300);
+    M.h2 = test_cfg(0, 300);
+    evtls_cfg_set_http2(M.h2, EVTLS_HTTP2_AUTO, H2_CAP);
     uint64_t t0 = now_ms();
     unsigned passed = 0, failed = 0, checkouts = 0, gets = 0;
     for (unsigned k = 0; count ? k < count : now_ms() - t0 < seconds * 1000ull; k++) {
@@ -549,6 +583,9 @@ int main(int argc, char **argv)
            passed + failed, seed, checkouts, gets, (double)(now_ms() - t0) / 1000);
     evtls_cfg_unref(M.cfg);
     evtls_cfg_unref(M.badca);
+    evtls_cfg_unref(M.h2);
+    peer_stop(&M.h2web);
+    peer_stop(&M.h2goaway);
     peer_stop(&M.web);
     peer_stop(&M.web2);
     peer_stop(&M.stall);
