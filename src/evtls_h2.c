@@ -292,8 +292,19 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
             s->in_trailer = 1;
             mark_due(s);
         }
-        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)
+        if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) {
             s->ended = 1;
+            /* The whole response came while the request body is still
+             * going out (an early 413, say): the upload stops (RFC 9113
+             * section 8.1, RST_STREAM with NO_ERROR), or the stream would
+             * wait on a window the server no longer opens. */
+            int body_left = s->has_producer ? !s->produced_all || s->piece_off < s->piece_len
+                                            : s->body_off < s->body_len;
+            if (body_left && s->final_seen) {
+                nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
+                h->n.uploads_stopped++;
+            }
+        }
         break;
     }
     default: break;

@@ -24,7 +24,7 @@
 #include "peer.h"
 
 static struct peer ngd, ngd_plain, nginx2, nginx1;
-static struct peer refuse, reset, goaway, goaway_err, lower, bighdr, echo, silent;
+static struct peer refuse, reset, goaway, goaway_err, lower, bighdr, echo, silent, early;
 static char docroot[64] = "/tmp/evtls-h2-XXXXXX";
 
 #define BIG_BYTES (3u * 1024u * 1024u + 77u) /* more than a stream's and the default windows */
@@ -54,7 +54,8 @@ static int group_setup(void **state)
     if (peer_h2(&refuse, "refuse", -1, 0) != 0 || peer_h2(&reset, "reset", 11, 0) != 0 ||
         peer_h2(&goaway, "goaway", 3, 0) != 0 || peer_h2(&goaway_err, "goaway-error", -1, 0) != 0 ||
         peer_h2(&lower, "lower", -1, 0) != 0 || peer_h2(&bighdr, "big-headers", -1, 0) != 0 ||
-        peer_h2(&echo, "echo", -1, 0) != 0 || peer_h2(&silent, "silent", -1, 0) != 0)
+        peer_h2(&echo, "echo", -1, 0) != 0 || peer_h2(&silent, "silent", -1, 0) != 0 ||
+        peer_h2(&early, "early", -1, 0) != 0)
         return -1;
     return 0;
 }
@@ -66,7 +67,8 @@ static int group_teardown(void **state)
     peer_stop(&ngd_plain);
     peer_stop(&nginx2);
     peer_stop(&nginx1);
-    struct peer *h2s[] = {&refuse, &reset, &goaway, &goaway_err, &lower, &bighdr, &echo, &silent};
+    struct peer *h2s[] = {&refuse, &reset, &goaway, &goaway_err, &lower,
+                          &bighdr, &echo,  &silent, &early};
     for (size_t i = 0; i < sizeof h2s / sizeof h2s[0]; i++)
         peer_stop(h2s[i]);
     char cmd[128];
@@ -500,6 +502,42 @@ static void test_request_bodies(void **state)
     evtls_conn_free(c);
 }
 
+/* The server answers 413 before the body and reads none of it (its window
+ * never reopens): the exchange ends with the 413 at once, the upload
+ * stopped (RST_STREAM NO_ERROR), not after a timeout; the connection goes
+ * on. A buffered body and a produced one. */
+static void test_upload_stopped_by_final_response(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_conn *c = connect_h2(fx->base, EVTLS_HTTP2_AUTO, 0, early.port);
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    evtls_http_opts o;
+    evtls_http_opts_default(&o);
+    o.total_timeout_ms = 30000;
+    size_t big = 1000000, left = 1000000;
+    uint8_t *body = calloc(1, big);
+    struct ex_result r[2];
+    memset(r, 0, sizeof r);
+    evtls_http_req *req = evtls_http_req_new("POST", "localhost", "/up");
+    assert_int_equal(evtls_http_req_set_body(req, body, big), 0);
+    assert_int_equal(evtls_http_exchange_start(c, req, &o, &cbs, &r[0], NULL), 0);
+    evtls_http_req_free(req);
+    free(body);
+    req = evtls_http_req_new("PUT", "localhost", "/up");
+    assert_int_equal(evtls_http_req_set_body_producer(req, big, produce_n, &left), 0);
+    assert_int_equal(evtls_http_exchange_start(c, req, &o, &cbs, &r[1], NULL), 0);
+    evtls_http_req_free(req);
+    for (int spins = 0; spins < 100000 && !(r[0].done && r[1].done); spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(r[i].err, 0);
+        assert_int_equal(r[i].status, 413);
+    }
+    assert_true(left > 0); /* the producer was not drained to the end */
+    assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_CONNECTED);
+    evtls_conn_free(c);
+}
+
 /* No answer: the exchange's own TTFB timeout ends it and resets the
  * stream; the connection stays open for others. */
 static void test_ttfb_timeout_resets_stream(void **state)
@@ -791,6 +829,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_header_list_over_limit, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_request_bodies, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_upload_stopped_by_final_response, loop_fx_setup,
+                                        loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ttfb_timeout_resets_stream, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_client_shares_streams, loop_fx_setup,

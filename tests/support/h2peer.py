@@ -20,6 +20,8 @@ requests of the whole run from 1), and X-Req: N, unless MODE says otherwise:
   slow        answers after --arg ms (default 200)
   big-headers the response carries 80 KB of header fields
   echo        the body is the request's body; X-Got-Body its length
+  early       answers 413 at the request's HEADERS, before its body, and never
+              reads the body (no WINDOW_UPDATE)
   silent      reads and never answers, nor acks PINGs
 Prints "ready" when listening.
 """
@@ -103,6 +105,12 @@ def serve(sock):
         except Exception:
             break
         for ev in events:
+            if isinstance(ev, h2.events.RequestReceived) and mode == "early":
+                conn.send_headers(ev.stream_id, [(":status", "413"), ("content-length", "0")],
+                                  end_stream=True)
+                continue
+            if mode == "early":
+                continue  # the body is read and dropped, its window never reopened
             if isinstance(ev, h2.events.RequestReceived):
                 heads[ev.stream_id] = dict(ev.headers)
                 if ev.stream_ended:
