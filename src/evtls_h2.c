@@ -373,8 +373,12 @@ static int on_stream_close(nghttp2_session *ng, int32_t id, uint32_t code, void 
 
 static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *ud)
 {
-    (void)ng;
     evtls__h2 *h = ud;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
+        evtls__h2_stream *s = stream_of(ng, frame->hd.stream_id);
+        if (s)
+            s->sink->sent(s->ctx);
+    }
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
         h->goaway_sent = 1;
         h->draining = 1;

@@ -26,7 +26,9 @@ typedef struct evtls__h2 evtls__h2;
 typedef struct evtls__h2_stream evtls__h2_stream;
 
 typedef struct evtls__h2_sink {
-    /* while a frame is parsed: no user code */
+    /* while nghttp2 runs: no user code. sent: the request's HEADERS went
+     * out (a stream over the server's limit waits in nghttp2 before) */
+    void (*sent)(void *ctx);
     int (*status)(void *ctx, int status);
     int (*field)(void *ctx, int trailer, const char *name, size_t nlen, const char *value,
                  size_t vlen);

@@ -289,6 +289,7 @@ struct evtls_http_exchange {
     void *arg;
     struct event timer;
     uint64_t t_start;
+    uint64_t t_sent;      /* HTTP/2: when the HEADERS went out (0 until then) */
     uint64_t deadline_us; /* total timeout, 0 for none */
     uint8_t *rest;        /* request bytes not yet queued (owned copy) */
     size_t rest_len, rest_off, rest_cap;
@@ -611,12 +612,20 @@ static int gone_if_cancelled(evtls_http_exchange *x)
     return 1;
 }
 
+/* The HEADERS went out: the time to first byte counts from here (a
+ * stream over the server's limit waited in nghttp2's queue before). */
+static void h2_sent(void *ctx)
+{
+    evtls_http_exchange *x = ctx;
+    x->t_sent = evtls__now_us();
+}
+
 static int h2_status(void *ctx, int status)
 {
     evtls_http_exchange *x = ctx;
     if (!x->got_first) {
         x->got_first = 1;
-        x->pp.r.ttfb_us = evtls__now_us() - x->t_start;
+        x->pp.r.ttfb_us = evtls__now_us() - (x->t_sent ? x->t_sent : x->t_start);
     }
     return evtls__httpp_h2_status(&x->pp, status);
 }
@@ -687,7 +696,8 @@ static long h2_produce(void *ctx, uint8_t *buf, size_t cap)
     return n;
 }
 
-static const evtls__h2_sink h2_sink = {h2_status, h2_field, h2_head, h2_data, h2_done, h2_produce};
+static const evtls__h2_sink h2_sink = {h2_sent, h2_status, h2_field,  h2_head,
+                                       h2_data, h2_done,   h2_produce};
 
 static int start_h2(evtls_http_exchange *x, evtls_http_req *req)
 {

@@ -152,8 +152,10 @@ EVTLS_API uint64_t evtls_http_resp_get_body_bytes(const evtls_http_resp *r);
  * "Connection: close" (or 1.0 with keep-alive), a delimited body, and no
  * byte after the response. */
 EVTLS_API int evtls_http_resp_get_keep_alive(const evtls_http_resp *r);
-/* Microseconds from the start of the exchange to the first response byte,
- * and to the end of the response. */
+/* Microseconds from the start of the exchange to the first response byte
+ * (over HTTP/2 from the moment the stream's HEADERS went out: a stream over
+ * the server's limit waits before, as h2load counts), and from the start to
+ * the end of the response. */
 EVTLS_API uint64_t evtls_http_resp_get_ttfb_us(const evtls_http_resp *r);
 EVTLS_API uint64_t evtls_http_resp_get_total_us(const evtls_http_resp *r);
 

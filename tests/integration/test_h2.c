@@ -25,6 +25,7 @@
 
 static struct peer ngd, ngd_plain, nginx2, nginx1;
 static struct peer refuse, reset, goaway, goaway_err, lower, bighdr, echo, silent, early;
+static struct peer zero_window, cont_flood, slow1;
 static char docroot[64] = "/tmp/evtls-h2-XXXXXX";
 
 #define BIG_BYTES (3u * 1024u * 1024u + 77u) /* more than a stream's and the default windows */
@@ -55,7 +56,9 @@ static int group_setup(void **state)
         peer_h2(&goaway, "goaway", 3, 0) != 0 || peer_h2(&goaway_err, "goaway-error", -1, 0) != 0 ||
         peer_h2(&lower, "lower", -1, 0) != 0 || peer_h2(&bighdr, "big-headers", -1, 0) != 0 ||
         peer_h2(&echo, "echo", -1, 0) != 0 || peer_h2(&silent, "silent", -1, 0) != 0 ||
-        peer_h2(&early, "early", -1, 0) != 0)
+        peer_h2(&early, "early", -1, 0) != 0 || peer_h2(&zero_window, "zero-window", -1, 0) != 0 ||
+        peer_h2(&cont_flood, "continuation-flood", -1, 0) != 0 ||
+        peer_h2(&slow1, "slow1", 100, 0) != 0)
         return -1;
     return 0;
 }
@@ -67,8 +70,8 @@ static int group_teardown(void **state)
     peer_stop(&ngd_plain);
     peer_stop(&nginx2);
     peer_stop(&nginx1);
-    struct peer *h2s[] = {&refuse, &reset, &goaway, &goaway_err, &lower,
-                          &bighdr, &echo,  &silent, &early};
+    struct peer *h2s[] = {&refuse, &reset,  &goaway, &goaway_err,  &lower,      &bighdr,
+                          &echo,   &silent, &early,  &zero_window, &cont_flood, &slow1};
     for (size_t i = 0; i < sizeof h2s / sizeof h2s[0]; i++)
         peer_stop(h2s[i]);
     char cmd[128];
@@ -83,6 +86,7 @@ struct ex_result {
     int body_ok;
     char proto[16];
     uint32_t h2_error;
+    uint64_t ttfb_us, total_us;
     evtls_http_exchange *x;
 };
 
@@ -96,6 +100,16 @@ static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void
     r->streamed += len;
     r->pieces++;
     return 0;
+}
+
+static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg);
+
+static void on_done_times(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg)
+{
+    struct ex_result *r = arg;
+    r->ttfb_us = evtls_http_resp_get_ttfb_us(resp);
+    r->total_us = evtls_http_resp_get_total_us(resp);
+    on_done(x, err, resp, arg);
 }
 
 static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg)
@@ -538,6 +552,78 @@ static void test_upload_stopped_by_final_response(void **state)
     evtls_conn_free(c);
 }
 
+/* A server whose window is 0 and never opens: the POST's body cannot go,
+ * its own timeout ends it (the stream reset), while GETs on the same
+ * connection are answered meanwhile: one stuck stream holds no other. */
+static void test_zero_window(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_conn *c = connect_h2(fx->base, EVTLS_HTTP2_AUTO, 0, zero_window.port);
+    struct ex_result first;
+    run_gets(fx->base, c, "/", 0, &first, 1); /* the server's SETTINGS are known after it */
+    assert_int_equal(first.status, 200);
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    evtls_http_opts o;
+    evtls_http_opts_default(&o);
+    o.ttfb_timeout_ms = 500;
+    struct ex_result post = {0};
+    evtls_http_req *req = evtls_http_req_new("POST", "localhost", "/up");
+    assert_int_equal(evtls_http_req_set_body(req, "abc", 3), 0);
+    assert_int_equal(evtls_http_exchange_start(c, req, &o, &cbs, &post, NULL), 0);
+    evtls_http_req_free(req);
+    struct ex_result gets[3];
+    run_gets(fx->base, c, "/g", 0, gets, 3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(gets[i].status, 200);
+    assert_int_equal(post.done, 0); /* still waiting for a window */
+    run_until(fx->base, &post.done, 30000);
+    assert_int_equal(post.err, EVTLS_ERR_HTTP_TTFB_TIMEOUT);
+    assert_int_equal(evtls_conn_get_state(c), EVTLS_STATE_CONNECTED);
+    evtls_conn_free(c);
+}
+
+/* A header block that never ends (CONTINUATION after CONTINUATION): the
+ * stream or the connection fails fast, never a client that reads forever. */
+static void test_continuation_flood(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_conn *c = connect_h2(fx->base, EVTLS_HTTP2_AUTO, 0, cont_flood.port);
+    struct ex_result r;
+    run_gets(fx->base, c, "/", 0, &r, 1);
+    if (r.err != EVTLS_ERR_H2_CONNECTION && r.err != EVTLS_ERR_HTTP_HEADERS_TOO_LARGE)
+        fail_msg("a CONTINUATION flood ended with %s", evtls_err_name(r.err));
+    assert_true(evtls_conn_get_info(c)->bytes_in < 2u * 1000u * 1000u); /* not all 2 MB */
+    evtls_conn_free(c);
+}
+
+/* The time to first byte counts from the stream's HEADERS on the wire: a
+ * server that takes one stream at a time, 100 ms each: the third of three
+ * started together waits 200 ms for its turn, which its total has and its
+ * TTFB does not. */
+static void test_ttfb_from_headers_sent(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_conn *c = connect_h2(fx->base, EVTLS_HTTP2_AUTO, 0, slow1.port);
+    struct ex_result first;
+    run_gets(fx->base, c, "/", 0, &first, 1); /* the server's SETTINGS are known after it */
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    evtls_http_cbs cbs = {NULL, NULL, on_done_times};
+    struct ex_result r[3];
+    memset(r, 0, sizeof r);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &r[i], NULL), 0);
+    evtls_http_req_free(req);
+    for (int spins = 0; spins < 100000 && !(r[0].done && r[1].done && r[2].done); spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(r[i].status, 200);
+    /* lower bounds only (a timer never fires early): the third's total has
+     * the two waits of 100 ms before its turn */
+    assert_true(r[2].total_us >= 250000);
+    assert_true(r[2].total_us - r[2].ttfb_us >= 150000);
+    evtls_conn_free(c);
+}
+
 /* No answer: the exchange's own TTFB timeout ends it and resets the
  * stream; the connection stays open for others. */
 static void test_ttfb_timeout_resets_stream(void **state)
@@ -830,6 +916,10 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_request_bodies, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_upload_stopped_by_final_response, loop_fx_setup,
+                                        loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_zero_window, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_continuation_flood, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ttfb_from_headers_sent, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ttfb_timeout_resets_stream, loop_fx_setup,
                                         loop_fx_teardown),

@@ -23,6 +23,12 @@ requests of the whole run from 1), and X-Req: N, unless MODE says otherwise:
   early       answers 413 at the request's HEADERS, before its body, and never
               reads the body (no WINDOW_UPDATE)
   silent      reads and never answers, nor acks PINGs
+  zero-window SETTINGS_INITIAL_WINDOW_SIZE 0, never opened: a request body never
+              goes; bodiless requests are answered
+  continuation-flood  answers with HEADERS and then CONTINUATION frames without
+              end (CVE-2024-27316 / nghttp2's CVE-2024-28182)
+  slow1       SETTINGS_MAX_CONCURRENT_STREAMS 1, each answer after --arg ms
+              (default 100)
 Prints "ready" when listening.
 """
 import socket
@@ -59,6 +65,10 @@ def serve(sock):
     conn.initiate_connection()
     if mode == "lower":
         conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100})
+    if mode == "zero-window":
+        conn.update_settings({h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 0})
+    if mode == "slow1":
+        conn.update_settings({h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1})
     sock.sendall(conn.data_to_send())
     bodies = {}
     heads = {}
@@ -155,10 +165,26 @@ def serve(sock):
                     conn.close_connection(last_stream_id=sid)
                     closing = True
                     break
-            elif mode == "slow":
+            elif mode in ("slow", "slow1"):
                 sock.sendall(conn.data_to_send())
-                time.sleep((arg if arg is not None else 200) / 1000.0)
+                time.sleep((arg if arg is not None else (200 if mode == "slow" else 100)) / 1000.0)
                 answer(sid, no, path)
+            elif mode == "continuation-flood":
+                sock.sendall(conn.data_to_send())
+                # HEADERS (:status 200, no END_HEADERS), then CONTINUATION
+                # frames of 100-byte fields that never end the block
+                def frame(ftype, flags, payload):
+                    return (len(payload).to_bytes(3, "big") + bytes([ftype, flags]) +
+                            sid.to_bytes(4, "big") + payload)
+                field = b"\x00\x03x-a\x60" + b"a" * 96  # literal, never indexed
+                try:
+                    sock.sendall(frame(1, 0, b"\x88"))
+                    for _ in range(20000):
+                        sock.sendall(frame(9, 0, field))
+                except OSError:
+                    pass
+                closing = True
+                break
             else:
                 answer(sid, no, path)
             if mode == "lower" and not lowered:
