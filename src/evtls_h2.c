@@ -103,6 +103,7 @@ struct evtls__h2_stream {
     int ended;   /* END_STREAM received */
     uint8_t *rx; /* body bytes not yet given to the sink */
     size_t rx_len, rx_cap;
+    size_t ack; /* bytes the sink took while nghttp2 parsed, to acknowledge */
     int done_due, done_err;
     uint32_t done_code;
     const char *done_detail;
@@ -320,6 +321,16 @@ static int on_data_chunk(nghttp2_session *ng, uint8_t flags, int32_t id, const u
     evtls__h2_stream *s = stream_of(ng, id);
     if (s == NULL) {
         nghttp2_session_consume_connection(h->ng, len); /* a stream we let go of */
+        return 0;
+    }
+    if (s->sink->data_now) { /* a buffered body: no user code, taken now */
+        int rc = s->sink->data_now(s->ctx, data, len);
+        if (rc != 0) {
+            s->local_err = rc; /* e.g. over the body limit: the stream is reset */
+            return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+        }
+        s->ack += len; /* acknowledged once nghttp2 returns */
+        mark_due(s);
         return 0;
     }
     if (s->rx_len + len > s->rx_cap) {
@@ -663,16 +674,22 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
     if (evtls__h2_closed(h)) /* draining: the server would not process it */
         return h && h->dead_err ? h->dead_err : h && h->c ? EVTLS_ERR_H2_REFUSED : EVTLS_ERR_STATE;
     evtls__h2_stream *s = calloc(1, sizeof *s);
+    /* the fields and the lower-cased names: on the stack for the usual
+     * request (nghttp2 copies them) */
+    nghttp2_nv nv_stack[24];
+    char names_stack[512];
     size_t max_nv = req->nh + 8;
-    nghttp2_nv *nv = calloc(max_nv, sizeof *nv);
     size_t names_len = 0;
     for (size_t i = 0; i < req->nh; i++)
         names_len += strlen(req->h[i].name) + 1;
-    char *names = malloc(names_len + 1);
+    nghttp2_nv *nv = max_nv <= 24 ? nv_stack : calloc(max_nv, sizeof *nv);
+    char *names = names_len < sizeof names_stack ? names_stack : malloc(names_len + 1);
     if (s == NULL || nv == NULL || names == NULL) {
         free(s);
-        free(nv);
-        free(names);
+        if (nv != nv_stack)
+            free(nv);
+        if (names != names_stack)
+            free(names);
         return EVTLS_ERR_NOMEM;
     }
     const char *authority = req->authority;
@@ -724,8 +741,10 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
     if (req->body_len) {
         if ((s->own_body = malloc(req->body_len)) == NULL) {
             free(s);
-            free(nv);
-            free(names);
+            if (nv != nv_stack)
+                free(nv);
+            if (names != names_stack)
+                free(names);
             return EVTLS_ERR_NOMEM;
         }
         memcpy(s->own_body, req->body, req->body_len);
@@ -738,8 +757,10 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
     prd.read_callback = read_body;
     int has_data = has_producer || req->body_len > 0;
     int32_t id = H2_SUBMIT_REQUEST(h->ng, NULL, nv, k, has_data ? &prd : NULL, s);
-    free(nv);
-    free(names);
+    if (nv != nv_stack)
+        free(nv);
+    if (names != names_stack)
+        free(names);
     if (id < 0) {
         free(s->own_body);
         free(s);
@@ -769,21 +790,26 @@ static void deliver_one(evtls__h2_stream *s)
             return;
         }
     }
-    while (s->rx_len > 0 && s->head_given) {
-        size_t n = s->rx_len;
+    if (s->ack && h && h->ng) { /* taken while nghttp2 parsed */
+        nghttp2_session_consume(h->ng, s->id > 0 ? s->id : -s->id, s->ack);
+        s->ack = 0;
+    }
+    size_t off = 0;
+    while (off < s->rx_len && s->head_given) {
+        size_t n = s->rx_len - off;
         /* the sink sees the pieces as they came, up to 16 KiB at a time */
         if (n > PIECE)
             n = PIECE;
-        uint8_t *tmp = s->rx;
-        int rc = s->sink->data(s->ctx, tmp, n);
-        if (rc != 0)
+        if (s->sink->data(s->ctx, s->rx + off, n) != 0)
             return; /* the stream was cancelled or failed: s is gone */
-        memmove(s->rx, s->rx + n, s->rx_len - n);
-        s->rx_len -= n;
-        if (h && h->ng && s->id > 0)
-            nghttp2_session_consume(h->ng, s->id, n);
-        else if (h && h->ng)
-            nghttp2_session_consume_connection(h->ng, n);
+        off += n;
+        /* acknowledged as taken (a closed stream's: the connection's part) */
+        if (h && h->ng)
+            nghttp2_session_consume(h->ng, s->id > 0 ? s->id : -s->id, n);
+    }
+    if (off) {
+        memmove(s->rx, s->rx + off, s->rx_len - off);
+        s->rx_len -= off;
     }
     if (s->done_due) {
         unlink_stream(s);

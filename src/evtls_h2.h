@@ -36,6 +36,9 @@ typedef struct evtls__h2_sink {
      * stream (it is reset and nothing more is given) */
     int (*head)(void *ctx);
     int (*data)(void *ctx, const uint8_t *data, size_t len);
+    /* NULL, or a body that is only buffered: taken while nghttp2 parses
+     * (no user code); returns 0 or an error that resets the stream */
+    int (*data_now)(void *ctx, const uint8_t *data, size_t len);
     /* the end: err 0 for a complete response; h2_code the peer's or our
      * RST_STREAM / GOAWAY code; reusable: the session takes new streams;
      * conn_gone: the connection was freed under the stream. The stream is

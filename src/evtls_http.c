@@ -290,6 +290,8 @@ struct evtls_http_exchange {
     struct event timer;
     uint64_t t_start;
     uint64_t t_sent;      /* HTTP/2: when the HEADERS went out (0 until then) */
+    uint64_t due_us;      /* when the timer is due (arm_timer) */
+    uint64_t armed_us;    /* when the timer event fires, 0 if not armed */
     uint64_t deadline_us; /* total timeout, 0 for none */
     uint8_t *rest;        /* request bytes not yet queued (owned copy) */
     size_t rest_len, rest_off, rest_cap;
@@ -356,20 +358,30 @@ static void finish(evtls_http_exchange *x, int err)
     exchange_free(x);
 }
 
+/* The timer is due at x->due_us (TTFB, then idle, within the total).
+ * It is moved only when that comes sooner than it is armed for: a later
+ * due time (each piece of a body moves the idle one) is found when the
+ * timer fires early, which then waits the rest. One event_add per
+ * exchange, not one per piece. */
 static void arm_timer(evtls_http_exchange *x)
 {
     unsigned ms = x->got_first ? x->o.idle_timeout_ms : x->o.ttfb_timeout_ms;
     uint64_t wait_us = ms ? (uint64_t)ms * 1000u : 0;
+    uint64_t now = evtls__now_us();
     if (x->deadline_us) {
-        uint64_t now = evtls__now_us();
         uint64_t left = x->deadline_us > now ? x->deadline_us - now : 1;
         if (wait_us == 0 || left < wait_us)
             wait_us = left;
     }
     if (wait_us == 0) {
         event_del(&x->timer);
+        x->due_us = x->armed_us = 0;
         return;
     }
+    x->due_us = now + wait_us;
+    if (x->armed_us && x->armed_us <= x->due_us)
+        return; /* it fires first and waits the rest */
+    x->armed_us = x->due_us;
     struct timeval tv = evtls__tv_us(wait_us);
     event_add(&x->timer, &tv);
 }
@@ -379,7 +391,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     evtls_http_exchange *x = arg;
-    int total = x->deadline_us && evtls__now_us() >= x->deadline_us;
+    uint64_t now = evtls__now_us();
+    if (now < x->due_us) { /* the due time moved on since it was armed */
+        x->armed_us = x->due_us;
+        struct timeval tv = evtls__tv_us(x->due_us - now);
+        event_add(&x->timer, &tv);
+        return;
+    }
+    x->armed_us = 0;
+    int total = x->deadline_us && now >= x->deadline_us;
     if (!x->got_first && !total) {
         x->pp.detail = "no response byte within the TTFB timeout";
         finish(x, EVTLS_ERR_HTTP_TTFB_TIMEOUT);
@@ -696,8 +716,31 @@ static long h2_produce(void *ctx, uint8_t *buf, size_t cap)
     return n;
 }
 
-static const evtls__h2_sink h2_sink = {h2_sent, h2_status, h2_field,  h2_head,
-                                       h2_data, h2_done,   h2_produce};
+/* A buffered body is taken while nghttp2 parses (no user code runs). */
+static int h2_data_now(void *ctx, const uint8_t *data, size_t len)
+{
+    evtls_http_exchange *x = ctx;
+    int rc = evtls__httpp_h2_body(&x->pp, data, len);
+    if (rc == 0)
+        arm_timer(x);
+    return rc;
+}
+
+static const evtls__h2_sink h2_sink = {.sent = h2_sent,
+                                       .status = h2_status,
+                                       .field = h2_field,
+                                       .head = h2_head,
+                                       .data = h2_data,
+                                       .data_now = h2_data_now,
+                                       .done = h2_done,
+                                       .produce = h2_produce};
+static const evtls__h2_sink h2_sink_streamed = {.sent = h2_sent,
+                                                .status = h2_status,
+                                                .field = h2_field,
+                                                .head = h2_head,
+                                                .data = h2_data,
+                                                .done = h2_done,
+                                                .produce = h2_produce};
 
 static int start_h2(evtls_http_exchange *x, evtls_http_req *req)
 {
@@ -705,7 +748,8 @@ static int start_h2(evtls_http_exchange *x, evtls_http_req *req)
     if (h == NULL)
         return EVTLS_ERR_NOMEM;
     x->is_h2 = 1;
-    return evtls__h2_submit(h, req, &h2_sink, x, req->produce != NULL, &x->h2s);
+    return evtls__h2_submit(h, req, x->cbs.on_body ? &h2_sink_streamed : &h2_sink, x,
+                            req->produce != NULL, &x->h2s);
 }
 
 int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const evtls_http_opts *opts,

@@ -55,7 +55,7 @@ static int hbuf_add(evtls__httpp *pp, const char *s, size_t n)
     struct evtls_http_resp *r = &pp->r;
     if (count_header(pp, n) != 0)
         return -1;
-    if (reserve((void **)&r->hbuf, &r->hcap, r->hlen + n + 1, 256) != 0)
+    if (reserve((void **)&r->hbuf, &r->hcap, r->hlen + n + 1, 1024) != 0)
         return fail(pp, EVTLS_ERR_NOMEM, "header buffer");
     memcpy(r->hbuf + r->hlen, s, n);
     r->hlen += n;
