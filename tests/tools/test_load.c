@@ -325,9 +325,22 @@ static void test_http2_streams(void **state)
     snprintf(u, sizeof u, "https://localhost:%u/", h2.port);
     int conns, lines;
     h2_log(&h2, 0, &conns, &lines);
+    char html[80];
+    snprintf(html, sizeof html, "/tmp/evtls-load-h2-%d.html", (int)getpid());
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "--http2", "-M", "10", "-c", "4",
-                              "-t", "2", "-n", "3000", "--json", json_path, u, NULL),
+                              "-t", "2", "-n", "3000", "--json", json_path, "--html", html, u,
+                              NULL),
                      0);
+    FILE *hf = fopen(html, "r");
+    assert_non_null(hf);
+    static char page[256 * 1024];
+    size_t hn = fread(page, 1, sizeof page - 1, hf);
+    page[hn] = '\0';
+    fclose(hf);
+    unlink(html);
+    assert_non_null(strstr(page, "<h2>HTTP/2</h2>"));
+    assert_non_null(strstr(page, "<td class=\"n\">3000 of 3000</td>"));
+    assert_non_null(strstr(page, "HTTP/2 -M 10"));
     read_json();
     h2_log(&h2, 3000, &conns, &lines);
     assert_int_equal(num("requests"), 3000);

@@ -277,6 +277,22 @@ static void html_statuses(FILE *f, const lt_stats *st)
         fputs("</table>\n", f);
 }
 
+/* HTTP/2: responses over it, connections, refusals, GOAWAYs. */
+static void html_http2(FILE *f, const lt_opts *o, const lt_stats *st)
+{
+    if (!o->tls.http2)
+        return;
+    fprintf(f,
+            "<h2>HTTP/2</h2>\n<table><tr><th>responses over h2</th><th>connections</th>"
+            "<th>streams at once (-M)</th><th>refused (sent again)</th><th>GOAWAYs</th></tr>"
+            "<tr><td class=\"n\">%llu of %llu</td><td class=\"n\">%llu</td><td "
+            "class=\"n\">%u</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td></tr>"
+            "</table>\n",
+            (unsigned long long)st->h2_responses,
+            (unsigned long long)(st->reqs_ok + st->status_errors), (unsigned long long)st->h2_conns,
+            o->max_streams, (unsigned long long)st->h2_refused, (unsigned long long)st->h2_goaways);
+}
+
 void lt_report_html(FILE *f, const lt_result *r)
 {
     const lt_opts *o = r->o;
@@ -319,6 +335,8 @@ void lt_report_html(FILE *f, const lt_result *r)
             : o->mode == LT_MODE_HOLD  ? "hold"
                                        : "handshake",
             o->conns, o->threads, o->threads == 1 ? "" : "s");
+    if (o->max_streams)
+        fprintf(f, ", HTTP/2 -M %u", o->max_streams);
     if (o->total)
         fprintf(f, ", -n %llu", (unsigned long long)o->total);
     if (o->duration_us)
@@ -378,6 +396,7 @@ void lt_report_html(FILE *f, const lt_result *r)
                 (unsigned long long)st->tls_other);
     fputs("</table>\n", f);
     html_statuses(f, st);
+    html_http2(f, o, st);
     fputs("<h2>Errors</h2>\n", f);
     if (st->ops_failed == 0 && st->conns_failed == 0)
         fputs("<p>None.</p>\n", f);
