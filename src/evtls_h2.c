@@ -108,6 +108,7 @@ struct evtls__h2_stream {
     uint32_t done_code;
     const char *done_detail;
     int local_err; /* the sink refused a field: the error to end with */
+    int sent;      /* its HEADERS went out: the server may have seen it */
 };
 
 static void schedule(evtls__h2 *h)
@@ -387,8 +388,10 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *frame, void *
     evtls__h2 *h = ud;
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
         evtls__h2_stream *s = stream_of(ng, frame->hd.stream_id);
-        if (s)
+        if (s) {
+            s->sent = 1;
             s->sink->sent(s->ctx);
+        }
     }
     if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR) {
         h->goaway_sent = 1;
@@ -509,7 +512,11 @@ static void fail_all(evtls__h2 *h, int err, uint32_t code, const char *detail)
     TAILQ_FOREACH(s, &h->streams, link)
     {
         forget(s);
-        stream_end(s, err, code, detail);
+        if (s->sent)
+            stream_end(s, err, code, detail);
+        else /* never sent: nothing reached the server, it may go again */
+            stream_end(s, EVTLS_ERR_H2_REFUSED, NGHTTP2_REFUSED_STREAM,
+                       "the connection ended before the request was sent");
     }
 }
 
@@ -983,7 +990,7 @@ static int flush(evtls__h2 *h)
 /* Deliveries, then sending: after nghttp2 read, from the session's event
  * and on drain. The connection is held: a sink may free it, and then h
  * goes at the end with it. */
-static void run(evtls__h2 *h)
+static void run(evtls__h2 *h, int send)
 {
     if (h->working)
         return;
@@ -1011,6 +1018,8 @@ static void run(evtls__h2 *h)
         }
         if (h->c == NULL || h->dead || evtls_conn_get_state(c) != EVTLS_STATE_CONNECTED)
             break;
+        if (!send)
+            break; /* the session's event sends, once the read burst is over */
         int rc = flush(h);
         if (rc != 0 && h->c) {
             fail_all(h, rc, 0, "the connection failed while sending");
@@ -1020,7 +1029,7 @@ static void run(evtls__h2 *h)
             break;
     }
     h->working = 0;
-    if (!evtls__conn_unhold(c) && h->c && !TAILQ_EMPTY(&h->due))
+    if (!evtls__conn_unhold(c) && h->c && (!send || !TAILQ_EMPTY(&h->due)))
         event_active(&h->work_ev, EV_TIMEOUT, 0);
 }
 
@@ -1028,13 +1037,13 @@ static void work(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    run(arg);
+    run(arg, 1);
 }
 
 static void on_drain(evtls_conn *c, void *arg)
 {
     (void)c;
-    run(arg);
+    run(arg, 1);
 }
 
 static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
@@ -1061,5 +1070,8 @@ static void on_read(evtls_conn *c, const uint8_t *data, ssize_t n, void *arg)
             err = h->dead_err;
         fail_all(h, err, h->dead_code, "the connection ended");
     }
-    run(h);
+    /* what the read brought is given now; what it makes nghttp2 send
+     * (new streams, WINDOW_UPDATE, acks) leaves once the burst of records
+     * is read: one record and one send for many responses' successors */
+    run(h, 0);
 }

@@ -453,29 +453,38 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
         h2_done(s, rc, NULL);
 }
 
-/* The stream ended: the connection goes back to the pool (as unusable
- * when the session says so), the operation is counted or sent again. */
+/* The stream ended. In the closed loop, with operations left, the slot
+ * keeps its share of the connection for its next one, which starts at
+ * once (as h2load's client keeps its connection), while the session takes
+ * streams; else the share goes back to the pool: a share kept by a slot
+ * that waits would keep a connection the server is closing (GOAWAY) from
+ * ever going. The operation is counted or, never processed by the server,
+ * sent again. */
 static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
 {
     lt_worker *w = s->w;
-    evtls_conn *c = s->c;
-    s->c = NULL;
-    if (r && evtls_http_resp_get_keep_alive(r))
-        evtls_pool_checkin(w->pool, c);
-    else
-        evtls_pool_release(w->pool, c);
+    int keep =
+        r && evtls_http_resp_get_keep_alive(r) && !w->stopping && w->o->rate == 0 && budget_left(w);
+    if (!keep) {
+        evtls_pool_release(w->pool, s->c);
+        s->c = NULL;
+    }
     /* never processed by the server: sent again (another connection when
      * this one is going away), whatever the method */
     if ((err == EVTLS_ERR_H2_REFUSED || (err == EVTLS_ERR_STATE && r == NULL)) && !w->o->no_retry &&
         s->refused < 5 && !w->stopping) {
-        w->st.h2_refused += err == EVTLS_ERR_H2_REFUSED;
+        w->st.h2_refused += err == EVTLS_ERR_H2_REFUSED && r != NULL;
         s->refused++;
+        if (s->c) {
+            evtls_pool_checkin(w->pool, s->c);
+            s->c = NULL;
+        }
         slot_set(s, S_FREE);
         start_stream(s);
         return;
     }
     s->reqs_all++;
-    slot_set(s, S_FREE);
+    slot_set(s, s->c ? S_IDLE_CONN : S_FREE);
     if (err) {
         w->st.reqs_failed++;
         lt_stats_error(&w->st, err);
@@ -485,6 +494,18 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
     }
     count_response(w, s, r);
     release(s);
+}
+
+/* The next operation on the slot's share of a connection. */
+static void start_on_stream(struct slot *s)
+{
+    lt_worker *w = s->w;
+    slot_set(s, S_EXCHANGE);
+    s->req = w->reqs[w->next_req++ % w->n_reqs];
+    lt_hist_record(&w->st.hist[LT_STREAM_WAIT], lt_now_us() - s->op_start);
+    int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
+    if (rc)
+        h2_done(s, rc, NULL); /* the connection went away meanwhile: another stream */
 }
 
 /* The operation asks the pool for a stream. */
@@ -575,7 +596,9 @@ static void start_op(struct slot *s, uint64_t start)
     s->retried = 0;
     s->refused = 0;
     s->op_start = start;
-    if (w->pool)
+    if (w->pool && s->state == S_IDLE_CONN)
+        start_on_stream(s);
+    else if (w->pool)
         start_stream(s);
     else if (s->state == S_IDLE_CONN)
         start_exchange(s);
