@@ -4,7 +4,9 @@
 # nginx on loopback, whose own request counter (stub_status) is the truth:
 #   1. three --shard runs started together (--start-at) and merged report
 #      exactly the requests nginx served; the shares are exact; merging is
-#      associative; the Kubernetes variables give the shard;
+#      associative; the Kubernetes variables give the shard; HTTP/2 shards
+#      merge with -M and their HTTP/2 counts; a result of another version of
+#      evtls-load is refused by its name;
 #   2. an HdrHistogram implementation that is not ours (Debian's
 #      libhdrhistogram-java) decodes every histogram bucket for bucket as
 #      ours does, and to the counts the result states;
@@ -24,9 +26,10 @@ pki=$build/pki
 load=$build/bin/evtls-load
 work=$(mktemp -d)
 trap 'bench_nginx_stop; rm -rf "$work"' EXIT
-read -r port sport < <(bench_free_port 2)
+read -r port sport h2port < <(bench_free_port 3)
 bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;" \
-  "listen 127.0.0.1:$sport; location = /status { stub_status; }"
+  "listen 127.0.0.1:$sport; location = /status { stub_status; }" \
+  "listen 127.0.0.1:$h2port ssl http2;"
 url=https://127.0.0.1:$port/
 fail() { echo "shards.sh: FAIL: $*" >&2; exit 1; }
 
@@ -63,7 +66,7 @@ run_shards() {
   for i in 0 1 2; do wait "${pids[$i]}" || { cat "$work/s$i.txt"; fail "shard $i failed"; }; done
 }
 expect_served 1001 run_shards
-[ "$(jq -r .format "$work/s0.json")" = evtls-result/1 ] || fail "no result format"
+[ "$(jq -r .format "$work/s0.json")" = evtls-result/2 ] || fail "no result format"
 for i in 0 1 2; do
   want=$(( i < 2 ? 334 : 333 ))
   got=$(jq .counters.ops_ok "$work/s$i.json")
@@ -84,6 +87,25 @@ grep -q 'shard 0 of 3 (0-based) on .*: 3 of the 7 connections' "$work/s0.txt" ||
 grep -q 'rate asked 40.0/s for the whole test, 20.0/s for this shard' "$work/rate.txt" ||
   { cat "$work/rate.txt"; fail "an open-loop shard's rate"; }
 grep -q 'start skew' "$work/merged.txt" || fail "no start skew"
+# HTTP/2 shards: their merge keeps -M and the HTTP/2 counts, exact at nginx.
+run_h2_shards() {
+  local i
+  for i in 0 1; do
+    "$load" --shard "$i/2" --http2 -M 4 -c 4 -n 400 --cacert "$pki/ca.pem" --no-progress \
+      --json "$work/h$i.json" "https://127.0.0.1:$h2port/" >"$work/h$i.txt" 2>&1 ||
+      { cat "$work/h$i.txt"; fail "HTTP/2 shard $i failed"; }
+  done
+}
+expect_served 400 run_h2_shards
+"$load" merge --json "$work/hm.json" "$work"/h{0,1}.json >"$work/hm.txt"
+grep -q 'x -M 4 (HTTP/2 streams each)' "$work/hm.txt" || { cat "$work/hm.txt"; fail "merged -M"; }
+grep -q 'HTTP/2: 400 of 400 responses over h2' "$work/hm.txt" || fail "merged HTTP/2 counts"
+[ "$(jq .counters.h2_responses "$work/hm.json")" -eq 400 ] || fail "merged h2_responses"
+# A result of another version of evtls-load is refused by its name.
+jq -c '.format = "evtls-result/1"' "$work/h1.json" >"$work/old.json"
+if "$load" merge "$work/h0.json" "$work/old.json" 2>"$work/old.err"; then fail "an old result merged"; fi
+grep -q 'written by another version of evtls-load (format evtls-result/1' "$work/old.err" ||
+  { cat "$work/old.err"; fail "the old result's refusal"; }
 # Associative: (s0 + s1) + s2 is s0 + s1 + s2, bucket for bucket.
 "$load" merge --allow-partial --json "$work/s01.json" "$work/s0.json" "$work/s1.json" \
   >/dev/null 2>"$work/partial.err"

@@ -312,7 +312,12 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     int bad_format = format == NULL || strcmp(format, LT_RESULT_FORMAT) != 0;
     if (bad_format || fp == NULL || fp->type != LT_JOBJ ||
         lt_json_u64(lt_json_get(shard, "count"), &count) != 0 || count == 0) {
-        if (bad_format)
+        if (bad_format && format && strncmp(format, "evtls-result/", 13) == 0)
+            lt_fail(err, errlen,
+                    "%s: written by another version of evtls-load (format %s; this one reads "
+                    "%s): the shards of a test are merged by the evtls-load that made them",
+                    name, format, LT_RESULT_FORMAT);
+        else if (bad_format)
             lt_fail(err, errlen, "%s: not an evtls-load result (format \"%s\" expected, %s found)",
                     name, LT_RESULT_FORMAT, format ? format : "none");
         else
@@ -490,7 +495,9 @@ const lt_result *lt_merge_result(lt_merge *m, const lt_opts *opts, const char *c
     o->ramp_us = lt_json_u64(lt_json_get(fp, "ramp_up_us"), &v) == 0 ? v : 0;
     o->rate = lt_json_num(lt_json_get(fp, "rate"), 0);
     o->resume_ratio = lt_json_num(lt_json_get(fp, "resume_ratio"), 0);
-    const lt_json *nr = lt_json_get(fp, "no_retry");
+    o->tls.http2 = lt_json_u64(lt_json_get(fp, "http2"), &v) == 0 ? (int)v : 0;
+    o->max_streams = lt_json_u64(lt_json_get(fp, "max_streams"), &v) == 0 ? (unsigned)v : 0;
+        const lt_json *nr = lt_json_get(fp, "no_retry");
     o->no_retry = nr && nr->type == LT_JTRUE;
     o->threads = m->sum.threads;
     o->shard_count = m->shard_count;

@@ -81,7 +81,7 @@ const char lt_usage[] =
     "Output:\n"
     "      --json FILE        also write the result to FILE (-: to stdout, and the text\n"
     "                         summary to stderr): one JSON object, format\n"
-    "                         evtls-result/1, with every counter, each phase's latency\n"
+    "                         evtls-result/2, with every counter, each phase's latency\n"
     "                         histogram in HdrHistogram's V2 compressed base64 (values\n"
     "                         in us) and a per-second series; results merge exactly\n"
     "      --html FILE        write a report to FILE (-: stdout): one page (latency by\n"

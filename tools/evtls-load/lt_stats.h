@@ -172,7 +172,7 @@ void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t
 /* The row of the shard r describes (its own, not a merged one). */
 lt_shard_row lt_result_row(const lt_result *r);
 
-#define LT_RESULT_FORMAT "evtls-result/1"
+#define LT_RESULT_FORMAT "evtls-result/2"
 
 /* UNIX µs as UTC "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void lt_iso_time(uint64_t unix_us, char *out, size_t n);
