@@ -192,12 +192,13 @@ void evtls__h2_stream_cancel(evtls__h2_stream *s)
     if (s == NULL)
         return;
     evtls__h2 *h = s->h;
-    if (h && h->ng && s->id > 0 && !h->dead &&
-        nghttp2_session_get_stream_user_data(h->ng, s->id) == s) {
-        nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
-        /* what it still had unread frees the connection's window */
-        if (s->rx_len)
-            nghttp2_session_consume_connection(h->ng, s->rx_len);
+    if (h && h->ng && !h->dead) {
+        if (s->id > 0 && nghttp2_session_get_stream_user_data(h->ng, s->id) == s)
+            nghttp2_submit_rst_stream(h->ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_CANCEL);
+        /* what it received and nobody acknowledged yet frees the
+         * connection's window (the stream's goes with the stream) */
+        if (s->rx_len + s->ack)
+            nghttp2_session_consume_connection(h->ng, s->rx_len + s->ack);
         schedule(h);
     }
     forget(s);
