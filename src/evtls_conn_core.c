@@ -365,6 +365,11 @@ void *evtls__conn_proto(const evtls_conn *c)
     return c ? c->proto : NULL;
 }
 
+evtls_conn_info *evtls__conn_info_mut(evtls_conn *c)
+{
+    return &c->info;
+}
+
 const struct evtls__cfg_values *evtls__conn_cfg_values(const evtls_conn *c)
 {
     return c->v;

@@ -38,6 +38,9 @@ void evtls__conn_set_race_gate(evtls_conn *c, int (*gate)(void *arg, int take), 
 void evtls__conn_set_proto(evtls_conn *c, void *proto, void (*free_fn)(void *proto));
 void *evtls__conn_proto(const evtls_conn *c);
 
+/* The connection's facts, for the protocol session to fill in its part. */
+evtls_conn_info *evtls__conn_info_mut(evtls_conn *c);
+
 /* The values of the configuration c was made with. */
 struct evtls__cfg_values;
 const struct evtls__cfg_values *evtls__conn_cfg_values(const evtls_conn *c);

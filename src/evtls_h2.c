@@ -268,6 +268,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     case NGHTTP2_SETTINGS:
         h->n.peer_max_streams =
             nghttp2_session_get_remote_settings(ng, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        if (h->c)
+            evtls__conn_info_mut(h->c)->h2_peer_max_streams = h->n.peer_max_streams;
         break;
     case NGHTTP2_PING:
         if ((frame->hd.flags & NGHTTP2_FLAG_ACK) && h->ping_out) {
@@ -278,6 +280,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
     case NGHTTP2_GOAWAY:
         h->draining = 1;
         h->n.goaways++;
+        if (h->c)
+            evtls__conn_info_mut(h->c)->h2_goaways++;
         LOGD("h2: GOAWAY last-stream-id %d, %s", frame->goaway.last_stream_id,
              evtls_http_h2_error_name(frame->goaway.error_code));
         if (frame->goaway.error_code != NGHTTP2_NO_ERROR) {
@@ -602,6 +606,7 @@ evtls__h2 *evtls__h2_get(evtls_conn *c)
     h->c = c;
     h->cap = evtls__conn_cfg_values(c)->http2_max_streams;
     h->n.peer_max_streams = ASSUMED_STREAMS;
+    evtls__conn_info_mut(c)->h2_peer_max_streams = ASSUMED_STREAMS;
     TAILQ_INIT(&h->streams);
     TAILQ_INIT(&h->due);
     event_assign(&h->work_ev, evtls_conn_get_base(c), -1, 0, work, h);
@@ -780,6 +785,7 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
     TAILQ_INSERT_TAIL(&h->streams, s, link);
     h->open++;
     h->n.streams++;
+    evtls__conn_info_mut(h->c)->h2_streams++;
     schedule(h); /* HEADERS go out from the loop, with the other streams' */
     *out = s;
     return 0;

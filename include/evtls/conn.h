@@ -150,6 +150,12 @@ typedef struct evtls_conn_info {
                             of the rest is there) */
     uint64_t read_peeks; /* times the peek found the flow slowed under a mark and lowered
                             it, so that no received byte waits longer than the peek */
+    /* HTTP/2, once a session runs on the connection: the server's
+     * SETTINGS_MAX_CONCURRENT_STREAMS (100 assumed until its SETTINGS
+     * come), streams opened, and GOAWAYs received */
+    unsigned h2_peer_max_streams;
+    uint64_t h2_streams;
+    unsigned h2_goaways;
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

@@ -87,6 +87,7 @@ struct ex_result {
     char proto[16];
     uint32_t h2_error;
     uint64_t ttfb_us, total_us;
+    char got_headers[256], got_authority[64];
     evtls_http_exchange *x;
 };
 
@@ -103,6 +104,16 @@ static int on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void
 }
 
 static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg);
+
+static void on_done_fields(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg)
+{
+    struct ex_result *r = arg;
+    const char *v = evtls_http_resp_get_header_value(resp, "X-Got-Headers");
+    snprintf(r->got_headers, sizeof r->got_headers, "%s", v ? v : "");
+    v = evtls_http_resp_get_header_value(resp, "X-Got-Authority");
+    snprintf(r->got_authority, sizeof r->got_authority, "%s", v ? v : "");
+    on_done(x, err, resp, arg);
+}
 
 static void on_done_times(evtls_http_exchange *x, int err, const evtls_http_resp *resp, void *arg)
 {
@@ -879,6 +890,100 @@ static void test_ping_answered(void **state)
     evtls_cfg_unref(cfg);
 }
 
+/* The pool with http2_one_connection: 20 checkouts at once to an origin
+ * whose connection takes 5 streams: one connection, the others wait in
+ * line and are served as holders give their share back. */
+struct strict {
+    evtls_pool *p;
+    int got, done, ok, max_holders, holders;
+};
+
+static void strict_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
+{
+    struct strict *st = arg;
+    st->done++;
+    st->ok += err == 0 && evtls_http_resp_get_status(r) == 200;
+    st->holders--;
+    if (evtls_pool_checkin(st->p, evtls_http_exchange_get_conn(x)) != 0)
+        st->ok = -1000;
+}
+
+static void strict_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_checkout_info *i,
+                            void *arg)
+{
+    (void)p, (void)i;
+    struct strict *st = arg;
+    st->got++;
+    if (err) {
+        st->done++;
+        return;
+    }
+    if (++st->holders > st->max_holders)
+        st->max_holders = st->holders;
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    evtls_http_cbs cbs = {NULL, NULL, strict_done};
+    if (evtls_http_exchange_start(c, req, NULL, &cbs, st, NULL) != 0)
+        st->done++;
+    evtls_http_req_free(req);
+}
+
+static void test_pool_one_connection(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_http2(cfg, EVTLS_HTTP2_AUTO, 5), 0);
+    evtls_pool_opts po;
+    evtls_pool_opts_default(&po);
+    po.http2_one_connection = 1;
+    struct strict st = {0};
+    st.p = evtls_pool_new(fx->base, &po);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(
+            evtls_pool_checkout(st.p, cfg, "localhost", nginx2.port, strict_checkout, &st, NULL),
+            0);
+    for (int spins = 0; spins < 100000 && st.done < 20; spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    assert_int_equal(st.ok, 20);
+    assert_int_equal(st.max_holders, 5);
+    evtls_pool_stats ps;
+    evtls_pool_get_stats(st.p, &ps);
+    assert_int_equal(ps.created, 1);
+    assert_int_equal(ps.h2_conns, 1);
+    assert_true(ps.shared >= 15);
+    evtls_pool_free(st.p);
+    evtls_cfg_unref(cfg);
+}
+
+/* HTTP/2's rules for the request's fields (RFC 9113 section 8.2): names
+ * lower-cased, the connection-specific ones dropped (the peer, python3-h2,
+ * refuses a request that carries one), Host as :authority. */
+static void test_request_fields(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_conn *c = connect_h2(fx->base, EVTLS_HTTP2_AUTO, 0, echo.port);
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/f");
+    static const char *const fields[][2] = {{"Host", "other.example:8443"},
+                                            {"Connection", "keep-alive"},
+                                            {"Keep-Alive", "timeout=5"},
+                                            {"Proxy-Connection", "keep-alive"},
+                                            {"Upgrade", "h2c"},
+                                            {"TE", "gzip"},
+                                            {"X-Custom", "1"}};
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        assert_int_equal(evtls_http_req_add_header(req, fields[i][0], fields[i][1]), 0);
+    struct ex_result r = {0};
+    evtls_http_cbs cbs = {NULL, NULL, on_done_fields};
+    assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &r, NULL), 0);
+    evtls_http_req_free(req);
+    run_until(fx->base, &r.done, 30000);
+    assert_int_equal(r.err, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.got_headers,
+                        ":method,:scheme,:authority,:path,x-custom,user-agent,accept");
+    assert_string_equal(r.got_authority, "other.example:8443");
+    evtls_conn_free(c);
+}
+
 static void test_bad_settings(void **state)
 {
     (void)state;
@@ -931,6 +1036,8 @@ int main(void)
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_client_http2_on_built_cfg, loop_fx_setup,
                                         loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_request_fields, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_pool_one_connection, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ping_lost, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_ping_answered, loop_fx_setup, loop_fx_teardown),
         cmocka_unit_test(test_bad_settings),

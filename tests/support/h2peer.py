@@ -19,7 +19,8 @@ requests of the whole run from 1), and X-Req: N, unless MODE says otherwise:
               request; a third open stream is reset with PROTOCOL_ERROR
   slow        answers after --arg ms (default 200)
   big-headers the response carries 80 KB of header fields
-  echo        the body is the request's body; X-Got-Body its length
+  echo        the body is the request's body; X-Got-Body its length; X-Got-Headers
+              the request's field names in order, X-Got-Authority its :authority
   early       answers 413 at the request's HEADERS, before its body, and never
               reads the body (no WINDOW_UPDATE)
   silent      reads and never answers, nor acks PINGs
@@ -72,6 +73,7 @@ def serve(sock):
     sock.sendall(conn.data_to_send())
     bodies = {}
     heads = {}
+    heads_list = {}
     pending = []  # (stream, number, path) waiting for goaway's moment
     limit = [None]
     closing = False
@@ -81,7 +83,9 @@ def serve(sock):
         body = ("req %d %s" % (no, path)).encode()
         if mode == "echo":
             body = bytes(bodies.get(sid, b""))
-            extra = (("x-got-body", str(len(body))),)
+            extra = (("x-got-body", str(len(body))),
+                     ("x-got-headers", ",".join(n for n, _ in heads_list[sid])),
+                     ("x-got-authority", heads[sid].get(":authority", "")))
         hdrs = [(":status", "200"), ("content-length", str(len(body))), ("x-req", str(no))]
         hdrs += list(extra)
         if mode == "big-headers":  # 80 KB in all, each field under HPACK's own limit
@@ -123,6 +127,7 @@ def serve(sock):
                 continue  # the body is read and dropped, its window never reopened
             if isinstance(ev, h2.events.RequestReceived):
                 heads[ev.stream_id] = dict(ev.headers)
+                heads_list[ev.stream_id] = list(ev.headers)
                 if ev.stream_ended:
                     pending.append(ev.stream_id)
             elif isinstance(ev, h2.events.DataReceived):

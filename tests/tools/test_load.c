@@ -352,6 +352,8 @@ static void test_http2_streams(void **state)
     assert_true(num("h2_goaways") >= 26);
     assert_true(phase("stream_wait", "p50_ms") >= 0);
     assert_non_null(strstr(pr.out, "HTTP/2: 3000 of 3000 responses over h2"));
+    assert_non_null(strstr(pr.out, "the server allows 128)")); /* nginx's default */
+    assert_int_equal(num("h2_peer_max_streams"), 128);
     assert_non_null(strstr(pr.out, "x -M 10 (HTTP/2 streams each)"));
     /* the open loop: every operation due is accounted for, and nginx
      * counted exactly the requests that were made */

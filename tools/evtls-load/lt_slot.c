@@ -398,8 +398,10 @@ static void conn_counted(lt_worker *w, evtls_conn *c)
 {
     count_bytes(w, c);
     count_attempts(w, c);
-    w->st.h2_conns += strcmp(evtls_conn_get_info(c)->alpn, "h2") == 0 ||
-                      w->o->tls.http2 == EVTLS_HTTP2_PRIOR_KNOWLEDGE;
+    const evtls_conn_info *i = evtls_conn_get_info(c);
+    w->st.h2_conns += strcmp(i->alpn, "h2") == 0 || w->o->tls.http2 == EVTLS_HTTP2_PRIOR_KNOWLEDGE;
+    if (i->h2_peer_max_streams > w->st.h2_peer_max_streams)
+        w->st.h2_peer_max_streams = i->h2_peer_max_streams;
 }
 
 void lt_slot_conn_gone(lt_worker *w, evtls_conn *c)

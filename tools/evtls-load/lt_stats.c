@@ -17,17 +17,22 @@
 #define C(f, how) {#f, offsetof(lt_stats, f), how}
 /* clang-format on */
 const lt_counter lt_counters[] = {
-    C(conns_ok, LT_SUM),       C(conns_failed, LT_SUM),  C(attempts, LT_SUM),
-    C(attempts_lost, LT_SUM),  C(retried, LT_SUM),       C(due, LT_SUM),
-    C(never_started, LT_SUM),  C(backoffs, LT_SUM),      C(settle_us, LT_MAX),
-    C(offers_missed, LT_SUM),  C(offered, LT_SUM),       C(resumed, LT_SUM),
-    C(reqs_ok, LT_SUM),        C(reqs_failed, LT_SUM),   C(ops_ok, LT_SUM),
-    C(ops_failed, LT_SUM),     C(bytes_in, LT_SUM),      C(bytes_out, LT_SUM),
-    C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN), C(slot_reqs_max, LT_MAX),
-    C(stop_late_us, LT_MAX),   C(status_errors, LT_SUM), C(tls_other, LT_SUM),
-    C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),    C(ended_by_d, LT_MAX),
-    C(h2_responses, LT_SUM),   C(h2_refused, LT_SUM),    C(h2_goaways, LT_SUM),
-    C(h2_conns, LT_SUM),
+    C(conns_ok, LT_SUM),       C(conns_failed, LT_SUM),
+    C(attempts, LT_SUM),       C(attempts_lost, LT_SUM),
+    C(retried, LT_SUM),        C(due, LT_SUM),
+    C(never_started, LT_SUM),  C(backoffs, LT_SUM),
+    C(settle_us, LT_MAX),      C(offers_missed, LT_SUM),
+    C(offered, LT_SUM),        C(resumed, LT_SUM),
+    C(reqs_ok, LT_SUM),        C(reqs_failed, LT_SUM),
+    C(ops_ok, LT_SUM),         C(ops_failed, LT_SUM),
+    C(bytes_in, LT_SUM),       C(bytes_out, LT_SUM),
+    C(body_bytes, LT_SUM),     C(slot_reqs_min, LT_MIN),
+    C(slot_reqs_max, LT_MAX),  C(stop_late_us, LT_MAX),
+    C(status_errors, LT_SUM),  C(tls_other, LT_SUM),
+    C(series_dropped, LT_SUM), C(read_wakes, LT_SUM),
+    C(ended_by_d, LT_MAX),     C(h2_responses, LT_SUM),
+    C(h2_refused, LT_SUM),     C(h2_goaways, LT_SUM),
+    C(h2_conns, LT_SUM),       C(h2_peer_max_streams, LT_MAX),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -363,15 +368,15 @@ static void text_requests(FILE *f, const lt_result *r)
         if (o->tls.http2)
             fprintf(f,
                     "HTTP/2: %llu of %llu responses over h2, on %llu connections (%.1f streams "
-                    "each, up to %u at once); %llu refused by the server (sent again), %llu "
-                    "GOAWAYs\n",
+                    "each, up to %u at once; the server allows %llu); %llu refused by the server "
+                    "(sent again), %llu GOAWAYs\n",
                     (unsigned long long)st->h2_responses,
                     (unsigned long long)(st->reqs_ok + st->status_errors),
                     (unsigned long long)st->h2_conns,
                     st->h2_conns ? (double)(st->reqs_ok + st->reqs_failed) / (double)st->h2_conns
                                  : 0.0,
-                    o->max_streams, (unsigned long long)st->h2_refused,
-                    (unsigned long long)st->h2_goaways);
+                    o->max_streams, (unsigned long long)st->h2_peer_max_streams,
+                    (unsigned long long)st->h2_refused, (unsigned long long)st->h2_goaways);
     }
     if (o->mode == LT_MODE_REQUEST && st->slot_reqs_max > 0)
         fprintf(f, "requests per %s: min %llu, max %llu\n",

@@ -63,6 +63,7 @@ typedef struct lt_stats {
     /* HTTP/2: responses that came over it, streams the server refused
      * (each sent again), GOAWAYs received, connections that spoke it */
     uint64_t h2_responses, h2_refused, h2_goaways, h2_conns;
+    uint64_t h2_peer_max_streams; /* the server's MAX_CONCURRENT_STREAMS (the highest seen) */
 } lt_stats;
 
 /* Empties st (which holds no memory yet, or was freed). */
