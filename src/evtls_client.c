@@ -275,7 +275,7 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
      * sent again (on another connection when this one is going away),
      * unless its body came from a producer */
     if (err == EVTLS_ERR_H2_REFUSED && !cl->o.no_retry &&
-        f->info.refused_retries < REFUSED_RETRIES && f->req->produce == NULL) {
+        f->info.refused_retries < REFUSED_RETRIES && evtls__http_req_replay(f->req)) {
         LOGD("client: %s%s: stream refused by the server: sent again", f->url.authority,
              f->url.target);
         evtls_pool_checkin(cl->pool, c);
@@ -396,6 +396,8 @@ static int build_request(evtls_fetch *f, const evtls_request *rq)
         return EVTLS_ERR_INVALID_ARG;
     if (rq->produce &&
         evtls_http_req_set_body_producer(f->req, rq->produce_len, rq->produce, f->arg) != 0)
+        return EVTLS_ERR_INVALID_ARG;
+    if (rq->rewind && (rq->produce == NULL || evtls_http_req_set_body_rewind(f->req, rq->rewind)))
         return EVTLS_ERR_INVALID_ARG;
     return 0;
 }

@@ -230,6 +230,21 @@ int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
     return 0;
 }
 
+int evtls_http_req_set_body_rewind(evtls_http_req *r, evtls_http_body_rewind rewind)
+{
+    if (r == NULL || rewind == NULL || r->produce == NULL)
+        return EVTLS_ERR_INVALID_ARG; /* a rewind without a producer rewinds nothing */
+    r->rewind = rewind;
+    return 0;
+}
+
+int evtls__http_req_replay(evtls_http_req *r)
+{
+    if (r->produce == NULL)
+        return 1;
+    return r->rewind && r->rewind(r->produce_arg) == 0;
+}
+
 static int wire_build(evtls_http_req *r)
 {
     int needs_length = r->has_body || strcmp(r->method, "POST") == 0 ||

@@ -25,7 +25,8 @@ struct evtls_http_req {
     int has_body;
     evtls_http_body_producer produce; /* a streamed body, or NULL */
     void *produce_arg;
-    uint64_t produce_len; /* EVTLS_HTTP_LENGTH_UNKNOWN: chunked */
+    uint64_t produce_len;          /* EVTLS_HTTP_LENGTH_UNKNOWN: chunked */
+    evtls_http_body_rewind rewind; /* the producer starts again, or NULL */
     uint8_t *wire;
     size_t wire_len;
 };
@@ -39,6 +40,10 @@ struct evtls_http_req {
 evtls_http_req *evtls__http_req_redirected(const evtls_http_req *r, const char *method,
                                            const char *authority, const char *target,
                                            int drop_credentials);
+
+/* A request that may go again whole: none, a buffered body, or a
+ * produced one rewound now (its rewind returned 0). */
+int evtls__http_req_replay(evtls_http_req *r);
 
 /* The method of r. */
 const char *evtls__http_req_method(const evtls_http_req *r);

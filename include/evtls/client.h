@@ -106,6 +106,11 @@ typedef struct evtls_request {
      * each hop's callbacks (on_headers, on_body) see only the final
      * response; the deadline covers them all. */
     unsigned follow_redirects;
+    /* With produce: the producer starts its body again from the first byte
+     * (called with the fetch's arg; 0, or an error), so that a request
+     * HTTP/2 says the server never processed is sent again
+     * (evtls_http_req_set_body_rewind). */
+    evtls_http_body_rewind rewind;
 } evtls_request;
 
 /* How a request went. The connection's fields describe the one the (last)

@@ -91,6 +91,16 @@ typedef long (*evtls_http_body_producer)(uint8_t *buf, size_t cap, void *arg);
  * in chunks (Transfer-Encoding: chunked). A produced body cannot be sent
  * twice: evtls_http_retry_safe says no to such a request. The request may
  * serve one exchange at a time. */
+/* The producer can give its body again from the first byte: rewind is
+ * called with the producer's arg before it is asked again, and returns 0
+ * (or an error: then the body is not sent again). With it, a request that
+ * HTTP/2 says the server never processed (EVTLS_ERR_H2_REFUSED: a
+ * REFUSED_STREAM, or above a GOAWAY's last stream id) is sent again by the
+ * client and by evtls-load, as a buffered one is; nothing else sends a
+ * produced body twice. Set it after the producer. */
+typedef int (*evtls_http_body_rewind)(void *arg);
+EVTLS_API int evtls_http_req_set_body_rewind(evtls_http_req *r, evtls_http_body_rewind rewind);
+
 EVTLS_API int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
                                                evtls_http_body_producer produce, void *arg);
 

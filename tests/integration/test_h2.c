@@ -796,7 +796,38 @@ static void test_client_through_goaways(void **state)
     peer_stop(&ng);
 }
 
-/* Refused streams are sent again, a POST with a buffered body too. */
+/* A producer of 5,000 bytes that can start again. */
+struct body_src {
+    size_t sent;
+    int rewinds;
+    struct fetches *fs;
+};
+
+static long produce_src(uint8_t *buf, size_t cap, void *arg)
+{
+    struct body_src *b = arg;
+    size_t n = 5000 - b->sent < cap ? 5000 - b->sent : cap;
+    memset(buf, 'r', n);
+    b->sent += n;
+    return (long)n;
+}
+
+static int rewind_src(void *arg)
+{
+    struct body_src *b = arg;
+    b->sent = 0;
+    b->rewinds++;
+    return 0;
+}
+
+static void on_fetched_src(int err, const evtls_http_resp *r, const evtls_fetch_info *info,
+                           void *arg)
+{
+    on_fetched(err, r, info, ((struct body_src *)arg)->fs);
+}
+
+/* Refused streams are sent again, a POST with a buffered body too, a
+ * produced body when its producer can rewind and not when it cannot. */
 static void test_client_retries_refused(void **state)
 {
     struct loop_fx *fx = *state;
@@ -812,6 +843,30 @@ static void test_client_retries_refused(void **state)
         event_base_loop(fx->base, EVLOOP_ONCE);
     assert_int_equal(fs.ok, 5);
     assert_true(fs.refused_retries >= 2);
+    /* A produced body goes again only when its producer can rewind. */
+    struct body_src src = {0};
+    evtls_request prq = {.url = url,
+                         .method = "PUT",
+                         .produce = produce_src,
+                         .produce_len = 5000,
+                         .rewind = rewind_src};
+    struct fetches one = {0};
+    src.fs = &one;
+    assert_int_equal(evtls_client_fetch(cl, &prq, on_fetched_src, &src, NULL), 0);
+    for (int spins = 0; spins < 100000 && one.done < 1; spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    assert_int_equal(one.ok, 1);
+    assert_int_equal(one.refused_retries, 1);
+    assert_int_equal(src.rewinds, 1);
+    prq.rewind = NULL;
+    memset(&src, 0, sizeof src);
+    memset(&one, 0, sizeof one);
+    src.fs = &one;
+    assert_int_equal(evtls_client_fetch(cl, &prq, on_fetched_src, &src, NULL), 0);
+    for (int spins = 0; spins < 100000 && one.done < 1; spins++)
+        event_base_loop(fx->base, EVLOOP_ONCE);
+    assert_int_equal(one.first_err, EVTLS_ERR_H2_REFUSED);
+    assert_int_equal(src.rewinds, 0);
     evtls_client_free(cl);
 }
 
