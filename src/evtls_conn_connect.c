@@ -129,9 +129,11 @@ static void start_tls(evtls_conn *c)
         .cert_status = c->v->cert_status,
     };
     uint8_t *sess = NULL;
+    c->info.session_alpn[0] = '\0';
     if (c->sessions && c->session_key) {
         p.want_session = 1;
-        if (!c->no_offer && evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len))
+        if (!c->no_offer && evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len,
+                                               c->info.session_alpn))
             p.session = sess;
     }
     c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), c->fd, &p, &c->err);

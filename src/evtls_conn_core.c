@@ -338,7 +338,7 @@ void evtls__conn_harvest_session(evtls_conn *c)
     while (c->sessions && c->tls && evtls__tls_take_session(c->tls, &der, &len, &single)) {
         LOGD("conn#%lu: session stored (%zu bytes, %s)", c->id, len,
              single ? "TLS 1.3 ticket, single use" : "TLS 1.2, reusable");
-        evtls__session_put(c->sessions, c->session_key, der, len, single);
+        evtls__session_put(c->sessions, c->session_key, der, len, single, c->info.alpn);
     }
 }
 

@@ -16,12 +16,14 @@
 #define DEFAULT_PER_ORIGIN 4
 #define MAX_PER_ORIGIN     65536
 #define MAX_DER            (16 * 1024)
-#define FILE_MAGIC         "evtls-sessions 1"
+#define FILE_MAGIC         "evtls-sessions 2" /* key, single use, ALPN, session */
+#define FILE_MAGIC_1       "evtls-sessions 1" /* key, single use, session: read too */
 
 struct sess {
     uint8_t *der; /* NULL: empty slot */
     size_t len;
-    uint64_t seq; /* when stored: newer is larger */
+    uint64_t seq;  /* when stored: newer is larger */
+    char alpn[16]; /* the ALPN protocol of the connection it came from, "" if none */
 };
 
 /* An origin's sessions: single-use TLS 1.3 tickets in a ring (newest at
@@ -131,7 +133,8 @@ static void drop_origin(evtls_session_cache *sc, struct origin *o)
     memset(&sc->o[sc->n], 0, sizeof sc->o[sc->n]);
 }
 
-int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, size_t *len)
+int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, size_t *len,
+                       char alpn[16])
 {
     struct origin *o = find(sc, key);
     if (o == NULL || held(o) == 0)
@@ -141,6 +144,8 @@ int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, 
     if (t && (o->reusable.der == NULL || t->seq > o->reusable.seq)) {
         *der = t->der; /* a single-use ticket is handed over */
         *len = t->len;
+        if (alpn)
+            memcpy(alpn, t->alpn, sizeof t->alpn);
         t->der = NULL;
         o->top = (o->top + sc->per_origin - 1) % sc->per_origin;
         o->n--;
@@ -154,12 +159,25 @@ int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, 
         return 0;
     memcpy(*der, o->reusable.der, o->reusable.len);
     *len = o->reusable.len;
+    if (alpn)
+        memcpy(alpn, o->reusable.alpn, sizeof o->reusable.alpn);
     return 1;
+}
+
+/* The ALPN name as kept: up to 15 bytes of a protocol name, "" for none
+ * (or one too long to keep: offered as unknown). */
+static void keep_alpn(char out[16], const char *alpn)
+{
+    size_t n = alpn ? strlen(alpn) : 0;
+    if (n >= 16)
+        n = 0;
+    memcpy(out, alpn ? alpn : "", n);
+    out[n] = '\0';
 }
 
 /* Adds a ticket as the newest, dropping the oldest when the ring is full. */
 static void push_ticket(evtls_session_cache *sc, struct origin *o, uint8_t *der, size_t len,
-                        uint64_t seq)
+                        uint64_t seq, const char *alpn)
 {
     o->top = (o->top + 1) % sc->per_origin;
     struct sess *slot = &o->ring[o->top];
@@ -168,13 +186,14 @@ static void push_ticket(evtls_session_cache *sc, struct origin *o, uint8_t *der,
         o->n--;
         sc->st.sessions--;
     }
-    *slot = (struct sess){der, len, seq};
+    *slot = (struct sess){der, len, seq, ""};
+    keep_alpn(slot->alpn, alpn);
     o->n++;
     sc->st.sessions++;
 }
 
 void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, size_t len,
-                        int single_use)
+                        int single_use, const char *alpn)
 {
     struct origin *o = find(sc, key);
     if (o == NULL) {
@@ -200,14 +219,15 @@ void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, 
     }
     o->used = ++sc->clock;
     if (single_use) {
-        push_ticket(sc, o, der, len, sc->clock);
+        push_ticket(sc, o, der, len, sc->clock, alpn);
     } else {
         /* A reusable (TLS 1.2) session replaces the older one. */
         if (o->reusable.der)
             free(o->reusable.der);
         else
             sc->st.sessions++;
-        o->reusable = (struct sess){der, len, sc->clock};
+        o->reusable = (struct sess){der, len, sc->clock, ""};
+        keep_alpn(o->reusable.alpn, alpn);
     }
     sc->st.stored++;
 }
@@ -250,7 +270,7 @@ void evtls__session_result(evtls_session_cache *sc, int resumed)
 
 static void write_session(FILE *f, const char *key, const struct sess *t, int single_use)
 {
-    fprintf(f, "%s\t%d\t", key, single_use);
+    fprintf(f, "%s\t%d\t%s\t", key, single_use, t->alpn);
     for (size_t b = 0; b < t->len; b++)
         fprintf(f, "%02x", t->der[b]);
     fputc('\n', f);
@@ -317,7 +337,8 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
     size_t cap = 0;
     int loaded = 0, bad = 0;
     ssize_t n = getline(&line, &cap, f);
-    if (n < 0 || strncmp(line, FILE_MAGIC "\n", sizeof FILE_MAGIC) != 0)
+    int v1 = n >= 0 && strncmp(line, FILE_MAGIC_1 "\n", sizeof FILE_MAGIC_1) == 0;
+    if (n < 0 || (!v1 && strncmp(line, FILE_MAGIC "\n", sizeof FILE_MAGIC) != 0))
         bad = 1;
     /* Parse everything first, so a malformed file loads nothing. */
     struct pending {
@@ -325,6 +346,7 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         uint8_t *der;
         size_t len;
         int single;
+        char alpn[16];
     } *list = NULL;
     size_t np = 0;
     while (!bad && (n = getline(&line, &cap, f)) > 0) {
@@ -335,6 +357,21 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         if (t1 == NULL || t2 == NULL || (t1[1] != '0' && t1[1] != '1') || t2 != t1 + 2) {
             bad = 1;
             break;
+        }
+        char alpn[16] = "";
+        if (!v1) { /* the ALPN field: a protocol name, no blank or control */
+            char *t3 = strchr(t2 + 1, '\t');
+            size_t an = t3 ? (size_t)(t3 - (t2 + 1)) : 16;
+            for (size_t k = 0; k < an && an < 16; k++)
+                if ((unsigned char)t2[1 + k] <= 0x20 || (unsigned char)t2[1 + k] >= 0x7f)
+                    an = 16;
+            if (an >= 16) {
+                bad = 1;
+                break;
+            }
+            memcpy(alpn, t2 + 1, an);
+            alpn[an] = '\0';
+            t2 = t3;
         }
         size_t hex = strlen(t2 + 1);
         if (hex == 0 || hex % 2 || hex / 2 > MAX_DER) {
@@ -358,7 +395,8 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
             der[b] = (uint8_t)(hi << 4 | lo);
         }
         *t1 = '\0';
-        list[np] = (struct pending){strdup(line), der, hex / 2, t1[1] == '1'};
+        list[np] = (struct pending){strdup(line), der, hex / 2, t1[1] == '1', ""};
+        memcpy(list[np].alpn, alpn, sizeof alpn);
         np++;
         if (list[np - 1].key == NULL)
             bad = 1;
@@ -369,7 +407,8 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         if (bad) {
             free(list[i].der);
         } else {
-            evtls__session_put(sc, list[i].key, list[i].der, list[i].len, list[i].single);
+            evtls__session_put(sc, list[i].key, list[i].der, list[i].len, list[i].single,
+                               list[i].alpn);
             loaded++;
         }
         free(list[i].key);

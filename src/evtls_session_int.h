@@ -9,11 +9,12 @@
 
 /* Returns 1 with a malloc'd copy of the newest session for key (a
  * single-use one is removed), or 0. */
-int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, size_t *len);
+int evtls__session_get(evtls_session_cache *sc, const char *key, uint8_t **der, size_t *len,
+                       char alpn[16]);
 
 /* Stores a session for key, taking ownership of der. */
 void evtls__session_put(evtls_session_cache *sc, const char *key, uint8_t *der, size_t len,
-                        int single_use);
+                        int single_use, const char *alpn);
 
 /* Counts a handshake that offered a session: resumed or not. */
 void evtls__session_result(evtls_session_cache *sc, int resumed);

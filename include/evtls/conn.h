@@ -156,6 +156,10 @@ typedef struct evtls_conn_info {
     unsigned h2_peer_max_streams;
     uint64_t h2_streams;
     unsigned h2_goaways;
+    /* The ALPN protocol of the connection the offered session came from
+     * ("" when none was offered or it had none): the session cache keeps
+     * it with each ticket, in its file too */
+    char session_alpn[16];
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);

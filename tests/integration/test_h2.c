@@ -209,6 +209,36 @@ static void test_get_over_alpn_h2(void **state)
     evtls_conn_free(c);
 }
 
+/* A session from an h2 connection remembers h2: the next connection that
+ * offers it says so before its handshake is done, and resumes. */
+static void test_ticket_remembers_alpn(void **state)
+{
+    struct loop_fx *fx = *state;
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_http2(cfg, EVTLS_HTTP2_AUTO, 0), 0);
+    assert_int_equal(evtls_cfg_build(cfg), 0);
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    char alpn[2][16];
+    int resumed = 0;
+    for (int i = 0; i < 2; i++) {
+        evtls_conn *c = evtls_conn_new(fx->base, cfg);
+        assert_int_equal(evtls_conn_set_session_cache(c, sc), 0);
+        struct connect_result cr;
+        assert_int_equal(connect_wait(fx->base, c, "localhost", ngd.port, &cr), 0);
+        struct ex_result r;
+        run_gets(fx->base, c, "/small", 0, &r, 1); /* TLS 1.3 tickets come after the handshake */
+        assert_int_equal(r.status, 200);
+        snprintf(alpn[i], sizeof alpn[i], "%s", evtls_conn_get_info(c)->session_alpn);
+        resumed = evtls_conn_get_info(c)->resumed;
+        evtls_conn_free(c);
+    }
+    assert_string_equal(alpn[0], ""); /* nothing offered */
+    assert_string_equal(alpn[1], "h2");
+    assert_true(resumed);
+    evtls_session_cache_unref(sc);
+    evtls_cfg_unref(cfg);
+}
+
 /* 100 streams at once on one connection: nginx's log shows one connection
  * that carried 100 requests. */
 static void test_many_streams_one_connection(void **state)
@@ -1056,6 +1086,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_get_over_alpn_h2, loop_fx_setup, loop_fx_teardown),
+        cmocka_unit_test_setup_teardown(test_ticket_remembers_alpn, loop_fx_setup,
+                                        loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_many_streams_one_connection, loop_fx_setup,
                                         loop_fx_teardown),
         cmocka_unit_test_setup_teardown(test_large_bodies_flow_control, loop_fx_setup,

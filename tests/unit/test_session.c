@@ -21,7 +21,7 @@ static void put_one(evtls_session_cache *sc, const char *key, uint8_t tag, int s
     uint8_t *der = malloc(1);
     assert_non_null(der);
     der[0] = tag;
-    evtls__session_put(sc, key, der, 1, single);
+    evtls__session_put(sc, key, der, 1, single, "");
 }
 
 /* Returns the tag of the session the cache offers next, or -1. */
@@ -29,7 +29,7 @@ static int take_one(evtls_session_cache *sc, const char *key)
 {
     uint8_t *der = NULL;
     size_t len = 0;
-    if (!evtls__session_get(sc, key, &der, &len))
+    if (!evtls__session_get(sc, key, &der, &len, NULL))
         return -1;
     assert_int_equal(len, 1);
     int tag = der[0];
@@ -109,10 +109,66 @@ static void test_session_cache_ring(void **state)
     evtls_session_cache_unref(sc);
 }
 
+/* Writes text as a session file of this user's own; returns its path. */
+static const char *file_of(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/evtls-sess-alpn-%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, 0600), 0);
+    return path;
+}
+
+/* Each session keeps the ALPN protocol of its connection, through the
+ * file too; a file of the first format (no ALPN) still loads; a bad ALPN
+ * field loads nothing. */
+static void test_session_alpn(void **state)
+{
+    (void)state;
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    uint8_t *der = malloc(1);
+    der[0] = 7;
+    evtls__session_put(sc, "o", der, 1, 1, "h2");
+    der = malloc(1);
+    der[0] = 8;
+    evtls__session_put(sc, "o", der, 1, 0, "http/1.1");
+    const char *path = file_of("");
+    assert_int_equal(evtls_session_cache_save(sc, path), 0);
+    evtls_session_cache *sc2 = evtls_session_cache_new(0);
+    assert_int_equal(evtls_session_cache_load(sc2, path), 2);
+    char alpn[16];
+    size_t len;
+    uint8_t *got = NULL;
+    assert_true(evtls__session_get(sc2, "o", &got, &len, alpn)); /* the newer: reusable */
+    assert_int_equal(got[0], 8);
+    assert_string_equal(alpn, "http/1.1");
+    free(got);
+    evtls_session_cache_clear(sc2);
+    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 1\nk\t1\t0a\n")), 1);
+    assert_true(evtls__session_get(sc2, "k", &got, &len, alpn));
+    assert_string_equal(alpn, "");
+    free(got);
+    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\th 2\t0a\n")),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\t0a\n")),
+                     EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\th2\t0a\n")), 1);
+    assert_true(evtls__session_get(sc2, "k", &got, &len, alpn));
+    assert_string_equal(alpn, "h2");
+    free(got);
+    unlink(path);
+    evtls_session_cache_unref(sc2);
+    evtls_session_cache_unref(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_cache_ring),
+        cmocka_unit_test(test_session_alpn),
     };
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }
