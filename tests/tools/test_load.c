@@ -363,7 +363,14 @@ static void test_http2_streams(void **state)
     read_json();
     h2_log(&h2, (int)num("requests"), &conns, &lines);
     assert_int_equal(lines, (int)num("requests"));
-    assert_true(num("requests") >= 700);
+    assert_true(num("requests") > 0);
+    /* how many a busy machine (valgrind) made is its own; that each due
+     * operation is done, unfinished or never started is not */
+    double due = num("due"), done = num("operations"), unfinished = num("unfinished"),
+           never = num("never_started");
+    if (done + unfinished + never != due)
+        fail_msg("due %.0f != done %.0f + unfinished %.0f + never started %.0f", due, done,
+                 unfinished, never);
     peer_stop(&h2);
 }
 
