@@ -378,11 +378,10 @@ static void finish(evtls_http_exchange *x, int err)
  * due time (each piece of a body moves the idle one) is found when the
  * timer fires early, which then waits the rest. One event_add per
  * exchange, not one per piece. */
-static void arm_timer(evtls_http_exchange *x)
+static void arm_timer_at(evtls_http_exchange *x, uint64_t now)
 {
     unsigned ms = x->got_first ? x->o.idle_timeout_ms : x->o.ttfb_timeout_ms;
     uint64_t wait_us = ms ? (uint64_t)ms * 1000u : 0;
-    uint64_t now = evtls__now_us();
     if (x->deadline_us) {
         uint64_t left = x->deadline_us > now ? x->deadline_us - now : 1;
         if (wait_us == 0 || left < wait_us)
@@ -399,6 +398,11 @@ static void arm_timer(evtls_http_exchange *x)
     x->armed_us = x->due_us;
     struct timeval tv = evtls__tv_us(wait_us);
     event_add(&x->timer, &tv);
+}
+
+static void arm_timer(evtls_http_exchange *x)
+{
+    arm_timer_at(x, evtls__now_us());
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -823,7 +827,7 @@ int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const ev
             exchange_free(x);
             return rc;
         }
-        arm_timer(x);
+        arm_timer_at(x, x->t_start);
         if (out)
             *out = x;
         return 0;
@@ -853,7 +857,7 @@ int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const ev
         exchange_free(x);
         return rc;
     }
-    arm_timer(x);
+    arm_timer_at(x, x->t_start); /* the clock was read at the start, a moment ago */
     if (out)
         *out = x;
     return 0;
