@@ -637,11 +637,6 @@ evtls__h2 *evtls__h2_get(evtls_conn *c)
     return h;
 }
 
-unsigned evtls__h2_open_streams(const evtls__h2 *h)
-{
-    return h ? h->open : 0;
-}
-
 int evtls__h2_closed(const evtls__h2 *h)
 {
     return h == NULL || h->dead || h->draining || h->c == NULL ||
@@ -653,12 +648,6 @@ unsigned evtls__h2_limit(const evtls__h2 *h)
     if (evtls__h2_closed(h))
         return 0;
     return h->cap < h->n.peer_max_streams ? h->cap : h->n.peer_max_streams;
-}
-
-unsigned evtls__h2_free_streams(const evtls__h2 *h)
-{
-    unsigned limit = evtls__h2_limit(h);
-    return h->open < limit ? limit - h->open : 0;
 }
 
 void evtls__h2_get_counts(const evtls__h2 *h, evtls__h2_counts *out)

@@ -61,11 +61,6 @@ evtls__h2 *evtls__h2_get(evtls_conn *c);
 /* The session on c if it has one. */
 evtls__h2 *evtls__h2_of(const evtls_conn *c);
 
-/* How many more streams the session takes now: min(the peer's
- * MAX_CONCURRENT_STREAMS (100 until its SETTINGS), the client's cap) less
- * the open ones; 0 when it is draining (GOAWAY) or dead. */
-unsigned evtls__h2_free_streams(const evtls__h2 *h);
-
 /* min(the peer's MAX_CONCURRENT_STREAMS, the client's cap): how many
  * streams may be open at once; 0 once the session takes no new stream. */
 unsigned evtls__h2_limit(const evtls__h2 *h);
@@ -73,9 +68,6 @@ unsigned evtls__h2_limit(const evtls__h2 *h);
 /* 1 once the session takes no new stream ever (GOAWAY, an error, the
  * connection gone, stream ids used up). */
 int evtls__h2_closed(const evtls__h2 *h);
-
-/* Streams open on the session (ours, not yet closed by nghttp2). */
-unsigned evtls__h2_open_streams(const evtls__h2 *h);
 
 /* Opens a stream for req. body/body_len: a buffered body (copied by the
  * request; it must outlive the stream) or, with sink->produce, a produced
