@@ -10,10 +10,16 @@
  *
  * No user code runs inside nghttp2: a stream's head, body pieces and end
  * are kept on the stream while nghttp2 parses and given to its sink after
- * it returns; a request body's producer is called before mem_send and its
- * piece handed to nghttp2 from a buffer. Data is acknowledged
+ * it returns (a body that is only buffered is taken at once, no user code
+ * being involved); a request body's producer is called before mem_send and
+ * its piece handed to nghttp2 from a buffer. Data is acknowledged
  * (WINDOW_UPDATE) only once the sink took it, so a reader that is slow or
- * paused holds back its own stream and never the others. */
+ * paused holds back its own stream and never the others. What a read
+ * brings is given at once; what that makes nghttp2 send leaves from the
+ * session's event after the read burst, gathered per thread into records
+ * of up to 16 KiB (the session holds output only under backpressure).
+ * Liveness: a PING after a read-idle time, the connection failed when its
+ * ACK is late. */
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <nghttp2/nghttp2.h>

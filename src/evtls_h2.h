@@ -9,8 +9,9 @@
  * what nghttp2 has to send is queued from the session's own event, as far
  * as the connection's write buffer takes it, and resumed on drain.
  *
- * A stream tells its exchange what happens through a sink. Status and
- * fields are given while a frame is parsed (no user code may run there);
+ * A stream tells its exchange what happens through a sink. Status, fields
+ * and a buffered body's bytes are given while a frame is parsed (no user
+ * code may run there);
  * the head, the body's pieces and the end are given after nghttp2 returns,
  * from the connection's read callback or the session's event, never inside
  * nghttp2 and never inside an API call. */
