@@ -278,6 +278,33 @@ static void test_failures_exit_as_curl(void **state)
 
 /* curl's habits where evtls-poll does the same thing: -o, -w with curl's
  * variables, -s, -m. */
+/* --source and --race-limit, as evtls-load takes them: the connection
+ * comes from the address asked (nginx logs it). */
+static void test_source_and_race_limit(void **state)
+{
+    (void)state;
+    char u[96];
+    snprintf(u, sizeof u, "https://127.0.0.1:%u/", web.port);
+    char line[256] = "", last[256] = "";
+    int before = 0;
+    FILE *fp = fopen(peer_nginx_log(&web, 0), "r");
+    while (fp && fgets(line, sizeof line, fp))
+        before++;
+    if (fp)
+        fclose(fp);
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--servername",
+                              "localhost", "--source", "127.0.0.2", "--race-limit", "0", u, NULL),
+                     0);
+    /* nginx logs a request just after its response: wait for the line */
+    fp = fopen(peer_nginx_log(&web, before + 1), "r");
+    while (fp && fgets(line, sizeof line, fp))
+        snprintf(last, sizeof last, "%s", line);
+    if (fp)
+        fclose(fp);
+    if (strstr(last, " 127.0.0.2 ") == NULL)
+        fail_msg("nginx saw the connection from elsewhere: %s", last);
+}
+
 /* --http2 as curl's: h2 where the server offers it (the status line and
  * %{http_version} say "HTTP/2" and "2", as curl's), HTTP/1.1 where not;
  * --http2-prior-knowledge refuses a server without h2. */
@@ -391,6 +418,9 @@ static void test_usage_errors_name_the_option(void **state)
         {{"--connect-timeout", "5x", "https://localhost/"},
          "--connect-timeout: '5x' is not a time"},
         {{"--bogus", "https://localhost/"}, "unknown option '--bogus'"},
+        {{"--source", "host.example", "https://localhost/"},
+         "--source: 'host.example' is not an IP address"},
+        {{"--race-limit", "x", "https://localhost/"}, "--race-limit: 'x' is not a number"},
         /* no abbreviations (a later option could change their meaning), and
          * the closest option named */
         {{"--inter", "5", "https://localhost/"},
@@ -568,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_failures_exit_as_curl),
         cmocka_unit_test(test_curl_habits),
         cmocka_unit_test(test_http2),
+        cmocka_unit_test(test_source_and_race_limit),
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_signal_stops_within_a_second),
         cmocka_unit_test(test_session_file_and_no_resume),

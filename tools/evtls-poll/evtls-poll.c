@@ -5,6 +5,7 @@
  *
  * Everything runs on one libevent loop: name resolution, connect, handshake,
  * the HTTP/1.1 exchange (evtls/http.h), the countdown and the signals. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
 #include <getopt.h>
@@ -83,6 +84,10 @@ static const char usage_text[] =
     "                         verifying HOST (curl's; repeatable, other hosts ignored)\n"
     "  --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for HOST1:PORT1\n"
     "                         (empty: any, or the same), still verifying HOST1 (curl's)\n"
+    "  --source ADDR          bind the connection to this local address (repeatable:\n"
+    "                         the one of the destination's family), as evtls-load\n"
+    "  --race-limit N         Happy Eyeballs attempts racing at once (default 8), as\n"
+    "                         evtls-load\n"
     "%s"
     "\n"
     "  -h, --help             this text\n"
@@ -118,6 +123,8 @@ struct options {
     unsigned n_resolve;
     struct cli_connect_to connect_to[8]; /* --connect-to HOST1:PORT1:HOST2:PORT2, as curl's */
     unsigned n_connect_to;
+    const char *sources[16]; /* --source, as evtls-load's */
+    size_t n_sources;
     int no_resume;
     const char *session_file;
     const char *resolver;
@@ -186,6 +193,8 @@ enum {
     O_RESOLVER,
     O_RESOLVE,
     O_CONNECT_TO,
+    O_SOURCE,
+    O_RACE,
     O_RETRY,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
@@ -214,6 +223,8 @@ static const struct option long_opts[] = {
     {"resolver", required_argument, 0, O_RESOLVER},
     {"resolve", required_argument, 0, O_RESOLVE},
     {"connect-to", required_argument, 0, O_CONNECT_TO},
+    {"source", required_argument, 0, O_SOURCE},
+    {"race-limit", required_argument, 0, O_RACE},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"help", no_argument, 0, 'h'},
@@ -276,6 +287,18 @@ static void parse_options(int argc, char **argv, struct options *o)
                 usage_error("--connect-to: at most 8");
             if (cli_parse_connect_to(optarg, &o->connect_to[o->n_connect_to++], err, sizeof err))
                 usage_error("%s", err);
+            break;
+        case O_SOURCE: {
+            unsigned char a[16];
+            if (inet_pton(AF_INET, optarg, a) != 1 && inet_pton(AF_INET6, optarg, a) != 1)
+                usage_error("--source: '%s' is not an IP address", optarg);
+            if (o->n_sources == sizeof o->sources / sizeof o->sources[0])
+                usage_error("--source: at most 16 addresses");
+            o->sources[o->n_sources++] = optarg;
+            break;
+        }
+        case O_RACE:
+            o->tls.race_limit = (int)parse_num(optname, optarg, EVTLS_RACE_LIMIT_MAX);
             break;
         case O_TLS:
             if (cli_tls_option(&o->tls, name, optarg, err, sizeof err) < 0)
@@ -928,6 +951,8 @@ static void build(struct poller *p)
     }
     if (p->dial_host != p->url.host && t.servername == NULL)
         t.servername = p->url.host;
+    t.sources = o->sources;
+    t.n_sources = o->n_sources;
     char cerr[400];
     if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
         usage_error("%s", cerr);
