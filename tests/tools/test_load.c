@@ -522,6 +522,19 @@ static void test_addresses_and_source(void **state)
     read_log(&lc, 6);
     assert_int_equal(lc.lines, 6);
     assert_int_equal(lc.to_127_0_0_2, 6);
+    /* curl's --connect-to, as evtls-poll takes it: the target's host and
+     * port go to 127.0.0.2, its name still verified (and --resolve after
+     * it, on where it leads, as curl orders them). */
+    char ct[96];
+    snprintf(ct, sizeof ct, "localhost:%u:127.0.0.2:", web.port);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "6", "-c", "2",
+                              "--connect-to", ct, "--json", json_path, url, NULL),
+                     0);
+    read_log(&lc, 6);
+    assert_int_equal(lc.lines, 6);
+    assert_int_equal(lc.to_127_0_0_2, 6);
+    assert_int_equal(load_run(30000, "--connect-to", ct, "--address", "127.0.0.1", url, NULL), 2);
+    assert_non_null(strstr(pr.err, "--connect-to and --address: give one of them"));
 }
 
 static void test_hold_mode(void **state)

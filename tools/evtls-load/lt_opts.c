@@ -74,6 +74,9 @@ const char lt_usage[] =
     "      --address ADDR     connect to ADDR instead of the host's addresses, still\n"
     "                         verifying the host's name (repeatable: taken in turn)\n"
     "      --resolve HOST:PORT:ADDR  curl's: --address ADDR when the target is HOST:PORT\n"
+    "      --connect-to HOST1:PORT1:HOST2:PORT2  curl's: connect to HOST2:PORT2 when the\n"
+    "                         target is HOST1:PORT1 (empty: any, or the same), still\n"
+    "                         verifying HOST1, as evtls-poll\n"
     "      --source ADDR      connect from ADDR (repeatable: taken in turn); each\n"
     "                         source address has its own range of ports\n"
     "%s"
@@ -294,6 +297,7 @@ enum {
     O_RESOLVER,
     O_ADDRESS,
     O_RESOLVE,
+    O_CONNECT_TO,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
     O_SOURCE,
@@ -330,6 +334,7 @@ static const struct option long_opts[] = {
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
     {"resolve", required_argument, 0, O_RESOLVE},
+    {"connect-to", required_argument, 0, O_CONNECT_TO},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
     {"source", required_argument, 0, O_SOURCE},
@@ -512,6 +517,10 @@ static int network_option(lt_opts *o, int ch, const char *name, const char *arg,
         if (o->n_resolve == LT_MAX_ADDRS)
             return lt_fail(err, errlen, "--resolve: at most %d", LT_MAX_ADDRS);
         return cli_parse_resolve(arg, &o->resolve[o->n_resolve++], err, errlen) ? -1 : 0;
+    case O_CONNECT_TO:
+        if (o->n_connect_to == sizeof o->connect_to / sizeof o->connect_to[0])
+            return lt_fail(err, errlen, "--connect-to: at most 8");
+        return cli_parse_connect_to(arg, &o->connect_to[o->n_connect_to++], err, errlen) ? -1 : 0;
     case O_NET: cli_net_option(&o->net, name, arg); return 0;
     default: return NOT_MINE;
     }
@@ -599,9 +608,15 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         return lt_fail(err, errlen, "'%s': %s", o->target, o->url.error);
     if (!mode_given)
         o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
-    /* --resolve for the target's host and port is --address (as curl's:
-     * other hosts' entries are ignored). */
-    const char *resolved = cli_resolve_find(o->resolve, o->n_resolve, o->url.host, o->url.port);
+    /* --connect-to, then --resolve on where it leads (curl's order; other
+     * hosts' entries are ignored): a --resolve for it is --address. */
+    const struct cli_connect_to *ct =
+        cli_connect_to_find(o->connect_to, o->n_connect_to, o->url.host, o->url.port);
+    o->dial_host = ct && ct->to_host[0] ? ct->to_host : o->url.host;
+    o->dial_port = ct && ct->to_port ? ct->to_port : o->url.port;
+    if (ct && o->n_addrs)
+        return lt_fail(err, errlen, "--connect-to and --address: give one of them");
+    const char *resolved = cli_resolve_find(o->resolve, o->n_resolve, o->dial_host, o->dial_port);
     if (resolved && o->n_addrs)
         return lt_fail(err, errlen, "--resolve and --address: give one of them");
     if (resolved)

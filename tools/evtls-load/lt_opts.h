@@ -64,6 +64,10 @@ typedef struct lt_opts {
     const char *addrs[LT_MAX_ADDRS];          /* --address: dial these, not the host's addresses */
     struct cli_resolve resolve[LT_MAX_ADDRS]; /* --resolve HOST:PORT:ADDR (curl's) */
     unsigned n_resolve;
+    struct cli_connect_to connect_to[8]; /* --connect-to HOST1:PORT1:HOST2:PORT2 (curl's) */
+    unsigned n_connect_to;
+    const char *dial_host; /* where connections go: the URL's host, or --connect-to's */
+    uint16_t dial_port;
     unsigned n_addrs;
     const char *sources[LT_MAX_ADDRS]; /* --source */
     unsigned n_sources;

@@ -356,7 +356,7 @@ static void start_connect(struct slot *s)
         w->next_addr = (w->next_addr + 1) % o->n_addrs;
     }
     if (err == 0)
-        err = evtls_conn_connect(s->c, host, o->url.port, on_connected, s);
+        err = evtls_conn_connect(s->c, host, o->dial_port, on_connected, s);
     if (err != 0) {
         /* It failed before any I/O: report it like a failed connect, from
          * here (the callback was not and will not be called). */
@@ -518,7 +518,7 @@ static void start_stream(struct slot *s)
     if (s->refused == 0)
         s->req = w->reqs[w->next_req++ % w->n_reqs];
     const lt_opts *o = w->o;
-    int rc = evtls_pool_checkout(w->pool, w->cfg, w->dial_host, o->url.port, on_stream, s, &s->co);
+    int rc = evtls_pool_checkout(w->pool, w->cfg, w->dial_host, o->dial_port, on_stream, s, &s->co);
     if (rc != 0) {
         s->co = NULL;
         on_stream(w->pool, NULL, rc, NULL, s);

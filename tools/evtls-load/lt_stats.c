@@ -625,6 +625,9 @@ static void write_fingerprint(FILE *f, const void *arg)
             o->net.psk_identity ? "true" : "false");
     cli_json_string(f, o->tls.servername);
     /* Where the connections go and how long each step may take. */
+    fputs(",\"dial\":", f); /* --connect-to's destination, else the URL's host */
+    cli_json_string(f, o->dial_host);
+    fprintf(f, ",\"dial_port\":%u", o->dial_port);
     fputs(",\"addresses\":[", f);
     for (unsigned i = 0; i < o->n_addrs; i++) {
         fputs(i ? "," : "", f);

@@ -71,8 +71,8 @@ static int build_cfg(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
     struct cli_tls t = o->tls;
-    if (t.servername == NULL && o->n_addrs)
-        t.servername = o->url.host; /* with --address the host is only the name to verify */
+    if (t.servername == NULL && (o->n_addrs || strcmp(o->dial_host, o->url.host) != 0))
+        t.servername = o->url.host; /* dialled elsewhere: the host is the name to verify */
     t.race_limit = (int)o->race_limit;
     t.sources = o->sources;
     t.n_sources = o->n_sources;
@@ -198,7 +198,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         lt_worker_free(w);
         return NULL;
     }
-    w->dial_host = o->url.host;
+    w->dial_host = o->dial_host;
     if (!o->url.host_is_ip && o->n_addrs == 0) {
         w->resolver = evtls_resolver_new(w->base, o->resolver);
         if (w->resolver == NULL) {
