@@ -996,6 +996,7 @@ static void test_exit_codes_and_usage(void **state)
         {{"-M", "5", "https://x/"}, "--max-concurrent-streams needs --http2"},
         {{"--http2", "-M", "0", "https://x/"}, "--max-concurrent-streams"},
         {{"--http2", "-m", "hold", "x:1"}, "not with HTTP/2"},
+        {{"--no-resume", "--resume-ratio", "0.5", "x:1"}, "--no-resume and --resume-ratio 0.50"},
         {{"-t", "3", "-c"}, "needs a value"},
         {{"ftp://x/", NULL}, "unsupported scheme"},
         {{"--bogus", "x:1"}, "unknown option"},

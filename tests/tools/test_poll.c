@@ -303,6 +303,14 @@ static void test_source_and_race_limit(void **state)
         fclose(fp);
     if (strstr(last, " 127.0.0.2 ") == NULL)
         fail_msg("nginx saw the connection from elsewhere: %s", last);
+    /* --address: the connection goes to the address asked, under the
+     * URL's name (verified) */
+    char named[96];
+    snprintf(named, sizeof named, "https://localhost:%u/", web.port);
+    assert_int_equal(poll_run(20000, "--count", "1", "--cacert", pki("ca.pem"), "--address",
+                              "127.0.0.1", "-w", "ip=%{remote_ip}\\n", named, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "ip=127.0.0.1\n"));
 }
 
 /* --http2 as curl's: h2 where the server offers it (the status line and
@@ -421,6 +429,7 @@ static void test_usage_errors_name_the_option(void **state)
         {{"--source", "host.example", "https://localhost/"},
          "--source: 'host.example' is not an IP address"},
         {{"--race-limit", "x", "https://localhost/"}, "--race-limit: 'x' is not a number"},
+        {{"--address", "nope", "https://localhost/"}, "--address: 'nope' is not an IP address"},
         /* no abbreviations (a later option could change their meaning), and
          * the closest option named */
         {{"--inter", "5", "https://localhost/"},

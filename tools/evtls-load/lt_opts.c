@@ -64,6 +64,7 @@ const char lt_usage[] =
     "%s"
     "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
     "                         (default 0: every handshake full)\n"
+    "      --no-resume        never resume: --resume-ratio 0, as evtls-poll's\n"
     "\n"
     "Network:\n"
     "      --race-limit N     Happy Eyeballs attempts that may race a connection's first\n"
@@ -293,6 +294,7 @@ enum {
     O_TIMEOUT,
     O_MAXBODY,
     O_RESUME,
+    O_NORESUME,
     O_RACE,
     O_RESOLVER,
     O_ADDRESS,
@@ -330,6 +332,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, 0, O_TIMEOUT}, /* the older name */
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
+    {"no-resume", no_argument, 0, O_NORESUME},
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
@@ -474,8 +477,10 @@ static int tls_option(lt_opts *o, int ch, const char *name, const char *arg, cha
         if (r < 0 || r > 1 || errno || *end != '\0')
             return lt_fail(err, errlen, "--resume-ratio: '%s' is not a number from 0 to 1", arg);
         o->resume_ratio = r;
+        o->resume_given = 1;
         return 0;
     }
+    case O_NORESUME: o->no_resume = 1; return 0;
     case O_TLS: return cli_tls_option(&o->tls, name, arg, err, errlen) < 0 ? -1 : 0;
     default: return NOT_MINE;
     }
@@ -666,6 +671,9 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         if (http)
             return lt_fail(err, errlen, "%s is for --mode request", http);
     }
+    if (o->no_resume && o->resume_given && o->resume_ratio > 0)
+        return lt_fail(err, errlen, "--no-resume and --resume-ratio %.2f: give one of them",
+                       o->resume_ratio);
     if (o->max_streams && !o->tls.http2)
         return lt_fail(err, errlen,
                        "--max-concurrent-streams needs --http2 or "

@@ -56,6 +56,8 @@ typedef struct lt_opts {
     uint64_t ramp_us;       /* --ramp-up */
     unsigned reqs_per_conn; /* --requests-per-conn, 0 = as many as the server allows */
     double resume_ratio;    /* --resume-ratio */
+    int resume_given;       /* --resume-ratio was given */
+    int no_resume;          /* --no-resume (evtls-poll's): the ratio stays 0 */
     struct cli_tls tls;     /* --cacert ... --handshake-timeout, as evtls-poll; tls_min and
                                tls_max are set (12, 13) */
     struct cli_net net;     /* PSK, proxy, pins, interface */

@@ -84,6 +84,8 @@ static const char usage_text[] =
     "                         verifying HOST (curl's; repeatable, other hosts ignored)\n"
     "  --connect-to HOST1:PORT1:HOST2:PORT2  connect to HOST2:PORT2 for HOST1:PORT1\n"
     "                         (empty: any, or the same), still verifying HOST1 (curl's)\n"
+    "  --address ADDR         connect to ADDR instead of the host's addresses, still\n"
+    "                         verifying the host's name, as evtls-load\n"
     "  --source ADDR          bind the connection to this local address (repeatable:\n"
     "                         the one of the destination's family), as evtls-load\n"
     "  --race-limit N         Happy Eyeballs attempts racing at once (default 8), as\n"
@@ -124,6 +126,7 @@ struct options {
     struct cli_connect_to connect_to[8]; /* --connect-to HOST1:PORT1:HOST2:PORT2, as curl's */
     unsigned n_connect_to;
     const char *sources[16]; /* --source, as evtls-load's */
+    const char *address;     /* --address, as evtls-load's */
     size_t n_sources;
     int no_resume;
     const char *session_file;
@@ -194,6 +197,7 @@ enum {
     O_RESOLVE,
     O_CONNECT_TO,
     O_SOURCE,
+    O_ADDRESS,
     O_RACE,
     O_RETRY,
     O_NET, /* cli_net_option */
@@ -224,6 +228,7 @@ static const struct option long_opts[] = {
     {"resolve", required_argument, 0, O_RESOLVE},
     {"connect-to", required_argument, 0, O_CONNECT_TO},
     {"source", required_argument, 0, O_SOURCE},
+    {"address", required_argument, 0, O_ADDRESS},
     {"race-limit", required_argument, 0, O_RACE},
     CLI_TLS_LONG_OPTIONS(O_TLS),
     CLI_NET_LONG_OPTIONS(O_NET),
@@ -288,10 +293,17 @@ static void parse_options(int argc, char **argv, struct options *o)
             if (cli_parse_connect_to(optarg, &o->connect_to[o->n_connect_to++], err, sizeof err))
                 usage_error("%s", err);
             break;
+        case O_ADDRESS:
         case O_SOURCE: {
             unsigned char a[16];
             if (inet_pton(AF_INET, optarg, a) != 1 && inet_pton(AF_INET6, optarg, a) != 1)
-                usage_error("--source: '%s' is not an IP address", optarg);
+                usage_error("%s: '%s' is not an IP address", optname, optarg);
+            if (ch == O_ADDRESS) {
+                if (o->address)
+                    usage_error("--address: one (evtls-poll makes one connection a round)");
+                o->address = optarg;
+                break;
+            }
             if (o->n_sources == sizeof o->sources / sizeof o->sources[0])
                 usage_error("--source: at most 16 addresses");
             o->sources[o->n_sources++] = optarg;
@@ -944,7 +956,11 @@ static void build(struct poller *p)
         p->dial_host = ct->to_host;
     if (ct && ct->to_port)
         p->dial_port = ct->to_port;
-    const char *addr = cli_resolve_find(o->resolve, o->n_resolve, p->dial_host, p->dial_port);
+    if (o->address && (ct || o->n_resolve))
+        usage_error("--address with --connect-to or --resolve: give one of them");
+    const char *addr = o->address
+                           ? o->address
+                           : cli_resolve_find(o->resolve, o->n_resolve, p->dial_host, p->dial_port);
     if (addr) {
         p->dial_host = addr;
         p->by_resolve = 1;
