@@ -692,7 +692,11 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
         names_len += strlen(req->h[i].name) + 1;
     nghttp2_nv *nv = max_nv <= 24 ? nv_stack : calloc(max_nv, sizeof *nv);
     char *names = names_len < sizeof names_stack ? names_stack : malloc(names_len + 1);
-    if (s == NULL || nv == NULL || names == NULL) {
+    if (s && req->body_len && (s->own_body = malloc(req->body_len)) != NULL)
+        memcpy(s->own_body, req->body, req->body_len); /* the request may go first */
+    if (s == NULL || (req->body_len && s->own_body == NULL) || nv == NULL || names == NULL) {
+        if (s)
+            free(s->own_body);
         free(s);
         if (nv != nv_stack)
             free(nv);
@@ -746,17 +750,6 @@ int evtls__h2_submit(evtls__h2 *h, const evtls_http_req *req, const evtls__h2_si
     s->ctx = ctx;
     s->has_producer = has_producer;
     s->produce_left = req->produce_len;
-    if (req->body_len) {
-        if ((s->own_body = malloc(req->body_len)) == NULL) {
-            free(s);
-            if (nv != nv_stack)
-                free(nv);
-            if (names != names_stack)
-                free(names);
-            return EVTLS_ERR_NOMEM;
-        }
-        memcpy(s->own_body, req->body, req->body_len);
-    }
     s->body = s->own_body;
     s->body_len = req->body_len;
     h2_provider prd;
