@@ -315,7 +315,6 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *frame, void *
                                             : s->body_off < s->body_len;
             if (body_left && s->final_seen) {
                 nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, s->id, NGHTTP2_NO_ERROR);
-                h->n.uploads_stopped++;
             }
         }
         break;
@@ -581,7 +580,6 @@ static void on_ping_timer(evutil_socket_t fd, short what, void *arg)
     }
     if (nghttp2_submit_ping(h->ng, NGHTTP2_FLAG_NONE, NULL) == 0) {
         h->ping_out = 1;
-        h->n.pings++;
         arm_ping(h, (uint64_t)h->ping_timeout_ms * 1000u);
         schedule(h);
     }

@@ -87,8 +87,7 @@ void evtls__h2_stream_resume(evtls__h2_stream *s);
 /* Counters of the session, for the pool and the tools. */
 typedef struct evtls__h2_counts {
     uint64_t streams, refused, reset, goaways;
-    uint64_t pings, pings_lost; /* liveness PINGs sent; of them, unanswered in time */
-    uint64_t uploads_stopped;   /* request bodies cut short by a complete response */
+    uint64_t pings_lost; /* liveness PINGs not answered in time */
     uint32_t peer_max_streams;
 } evtls__h2_counts;
 void evtls__h2_get_counts(const evtls__h2 *h, evtls__h2_counts *out);

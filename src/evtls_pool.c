@@ -1103,8 +1103,9 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     }
     COUNT(o, checkouts, 1);
     o->empty_since_us = 0;
-    /* A stream on an HTTP/2 connection in use that has room. */
-    struct entry *e = h2_with_room(o);
+    /* A stream on an HTTP/2 connection in use that has room (an origin
+     * whose configuration does not offer h2 has none to look through). */
+    struct entry *e = h2_offered(o) ? h2_with_room(o) : NULL;
     if (e) {
         assign(co, e, 0, 0);
         return 0;
