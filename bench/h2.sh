@@ -47,8 +47,10 @@ for i in $(seq $ROUNDS); do
   h2_us=$(per_req_us "$(bench_cpu "$work/h2.cpu")" "$h2_n")
   r=$(awk -v e="$ev_us" -v h="$h2_us" 'BEGIN {printf "%.2f", e / h}')
   ratios+=("$r")
-  echo "round $i: evtls-load --http2 -c 10 -M 10: $ev_us us CPU per request ($ev_n requests);" \
-    "h2load -c 10 -m 10: $h2_us ($h2_n); ratio $r"
+  echo "round $i: evtls-load --http2 -c 10 -M 10: $ev_us us CPU per request ($ev_n requests;" \
+    "$(awk '{printf "%.2f s user, %.2f s system", $1, $2}' "$work/ev.cpu"));" \
+    "h2load -c 10 -m 10: $h2_us ($h2_n;" \
+    "$(awk '{printf "%.2f s user, %.2f s system", $1, $2}' "$work/h2.cpu")); ratio $r"
 done
 ratio=$(median "${ratios[@]}")
 echo "client CPU per keep-alive HTTP/2 request, evtls-load / h2load, median of $ROUNDS: $ratio" \

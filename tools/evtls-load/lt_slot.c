@@ -431,7 +431,7 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
         return;
     }
     s->backoff_ms = 0;
-    lt_hist_record(&w->st.hist[LT_STREAM_WAIT], lt_now_us() - s->op_start);
+    s->stream_at = lt_now_us(); /* counted once, for the try that ends the operation */
     /* A new connection's phases, once however many streams it carries
      * (the connection's userdata marks it counted). */
     if (evtls_conn_get_userdata(c) == NULL) {
@@ -486,6 +486,9 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
         return;
     }
     s->reqs_all++;
+    if (s->stream_at)
+        lt_hist_record(&w->st.hist[LT_STREAM_WAIT], s->stream_at - s->op_start);
+    s->stream_at = 0;
     slot_set(s, s->c ? S_IDLE_CONN : S_FREE);
     if (err) {
         w->st.reqs_failed++;
@@ -504,7 +507,7 @@ static void start_on_stream(struct slot *s)
     lt_worker *w = s->w;
     slot_set(s, S_EXCHANGE);
     s->req = w->reqs[w->next_req++ % w->n_reqs];
-    lt_hist_record(&w->st.hist[LT_STREAM_WAIT], lt_now_us() - s->op_start);
+    s->stream_at = lt_now_us(); /* counted once, for the try that ends the operation */
     int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (rc)
         h2_done(s, rc, NULL); /* the connection went away meanwhile: another stream */

@@ -60,6 +60,7 @@ struct slot {
     evtls_http_exchange *x;
     evtls_checkout *co; /* HTTP/2: waiting for a stream */
     unsigned refused;   /* HTTP/2: times the operation's stream was refused */
+    uint64_t stream_at; /* HTTP/2: when the operation's last try got its stream */
     enum slot_state state;
     int has_op;               /* an operation runs on this slot */
     unsigned reqs;            /* requests on the current connection */
