@@ -107,6 +107,8 @@ static void watch_held(struct run *r)
     }
 }
 
+#define PROGRESS_GRACE_US 200000
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -118,7 +120,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         return;
     if (r->next_print == 0)
         r->next_print = r->t0 + 1000000;
-    if (now < r->next_print)
+    /* A little after the second's end, so that the threads have counted
+     * the operations that ended just before it. */
+    if (now < r->next_print + PROGRESS_GRACE_US)
         return;
     /* On whole seconds after the start (a late tick does not shift the
      * next); the rate over the time that really passed. */
@@ -139,12 +143,16 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
                  (unsigned long long)ops);
     printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos,
            dt > 0 ? (double)(ops - r->last_ops) / dt : 0, (unsigned long long)errs);
-    if (r->o->mode != LT_MODE_HOLD) { /* the slowest thread's, over the last whole second */
-        uint64_t p99 = 0;
+    if (r->o->mode != LT_MODE_HOLD) { /* every thread's successes of the last whole second */
+        static uint32_t slot[LT_SERIES_SLOTS];
+        memset(slot, 0, sizeof slot);
+        lt_second last = {.slot = slot};
+        int whole = 1;
         for (unsigned i = 0; i < r->n; i++)
-            if (lt_worker_p99_us(r->w[i]) > p99)
-                p99 = lt_worker_p99_us(r->w[i]);
-        if (p99)
+            if (lt_worker_add_second(r->w[i], (uint64_t)el - 1, slot) != 0)
+                whole = 0;
+        uint64_t p99 = lt_second_percentile(&last, 99);
+        if (whole && p99)
             printf("  p99 %.1fms", (double)p99 / 1000);
     }
     if (r->o->rate > 0) /* due and waiting for a free connection */

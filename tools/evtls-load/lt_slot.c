@@ -82,6 +82,24 @@ static void warm_up_done(lt_worker *w)
     w->warm_end_us = lt_now_us();
 }
 
+/* Counts a success in second sec's live counts (the progress line's). */
+static void live_record(lt_worker *w, uint64_t sec, uint64_t took)
+{
+    struct lt_live_second *l = &w->live[sec & 1];
+    if (atomic_load_explicit(&l->tag, memory_order_relaxed) != sec + 1) {
+        /* A new second: the one two before it is emptied. The tag goes to
+         * 0 first, so a reader that sees the same tag before and after its
+         * reading read one second's counts. */
+        atomic_store_explicit(&l->tag, 0, memory_order_release);
+        for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
+            atomic_store_explicit(&l->slot[k], 0, memory_order_relaxed);
+        atomic_store_explicit(&l->tag, sec + 1, memory_order_release);
+    }
+    unsigned k = lt_layout_slot_of(LT_SERIES_SUB_BITS, took > LT_HIST_VMAX ? LT_HIST_VMAX : took);
+    atomic_store_explicit(&l->slot[k], atomic_load_explicit(&l->slot[k], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+}
+
 static void record_op(lt_worker *w, struct slot *s, int err)
 {
     if (w->warm_left > 0) {
@@ -96,13 +114,9 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     s->status = 0;
     uint64_t now = lt_now_us(), took = now - s->op_start;
     uint64_t sec = now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0;
-    if (sec > w->p99_sec) { /* a second ended: its p99 for the progress line */
-        if (w->p99_sec < w->st.n_series && w->st.series[w->p99_sec].slot)
-            atomic_store_explicit(&w->a_p99_us, lt_second_percentile(&w->st.series[w->p99_sec], 99),
-                                  memory_order_relaxed);
-        w->p99_sec = sec;
-    }
     lt_stats_second(&w->st, sec, err, took);
+    if (err == 0)
+        live_record(w, sec, took);
     /* total is every operation's, as k6, wrk and h2load count it; total_ok
      * the successful ones' (a fast failure must not hide in "total"). */
     lt_hist_record(&w->st.hist[LT_TOTAL], took);

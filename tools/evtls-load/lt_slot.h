@@ -121,8 +121,14 @@ struct lt_worker {
     uint64_t unfinished;
     _Atomic uint64_t a_done, a_errors, a_held;
     _Atomic uint64_t a_backlog; /* open loop: due and not started (the progress line's) */
-    _Atomic uint64_t a_p99_us;  /* the last whole second's p99 of successful operations */
-    uint64_t p99_sec;           /* the second it is taken from next */
+    /* The progress line's latency: the successful operations' counts of
+     * this second and the last (by parity), each tagged with its second + 1
+     * (0: none). Written by this thread, read by the main thread, which adds
+     * the threads' counts of one second (lt_worker_add_second). */
+    struct lt_live_second {
+        _Atomic uint64_t tag;
+        _Atomic uint32_t slot[LT_SERIES_SLOTS];
+    } live[2];
 };
 
 /* Open loop: the scheduled time of operation k (lt_schedule.c). */

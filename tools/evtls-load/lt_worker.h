@@ -31,8 +31,11 @@ uint64_t lt_worker_ops_done(const lt_worker *w);
 uint64_t lt_worker_errors(const lt_worker *w);
 /* Open loop: operations due and not yet started (waiting for a free connection). */
 uint64_t lt_worker_backlog(const lt_worker *w);
-/* The p99 of the last whole second's successful operations, in us (0: none yet). */
-uint64_t lt_worker_p99_us(const lt_worker *w);
+/* Adds the successful operations' latency counts of second sec (from the
+ * start; LT_SERIES_SLOTS of them) to slot. Only the running second and the
+ * one before are kept; 0, or -1 when the thread moved past sec while it
+ * was read (nothing is added). */
+int lt_worker_add_second(const lt_worker *w, uint64_t sec, uint32_t *slot);
 uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
