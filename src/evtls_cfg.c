@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <wolfssl/options.h>
+
 #include "evtls/cfg.h"
 #include "evtls_cfg_int.h"
 #include "evtls_error_int.h"
@@ -475,6 +477,19 @@ int evtls_cfg_set_http2_ping(evtls_cfg *cfg, unsigned idle_ms, unsigned timeout_
     return 0;
 }
 
+int evtls_cfg_set_early_data(evtls_cfg *cfg, size_t max_bytes)
+{
+    int rc = setter_check(cfg, "early_data");
+    if (rc)
+        return rc;
+    if (max_bytes > EVTLS__EARLY_DATA_MAX)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "early_data: %zu bytes is more than one record (%u)", max_bytes,
+                              EVTLS__EARLY_DATA_MAX);
+    cfg->v.early_data_max = max_bytes;
+    return 0;
+}
+
 int evtls_cfg_set_interface(evtls_cfg *cfg, const char *name)
 {
     if (name && strlen(name) >= IFNAMSIZ)
@@ -569,6 +584,15 @@ int evtls_cfg_build(evtls_cfg *cfg)
                             cfg->v.interface);
         goto out;
     }
+#ifndef WOLFSSL_EARLY_DATA
+    if (cfg->v.early_data_max) {
+        rc = evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
+                            "early_data: this build's wolfSSL has no TLS 1.3 early data (built "
+                            "without --enable-earlydata, WOLFSSL_EARLY_DATA; evtls's tuned build "
+                            "has it)");
+        goto out;
+    }
+#endif
     if (cfg->v.plain_tcp && (cfg->v.psk_identity || cfg->v.n_pins)) {
         rc = evtls__err_set(&cfg->err, EVTLS_ERR_BAD_CONFIG,
                             "plain_tcp: a PSK or a pinned key needs TLS");

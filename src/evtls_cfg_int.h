@@ -18,6 +18,10 @@ struct evtls__source {
     socklen_t len;
 };
 
+/* The most early data a configuration may allow: one TLS record, sent in
+ * one call. */
+#define EVTLS__EARLY_DATA_MAX 16384u
+
 /* The plain values of a configuration. Owned by the configuration; the
  * strings and buffers live as long as it does. Read-only once built. */
 struct evtls__cfg_values {
@@ -58,6 +62,7 @@ struct evtls__cfg_values {
     int http2;                  /* an evtls_http2_mode */
     unsigned http2_max_streams; /* the client's cap on open streams per connection */
     unsigned http2_ping_idle_ms, http2_ping_timeout_ms; /* liveness PINGs (0: none) */
+    size_t early_data_max; /* TLS 1.3 early data: the most sent (0: none) */
     /* HTTP CONNECT proxy: host (NULL: none), port, "Basic ..." credentials or NULL */
     char *proxy_host;
     uint16_t proxy_port;

@@ -49,6 +49,7 @@ struct evtls_fetch {
     evtls_fetch_info info;
     evtls_last_error rec; /* a failed connect's record (info.error points here) */
     evtls__handle h;      /* the application's handle (0: none asked for) */
+    int early;            /* the request may go as early data (evtls_request.early_data) */
 };
 
 /* The client's options, its own copies (the application's pointed-to
@@ -250,6 +251,8 @@ static void note_conn(evtls_fetch *f, evtls_conn *c)
     in->cipher = ci->cipher;
     in->group = ci->group;
     in->resumed = ci->resumed;
+    /* a reused connection's early data was another request's */
+    in->early_data = in->reused ? EVTLS_EARLY_DATA_NOT_SENT : ci->early_data;
     if (in->reused) {
         in->dns_us = in->tcp_us = in->tls_us = in->connect_us = 0;
     } else {
@@ -292,6 +295,17 @@ static void on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, v
         /* The origin's other idle connections are as old: not trusted. */
         evtls__pool_drop_idle(cl->pool, f->cfg, f->url.host, f->url.port);
         f->info.retried = 1;
+        start_checkout(f);
+        return;
+    }
+    /* 425 Too Early (RFC 8470 section 5.2): the server would not act on
+     * the request in early data: once more, after a handshake */
+    if (err == 0 && evtls_http_resp_get_status(r) == 425 &&
+        f->info.early_data == EVTLS_EARLY_DATA_ACCEPTED && !f->info.too_early) {
+        LOGD("client: %s%s: 425 Too Early: sent again without early data", f->url.authority,
+             f->url.target);
+        evtls_pool_release(cl->pool, c);
+        f->info.too_early = 1;
         start_checkout(f);
         return;
     }
@@ -351,11 +365,23 @@ static void on_checkout(evtls_pool *p, evtls_conn *c, int err, const evtls_check
     }
 }
 
+/* The checkout of f's request: with its bytes for early data when it may
+ * go early (the first try of the first hop, before any 425). */
+static int checkout(evtls_fetch *f)
+{
+    size_t len = 0;
+    const uint8_t *early = NULL;
+    if (f->early && !f->info.too_early && !f->info.retried && !f->info.redirects &&
+        !f->info.refused_retries && !f->url.plain)
+        early = evtls_http_req_get_bytes(f->req, &len);
+    return evtls__pool_checkout_early(f->cl->pool, f->cfg, f->url.host, f->url.port, early,
+                                      early ? len : 0, on_checkout, f, &f->co);
+}
+
 /* From the loop (a retry): a checkout that fails at once ends the request. */
 static void start_checkout(evtls_fetch *f)
 {
-    int rc =
-        evtls_pool_checkout(f->cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
+    int rc = checkout(f);
     if (rc != 0) {
         f->co = NULL;
         finish(f, rc, NULL);
@@ -448,9 +474,9 @@ int evtls_client_fetch_sized(evtls_client *cl, const evtls_request *request, siz
     }
     if (out && (f->h = evtls__handle_new(f)) == 0)
         rc = EVTLS_ERR_NOMEM;
+    f->early = rq->early_data && evtls__http_req_early_safe(f->req);
     if (rc == 0)
-        rc =
-            evtls_pool_checkout(cl->pool, f->cfg, f->url.host, f->url.port, on_checkout, f, &f->co);
+        rc = checkout(f);
     if (rc != 0) { /* nothing was called: the error is the caller's */
         f->co = NULL;
         fetch_drop(f);

@@ -13,7 +13,9 @@
 #include <event2/event.h>
 
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "evtls_conn_close.h"
 #include "evtls_conn_connect.h"
@@ -174,6 +176,26 @@ int evtls_conn_set_session_offer(evtls_conn *c, int on)
     if (c->state != EVTLS_STATE_IDLE)
         return EVTLS_ERR_STATE;
     c->no_offer = !on;
+    return 0;
+}
+
+int evtls_conn_set_early_data(evtls_conn *c, const char *alpn, const void *data, size_t len)
+{
+    if (c == NULL || (len && data == NULL) || len > EVTLS__EARLY_DATA_MAX ||
+        (alpn && strlen(alpn) >= sizeof c->early_alpn))
+        return EVTLS_ERR_INVALID_ARG;
+    if (c->state != EVTLS_STATE_IDLE)
+        return EVTLS_ERR_STATE;
+    uint8_t *copy = NULL;
+    if (len && (copy = malloc(len)) == NULL)
+        return EVTLS_ERR_NOMEM;
+    if (len)
+        memcpy(copy, data, len);
+    free(c->early);
+    c->early = copy;
+    c->early_len = len;
+    c->early_claimed = 0;
+    snprintf(c->early_alpn, sizeof c->early_alpn, "%s", alpn ? alpn : "http/1.1");
     return 0;
 }
 

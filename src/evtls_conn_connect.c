@@ -71,6 +71,8 @@ static void connected(evtls_conn *c)
     c->info.total_us = evtls__now_us() - c->t_start_us;
     evtls__tls_get_info(c->tls, &c->info);
     c->info.session_offered = evtls__tls_offered(c->tls);
+    c->info.early_data = (evtls_early_data)evtls__tls_early_status(c->tls);
+    c->info.early_data_bytes = c->info.early_data ? c->early_len : 0;
     if (c->sessions && c->info.session_offered)
         evtls__session_result(c->sessions, c->info.resumed);
     evtls__conn_harvest_session(c);
@@ -135,6 +137,15 @@ static void start_tls(evtls_conn *c)
         if (!c->no_offer && evtls__session_get(c->sessions, c->session_key, &sess, &p.session_len,
                                                c->info.session_alpn))
             p.session = sess;
+    }
+    /* Early data speaks the protocol of the session it rides on: HTTP/1.1
+     * bytes also on a session that had no ALPN. */
+    if (c->early && p.session &&
+        (strcmp(c->info.session_alpn, c->early_alpn) == 0 ||
+         (c->info.session_alpn[0] == '\0' && strcmp(c->early_alpn, "http/1.1") == 0))) {
+        p.early = c->early;
+        p.early_len = c->early_len;
+        p.early_max = c->v->early_data_max;
     }
     c->tls = evtls__tls_new(evtls__cfg_wolfssl_ctx(c->cfg), c->fd, &p, &c->err);
     free(sess);

@@ -322,6 +322,7 @@ void evtls__conn_destroy(evtls_conn *c)
     evtls_resolver_unref(c->resolver);
     evtls_session_cache_unref(c->sessions);
     free(c->session_key);
+    free(c->early);
     evtls_cfg_unref(c->cfg);
     if (c->own_base)
         event_base_free(c->own_base);

@@ -105,7 +105,11 @@ struct evtls_conn {
     int (*race_gate)(void *arg, int take); /* the owner's count of racing sockets */
     void *race_arg;
     evtls_session_cache *sessions;
-    int no_offer;        /* store the server's sessions, offer none */
+    int no_offer;   /* store the server's sessions, offer none */
+    uint8_t *early; /* early data given (evtls_conn_set_early_data), or NULL */
+    size_t early_len;
+    char early_alpn[16];
+    int early_claimed;   /* an exchange has taken it as its request */
     int close_wait_peer; /* evtls_conn_shutdown: wait for the peer's close */
     /* CLOSING's phases: the write buffer goes out, then our close_notify,
      * then (evtls_conn_shutdown) the peer's close */

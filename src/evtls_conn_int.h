@@ -78,4 +78,11 @@ void evtls__conn_hold(evtls_conn *c);
 int evtls__conn_unhold(evtls_conn *c);
 int evtls__conn_has_exchange(const evtls_conn *c);
 
+/* The first exchange on c takes the early data given to c as its request
+ * (len bytes at bytes): returns 1 when the server accepted those very bytes
+ * early (they are not written again), 0 when they must be written (none
+ * given, not sent, rejected, or claimed before), or EVTLS_ERR_STATE when
+ * the server accepted other bytes early: it is answering another request. */
+int evtls__conn_claim_early(evtls_conn *c, const uint8_t *bytes, size_t len);
+
 #endif

@@ -132,6 +132,22 @@ int evtls__conn_has_exchange(const evtls_conn *c)
     return c->exchange;
 }
 
+int evtls__conn_claim_early(evtls_conn *c, const uint8_t *bytes, size_t len)
+{
+    if (c->early == NULL || c->early_claimed)
+        return 0;
+    c->early_claimed = 1;
+    int same = len == c->early_len && memcmp(bytes, c->early, len) == 0;
+    if (c->info.early_data != EVTLS_EARLY_DATA_ACCEPTED)
+        return 0;
+    if (!same) {
+        evtls__err_set(&c->err, EVTLS_ERR_STATE,
+                       "the server accepted other early data: it answers another request");
+        return EVTLS_ERR_STATE;
+    }
+    return 1;
+}
+
 void evtls__conn_hold(evtls_conn *c)
 {
     evtls__conn_user_enter(c);

@@ -238,6 +238,34 @@ int evtls_http_req_set_body_rewind(evtls_http_req *r, evtls_http_body_rewind rew
     return 0;
 }
 
+int evtls__http_req_early_safe(const evtls_http_req *r)
+{
+    static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
+    if (r->produce)
+        return 0;
+    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
+        if (strcmp(r->method, safe[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int evtls_http_req_send_early(evtls_http_req *r, evtls_conn *c)
+{
+    if (r == NULL || c == NULL)
+        return EVTLS_ERR_INVALID_ARG;
+    if (!evtls__http_req_early_safe(r)) {
+        LOGW("http: %s %s not sent as early data: only GET, HEAD, OPTIONS and TRACE without a "
+             "streamed body may go (RFC 8470)",
+             r->method, r->target);
+        return EVTLS_ERR_INVALID_ARG;
+    }
+    size_t len = 0;
+    const uint8_t *bytes = evtls_http_req_get_bytes(r, &len);
+    if (bytes == NULL)
+        return EVTLS_ERR_NOMEM;
+    return evtls_conn_set_early_data(c, "http/1.1", bytes, len);
+}
+
 int evtls__http_req_replay(evtls_http_req *r)
 {
     if (r->produce == NULL)
@@ -832,13 +860,19 @@ int evtls_http_exchange_start_sized(evtls_conn *c, evtls_http_req *req, const ev
             *out = x;
         return 0;
     }
+    /* The request the server already took as early data is not sent twice. */
+    int early = evtls__conn_claim_early(c, bytes, len);
+    if (early < 0) {
+        exchange_free(x);
+        return early;
+    }
     evtls__conn_set_exchange(c, 1);
     int rc = evtls_conn_read_start(c, on_read, x);
     /* A streamed body is pulled on the drain callback, from the loop: the
      * producer never runs inside this call. */
     if (rc == 0 && x->produce)
         evtls_conn_set_drain_cb(c, on_drain, x);
-    if (rc == 0) {
+    if (rc == 0 && !early) {
         rc = evtls_conn_write(c, bytes, len);
         if (rc == EVTLS_ERR_WOULDBLOCK) {
             /* Larger than the write buffer: keep a copy, send it in pieces. */

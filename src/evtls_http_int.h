@@ -41,6 +41,10 @@ evtls_http_req *evtls__http_req_redirected(const evtls_http_req *r, const char *
                                            const char *authority, const char *target,
                                            int drop_credentials);
 
+/* 1 when r may go as early data: GET, HEAD, OPTIONS or TRACE without a
+ * produced body (RFC 8470 section 4). */
+int evtls__http_req_early_safe(const evtls_http_req *r);
+
 /* A request that may go again whole: none, a buffered body, or a
  * produced one rewound now (its rewind returned 0). */
 int evtls__http_req_replay(evtls_http_req *r);

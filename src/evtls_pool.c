@@ -82,6 +82,11 @@ struct entry {
     unsigned h2 : 1, retiring : 1, orphaned : 1;
     unsigned users, pending;
     uint64_t born_us, idle_since_us, connect_start_us;
+    /* Early data: dialled for this checkout, its request in the first
+     * flight (NULL once handed over or let go); stray: that checkout
+     * stopped waiting, so what the server took early is nobody's */
+    struct evtls_checkout *for_co;
+    int early_stray;
 };
 
 enum co_state { CO_FREE, CO_QUEUED, CO_READY, CO_CALLING };
@@ -103,6 +108,9 @@ struct evtls_checkout {
     evtls__handle h; /* the application's handle (0: none asked for, or spent) */
     evtls_checkout_info ci;
     evtls_last_error rec; /* a failed connect's record (ci.error points here) */
+    const uint8_t *early; /* a request that may go as early data (the caller's), or NULL */
+    size_t early_len;
+    struct entry *dialing; /* the connection dialled with it, while it connects */
 };
 
 TAILQ_HEAD(entry_list, entry);
@@ -204,6 +212,10 @@ static unsigned *gauge_of(evtls_pool_stats *st, evtls_pool_conn_state s)
 static void set_state(struct entry *e, int to)
 {
     int from = e->st;
+    if (e->for_co && to != EVTLS_POOL_CONNECTING) { /* failed or closed while connecting */
+        e->for_co->dialing = NULL;
+        e->for_co = NULL;
+    }
     struct origin *o = e->o;
     evtls_pool *p = e->p;
     if (from != to && !(entry_moves[from] & (1u << to))) {
@@ -313,6 +325,11 @@ static void origin_free(struct origin *o)
 
 static void wait_unlink(struct evtls_checkout *co)
 {
+    if (co->dialing) { /* it goes without the connection dialled for it */
+        co->dialing->for_co = NULL;
+        co->dialing->early_stray = 1;
+        co->dialing = NULL;
+    }
     if (co->st != CO_QUEUED)
         return;
     struct origin *o = co->o;
@@ -706,6 +723,15 @@ static void hand_over(struct entry *e, int fresh, uint64_t connect_us)
 {
     struct origin *o = e->o;
     evtls_pool *p = e->p;
+    struct evtls_checkout *mine = e->for_co;
+    if (mine) { /* dialled with its request as early data: its own */
+        mine->dialing = NULL;
+        e->for_co = NULL;
+        if (!e->h2) {
+            assign(mine, e, fresh, connect_us);
+            return;
+        }
+    }
     if (e->h2) {
         /* waiters take its streams; with no holder left it is idle */
         while (!TAILQ_EMPTY(&o->waiters) && h2_slots(e) > 0)
@@ -831,6 +857,12 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         maybe_shutdown_done(p);
         return;
     }
+    if (e->early_stray && i->early_data == EVTLS_EARLY_DATA_ACCEPTED) {
+        /* the server is answering a request whose checkout went away */
+        entry_close(e);
+        after_change(p, o);
+        return;
+    }
     hand_over(e, 1, connect_us);
     after_change(p, o); /* HTTP/1.1 after all: the other waiters need connections */
 }
@@ -881,6 +913,20 @@ static int open_conn(struct origin *o)
         evtls_conn_set_resolver(e->c, p->resolver);
     if (p->o.resumption)
         evtls_conn_set_session_cache(e->c, p->sessions);
+    /* The first waiter whose request may go early and has no connection
+     * on the way: its request rides on this one's first flight (HTTP/1.1
+     * bytes: not to an origin that may speak h2). */
+    struct evtls_checkout *w;
+    TAILQ_FOREACH(w, &o->waiters, link)
+    {
+        if (w->early && !w->dialing && p->o.resumption && !h2_offered(o)) {
+            if (evtls_conn_set_early_data(e->c, "http/1.1", w->early, w->early_len) == 0) {
+                e->for_co = w;
+                w->dialing = e;
+            }
+            break;
+        }
+    }
     evtls__conn_set_owner(e->c, e, on_let_go);
     e->born_us = e->connect_start_us = evtls__now_us();
     p->total++;
@@ -1079,6 +1125,13 @@ static int origin_for(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t 
 int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
                         evtls_checkout_cb cb, void *arg, evtls_checkout **handle)
 {
+    return evtls__pool_checkout_early(p, cfg, host, port, NULL, 0, cb, arg, handle);
+}
+
+int evtls__pool_checkout_early(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
+                               const uint8_t *early, size_t len, evtls_checkout_cb cb, void *arg,
+                               evtls_checkout **handle)
+{
     if (handle)
         *handle = NULL;
     if (cb == NULL)
@@ -1093,6 +1146,9 @@ int evtls_pool_checkout(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_
     co->cb = cb;
     co->arg = arg;
     co->t0_us = evtls__now_us();
+    co->early = len ? early : NULL;
+    co->early_len = len;
+    co->dialing = NULL;
     if (handle) {
         co->h = evtls__handle_new(co);
         if (co->h == 0) {

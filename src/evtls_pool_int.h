@@ -11,4 +11,15 @@
  * not trusted either, and the retry gets a new connection. */
 void evtls__pool_drop_idle(evtls_pool *p, const evtls_cfg *cfg, const char *host, uint16_t port);
 
+/* evtls_pool_checkout for a request that may go as TLS 1.3 early data
+ * (its HTTP/1.1 bytes, len of them, valid until the callback or a
+ * cancel): an idle connection is given as usual; a connection dialled for
+ * this checkout carries the bytes with its ClientHello and is given to
+ * this checkout alone. One it stopped waiting for (a cancel, a timeout,
+ * another connection first) is closed when the server took its early
+ * data, and serves the next waiter when it did not. */
+int evtls__pool_checkout_early(evtls_pool *p, evtls_cfg *cfg, const char *host, uint16_t port,
+                               const uint8_t *early, size_t len, evtls_checkout_cb cb, void *arg,
+                               evtls_checkout **handle);
+
 #endif

@@ -12,12 +12,18 @@
 #include "evtls_session_int.h"
 #include "evtls_base64.h" /* evtls__hex_digit */
 #include "evtls_sized.h"
+#include "evtls_tls.h"
 
 #define DEFAULT_PER_ORIGIN 4
 #define MAX_PER_ORIGIN     65536
 #define MAX_DER            (16 * 1024)
-#define FILE_MAGIC         "evtls-sessions 2" /* key, single use, ALPN, session */
-#define FILE_MAGIC_1       "evtls-sessions 1" /* key, single use, session: read too */
+/* Format 3 names the build's session layout after the magic (a session
+ * serialised by a wolfSSL built with other options is misread by this
+ * one); formats 2 and 1 are read too, each session kept only if this
+ * build reads it back to the same bytes. */
+#define FILE_MAGIC   "evtls-sessions 3" /* + layout; key, single use, ALPN, session */
+#define FILE_MAGIC_2 "evtls-sessions 2" /* key, single use, ALPN, session */
+#define FILE_MAGIC_1 "evtls-sessions 1" /* key, single use, session */
 
 struct sess {
     uint8_t *der; /* NULL: empty slot */
@@ -290,7 +296,9 @@ int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
             close(fd);
         return EVTLS_ERR_INVALID_ARG;
     }
-    fprintf(f, "%s\n", FILE_MAGIC);
+    char layout[64];
+    evtls__tls_session_layout(layout, sizeof layout);
+    fprintf(f, "%s %s\n", FILE_MAGIC, layout);
     for (size_t i = 0; i < sc->n; i++) {
         struct origin *o = &sc->o[i];
         /* Oldest first, so that loading restores the order. */
@@ -338,8 +346,22 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
     int loaded = 0, bad = 0;
     ssize_t n = getline(&line, &cap, f);
     int v1 = n >= 0 && strncmp(line, FILE_MAGIC_1 "\n", sizeof FILE_MAGIC_1) == 0;
-    if (n < 0 || (!v1 && strncmp(line, FILE_MAGIC "\n", sizeof FILE_MAGIC) != 0))
+    int v2 = n >= 0 && strncmp(line, FILE_MAGIC_2 "\n", sizeof FILE_MAGIC_2) == 0;
+    if (n < 0 || (!v1 && !v2 && strncmp(line, FILE_MAGIC " ", sizeof FILE_MAGIC) != 0))
         bad = 1;
+    if (!bad && !v1 && !v2) {
+        char layout[64];
+        evtls__tls_session_layout(layout, sizeof layout);
+        line[strcspn(line, "\n")] = '\0';
+        if (strcmp(line + sizeof FILE_MAGIC, layout) != 0) {
+            LOGW("session file %s refused: its sessions are laid out for %s, this build's "
+                 "wolfSSL lays them out as %s (another build wrote it); nothing loaded",
+                 path, line + sizeof FILE_MAGIC, layout);
+            free(line);
+            fclose(f);
+            return EVTLS_ERR_INVALID_ARG;
+        }
+    }
     /* Parse everything first, so a malformed file loads nothing. */
     struct pending {
         char *key;
@@ -403,8 +425,12 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
     }
     free(line);
     fclose(f);
+    size_t unsound = 0;
     for (size_t i = 0; i < np; i++) {
-        if (bad) {
+        if (!bad && !evtls__tls_session_sound(list[i].der, list[i].len)) {
+            unsound++; /* from another build, or damaged: never offered */
+            free(list[i].der);
+        } else if (bad) {
             free(list[i].der);
         } else {
             evtls__session_put(sc, list[i].key, list[i].der, list[i].len, list[i].single,
@@ -418,5 +444,9 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         LOGW("session cache: %s is not a session file; nothing loaded", path);
         return EVTLS_ERR_INVALID_ARG;
     }
+    if (unsound)
+        LOGW("session cache: %zu session(s) of %s left out: this build's wolfSSL does not read "
+             "them back whole (written by another build?)",
+             unsound, path);
     return loaded;
 }

@@ -48,8 +48,11 @@ struct evtls__tls {
     size_t prev_ticket_len;
     uint8_t *ticket_der[TICKETS_KEPT];
     size_t ticket_len[TICKETS_KEPT];
-    int session_taken; /* the TLS 1.2 session was taken after the handshake */
-    int offered;       /* a session was offered for resumption */
+    int session_taken;    /* the TLS 1.2 session was taken after the handshake */
+    int offered;          /* a session was offered for resumption */
+    const uint8_t *early; /* early data to send, NULL for none (the caller's bytes) */
+    size_t early_len;
+    int early_sent;    /* it went with the ClientHello */
     void *session_obj; /* wolfSSL's session object, when the memory layer knows it */
     int plain;         /* no TLS: recv and send (ssl is NULL) */
     int insecure;      /* verification is off but a pin is checked */
@@ -929,8 +932,26 @@ evtls__tls *evtls__tls_new(void *ctx, int fd, const struct evtls__tls_params *p,
         /* A session that does not load or apply is no error: the handshake
          * is simply a full one. */
         if (sess) {
-            if (wolfSSL_set_session(ssl, sess) == WOLFSSL_SUCCESS)
+            if (wolfSSL_set_session(ssl, sess) == WOLFSSL_SUCCESS) {
                 t->offered = 1;
+#ifdef WOLFSSL_EARLY_DATA
+                /* Only as much as the ticket allows (RFC 8446 section
+                 * 4.6.1) and the configuration asks: else none is sent. */
+                unsigned allowed = wolfSSL_SESSION_get_max_early_data(sess);
+                if (p->early && p->early_len && p->early_len <= allowed &&
+                    p->early_len <= p->early_max && !p->psk_identity) {
+                    t->early = p->early;
+                    t->early_len = p->early_len;
+                    /* wolfSSL 5.5 checks received application data against
+                     * the early-data limit on the client too (a server's
+                     * check, made without the side once early data was
+                     * accepted): with the default limit, a response longer
+                     * than it failed with unexpected_message. The client's
+                     * limit limits nothing else. */
+                    wolfSSL_set_max_early_data(ssl, UINT32_MAX);
+                }
+#endif
+            }
             wolfSSL_SESSION_free(sess);
         }
     }
@@ -950,7 +971,27 @@ evtls__tls_status evtls__tls_handshake(evtls__tls *t, evtls_last_error *e)
     t->step_in = t->bytes_in;
     t->step_out = t->bytes_out;
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_HANDSHAKE);
-    int ret = wolfSSL_connect(t->ssl);
+    int ret = WOLFSSL_SUCCESS;
+#ifdef WOLFSSL_EARLY_DATA
+    if (t->early && !t->early_sent) {
+        /* The ClientHello, then the early data in one record, each call
+         * going as far as the socket allows; called again with the same
+         * bytes after WANT_READ / WANT_WRITE, as wolfSSL asks. */
+        int out = 0;
+        ret = wolfSSL_write_early_data(t->ssl, t->early, (int)t->early_len, &out);
+        if (ret > 0 && (size_t)out == t->early_len) {
+            t->early_sent = 1;
+            ret = WOLFSSL_SUCCESS;
+        } else if (ret > 0) { /* never with one record: fail rather than lose bytes */
+            evtls__mem_owner_set(prev);
+            evtls__err_set(e, EVTLS_ERR_INTERNAL, "early data: %d of %zu bytes taken", out,
+                           t->early_len);
+            return EVTLS__TLS_FAIL;
+        }
+    }
+#endif
+    if (ret == WOLFSSL_SUCCESS)
+        ret = wolfSSL_connect(t->ssl);
     evtls__mem_owner_set(prev);
     evtls__tls_status st = ret == WOLFSSL_SUCCESS ? EVTLS__TLS_DONE : status_of(t, ret, 1, e);
     /* Released once the handshake is done (s2n calls this releasing a
@@ -1104,6 +1145,69 @@ void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info)
     }
     info->bytes_in = t->bytes_in;
     info->bytes_out = t->bytes_out;
+}
+
+int evtls__tls_early_status(const evtls__tls *t)
+{
+#ifdef WOLFSSL_EARLY_DATA
+    if (t->early_sent)
+        return wolfSSL_get_early_data_status(t->ssl) == WOLFSSL_EARLY_DATA_ACCEPTED
+                   ? EVTLS_EARLY_DATA_ACCEPTED
+                   : EVTLS_EARLY_DATA_REJECTED;
+#else
+    (void)t;
+#endif
+    return EVTLS_EARLY_DATA_NOT_SENT;
+}
+
+/* Which of the optional fields of wolfSSL's serialised session (its
+ * wolfSSL_i2d_SSL_SESSION) this build has: a session written by a build
+ * with another set is misread by this one. */
+void evtls__tls_session_layout(char *buf, size_t size)
+{
+    snprintf(buf, size, "wolfssl-%s/%s%s%s%s%s", wolfSSL_lib_version(),
+#ifdef SESSION_CERTS
+             "C",
+#else
+             "-",
+#endif
+#ifdef WOLFSSL_TLS13
+             "3",
+#else
+             "-",
+#endif
+#ifdef HAVE_SESSION_TICKET
+             "T",
+#else
+             "-",
+#endif
+#ifdef WOLFSSL_EARLY_DATA
+             "E",
+#else
+             "-",
+#endif
+#ifdef OPENSSL_EXTRA
+             "X"
+#else
+             "-"
+#endif
+    );
+}
+
+int evtls__tls_session_sound(const uint8_t *der, size_t len)
+{
+    const unsigned char *q = der;
+    WOLFSSL_SESSION *s = wolfSSL_d2i_SSL_SESSION(NULL, &q, (long)len);
+    if (s == NULL)
+        return 0;
+    int n = wolfSSL_i2d_SSL_SESSION(s, NULL), ok = 0;
+    if (n > 0 && (size_t)n == len && q == der + len) {
+        unsigned char *back = malloc((size_t)n), *p = back;
+        ok = back && wolfSSL_i2d_SSL_SESSION(s, &p) == n && memcmp(back, der, len) == 0;
+        free(back);
+    }
+    wolfSSL_SESSION_free(s);
+    return ok;
 }
 
 void evtls__tls_bytes(const evtls__tls *t, uint64_t *in, uint64_t *out)

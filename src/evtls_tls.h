@@ -46,6 +46,11 @@ struct evtls__tls_params {
     /* the trust policy's key floors, in bits */
     unsigned min_rsa_bits, min_ec_bits;
     int cert_status; /* ask for a stapled OCSP response (evtls_cert_status) */
+    /* TLS 1.3 early data: sent with the ClientHello when the offered
+     * session's ticket allows at least early_len bytes (and early_max, the
+     * configuration's limit, does too); the bytes outlive t */
+    const uint8_t *early;
+    size_t early_len, early_max;
 };
 
 /* Creates the TLS side of a connection on fd with ctx (a WOLFSSL_CTX *;
@@ -78,6 +83,20 @@ evtls__tls_status evtls__tls_shutdown(evtls__tls *t, evtls_last_error *e);
 
 /* Fills the TLS facts of info (version, cipher, group, ALPN, resumed, bytes). */
 void evtls__tls_get_info(evtls__tls *t, evtls_conn_info *info);
+
+/* The early data's fate (EVTLS_EARLY_DATA_*): NOT_SENT until it went,
+ * then REJECTED until the server's EncryptedExtensions accept it. */
+int evtls__tls_early_status(const evtls__tls *t);
+
+/* Writes the build's serialised-session layout into buf, e.g.
+ * "wolfssl-5.5.4/-3TEX" (the version, and which optional fields it has:
+ * peer certificates, TLS 1.3, tickets, early data, OpenSSL extras), for
+ * the session file's header. */
+void evtls__tls_session_layout(char *buf, size_t size);
+
+/* Returns 1 when der is a session this build reads back to the same
+ * bytes (a session from another layout does not). */
+int evtls__tls_session_sound(const uint8_t *der, size_t len);
 
 /* Returns 1 when a session was offered for resumption. */
 int evtls__tls_offered(const evtls__tls *t);

@@ -214,6 +214,18 @@ EVTLS_API int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigne
  * idle_ms 0 sends none. */
 EVTLS_API int evtls_cfg_set_http2_ping(evtls_cfg *cfg, unsigned idle_ms, unsigned timeout_ms);
 
+/* TLS 1.3 early data (0-RTT, RFC 8446 section 2.3): up to max_bytes of a
+ * connection's first bytes may go with the ClientHello of a resumed
+ * handshake, one round trip sooner, when the connection was given them
+ * (evtls_conn_set_early_data; evtls_http_req_send_early for a request;
+ * evtls_request.early_data for a fetch) and the server's ticket allows as
+ * many. 0 (the default) sends none. Early data can be replayed by an
+ * attacker: only requests that are safe to repeat may go early (RFC 8470).
+ * It needs a wolfSSL built with early data (evtls_build_info.early_data:
+ * the tuned build has it); on another, evtls_cfg_build fails with
+ * EVTLS_ERR_BAD_CONFIG naming the build option. */
+EVTLS_API int evtls_cfg_set_early_data(evtls_cfg *cfg, size_t max_bytes);
+
 /* An HTTP proxy, as curl's --proxy: "http://[user:password@]host[:port]"
  * (port 1080 when left out; user and password may be percent-encoded);
  * NULL or "" for none. Connections dial the proxy (Happy Eyeballs and

@@ -111,6 +111,14 @@ typedef struct evtls_request {
      * HTTP/2 says the server never processed is sent again
      * (evtls_http_req_set_body_rewind). */
     evtls_http_body_rewind rewind;
+    /* 1: when the client dials a connection for this request, the request
+     * goes as TLS 1.3 early data with a resumed handshake's ClientHello
+     * (evtls_cfg_set_early_data on the client's configuration; GET, HEAD,
+     * OPTIONS and TRACE only: others are sent after the handshake, RFC
+     * 8470). A 425 (Too Early) answer is sent again once on a connection
+     * of its own without early data; evtls_fetch_info says what became of
+     * it. An idle connection, when there is one, serves it as usual. */
+    int early_data;
 } evtls_request;
 
 /* How a request went. The connection's fields describe the one the (last)
@@ -144,6 +152,11 @@ typedef struct evtls_fetch_info {
      * stream the server never processed was sent again */
     const char *protocol;
     unsigned refused_retries;
+    /* TLS 1.3 early data (evtls_request.early_data): the fate of the
+     * request's bytes on the connection that answered (NOT_SENT when it
+     * did not go early), and whether a 425 sent it again without */
+    evtls_early_data early_data;
+    int too_early;
 } evtls_fetch_info;
 
 /* Called once per request, from the loop: err 0 with the whole response

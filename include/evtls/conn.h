@@ -115,6 +115,16 @@ typedef struct evtls_attempt_info {
     uint32_t duration_us;
 } evtls_attempt_info;
 
+/* What became of a connection's early data (evtls_conn_set_early_data). */
+typedef enum evtls_early_data {
+    EVTLS_EARLY_DATA_NOT_SENT = 0, /* none went early: none given, the configuration allows
+                                      none, no session offered, its ticket allows too few
+                                      bytes, or another ALPN protocol */
+    EVTLS_EARLY_DATA_ACCEPTED = 1, /* the server took it: its application got the bytes */
+    EVTLS_EARLY_DATA_REJECTED = 2  /* the server dropped it unread (a reused ticket, a
+                                      HelloRetryRequest...): send the bytes again */
+} evtls_early_data;
+
 /* Connection facts, filled as the connection progresses. Strings are
  * empty until known. Timings are in microseconds, 0 when the phase did not
  * run (dns_us is 0 for a numeric host). Fields are only appended. */
@@ -160,6 +170,10 @@ typedef struct evtls_conn_info {
      * ("" when none was offered or it had none): the session cache keeps
      * it with each ticket, in its file too */
     char session_alpn[16];
+    /* TLS 1.3 early data, once connected: its fate, and the bytes that
+     * went with the ClientHello (0 when NOT_SENT) */
+    evtls_early_data early_data;
+    size_t early_data_bytes;
 } evtls_conn_info;
 
 typedef void (*evtls_connect_cb)(evtls_conn *c, int err, void *arg);
@@ -198,6 +212,22 @@ EVTLS_API int evtls_conn_set_session_cache(evtls_conn *c, evtls_session_cache *s
  * offer). A load generator sets the share of resumed handshakes with it.
  * Only valid before connecting. */
 EVTLS_API int evtls_conn_set_session_offer(evtls_conn *c, int on);
+
+/* TLS 1.3 early data (RFC 8446 section 2.3): a copy of len bytes of data
+ * to send with the ClientHello, before the handshake ends, when the
+ * connection resumes a session whose ticket allows that many, the
+ * configuration allows them (evtls_cfg_set_early_data) and the session
+ * came from a connection that spoke alpn (NULL or "http/1.1": HTTP/1.1,
+ * also taken from a session without ALPN). Once connected,
+ * evtls_conn_info.early_data says whether they went and were taken; unless
+ * ACCEPTED the server's application saw none of them, and the caller
+ * writes them again in the normal way (evtls_http_exchange_start does for
+ * a request given with evtls_http_req_send_early). An attacker can replay
+ * early data: give only bytes that are safe to repeat (RFC 8470). Only
+ * before connecting (EVTLS_ERR_STATE after); len 0 takes back earlier
+ * ones. Returns 0, EVTLS_ERR_INVALID_ARG (len above 16384) or NOMEM. */
+EVTLS_API int evtls_conn_set_early_data(evtls_conn *c, const char *alpn, const void *data,
+                                        size_t len);
 
 /* An application pointer carried by the connection; the library never
  * reads or writes it (a pool keeps its own record apart). The setter

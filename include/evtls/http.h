@@ -108,6 +108,19 @@ EVTLS_API int evtls_http_req_set_body_producer(evtls_http_req *r, uint64_t len,
  * the request is changed or freed. */
 EVTLS_API const uint8_t *evtls_http_req_get_bytes(evtls_http_req *r, size_t *len);
 
+/* Gives r's bytes to c, before it connects, as TLS 1.3 early data
+ * (evtls_conn_set_early_data, for HTTP/1.1). Only GET, HEAD, OPTIONS and
+ * TRACE without a produced body may go early: an attacker can replay early
+ * data, and other methods must not be sent twice (RFC 8470 section 4);
+ * others get EVTLS_ERR_INVALID_ARG. Start the exchange with the same
+ * request once c is connected: it does not write the bytes the server
+ * accepted early, and writes them when they were not sent or were
+ * rejected. A 425 (Too Early) answer means the server would not act on
+ * them early: send the request again on another connection without early
+ * data (the client does, once). The client never adds Early-Data: 1 (it
+ * is for intermediaries). */
+EVTLS_API int evtls_http_req_send_early(evtls_http_req *r, evtls_conn *c);
+
 /* Frees r. A request may be freed while an exchange that uses it runs
  * (the exchange holds its own copy of the bytes it still has to send). */
 EVTLS_API void evtls_http_req_free(evtls_http_req *r);

@@ -54,6 +54,11 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Set around a spawn: the child's stdin is a pipe whose write end it holds
+ * itself, so that it never reads an end (s_server without -www quits at
+ * its stdin's end, -ign_eof or not). */
+static int spawn_endless_stdin;
+
 static pid_t spawn(const char *const *argv, int *out_fd)
 {
     int pfd[2];
@@ -66,8 +71,13 @@ static pid_t spawn(const char *const *argv, int *out_fd)
         proc_die_with_parent(me);
         dup2(pfd[1], 1);
         dup2(pfd[1], 2);
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
+        int in[2];
+        if (spawn_endless_stdin && pipe(in) == 0) {
+            dup2(in[0], 0);
+            close(in[0]); /* in[1] stays open, in this process alone */
+        } else {
+            dup2(open("/dev/null", O_RDONLY), 0);
+        }
         close(pfd[0]);
         close(pfd[1]);
         execvp(argv[0], (char *const *)argv);
@@ -388,11 +398,12 @@ int peer_nginx(struct peer *p, const char *server_directives)
 
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives)
 {
+    uint16_t port = (listen_also & PEER_NGINX_SAME_PORT) ? p->port : 0;
     memset(p, 0, sizeof *p);
     snprintf(p->dir, sizeof p->dir, "/tmp/evtls-nginx-XXXXXX");
     if (mkdtemp(p->dir) == NULL)
         return -1;
-    p->port = unused_port();
+    p->port = port ? port : unused_port();
     char conf[512], listen6[160] = "", opts4[64], backlog[32];
     snprintf(backlog, sizeof backlog, "%s%s",
              (listen_also & PEER_NGINX_BACKLOG_8) ? " backlog=8" : "",
@@ -414,7 +425,7 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
             "worker_rlimit_nofile 20000;\nevents { worker_connections 16384; }\n"
             "http {\n"
             "  log_format evtls '$connection $connection_requests $ssl_protocol "
-            "$ssl_session_reused $status $remote_addr $server_addr';\n"
+            "$ssl_session_reused $status $remote_addr $server_addr $ssl_early_data';\n"
             "  access_log %s/access.log evtls;\n"
             "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"
@@ -433,6 +444,41 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
     const char *argv[] = {"nginx", "-c", conf, "-p", p->dir, NULL};
     p->pid = spawn(argv, &p->out_fd);
     return p->pid < 0 ? -1 : wait_listening(p, "nginx");
+}
+
+int peer_s_server_plain(struct peer *p, const char *const *extra)
+{
+    const char *argv[48] = {"openssl", "s_server", "-accept", "127.0.0.1:0"};
+    uint16_t any = 0;
+    memset(p, 0, sizeof *p);
+    spawn_endless_stdin = 1;
+    int rc = spawn_ready(p, argv, 4, extra, s_server_ready, &any);
+    spawn_endless_stdin = 0;
+    return rc;
+}
+
+int peer_gnutls_serv(struct peer *p, const char *option)
+{
+    memset(p, 0, sizeof *p);
+    p->port = unused_port();
+    char port[16];
+    snprintf(port, sizeof port, "%u", p->port);
+    const char *argv[] = {
+        "gnutls-serv",     "--http",        "--port",          port,   "--x509certfile",
+        pki("server.pem"), "--x509keyfile", pki("server.key"), option, NULL};
+    p->pid = spawn(argv, &p->out_fd);
+    return p->pid < 0 ? -1 : wait_listening(p, "gnutls-serv");
+}
+
+int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms)
+{
+    char port[16], delay[16];
+    snprintf(port, sizeof port, "%u", to);
+    snprintf(delay, sizeof delay, "%u", delay_ms);
+    const char *argv[8] = {EVTLS_RELAY_PATH, "--to", port, "--delay", delay};
+    uint16_t any = 0;
+    memset(p, 0, sizeof *p);
+    return spawn_ready(p, argv, 5, NULL, s_server_ready, &any);
 }
 
 int peer_nghttpd(struct peer *p, const char *docroot, const char *const *extra)
@@ -591,6 +637,31 @@ int udp_silent(uint16_t *port)
     }
     *port = ntohs(sin.sin_port);
     return fd;
+}
+
+int peer_nginx_early_log(const struct peer *p, int want, int *status, char (*early)[4], int max)
+{
+    const char *path = peer_nginx_log(p, want);
+    FILE *fp = fopen(path, "r");
+    if (fp == NULL)
+        return -1;
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, fp)) {
+        char e[4] = "";
+        int st = 0;
+        if (sscanf(line, "%*s %*s %*s %*s %d %*s %*s %3s", &st, e) != 2) {
+            n = -1;
+            break;
+        }
+        if (n < max) {
+            status[n] = st;
+            memcpy(early[n], e, sizeof e);
+        }
+        n++;
+    }
+    fclose(fp);
+    return truncate(path, 0) == 0 ? n : -1;
 }
 
 const char *peer_nginx_log(const struct peer *p, int want)

@@ -29,6 +29,15 @@ const char *pki(const char *name);
  * arguments (NULL-terminated) and waits until it listens. Returns 0. */
 int peer_s_server(struct peer *p, const char *const *extra);
 
+/* `openssl s_server -accept 127.0.0.1:0` without -www: it prints what it
+ * reads (early data too, with -early_data); its stdin never ends. */
+int peer_s_server_plain(struct peer *p, const char *const *extra);
+
+/* Starts `gnutls-serv --http` (GnuTLS's test server) with the test
+ * certificate and one more option (NULL: none); it listens on every
+ * address of the port, and is only ever reached on 127.0.0.1. */
+int peer_gnutls_serv(struct peer *p, const char *option);
+
 /* The same on a given port of 127.0.0.1. */
 int peer_s_server_at(struct peer *p, uint16_t port, const char *const *extra);
 /* The same on addr ("127.0.0.1", "[::1]"). */
@@ -58,7 +67,8 @@ int peer_nginx(struct peer *p, const char *server_directives);
 
 /* The same, also listening on the same port of [::1] and/or 127.0.0.2.
  * The access log's lines read "$connection $connection_requests
- * $ssl_protocol $ssl_session_reused $status $remote_addr $server_addr". */
+ * $ssl_protocol $ssl_session_reused $status $remote_addr $server_addr
+ * $ssl_early_data" (the last "1" for a request taken as early data). */
 #define PEER_NGINX_IPV6      1
 #define PEER_NGINX_127_0_0_2 2
 /* 127.0.0.1's sockets get a 256 KiB send buffer (TCP autotuning would
@@ -69,7 +79,21 @@ int peer_nginx(struct peer *p, const char *server_directives);
 #define PEER_NGINX_BACKLOG_8 8
 /* Every listening socket speaks HTTP/2 too (ALPN h2). */
 #define PEER_NGINX_HTTP2 16
+/* It listens on p->port as given: a server started again where the one
+ * before was (its clients' sessions are keyed by the port). */
+#define PEER_NGINX_SAME_PORT 32
 int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives);
+
+/* nginx's access log once it holds want lines (peer_nginx_log): each
+ * line's status and early-data field ("1" or "-") into status[] and
+ * early[], up to max of them. Returns the lines (-1 for one that is not
+ * the format's) and empties the log (nginx appends). */
+int peer_nginx_early_log(const struct peer *p, int want, int *status, char (*early)[4], int max);
+
+/* Starts evtls-relay (tests/support/relay.c) on 127.0.0.1, relaying to
+ * 127.0.0.1:to with delay_ms added each way (a round trip of twice that:
+ * the kernel here has no netem). Returns 0. */
+int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms);
 
 /* Starts nghttpd (nghttp2's HTTP/2 server) on 127.0.0.1 with the test
  * certificate, serving files from docroot; extra options may be NULL. */

@@ -55,21 +55,63 @@ static void release_all(void)
     event_base_loop(the_base, EVLOOP_NONBLOCK);
 }
 
-static void free_cfg(void *o) { evtls_cfg_unref(o); }
-static void free_pool(void *o) { evtls_pool_free(o); }
-static void free_client(void *o) { evtls_client_free(o); }
-static void free_conn(void *o) { evtls_conn_free(o); }
-static void free_resolver(void *o) { evtls_resolver_unref(o); }
-static void free_sessions(void *o) { evtls_session_cache_unref(o); }
-static void free_req(void *o) { evtls_http_req_free(o); }
+static void free_cfg(void *o)
+{
+    evtls_cfg_unref(o);
+}
+static void free_pool(void *o)
+{
+    evtls_pool_free(o);
+}
+static void free_client(void *o)
+{
+    evtls_client_free(o);
+}
+static void free_conn(void *o)
+{
+    evtls_conn_free(o);
+}
+static void free_resolver(void *o)
+{
+    evtls_resolver_unref(o);
+}
+static void free_sessions(void *o)
+{
+    evtls_session_cache_unref(o);
+}
+static void free_req(void *o)
+{
+    evtls_http_req_free(o);
+}
 
-static void keep_evtls_cfg(evtls_cfg *o) { keep(o, free_cfg); }
-static void keep_evtls_pool(evtls_pool *o) { keep(o, free_pool); }
-static void keep_evtls_client(evtls_client *o) { keep(o, free_client); }
-static void keep_evtls_conn(evtls_conn *o) { keep(o, free_conn); }
-static void keep_evtls_resolver(evtls_resolver *o) { keep(o, free_resolver); }
-static void keep_evtls_session_cache(evtls_session_cache *o) { keep(o, free_sessions); }
-static void keep_evtls_http_req(evtls_http_req *o) { keep(o, free_req); }
+static void keep_evtls_cfg(evtls_cfg *o)
+{
+    keep(o, free_cfg);
+}
+static void keep_evtls_pool(evtls_pool *o)
+{
+    keep(o, free_pool);
+}
+static void keep_evtls_client(evtls_client *o)
+{
+    keep(o, free_client);
+}
+static void keep_evtls_conn(evtls_conn *o)
+{
+    keep(o, free_conn);
+}
+static void keep_evtls_resolver(evtls_resolver *o)
+{
+    keep(o, free_resolver);
+}
+static void keep_evtls_session_cache(evtls_session_cache *o)
+{
+    keep(o, free_sessions);
+}
+static void keep_evtls_http_req(evtls_http_req *o)
+{
+    keep(o, free_req);
+}
 
 static struct event_base *make_event_base(void)
 {
@@ -159,6 +201,7 @@ static const struct {
     {"evtls_conn_set_retry_cb", 1, "a NULL callback removes it"},
     {"evtls_conn_set_drain_cb", 1, "a NULL callback removes it"},
     {"evtls_conn_set_session_cache", 1, "NULL: no session cache"},
+    {"evtls_conn_set_early_data", 1, "NULL: the bytes speak HTTP/1.1"},
     {"evtls_conn_check_alive", 0, "0: not usable (a value, not a status)"},
     {"evtls_conn_connect_poll", 3, "want is optional"},
     {"evtls_conn_close", 1, "a NULL callback: nobody is told"},

@@ -12,16 +12,44 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+
 #include <evtls/evtls.h>
 #include "evtls_session_int.h"
 
-/* A fake session: one byte naming it. */
+/* A session of this build's wolfSSL named by tag (its timeout), as
+ * wolfSSL serialises it: a session file keeps only such. */
+static uint8_t *session_of(uint8_t tag, size_t *len)
+{
+    WOLFSSL_SESSION *s = wolfSSL_SESSION_new();
+    assert_non_null(s);
+    assert_int_equal(wolfSSL_SSL_SESSION_set_timeout(s, 1000 + tag), WOLFSSL_SUCCESS);
+    int n = wolfSSL_i2d_SSL_SESSION(s, NULL);
+    assert_true(n > 0);
+    uint8_t *der = malloc((size_t)n), *p = der;
+    assert_non_null(der);
+    assert_int_equal(wolfSSL_i2d_SSL_SESSION(s, &p), n);
+    wolfSSL_SESSION_free(s);
+    *len = (size_t)n;
+    return der;
+}
+
+static int tag_of(const uint8_t *der, size_t len)
+{
+    const unsigned char *q = der;
+    WOLFSSL_SESSION *s = wolfSSL_d2i_SSL_SESSION(NULL, &q, (long)len);
+    assert_non_null(s);
+    int tag = (int)wolfSSL_SESSION_get_timeout(s) - 1000;
+    wolfSSL_SESSION_free(s);
+    return tag;
+}
+
 static void put_one(evtls_session_cache *sc, const char *key, uint8_t tag, int single)
 {
-    uint8_t *der = malloc(1);
-    assert_non_null(der);
-    der[0] = tag;
-    evtls__session_put(sc, key, der, 1, single, "");
+    size_t len;
+    uint8_t *der = session_of(tag, &len);
+    evtls__session_put(sc, key, der, len, single, "");
 }
 
 /* Returns the tag of the session the cache offers next, or -1. */
@@ -31,8 +59,7 @@ static int take_one(evtls_session_cache *sc, const char *key)
     size_t len = 0;
     if (!evtls__session_get(sc, key, &der, &len, NULL))
         return -1;
-    assert_int_equal(len, 1);
-    int tag = der[0];
+    int tag = tag_of(der, len);
     free(der);
     return tag;
 }
@@ -122,19 +149,41 @@ static const char *file_of(const char *text)
     return path;
 }
 
+/* A session file's line: key, single use, ALPN (unless NULL: format 1)
+ * and the session tagged tag in hex. */
+static const char *line_of(const char *key, const char *alpn, uint8_t tag)
+{
+    static char line[1024];
+    size_t len;
+    uint8_t *der = session_of(tag, &len);
+    int n = snprintf(line, sizeof line, "%s\t1\t%s%s", key, alpn ? alpn : "", alpn ? "\t" : "");
+    for (size_t i = 0; i < len && (size_t)n + 3 < sizeof line; i++)
+        n += snprintf(line + n, sizeof line - (size_t)n, "%02x", der[i]);
+    snprintf(line + n, sizeof line - (size_t)n, "\n");
+    free(der);
+    return line;
+}
+
+static const char *text_of(const char *head, const char *line)
+{
+    static char text[1200];
+    snprintf(text, sizeof text, "%s\n%s", head, line);
+    return text;
+}
+
 /* Each session keeps the ALPN protocol of its connection, through the
- * file too; a file of the first format (no ALPN) still loads; a bad ALPN
- * field loads nothing. */
+ * file too; files of the first formats (no ALPN, no layout) still load
+ * what this build reads back whole; a bad ALPN field loads nothing; a
+ * file of another build's session layout is refused. */
 static void test_session_alpn(void **state)
 {
     (void)state;
     evtls_session_cache *sc = evtls_session_cache_new(0);
-    uint8_t *der = malloc(1);
-    der[0] = 7;
-    evtls__session_put(sc, "o", der, 1, 1, "h2");
-    der = malloc(1);
-    der[0] = 8;
-    evtls__session_put(sc, "o", der, 1, 0, "http/1.1");
+    size_t n;
+    uint8_t *der = session_of(7, &n);
+    evtls__session_put(sc, "o", der, n, 1, "h2");
+    der = session_of(8, &n);
+    evtls__session_put(sc, "o", der, n, 0, "http/1.1");
     const char *path = file_of("");
     assert_int_equal(evtls_session_cache_save(sc, path), 0);
     evtls_session_cache *sc2 = evtls_session_cache_new(0);
@@ -143,22 +192,49 @@ static void test_session_alpn(void **state)
     size_t len;
     uint8_t *got = NULL;
     assert_true(evtls__session_get(sc2, "o", &got, &len, alpn)); /* the newer: reusable */
-    assert_int_equal(got[0], 8);
+    assert_int_equal(tag_of(got, len), 8);
     assert_string_equal(alpn, "http/1.1");
     free(got);
     evtls_session_cache_clear(sc2);
-    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 1\nk\t1\t0a\n")), 1);
+    assert_int_equal(
+        evtls_session_cache_load(sc2, file_of(text_of("evtls-sessions 1", line_of("k", NULL, 3)))),
+        1);
     assert_true(evtls__session_get(sc2, "k", &got, &len, alpn));
     assert_string_equal(alpn, "");
     free(got);
-    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\th 2\t0a\n")),
-                     EVTLS_ERR_INVALID_ARG);
-    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\t0a\n")),
-                     EVTLS_ERR_INVALID_ARG);
-    assert_int_equal(evtls_session_cache_load(sc2, file_of("evtls-sessions 2\nk\t1\th2\t0a\n")), 1);
+    assert_int_equal(
+        evtls_session_cache_load(sc2, file_of(text_of("evtls-sessions 2", line_of("k", "h 2", 3)))),
+        EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(
+        evtls_session_cache_load(sc2, file_of(text_of("evtls-sessions 2", line_of("k", NULL, 3)))),
+        EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(
+        evtls_session_cache_load(sc2, file_of(text_of("evtls-sessions 2", line_of("k", "h2", 4)))),
+        1);
     assert_true(evtls__session_get(sc2, "k", &got, &len, alpn));
     assert_string_equal(alpn, "h2");
     free(got);
+    /* A session this build does not read back whole (another build's
+     * layout, or damaged) is left out; the others load. */
+    char two[2400];
+    snprintf(two, sizeof two, "%s", line_of("k", "h2", 5));
+    snprintf(two + strlen(two), sizeof two - strlen(two), "%s", "k\t1\th2\t0a0b0c\n");
+    assert_int_equal(evtls_session_cache_load(sc2, file_of(text_of("evtls-sessions 2", two))), 1);
+    /* Format 3 names the layout: another one is refused whole. */
+    char head[160];
+    assert_int_equal(evtls_session_cache_save(sc, path), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(head, sizeof head, f));
+    fclose(f);
+    assert_int_equal(strncmp(head, "evtls-sessions 3 wolfssl-", 25), 0);
+    head[strcspn(head, "\n")] = '\0';
+    assert_true(evtls_session_cache_load(sc2, file_of(text_of(head, line_of("k", "h2", 6)))) == 1);
+    char other[200];
+    snprintf(other, sizeof other, "%s", head);
+    other[strlen(other) - 1] = other[strlen(other) - 1] == '-' ? 'Z' : '-'; /* one field differs */
+    assert_int_equal(evtls_session_cache_load(sc2, file_of(text_of(other, line_of("k", "h2", 7)))),
+                     EVTLS_ERR_INVALID_ARG);
     unlink(path);
     evtls_session_cache_unref(sc2);
     evtls_session_cache_unref(sc);
