@@ -596,6 +596,85 @@ static void test_session_file_and_no_resume(void **state)
     expect_out("\"resumed\":false", 2);
 }
 
+/* --early-data: nginx with ssl_early_data behind the delaying relay (so
+ * that the request is in before the handshake can end): the first round
+ * has no ticket, the next send the request with the ClientHello, nginx
+ * logs them as early and each once; a 425 is answered by sending the
+ * request again, once, after the handshake; a POST never goes early. On a
+ * build without early data the option is a configuration error naming
+ * the build option. */
+static struct peer early_web, early_relay;
+
+static int stop_early_peers(void **state)
+{
+    (void)state;
+    peer_stop(&early_relay);
+    peer_stop(&early_web);
+    return 0;
+}
+
+/* The status and early field of each of nginx's log lines once it holds
+ * want, joined ("200:-,200:1"); the log is emptied. */
+static void early_fields(int want, char *out, size_t size)
+{
+    int status[8];
+    char early[8][4];
+    int n = peer_nginx_early_log(&early_web, want, status, early, 8);
+    assert_true(n >= 0 && n <= 8);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%d:%s", i ? "," : "", status[i],
+                 early[i]);
+}
+
+static void test_early_data(void **state)
+{
+    (void)state;
+    evtls_build_info bi = EVTLS_BUILD_INFO_INIT;
+    assert_int_equal(evtls_get_build_info(&bi), 0);
+    if (!bi.early_data) {
+        assert_int_equal(poll_run(20000, "--count", "1", "--early-data", url, NULL), 2);
+        assert_non_null(strstr(pr.err, "--enable-earlydata"));
+        return;
+    }
+    assert_int_equal(peer_nginx(&early_web, "ssl_early_data on; location /too-early { if "
+                                            "($ssl_early_data) { return 425; } return 200 "
+                                            "\"late\\n\"; }"),
+                     0);
+    assert_int_equal(peer_relay(&early_relay, early_web.port, 10), 0);
+    char u[96], late[96], fields[128];
+    snprintf(u, sizeof u, "https://localhost:%u/", early_relay.port);
+    snprintf(late, sizeof late, "https://localhost:%u/too-early", early_relay.port);
+    assert_int_equal(poll_run(20000, "--count", "3", "--interval", "0", "--json", "--early-data",
+                              "-w", "early=%{tls_earlydata}\\n", "--cacert", pki("ca.pem"), u,
+                              NULL),
+                     0);
+    expect_out("\"early_data\":\"not_sent\"", 1);
+    expect_out("\"early_data\":\"accepted\"", 2);
+    expect_out("early=0\n", 1);
+    assert_null(strstr(pr.out, "early=-")); /* none rejected */
+    assert_non_null(strstr(pr.err, "sent as early data"));
+    early_fields(3, fields, sizeof fields);
+    assert_string_equal(fields, "200:-,200:1,200:1");
+    /* 425 Too Early: sent again without early data, and the round is a success */
+    assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--early-data", "--cacert",
+                              pki("ca.pem"), late, NULL),
+                     0);
+    assert_non_null(strstr(pr.out, "425 Too Early: sending the request again"));
+    expect_out("late\n", 2);
+    early_fields(3, fields, sizeof fields);
+    assert_string_equal(fields, "200:-,425:1,200:-");
+    /* a POST never goes early */
+    assert_int_equal(poll_run(20000, "--count", "2", "--interval", "0", "--early-data", "-d", "x",
+                              "--json", "--cacert", pki("ca.pem"), u, NULL),
+                     0);
+    assert_non_null(strstr(pr.err, "a POST is never sent early"));
+    expect_out("\"early_data\":\"not_sent\"", 2);
+    early_fields(2, fields, sizeof fields);
+    assert_string_equal(fields, "200:-,200:-");
+    assert_int_equal(poll_run(10000, "--early-data", "--no-resume", u, NULL), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors_name_the_option),
         cmocka_unit_test(test_signal_stops_within_a_second),
         cmocka_unit_test(test_session_file_and_no_resume),
+        cmocka_unit_test_teardown(test_early_data, stop_early_peers),
     };
     return cmocka_run_group_tests_name("poll", tests, group_setup, group_teardown);
 }

@@ -193,6 +193,8 @@ int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cf
         rc = evtls_cfg_set_http2(cfg, (evtls_http2_mode)t->http2, t->max_streams);
     if (rc == 0 && t->retries)
         rc = evtls_cfg_set_retry_backoff(cfg, 250, 4000, t->retries + 1);
+    if (rc == 0 && t->early_data)
+        rc = evtls_cfg_set_early_data(cfg, t->early_data);
     for (size_t i = 0; rc == 0 && i < t->n_sources; i++)
         rc = evtls_cfg_add_source_address(cfg, t->sources[i]);
     if (rc == 0 && t->net && cli_net_apply(t->net, cfg, plain, host, err, errlen) != 0) {

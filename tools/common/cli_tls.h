@@ -29,6 +29,7 @@ struct cli_tls {
     int http2;                             /* an evtls_http2_mode: --http2 (AUTO),
                                               --http2-prior-knowledge */
     unsigned max_streams;                  /* streams per HTTP/2 connection (0: 100) */
+    size_t early_data;                     /* TLS 1.3 early data allowed, bytes (0: none) */
     const char *const *sources;            /* --source addresses */
     size_t n_sources;
     const struct cli_net *net; /* PSK, proxy, pins, interface, revocation */

@@ -65,6 +65,8 @@ static int variable(FILE *f, const char *name, size_t n, const struct cli_round 
         fprintf(f, "%s", r->scheme ? r->scheme : "");
     else if (IS("num_connects"))
         fprintf(f, "%d", r->num_connects);
+    else if (IS("tls_earlydata"))
+        fprintf(f, "%ld", r->tls_earlydata);
     else if (IS("exitcode"))
         fprintf(f, "%d", r->exitcode);
     else if (IS("errormsg"))

@@ -23,6 +23,7 @@ struct cli_round {
     int exitcode;          /* curl's exit status for the round (cli_curl_exit) */
     const char *errormsg;  /* "" when none */
     int ssl_verify_result; /* 0 verified (or plain), 1 not */
+    long tls_earlydata;    /* bytes sent as TLS 1.3 early data: negative when rejected */
 };
 
 /* The variables curl documents that evtls-poll measures: http_code,
@@ -30,7 +31,7 @@ struct cli_round {
  * time_appconnect, time_pretransfer, time_starttransfer, time_total,
  * size_download, speed_download, remote_ip, remote_port, url,
  * url_effective, scheme, num_connects, exitcode, errormsg,
- * ssl_verify_result. */
+ * ssl_verify_result, tls_earlydata. */
 
 /* Writes fmt to f with each %{name} replaced by the round's value, \n, \r
  * and \t as escapes and %% as %, as curl does. An unknown %{name} is

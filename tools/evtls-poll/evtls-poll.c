@@ -61,7 +61,7 @@ static const char usage_text[] =
     "                         %%{time_starttransfer} %%{time_total} %%{size_download}\n"
     "                         %%{speed_download} %%{remote_ip} %%{remote_port} %%{url}\n"
     "                         %%{scheme} %%{num_connects} %%{exitcode} %%{errormsg}\n"
-    "                         %%{ssl_verify_result}; \\n, \\t, %%%%\n"
+    "                         %%{ssl_verify_result} %%{tls_earlydata}; \\n, \\t, %%%%\n"
     "  -s, --silent           no log, countdown or summary: the response (and -w) only\n"
     "  -m, --max-time TIME    each round's whole time, the connect included (exit 28)\n"
     "  --retry N              a round that fails transiently (a timeout; HTTP 408, 429,\n"
@@ -77,6 +77,11 @@ static const char usage_text[] =
     "TLS and connection (the same options as evtls-load's):\n"
     "%s"
     "  --no-resume            never resume: a full handshake every round\n"
+    "  --early-data           send the request with the ClientHello of a resumed TLS 1.3\n"
+    "                         handshake (0-RTT), when the ticket allows it: GET, HEAD,\n"
+    "                         OPTIONS and TRACE only (RFC 8470); rejected early, it goes\n"
+    "                         again after the handshake; a 425 answer is retried once\n"
+    "                         without (curl's --tls-earlydata; the tuned build has it)\n"
     "  --session-file FILE    load sessions from FILE at start, save them at exit\n"
     "                         (mode 0600: it holds secrets)\n"
     "  --resolver IP[:PORT]   DNS server to ask (default: /etc/resolv.conf)\n"
@@ -129,6 +134,7 @@ struct options {
     const char *address;     /* --address, as evtls-load's */
     size_t n_sources;
     int no_resume;
+    int early_data; /* --early-data */
     const char *session_file;
     const char *resolver;
     struct cli_net net;
@@ -200,6 +206,7 @@ enum {
     O_ADDRESS,
     O_RACE,
     O_RETRY,
+    O_EARLY,
     O_NET, /* cli_net_option */
     O_TLS, /* cli_tls_option */
 };
@@ -223,6 +230,8 @@ static const struct option long_opts[] = {
     {"ttfb-timeout", required_argument, 0, O_TTFB},
     {"max-body", required_argument, 0, O_MAXBODY},
     {"no-resume", no_argument, 0, O_NORESUME},
+    {"early-data", no_argument, 0, O_EARLY},
+    {"tls-earlydata", no_argument, 0, O_EARLY},
     {"session-file", required_argument, 0, O_SESSFILE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"resolve", required_argument, 0, O_RESOLVE},
@@ -278,6 +287,7 @@ static void parse_options(int argc, char **argv, struct options *o)
         case O_MAXBODY: o->max_body = parse_num(optname, optarg, 1ull << 40); break;
         case O_NORESUME: o->no_resume = 1; break;
         case O_SESSFILE: o->session_file = optarg; break;
+        case O_EARLY: o->early_data = 1; break;
         case O_RESOLVER: o->resolver = optarg; break;
         case O_NET: cli_net_option(&o->net, name, optarg); break;
         case O_RESOLVE:
@@ -385,6 +395,8 @@ struct poller {
     int retrying;           /* the tick starts the same round again */
     int retrying_now;       /* start_round is that try: keep the round's tries */
     FILE *out;              /* -o's file, or NULL */
+    int early_ok;           /* --early-data and a method that may go early */
+    int too_early;          /* the round is sent again without early data after a 425 */
     struct event *deadline; /* -m: the round's whole time */
 
     /* summary */
@@ -433,6 +445,13 @@ static void json_ms(FILE *f, const char *key, int reached, uint64_t us)
         fprintf(f, ",\"%s\":null", key);
 }
 
+static const char *early_name(evtls_early_data e)
+{
+    return e == EVTLS_EARLY_DATA_ACCEPTED   ? "accepted"
+           : e == EVTLS_EARLY_DATA_REJECTED ? "rejected"
+                                            : "not_sent";
+}
+
 static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t total_us)
 {
     FILE *f = stdout;
@@ -463,6 +482,9 @@ static void print_json(struct poller *p, const evtls_conn_info *ci, uint64_t tot
     json_ms(f, "connect_ms", tcp, ci ? ci->tcp_us : 0);
     json_ms(f, "handshake_ms", tls || (ci && ci->tls_us > 0), ci ? ci->tls_us : 0);
     json_ms(f, "ttfb_ms", p->status != 0, p->ttfb_us); /* a status line came */
+    fputs(",\"early_data\":", f);
+    cli_json_string(f, ci && ci->tls_version ? early_name(ci->early_data) : NULL);
+    fprintf(f, ",\"early_data_bytes\":%zu", ci ? ci->early_data_bytes : 0);
     fprintf(f, ",\"total_ms\":%.3f,\"bytes\":%" PRIu64 ",\"attempt\":%u,\"error\":", ms(total_us),
             p->body_bytes, ci ? ci->connect_attempt : 0);
     int bad_status = p->err == 0 && p->status >= 400;
@@ -542,6 +564,10 @@ static void write_out(struct poller *p, const evtls_conn_info *ci, uint64_t tota
         .exitcode = cli_curl_exit(p->err, p->status),
         .errormsg = p->err ? p->err_detail : "",
         .ssl_verify_result = p->o.tls.insecure || p->o.tls.no_verify_name,
+        .tls_earlydata = !ci                                           ? 0
+                         : ci->early_data == EVTLS_EARLY_DATA_ACCEPTED ? (long)ci->early_data_bytes
+                         : ci->early_data == EVTLS_EARLY_DATA_REJECTED ? -(long)ci->early_data_bytes
+                                                                       : 0,
     };
     cli_write_out(stdout, p->o.write_out, &r, NULL);
     fflush(stdout);
@@ -596,6 +622,23 @@ static void end_round(struct poller *p)
         p->have_info = 1;
     }
     const evtls_conn_info *ci = p->have_info ? &p->info : NULL;
+    /* 425 Too Early (RFC 8470 section 5.2): the server would not act on
+     * the request in early data; it goes once more, on a new connection,
+     * after the handshake. */
+    if (p->err == 0 && p->status == 425 && ci && ci->early_data == EVTLS_EARLY_DATA_ACCEPTED &&
+        !p->too_early && !p->stopping) {
+        say(p, "round %u: 425 Too Early: sending the request again without early data", p->round);
+        if (p->conn) {
+            evtls_conn_free(p->conn);
+            p->conn = NULL;
+        }
+        p->too_early = 1;
+        p->retrying_now = 1;
+        p->round--;
+        start_round(p);
+        return;
+    }
+    p->too_early = 0;
     if (retry_round(p))
         return;
     /* As evtls-load counts it: a response with status 400 or above is a
@@ -793,6 +836,16 @@ static void on_connected(evtls_conn *c, int err, void *arg)
             ci->alpn, trust, p->o.net.pins ? ", public key pinned" : "",
             ci->resumed ? "resumed" : (ci->session_offered ? "offered, not resumed" : "new"));
     }
+    if (ci->early_data == EVTLS_EARLY_DATA_ACCEPTED)
+        say(p, "%s %s sent as early data (%zu bytes, with the ClientHello): accepted", p->o.method,
+            p->url.target, ci->early_data_bytes);
+    else if (ci->early_data == EVTLS_EARLY_DATA_REJECTED)
+        say(p, "early data rejected by the server (%zu bytes): the request goes again",
+            ci->early_data_bytes);
+    else if (p->early_ok && !p->too_early && !p->url.plain)
+        say(p, "early data not sent: %s",
+            !ci->session_offered ? "no session to resume"
+                                 : "the session's ticket allows none (or too little)");
     evtls_http_cbs cbs = {on_head, on_body, on_done};
     int rc = evtls_http_exchange_start(c, p->req, &p->http, &cbs, p, &p->x);
     if (rc != 0) {
@@ -801,7 +854,8 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         end_round(p);
         return;
     }
-    say(p, "%s %s sent", p->o.method, p->url.target);
+    if (evtls_conn_get_info(c)->early_data != EVTLS_EARLY_DATA_ACCEPTED)
+        say(p, "%s %s sent", p->o.method, p->url.target);
 }
 
 /* -m: the round's whole time passed, wherever it was. */
@@ -854,6 +908,8 @@ static void start_round(struct poller *p)
         rc = evtls_conn_set_resolver(p->conn, p->resolver);
     if (rc == 0 && p->sessions)
         rc = evtls_conn_set_session_cache(p->conn, p->sessions);
+    if (rc == 0 && p->early_ok && !p->too_early)
+        rc = evtls_http_req_send_early(p->req, p->conn);
     if (rc == 0) {
         evtls_conn_set_retry_cb(p->conn, on_retry, p);
         rc = evtls_conn_connect(p->conn, p->dial_host, p->dial_port, on_connected, p);
@@ -969,6 +1025,20 @@ static void build(struct poller *p)
         t.servername = p->url.host;
     t.sources = o->sources;
     t.n_sources = o->n_sources;
+    if (o->early_data) {
+        if (o->no_resume)
+            usage_error("--early-data rides on a resumed session: not with --no-resume");
+        if (p->url.plain)
+            usage_error("--early-data is TLS 1.3's: not on an http:// URL");
+        t.early_data = 16384; /* one record: the most a request may take early */
+        p->early_ok = strcmp(o->method, "GET") == 0 || strcmp(o->method, "HEAD") == 0 ||
+                      strcmp(o->method, "OPTIONS") == 0 || strcmp(o->method, "TRACE") == 0;
+        if (!p->early_ok)
+            fprintf(stderr,
+                    PROG ": --early-data: a %s is never sent early (it could be replayed, RFC "
+                         "8470): it goes after the handshake\n",
+                    o->method);
+    }
     char cerr[400];
     if (cli_tls_build(&t, p->url.plain, p->url.host, &p->cfg, cerr, sizeof cerr) != 0)
         usage_error("%s", cerr);
