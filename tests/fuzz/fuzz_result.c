@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* fuzz_result.c - libFuzzer harness for what `evtls-load merge` reads from
- * other machines: result files (evtls-result/2), their JSON, and the
+ * other machines: result files (evtls-result/3), their JSON, and the
  * HdrHistogram strings inside them.
  *
  * Input: up to three NUL-separated texts. Each is parsed as JSON (a tree

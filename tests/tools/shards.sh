@@ -66,7 +66,7 @@ run_shards() {
   for i in 0 1 2; do wait "${pids[$i]}" || { cat "$work/s$i.txt"; fail "shard $i failed"; }; done
 }
 expect_served 1001 run_shards
-[ "$(jq -r .format "$work/s0.json")" = evtls-result/2 ] || fail "no result format"
+[ "$(jq -r .format "$work/s0.json")" = evtls-result/3 ] || fail "no result format"
 for i in 0 1 2; do
   want=$(( i < 2 ? 334 : 333 ))
   got=$(jq .counters.ops_ok "$work/s$i.json")

@@ -254,12 +254,12 @@ static void test_damaged_results_refused(void **state)
     static const struct {
         const char *from, *to, *says;
     } cases[] = {
-        {"\"format\":\"evtls-result/2\"", "\"format\":\"evtls-result/1\"",
+        {"\"format\":\"evtls-result/3\"", "\"format\":\"evtls-result/1\"",
          "d.json: written by another version of evtls-load (format evtls-result/1; this one "
-         "reads evtls-result/2): the shards of a test are merged by the evtls-load that made "
+         "reads evtls-result/3): the shards of a test are merged by the evtls-load that made "
          "them"},
-        {"\"format\":\"evtls-result/2\"", "\"format\":\"k6-summary\"",
-         "d.json: not an evtls-load result (format \"evtls-result/2\" expected, k6-summary "
+        {"\"format\":\"evtls-result/3\"", "\"format\":\"k6-summary\"",
+         "d.json: not an evtls-load result (format \"evtls-result/3\" expected, k6-summary "
          "found)"},
         {"\"fingerprint\":", "\"fingerprinx\":", "d.json: a damaged result: no fingerprint object"},
         {"\"count\":1", "\"count\":0", "d.json: a damaged result: no shard count"},

@@ -7,7 +7,7 @@
  * share of -c, -n and --rate). Rank 0 picks the start (--start-at, or half
  * a second from now) and broadcasts it after a barrier; every rank runs
  * its share on its own loops; afterwards each rank's result (the
- * evtls-result/2 text --json writes) is gathered to rank 0, which merges
+ * evtls-result/3 text --json writes) is gathered to rank 0, which merges
  * them exactly (lt_merge.c), prints the merged summary with the table of
  * ranks, writes --json and applies --threshold and --max-errors. No MPI
  * call runs while the event loops do: only before and after the run. */

@@ -277,6 +277,22 @@ static void html_statuses(FILE *f, const lt_stats *st)
         fputs("</table>\n", f);
 }
 
+/* TLS 1.3 early data: each connection's fate, the bytes, the 425s. */
+static void html_early(FILE *f, const lt_opts *o, const lt_stats *st)
+{
+    if (o->early_ratio <= 0)
+        return;
+    fprintf(f,
+            "<h2>Early data (TLS 1.3 0-RTT)</h2>\n<table><tr><th>--early-data-ratio</th>"
+            "<th>accepted</th><th>rejected (sent again)</th><th>not sent</th><th>bytes "
+            "early</th><th>425 Too Early</th></tr><tr><td class=\"n\">%.2f</td><td "
+            "class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "
+            "class=\"n\">%llu</td><td class=\"n\">%llu</td></tr></table>\n",
+            o->early_ratio, (unsigned long long)st->early_accepted,
+            (unsigned long long)st->early_rejected, (unsigned long long)st->early_not_sent,
+            (unsigned long long)st->early_bytes, (unsigned long long)st->early_425);
+}
+
 /* HTTP/2: responses over it, connections, refusals, GOAWAYs. */
 static void html_http2(FILE *f, const lt_opts *o, const lt_stats *st)
 {
@@ -397,6 +413,7 @@ void lt_report_html(FILE *f, const lt_result *r)
     fputs("</table>\n", f);
     html_statuses(f, st);
     html_http2(f, o, st);
+    html_early(f, o, st);
     fputs("<h2>Errors</h2>\n", f);
     if (st->ops_failed == 0 && st->conns_failed == 0)
         fputs("<p>None.</p>\n", f);

@@ -495,9 +495,10 @@ const lt_result *lt_merge_result(lt_merge *m, const lt_opts *opts, const char *c
     o->ramp_us = lt_json_u64(lt_json_get(fp, "ramp_up_us"), &v) == 0 ? v : 0;
     o->rate = lt_json_num(lt_json_get(fp, "rate"), 0);
     o->resume_ratio = lt_json_num(lt_json_get(fp, "resume_ratio"), 0);
+    o->early_ratio = lt_json_num(lt_json_get(fp, "early_data_ratio"), 0);
     o->tls.http2 = lt_json_u64(lt_json_get(fp, "http2"), &v) == 0 ? (int)v : 0;
     o->max_streams = lt_json_u64(lt_json_get(fp, "max_streams"), &v) == 0 ? (unsigned)v : 0;
-        const lt_json *nr = lt_json_get(fp, "no_retry");
+    const lt_json *nr = lt_json_get(fp, "no_retry");
     o->no_retry = nr && nr->type == LT_JTRUE;
     o->threads = m->sum.threads;
     o->shard_count = m->shard_count;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* lt_merge.h - evtls-load results (format evtls-result/2) read back and
+/* lt_merge.h - evtls-load results (format evtls-result/3) read back and
  * merged exactly: counters and histogram buckets summed, the per-second
  * series aligned on the wall clock, the time a union of the shards' times,
  * a table of the shards kept. Merging is associative: a merged result

@@ -65,6 +65,10 @@ const char lt_usage[] =
     "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
     "                         (default 0: every handshake full)\n"
     "      --no-resume        never resume: --resume-ratio 0, as evtls-poll's\n"
+    "      --early-data-ratio X  of the resumed connections' first requests, the share\n"
+    "                         sent as TLS 1.3 early data with the ClientHello (0-RTT),\n"
+    "                         spread exactly as --resume-ratio; GET, HEAD, OPTIONS, TRACE\n"
+    "                         only (the tuned build has early data)\n"
     "\n"
     "Network:\n"
     "      --race-limit N     Happy Eyeballs attempts that may race a connection's first\n"
@@ -85,7 +89,7 @@ const char lt_usage[] =
     "Output:\n"
     "      --json FILE        also write the result to FILE (-: to stdout, and the text\n"
     "                         summary to stderr): one JSON object, format\n"
-    "                         evtls-result/2, with every counter, each phase's latency\n"
+    "                         evtls-result/3, with every counter, each phase's latency\n"
     "                         histogram in HdrHistogram's V2 compressed base64 (values\n"
     "                         in us) and a per-second series; results merge exactly\n"
     "      --html FILE        write a report to FILE (-: stdout): one page (latency by\n"
@@ -122,8 +126,9 @@ const char lt_usage[] =
     "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
     "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
-const char *const lt_phase_names[LT_NPHASES] = {
-    "dns", "tcp_wait", "tcp", "tls", "connect", "stream_wait", "ttfb", "total", "total_ok"};
+const char *const lt_phase_names[LT_NPHASES] = {"dns",     "tcp_wait",    "tcp",  "tls",
+                                                "connect", "stream_wait", "ttfb", "ttfb_conn",
+                                                "total",   "total_ok"};
 
 int lt_fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -295,6 +300,7 @@ enum {
     O_MAXBODY,
     O_RESUME,
     O_NORESUME,
+    O_EARLY,
     O_RACE,
     O_RESOLVER,
     O_ADDRESS,
@@ -333,6 +339,7 @@ static const struct option long_opts[] = {
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
     {"no-resume", no_argument, 0, O_NORESUME},
+    {"early-data-ratio", required_argument, 0, O_EARLY},
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
     {"address", required_argument, 0, O_ADDRESS},
@@ -470,12 +477,17 @@ static int tls_option(lt_opts *o, int ch, const char *name, const char *arg, cha
                       size_t errlen)
 {
     switch (ch) {
-    case O_RESUME: {
+    case O_RESUME:
+    case O_EARLY: {
         char *end;
         errno = 0;
         double r = (arg[0] >= '0' && arg[0] <= '9') || arg[0] == '.' ? strtod(arg, &end) : -1;
         if (r < 0 || r > 1 || errno || *end != '\0')
-            return lt_fail(err, errlen, "--resume-ratio: '%s' is not a number from 0 to 1", arg);
+            return lt_fail(err, errlen, "--%s: '%s' is not a number from 0 to 1", name, arg);
+        if (ch == O_EARLY) {
+            o->early_ratio = r;
+            return 0;
+        }
         o->resume_ratio = r;
         o->resume_given = 1;
         return 0;
@@ -674,6 +686,22 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
     if (o->no_resume && o->resume_given && o->resume_ratio > 0)
         return lt_fail(err, errlen, "--no-resume and --resume-ratio %.2f: give one of them",
                        o->resume_ratio);
+    if (o->early_ratio > 0) {
+        /* Early data rides on a resumed handshake's first flight, and only
+         * a request that may be replayed goes there (RFC 8470). */
+        const char *m = o->method ? o->method : o->data ? "POST" : "GET";
+        if (o->mode != LT_MODE_REQUEST || o->tls.http2 || o->resume_ratio <= 0)
+            return lt_fail(err, errlen,
+                           "--early-data-ratio: early data goes with the requests of resumed "
+                           "HTTP/1.1 connections: it needs --mode request, --resume-ratio above "
+                           "0 and no --http2");
+        if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS") && strcmp(m, "TRACE"))
+            return lt_fail(err, errlen,
+                           "--early-data-ratio: a %s is never sent early (it could be replayed, "
+                           "RFC 8470): only GET, HEAD, OPTIONS and TRACE",
+                           m);
+        o->tls.early_data = 16384; /* one record: the most a request may take early */
+    }
     if (o->max_streams && !o->tls.http2)
         return lt_fail(err, errlen,
                        "--max-concurrent-streams needs --http2 or "

@@ -24,6 +24,8 @@ typedef enum lt_phase {
     LT_CONNECT,     /* a connection ready: from its start (or schedule) to ready */
     LT_STREAM_WAIT, /* HTTP/2: from the operation's start to a stream on a connection */
     LT_TTFB,        /* request sent to first response byte */
+    LT_TTFB_CONN,   /* a new connection's first request: its connect's start to the first
+                       response byte (early data shows here) */
     LT_TOTAL,       /* one operation, from its (scheduled) start to its end, failed ones too */
     LT_TOTAL_OK,    /* the same, of the operations that succeeded */
     LT_NPHASES
@@ -58,6 +60,7 @@ typedef struct lt_opts {
     double resume_ratio;    /* --resume-ratio */
     int resume_given;       /* --resume-ratio was given */
     int no_resume;          /* --no-resume (evtls-poll's): the ratio stays 0 */
+    double early_ratio;     /* --early-data-ratio: of the resumed operations, sent early */
     struct cli_tls tls;     /* --cacert ... --handshake-timeout, as evtls-poll; tls_min and
                                tls_max are set (12, 13) */
     struct cli_net net;     /* PSK, proxy, pins, interface */

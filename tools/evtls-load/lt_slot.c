@@ -318,6 +318,14 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     }
     s->backoff_ms = 0;
     note_connect(w, c, now - s->conn_start);
+    if (s->early_req) {
+        const evtls_conn_info *i = evtls_conn_get_info(c);
+        w->st.early_accepted += i->early_data == EVTLS_EARLY_DATA_ACCEPTED;
+        w->st.early_rejected += i->early_data == EVTLS_EARLY_DATA_REJECTED;
+        w->st.early_not_sent += i->early_data == EVTLS_EARLY_DATA_NOT_SENT;
+        w->st.early_bytes += i->early_data_bytes;
+        s->early_accepted = i->early_data == EVTLS_EARLY_DATA_ACCEPTED;
+    }
     switch (w->o->mode) {
     case LT_MODE_HANDSHAKE:
         record_op(w, s, 0);
@@ -343,6 +351,7 @@ static void start_connect(struct slot *s)
     const lt_opts *o = w->o;
     slot_set(s, S_CONNECTING);
     s->conn_start = lt_now_us();
+    s->early_req = s->early_accepted = 0;
     s->c = evtls_conn_new(w->base, w->cfg);
     int err = s->c ? 0 : EVTLS_ERR_NOMEM;
     if (err == 0 && w->resolver)
@@ -363,6 +372,16 @@ static void start_connect(struct slot *s)
         int offer = w->offers_owed > 0 && ss.sessions > 0;
         w->offers_owed -= (uint64_t)offer;
         err = evtls_conn_set_session_offer(s->c, offer);
+        /* Of the offers, the share --early-data-ratio sends the
+         * operation's request as early data, spread the same way. */
+        double e = (double)w->early_offers, er = o->early_ratio;
+        w->early_offers += (uint64_t)offer;
+        if (err == 0 && offer && !s->too_early && floor((e + 1) * er) > floor(e * er)) {
+            if (!s->retried)
+                s->req = w->reqs[w->next_req++ % w->n_reqs];
+            s->early_req = 1;
+            err = evtls_http_req_send_early(s->req, s->c);
+        }
     }
     const char *host = w->dial_host;
     if (o->n_addrs) {
@@ -389,7 +408,10 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
     w->st.status[status / 100 < 6 ? status / 100 : 0]++;
     if (status >= 100 && status < 600)
         w->st.codes[status]++;
-    lt_hist_record(&w->st.hist[LT_TTFB], evtls_http_resp_get_ttfb_us(r));
+    uint64_t ttfb = evtls_http_resp_get_ttfb_us(r);
+    lt_hist_record(&w->st.hist[LT_TTFB], ttfb);
+    if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
+        lt_hist_record(&w->st.hist[LT_TTFB_CONN], s->x_start + ttfb - s->conn_start);
     if (status >= 400) {
         w->st.reqs_failed++;
         w->st.status_errors++;
@@ -582,6 +604,20 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
         release(s);
         return;
     }
+    /* 425 Too Early (RFC 8470 section 5.2): the server would not act on
+     * the request in early data; it goes again once, on a new connection,
+     * after the handshake (one operation, its time from the first try). */
+    if (evtls_http_resp_get_status(r) == 425 && s->early_accepted && s->reqs == 1 &&
+        !s->too_early && !w->stopping) {
+        w->st.early_425++;
+        s->too_early = 1;
+        s->reqs_all--;
+        drop_conn(s);
+        s->reqs = 0;
+        start_connect(s);
+        return;
+    }
+    s->too_early = 0;
     count_response(w, s, r);
     unsigned rpc = w->o->reqs_per_conn;
     if (evtls_http_resp_get_keep_alive(r) && (rpc == 0 || s->reqs < rpc) && !w->stopping) {
@@ -596,9 +632,12 @@ static void start_exchange(struct slot *s)
 {
     lt_worker *w = s->w;
     slot_set(s, S_EXCHANGE);
-    /* The operation's URL: kept across a keep-alive retry. */
-    if (!s->retried)
+    /* The operation's URL: kept across a keep-alive retry and a 425, and
+     * chosen at the connect when it went as early data. */
+    if (!s->retried && !s->early_req && !s->too_early)
         s->req = w->reqs[w->next_req++ % w->n_reqs];
+    s->early_req = 0;
+    s->x_start = lt_now_us();
     int err = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (err)
         lt_slot_on_done(NULL, err, NULL, s);

@@ -72,6 +72,11 @@ struct slot {
     uint64_t op_start;        /* the operation's (scheduled) start */
     uint64_t reqs_all;        /* requests ended on this slot, over the run */
     uint64_t conn_start;
+    uint64_t x_start; /* when the current request's exchange started */
+    /* --early-data-ratio: the connection carries the operation's request as
+     * early data (its request chosen at the connect); a 425 sends it again
+     * once without (too_early) */
+    int early_req, early_accepted, too_early;
     struct slot *next_free;
 };
 
@@ -99,14 +104,15 @@ struct lt_worker {
     struct slot *free;
     unsigned busy; /* slots running an operation or closing */
 
-    uint64_t started;     /* operations started */
-    uint64_t due;         /* open loop: operations 0 .. due-1 are due */
-    uint64_t handshakes;  /* connections started (for --resume-ratio) */
-    uint64_t offers_owed; /* --resume-ratio: offers due that found no session yet */
-    uint64_t warm_left;   /* --warm-up: operations still to run uncounted */
-    uint64_t warm_end_us; /* when the warm-up ended (0: none) */
-    uint64_t began_us;    /* when its start timer fired (0: not yet) */
-    lt_logrec *log;       /* --log-file */
+    uint64_t started;      /* operations started */
+    uint64_t due;          /* open loop: operations 0 .. due-1 are due */
+    uint64_t handshakes;   /* connections started (for --resume-ratio) */
+    uint64_t offers_owed;  /* --resume-ratio: offers due that found no session yet */
+    uint64_t early_offers; /* --early-data-ratio: session offers so far */
+    uint64_t warm_left;    /* --warm-up: operations still to run uncounted */
+    uint64_t warm_end_us;  /* when the warm-up ended (0: none) */
+    uint64_t began_us;     /* when its start timer fired (0: not yet) */
+    lt_logrec *log;        /* --log-file */
     size_t log_n, log_cap;
     uint64_t log_dropped;
     int stopping, finished;

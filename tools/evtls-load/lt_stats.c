@@ -33,6 +33,9 @@ const lt_counter lt_counters[] = {
     C(ended_by_d, LT_MAX),     C(h2_responses, LT_SUM),
     C(h2_refused, LT_SUM),     C(h2_goaways, LT_SUM),
     C(h2_conns, LT_SUM),       C(h2_peer_max_streams, LT_MAX),
+    C(early_accepted, LT_SUM), C(early_rejected, LT_SUM),
+    C(early_not_sent, LT_SUM), C(early_bytes, LT_SUM),
+    C(early_425, LT_SUM),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -328,6 +331,17 @@ static void text_connections(FILE *f, const lt_result *r)
             (unsigned long long)hs, (unsigned long long)st->conns_failed,
             (unsigned long long)st->resumed, 100 * share(st->resumed, hs),
             (unsigned long long)st->offered);
+    if (o->early_ratio > 0) {
+        uint64_t asked = st->early_accepted + st->early_rejected + st->early_not_sent;
+        fprintf(f,
+                "early data (TLS 1.3 0-RTT, --early-data-ratio %.2f): %llu connections gave their "
+                "request to the ClientHello: %llu accepted, %llu rejected (sent again after the "
+                "handshake), %llu not sent (the ticket allowed none); %llu bytes early; %llu 425 "
+                "Too Early (sent again without)\n",
+                o->early_ratio, (unsigned long long)asked, (unsigned long long)st->early_accepted,
+                (unsigned long long)st->early_rejected, (unsigned long long)st->early_not_sent,
+                (unsigned long long)st->early_bytes, (unsigned long long)st->early_425);
+    }
     if (st->offers_missed)
         fprintf(f,
                 "note: %llu handshake%s owed a session offer for --resume-ratio %.2f found none "
@@ -590,17 +604,18 @@ static void write_fingerprint(FILE *f, const void *arg)
         fputc(',', f);
         cli_json_string(f, o->more_urls[i]);
     }
-    fprintf(f,
-            "],\"connections\":%u,\"requests\":%llu,\"duration_us\":%llu,\"rate\":%.6g,"
-            "\"ramp_up_us\":%llu,\"requests_per_conn\":%u,\"resume_ratio\":%.6g,"
-            "\"warm_up\":%llu,\"tls_min\":%d,\"tls_max\":%d,\"no_retry\":%s,"
-            "\"race_limit\":%u,\"family\":%d,\"data_bytes\":%zu,\"headers\":%u,\"shards\":%u,"
-            "\"http2\":%d,\"max_streams\":%u,\"method\":",
-            o->conns, (unsigned long long)o->total, (unsigned long long)o->duration_us, o->rate,
-            (unsigned long long)o->ramp_us, o->reqs_per_conn, o->resume_ratio,
-            (unsigned long long)o->warm_up, o->tls.tls_min, o->tls.tls_max,
-            o->no_retry ? "true" : "false", o->race_limit, o->tls.family, o->data_len, o->n_headers,
-            o->shard_count, o->tls.http2, o->max_streams);
+    fprintf(
+        f,
+        "],\"connections\":%u,\"requests\":%llu,\"duration_us\":%llu,\"rate\":%.6g,"
+        "\"ramp_up_us\":%llu,\"requests_per_conn\":%u,\"resume_ratio\":%.6g,"
+        "\"early_data_ratio\":%.6g,\"warm_up\":%llu,\"tls_min\":%d,\"tls_max\":%d,\"no_retry\":%s,"
+        "\"race_limit\":%u,\"family\":%d,\"data_bytes\":%zu,\"headers\":%u,\"shards\":%u,"
+        "\"http2\":%d,\"max_streams\":%u,\"method\":",
+        o->conns, (unsigned long long)o->total, (unsigned long long)o->duration_us, o->rate,
+        (unsigned long long)o->ramp_us, o->reqs_per_conn, o->resume_ratio, o->early_ratio,
+        (unsigned long long)o->warm_up, o->tls.tls_min, o->tls.tls_max,
+        o->no_retry ? "true" : "false", o->race_limit, o->tls.family, o->data_len, o->n_headers,
+        o->shard_count, o->tls.http2, o->max_streams);
     cli_json_string(f, o->mode == LT_MODE_REQUEST ? o->method : NULL);
     fputs(",\"ciphers\":", f);
     cli_json_string(f, o->tls.ciphers);
@@ -719,6 +734,12 @@ static void json_counts(FILE *f, const lt_result *r)
         fputs("\"due\":null,\"never_started\":null,", f);
     fprintf(f, "\"backoffs\":%llu,\"offers_missed\":%llu,", (unsigned long long)st->backoffs,
             (unsigned long long)st->offers_missed);
+    fprintf(f,
+            "\"early_data\":{\"ratio\":%.4f,\"accepted\":%llu,\"rejected\":%llu,\"not_sent\":%llu,"
+            "\"bytes\":%llu,\"too_early\":%llu},",
+            o->early_ratio, (unsigned long long)st->early_accepted,
+            (unsigned long long)st->early_rejected, (unsigned long long)st->early_not_sent,
+            (unsigned long long)st->early_bytes, (unsigned long long)st->early_425);
     fprintf(f, "\"attempts\":%llu,\"attempts_lost\":%llu,\"retried\":%llu,",
             (unsigned long long)st->attempts, (unsigned long long)st->attempts_lost,
             (unsigned long long)st->retried);

@@ -38,14 +38,17 @@ typedef struct lt_stats {
     uint64_t backoffs;               /* connect failures a slot waited after */
     uint64_t settle_us;              /* hold mode: start to every connection made or failed */
     uint64_t offers_missed;          /* --resume-ratio: offers due that never found a session */
-    uint64_t offered, resumed;       /* handshakes offered a session; resumed ones */
-    uint64_t reqs_ok, reqs_failed;   /* HTTP exchanges (a 4xx/5xx status fails) */
-    uint64_t ops_ok, ops_failed;     /* operations: handshakes or requests; failed = errors */
-    uint64_t status[6];              /* responses by status class: [2] = 2xx */
-    uint64_t codes[600];             /* responses by status code (100-599) */
-    uint64_t bytes_in, bytes_out;    /* TLS bytes on the wire, of every connection */
-    uint64_t body_bytes;             /* HTTP response body bytes received */
-    uint64_t read_wakes;             /* times a socket woke reading (evtls_conn_info) */
+    /* --early-data-ratio: connections whose request was given as early
+     * data, by fate; the bytes sent early; 425s sent again without */
+    uint64_t early_accepted, early_rejected, early_not_sent, early_bytes, early_425;
+    uint64_t offered, resumed;     /* handshakes offered a session; resumed ones */
+    uint64_t reqs_ok, reqs_failed; /* HTTP exchanges (a 4xx/5xx status fails) */
+    uint64_t ops_ok, ops_failed;   /* operations: handshakes or requests; failed = errors */
+    uint64_t status[6];            /* responses by status class: [2] = 2xx */
+    uint64_t codes[600];           /* responses by status code (100-599) */
+    uint64_t bytes_in, bytes_out;  /* TLS bytes on the wire, of every connection */
+    uint64_t body_bytes;           /* HTTP response body bytes received */
+    uint64_t read_wakes;           /* times a socket woke reading (evtls_conn_info) */
     /* Request mode: requests (ended, ok or not) per connection slot, the
      * fewest and the most (UINT64_MAX / 0 while none is counted). */
     uint64_t slot_reqs_min, slot_reqs_max;
@@ -173,7 +176,7 @@ void lt_start_span(const lt_shard_row *rows, size_t n, uint64_t *first, uint64_t
 /* The row of the shard r describes (its own, not a merged one). */
 lt_shard_row lt_result_row(const lt_result *r);
 
-#define LT_RESULT_FORMAT "evtls-result/2"
+#define LT_RESULT_FORMAT "evtls-result/3"
 
 /* UNIX µs as UTC "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void lt_iso_time(uint64_t unix_us, char *out, size_t n);
