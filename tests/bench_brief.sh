@@ -15,7 +15,7 @@ build=$(cd "${1:?usage: bench_brief.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d /tmp/evtls-bench-brief.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 benches=(scale vs_anchors syscalls poll_resume storm pool_instructions handshake_instructions bulk
-  mem_per_conn h2)
+  mem_per_conn h2 early)
 for b in "${benches[@]}"; do
   echo "--- bench/$b.sh, brief"
   BENCH_BRIEF=1 BENCH_JSON=$work/$b.json bash "$root/bench/$b.sh" "$build" >"$work/$b.out" 2>&1 || {
@@ -115,9 +115,15 @@ if h2["fetch_connections"] > 10 or h2["connecting_before_up"] != 1:
     bad.append(f"h2: {h2['fetch_connections']} connections for 1,000 fetches, "
                f"{h2['connecting_before_up']} before the first was up")
 
+ea = figures("early")
+near("early", "ratio", ea["ratio"], ratio(ea["ttfb_conn_ms_early"], ea["ttfb_conn_ms_plain"]), 0.006)
+if ea["operations"] != 6 or ea["early_accepted"] != 6:
+    bad.append(f"early: {ea['early_accepted']} of {ea['operations']} requests early, "
+               f"not the brief run's 6 of 6")
+
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2))
-print(f"bench_brief: {n} figures of 10 benchmarks checked")
+n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2, ea))
+print(f"bench_brief: {n} figures of 11 benchmarks checked")
 PY
