@@ -274,6 +274,19 @@ int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int coun
     return 0;
 }
 
+int evtls_cfg_set_socket_buffers(evtls_cfg *cfg, unsigned sndbuf, unsigned rcvbuf)
+{
+    int rc = setter_check(cfg, "socket_buffers");
+    if (rc)
+        return rc;
+    if (sndbuf > 64u << 20 || rcvbuf > 64u << 20)
+        return evtls__err_set(&cfg->err, EVTLS_ERR_INVALID_ARG,
+                              "socket_buffers: %u/%u bytes is more than 64 MiB", sndbuf, rcvbuf);
+    cfg->v.sndbuf = (int)sndbuf;
+    cfg->v.rcvbuf = (int)rcvbuf;
+    return 0;
+}
+
 int evtls_cfg_set_family(evtls_cfg *cfg, evtls_family family)
 {
     int rc = setter_check(cfg, "family");

@@ -43,6 +43,7 @@ struct evtls__cfg_values {
     char *ciphers;
     char *groups;
     int ka_idle, ka_interval, ka_count;
+    int sndbuf, rcvbuf;  /* SO_SNDBUF, SO_RCVBUF (0: the kernel's) */
     int family;          /* 0, 4 or 6 */
     unsigned race_limit; /* racing connect attempts in flight per destination */
     unsigned timeouts_ms[EVTLS__N_TIMEOUTS];

@@ -341,6 +341,8 @@ static int start_attempt(evtls_conn *c)
                 .ka_idle = c->v->ka_idle,
                 .ka_interval = c->v->ka_interval,
                 .ka_count = c->v->ka_count,
+                .sndbuf = c->v->sndbuf,
+                .rcvbuf = c->v->rcvbuf,
                 .src4 = evtls__cfg_next_source(c->cfg, 4),
                 .src6 = evtls__cfg_next_source(c->cfg, 6),
                 .race_limit = c->v->race_limit,

@@ -177,6 +177,10 @@ static void set_sockopts(int fd, const struct evtls__dial_opts *o)
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &o->ka_interval, sizeof o->ka_interval);
         setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &o->ka_count, sizeof o->ka_count);
     }
+    if (o->sndbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &o->sndbuf, sizeof o->sndbuf);
+    if (o->rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &o->rcvbuf, sizeof o->rcvbuf);
 }
 
 /* Binds fd to the configured source address of its family, if any.

@@ -19,6 +19,7 @@ typedef struct evtls__dialer evtls__dialer;
 struct evtls__dial_opts {
     unsigned attempt_delay_ms;          /* RFC 8305 section 5 Connection Attempt Delay */
     int ka_idle, ka_interval, ka_count; /* TCP keep-alive, idle 0 = off */
+    int sndbuf, rcvbuf;                 /* SO_SNDBUF, SO_RCVBUF (0: the kernel's) */
     const struct evtls__source *src4;   /* bind IPv4 attempts here (NULL: any) */
     const struct evtls__source *src6;   /* bind IPv6 attempts here (NULL: any) */
     /* What is remembered of the destination (both NULL: nothing): the

@@ -151,6 +151,13 @@ EVTLS_API int evtls_cfg_set_ciphers(evtls_cfg *cfg, const char *list);
  * The first one gets the TLS 1.3 key share. */
 EVTLS_API int evtls_cfg_set_groups(evtls_cfg *cfg, const char *list);
 
+/* The sockets' send and receive buffers in bytes (SO_SNDBUF, SO_RCVBUF),
+ * set before connecting; 0 keeps the kernel's (autotuned) size, the
+ * default. A load generator holding many connections bounds their kernel
+ * memory with them; a small send buffer makes writes block sooner. Each
+ * at most 64 MiB. */
+EVTLS_API int evtls_cfg_set_socket_buffers(evtls_cfg *cfg, unsigned sndbuf, unsigned rcvbuf);
+
 /* TCP keep-alive: idle seconds before probing, seconds between probes, and
  * probes before giving up. idle_s 0 turns keep-alive off (the default). */
 EVTLS_API int evtls_cfg_set_keepalive(evtls_cfg *cfg, int idle_s, int interval_s, int count);

@@ -37,7 +37,7 @@ static int stop_peers(void **state)
 
 static uint16_t via_relay_to(uint16_t port)
 {
-    assert_int_equal(peer_relay(&relay, port, 10), 0);
+    assert_int_equal(peer_relay(&relay, port, 10, NULL), 0);
     return relay.port;
 }
 
@@ -458,6 +458,72 @@ static void test_gnutls_accepts(void **state)
     peer_stop(&srv);
 }
 
+/* Counts the handshake's WANT_WRITE steps of the connections (debug lines). */
+static int want_writes;
+
+static void count_want_write(evtls_log_level level, unsigned long ms, const char *msg, void *arg)
+{
+    (void)level, (void)ms, (void)arg;
+    want_writes += strstr(msg, ": WANT_WRITE (moved:") != NULL;
+}
+
+/* The early data's write blocks (WANT_WRITE) and goes on when the socket
+ * drains: a 4 KiB send buffer, a relay that leaves the first flight unread
+ * for 300 ms with a small receive window, and a 16 KB request; accepted,
+ * answered, and logged once as early. */
+static void test_early_write_blocks(void **state)
+{
+    struct loop_fx *f = *state;
+    if (!have_early())
+        skip();
+    char dir[512];
+    assert_int_equal(peer_nginx(&web, nginx_early(dir, sizeof dir, NULL)), 0);
+    const char *slow[] = {"--hold", "300", "--rcvbuf", "2048", NULL};
+    assert_int_equal(peer_relay(&relay, web.port, 10, slow), 0);
+    evtls_cfg *cfg = test_cfg(0, 0);
+    assert_int_equal(evtls_cfg_set_early_data(cfg, 16384), 0);
+    assert_int_equal(evtls_cfg_set_socket_buffers(cfg, 4096, 0), 0);
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    assert_non_null(c);
+    assert_int_equal(evtls_conn_set_session_cache(c, sc), 0);
+    struct connect_result cr;
+    assert_int_equal(connect_wait(f->base, c, "localhost", relay.port, &cr), 0);
+    close_storing(f, c); /* its tickets */
+    evtls_http_req *req = evtls_http_req_new("GET", "localhost", "/");
+    static char big[7901];
+    memset(big, 'x', sizeof big - 1);
+    assert_int_equal(evtls_http_req_add_header(req, "X-Big-1", big), 0);
+    assert_int_equal(evtls_http_req_add_header(req, "X-Big-2", big), 0);
+    c = evtls_conn_new(f->base, cfg);
+    assert_int_equal(evtls_conn_set_session_cache(c, sc), 0);
+    assert_int_equal(evtls_http_req_send_early(req, c), 0);
+    evtls_log_level was = evtls_log_get_level();
+    want_writes = 0;
+    evtls_log_set_handler(count_want_write, NULL);
+    evtls_log_set_level(EVTLS_LOG_DEBUG);
+    int rc = connect_wait(f->base, c, "localhost", relay.port, &cr);
+    evtls_log_set_handler(NULL, NULL);
+    evtls_log_set_level(was);
+    assert_int_equal(rc, 0);
+    assert_true(want_writes >= 1);
+    assert_int_equal(evtls_conn_get_info(c)->early_data, EVTLS_EARLY_DATA_ACCEPTED);
+    struct get g;
+    memset(&g, 0, sizeof g);
+    evtls_http_cbs cbs = {NULL, NULL, on_done};
+    assert_int_equal(evtls_http_exchange_start(c, req, NULL, &cbs, &g, NULL), 0);
+    evtls_http_req_free(req);
+    run_until(f->base, &g.done, 15000);
+    assert_int_equal(g.err, 0);
+    assert_int_equal(g.status, 200);
+    close_storing(f, c);
+    char early[4][4];
+    assert_int_equal(log_lines(&web, 1, early, 4), 1); /* the first made no request */
+    assert_string_equal(early[0], "1");
+    evtls_session_cache_unref(sc);
+    evtls_cfg_unref(cfg);
+}
+
 /* What a fetch saw. */
 struct fetched {
     int done, err, status;
@@ -554,6 +620,7 @@ int main(void)
         T(test_s_server_anti_replay),
         T(test_gnutls_accepts),
         T(test_client_fetches_early),
+        T(test_early_write_blocks),
     };
     int rc = cmocka_run_group_tests_name("early data", tests, NULL, NULL);
     if (ticket_key[0])

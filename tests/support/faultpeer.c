@@ -35,10 +35,10 @@
  *   evtls-faultpeer --cert PEM --key PEM --mode MODE [--port N] [--addr IP]
  *                   [--control-fd FD] [--plain]
  *
- * (--plain: the same answers over TCP, no TLS; later options override earlier ones; --addr defaults to 127.0.0.1 and
- * must be a loopback address). It prints "ACCEPT ADDR:PORT" when it listens, then serves until
- * killed. Every response carries X-Conn (the connection's number) and
- * X-Req (the request's number on that connection) where it has headers. */
+ * (--plain: the same answers over TCP, no TLS; later options override earlier ones; --addr defaults
+ * to 127.0.0.1 and must be a loopback address). It prints "ACCEPT ADDR:PORT" when it listens, then
+ * serves until killed. Every response carries X-Conn (the connection's number) and X-Req (the
+ * request's number on that connection) where it has headers. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -278,9 +278,13 @@ static void serve(WOLFSSL *ssl)
             int st = strcmp(target, "/204") == 0 ? 204 : strcmp(target, "/304") == 0 ? 304 : 200;
             snprintf(head, sizeof head,
                      "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\nX-Conn: %u\r\nX-Req: %u\r\n%s\r\n",
-                     st, st == 204 ? "No Content" : st == 304 ? "Not Modified" : "OK",
+                     st,
+                     st == 204   ? "No Content"
+                     : st == 304 ? "Not Modified"
+                                 : "OK",
                      strlen(hello), conn_no, req, st == 304 ? "ETag: \"v1\"\r\n" : "");
-            if (write_str(ssl, head) || (st == 200 && strcmp(method, "HEAD") && write_str(ssl, hello)))
+            if (write_str(ssl, head) ||
+                (st == 200 && strcmp(method, "HEAD") && write_str(ssl, hello)))
                 return;
         } else if (mode_is("burst-drip") || mode_is("paced")) {
             static char piece[16384];
@@ -396,9 +400,9 @@ int main(int argc, char **argv)
             control_fd = atoi(v);
     }
     static const char *const known[] = {
-        "ok",           "chunked",     "close",   "close-bare", "truncate", "truncate-bare",
-        "garbage",      "huge-header", "silent",  "hs-silent",  "hs-close", "hs-rst",
-        "hs-cut",       "hs-random",   "hs-drip", "bad-mac",    "no-read",  "mix",
+        "ok",           "chunked",     "close",   "close-bare",     "truncate", "truncate-bare",
+        "garbage",      "huge-header", "silent",  "hs-silent",      "hs-close", "hs-rst",
+        "hs-cut",       "hs-random",   "hs-drip", "bad-mac",        "no-read",  "mix",
         "close-second", "burst-drip",  "paced",   "no-body-length", "redirect"};
     int valid = 0;
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)

@@ -470,7 +470,7 @@ int peer_gnutls_serv(struct peer *p, const char *option)
     return p->pid < 0 ? -1 : wait_listening(p, "gnutls-serv");
 }
 
-int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms)
+int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms, const char *const *extra)
 {
     char port[16], delay[16];
     snprintf(port, sizeof port, "%u", to);
@@ -478,7 +478,7 @@ int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms)
     const char *argv[8] = {EVTLS_RELAY_PATH, "--to", port, "--delay", delay};
     uint16_t any = 0;
     memset(p, 0, sizeof *p);
-    return spawn_ready(p, argv, 5, NULL, s_server_ready, &any);
+    return spawn_ready(p, argv, 5, extra, s_server_ready, &any);
 }
 
 int peer_nghttpd(struct peer *p, const char *docroot, const char *const *extra)

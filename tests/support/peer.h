@@ -92,8 +92,9 @@ int peer_nginx_early_log(const struct peer *p, int want, int *status, char (*ear
 
 /* Starts evtls-relay (tests/support/relay.c) on 127.0.0.1, relaying to
  * 127.0.0.1:to with delay_ms added each way (a round trip of twice that:
- * the kernel here has no netem). Returns 0. */
-int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms);
+ * the kernel here has no netem), with extra options (NULL-terminated, or
+ * NULL: relay.c lists them). Returns 0. */
+int peer_relay(struct peer *p, uint16_t to, unsigned delay_ms, const char *const *extra);
 
 /* Starts nghttpd (nghttp2's HTTP/2 server) on 127.0.0.1 with the test
  * certificate, serving files from docroot; extra options may be NULL. */

@@ -5,7 +5,12 @@
  * each direction, so that a round trip costs twice the delay and the
  * round trips a handshake saves become visible.
  *
- *   evtls-relay --to PORT --delay MS [--target ADDR]
+ *   evtls-relay --to PORT --delay MS [--target ADDR] [--hold MS] [--rcvbuf BYTES]
+ *
+ * --hold leaves the client's bytes unread for that long after the accept,
+ * and --rcvbuf sets the receive buffer of the sockets it accepts: with a
+ * small one, a client's first flight fills the window and its send
+ * blocks (WANT_WRITE) until the hold ends.
  *
  * It prints "ACCEPT 127.0.0.1:PORT" once it listens, then relays until
  * killed. Bytes go on in the order they came, each no sooner than its
@@ -51,7 +56,7 @@ struct pair {
     int fds[2];
 };
 
-static uint64_t delay_us;
+static uint64_t delay_us, hold_us;
 static struct sockaddr_in target;
 static struct event_base *base;
 
@@ -177,15 +182,33 @@ static void on_due(evutil_socket_t fd, short what, void *arg)
     flush(arg);
 }
 
-static void way_init(struct pair *pr, struct way *w, int from, int to)
+/* --hold is over: the client's bytes are read from now on. */
+static void on_hold_end(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct way *w = arg;
+    event_free(w->timer); /* from now on the queue's */
+    w->timer = evtimer_new(base, on_due, w);
+    event_add(w->rd, NULL);
+}
+
+static void way_init(struct pair *pr, struct way *w, int from, int to, uint64_t hold)
 {
     w->pr = pr;
     w->from = from;
     w->to = to;
     w->rd = event_new(base, from, EV_READ | EV_PERSIST, on_read, w);
     w->wr = event_new(base, to, EV_WRITE, on_due, w);
-    w->timer = evtimer_new(base, on_due, w);
-    event_add(w->rd, NULL);
+    if (hold == 0) {
+        w->timer = evtimer_new(base, on_due, w);
+        event_add(w->rd, NULL);
+        return;
+    }
+    /* the hold's timer first (nothing is queued before the reading
+     * starts), then the queue's */
+    w->timer = evtimer_new(base, on_hold_end, w);
+    struct timeval tv = {(time_t)(hold / 1000000u), (suseconds_t)(hold % 1000000u)};
+    evtimer_add(w->timer, &tv);
 }
 
 static void on_accept(evutil_socket_t lfd, short what, void *arg)
@@ -214,13 +237,13 @@ static void on_accept(evutil_socket_t lfd, short what, void *arg)
     }
     pr->fds[0] = c;
     pr->fds[1] = s;
-    way_init(pr, &pr->a, c, s);
-    way_init(pr, &pr->b, s, c);
+    way_init(pr, &pr->a, c, s, hold_us);
+    way_init(pr, &pr->b, s, c, 0);
 }
 
 int main(int argc, char **argv)
 {
-    long to = -1, delay = -1;
+    long to = -1, delay = -1, hold = 0, rcvbuf = 0;
     const char *addr = "127.0.0.1";
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--to") == 0)
@@ -229,23 +252,32 @@ int main(int argc, char **argv)
             delay = strtol(argv[i + 1], NULL, 10);
         else if (strcmp(argv[i], "--target") == 0)
             addr = argv[i + 1];
+        else if (strcmp(argv[i], "--hold") == 0)
+            hold = strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--rcvbuf") == 0)
+            rcvbuf = strtol(argv[i + 1], NULL, 10);
     }
     memset(&target, 0, sizeof target);
     target.sin_family = AF_INET;
-    if (to <= 0 || to > 65535 || delay < 0 || delay > 10000 ||
-        inet_pton(AF_INET, addr, &target.sin_addr) != 1 ||
+    if (to <= 0 || to > 65535 || delay < 0 || delay > 10000 || hold < 0 || hold > 10000 ||
+        rcvbuf < 0 || inet_pton(AF_INET, addr, &target.sin_addr) != 1 ||
         (ntohl(target.sin_addr.s_addr) >> 24) != 127) {
-        fprintf(stderr, "usage: evtls-relay --to PORT --delay MS [--target 127.x.y.z]\n");
+        fprintf(stderr, "usage: evtls-relay --to PORT --delay MS [--target 127.x.y.z] [--hold MS] "
+                        "[--rcvbuf BYTES]\n");
         return 2;
     }
     target.sin_port = htons((uint16_t)to);
     delay_us = (uint64_t)delay * 1000u;
+    hold_us = (uint64_t)hold * 1000u;
     signal(SIGPIPE, SIG_IGN);
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_in la = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t ll = sizeof la;
     int one = 1;
     setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    int rb = (int)rcvbuf; /* inherited by the accepted sockets */
+    if (rb > 0)
+        setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rb, sizeof rb);
     if (lfd < 0 || bind(lfd, (struct sockaddr *)&la, sizeof la) != 0 || listen(lfd, 1024) != 0 ||
         getsockname(lfd, (struct sockaddr *)&la, &ll) != 0) {
         perror("evtls-relay: listen");

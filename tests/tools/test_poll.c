@@ -641,7 +641,7 @@ static void test_early_data(void **state)
                                             "($ssl_early_data) { return 425; } return 200 "
                                             "\"late\\n\"; }"),
                      0);
-    assert_int_equal(peer_relay(&early_relay, early_web.port, 10), 0);
+    assert_int_equal(peer_relay(&early_relay, early_web.port, 10, NULL), 0);
     char u[96], late[96], fields[128];
     snprintf(u, sizeof u, "https://localhost:%u/", early_relay.port);
     snprintf(late, sizeof late, "https://localhost:%u/too-early", early_relay.port);
