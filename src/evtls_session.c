@@ -274,12 +274,67 @@ void evtls__session_result(evtls_session_cache *sc, int resumed)
         sc->st.refused++;
 }
 
-static void write_session(FILE *f, const char *key, const struct sess *t, int single_use)
+/* Calls fn with each session of sc, each origin's oldest first (so that
+ * putting them back in that order restores it), until fn returns
+ * non-zero: returns that, or 0. */
+static int each_session(const evtls_session_cache *sc,
+                        int (*fn)(void *arg, const char *key, const struct sess *t, int single),
+                        void *arg)
 {
+    int rc = 0;
+    for (size_t i = 0; i < sc->n && rc == 0; i++) {
+        struct origin *o = &sc->o[i];
+        int reusable_done = o->reusable.der == NULL;
+        for (size_t k = o->n; k-- > 0 && rc == 0;) {
+            const struct sess *t = ticket(o, sc->per_origin, k);
+            if (!reusable_done && o->reusable.seq < t->seq) {
+                rc = fn(arg, o->key, &o->reusable, 0);
+                reusable_done = 1;
+            }
+            if (rc == 0)
+                rc = fn(arg, o->key, t, 1);
+        }
+        if (!reusable_done && rc == 0)
+            rc = fn(arg, o->key, &o->reusable, 0);
+    }
+    return rc;
+}
+
+static int write_session(void *arg, const char *key, const struct sess *t, int single_use)
+{
+    FILE *f = arg;
     fprintf(f, "%s\t%d\t%s\t", key, single_use, t->alpn);
     for (size_t b = 0; b < t->len; b++)
         fprintf(f, "%02x", t->der[b]);
     fputc('\n', f);
+    return 0;
+}
+
+struct merge {
+    evtls_session_cache *dst;
+    int copied;
+};
+
+/* Puts a copy of t into the merge's cache under key. */
+static int put_copy(void *arg, const char *key, const struct sess *t, int single_use)
+{
+    struct merge *m = arg;
+    uint8_t *der = malloc(t->len);
+    if (der == NULL)
+        return EVTLS_ERR_NOMEM;
+    memcpy(der, t->der, t->len);
+    evtls__session_put(m->dst, key, der, t->len, single_use, t->alpn);
+    m->copied++;
+    return 0;
+}
+
+int evtls_session_cache_merge(evtls_session_cache *dst, const evtls_session_cache *src)
+{
+    if (dst == NULL || src == NULL || dst == src)
+        return EVTLS_ERR_INVALID_ARG;
+    struct merge m = {dst, 0};
+    int rc = each_session(src, put_copy, &m);
+    return rc ? rc : m.copied;
 }
 
 int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
@@ -299,21 +354,7 @@ int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
     char layout[64];
     evtls__tls_session_layout(layout, sizeof layout);
     fprintf(f, "%s %s\n", FILE_MAGIC, layout);
-    for (size_t i = 0; i < sc->n; i++) {
-        struct origin *o = &sc->o[i];
-        /* Oldest first, so that loading restores the order. */
-        int reusable_done = o->reusable.der == NULL;
-        for (size_t k = o->n; k-- > 0;) {
-            const struct sess *t = ticket(o, sc->per_origin, k);
-            if (!reusable_done && o->reusable.seq < t->seq) {
-                write_session(f, o->key, &o->reusable, 0);
-                reusable_done = 1;
-            }
-            write_session(f, o->key, t, 1);
-        }
-        if (!reusable_done)
-            write_session(f, o->key, &o->reusable, 0);
-    }
+    each_session(sc, write_session, f); /* oldest first: loading restores the order */
     int bad = ferror(f);
     if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
         unlink(tmp);
@@ -324,7 +365,13 @@ int evtls_session_cache_save(const evtls_session_cache *sc, const char *path)
 
 int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
 {
-    if (sc == NULL || path == NULL)
+    return evtls_session_cache_load_share(sc, path, 0, 1);
+}
+
+int evtls_session_cache_load_share(evtls_session_cache *sc, const char *path, unsigned index,
+                                   unsigned count)
+{
+    if (sc == NULL || path == NULL || index >= count)
         return EVTLS_ERR_INVALID_ARG;
     FILE *f = fopen(path, "re");
     if (f == NULL)
@@ -430,7 +477,7 @@ int evtls_session_cache_load(evtls_session_cache *sc, const char *path)
         if (!bad && !evtls__tls_session_sound(list[i].der, list[i].len)) {
             unsound++; /* from another build, or damaged: never offered */
             free(list[i].der);
-        } else if (bad) {
+        } else if (bad || i % count != index) { /* another share's */
             free(list[i].der);
         } else {
             evtls__session_put(sc, list[i].key, list[i].der, list[i].len, list[i].single,

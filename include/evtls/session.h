@@ -64,6 +64,19 @@ EVTLS_API int evtls_session_cache_save(const evtls_session_cache *sc, const char
  * others (nothing is loaded then; a warning is logged for the last). */
 EVTLS_API int evtls_session_cache_load(evtls_session_cache *sc, const char *path);
 
+/* As evtls_session_cache_load, but only share index of count: the
+ * sessions whose place in the file, from 0, is index modulo count. Threads
+ * with a cache each load their own share of one file: a single-use TLS 1.3
+ * ticket is offered by one of them, never by two. Returns the number
+ * loaded, or EVTLS_ERR_INVALID_ARG (index not below count, and as above). */
+EVTLS_API int evtls_session_cache_load_share(evtls_session_cache *sc, const char *path,
+                                             unsigned index, unsigned count);
+
+/* Adds a copy of every session of src to dst, oldest first (dst's
+ * capacity per origin keeps the newest), e.g. the threads' caches into one
+ * to save. Returns the number copied, or EVTLS_ERR_INVALID_ARG or NOMEM. */
+EVTLS_API int evtls_session_cache_merge(evtls_session_cache *dst, const evtls_session_cache *src);
+
 /* Copies the counters. */
 EVTLS_API void evtls_session_cache_get_stats_sized(const evtls_session_cache *sc,
                                                    evtls_session_stats *st, size_t size);

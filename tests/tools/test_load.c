@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,6 +229,42 @@ static void test_resume_ratio_tls13(void **state)
     resume_case("0.5", "1.3", 200, 4);
     resume_case("0.5", "1.3", 100, 50); /* half the handshakes start before any session */
     resume_case("1", "1.3", 200, 4);
+}
+
+/* --session-file, as evtls-poll's: a run saves every thread's sessions
+ * (mode 0600); the next run's threads each load their share and resume
+ * from their first handshake (without it, the first -c have nothing to
+ * offer); a ticket goes to one thread, so none is offered twice. */
+static void test_session_file(void **state)
+{
+    (void)state;
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/evtls-load-sess-%d", (int)getpid());
+    unlink(file);
+    struct log_count lc;
+    read_log(&lc, 0);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-t", "2", "-c", "4", "-n", "20",
+                              "--requests-per-conn", "1", "--resume-ratio", "1", "--session-file",
+                              file, url, NULL),
+                     0);
+    read_log(&lc, 20);
+    assert_non_null(strstr(pr.err, "saved to"));
+    struct stat st;
+    assert_int_equal(stat(file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-t", "2", "-c", "4", "-n", "4",
+                              "--requests-per-conn", "1", "--resume-ratio", "1", "--session-file",
+                              file, "--json", json_path, url, NULL),
+                     0);
+    assert_non_null(strstr(pr.err, "shared between 2 threads"));
+    read_json();
+    read_log(&lc, 4);
+    assert_int_equal(lc.lines, 4);
+    assert_int_equal(lc.resumed, 4); /* the first four resumed */
+    assert_int_equal(num("offers_missed"), 0);
+    /* without resumption there is nothing to keep */
+    assert_int_equal(load_run(10000, "--session-file", file, "-n", "1", url, NULL), 2);
+    unlink(file);
 }
 
 static void test_resume_ratio_tls12(void **state)
@@ -1180,6 +1217,7 @@ int main(void)
         cmocka_unit_test(test_codes_data_file_thresholds),
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
+        cmocka_unit_test(test_session_file),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);

@@ -240,11 +240,49 @@ static void test_session_alpn(void **state)
     evtls_session_cache_unref(sc);
 }
 
+/* A file split between threads: each share's sessions once, none twice;
+ * the threads' caches merged back into one, oldest first. */
+static void test_share_and_merge(void **state)
+{
+    (void)state;
+    evtls_session_cache *sc = evtls_session_cache_new(0);
+    assert_int_equal(evtls_session_cache_set_capacity(sc, 8), 0);
+    for (uint8_t tag = 1; tag <= 5; tag++)
+        put_one(sc, "k", tag, 1);
+    const char *path = file_of("");
+    assert_int_equal(evtls_session_cache_save(sc, path), 0);
+    evtls_session_cache *a = evtls_session_cache_new(0), *b = evtls_session_cache_new(0);
+    assert_int_equal(evtls_session_cache_set_capacity(a, 8), 0);
+    assert_int_equal(evtls_session_cache_set_capacity(b, 8), 0);
+    assert_int_equal(evtls_session_cache_load_share(a, path, 0, 2), 3); /* 1, 3, 5 */
+    assert_int_equal(evtls_session_cache_load_share(b, path, 1, 2), 2); /* 2, 4 */
+    assert_int_equal(evtls_session_cache_load_share(b, path, 2, 2), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(take_one(a, "k"), 5);
+    assert_int_equal(take_one(b, "k"), 4);
+    /* merged: a's then b's, each oldest first: b's newest is taken first */
+    evtls_session_cache *m = evtls_session_cache_new(0);
+    assert_int_equal(evtls_session_cache_set_capacity(m, 8), 0);
+    assert_int_equal(evtls_session_cache_merge(m, a), 2);
+    assert_int_equal(evtls_session_cache_merge(m, b), 1);
+    assert_int_equal(evtls_session_cache_merge(m, m), EVTLS_ERR_INVALID_ARG);
+    assert_int_equal(take_one(m, "k"), 2);
+    assert_int_equal(take_one(m, "k"), 3);
+    assert_int_equal(take_one(m, "k"), 1);
+    assert_int_equal(take_one(m, "k"), -1);
+    assert_int_equal(take_one(a, "k"), 3); /* the sources keep theirs */
+    unlink(path);
+    evtls_session_cache_unref(m);
+    evtls_session_cache_unref(a);
+    evtls_session_cache_unref(b);
+    evtls_session_cache_unref(sc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_session_cache_ring),
         cmocka_unit_test(test_session_alpn),
+        cmocka_unit_test(test_share_and_merge),
     };
     return cmocka_run_group_tests_name("session", tests, NULL, NULL);
 }

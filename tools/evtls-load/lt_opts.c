@@ -65,6 +65,9 @@ const char lt_usage[] =
     "      --resume-ratio X   share of handshakes offered a cached session, 0..1\n"
     "                         (default 0: every handshake full)\n"
     "      --no-resume        never resume: --resume-ratio 0, as evtls-poll's\n"
+    "      --session-file FILE  load sessions from FILE at the start (each thread its\n"
+    "                         share: a ticket is offered once) and save every thread's\n"
+    "                         at the end (mode 0600), as evtls-poll's\n"
     "      --early-data-ratio X  of the resumed connections' first requests, the share\n"
     "                         sent as TLS 1.3 early data with the ClientHello (0-RTT),\n"
     "                         spread exactly as --resume-ratio; GET, HEAD, OPTIONS, TRACE\n"
@@ -302,6 +305,7 @@ enum {
     O_MAXBODY,
     O_RESUME,
     O_NORESUME,
+    O_SESSFILE,
     O_EARLY,
     O_RACE,
     O_RESOLVER,
@@ -341,6 +345,7 @@ static const struct option long_opts[] = {
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
     {"no-resume", no_argument, 0, O_NORESUME},
+    {"session-file", required_argument, 0, O_SESSFILE},
     {"early-data-ratio", required_argument, 0, O_EARLY},
     {"race-limit", required_argument, 0, O_RACE},
     {"resolver", required_argument, 0, O_RESOLVER},
@@ -495,6 +500,7 @@ static int tls_option(lt_opts *o, int ch, const char *name, const char *arg, cha
         return 0;
     }
     case O_NORESUME: o->no_resume = 1; return 0;
+    case O_SESSFILE: o->session_file = arg; return 0;
     case O_TLS: return cli_tls_option(&o->tls, name, arg, err, errlen) < 0 ? -1 : 0;
     default: return NOT_MINE;
     }
@@ -688,6 +694,10 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
     if (o->no_resume && o->resume_given && o->resume_ratio > 0)
         return lt_fail(err, errlen, "--no-resume and --resume-ratio %.2f: give one of them",
                        o->resume_ratio);
+    if (o->session_file && (o->resume_ratio <= 0 || o->tls.http2))
+        return lt_fail(err, errlen,
+                       "--session-file: sessions are kept and offered with --resume-ratio above "
+                       "0 (and not with HTTP/2, whose connections are the pool's)");
     if (o->early_ratio > 0) {
         /* Early data rides on a resumed handshake's first flight, and only
          * a request that may be replayed goes there (RFC 8470). */

@@ -49,22 +49,24 @@ typedef struct lt_opts {
     const char *more_urls[LT_MAX_URLS - 1];
     unsigned n_more_urls;
     lt_mode mode;
-    unsigned conns;         /* -c */
-    unsigned max_streams;   /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
-    unsigned threads;       /* -t */
-    uint64_t total;         /* -n, 0 = not given */
-    uint64_t duration_us;   /* -d, 0 = not given */
-    double rate;            /* --rate, operations per second in all, 0 = closed loop */
-    uint64_t ramp_us;       /* --ramp-up */
-    unsigned reqs_per_conn; /* --requests-per-conn, 0 = as many as the server allows */
-    double resume_ratio;    /* --resume-ratio */
-    int resume_given;       /* --resume-ratio was given */
-    int no_resume;          /* --no-resume (evtls-poll's): the ratio stays 0 */
-    double early_ratio;     /* --early-data-ratio: of the resumed operations, sent early */
-    struct cli_tls tls;     /* --cacert ... --handshake-timeout, as evtls-poll; tls_min and
-                               tls_max are set (12, 13) */
-    struct cli_net net;     /* PSK, proxy, pins, interface */
-    unsigned race_limit;    /* Happy Eyeballs racing sockets per thread (default 0) */
+    unsigned conns;           /* -c */
+    unsigned max_streams;     /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
+    unsigned threads;         /* -t */
+    uint64_t total;           /* -n, 0 = not given */
+    uint64_t duration_us;     /* -d, 0 = not given */
+    double rate;              /* --rate, operations per second in all, 0 = closed loop */
+    uint64_t ramp_us;         /* --ramp-up */
+    unsigned reqs_per_conn;   /* --requests-per-conn, 0 = as many as the server allows */
+    double resume_ratio;      /* --resume-ratio */
+    int resume_given;         /* --resume-ratio was given */
+    int no_resume;            /* --no-resume (evtls-poll's): the ratio stays 0 */
+    const char *session_file; /* --session-file (evtls-poll's): loaded, each thread its share,
+                                 and saved at the end */
+    double early_ratio;       /* --early-data-ratio: of the resumed operations, sent early */
+    struct cli_tls tls;       /* --cacert ... --handshake-timeout, as evtls-poll; tls_min and
+                                 tls_max are set (12, 13) */
+    struct cli_net net;       /* PSK, proxy, pins, interface */
+    unsigned race_limit;      /* Happy Eyeballs racing sockets per thread (default 0) */
     const char *resolver;
     const char *addrs[LT_MAX_ADDRS];          /* --address: dial these, not the host's addresses */
     struct cli_resolve resolve[LT_MAX_ADDRS]; /* --resolve HOST:PORT:ADDR (curl's) */

@@ -107,6 +107,23 @@ static void watch_held(struct run *r)
     }
 }
 
+/* --session-file: every thread's sessions, into one file. */
+static void save_sessions(const struct run *r)
+{
+    evtls_session_cache *all = evtls_session_cache_new(4);
+    int n = all && evtls_session_cache_set_capacity(all, 65536) == 0 ? 0 : EVTLS_ERR_NOMEM;
+    for (unsigned i = 0; i < r->n && n >= 0; i++) {
+        int k = lt_worker_sessions_into(r->w[i], all);
+        n = k < 0 ? k : n + k;
+    }
+    if (n < 0 || evtls_session_cache_save(all, r->o->session_file) != 0)
+        fprintf(stderr, PROG ": cannot save sessions to %s\n", r->o->session_file);
+    else
+        fprintf(stderr, PROG ": %d session%s saved to %s\n", n, n == 1 ? "" : "s",
+                r->o->session_file);
+    evtls_session_cache_unref(all);
+}
+
 #define PROGRESS_GRACE_US 200000
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
@@ -264,6 +281,22 @@ static int start_workers(struct run *r)
             fprintf(stderr, PROG ": %s\n", err);
             return -1;
         }
+    }
+    if (o->session_file) {
+        int loaded = 0, refused = 0;
+        for (unsigned i = 0; i < r->n; i++) {
+            int n = lt_worker_sessions_loaded(r->w[i]);
+            loaded += n > 0 ? n : 0;
+            refused |= n < 0;
+        }
+        if (refused)
+            fprintf(stderr,
+                    PROG ": ignoring %s: not a session file of this build, or not the user's own "
+                         "with mode 0600\n",
+                    o->session_file);
+        else if (loaded > 0)
+            fprintf(stderr, PROG ": %d session%s loaded from %s, shared between %u thread%s\n",
+                    loaded, loaded == 1 ? "" : "s", o->session_file, r->n, r->n == 1 ? "" : "s");
     }
     /* The baseline for memory per connection: with the workers made (their
      * TLS configuration built, loops, resolvers and slots), so that the
@@ -431,6 +464,8 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
+    if (o->session_file)
+        save_sessions(&r);
     /* The run counts from its scheduled start (the open loop's schedule
      * and latencies count from it too), or with --warm-up from the end of
      * the last warm-up. When the last thread actually began is kept apart:

@@ -109,6 +109,7 @@ struct lt_worker {
     uint64_t handshakes;   /* connections started (for --resume-ratio) */
     uint64_t offers_owed;  /* --resume-ratio: offers due that found no session yet */
     uint64_t early_offers; /* --early-data-ratio: session offers so far */
+    int sessions_loaded;   /* --session-file: this thread's share, or an error */
     uint64_t warm_left;    /* --warm-up: operations still to run uncounted */
     uint64_t warm_end_us;  /* when the warm-up ended (0: none) */
     uint64_t began_us;     /* when its start timer fired (0: not yet) */

@@ -216,6 +216,12 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         lt_worker_free(w);
         return NULL;
     }
+    /* --session-file: this thread's share of it (a single-use ticket in
+     * two threads' caches would be offered twice) */
+    if (o->session_file && access(o->session_file, F_OK) == 0) {
+        int n = evtls_session_cache_load_share(w->sessions, o->session_file, share->idx, share->of);
+        w->sessions_loaded = n;
+    }
     if (o->tls.http2 && make_pool(w, err, errlen) != 0) {
         lt_worker_free(w);
         return NULL;
@@ -273,6 +279,16 @@ void lt_worker_join(lt_worker *w)
     if (w->thread_started)
         pthread_join(w->thread, NULL);
     w->thread_started = 0;
+}
+
+int lt_worker_sessions_loaded(const lt_worker *w)
+{
+    return w->sessions_loaded;
+}
+
+int lt_worker_sessions_into(const lt_worker *w, evtls_session_cache *all)
+{
+    return evtls_session_cache_merge(all, w->sessions);
 }
 
 uint64_t lt_worker_ops_done(const lt_worker *w)

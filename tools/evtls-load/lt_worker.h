@@ -31,6 +31,12 @@ uint64_t lt_worker_ops_done(const lt_worker *w);
 uint64_t lt_worker_errors(const lt_worker *w);
 /* Open loop: operations due and not yet started (waiting for a free connection). */
 uint64_t lt_worker_backlog(const lt_worker *w);
+/* --session-file: the sessions this thread loaded (negative: the file
+ * was refused), and its sessions copied into all after the join (the
+ * number, or an error). */
+int lt_worker_sessions_loaded(const lt_worker *w);
+int lt_worker_sessions_into(const lt_worker *w, evtls_session_cache *all);
+
 /* Adds the successful operations' latency counts of second sec (from the
  * start; LT_SERIES_SLOTS of them) to slot. Only the running second and the
  * one before are kept; 0, or -1 when the thread moved past sec while it
