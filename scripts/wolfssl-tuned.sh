@@ -14,7 +14,8 @@
 # The configuration is evtls's: TLS 1.2 and 1.3 only; the features evtls
 # uses (SNI, ALPN, tickets, X25519 and the NIST curves, ChaCha20-Poly1305
 # and AES-GCM, RSA-PSS, PSK, the OpenSSL-compatible calls of
-# opensslextra), TLS 1.3 early data (0-RTT: evtls_cfg_set_early_data);
+# opensslextra), TLS 1.3 early data (0-RTT: evtls_cfg_set_early_data),
+# PKCS#11 (client keys in a token, as Debian's wolfSSL has it);
 # none of OPENSSL_ALL, KEEP_PEER_CERT or SESSION_CERTS (no
 # copy of the peer's certificates per connection); x86-64 assembly for
 # AES-NI, AVX/AVX2 ChaCha20-Poly1305 and SHA-2, and the single-precision
@@ -36,7 +37,7 @@ flags=(
   --enable-curve25519 --enable-ed25519 --enable-rsapss --enable-psk
   --enable-sys-ca-certs --enable-pwdbased
   --enable-crl --enable-ocsp --enable-ocspstapling --enable-curve448 --enable-ed448
-  --enable-altcertchains --enable-earlydata
+  --enable-altcertchains --enable-earlydata --enable-pkcs11
   --enable-aesgcm --enable-chacha --enable-poly1305
   --disable-sha3 --disable-pkcs12
   --enable-intelasm --enable-aesni --enable-sp=yes --enable-sp-asm

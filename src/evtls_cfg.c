@@ -23,7 +23,8 @@ struct evtls_cfg {
     atomic_int built;      /* set once, after everything it guards is written */
     pthread_mutex_t build; /* one build at a time: threads may share an unbuilt cfg */
     struct evtls__cfg_values v;
-    void *ctx; /* WOLFSSL_CTX *, owned */
+    void *ctx;                 /* WOLFSSL_CTX *, owned */
+    struct evtls__pkcs11 *p11; /* the client key's token, when it is in one: owned */
     evtls_last_error err;
     atomic_uint source_turn[2]; /* round robin over the IPv4 and IPv6 sources */
 };
@@ -68,8 +69,9 @@ void evtls_cfg_unref(evtls_cfg *cfg)
 {
     if (cfg == NULL || atomic_fetch_sub(&cfg->refs, 1) != 1)
         return;
-    evtls__tlsctx_free(cfg->ctx);
+    evtls__tlsctx_free(cfg->ctx, cfg->p11);
     struct evtls__cfg_values *v = &cfg->v;
+    free(v->pkcs11_module);
     free(v->ca_buf);
     free(v->ca_file);
     free(v->ca_dir);
@@ -201,6 +203,11 @@ int evtls_cfg_set_client_cert_file(evtls_cfg *cfg, const char *cert_path, const 
     if (rc == 0)
         rc = set_string(cfg, cfg ? &cfg->v.key_password : NULL, password, "client_key_password");
     return rc;
+}
+
+int evtls_cfg_set_pkcs11_module(evtls_cfg *cfg, const char *path)
+{
+    return set_string(cfg, cfg ? &cfg->v.pkcs11_module : NULL, path, "pkcs11_module");
 }
 
 int evtls_cfg_set_alpn(evtls_cfg *cfg, const char *protocols, int fail_on_mismatch)
@@ -621,7 +628,7 @@ int evtls_cfg_build(evtls_cfg *cfg)
         }
         cfg->v.alpn_fail_on_mismatch = only;
     }
-    rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->err);
+    rc = cfg->v.plain_tcp ? 0 : evtls__tlsctx_build(&cfg->v, &cfg->ctx, &cfg->p11, &cfg->err);
     if (rc == 0) {
         cfg->v.trust_tag = evtls__trust_fingerprint(&cfg->v);
         evtls__err_clear(&cfg->err);

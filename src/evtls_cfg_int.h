@@ -34,6 +34,7 @@ struct evtls__cfg_values {
     size_t cert_len, key_len;
     char *cert_file, *key_file;
     char *key_password;
+    char *pkcs11_module; /* the PKCS#11 module a pkcs11: key URI is used through, or NULL */
     char *alpn;
     int alpn_fail_on_mismatch;
     char *server_name;

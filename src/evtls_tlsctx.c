@@ -22,6 +22,7 @@
 #include "evtls_error_int.h"
 #include "evtls_log_int.h"
 #include "evtls_mem_int.h"
+#include "evtls_pkcs11.h"
 #include "evtls_tlsctx.h"
 #include "evtls_tls.h"
 
@@ -295,23 +296,30 @@ static int key_matches_cert(const uint8_t *cert, size_t cert_len, const uint8_t 
 }
 
 static int load_client_cert(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v,
-                            evtls_last_error *e)
+                            struct evtls__pkcs11 **p11, evtls_last_error *e)
 {
     uint8_t *cert = v->cert_buf, *key = v->key_buf;
     size_t cert_len = v->cert_len, key_len = v->key_len;
     uint8_t *owned_cert = NULL, *owned_key = NULL;
     int rc = 0;
+    /* A key that stays in a PKCS#11 token: the module is loaded and the
+     * token logged in now, at build time (never on a loop). */
+    int in_token = v->key_file && evtls__pkcs11_is_uri(v->key_file);
+    if (in_token &&
+        (*p11 = evtls__pkcs11_open(v->pkcs11_module, v->key_file, v->key_password, e)) == NULL)
+        return e->code;
     if (v->cert_file) {
         if ((rc = read_file(v->cert_file, "client_cert_file", &owned_cert, &cert_len, e)) != 0)
             goto done;
-        if ((rc = read_file(v->key_file, "client_key_file", &owned_key, &key_len, e)) != 0)
+        if (!in_token &&
+            (rc = read_file(v->key_file, "client_key_file", &owned_key, &key_len, e)) != 0)
             goto done;
         cert = owned_cert;
         key = owned_key;
     }
     if (cert == NULL)
         goto done;
-    if (v->key_password) {
+    if (v->key_password && !in_token) {
         wolfSSL_CTX_set_default_passwd_cb(ctx, key_password_cb);
         wolfSSL_CTX_set_default_passwd_cb_userdata(ctx, v->key_password);
     }
@@ -321,6 +329,10 @@ static int load_client_cert(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v,
                 : wolfSSL_CTX_use_certificate_buffer(ctx, cert, (long)cert_len, fmt);
     if (r != WOLFSSL_SUCCESS) {
         rc = fail_tls(e, r, "client_cert", "not a valid certificate");
+        goto done;
+    }
+    if (in_token) { /* the certificate, loaded first, tells wolfSSL the key's type and size */
+        rc = evtls__pkcs11_use_key(*p11, ctx, e);
         goto done;
     }
     r = wolfSSL_CTX_use_PrivateKey_buffer(ctx, key, (long)key_len, format_of(key, key_len));
@@ -515,7 +527,8 @@ static int set_ciphers(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v, evtl
     return 0;
 }
 
-static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
+static int build(const struct evtls__cfg_values *v, void **out, struct evtls__pkcs11 **p11,
+                 evtls_last_error *e)
 {
     WOLFSSL_METHOD *method = v->tls_max == EVTLS_TLS_1_2   ? wolfTLSv1_2_client_method()
                              : v->tls_min == EVTLS_TLS_1_3 ? wolfTLSv1_3_client_method()
@@ -534,7 +547,7 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
     if ((rc = load_trust(ctx, v, e)) != 0 || (rc = load_crls(ctx, v, e)) != 0 ||
         (rc = set_cert_status(ctx, v, e)) != 0)
         goto fail;
-    if ((rc = load_client_cert(ctx, v, e)) != 0)
+    if ((rc = load_client_cert(ctx, v, p11, e)) != 0)
         goto fail;
     if ((rc = set_ciphers(ctx, v, e)) != 0)
         goto fail;
@@ -556,21 +569,25 @@ static int build(const struct evtls__cfg_values *v, void **out, evtls_last_error
     return 0;
 fail:
     wolfSSL_CTX_free(ctx);
+    evtls__pkcs11_close(*p11);
+    *p11 = NULL;
     return rc;
 }
 
-int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, evtls_last_error *e)
+int evtls__tlsctx_build(const struct evtls__cfg_values *v, void **out, struct evtls__pkcs11 **p11,
+                        evtls_last_error *e)
 {
     evtls__global_init();
     evtls__err_clear(e);
     evtls_mem_owner prev = evtls__mem_owner_set(EVTLS_MEM_TLS_CONFIG);
-    int rc = build(v, out, e);
+    int rc = build(v, out, p11, e);
     evtls__mem_owner_set(prev);
     return rc;
 }
 
-void evtls__tlsctx_free(void *ctx)
+void evtls__tlsctx_free(void *ctx, struct evtls__pkcs11 *p11)
 {
     if (ctx)
         wolfSSL_CTX_free(ctx);
+    evtls__pkcs11_close(p11);
 }

@@ -81,7 +81,17 @@ EVTLS_API int evtls_cfg_set_system_ca(evtls_cfg *cfg, int on);
  * DER buffers (copied), with an optional password for an encrypted key. */
 EVTLS_API int evtls_cfg_set_client_cert(evtls_cfg *cfg, const void *cert, size_t cert_len,
                                         const void *key, size_t key_len, const char *password);
-/* The same from files, read at build time. */
+/* The same from files, read at build time. key_path may instead be an RFC
+ * 7512 PKCS#11 URI naming a private key that never leaves its token (a
+ * TPM, a smart card, an HSM): "pkcs11:token=T;object=O;type=private" (or
+ * id=%01), with the PIN as pin-value= or pin-source=FILE in its query, or
+ * as password. The module is evtls_cfg_set_pkcs11_module's (or the URI's
+ * module-path=); evtls_cfg_build loads it, logs in to the token and finds
+ * the key, so build the configuration before using it on a loop (a module
+ * may block). The handshake's signature (RSA with PKCS#1 or PSS padding,
+ * ECDSA) is made by the token, one operation at a time per configuration.
+ * A missing module, token or key and a wrong PIN fail the build with
+ * EVTLS_ERR_BAD_CONFIG naming which. */
 EVTLS_API int evtls_cfg_set_client_cert_file(evtls_cfg *cfg, const char *cert_path,
                                              const char *key_path, const char *password);
 
@@ -220,6 +230,11 @@ EVTLS_API int evtls_cfg_set_http2(evtls_cfg *cfg, evtls_http2_mode mode, unsigne
  * EVTLS_ERR_H2_CONNECTION, a pool closes it). Defaults 60000 and 15000;
  * idle_ms 0 sends none. */
 EVTLS_API int evtls_cfg_set_http2_ping(evtls_cfg *cfg, unsigned idle_ms, unsigned timeout_ms);
+
+/* The PKCS#11 module (a shared library, e.g. /usr/lib/softhsm/libsofthsm2.so)
+ * through which a client key named by a pkcs11: URI is used
+ * (evtls_cfg_set_client_cert_file). NULL: none. */
+EVTLS_API int evtls_cfg_set_pkcs11_module(evtls_cfg *cfg, const char *path);
 
 /* TLS 1.3 early data (0-RTT, RFC 8446 section 2.3): up to max_bytes of a
  * connection's first bytes may go with the ClientHello of a resumed

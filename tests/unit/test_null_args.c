@@ -210,6 +210,7 @@ static const struct {
     {"evtls_cfg_set_ca_file", 1, "NULL: none"},
     {"evtls_cfg_set_ca_dir", 1, "NULL: none"},
     {"evtls_cfg_set_crl_file", 1, "NULL: none"},
+    {"evtls_cfg_set_pkcs11_module", 1, "NULL: none"},
     {"evtls_cfg_set_client_cert", 5, "NULL: a key without a password"},
     {"evtls_cfg_set_client_cert_file", 3, "NULL: a key without a password"},
     {"evtls_cfg_set_alpn", 1, "NULL: no ALPN"},

@@ -13,7 +13,11 @@ const char cli_tls_usage[] =
     "  --capath DIR           trust the CA certificates in DIR\n"
     "                         (default for both: the system store)\n"
     "  --cert FILE --key FILE client certificate and key for mutual TLS\n"
-    "  --key-password PASS    password of an encrypted --key\n"
+    "  --key-password PASS    password of an encrypted --key (or a token's PIN)\n"
+    "  --key pkcs11:URI       a key that stays in a PKCS#11 token (RFC 7512, as curl:\n"
+    "                         'pkcs11:token=T;object=O;type=private?pin-value=PIN')\n"
+    "  --pkcs11-module PATH   the PKCS#11 module for it (e.g. SoftHSM's, a TPM's)\n"
+    "  --pin-file FILE        the token's PIN, the file's first line\n"
     "  --insecure             DANGEROUS: do not verify the server at all (warns)\n"
     "  --no-verify-name       verify the chain but not that it names the host (warns)\n"
     "  --servername NAME      name to send in SNI and to verify instead of the host\n"
@@ -51,6 +55,8 @@ int cli_tls_option(struct cli_tls *t, const char *name, const char *value, char 
         {"cert", &t->cert},
         {"key", &t->key},
         {"key-password", &t->key_password},
+        {"pkcs11-module", &t->pkcs11_module},
+        {"pin-file", &t->pin_file},
         {"servername", &t->servername},
         {"alpn", &t->alpn},
         {"ciphers", &t->ciphers},
@@ -133,6 +139,16 @@ int cli_tls_check(const struct cli_tls *t, char *err, size_t errlen)
         snprintf(err, errlen, "--key-password needs --cert and --key");
         return -1;
     }
+    int p11 = t->key && strncmp(t->key, "pkcs11:", 7) == 0;
+    if ((t->pkcs11_module || t->pin_file) && !p11) {
+        snprintf(err, errlen, "%s is for a --key pkcs11:URI",
+                 t->pkcs11_module ? "--pkcs11-module" : "--pin-file");
+        return -1;
+    }
+    if (t->pin_file && t->key_password) {
+        snprintf(err, errlen, "--pin-file and --key-password: give one of them");
+        return -1;
+    }
     if (t->cacert && t->capath) {
         snprintf(err, errlen, "--cacert and --capath: give one of them");
         return -1;
@@ -164,8 +180,25 @@ int cli_tls_build(const struct cli_tls *t, int plain, const char *host, evtls_cf
         rc = evtls_cfg_set_ca_file(cfg, t->cacert);
     if (rc == 0 && t->capath)
         rc = evtls_cfg_set_ca_dir(cfg, t->capath);
+    char pin[128] = "";
+    if (t->pin_file) { /* the PIN given apart: the file's first line */
+        FILE *pf = fopen(t->pin_file, "re");
+        int ok = pf && fgets(pin, sizeof pin, pf) != NULL;
+        if (pf)
+            fclose(pf);
+        if (!ok) {
+            snprintf(err, errlen, "--pin-file: cannot read '%s'", t->pin_file);
+            evtls_cfg_unref(cfg);
+            return -1;
+        }
+        pin[strcspn(pin, "\r\n")] = '\0';
+    }
     if (rc == 0 && t->cert)
-        rc = evtls_cfg_set_client_cert_file(cfg, t->cert, t->key, t->key_password);
+        rc = evtls_cfg_set_client_cert_file(cfg, t->cert, t->key,
+                                            t->pin_file ? pin : t->key_password);
+    memset(pin, 0, sizeof pin);
+    if (rc == 0 && t->pkcs11_module)
+        rc = evtls_cfg_set_pkcs11_module(cfg, t->pkcs11_module);
     if (rc == 0 && t->insecure)
         rc = evtls_cfg_set_insecure_skip_verify(cfg, 1);
     if (rc == 0 && t->no_verify_name)

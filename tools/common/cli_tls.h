@@ -18,6 +18,7 @@
 struct cli_tls {
     const char *cacert, *capath;           /* --cacert, --capath */
     const char *cert, *key, *key_password; /* --cert, --key, --key-password */
+    const char *pkcs11_module, *pin_file;  /* --pkcs11-module, --pin-file: a pkcs11: --key */
     int insecure, no_verify_name;          /* --insecure, --no-verify-name */
     const char *servername;                /* --servername */
     const char *alpn, *ciphers, *groups;   /* --alpn, --ciphers, --groups */
@@ -49,7 +50,8 @@ struct cli_tls {
     {"connect-timeout", required_argument, 0, (code)},                                          \
     {"handshake-timeout", required_argument, 0, (code)},                                        \
     {"retries", required_argument, 0, (code)}, {"http2", no_argument, 0, (code)},               \
-    {"http2-prior-knowledge", no_argument, 0, (code)}
+    {"http2-prior-knowledge", no_argument, 0, (code)},                                          \
+    {"pkcs11-module", required_argument, 0, (code)}, {"pin-file", required_argument, 0, (code)}
 /* clang-format on */
 
 /* The help lines for those options. */
