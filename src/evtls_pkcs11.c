@@ -99,8 +99,10 @@ static int attribute(struct evtls__pkcs11_uri *u, const char *a, size_t len, int
             u->id_len = n < 0 ? 0 : (size_t)n;
         } else if (IS("type")) {
             char t[16];
-            if (text_attr(v, vl, t, sizeof t) != 0 || strcmp(t, "private") != 0)
-                return bad(e, "names no private key (type=)", vl, v);
+            if (text_attr(v, vl, t, sizeof t) != 0 ||
+                (strcmp(t, "private") != 0 && strcmp(t, "cert") != 0))
+                return bad(e, "names no private key or certificate (type=)", vl, v);
+            u->cert = strcmp(t, "cert") == 0;
         } else if (IS("manufacturer") || IS("model") || IS("library-manufacturer") ||
                    IS("library-description") || IS("library-version") || IS("slot-description") ||
                    IS("slot-manufacturer") || IS("slot-id")) {
@@ -159,6 +161,9 @@ int evtls__pkcs11_uri_parse(const char *uri, struct evtls__pkcs11_uri *u, evtls_
 #endif
 #ifndef CKR_PIN_LOCKED
 #define CKR_PIN_LOCKED 0x000000A4UL
+#endif
+#ifndef CKO_CERTIFICATE
+#define CKO_CERTIFICATE 0x00000001UL
 #endif
 #ifndef CKR_USER_ALREADY_LOGGED_IN
 #define CKR_USER_ALREADY_LOGGED_IN 0x00000100UL
@@ -403,34 +408,100 @@ static void token_put(struct token *t)
     free(t);
 }
 
-/* The key the URI names is in the token. Returns 0 or BAD_CONFIG. */
-static int find_key(struct token *t, const struct evtls__pkcs11_uri *u, evtls_last_error *e)
+/* On a session s of t: the object of class cls the URI names (its id= or
+ * object=). Returns 1 with *h, or 0. */
+static int find_object(struct token *t, CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls,
+                       const struct evtls__pkcs11_uri *u, CK_OBJECT_HANDLE *h)
 {
     CK_FUNCTION_LIST *f = t->m->dev.func;
-    CK_SESSION_HANDLE s;
-    if (f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
-        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: token '%s': no session opens",
-                              u->token);
-    CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
     CK_ATTRIBUTE a[2] = {{CKA_CLASS, &cls, sizeof cls}, {0, NULL, 0}};
     if (u->id_len)
         a[1] = (CK_ATTRIBUTE){CKA_ID, (void *)u->id, (CK_ULONG)u->id_len};
     else
         a[1] = (CK_ATTRIBUTE){CKA_LABEL, (void *)u->object, (CK_ULONG)strlen(u->object)};
-    CK_OBJECT_HANDLE h;
     CK_ULONG found = 0;
     if (f->C_FindObjectsInit(s, a, 2) == CKR_OK) {
-        if (f->C_FindObjects(s, &h, 1, &found) != CKR_OK)
+        if (f->C_FindObjects(s, h, 1, &found) != CKR_OK)
             found = 0;
         f->C_FindObjectsFinal(s);
     }
+    return found > 0;
+}
+
+/* What the URI names, for messages: "labelled 'x'" or "with that id". */
+static const char *named(const struct evtls__pkcs11_uri *u, char *buf, size_t size)
+{
+    if (u->id_len)
+        snprintf(buf, size, "with that id");
+    else
+        snprintf(buf, size, "labelled '%s'", u->object);
+    return buf;
+}
+
+/* The key the URI names is in the token, and may sign. Returns 0 or
+ * BAD_CONFIG. */
+static int find_key(struct token *t, const struct evtls__pkcs11_uri *u, evtls_last_error *e)
+{
+    CK_FUNCTION_LIST *f = t->m->dev.func;
+    CK_SESSION_HANDLE s;
+    char what[96];
+    if (f->C_OpenSession(t->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: token '%s': no session opens",
+                              u->token);
+    CK_OBJECT_HANDLE h;
+    CK_BBOOL can_sign = CK_TRUE;
+    CK_ATTRIBUTE sign = {CKA_SIGN, &can_sign, sizeof can_sign};
+    int found = find_object(t, s, CKO_PRIVATE_KEY, u, &h);
+    if (found && f->C_GetAttributeValue(s, h, &sign, 1) != CKR_OK)
+        can_sign = CK_TRUE; /* a token that does not say: the handshake will */
     f->C_CloseSession(s);
-    if (found == 0)
+    if (!found)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: token '%s' holds no private key %s",
+                              u->token, named(u, what, sizeof what));
+    if (!can_sign)
         return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
-                              "pkcs11: token '%s' holds no private key %s%s%s", u->token,
-                              u->id_len ? "with that id" : "labelled '", u->id_len ? "" : u->object,
-                              u->id_len ? "" : "'");
+                              "pkcs11: token '%s': the private key %s cannot sign (CKA_SIGN is "
+                              "false)",
+                              u->token, named(u, what, sizeof what));
     return 0;
+}
+
+int evtls__pkcs11_read_cert(evtls__pkcs11 *p, const char *cert_uri, uint8_t **der, size_t *len,
+                            evtls_last_error *e)
+{
+    struct evtls__pkcs11_uri cu;
+    char what[96];
+    *der = NULL;
+    if (evtls__pkcs11_uri_parse(cert_uri, &cu, e) != 0)
+        return EVTLS_ERR_BAD_CONFIG;
+    if (cu.token[0] && strcmp(cu.token, p->u.token) != 0)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                              "pkcs11: the certificate's token '%s' is not the key's '%s'",
+                              cu.token, p->u.token);
+    CK_FUNCTION_LIST *f = p->t->m->dev.func;
+    CK_SESSION_HANDLE s;
+    if (f->C_OpenSession(p->t->slot, CKF_SERIAL_SESSION, NULL, NULL, &s) != CKR_OK)
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: token '%s': no session opens",
+                              p->u.token);
+    CK_OBJECT_HANDLE h;
+    CK_ATTRIBUTE v = {CKA_VALUE, NULL, 0};
+    int rc = 0;
+    if (!find_object(p->t, s, CKO_CERTIFICATE, &cu, &h))
+        rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: token '%s' holds no certificate %s",
+                            p->u.token, named(&cu, what, sizeof what));
+    else if (f->C_GetAttributeValue(s, h, &v, 1) != CKR_OK || v.ulValueLen == 0 ||
+             v.ulValueLen > 65536 || (v.pValue = malloc(v.ulValueLen)) == NULL ||
+             f->C_GetAttributeValue(s, h, &v, 1) != CKR_OK) {
+        free(v.pValue);
+        rc = evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                            "pkcs11: token '%s': the certificate %s cannot be read", p->u.token,
+                            named(&cu, what, sizeof what));
+    } else {
+        *der = v.pValue;
+        *len = v.ulValueLen;
+    }
+    f->C_CloseSession(s);
+    return rc;
 }
 
 evtls__pkcs11 *evtls__pkcs11_open(const char *module, const char *uri, const char *pin_apart,
@@ -447,6 +518,10 @@ evtls__pkcs11 *evtls__pkcs11_open(const char *module, const char *uri, const cha
     if (evtls__pkcs11_uri_parse(uri, &p->u, e) != 0 ||
         get_pin(&p->u, pin_apart, pin, sizeof pin, e) != 0)
         goto fail;
+    if (p->u.cert) {
+        evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: the key's URI names a certificate");
+        goto fail;
+    }
     if ((module == NULL || module[0] == '\0') && p->u.module_path[0])
         module = p->u.module_path;
     if (module == NULL || module[0] == '\0') {
@@ -514,6 +589,14 @@ evtls__pkcs11 *evtls__pkcs11_open(const char *module, const char *uri, const cha
 int evtls__pkcs11_use_key(evtls__pkcs11 *p, void *ctx, evtls_last_error *e)
 {
     (void)p, (void)ctx;
+    return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: not in this build");
+}
+
+int evtls__pkcs11_read_cert(evtls__pkcs11 *p, const char *cert_uri, uint8_t **der, size_t *len,
+                            evtls_last_error *e)
+{
+    (void)p, (void)cert_uri, (void)len;
+    *der = NULL;
     return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: not in this build");
 }
 

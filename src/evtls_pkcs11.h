@@ -25,13 +25,14 @@ struct evtls__pkcs11_uri {
     char pin[65];          /* pin-value=, or read from pin-source= */
     char pin_source[256];  /* pin-source=: a file whose first line is the PIN */
     char module_path[256]; /* module-path=: the module to load */
+    int cert;              /* type=cert (else private or none) */
 };
 
 /* 1 when s is a PKCS#11 URI ("pkcs11:..."). */
 int evtls__pkcs11_is_uri(const char *s);
 
 /* Parses a pkcs11: URI: percent-decoding, the attributes above (type, if
- * given, must be "private"; unknown path attributes are refused, unknown
+ * given, "private" or "cert"; unknown path attributes are refused, unknown
  * query ones ignored, as RFC 7512 says). Returns 0 or EVTLS_ERR_BAD_CONFIG
  * with e naming what is wrong. Reads no file. */
 int evtls__pkcs11_uri_parse(const char *uri, struct evtls__pkcs11_uri *u, evtls_last_error *e);
@@ -46,6 +47,12 @@ typedef struct evtls__pkcs11 evtls__pkcs11;
  * the module, token, PIN or object at fault). */
 evtls__pkcs11 *evtls__pkcs11_open(const char *module, const char *uri, const char *pin,
                                   evtls_last_error *e);
+
+/* The DER certificate the URI cert_uri names (its object= or id=, of
+ * class certificate), read from p's token into a malloc'd *der. Returns 0
+ * or BAD_CONFIG. */
+int evtls__pkcs11_read_cert(evtls__pkcs11 *p, const char *cert_uri, uint8_t **der, size_t *len,
+                            evtls_last_error *e);
 
 /* Uses the token's key as ctx's private key (the certificate, already
  * loaded, says its type and size). Returns 0 or BAD_CONFIG. */

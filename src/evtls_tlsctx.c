@@ -308,7 +308,14 @@ static int load_client_cert(WOLFSSL_CTX *ctx, const struct evtls__cfg_values *v,
     if (in_token &&
         (*p11 = evtls__pkcs11_open(v->pkcs11_module, v->key_file, v->key_password, e)) == NULL)
         return e->code;
-    if (v->cert_file) {
+    if (v->cert_file && evtls__pkcs11_is_uri(v->cert_file)) {
+        if (!in_token) /* a certificate in a token goes with a key in it */
+            return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG,
+                                  "client_cert_file: a pkcs11: certificate needs a pkcs11: key");
+        if ((rc = evtls__pkcs11_read_cert(*p11, v->cert_file, &owned_cert, &cert_len, e)) != 0)
+            goto done;
+        cert = owned_cert;
+    } else if (v->cert_file) {
         if ((rc = read_file(v->cert_file, "client_cert_file", &owned_cert, &cert_len, e)) != 0)
             goto done;
         if (!in_token &&

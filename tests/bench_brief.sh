@@ -15,7 +15,7 @@ build=$(cd "${1:?usage: bench_brief.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d /tmp/evtls-bench-brief.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 benches=(scale vs_anchors syscalls poll_resume storm pool_instructions handshake_instructions bulk
-  mem_per_conn h2 early)
+  mem_per_conn h2 early pkcs11)
 for b in "${benches[@]}"; do
   echo "--- bench/$b.sh, brief"
   BENCH_BRIEF=1 BENCH_JSON=$work/$b.json bash "$root/bench/$b.sh" "$build" >"$work/$b.out" 2>&1 || {
@@ -121,9 +121,15 @@ if ea["operations"] != 6 or ea["early_accepted"] != 6:
     bad.append(f"early: {ea['early_accepted']} of {ea['operations']} requests early, "
                f"not the brief run's 6 of 6")
 
+pk = figures("pkcs11")
+near("pkcs11", "ratio", pk["ratio"], ratio(pk["token_hps"], pk["file_hps"]), 0.006)
+if pk["handshakes"] != 400 or pk["full_in_resumed_run"] > 10:
+    bad.append(f"pkcs11: {pk['handshakes']} handshakes a run (not the brief 400), "
+               f"{pk['full_in_resumed_run']} full in the resuming run (at most -c 10)")
+
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2, ea))
-print(f"bench_brief: {n} figures of 11 benchmarks checked")
+n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2, ea, pk))
+print(f"bench_brief: {n} figures of 12 benchmarks checked")
 PY

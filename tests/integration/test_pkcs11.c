@@ -19,6 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <wolfssl/options.h>
+#include <wolfssl/ssl.h>
+#include <wolfssl/wolfcrypt/wc_pkcs11.h>
+
 #include "harness.h"
 #include "peer.h"
 #include "proc.h"
@@ -26,7 +30,41 @@
 #define MODULE "/usr/lib/softhsm/libsofthsm2.so"
 
 static struct peer web;
-static char dir[64], pin_file[96], rsa_cert[96];
+static char dir[64], pin_file[96], rsa_cert[96], p384_cert[96];
+
+/* The key labelled "nosign" loses its CKA_SIGN (pkcs11-tool and
+ * softhsm2-util always set it): through the module itself, before the
+ * library loads it. Returns 0 or -1. */
+static int take_sign_away(void)
+{
+    Pkcs11Dev dev;
+    if (wc_Pkcs11_Initialize(&dev, MODULE, NULL) != 0)
+        return -1;
+    CK_FUNCTION_LIST *f = dev.func;
+    CK_SLOT_ID slots[8];
+    CK_ULONG n = 8;
+    CK_SESSION_HANDLE s;
+    int rc = -1;
+    if (f->C_GetSlotList(CK_TRUE, slots, &n) == CKR_OK && n > 0 &&
+        f->C_OpenSession(slots[0], CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s) == CKR_OK) {
+        f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)"1234", 4);
+        CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
+        CK_ATTRIBUTE t[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, "nosign", 6}};
+        CK_OBJECT_HANDLE h;
+        CK_ULONG found = 0;
+        CK_BBOOL no = 0;
+        CK_ATTRIBUTE sign = {CKA_SIGN, &no, sizeof no};
+        if (f->C_FindObjectsInit(s, t, 2) == CKR_OK) {
+            f->C_FindObjects(s, &h, 1, &found);
+            f->C_FindObjectsFinal(s);
+        }
+        if (found == 1 && f->C_SetAttributeValue(s, h, &sign, 1) == CKR_OK)
+            rc = 0;
+        f->C_CloseSession(s);
+    }
+    wc_Pkcs11_Finalize(&dev);
+    return rc;
+}
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int sh(const char *fmt, ...)
@@ -55,6 +93,7 @@ static int group_setup(void **state)
     setenv("SOFTHSM2_CONF", conf, 1); /* read by the module, in this process and the tools */
     snprintf(pin_file, sizeof pin_file, "%s/pin", dir);
     snprintf(rsa_cert, sizeof rsa_cert, "%s/rsa.pem", dir);
+    snprintf(p384_cert, sizeof p384_cert, "%s/p384.pem", dir);
     /* the token, the EC client key (label "ec", id 01), and an RSA client
      * key and certificate from the test CA (label "rsa", id 02) */
     if (sh("cd %s && echo 1234 > pin && "
@@ -69,6 +108,26 @@ static int group_setup(void **state)
            "softhsm2-util --import rsa.p8 --token evtls --label rsa --id 02 --pin 1234 >/dev/null "
            "&& rm -f ec.p8 rsa.p8 rsa.key",
            dir, pki("client.key"), pki("ca.pem"), pki("ca.key")) != 0)
+        return -1;
+    /* a P-384 key and certificate (label "p384", id 03), the EC client
+     * certificate in the token too (label "ec-cert"), and a key that may
+     * not sign (label "nosign") */
+    if (sh("cd %s && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p384.key "
+           "&& openssl req -new -key p384.key -subj /CN=evtls-p384-client -out p384.csr && "
+           "openssl x509 -req -in p384.csr -CA %s -CAkey %s -days 2 -out p384.pem 2>/dev/null && "
+           "openssl pkcs8 -topk8 -nocrypt -in p384.key -out p384.p8 && "
+           "softhsm2-util --import p384.p8 --token evtls --label p384 --id 03 --pin 1234 "
+           ">/dev/null "
+           "&& openssl x509 -in %s -outform DER -out ec.der && "
+           "pkcs11-tool --module %s --token-label evtls --login --pin 1234 --write-object ec.der "
+           "--type cert --label ec-cert --id 11 >/dev/null 2>&1 && "
+           "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ns.key && "
+           "openssl pkcs8 -topk8 -nocrypt -in ns.key -out ns.p8 && "
+           "softhsm2-util --import ns.p8 --token evtls --label nosign --id 09 --pin 1234 "
+           ">/dev/null "
+           "&& rm -f p384.key p384.p8 ns.key ns.p8",
+           dir, pki("ca.pem"), pki("ca.key"), pki("client.pem"), MODULE) != 0 ||
+        take_sign_away() != 0)
         return -1;
     char directives[512];
     snprintf(directives, sizeof directives,
@@ -161,6 +220,16 @@ static void test_keys_in_the_token(void **state)
     who_am_i(f->base, cfg, &w);
     assert_int_equal(w.status, 200);
     evtls_cfg_unref(cfg);
+    /* P-384; and the certificate read from the token as well */
+    cfg = p11_cfg(p384_cert, "pkcs11:token=evtls;object=p384", "1234", MODULE);
+    who_am_i(f->base, cfg, &w);
+    assert_non_null(strstr(w.body, "CN=evtls-p384-client"));
+    evtls_cfg_unref(cfg);
+    cfg = p11_cfg("pkcs11:token=evtls;object=ec-cert;type=cert", "pkcs11:token=evtls;id=%01",
+                  "1234", MODULE);
+    who_am_i(f->base, cfg, &w);
+    assert_non_null(strstr(w.body, "CN=evtls test client"));
+    evtls_cfg_unref(cfg);
     for (int tls12 = 0; tls12 <= 1; tls12++) {
         snprintf(uri, sizeof uri, "pkcs11:token=evtls;object=rsa?module-path=%s", MODULE);
         cfg = p11_cfg(rsa_cert, uri, "1234", NULL);
@@ -186,7 +255,9 @@ static void test_refusals_name_the_cause(void **state)
         {"pkcs11:token=evtls;object=ec", "1234", "/nonexistent/libp11.so", "no such file"},
         {"pkcs11:token=evtls;object=ec", "1234", NULL, "no module"},
         {"pkcs11:token=evtls;object=ec", NULL, MODULE, "no PIN"},
-        {"pkcs11:token=evtls;object=ec;type=cert", "1234", MODULE, "names no private key"},
+        {"pkcs11:token=evtls;object=ec;type=cert", "1234", MODULE, "names a certificate"},
+        {"pkcs11:token=evtls;object=nosign", "1234", MODULE, "cannot sign"},
+        {"pkcs11:token=evtls;object=ec", "1234", "/etc/hostname", "could not be loaded"},
         {"pkcs11:token=evtls;object=ec;colour=blue", "1234", MODULE, "unknown path attribute"},
         {"pkcs11:token=evtls;id=%zz", "1234", MODULE, "does not decode"},
         {"pkcs11:token=evtls", "1234", MODULE, "names no key"},
@@ -202,17 +273,18 @@ static void test_refusals_name_the_cause(void **state)
 }
 
 /* Two threads, each its own loop, share one configuration and its token:
- * every handshake is signed (the token's session taken in turn). */
+ * 1,000 full handshakes, every one signed (the token's session taken in
+ * turn). */
 struct worker {
     evtls_cfg *cfg;
-    int ok;
+    int n, ok;
 };
 
 static void *worker_run(void *arg)
 {
     struct worker *wk = arg;
     struct event_base *base = event_base_new();
-    for (int i = 0; i < 10; i++) {
+    for (int i = 0; i < wk->n; i++) {
         evtls_conn *c = evtls_conn_new(base, wk->cfg);
         struct connect_result cr;
         if (connect_wait(base, c, "localhost", web.port, &cr) == 0)
@@ -229,13 +301,16 @@ static void test_threads_share_the_token(void **state)
     (void)state;
     evtls_cfg *cfg = p11_cfg(pki("client.pem"), "pkcs11:token=evtls;object=ec", "1234", MODULE);
     assert_int_equal(evtls_cfg_build(cfg), 0);
-    struct worker wk[2] = {{cfg, 0}, {cfg, 0}};
+    /* 1,000 full handshakes, each signed by the token (under valgrind, an
+     * eighth of them: the work, not a time, is scaled) */
+    int n = (int)(500 / test_time_scale());
+    struct worker wk[2] = {{cfg, n, 0}, {cfg, n, 0}};
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
         assert_int_equal(pthread_create(&t[i], NULL, worker_run, &wk[i]), 0);
     for (int i = 0; i < 2; i++)
         pthread_join(t[i], NULL);
-    assert_int_equal(wk[0].ok + wk[1].ok, 20);
+    assert_int_equal(wk[0].ok + wk[1].ok, 2 * n);
     evtls_cfg_unref(cfg);
 }
 
@@ -248,6 +323,7 @@ static void test_tools_take_a_token_key(void **state)
     static struct proc pr;
     char url[96];
     snprintf(url, sizeof url, "https://localhost:%u/who", web.port);
+    /* the certificate from the token too, as curl's --cert pkcs11: */
     const char *poll[] = {EVTLS_POLL_PATH,
                           "--count",
                           "1",
@@ -255,7 +331,7 @@ static void test_tools_take_a_token_key(void **state)
                           "--cacert",
                           pki("ca.pem"),
                           "--cert",
-                          pki("client.pem"),
+                          "pkcs11:token=evtls;object=ec-cert;type=cert",
                           "--key",
                           "pkcs11:token=evtls;object=ec",
                           "--pkcs11-module",

@@ -43,7 +43,7 @@ static void test_uri_parts(void **state)
         const char *uri, *says;
     } bad[] = {
         {"pkcs11:token=t", "names no key"},
-        {"pkcs11:object=k;type=cert", "names no private key"},
+        {"pkcs11:object=k;type=secret-key", "names no private key or certificate"},
         {"pkcs11:object=k;colour=blue", "unknown path attribute"},
         {"pkcs11:object=k%2", "does not decode"},
         {"pkcs11:object=k%zz", "does not decode"},
