@@ -272,9 +272,9 @@ static void test_refusals_name_the_cause(void **state)
     }
 }
 
-/* Two threads, each its own loop, share one configuration and its token:
- * 1,000 full handshakes, every one signed (the token's session taken in
- * turn). */
+/* Two threads, each its own loop and pool, share one configuration and its
+ * token: 1,000 full handshakes, every one signed (the token's session
+ * taken in turn). */
 struct worker {
     evtls_cfg *cfg;
     int n, ok;
@@ -284,13 +284,21 @@ static void *worker_run(void *arg)
 {
     struct worker *wk = arg;
     struct event_base *base = event_base_new();
+    /* a pool per thread, each connection let go after its checkout and no
+     * resumption: every checkout is a full handshake the token signs */
+    evtls_pool_opts po;
+    evtls_pool_opts_default(&po);
+    po.resumption = 0;
+    evtls_pool *pool = evtls_pool_new(base, &po);
     for (int i = 0; i < wk->n; i++) {
-        evtls_conn *c = evtls_conn_new(base, wk->cfg);
-        struct connect_result cr;
-        if (connect_wait(base, c, "localhost", web.port, &cr) == 0)
-            wk->ok++;
-        evtls_conn_free(c);
+        struct got g;
+        if (pool_checkout_wait(base, pool, wk->cfg, "localhost", web.port, &g) == 0) {
+            wk->ok += !g.info.reused && !g.info.resumed;
+            evtls_pool_release(pool, g.c);
+        }
     }
+    evtls_pool_free(pool);
+    event_base_loop(base, EVLOOP_NONBLOCK);
     event_base_free(base);
     evtls_thread_cleanup(); /* the thread's ECC caches (Debian's wolfSSL keeps some) */
     return NULL;
