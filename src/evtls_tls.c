@@ -696,6 +696,8 @@ static int map_code(evtls__tls *t, int code)
     case UNKNOWN_ALPN_PROTOCOL_NAME_E: return EVTLS_ERR_HANDSHAKE_FAILED;
     case MEMORY_E:
     case MEMORY_ERROR: return EVTLS_ERR_NOMEM;
+    case WC_HW_E: /* the client key's device (its crypto callback) failed */
+    case WC_HW_WAIT_E: return EVTLS_ERR_KEY_DEVICE;
     case SOCKET_PEER_CLOSED_E:
     case ZERO_RETURN: return EVTLS_ERR_PEER_CLOSED;
     case SOCKET_ERROR_E:

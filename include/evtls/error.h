@@ -89,6 +89,9 @@ typedef enum evtls_err {
                                             evtls never does */
     EVTLS_ERR_CERT_STATUS = -57,         /* OCSP stapling required: no status stapled, an
                                             unknown one, or one that does not verify */
+    EVTLS_ERR_KEY_DEVICE = -58,          /* the device holding the client key (a PKCS#11
+                                            token) failed to sign: removed, its key gone,
+                                            or refusing */
     EVTLS_ERR_PROXY_CONNECT = -90,       /* the proxy could not be reached; see the detail */
     EVTLS_ERR_PROXY_REFUSED = -91,       /* the proxy refused the tunnel (its status line in the
                                             detail) or did not answer in HTTP */

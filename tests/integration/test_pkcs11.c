@@ -124,7 +124,8 @@ static int group_setup(void **state)
            "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ns.key && "
            "openssl pkcs8 -topk8 -nocrypt -in ns.key -out ns.p8 && "
            "softhsm2-util --import ns.p8 --token evtls --label nosign --id 09 --pin 1234 "
-           ">/dev/null "
+           ">/dev/null && "
+           "softhsm2-util --import ns.p8 --token evtls --label gone --id 0a --pin 1234 >/dev/null "
            "&& rm -f p384.key p384.p8 ns.key ns.p8",
            dir, pki("ca.pem"), pki("ca.key"), pki("client.pem"), MODULE) != 0 ||
         take_sign_away() != 0)
@@ -272,6 +273,27 @@ static void test_refusals_name_the_cause(void **state)
     }
 }
 
+/* The key goes from the token after the build (another process deletes
+ * it, as a token pulled out): the next handshake fails with the device's
+ * own error, not a generic TLS one. */
+static void test_key_gone_fails_the_handshake(void **state)
+{
+    struct loop_fx *f = *state;
+    evtls_cfg *cfg = p11_cfg(pki("client.pem"), "pkcs11:token=evtls;object=gone", "1234", MODULE);
+    assert_int_equal(evtls_cfg_build(cfg), 0);
+    assert_int_equal(sh("pkcs11-tool --module %s --token-label evtls --login --pin 1234 "
+                        "--delete-object --type privkey --label gone >/dev/null 2>&1",
+                        MODULE),
+                     0);
+    evtls_conn *c = evtls_conn_new(f->base, cfg);
+    struct connect_result cr;
+    int rc = connect_wait(f->base, c, "localhost", web.port, &cr);
+    assert_int_equal(rc, EVTLS_ERR_KEY_DEVICE);
+    assert_int_equal(evtls_err_get_class(rc), EVTLS_CLASS_TLS);
+    evtls_conn_free(c);
+    evtls_cfg_unref(cfg);
+}
+
 /* Two threads, each its own loop and pool, share one configuration and its
  * token: 1,000 full handshakes, every one signed (the token's session
  * taken in turn). */
@@ -403,6 +425,7 @@ int main(void)
         cmocka_unit_test(test_refusals_name_the_cause),
         cmocka_unit_test(test_threads_share_the_token),
         cmocka_unit_test(test_tools_take_a_token_key),
+        T(test_key_gone_fails_the_handshake),
     };
     return cmocka_run_group_tests_name("pkcs11", tests, group_setup, group_teardown);
 }

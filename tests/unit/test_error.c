@@ -66,6 +66,7 @@ static const int all_codes[] = {
     EVTLS_ERR_CERT_REVOKED,
     EVTLS_ERR_TLS_RENEGOTIATION,
     EVTLS_ERR_CERT_STATUS,
+    EVTLS_ERR_KEY_DEVICE,
     EVTLS_ERR_POOL_FREED,
 };
 

@@ -509,6 +509,7 @@ int cli_curl_exit(int err, int http_status)
     case EVTLS_ERR_INTERFACE: return 45;    /* CURLE_INTERFACE_FAILED */
     case EVTLS_ERR_PIN_MISMATCH: return 90; /* CURLE_SSL_PINNEDPUBKEYNOTMATCH */
     case EVTLS_ERR_CERT_STATUS: return 91;  /* CURLE_SSL_INVALIDCERTSTATUS */
+    case EVTLS_ERR_KEY_DEVICE: return 58;   /* CURLE_SSL_CERTPROBLEM: the local client key */
     case EVTLS_ERR_PEER_CLOSED:
     case EVTLS_ERR_PEER_RESET:
     case EVTLS_ERR_PROXY_REFUSED: return 56; /* CURLE_RECV_ERROR (curl's for a refused CONNECT) */
