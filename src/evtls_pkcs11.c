@@ -186,6 +186,7 @@ struct token {
     char pin[128];
     Pkcs11Token tok;
     pthread_mutex_t lock; /* one operation on its session at a time */
+    int devId;            /* its wolfSSL device (wolfSSL holds a few: one per token) */
     unsigned refs;
 };
 
@@ -195,7 +196,6 @@ static struct token *tokens;
 
 struct evtls__pkcs11 {
     struct token *t;
-    int devId, registered;
     struct evtls__pkcs11_uri u;
 };
 
@@ -385,6 +385,15 @@ static struct token *token_get(struct module *m, CK_SLOT_ID slot, const char *la
         free(t);
         return NULL;
     }
+    t->devId = atomic_fetch_add(&next_dev_id, 1);
+    if (wc_CryptoCb_RegisterDevice(t->devId, locked_cb, t) != 0) {
+        evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: wolfSSL takes no more devices");
+        wc_Pkcs11Token_Final(&t->tok);
+        pthread_mutex_destroy(&t->lock);
+        memset(t->pin, 0, sizeof t->pin);
+        free(t);
+        return NULL;
+    }
     t->refs = 1;
     t->m->refs++;
     t->next = tokens;
@@ -401,6 +410,7 @@ static void token_put(struct token *t)
             *pp = t->next;
             break;
         }
+    wc_CryptoCb_UnRegisterDevice(t->devId);
     wc_Pkcs11Token_Final(&t->tok);
     pthread_mutex_destroy(&t->lock);
     memset(t->pin, 0, sizeof t->pin);
@@ -538,12 +548,6 @@ evtls__pkcs11 *evtls__pkcs11_open(const char *module, const char *uri, const cha
     memset(pin, 0, sizeof pin);
     if (p->t == NULL || find_key(p->t, &p->u, e) != 0)
         goto fail;
-    p->devId = atomic_fetch_add(&next_dev_id, 1);
-    if (wc_CryptoCb_RegisterDevice(p->devId, locked_cb, p->t) != 0) {
-        evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: wolfSSL takes no more devices");
-        goto fail;
-    }
-    p->registered = 1;
     return p;
 fail:
     memset(pin, 0, sizeof pin);
@@ -555,8 +559,9 @@ int evtls__pkcs11_use_key(evtls__pkcs11 *p, void *ctx, evtls_last_error *e)
 {
     /* The key alone is the device's: the context's other work (key
      * shares, record protection) stays in software. */
-    int r = p->u.id_len ? wolfSSL_CTX_use_PrivateKey_Id(ctx, p->u.id, (long)p->u.id_len, p->devId)
-                        : wolfSSL_CTX_use_PrivateKey_Label(ctx, p->u.object, p->devId);
+    int dev = p->t->devId;
+    int r = p->u.id_len ? wolfSSL_CTX_use_PrivateKey_Id(ctx, p->u.id, (long)p->u.id_len, dev)
+                        : wolfSSL_CTX_use_PrivateKey_Label(ctx, p->u.object, dev);
     if (r != WOLFSSL_SUCCESS)
         return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: wolfSSL refused the token's key");
     return 0;
@@ -566,8 +571,6 @@ void evtls__pkcs11_close(evtls__pkcs11 *p)
 {
     if (p == NULL)
         return;
-    if (p->registered)
-        wc_CryptoCb_UnRegisterDevice(p->devId);
     pthread_mutex_lock(&registry);
     token_put(p->t);
     pthread_mutex_unlock(&registry);

@@ -346,7 +346,9 @@ static void test_threads_share_the_token(void **state)
 
 /* The tools, as curl users write it: --key pkcs11:URI with
  * --pkcs11-module and --pin-file (evtls-poll) or the PIN in the URI
- * (evtls-load); a wrong PIN is a configuration error (exit 2) naming it. */
+ * (evtls-load, ten threads: ten configurations on one token and one
+ * wolfSSL device, where wolfSSL holds eight); a wrong PIN is a
+ * configuration error (exit 2) naming it. */
 static void test_tools_take_a_token_key(void **state)
 {
     (void)state;
@@ -383,9 +385,9 @@ static void test_tools_take_a_token_key(void **state)
                           "--key",
                           uri,
                           "-t",
-                          "2",
+                          "10",
                           "-c",
-                          "4",
+                          "10",
                           "-n",
                           "40",
                           "--requests-per-conn",
