@@ -39,11 +39,11 @@ static int group_setup(void **state)
     if (b == NULL || ftruncate(fileno(b), BODY_100K) != 0)
         return -1;
     fclose(b);
-    char directives[256];
+    char directives[384];
     snprintf(directives, sizeof directives,
              "keepalive_timeout 60s; keepalive_requests 1000000; location = /100k { alias %s; } "
-             "location = /nf { return 404; }",
-             body_path);
+             "location = /nf { return 404; } location = /slow { alias %s; limit_rate 40k; }",
+             body_path, body_path);
     /* A 256 KiB send buffer: TCP autotuning would otherwise give one of the
      * four connections of the shares test most of the bandwidth. */
     if (peer_nginx_ex(&web, PEER_NGINX_127_0_0_2 | PEER_NGINX_SNDBUF_256K, directives) != 0)
@@ -229,6 +229,38 @@ static void test_resume_ratio_tls13(void **state)
     resume_case("0.5", "1.3", 200, 4);
     resume_case("0.5", "1.3", 100, 50); /* half the handshakes start before any session */
     resume_case("1", "1.3", 200, 4);
+}
+
+/* --request-timeout covers the whole exchange, the body included, where
+ * --ttfb-timeout stops at the first byte (and bounds each silence): a
+ * 100 KB body sent at 40 KB/s (2.5 s) passes a 5 s TTFB timeout and fails
+ * a 1 s request timeout with HTTP_TIMEOUT. The latency table has p75 and
+ * p95 columns (text, JSON). */
+static void test_request_timeout_and_columns(void **state)
+{
+    (void)state;
+    char slow[160];
+    snprintf(slow, sizeof slow, "%sslow", url);
+    int st = load_run(60000, "--cacert", pki("ca.pem"), "-c", "2", "-n", "2", "--ttfb-timeout",
+                      "5s", "--json", json_path, slow, NULL);
+    if (st != 0)
+        fail_msg("exit %d:\n%s\n%s", st, pr.out, pr.err);
+    read_json();
+    assert_int_equal(num("errors"), 0);
+    assert_true(phase("total", "p50_ms") > 1000);
+    assert_true(phase("total", "p75_ms") >= phase("total", "p50_ms"));
+    assert_true(phase("total", "p95_ms") >= phase("total", "p75_ms"));
+    assert_true(phase("total", "p99_ms") >= phase("total", "p95_ms"));
+    assert_non_null(strstr(pr.out, "p50        p75        p90        p95        p99"));
+    st = load_run(60000, "--cacert", pki("ca.pem"), "-c", "2", "-n", "2", "--ttfb-timeout", "5s",
+                  "--request-timeout", "1s", "--max-errors", "10", "--json", json_path, slow, NULL);
+    assert_int_equal(st, 1); /* no operation succeeded */
+    read_json();
+    assert_int_equal(num("errors"), 2);
+    assert_non_null(strstr(json, "\"HTTP_TIMEOUT\""));
+    assert_true(phase("total", "max_ms") < 2400); /* each ended at its 1 s, not the body's end */
+    struct log_count lc;
+    read_log(&lc, 0);
 }
 
 /* --session-file, as evtls-poll's: a run saves every thread's sessions
@@ -1218,6 +1250,7 @@ int main(void)
         cmocka_unit_test(test_bodies_bytes_and_shares),
         cmocka_unit_test(test_exit_codes_and_usage),
         cmocka_unit_test(test_session_file),
+        cmocka_unit_test(test_request_timeout_and_columns),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);

@@ -373,8 +373,9 @@ void lt_report_html(FILE *f, const lt_result *r)
     html_verdicts(f, r);
     fputs("<h2>Latency</h2>\n", f);
     percentile_chart(f, st);
-    fputs("<table><tr><th>phase</th><th>count</th><th>min ms</th><th>p50 ms</th><th>p90 "
-          "ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th></tr>",
+    fputs("<table><tr><th>phase</th><th>count</th><th>min ms</th><th>p50 ms</th><th>p75 "
+          "ms</th><th>p90 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max "
+          "ms</th></tr>",
           f);
     for (int p = 0; p < LT_NPHASES; p++) {
         const lt_hist *h = &st->hist[p];
@@ -383,9 +384,11 @@ void lt_report_html(FILE *f, const lt_result *r)
         fprintf(f,
                 "<tr><td>%s</td><td class=\"n\">%llu</td><td class=\"n\">%.3f</td><td "
                 "class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td "
-                "class=\"n\">%.3f</td><td class=\"n\">%.3f</td></tr>",
+                "class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td "
+                "class=\"n\">%.3f</td></tr>",
                 lt_phase_names[p], (unsigned long long)h->count, (double)h->min / 1000,
-                (double)lt_hist_percentile(h, 50) / 1000, (double)lt_hist_percentile(h, 90) / 1000,
+                (double)lt_hist_percentile(h, 50) / 1000, (double)lt_hist_percentile(h, 75) / 1000,
+                (double)lt_hist_percentile(h, 90) / 1000, (double)lt_hist_percentile(h, 95) / 1000,
                 (double)lt_hist_percentile(h, 99) / 1000,
                 (double)lt_hist_percentile(h, 99.9) / 1000, (double)h->max / 1000);
     }

@@ -58,6 +58,8 @@ const char lt_usage[] =
     "                         becomes POST unless given)\n"
     "      --ttfb-timeout TIME  time allowed from request to first response byte (30s;\n"
     "                         evtls-poll's name; --timeout is the same)\n"
+    "      --request-timeout TIME  time allowed for the whole exchange, the body\n"
+    "                         included (default none; HTTP_TIMEOUT when it passes)\n"
     "      --max-body BYTES   largest response body accepted (default 16777216)\n"
     "\n"
     "TLS and connection (the same options as evtls-poll's):\n"
@@ -341,6 +343,7 @@ static const struct option long_opts[] = {
     {"header", required_argument, 0, 'H'},
     {"data", required_argument, 0, O_DATA},
     {"ttfb-timeout", required_argument, 0, O_TIMEOUT},
+    {"request-timeout", required_argument, 0, O_TIMEOUT},
     {"timeout", required_argument, 0, O_TIMEOUT}, /* the older name */
     {"max-body", required_argument, 0, O_MAXBODY},
     {"resume-ratio", required_argument, 0, O_RESUME},
@@ -468,7 +471,8 @@ static int http_option(lt_opts *o, int ch, const char *name, const char *arg, ch
         return 0;
     case O_DATA: o->data = arg; return 0;
     case O_TIMEOUT:
-        if (cli_parse_timeout_ms(arg, &o->timeout_ms) != 0)
+        if (cli_parse_timeout_ms(arg, strcmp(name, "request-timeout") == 0 ? &o->request_timeout_ms
+                                                                           : &o->timeout_ms) != 0)
             return lt_fail(err, errlen, "--%s: '%s' is not a time from 1ms to 1h", name, arg);
         return 0;
     case O_MAXBODY:
@@ -681,13 +685,14 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
             return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
                            o->sources[j], o->tls.family, o->tls.family);
     if (o->mode != LT_MODE_REQUEST) {
-        const char *http = o->reqs_per_conn ? "--requests-per-conn"
-                           : o->max_body    ? "--max-body"
-                           : o->method      ? "--method"
-                           : o->n_headers   ? "--header"
-                           : o->data        ? "--data"
-                           : o->timeout_ms  ? "--ttfb-timeout"
-                                            : NULL;
+        const char *http = o->reqs_per_conn        ? "--requests-per-conn"
+                           : o->max_body           ? "--max-body"
+                           : o->method             ? "--method"
+                           : o->n_headers          ? "--header"
+                           : o->data               ? "--data"
+                           : o->timeout_ms         ? "--ttfb-timeout"
+                           : o->request_timeout_ms ? "--request-timeout"
+                                                   : NULL;
         if (http)
             return lt_fail(err, errlen, "%s is for --mode request", http);
     }

@@ -84,8 +84,9 @@ typedef struct lt_opts {
     const char *data; /* --data as given (TEXT or @FILE) */
     char *data_buf;   /* its bytes (evtls-load's main reads them, before the run) */
     size_t data_len;
-    unsigned timeout_ms; /* 0: the library's default */
-    uint64_t max_body;   /* --max-body, 0: the library's default */
+    unsigned timeout_ms;         /* 0: the library's default */
+    unsigned request_timeout_ms; /* --request-timeout: the whole exchange, body included */
+    uint64_t max_body;           /* --max-body, 0: the library's default */
     const char *json_path;
     const char *html_path; /* --html: the report as one self-contained page */
     const char *log_file;  /* --log-file: one line per operation, written after the run */

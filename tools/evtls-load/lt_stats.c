@@ -434,15 +434,16 @@ static void text_tables(FILE *f, const lt_result *r)
                 st->tls[i].group ? st->tls[i].group : "-", (unsigned long long)st->tls[i].n);
     if (st->tls_other)
         fprintf(f, "  (others)%44llu\n", (unsigned long long)st->tls_other);
-    fprintf(f, "latency (ms)      count        min       mean        p50        p90        p99"
-               "      p99.9        max\n");
+    fprintf(f, "latency (ms)      count        min       mean        p50        p75        p90"
+               "        p95        p99      p99.9        max\n");
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
         if (h->count == 0)
             continue;
-        fprintf(f, "  %-11s %9llu %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n",
+        fprintf(f, "  %-11s %9llu %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f %10.3f\n",
                 lt_phase_names[i], (unsigned long long)h->count, ms(h->min), lt_hist_mean(h) / 1000,
-                ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 90)),
+                ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 75)),
+                ms(lt_hist_percentile(h, 90)), ms(lt_hist_percentile(h, 95)),
                 ms(lt_hist_percentile(h, 99)), ms(lt_hist_percentile(h, 99.9)), ms(h->max));
     }
     fprintf(f, "  (total: every operation, failed ones included; total_ok: the successful "
@@ -649,10 +650,10 @@ static void write_fingerprint(FILE *f, const void *arg)
         cli_json_string(f, o->addrs[i]);
     }
     fprintf(f,
-            "],\"connect_ms\":%u,\"handshake_ms\":%u,\"ttfb_timeout_ms\":%u,\"max_body\":%llu,"
-            "\"retries\":%u}",
-            o->tls.connect_ms, o->tls.handshake_ms, o->timeout_ms, (unsigned long long)o->max_body,
-            o->tls.retries);
+            "],\"connect_ms\":%u,\"handshake_ms\":%u,\"ttfb_timeout_ms\":%u,"
+            "\"request_timeout_ms\":%u,\"max_body\":%llu,\"retries\":%u}",
+            o->tls.connect_ms, o->tls.handshake_ms, o->timeout_ms, o->request_timeout_ms,
+            (unsigned long long)o->max_body, o->tls.retries);
 }
 
 char *lt_fingerprint(const lt_opts *o)
@@ -821,18 +822,21 @@ static void json_tables(FILE *f, const lt_result *r)
         if (h->count == 0) { /* every phase has its key: no sample, null figures */
             fprintf(f,
                     "%s\"%s\":{\"count\":0,\"min_ms\":null,\"mean_ms\":null,\"p50_ms\":null,"
-                    "\"p90_ms\":null,\"p99_ms\":null,\"p999_ms\":null,\"max_ms\":null}",
+                    "\"p75_ms\":null,\"p90_ms\":null,\"p95_ms\":null,\"p99_ms\":null,"
+                    "\"p999_ms\":null,\"max_ms\":null}",
                     first ? "" : ",", lt_phase_names[i]);
             first = 0;
             continue;
         }
         fprintf(f,
                 "%s\"%s\":{\"count\":%llu,\"min_ms\":%.3f,\"mean_ms\":%.3f,\"p50_ms\":%.3f,"
-                "\"p90_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f,"
+                "\"p75_ms\":%.3f,\"p90_ms\":%.3f,\"p95_ms\":%.3f,\"p99_ms\":%.3f,"
+                "\"p999_ms\":%.3f,\"max_ms\":%.3f,"
                 "\"min_us\":%llu,\"max_us\":%llu,\"sum_us\":%.0f,\"clamped\":%llu}",
                 first ? "" : ",", lt_phase_names[i], (unsigned long long)h->count, ms(h->min),
                 lt_hist_mean(h) / 1000, ms(lt_hist_percentile(h, 50)),
-                ms(lt_hist_percentile(h, 90)), ms(lt_hist_percentile(h, 99)),
+                ms(lt_hist_percentile(h, 75)), ms(lt_hist_percentile(h, 90)),
+                ms(lt_hist_percentile(h, 95)), ms(lt_hist_percentile(h, 99)),
                 ms(lt_hist_percentile(h, 99.9)), ms(h->max), (unsigned long long)h->min,
                 (unsigned long long)h->max, h->sum, (unsigned long long)h->clamped);
         first = 0;

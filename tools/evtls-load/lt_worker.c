@@ -112,6 +112,7 @@ static int build_requests(lt_worker *w, char *err, size_t errlen)
     evtls_http_opts_default(&w->hopts);
     if (o->timeout_ms)
         w->hopts.ttfb_timeout_ms = w->hopts.idle_timeout_ms = o->timeout_ms;
+    w->hopts.total_timeout_ms = o->request_timeout_ms; /* 0: none */
     if (o->max_body)
         w->hopts.max_body_bytes = (size_t)o->max_body;
     w->cbs.on_body = lt_slot_on_body;
