@@ -975,7 +975,7 @@ static void test_codes_data_file_thresholds(void **state)
     double busy = (num("cpu_user_s") + num("cpu_sys_s")) / num("duration_s");
     assert_true((strstr(pr.err, "it may be the bottleneck") != NULL) == (busy >= 0.9));
     /* Thresholds: a generous one is met (exit 0), one no handshake can
-     * meet (1 us) is not (exit 1); a malformed one is a usage error. */
+     * meet (1 us) is not (exit 3); a malformed one is a usage error. */
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
                               "--threshold", "total.p99<60s", ok, NULL),
                      0);
@@ -983,7 +983,7 @@ static void test_codes_data_file_thresholds(void **state)
     assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
                               "--threshold", "total.p95<60s", "--threshold", "tls.max<1us",
                               "--json", json_path, ok, NULL),
-                     1);
+                     3);
     assert_non_null(strstr(pr.out, "threshold tls.max<1us: NOT met ("));
     /* Any percentile, and each verdict in the JSON with its value. */
     assert_non_null(strstr(pr.out, "threshold total.p95<60s: met ("));
@@ -995,6 +995,72 @@ static void test_codes_data_file_thresholds(void **state)
     assert_non_null(strstr(tv, "\"met\":false}"));
     assert_int_equal(load_run(60000, "--threshold", "total.p101<1s", ok, NULL), 2);
     assert_non_null(strstr(pr.err, "--threshold: 'total.p101<1s'"));
+}
+
+/* Checks and thresholds (k6's): --expect-body and --expect-header are
+ * checks counted apart from errors; --expect-status says what is success;
+ * thresholds on errors.rate, checks.rate, rps and a latency with > as
+ * well as <; a failed threshold exits 3; --abort-on-threshold ends a run
+ * whose check rate fails, after a second. */
+static void test_checks_and_thresholds(void **state)
+{
+    (void)state;
+    char nf[160];
+    snprintf(nf, sizeof nf, "%snf", url);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "20", "-c", "2",
+                              "--expect-body", "from nginx", "--expect-header",
+                              "Content-Type: text/plain", "--threshold", "checks.rate>0.99",
+                              "--threshold", "errors.rate<0.01", "--threshold", "rps>1",
+                              "--threshold", "total.p50>1us", "--json", json_path, url, NULL),
+                     0);
+    read_json();
+    const char *ck = strstr(json, "\"checks\":{");
+    assert_non_null(ck);
+    assert_int_equal(num_in(ck, "made"), 40);
+    assert_int_equal(num_in(ck, "failed"), 0);
+    assert_non_null(strstr(pr.out, "checks: 40 made, 0 failed (100.00 % passed"));
+    assert_non_null(strstr(pr.out, "threshold rps>1: met ("));
+    /* a body that is not there: the checks fail, the operations do not */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "20", "-c", "2",
+                              "--expect-body", "not in it", "--threshold", "checks.rate>0.99",
+                              "--json", json_path, url, NULL),
+                     3);
+    read_json();
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(num_in(strstr(json, "\"checks\":{"), "failed"), 20);
+    assert_non_null(strstr(pr.out, "threshold checks.rate>0.99: NOT met (0.0000)"));
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "20", "-c", "2",
+                              "--threshold", "rps>100000000", url, NULL),
+                     3);
+    /* --expect-status: a 404 is the success asked for; a 200 is not */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
+                              "--expect-status", "404,5xx", "--json", json_path, nf, NULL),
+                     0);
+    read_json();
+    assert_int_equal(num("errors"), 0);
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-n", "10", "-c", "2",
+                              "--expect-status", "201-204", "--max-errors", "100", "--threshold",
+                              "errors.rate<0.5", "--json", json_path, url, NULL),
+                     1); /* none succeeded */
+    read_json();
+    assert_int_equal(num("errors"), 10);
+    assert_non_null(strstr(json, "\"HTTP_STATUS\""));
+    /* --abort-on-threshold: the checks fail from the start; the run of 20 s
+     * ends after its first second */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "20", "-c", "2", "--rate",
+                              "50", "--expect-body", "not in it", "--threshold", "checks.rate>0.5",
+                              "--abort-on-threshold", "--json", json_path, url, NULL),
+                     3);
+    read_json();
+    assert_non_null(strstr(json, "\"ended_by\":\"threshold\""));
+    assert_true(num("duration_s") < 10);
+    assert_non_null(strstr(pr.err, "the run ends here (--abort-on-threshold)"));
+    struct log_count lc;
+    read_log(&lc, 0);
+    assert_int_equal(load_run(10000, "--expect-status", "99", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--expect-status", "2xx,", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--threshold", "errors.rate<2", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--expect-header", "novalue", url, NULL), 2);
 }
 
 static void test_bodies_bytes_and_shares(void **state)
@@ -1251,6 +1317,7 @@ int main(void)
         cmocka_unit_test(test_exit_codes_and_usage),
         cmocka_unit_test(test_session_file),
         cmocka_unit_test(test_request_timeout_and_columns),
+        cmocka_unit_test(test_checks_and_thresholds),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);

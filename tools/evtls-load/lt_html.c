@@ -230,19 +230,19 @@ static void html_verdicts(FILE *f, const lt_result *r)
     const lt_opts *o = r->o;
     const lt_stats *st = r->st;
     if (o->n_thresholds) {
-        fputs("<h2>Thresholds</h2>\n<table><tr><th>threshold</th><th>value ms</th>"
+        fputs("<h2>Thresholds</h2>\n<table><tr><th>threshold</th><th>value</th>"
               "<th>verdict</th></tr>",
               f);
         for (unsigned i = 0; i < o->n_thresholds; i++) {
             double v;
-            int met = lt_threshold_eval(st, &o->thresholds[i], &v);
+            int met = lt_threshold_eval(st, r->elapsed_s, &o->thresholds[i], &v);
             fputs("<tr><td><code>", f);
             esc(f, o->thresholds[i].text);
             if (met < 0)
                 fputs("</code></td><td>-</td><td>NOT met (no sample)</td></tr>", f);
             else
-                fprintf(f, "</code></td><td class=\"n\">%.3f</td><td>%s</td></tr>", v / 1000,
-                        met ? "met" : "<b>NOT met</b>");
+                fprintf(f, "</code></td><td class=\"n\">%.4g%s</td><td>%s</td></tr>", v,
+                        lt_threshold_unit(&o->thresholds[i]), met ? "met" : "<b>NOT met</b>");
         }
         fputs("</table>\n", f);
     }
@@ -275,6 +275,19 @@ static void html_statuses(FILE *f, const lt_stats *st)
         }
     if (any)
         fputs("</table>\n", f);
+}
+
+/* --expect-body and --expect-header: the checks made and failed. */
+static void html_checks(FILE *f, const lt_stats *st)
+{
+    if (st->checks == 0)
+        return;
+    fprintf(f,
+            "<h2>Checks</h2>\n<table><tr><th>made</th><th>failed</th><th>passed</th></tr>"
+            "<tr><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%.2f "
+            "%%</td></tr></table>\n",
+            (unsigned long long)st->checks, (unsigned long long)st->checks_failed,
+            100.0 * (double)(st->checks - st->checks_failed) / (double)st->checks);
 }
 
 /* TLS 1.3 early data: each connection's fate, the bytes, the 425s. */
@@ -417,6 +430,7 @@ void lt_report_html(FILE *f, const lt_result *r)
     html_statuses(f, st);
     html_http2(f, o, st);
     html_early(f, o, st);
+    html_checks(f, st);
     fputs("<h2>Errors</h2>\n", f);
     if (st->ops_failed == 0 && st->conns_failed == 0)
         fputs("<p>None.</p>\n", f);

@@ -107,14 +107,23 @@ const char lt_usage[] =
     "                         4xx or 5xx, as the summary counts it) or -, duration (us);\n"
     "                         kept in memory and written after the run (1,000,000 a thread)\n"
     "      --max-errors N     exit 1 when more than N operations fail (default 0)\n"
-    "      --threshold PHASE.STAT<TIME  exit 1 unless the latency statistic is below\n"
-    "                         TIME (k6's thresholds; repeatable), e.g. total.p99<200ms,\n"
-    "                         tls.max<1s; PHASE dns, tcp_wait, tcp, tls, connect,\n"
+    "      --expect-status LIST  the statuses that are success, e.g. 200,204 or 2xx,301 or\n"
+    "                         200-299 (default: below 400); others fail the operation\n"
+    "      --expect-body STR  check each response's body holds STR (k6's checks: a failed\n"
+    "                         check is counted apart from errors)\n"
+    "      --expect-header 'Name: value'  check each response has that header value\n"
+    "      --threshold EXPR   exit 3 unless it holds at the end (k6's thresholds;\n"
+    "                         repeatable): PHASE.STAT<TIME or >TIME, errors.rate<X,\n"
+    "                         checks.rate>X (the share of checks passed), rps>N or <N;\n"
+    "                         e.g. total.p99<200ms, errors.rate<0.01, rps>5000;\n"
+    "                         PHASE dns, tcp_wait, tcp, tls, connect,\n"
     "                         stream_wait, ttfb, ttfb_conn (from a new connection's\n"
     "                         connect), total (every operation, failed ones too) or\n"
     "                         total_ok;\n"
     "                         STAT any percentile pN (p50, p95, p99.9...), max or mean;\n"
     "                         each one's value and verdict printed and in the JSON\n"
+    "      --abort-on-threshold  end the run as soon as an errors.rate or checks.rate\n"
+    "                         threshold fails (checked each second; the others at the end)\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
     "\n"
     "Beyond one machine (see 'evtls-load merge --help'):\n"
@@ -129,8 +138,8 @@ const char lt_usage[] =
     "      --version          the versions of evtls and wolfSSL, and the build's features\n"
     "\n"
     "TIME is a number with an optional unit: us, ms, s (the default), m or h.\n"
-    "Exit status: 0 done within --max-errors; 1 too many errors, none succeeded or a\n"
-    "threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
+    "Exit status: 0 done within --max-errors; 1 too many errors or none succeeded;\n"
+    "3 a threshold failed; 2 bad usage; 130 or 143 when SIGINT or SIGTERM stopped the run\n"
     "(128 + the signal, as a shell reports it; the summary is written first).\n";
 
 const char *const lt_phase_names[LT_NPHASES] = {"dns",     "tcp_wait",    "tcp",  "tls",
@@ -246,9 +255,33 @@ int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *er
 
 int lt_parse_threshold(const char *s, struct lt_threshold *t)
 {
-    const char *dot = strchr(s, '.'), *lt = strchr(s, '<');
-    if (dot == NULL || lt == NULL || lt < dot)
+    const char *op = strpbrk(s, "<>");
+    if (op == NULL || op == s)
         return -1;
+    t->above = *op == '>';
+    size_t nl = (size_t)(op - s);
+    char *end;
+    if ((nl == 11 && strncmp(s, "errors.rate", 11) == 0) ||
+        (nl == 11 && strncmp(s, "checks.rate", 11) == 0)) {
+        t->kind = s[0] == 'e' ? LT_TH_ERRORS_RATE : LT_TH_CHECKS_RATE;
+        t->limit = strtod(op + 1, &end);
+        if (end == op + 1 || *end != '\0' || !(t->limit >= 0 && t->limit <= 1))
+            return -1;
+        t->text = s;
+        return 0;
+    }
+    if (nl == 3 && strncmp(s, "rps", 3) == 0) {
+        t->kind = LT_TH_RPS;
+        t->limit = strtod(op + 1, &end);
+        if (end == op + 1 || *end != '\0' || !(t->limit > 0))
+            return -1;
+        t->text = s;
+        return 0;
+    }
+    const char *dot = memchr(s, '.', nl);
+    if (dot == NULL)
+        return -1;
+    t->kind = LT_TH_LATENCY;
     t->phase = -1;
     for (int i = 0; i < LT_NPHASES; i++)
         if ((size_t)(dot - s) == strlen(lt_phase_names[i]) &&
@@ -257,7 +290,7 @@ int lt_parse_threshold(const char *s, struct lt_threshold *t)
     if (t->phase < 0)
         return -1;
     char stat[16];
-    size_t n = (size_t)(lt - dot - 1);
+    size_t n = (size_t)(op - dot - 1);
     if (n == 0 || n >= sizeof stat)
         return -1;
     memcpy(stat, dot + 1, n);
@@ -267,16 +300,53 @@ int lt_parse_threshold(const char *s, struct lt_threshold *t)
     else if (strcmp(stat, "mean") == 0)
         t->p = -1;
     else if (stat[0] == 'p') {
-        char *end;
         t->p = strtod(stat + 1, &end);
         if (end == stat + 1 || *end != '\0' || !(t->p > 0 && t->p < 100))
             return -1;
     } else {
         return -1;
     }
-    if (lt_parse_duration(lt + 1, &t->max_us) != 0 || t->max_us == 0)
+    uint64_t us;
+    if (lt_parse_duration(op + 1, &us) != 0 || us == 0)
         return -1;
+    t->limit = (double)us;
     t->text = s;
+    return 0;
+}
+
+/* --expect-status: codes (200), classes (2xx) and ranges (200-299), comma
+ * separated. Returns 0 or -1. */
+static int parse_expect_status(const char *s, uint8_t ok[600])
+{
+    memset(ok, 0, 600);
+    while (*s) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        char tok[16];
+        if (n == 0 || n >= sizeof tok)
+            return -1;
+        memcpy(tok, s, n);
+        tok[n] = '\0';
+        unsigned lo, hi;
+        char x1, x2, extra;
+        if (sscanf(tok, "%1u%c%c%c", &lo, &x1, &x2, &extra) == 3 && (x1 == 'x' || x1 == 'X') &&
+            (x2 == 'x' || x2 == 'X') && lo >= 1 && lo <= 5) {
+            hi = lo * 100 + 99;
+            lo *= 100;
+        } else if (sscanf(tok, "%u-%u%c", &lo, &hi, &extra) == 2) {
+        } else if (sscanf(tok, "%u%c", &lo, &extra) == 1) {
+            hi = lo;
+        } else {
+            return -1;
+        }
+        if (lo < 100 || hi > 599 || lo > hi)
+            return -1;
+        for (unsigned c = lo; c <= hi; c++)
+            ok[c] = 1;
+        s += n + (comma != NULL);
+        if (comma && *s == '\0')
+            return -1;
+    }
     return 0;
 }
 
@@ -320,6 +390,10 @@ enum {
     O_JSON,
     O_MAXERR,
     O_THRESHOLD,
+    O_ABORT_TH,
+    O_EXPECT_STATUS,
+    O_EXPECT_BODY,
+    O_EXPECT_HEADER,
     O_LOGFILE,
     O_WARMUP,
     O_NOPROGRESS,
@@ -361,6 +435,10 @@ static const struct option long_opts[] = {
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
     {"threshold", required_argument, 0, O_THRESHOLD},
+    {"abort-on-threshold", no_argument, 0, O_ABORT_TH},
+    {"expect-status", required_argument, 0, O_EXPECT_STATUS},
+    {"expect-body", required_argument, 0, O_EXPECT_BODY},
+    {"expect-header", required_argument, 0, O_EXPECT_HEADER},
     {"log-file", required_argument, 0, O_LOGFILE},
     {"warm-up", required_argument, 0, O_WARMUP},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
@@ -569,11 +647,32 @@ static int output_option(lt_opts *o, int ch, const char *name, const char *arg, 
         if (o->n_thresholds == sizeof o->thresholds / sizeof o->thresholds[0] ||
             lt_parse_threshold(arg, &o->thresholds[o->n_thresholds]) != 0)
             return lt_fail(err, errlen,
-                           "--threshold: '%s' is not PHASE.STAT<TIME (e.g. total.p99<200ms; "
-                           "at most 8)",
+                           "--threshold: '%s' is not PHASE.STAT<TIME, errors.rate<X, "
+                           "checks.rate>X or rps>N (e.g. total.p99<200ms; at most 8)",
                            arg);
         o->n_thresholds++;
         return 0;
+    case O_ABORT_TH: o->abort_on_threshold = 1; return 0;
+    case O_EXPECT_STATUS:
+        if (parse_expect_status(arg, o->expect_status) != 0)
+            return lt_fail(err, errlen,
+                           "--expect-status: '%s' is not a list of codes, classes (2xx) or "
+                           "ranges (200-299) from 100 to 599",
+                           arg);
+        o->expect_status_given = 1;
+        return 0;
+    case O_EXPECT_BODY:
+        if (arg[0] == '\0' || strlen(arg) > 256)
+            return lt_fail(err, errlen, "--expect-body: from 1 to 256 bytes");
+        o->expect_body = arg;
+        return 0;
+    case O_EXPECT_HEADER: {
+        const char *colon = strchr(arg, ':');
+        if (colon == NULL || colon == arg)
+            return lt_fail(err, errlen, "--expect-header: '%s' is not 'Name: value'", arg);
+        o->expect_header = arg;
+        return 0;
+    }
     case O_MAXERR:
         if (parse_u64(arg, UINT64_MAX / 2, &o->max_errors) != 0)
             return lt_fail(err, errlen, "--max-errors: '%s' is not a number", arg);
@@ -685,14 +784,17 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
             return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
                            o->sources[j], o->tls.family, o->tls.family);
     if (o->mode != LT_MODE_REQUEST) {
-        const char *http = o->reqs_per_conn        ? "--requests-per-conn"
-                           : o->max_body           ? "--max-body"
-                           : o->method             ? "--method"
-                           : o->n_headers          ? "--header"
-                           : o->data               ? "--data"
-                           : o->timeout_ms         ? "--ttfb-timeout"
-                           : o->request_timeout_ms ? "--request-timeout"
-                                                   : NULL;
+        const char *http = o->reqs_per_conn         ? "--requests-per-conn"
+                           : o->max_body            ? "--max-body"
+                           : o->method              ? "--method"
+                           : o->n_headers           ? "--header"
+                           : o->data                ? "--data"
+                           : o->timeout_ms          ? "--ttfb-timeout"
+                           : o->request_timeout_ms  ? "--request-timeout"
+                           : o->expect_status_given ? "--expect-status"
+                           : o->expect_body         ? "--expect-body"
+                           : o->expect_header       ? "--expect-header"
+                                                    : NULL;
         if (http)
             return lt_fail(err, errlen, "%s is for --mode request", http);
     }

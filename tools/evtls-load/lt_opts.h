@@ -92,15 +92,27 @@ typedef struct lt_opts {
     const char *log_file;  /* --log-file: one line per operation, written after the run */
     uint64_t max_errors;
     uint64_t warm_up; /* --warm-up N: operations run first and not counted */
-    /* --threshold PHASE.STAT<TIME (k6's thresholds): the run fails when a
-     * latency statistic is not below its limit */
+    /* --threshold (k6's thresholds): the run fails (exit 3) when a
+     * statistic is not on the right side of its limit: PHASE.STAT<TIME or
+     * >TIME, errors.rate, checks.rate (the share of checks passed) or rps,
+     * each with < or > */
     struct lt_threshold {
         const char *text;
-        int phase;       /* lt_phase, -1 while parsing */
-        double p;        /* percentile, 100 for max, -1 for mean */
-        uint64_t max_us; /* the statistic must be below this */
+        enum { LT_TH_LATENCY, LT_TH_ERRORS_RATE, LT_TH_CHECKS_RATE, LT_TH_RPS } kind;
+        int phase;    /* latency: an lt_phase, -1 while parsing */
+        double p;     /* latency: percentile, 100 for max, -1 for mean */
+        int above;    /* the statistic must be above the limit ('>'), else below */
+        double limit; /* latency in us; a rate from 0 to 1; operations per second */
     } thresholds[8];
     unsigned n_thresholds;
+    int abort_on_threshold; /* --abort-on-threshold: a failed count threshold ends the run */
+    /* --expect-status LIST: the statuses that are success (default: below
+     * 400); --expect-body and --expect-header: checks on each response,
+     * counted apart from errors (k6's checks) */
+    uint8_t expect_status[600];
+    int expect_status_given;
+    const char *expect_body;
+    const char *expect_header; /* "Name:value" as given */
     int no_progress;
     int no_retry;
     /* --shard I/N: this process runs shard I of N (0/1 when not sharded) */

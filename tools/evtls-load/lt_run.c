@@ -33,6 +33,8 @@ struct run {
     int done_fd[2];
     int progress;
     int interrupted; /* the signal that stopped the run, 0 if none */
+    int aborted;     /* --abort-on-threshold ended it */
+    uint64_t next_abort_check;
     uint64_t t0, last_ops, last_t;
     uint64_t next_print; /* the progress line's next whole second after t0 */
     long rss_base_kb, rss_held_kb;
@@ -126,6 +128,44 @@ static void save_sessions(const struct run *r)
 
 #define PROGRESS_GRACE_US 200000
 
+/* --abort-on-threshold: once a second, the errors.rate and checks.rate
+ * thresholds on the counts so far; one that fails ends the run. */
+static void check_abort(struct run *r, uint64_t now)
+{
+    const lt_opts *o = r->o;
+    if (!o->abort_on_threshold || r->aborted || r->interrupted || now < r->t0 + 1000000 ||
+        now < r->next_abort_check)
+        return;
+    r->next_abort_check = now + 1000000;
+    uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors), checks = 0,
+             failed = 0;
+    for (unsigned i = 0; i < r->n; i++) {
+        uint64_t f;
+        checks += lt_worker_checks(r->w[i], &f);
+        failed += f;
+    }
+    for (unsigned i = 0; i < o->n_thresholds; i++) {
+        const struct lt_threshold *t = &o->thresholds[i];
+        double v;
+        if (t->kind == LT_TH_ERRORS_RATE && ops > 0)
+            v = (double)errs / (double)ops;
+        else if (t->kind == LT_TH_CHECKS_RATE && checks > 0)
+            v = (double)(checks - failed) / (double)checks;
+        else
+            continue;
+        if (t->above ? v > t->limit : v < t->limit)
+            continue;
+        fprintf(stderr,
+                "\n" PROG ": threshold %s failed (%.4f so far): the run ends here "
+                "(--abort-on-threshold)\n",
+                t->text, v);
+        r->aborted = 1;
+        for (unsigned k = 0; k < r->n; k++)
+            lt_worker_stop(r->w[k]);
+        return;
+    }
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -133,6 +173,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     uint64_t now = lt_now_us();
     if (r->o->mode == LT_MODE_HOLD)
         watch_held(r);
+    check_abort(r, now);
     if (!r->progress || now < r->t0)
         return;
     if (r->next_print == 0)
@@ -493,6 +534,7 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         .held = r.held_max,
         .unfinished = unfinished,
         .interrupted = r.interrupted,
+        .aborted = r.aborted,
         .shard_index = o->shard_index,
         .shard_count = o->shard_count,
         .host = out->host,
@@ -549,6 +591,8 @@ static int write_file(const char *path, const char *option, const lt_result *r,
 int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, const char *html_path)
 {
     const lt_stats *total = r->st;
+    const lt_result *out = r;
+    int th_failed = 0;
     /* --json - (or --html -): that on stdout, the text summary on stderr. */
     int to_stdout =
         (json_path && strcmp(json_path, "-") == 0) || (html_path && strcmp(html_path, "-") == 0);
@@ -562,14 +606,17 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, con
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
         double v;
-        int met = lt_threshold_eval(total, t, &v);
+        int met = lt_threshold_eval(total, out->elapsed_s, t, &v);
         if (met < 0)
             fprintf(text, "threshold %s: NOT met (no sample)\n", t->text);
         else
-            fprintf(text, "threshold %s: %s (%.3f ms)\n", t->text, met ? "met" : "NOT met",
-                    v / 1000);
+            fprintf(text, "threshold %s: %s (%.*f%s)\n", t->text, met ? "met" : "NOT met",
+                    t->kind == LT_TH_LATENCY ? 3
+                    : t->kind == LT_TH_RPS   ? 1
+                                             : 4,
+                    v, lt_threshold_unit(t));
         if (met != 1)
-            status = 1;
+            th_failed = 1;
     }
     /* A client at the end of its CPU measures itself, not the server (a
      * merged result's CPU is every shard's over their threads). */
@@ -588,5 +635,9 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, con
         fprintf(stderr, PROG ": no operation succeeded\n");
         status = 1;
     }
+    /* a failed threshold says so apart (k6's exit 99; 3 here), unless the
+     * run could not be made at all */
+    if (th_failed && status == 0)
+        status = 3;
     return status;
 }

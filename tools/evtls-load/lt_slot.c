@@ -399,6 +399,8 @@ static void start_connect(struct slot *s)
 
 /* A response came: its status, body and time to first byte are counted,
  * and the operation (a 4xx or 5xx fails it). */
+static void run_checks(lt_worker *w, struct slot *s, const evtls_http_resp *r);
+
 static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *r)
 {
     int status = evtls_http_resp_get_status(r);
@@ -410,9 +412,14 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
         w->st.codes[status]++;
     uint64_t ttfb = evtls_http_resp_get_ttfb_us(r);
     lt_hist_record(&w->st.hist[LT_TTFB], ttfb);
+    run_checks(w, s, r);
     if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
         lt_hist_record(&w->st.hist[LT_TTFB_CONN], s->x_start + ttfb - s->conn_start);
-    if (status >= 400) {
+    /* --expect-status says what is success; by default, below 400 */
+    int ok = w->o->expect_status_given
+                 ? status >= 100 && status < 600 && w->o->expect_status[status]
+                 : status < 400;
+    if (!ok) {
         w->st.reqs_failed++;
         w->st.status_errors++;
         record_op(w, s, -1);
@@ -486,6 +493,8 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
     }
     s->c = c;
     slot_set(s, S_EXCHANGE);
+    s->body_found = 0;
+    s->carry_len = 0;
     int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (rc)
         h2_done(s, rc, NULL);
@@ -544,6 +553,8 @@ static void start_on_stream(struct slot *s)
     slot_set(s, S_EXCHANGE);
     s->req = w->reqs[w->next_req++ % w->n_reqs];
     s->stream_at = lt_now_us(); /* counted once, for the try that ends the operation */
+    s->body_found = 0;
+    s->carry_len = 0;
     int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (rc)
         h2_done(s, rc, NULL); /* the connection went away meanwhile: another stream */
@@ -568,8 +579,58 @@ static void start_stream(struct slot *s)
 
 int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
 {
-    (void)x, (void)data, (void)len, (void)arg;
-    return 0; /* counted by the response; not kept */
+    (void)x;
+    struct slot *s = arg;
+    const char *want = s->w->o->expect_body;
+    if (want == NULL || s->body_found || len == 0)
+        return 0; /* counted by the response; not kept */
+    /* --expect-body: a match may span pieces: the last n-1 bytes before
+     * this piece are kept and searched with its first n-1 */
+    size_t n = strlen(want);
+    uint8_t joint[512];
+    size_t head = len < n - 1 ? len : n - 1;
+    memcpy(joint, s->carry, s->carry_len);
+    memcpy(joint + s->carry_len, data, head);
+    if (memmem(joint, s->carry_len + head, want, n) || memmem(data, len, want, n)) {
+        s->body_found = 1;
+        return 0;
+    }
+    size_t total = s->carry_len + len, keep = total < n - 1 ? total : n - 1;
+    if (len >= keep) {
+        memcpy(s->carry, data + len - keep, keep);
+    } else { /* the carry's tail, then all of this piece */
+        memmove(s->carry, s->carry + s->carry_len - (keep - len), keep - len);
+        memcpy(s->carry + keep - len, data, len);
+    }
+    s->carry_len = keep;
+    return 0;
+}
+
+/* --expect-body and --expect-header on a response: each a check, counted
+ * apart from errors (k6's checks). */
+static void run_checks(lt_worker *w, struct slot *s, const evtls_http_resp *r)
+{
+    const lt_opts *o = w->o;
+    if (o->expect_body) {
+        w->st.checks++;
+        w->st.checks_failed += !s->body_found;
+    }
+    if (o->expect_header) {
+        const char *colon = strchr(o->expect_header, ':'), *want = colon + 1;
+        char name[128];
+        size_t nl = (size_t)(colon - o->expect_header);
+        while (*want == ' ' || *want == '\t')
+            want++;
+        snprintf(name, sizeof name, "%.*s", (int)(nl < sizeof name ? nl : sizeof name - 1),
+                 o->expect_header);
+        const char *got = evtls_http_resp_get_header_value(r, name);
+        w->st.checks++;
+        w->st.checks_failed += got == NULL || strcmp(got, want) != 0;
+    }
+    s->body_found = 0;
+    s->carry_len = 0;
+    atomic_store_explicit(&w->a_checks, w->st.checks, memory_order_relaxed);
+    atomic_store_explicit(&w->a_checks_failed, w->st.checks_failed, memory_order_relaxed);
 }
 
 void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg)
@@ -638,6 +699,8 @@ static void start_exchange(struct slot *s)
         s->req = w->reqs[w->next_req++ % w->n_reqs];
     s->early_req = 0;
     s->x_start = lt_now_us();
+    s->body_found = 0;
+    s->carry_len = 0;
     int err = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (err)
         lt_slot_on_done(NULL, err, NULL, s);

@@ -77,6 +77,11 @@ struct slot {
      * early data (its request chosen at the connect); a 425 sends it again
      * once without (too_early) */
     int early_req, early_accepted, too_early;
+    /* --expect-body: found in the response so far; the last bytes of the
+     * body kept for a match across pieces */
+    int body_found;
+    size_t carry_len;
+    uint8_t carry[256];
     struct slot *next_free;
 };
 
@@ -128,6 +133,7 @@ struct lt_worker {
     uint64_t unfinished;
     _Atomic uint64_t a_done, a_errors, a_held;
     _Atomic uint64_t a_backlog; /* open loop: due and not started (the progress line's) */
+    _Atomic uint64_t a_checks, a_checks_failed; /* --abort-on-threshold's view of the checks */
     /* The progress line's latency: the successful operations' counts of
      * this second and the last (by parity), each tagged with its second + 1
      * (0: none). Written by this thread, read by the main thread, which adds

@@ -35,7 +35,8 @@ const lt_counter lt_counters[] = {
     C(h2_conns, LT_SUM),       C(h2_peer_max_streams, LT_MAX),
     C(early_accepted, LT_SUM), C(early_rejected, LT_SUM),
     C(early_not_sent, LT_SUM), C(early_bytes, LT_SUM),
-    C(early_425, LT_SUM),
+    C(early_425, LT_SUM),      C(checks, LT_SUM),
+    C(checks_failed, LT_SUM),
 };
 #undef C
 const size_t lt_n_counters = sizeof lt_counters / sizeof lt_counters[0];
@@ -422,6 +423,10 @@ static void text_transfer(FILE *f, const lt_result *r)
                 (unsigned long long)r->unfinished);
     fprintf(f, "errors: %llu\n", (unsigned long long)st->ops_failed);
     lt_each_error(f, st, text_error_row);
+    if (st->checks)
+        fprintf(f, "checks: %llu made, %llu failed (%.2f %% passed; counted apart from errors)\n",
+                (unsigned long long)st->checks, (unsigned long long)st->checks_failed,
+                100.0 * (double)(st->checks - st->checks_failed) / (double)st->checks);
 }
 
 /* TLS versions and ciphers; latency by phase. */
@@ -735,6 +740,8 @@ static void json_counts(FILE *f, const lt_result *r)
         fputs("\"due\":null,\"never_started\":null,", f);
     fprintf(f, "\"backoffs\":%llu,\"offers_missed\":%llu,", (unsigned long long)st->backoffs,
             (unsigned long long)st->offers_missed);
+    fprintf(f, "\"checks\":{\"made\":%llu,\"failed\":%llu},", (unsigned long long)st->checks,
+            (unsigned long long)st->checks_failed);
     fprintf(f,
             "\"early_data\":{\"ratio\":%.4f,\"accepted\":%llu,\"rejected\":%llu,\"not_sent\":%llu,"
             "\"bytes\":%llu,\"too_early\":%llu},",
@@ -754,6 +761,7 @@ static void json_counts(FILE *f, const lt_result *r)
         fprintf(f, "\"stop_late_ms\":%.3f,", (double)st->stop_late_us / 1000);
     fprintf(f, "\"ended_by\":\"%s\",",
             r->interrupted   ? "signal"
+            : r->aborted     ? "threshold"
             : st->ended_by_d ? "duration"
             : o->total       ? "requests"
                              : "connections"); /* hold mode: nothing held */
@@ -770,16 +778,46 @@ static void json_counts(FILE *f, const lt_result *r)
 }
 
 /* Errors, TLS, latency by phase. */
-int lt_threshold_eval(const lt_stats *st, const struct lt_threshold *t, double *value_us)
+int lt_threshold_eval(const lt_stats *st, double elapsed_s, const struct lt_threshold *t,
+                      double *value)
 {
-    const lt_hist *h = &st->hist[t->phase];
-    *value_us = 0;
-    if (h->count == 0)
-        return -1;
-    *value_us = t->p < 0      ? lt_hist_mean(h)
-                : t->p >= 100 ? (double)h->max /* exact, as the table's max */
-                              : (double)lt_hist_percentile(h, t->p);
-    return *value_us < (double)t->max_us;
+    uint64_t ops = st->ops_ok + st->ops_failed;
+    double v, limit = t->limit;
+    *value = 0;
+    switch (t->kind) {
+    case LT_TH_ERRORS_RATE:
+        if (ops == 0)
+            return -1;
+        v = (double)st->ops_failed / (double)ops;
+        break;
+    case LT_TH_CHECKS_RATE: /* the share passed, as k6's checks rate */
+        if (st->checks == 0)
+            return -1;
+        v = (double)(st->checks - st->checks_failed) / (double)st->checks;
+        break;
+    case LT_TH_RPS:
+        if (!(elapsed_s > 0))
+            return -1;
+        v = (double)ops / elapsed_s;
+        break;
+    default: {
+        const lt_hist *h = &st->hist[t->phase];
+        if (h->count == 0)
+            return -1;
+        v = t->p < 0      ? lt_hist_mean(h)
+            : t->p >= 100 ? (double)h->max /* exact, as the table's max */
+                          : (double)lt_hist_percentile(h, t->p);
+        *value = v / 1000; /* shown in ms, compared in us */
+        return t->above ? v > limit : v < limit;
+    }
+    }
+    *value = v;
+    return t->above ? v > limit : v < limit;
+}
+
+const char *lt_threshold_unit(const struct lt_threshold *t)
+{
+    return t->kind == LT_TH_LATENCY ? " ms" : t->kind == LT_TH_RPS ? "/s" : "";
 }
 
 /* Each --threshold with its statistic's value and verdict (k6's). */
@@ -789,13 +827,15 @@ static void json_thresholds(FILE *f, const lt_result *r)
     for (unsigned i = 0; r->o && i < r->o->n_thresholds; i++) {
         const struct lt_threshold *t = &r->o->thresholds[i];
         double v;
-        int met = lt_threshold_eval(r->st, t, &v);
+        int met = lt_threshold_eval(r->st, r->elapsed_s, t, &v);
+        /* a latency's value in ms (value_ms), a rate's or rps's as it is */
+        const char *key = t->kind == LT_TH_LATENCY ? "value_ms" : "value";
         fprintf(f, "%s{\"threshold\":", i ? "," : "");
         cli_json_string(f, t->text);
         if (met < 0)
-            fputs(",\"value_ms\":null,\"met\":false}", f);
+            fprintf(f, ",\"%s\":null,\"met\":false}", key);
         else
-            fprintf(f, ",\"value_ms\":%.3f,\"met\":%s}", v / 1000, met ? "true" : "false");
+            fprintf(f, ",\"%s\":%.6g,\"met\":%s}", key, v, met ? "true" : "false");
     }
     fputc(']', f);
 }

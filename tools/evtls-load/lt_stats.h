@@ -41,14 +41,15 @@ typedef struct lt_stats {
     /* --early-data-ratio: connections whose request was given as early
      * data, by fate; the bytes sent early; 425s sent again without */
     uint64_t early_accepted, early_rejected, early_not_sent, early_bytes, early_425;
-    uint64_t offered, resumed;     /* handshakes offered a session; resumed ones */
-    uint64_t reqs_ok, reqs_failed; /* HTTP exchanges (a 4xx/5xx status fails) */
-    uint64_t ops_ok, ops_failed;   /* operations: handshakes or requests; failed = errors */
-    uint64_t status[6];            /* responses by status class: [2] = 2xx */
-    uint64_t codes[600];           /* responses by status code (100-599) */
-    uint64_t bytes_in, bytes_out;  /* TLS bytes on the wire, of every connection */
-    uint64_t body_bytes;           /* HTTP response body bytes received */
-    uint64_t read_wakes;           /* times a socket woke reading (evtls_conn_info) */
+    uint64_t checks, checks_failed; /* --expect-body, --expect-header: checks made, failed */
+    uint64_t offered, resumed;      /* handshakes offered a session; resumed ones */
+    uint64_t reqs_ok, reqs_failed;  /* HTTP exchanges (a 4xx/5xx status fails) */
+    uint64_t ops_ok, ops_failed;    /* operations: handshakes or requests; failed = errors */
+    uint64_t status[6];             /* responses by status class: [2] = 2xx */
+    uint64_t codes[600];            /* responses by status code (100-599) */
+    uint64_t bytes_in, bytes_out;   /* TLS bytes on the wire, of every connection */
+    uint64_t body_bytes;            /* HTTP response body bytes received */
+    uint64_t read_wakes;            /* times a socket woke reading (evtls_conn_info) */
     /* Request mode: requests (ended, ok or not) per connection slot, the
      * fewest and the most (UINT64_MAX / 0 while none is counted). */
     uint64_t slot_reqs_min, slot_reqs_max;
@@ -152,6 +153,7 @@ typedef struct lt_result {
     uint64_t fit_from;
     uint64_t unfinished; /* operations in flight at the end, not counted */
     int interrupted;     /* stopped by a signal: its number (merged: 1) */
+    int aborted;         /* ended by --abort-on-threshold */
     /* The result file's own fields. */
     unsigned shard_index, shard_count;   /* LT_MERGED for a merged result */
     const char *host;                    /* where the shard ran */
@@ -190,9 +192,13 @@ void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row);
 /* The h2load-like summary. */
 void lt_report_text(FILE *f, const lt_result *r);
 
-/* A --threshold against st: 1 met, 0 not met, -1 no sample; the value
- * of its statistic in *value_us (0 with no sample). */
-int lt_threshold_eval(const lt_stats *st, const struct lt_threshold *t, double *value_us);
+/* A --threshold against st (a run of elapsed_s seconds, for rps): 1 met,
+ * 0 not met, -1 no sample; the value of its statistic in *value, in the
+ * unit lt_threshold_unit names: ms for a latency, a share from 0 to 1 for
+ * a rate, operations per second for rps (0 with no sample). */
+int lt_threshold_eval(const lt_stats *st, double elapsed_s, const struct lt_threshold *t,
+                      double *value);
+const char *lt_threshold_unit(const struct lt_threshold *t);
 
 /* The result as one JSON object and a newline (format LT_RESULT_FORMAT). */
 void lt_report_json(FILE *f, const lt_result *r);

@@ -282,6 +282,12 @@ void lt_worker_join(lt_worker *w)
     w->thread_started = 0;
 }
 
+uint64_t lt_worker_checks(const lt_worker *w, uint64_t *failed)
+{
+    *failed = atomic_load_explicit(&w->a_checks_failed, memory_order_relaxed);
+    return atomic_load_explicit(&w->a_checks, memory_order_relaxed);
+}
+
 int lt_worker_sessions_loaded(const lt_worker *w)
 {
     return w->sessions_loaded;
