@@ -997,6 +997,43 @@ static void test_codes_data_file_thresholds(void **state)
     assert_non_null(strstr(pr.err, "--threshold: 'total.p101<1s'"));
 }
 
+/* --stages: the open loop's rate ramps 0 to 100/s over 1 s, holds 1 s and
+ * ramps down over 1 s: exactly 200 operations are due (50 + 100 + 50),
+ * all made, and nginx logged 200; the HTML report marks the stages; -d
+ * with stages is a usage error. */
+static void test_stages_exact(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc, 0);
+    char html[64];
+    snprintf(html, sizeof html, "/tmp/evtls-load-stages-%d.html", (int)getpid());
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-c", "20", "--stages",
+                              "1s:100,1s:100,1s:0", "--json", json_path, "--html", html, url, NULL),
+                     0);
+    /* the report marks the stages: the rate asked on the chart, and a row each */
+    static char page[512 * 1024];
+    FILE *hf = fopen(html, "r");
+    assert_non_null(hf);
+    page[fread(page, 1, sizeof page - 1, hf)] = '\0';
+    fclose(hf);
+    unlink(html);
+    assert_non_null(strstr(page, "asked (--stages)"));
+    assert_non_null(strstr(page, "<td class=\"n\">3</td><td class=\"n\">2</td><td "
+                                 "class=\"n\">3</td><td class=\"n\">100</td><td "
+                                 "class=\"n\">0</td>"));
+    read_json();
+    read_log(&lc, 200);
+    assert_int_equal(num("due"), 200);
+    assert_int_equal(num("never_started"), 0);
+    assert_int_equal(num("requests"), 200);
+    assert_int_equal(lc.lines, 200);
+    assert_true(num("duration_s") >= 2.9);
+    assert_int_equal(load_run(10000, "--stages", "1s:100", "-d", "5", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--stages", "1s:0", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--stages", "1s:10,", url, NULL), 2);
+}
+
 /* Checks and thresholds (k6's): --expect-body and --expect-header are
  * checks counted apart from errors; --expect-status says what is success;
  * thresholds on errors.rate, checks.rate, rps and a latency with > as
@@ -1318,6 +1355,7 @@ int main(void)
         cmocka_unit_test(test_session_file),
         cmocka_unit_test(test_request_timeout_and_columns),
         cmocka_unit_test(test_checks_and_thresholds),
+        cmocka_unit_test(test_stages_exact),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);

@@ -81,9 +81,54 @@ static void test_slot_joins(void **state)
     assert_int_equal(lt_schedule_join_us(&s, 3), 7);
 }
 
+/* --stages: each operation due exactly when the rate's integral reaches
+ * it: 0 to 100/s over 1 s (50 operations), 100/s for 1 s (100), 100 to 0
+ * over 1 s (50): 200 in all, operation 50 at 1 s and 150 at 2 s exactly,
+ * the ramp's operations at sqrt(2 g / 100); nothing past the stages; and
+ * shards and workers together keep the same schedule. */
+static void test_stages(void **state)
+{
+    (void)state;
+    static const uint64_t us[] = {1000000, 1000000, 1000000};
+    static const double rate[] = {100, 100, 0};
+    lt_schedule s = {.rate = 100,
+                     .t0_us = 5000000,
+                     .of = 1,
+                     .shards = 1,
+                     .conns = 4,
+                     .stage_us = us,
+                     .stage_rate = rate,
+                     .n_stages = 3};
+    assert_int_equal(lt_schedule_op_us(&s, 0), 5000000);
+    assert_int_equal(lt_schedule_op_us(&s, 8), 5000000 + 400000); /* sqrt(2*8/100) = 0.4 */
+    assert_int_equal(lt_schedule_op_us(&s, 50), 6000000);
+    assert_int_equal(lt_schedule_op_us(&s, 100), 6500000);
+    assert_int_equal(lt_schedule_op_us(&s, 150), 7000000);
+    assert_true(lt_schedule_op_us(&s, 199) < 8000000);
+    assert_true(lt_schedule_op_us(&s, 200) > 8000000 + 3000000000ull); /* past the stages */
+    for (uint64_t k = 1; k < 200; k++)
+        assert_true(lt_schedule_op_us(&s, k) >= lt_schedule_op_us(&s, k - 1));
+    /* two shards of two workers: the same 200 times */
+    static uint64_t all[200], parts[200];
+    for (uint64_t k = 0; k < 200; k++)
+        all[k] = lt_schedule_op_us(&s, k);
+    size_t n = 0;
+    for (unsigned sh = 0; sh < 2; sh++)
+        for (unsigned w = 0; w < 2; w++) {
+            lt_schedule p = s;
+            p.shard = sh, p.shards = 2, p.idx = w, p.of = 2;
+            for (uint64_t k = 0; lt_schedule_op_us(&p, k) < 8000000; k++)
+                parts[n++] = lt_schedule_op_us(&p, k);
+        }
+    assert_int_equal(n, 200);
+    qsort(parts, n, sizeof parts[0], cmp_u64);
+    assert_memory_equal(parts, all, sizeof all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stages),
         cmocka_unit_test(test_steady_rate),
         cmocka_unit_test(test_shards_and_workers_keep_the_schedule),
         cmocka_unit_test(test_ramp),

@@ -181,7 +181,7 @@ static void percentile_chart(FILE *f, const lt_stats *st)
     chart(f, "Latency by percentile, per phase", &ax, "latency (ms)", lines, nl);
 }
 
-static void series_charts(FILE *f, const lt_stats *st)
+static void series_charts(FILE *f, const lt_stats *st, const lt_opts *o)
 {
     size_t n = st->n_series;
     while (n > 0 && st->series[n - 1].ops == 0)
@@ -205,8 +205,35 @@ static void series_charts(FILE *f, const lt_stats *st)
         }
     }
     axis_x ax = {"time since the start (s)", (double)n, 0};
-    line rate[2] = {{"operations/s", t, ops, n, 0}, {"errors/s", t, errs, n, 0}};
-    chart(f, "Operations and errors per second", &ax, "per second", rate, 2);
+    /* --stages: the rate asked, a corner at each stage's end (the stages
+     * marked on the chart, and listed under it) */
+    static double st_t[33], st_r[33];
+    size_t ns = 0;
+    if (o && o->n_stages) {
+        double at = 0;
+        st_t[ns] = 0, st_r[ns++] = 0;
+        for (unsigned i = 0; i < o->n_stages; i++) {
+            at += (double)o->stage_us[i] / 1e6;
+            st_t[ns] = at, st_r[ns++] = o->stage_rate[i];
+        }
+        if (at > ax.max)
+            ax.max = at;
+    }
+    line rate[3] = {{"operations/s", t, ops, n, 0},
+                    {"errors/s", t, errs, n, 0},
+                    {"asked (--stages)", st_t, st_r, ns, 0}};
+    chart(f, "Operations and errors per second", &ax, "per second", rate, ns ? 3 : 2);
+    if (ns) {
+        fputs("<table><tr><th>stage</th><th>from s</th><th>to s</th><th>rate from</th><th>rate "
+              "to</th></tr>",
+              f);
+        for (size_t i = 1; i < ns; i++)
+            fprintf(f,
+                    "<tr><td class=\"n\">%zu</td><td class=\"n\">%g</td><td "
+                    "class=\"n\">%g</td><td class=\"n\">%g</td><td class=\"n\">%g</td></tr>",
+                    i, st_t[i - 1], st_t[i], st_r[i - 1], st_r[i]);
+        fputs("</table>\n", f);
+    }
     line lat[2] = {{"p50", tl, p50, nl, 0}, {"p99", tl, p99, nl, 0}};
     chart(f, "Latency over the run (total, successful operations)", &ax, "latency (ms)", lat, 2);
 }
@@ -406,7 +433,7 @@ void lt_report_html(FILE *f, const lt_result *r)
                 (double)lt_hist_percentile(h, 99.9) / 1000, (double)h->max / 1000);
     }
     fputs("</table>\n<h2>Over the run</h2>\n", f);
-    series_charts(f, st);
+    series_charts(f, st, o);
     fputs("<h2>Handshakes</h2>\n<table><tr><th>full</th><th>resumed</th><th>failed</th></tr>", f);
     fprintf(f,
             "<tr><td class=\"n\">%llu</td><td class=\"n\">%llu</td><td "

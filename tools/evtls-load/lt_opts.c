@@ -42,6 +42,10 @@ const char lt_usage[] =
     "      --rate R           open loop: start R operations per second in all; latency\n"
     "                         counts from each operation's scheduled start, so a slow\n"
     "                         server cannot hide its queue (no coordinated omission)\n"
+    "      --stages DUR:RATE,...  the open loop's rate in linear ramps from the level\n"
+    "                         before (0 at the start), e.g. 30s:100,2m:100,30s:0 (k6's\n"
+    "                         ramping-arrival-rate); the run lasts their sum, each\n"
+    "                         operation due exactly when the integral reaches it\n"
     "      --ramp-up TIME     start the connections (or the rate) gradually over TIME\n"
     "      --no-retry         do not send a request again after the keep-alive race (a\n"
     "                         reused connection closed before any answer; by default an\n"
@@ -314,6 +318,37 @@ int lt_parse_threshold(const char *s, struct lt_threshold *t)
     return 0;
 }
 
+int lt_parse_stages(const char *s, lt_opts *o)
+{
+    o->n_stages = 0;
+    o->stages_text = s;
+    double top = 0;
+    while (*s) {
+        const char *comma = strchr(s, ','), *colon = strchr(s, ':');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        if (colon == NULL || colon >= s + n || o->n_stages == 32)
+            return -1;
+        char dur[32], *end;
+        size_t dl = (size_t)(colon - s);
+        if (dl == 0 || dl >= sizeof dur)
+            return -1;
+        memcpy(dur, s, dl);
+        dur[dl] = '\0';
+        uint64_t us;
+        double rate = strtod(colon + 1, &end);
+        if (lt_parse_duration(dur, &us) != 0 || us == 0 || end != s + n || colon + 1 == end ||
+            !(rate >= 0 && rate <= 1e7))
+            return -1;
+        o->stage_us[o->n_stages] = us;
+        o->stage_rate[o->n_stages++] = rate;
+        top = rate > top ? rate : top;
+        s += n + (comma != NULL);
+        if (comma && *s == '\0')
+            return -1;
+    }
+    return o->n_stages && top > 0 ? 0 : -1;
+}
+
 /* --expect-status: codes (200), classes (2xx) and ranges (200-299), comma
  * separated. Returns 0 or -1. */
 static int parse_expect_status(const char *s, uint8_t ok[600])
@@ -371,6 +406,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
     O_RATE = 256,
     O_RAMP,
+    O_STAGES,
     O_RPC,
     O_DATA,
     O_TIMEOUT,
@@ -412,6 +448,7 @@ static const struct option long_opts[] = {
     {"threads", required_argument, 0, 't'},
     {"rate", required_argument, 0, O_RATE},
     {"ramp-up", required_argument, 0, O_RAMP},
+    {"stages", required_argument, 0, O_STAGES},
     {"requests-per-conn", required_argument, 0, O_RPC},
     {"method", required_argument, 0, 'X'},
     {"header", required_argument, 0, 'H'},
@@ -518,6 +555,13 @@ static int workload_option(lt_opts *o, int ch, const char *name, const char *arg
     case O_RAMP:
         if (lt_parse_duration(arg, &o->ramp_us) != 0)
             return lt_fail(err, errlen, "--ramp-up: '%s' is not a time like 10, 10s or 500ms", arg);
+        return 0;
+    case O_STAGES:
+        if (lt_parse_stages(arg, o) != 0)
+            return lt_fail(err, errlen,
+                           "--stages: '%s' is not DURATION:RATE,... (e.g. 30s:100,2m:100,30s:0; "
+                           "at most 32, rates to 10000000 per second, one above 0)",
+                           arg);
         return 0;
     case O_RPC:
         if (parse_u64(arg, UINT32_MAX, &v) != 0)
@@ -836,6 +880,24 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         if (o->max_streams == 0)
             o->max_streams = 1;
         o->tls.max_streams = o->max_streams;
+    }
+    if (o->n_stages) {
+        /* the stages are the open loop's rate (k6's ramping-arrival-rate) and
+         * its time */
+        const char *no = o->rate > 0               ? "--rate"
+                         : o->ramp_us              ? "--ramp-up"
+                         : o->total                ? "-n"
+                         : o->duration_us          ? "-d"
+                         : o->mode == LT_MODE_HOLD ? "--mode hold"
+                                                   : NULL;
+        if (no)
+            return lt_fail(err, errlen, "--stages and %s: the stages give the rate and the time",
+                           no);
+        for (unsigned i = 0; i < o->n_stages; i++) {
+            o->duration_us += o->stage_us[i];
+            if (o->stage_rate[i] > o->rate)
+                o->rate = o->stage_rate[i]; /* the highest: the open loop's ceiling */
+        }
     }
     if (o->mode == LT_MODE_HOLD && (o->rate > 0 || o->total))
         return lt_fail(err, errlen, "--mode hold takes neither %s", o->rate > 0 ? "--rate" : "-n");

@@ -49,13 +49,18 @@ typedef struct lt_opts {
     const char *more_urls[LT_MAX_URLS - 1];
     unsigned n_more_urls;
     lt_mode mode;
-    unsigned conns;           /* -c */
-    unsigned max_streams;     /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
-    unsigned threads;         /* -t */
-    uint64_t total;           /* -n, 0 = not given */
-    uint64_t duration_us;     /* -d, 0 = not given */
-    double rate;              /* --rate, operations per second in all, 0 = closed loop */
-    uint64_t ramp_us;         /* --ramp-up */
+    unsigned conns;       /* -c */
+    unsigned max_streams; /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
+    unsigned threads;     /* -t */
+    uint64_t total;       /* -n, 0 = not given */
+    uint64_t duration_us; /* -d, 0 = not given */
+    double rate;          /* --rate, operations per second in all, 0 = closed loop */
+    uint64_t ramp_us;     /* --ramp-up */
+    /* --stages DUR:RATE,...: the open loop's rate in linear ramps */
+    uint64_t stage_us[32];
+    double stage_rate[32];
+    unsigned n_stages;
+    const char *stages_text;
     unsigned reqs_per_conn;   /* --requests-per-conn, 0 = as many as the server allows */
     double resume_ratio;      /* --resume-ratio */
     int resume_given;         /* --resume-ratio was given */
@@ -148,6 +153,9 @@ int lt_parse_duration(const char *s, uint64_t *us);
 /* Parses "PHASE.STAT<TIME" (PHASE dns, tcp, tls, connect, ttfb or total;
  * STAT p50, p90, p95, p99, p99.9, max or mean). Returns 0 or -1. */
 int lt_parse_threshold(const char *s, struct lt_threshold *t);
+
+/* --stages DUR:RATE,...: into o's stages. Returns 0 or -1. */
+int lt_parse_stages(const char *s, lt_opts *o);
 
 /* snprintf into err (errlen bytes); returns -1. The options' and the
  * workers' set-up errors are written with it. */

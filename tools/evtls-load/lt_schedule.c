@@ -4,10 +4,43 @@
 
 #include <math.h>
 
+/* Seconds after t0 at which the stages' count reaches g, -1 past them. */
+static double stages_time(const lt_schedule *s, double g)
+{
+    double t = 0, n = 0, a = 0; /* each stage's start: time, count so far, rate */
+    for (unsigned i = 0; i < s->n_stages; i++) {
+        double d = (double)s->stage_us[i] / 1e6, b = s->stage_rate[i];
+        double end = n + (a + b) / 2 * d;
+        if (g < end) {
+            /* a x + (b - a) x^2 / (2 d) = g - n, for x in [0, d] */
+            double x = g - n, k = (b - a) / d, tau;
+            if (fabs(k) * d < 1e-9 * (a + b))
+                tau = x / a;
+            else
+                tau = (-a + sqrt(a * a + 2 * k * x)) / k;
+            return t + (tau < 0 ? 0 : tau > d ? d : tau);
+        }
+        t += d;
+        n = end;
+        a = b;
+    }
+    return -1;
+}
+
 uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k)
 {
     double g = ((double)k * s->of + s->idx) * s->shards + s->shard; /* the global index */
-    double ramp = (double)s->ramp_us / 1e6, t;                      /* seconds */
+    if (s->n_stages) {
+        double t = stages_time(s, g);
+        if (t < 0) {
+            uint64_t all = 0;
+            for (unsigned i = 0; i < s->n_stages; i++)
+                all += s->stage_us[i];
+            return s->t0_us + all + 3600u * 1000000u;
+        }
+        return s->t0_us + (uint64_t)(t * 1e6 + 0.5);
+    }
+    double ramp = (double)s->ramp_us / 1e6, t; /* seconds */
     if (ramp > 0 && g < s->rate * ramp / 2)
         t = sqrt(2 * ramp * g / s->rate);
     else

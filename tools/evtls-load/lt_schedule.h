@@ -14,6 +14,11 @@ typedef struct lt_schedule {
     unsigned idx, of; /* this worker's index and the number of workers */
     unsigned shard, shards; /* this process's shard and the number of shards */
     unsigned conns;         /* this worker's connections */
+    /* --stages: the open loop's rate goes linearly from the level before
+     * (0 at the start) to each stage's level over its time; n 0: none */
+    const uint64_t *stage_us;
+    const double *stage_rate;
+    unsigned n_stages;
 } lt_schedule;
 
 /* Open loop: when this worker's operation k is due. Shards and workers
@@ -23,6 +28,10 @@ typedef struct lt_schedule {
  * ramp the rate grows linearly: N(t) = rate t^2 / (2 ramp) until ramp/2
  * seconds' worth of operations, then rate t. */
 uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k);
+/* With stages, the operation numbered g over all shards and workers is due
+ * when the stages' cumulative count N(t) (the integral of the rate)
+ * reaches g: N(t) = g solved in the stage holding it. An operation past the
+ * stages' whole count is due an hour after their end (never in the run). */
 
 /* When slot i starts: t0 + ramp * i / conns in a closed loop (and hold
  * mode), t0 in an open loop (there the ramp paces the rate). */

@@ -623,6 +623,8 @@ static void write_fingerprint(FILE *f, const void *arg)
         o->no_retry ? "true" : "false", o->race_limit, o->tls.family, o->data_len, o->n_headers,
         o->shard_count, o->tls.http2, o->max_streams);
     cli_json_string(f, o->mode == LT_MODE_REQUEST ? o->method : NULL);
+    fputs(",\"stages\":", f);
+    cli_json_string(f, o->stages_text);
     fputs(",\"ciphers\":", f);
     cli_json_string(f, o->tls.ciphers);
     fputs(",\"groups\":", f);

@@ -169,7 +169,10 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
                              .of = share->of,
                              .shard = share->shard,
                              .shards = share->shards,
-                             .conns = w->n_slots};
+                             .conns = w->n_slots,
+                             .stage_us = o->stage_us,
+                             .stage_rate = o->stage_rate,
+                             .n_stages = o->n_stages};
     /* --warm-up: this thread's share, run before (and on top of) -n. */
     w->warm_left =
         lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);
