@@ -1034,6 +1034,44 @@ static void test_stages_exact(void **state)
     assert_int_equal(load_run(10000, "--stages", "1s:10,", url, NULL), 2);
 }
 
+/* --series-out: a JSON line as each second ends, each as the result's
+ * per-second series has it (the operations that ended in that second,
+ * errors, p50 and p99); together every operation of the run. */
+static void test_series_out(void **state)
+{
+    (void)state;
+    char file[64];
+    snprintf(file, sizeof file, "/tmp/evtls-load-series-%d", (int)getpid());
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-t", "2", "-c", "4", "-d", "3",
+                              "--rate", "100", "--series-out", file, "--json", json_path, url,
+                              NULL),
+                     0);
+    read_json();
+    FILE *f = fopen(file, "r");
+    assert_non_null(f);
+    char line[256];
+    int lines = 0;
+    double total = 0;
+    while (fgets(line, sizeof line, f)) {
+        int t = (int)num_in(line, "t");
+        assert_int_equal(t, lines); /* every second, in order */
+        char key[24];
+        snprintf(key, sizeof key, "{\"t\":%d,", t);
+        const char *s = strstr(json, key);
+        assert_non_null(s);
+        assert_int_equal(num_in(line, "ops"), num_in(s, "ops"));
+        assert_int_equal(num_in(line, "errors"), num_in(s, "errors"));
+        total += num_in(line, "ops");
+        lines++;
+    }
+    fclose(f);
+    unlink(file);
+    assert_true(lines >= 3);
+    assert_int_equal(total, num("operations"));
+    struct log_count lc;
+    read_log(&lc, 0);
+}
+
 /* Checks and thresholds (k6's): --expect-body and --expect-header are
  * checks counted apart from errors; --expect-status says what is success;
  * thresholds on errors.rate, checks.rate, rps and a latency with > as
@@ -1356,6 +1394,7 @@ int main(void)
         cmocka_unit_test(test_request_timeout_and_columns),
         cmocka_unit_test(test_checks_and_thresholds),
         cmocka_unit_test(test_stages_exact),
+        cmocka_unit_test(test_series_out),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };
     return cmocka_run_group_tests_name("load", tests, group_setup, group_teardown);

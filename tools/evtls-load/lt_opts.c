@@ -129,6 +129,9 @@ const char lt_usage[] =
     "      --abort-on-threshold  end the run as soon as an errors.rate or checks.rate\n"
     "                         threshold fails (checked each second; the others at the end)\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
+    "      --series-out FILE  one JSON line as each second ends: t, ops, errors, p50_ms,\n"
+    "                         p99_ms (as the result's series; - for stdout, the summary\n"
+    "                         then on stderr)\n"
     "\n"
     "Beyond one machine (see 'evtls-load merge --help'):\n"
     "      --shard I/N        run shard I of N (0 <= I < N): an exact share of -c, -n and\n"
@@ -426,6 +429,7 @@ enum {
     O_JSON,
     O_MAXERR,
     O_THRESHOLD,
+    O_SERIES,
     O_ABORT_TH,
     O_EXPECT_STATUS,
     O_EXPECT_BODY,
@@ -472,6 +476,7 @@ static const struct option long_opts[] = {
     {"json", required_argument, 0, O_JSON},
     {"max-errors", required_argument, 0, O_MAXERR},
     {"threshold", required_argument, 0, O_THRESHOLD},
+    {"series-out", required_argument, 0, O_SERIES},
     {"abort-on-threshold", no_argument, 0, O_ABORT_TH},
     {"expect-status", required_argument, 0, O_EXPECT_STATUS},
     {"expect-body", required_argument, 0, O_EXPECT_BODY},
@@ -685,6 +690,7 @@ static int output_option(lt_opts *o, int ch, const char *name, const char *arg, 
     (void)name;
     switch (ch) {
     case O_JSON: o->json_path = arg; return 0;
+    case O_SERIES: o->series_out = arg; return 0;
     case O_HTML: o->html_path = arg; return 0;
     case O_LOGFILE: o->log_file = arg; return 0;
     case O_THRESHOLD:

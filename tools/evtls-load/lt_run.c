@@ -32,8 +32,10 @@ struct run {
     struct event *tick, *done_ev, *sig_int, *sig_term;
     int done_fd[2];
     int progress;
-    int interrupted; /* the signal that stopped the run, 0 if none */
-    int aborted;     /* --abort-on-threshold ended it */
+    int interrupted;      /* the signal that stopped the run, 0 if none */
+    int aborted;          /* --abort-on-threshold ended it */
+    FILE *series;         /* --series-out: a JSON line a second, or NULL */
+    uint64_t series_next; /* the next second to write */
     uint64_t next_abort_check;
     uint64_t t0, last_ops, last_t;
     uint64_t next_print; /* the progress line's next whole second after t0 */
@@ -166,6 +168,38 @@ static void check_abort(struct run *r, uint64_t now)
     }
 }
 
+/* Second sec's figures over every thread (the live counts each keeps of
+ * the running second and the one before). Returns 1 when every thread's
+ * were read whole. */
+static int second_figures(struct run *r, uint64_t sec, uint64_t *ops, uint64_t *errors,
+                          uint64_t *p50, uint64_t *p99)
+{
+    static uint32_t slot[LT_SERIES_SLOTS];
+    memset(slot, 0, sizeof slot);
+    lt_second last = {.slot = slot};
+    int whole = 1;
+    *ops = *errors = 0;
+    for (unsigned i = 0; i < r->n; i++)
+        if (lt_worker_add_second(r->w[i], sec, slot, ops, errors) != 0)
+            whole = 0;
+    *p50 = lt_second_percentile(&last, 50);
+    *p99 = lt_second_percentile(&last, 99);
+    return whole;
+}
+
+/* --series-out: one JSON line a second, as the final series has it. */
+static void series_line(FILE *f, uint64_t sec, uint64_t ops, uint64_t errors, uint64_t p50,
+                        uint64_t p99)
+{
+    fprintf(f, "{\"t\":%llu,\"ops\":%llu,\"errors\":%llu,", (unsigned long long)sec,
+            (unsigned long long)ops, (unsigned long long)errors);
+    if (ops > errors)
+        fprintf(f, "\"p50_ms\":%.3f,\"p99_ms\":%.3f}\n", (double)p50 / 1000, (double)p99 / 1000);
+    else
+        fputs("\"p50_ms\":null,\"p99_ms\":null}\n", f);
+    fflush(f);
+}
+
 static void tick_cb(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd, (void)what;
@@ -174,7 +208,7 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     if (r->o->mode == LT_MODE_HOLD)
         watch_held(r);
     check_abort(r, now);
-    if (!r->progress || now < r->t0)
+    if ((!r->progress && !r->series) || now < r->t0)
         return;
     if (r->next_print == 0)
         r->next_print = r->t0 + 1000000;
@@ -187,6 +221,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     double el = (double)(r->next_print - r->t0) / 1e6;
     while (r->next_print <= now)
         r->next_print += 1000000;
+    uint64_t sec = (uint64_t)el - 1, s_ops, s_errs, p50, p99;
+    int whole = second_figures(r, sec, &s_ops, &s_errs, &p50, &p99);
+    if (r->series && whole && sec >= r->series_next) {
+        series_line(r->series, sec, s_ops, s_errs, p50, p99);
+        r->series_next = sec + 1;
+    }
+    if (!r->progress)
+        return;
     uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors);
     double dt = (double)(now - (r->last_t > r->t0 ? r->last_t : r->t0)) / 1e6;
     char pos[64];
@@ -201,18 +243,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
                  (unsigned long long)ops);
     printf("\r\033[K[%6.1fs] %s  %.0f/s  errors %llu", el, pos,
            dt > 0 ? (double)(ops - r->last_ops) / dt : 0, (unsigned long long)errs);
-    if (r->o->mode != LT_MODE_HOLD) { /* every thread's successes of the last whole second */
-        static uint32_t slot[LT_SERIES_SLOTS];
-        memset(slot, 0, sizeof slot);
-        lt_second last = {.slot = slot};
-        int whole = 1;
-        for (unsigned i = 0; i < r->n; i++)
-            if (lt_worker_add_second(r->w[i], (uint64_t)el - 1, slot) != 0)
-                whole = 0;
-        uint64_t p99 = lt_second_percentile(&last, 99);
-        if (whole && p99)
-            printf("  p99 %.1fms", (double)p99 / 1000);
-    }
+    /* every thread's successes of the last whole second */
+    if (r->o->mode != LT_MODE_HOLD && whole && p99)
+        printf("  p99 %.1fms", (double)p99 / 1000);
     if (r->o->rate > 0) /* due and waiting for a free connection */
         printf("  backlog %llu", (unsigned long long)sum(r, lt_worker_backlog));
     fflush(stdout);
@@ -460,6 +493,17 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     if (getenv("EVTLS_LOG") == NULL)
         evtls_log_set_level(EVTLS_LOG_ERROR);
     r.progress = !o->no_progress && isatty(STDOUT_FILENO);
+    if (o->series_out) {
+        int out_is_stdout = strcmp(o->series_out, "-") == 0;
+        r.series = out_is_stdout ? stdout : fopen(o->series_out, "we");
+        if (r.series == NULL) {
+            fprintf(stderr, PROG ": --series-out: cannot write '%s': %s\n", o->series_out,
+                    strerror(errno));
+            return 1;
+        }
+        if (out_is_stdout)
+            r.progress = 0; /* stdout is the series' */
+    }
     r.base = event_base_new();
     if (r.base == NULL || pipe2(r.done_fd, O_CLOEXEC | O_NONBLOCK) != 0) {
         fprintf(stderr, PROG ": cannot set up the main loop\n");
@@ -507,6 +551,19 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     getrusage(RUSAGE_SELF, &ru);
     if (o->session_file)
         save_sessions(&r);
+    if (r.series) { /* the seconds not written live, from the merged series (exact) */
+        size_t n = out->total->n_series;
+        while (n > 0 && out->total->series[n - 1].ops == 0)
+            n--;
+        for (uint64_t sec = r.series_next; sec < n; sec++) {
+            const lt_second *s = &out->total->series[sec];
+            series_line(r.series, sec, s->ops, s->errors, s->slot ? lt_second_percentile(s, 50) : 0,
+                        s->slot ? lt_second_percentile(s, 99) : 0);
+        }
+        if (r.series != stdout)
+            fclose(r.series);
+        r.series = NULL;
+    }
     /* The run counts from its scheduled start (the open loop's schedule
      * and latencies count from it too), or with --warm-up from the end of
      * the last warm-up. When the last thread actually began is kept apart:
@@ -594,8 +651,9 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, con
     const lt_result *out = r;
     int th_failed = 0;
     /* --json - (or --html -): that on stdout, the text summary on stderr. */
-    int to_stdout =
-        (json_path && strcmp(json_path, "-") == 0) || (html_path && strcmp(html_path, "-") == 0);
+    int to_stdout = (json_path && strcmp(json_path, "-") == 0) ||
+                    (html_path && strcmp(html_path, "-") == 0) ||
+                    (o->series_out && strcmp(o->series_out, "-") == 0);
     FILE *text = to_stdout ? stderr : stdout;
     lt_report_text(text, r);
     int status = 0;

@@ -83,7 +83,7 @@ static void warm_up_done(lt_worker *w)
 }
 
 /* Counts a success in second sec's live counts (the progress line's). */
-static void live_record(lt_worker *w, uint64_t sec, uint64_t took)
+static void live_record(lt_worker *w, uint64_t sec, uint64_t took, int err)
 {
     struct lt_live_second *l = &w->live[sec & 1];
     if (atomic_load_explicit(&l->tag, memory_order_relaxed) != sec + 1) {
@@ -93,7 +93,17 @@ static void live_record(lt_worker *w, uint64_t sec, uint64_t took)
         atomic_store_explicit(&l->tag, 0, memory_order_release);
         for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
             atomic_store_explicit(&l->slot[k], 0, memory_order_relaxed);
+        atomic_store_explicit(&l->ops, 0, memory_order_relaxed);
+        atomic_store_explicit(&l->errors, 0, memory_order_relaxed);
         atomic_store_explicit(&l->tag, sec + 1, memory_order_release);
+    }
+    atomic_store_explicit(&l->ops, atomic_load_explicit(&l->ops, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    if (err) {
+        atomic_store_explicit(&l->errors,
+                              atomic_load_explicit(&l->errors, memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+        return;
     }
     unsigned k = lt_layout_slot_of(LT_SERIES_SUB_BITS, took > LT_HIST_VMAX ? LT_HIST_VMAX : took);
     atomic_store_explicit(&l->slot[k], atomic_load_explicit(&l->slot[k], memory_order_relaxed) + 1,
@@ -115,8 +125,7 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     uint64_t now = lt_now_us(), took = now - s->op_start;
     uint64_t sec = now > w->sh.t0_us ? (now - w->sh.t0_us) / 1000000u : 0;
     lt_stats_second(&w->st, sec, err, took);
-    if (err == 0)
-        live_record(w, sec, took);
+    live_record(w, sec, took, err);
     /* total is every operation's, as k6, wrk and h2load count it; total_ok
      * the successful ones' (a fast failure must not hide in "total"). */
     lt_hist_record(&w->st.hist[LT_TOTAL], took);

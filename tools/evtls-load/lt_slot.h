@@ -140,6 +140,7 @@ struct lt_worker {
      * the threads' counts of one second (lt_worker_add_second). */
     struct lt_live_second {
         _Atomic uint64_t tag;
+        _Atomic uint64_t ops, errors; /* operations that ended, and of them failed */
         _Atomic uint32_t slot[LT_SERIES_SLOTS];
     } live[2];
 };

@@ -306,19 +306,24 @@ uint64_t lt_worker_ops_done(const lt_worker *w)
     return atomic_load_explicit(&w->a_done, memory_order_relaxed);
 }
 
-int lt_worker_add_second(const lt_worker *w, uint64_t sec, uint32_t *slot)
+int lt_worker_add_second(const lt_worker *w, uint64_t sec, uint32_t *slot, uint64_t *ops,
+                         uint64_t *errors)
 {
     const struct lt_live_second *l = &w->live[sec & 1];
     if (atomic_load_explicit(&l->tag, memory_order_acquire) != sec + 1)
-        return 0; /* no success in that second, or not yet */
+        return 0; /* no operation ended in that second, or not yet */
     static _Thread_local uint32_t got[LT_SERIES_SLOTS];
     for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
         got[k] = atomic_load_explicit(&l->slot[k], memory_order_relaxed);
+    uint64_t o = atomic_load_explicit(&l->ops, memory_order_relaxed),
+             e = atomic_load_explicit(&l->errors, memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
     if (atomic_load_explicit(&l->tag, memory_order_relaxed) != sec + 1)
         return -1; /* the thread moved on two seconds while it was read */
     for (unsigned k = 0; k < LT_SERIES_SLOTS; k++)
         slot[k] += got[k];
+    *ops += o;
+    *errors += e;
     return 0;
 }
 

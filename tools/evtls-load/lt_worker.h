@@ -40,10 +40,12 @@ uint64_t lt_worker_checks(const lt_worker *w, uint64_t *failed);
 int lt_worker_sessions_into(const lt_worker *w, evtls_session_cache *all);
 
 /* Adds the successful operations' latency counts of second sec (from the
- * start; LT_SERIES_SLOTS of them) to slot. Only the running second and the
+ * start; LT_SERIES_SLOTS of them) to slot, and the operations that ended
+ * in it (and of them failed) to *ops and *errors. Only the running second and the
  * one before are kept; 0, or -1 when the thread moved past sec while it
  * was read (nothing is added). */
-int lt_worker_add_second(const lt_worker *w, uint64_t sec, uint32_t *slot);
+int lt_worker_add_second(const lt_worker *w, uint64_t sec, uint32_t *slot, uint64_t *ops,
+                         uint64_t *errors);
 uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
