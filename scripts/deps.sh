@@ -14,6 +14,7 @@
 #         the HTML report headless), the load-test anchors h2load (nghttp2-client) and wrk
 #         and strace (the benchmarks run briefly in the suite, tests/bench_brief.sh),
 #         softhsm2 and opensc (a PKCS#11 token for client keys, tests/integration/test_pkcs11.c),
+#         prometheus (a real scraper of evtls-load --metrics-listen, tests/tools/prometheus.sh),
 #         and Node.js with npm (for the http-server test peer, installed from
 #         npm into tests/node)
 # Needs root for apt-get (or sudo, which is used when present).
@@ -24,7 +25,7 @@ pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parse
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps iproute2 clang libclang-rt-14-dev valgrind qemu-user
         tinyproxy gnutls-bin curl libopenmpi-dev openmpi-bin libhdrhistogram-java default-jdk-headless jq python3-yaml
-        chromium nghttp2-client nghttp2-server python3-h2 wrk strace softhsm2 opensc)
+        chromium nghttp2-client nghttp2-server python3-h2 wrk strace softhsm2 opensc prometheus)
   # Node.js: the machine's own if it has one, else Debian's.
   command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi

@@ -15,7 +15,7 @@ status=0
 # (by process name, as ps shows it: 15 characters at most) that still
 # carries it when the suite ends was left behind: a failure, and it is ended.
 export EVTLS_SUITE_RUN="$$.$(date +%s%N)"
-peer_re='^(nginx|openssl|gnutls-serv|dnsmasq|tinyproxy|node|nghttpd|python3|evtls-faultpeer|evtls-https-ser|evtls-load|evtls-load-mpi|evtls-poll|mpirun|orted|prted)$'
+peer_re='^(nginx|openssl|gnutls-serv|dnsmasq|tinyproxy|node|nghttpd|python3|prometheus|evtls-relay|evtls-faultpeer|evtls-https-ser|evtls-load|evtls-load-mpi|evtls-poll|mpirun|orted|prted)$'
 peers_left() {
   local pid
   for pid in $(ps -eo pid=,comm= | awk -v re="$peer_re" '$2 ~ re {print $1}'); do

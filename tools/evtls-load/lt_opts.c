@@ -129,6 +129,11 @@ const char lt_usage[] =
     "      --abort-on-threshold  end the run as soon as an errors.rate or checks.rate\n"
     "                         threshold fails (checked each second; the others at the end)\n"
     "      --no-progress      no progress line (it is shown only on a terminal)\n"
+    "      --metrics-listen ADDR:PORT  serve OpenMetrics text at /metrics while the run\n"
+    "                         goes (operations by result, the successful ones' latency\n"
+    "                         as a histogram, connections held, behind schedule), for\n"
+    "                         Prometheus; --metrics-linger TIME keeps serving the final\n"
+    "                         figures that long after the run\n"
     "      --series-out FILE  one JSON line as each second ends: t, ops, errors, p50_ms,\n"
     "                         p99_ms (as the result's series; - for stdout, the summary\n"
     "                         then on stderr)\n"
@@ -430,6 +435,8 @@ enum {
     O_MAXERR,
     O_THRESHOLD,
     O_SERIES,
+    O_METRICS,
+    O_LINGER,
     O_ABORT_TH,
     O_EXPECT_STATUS,
     O_EXPECT_BODY,
@@ -477,6 +484,8 @@ static const struct option long_opts[] = {
     {"max-errors", required_argument, 0, O_MAXERR},
     {"threshold", required_argument, 0, O_THRESHOLD},
     {"series-out", required_argument, 0, O_SERIES},
+    {"metrics-listen", required_argument, 0, O_METRICS},
+    {"metrics-linger", required_argument, 0, O_LINGER},
     {"abort-on-threshold", no_argument, 0, O_ABORT_TH},
     {"expect-status", required_argument, 0, O_EXPECT_STATUS},
     {"expect-body", required_argument, 0, O_EXPECT_BODY},
@@ -691,6 +700,12 @@ static int output_option(lt_opts *o, int ch, const char *name, const char *arg, 
     switch (ch) {
     case O_JSON: o->json_path = arg; return 0;
     case O_SERIES: o->series_out = arg; return 0;
+    case O_METRICS: o->metrics_listen = arg; return 0;
+    case O_LINGER:
+        if (lt_parse_duration(arg, &o->metrics_linger_us) != 0 ||
+            o->metrics_linger_us > 3600ull * 1000000)
+            return lt_fail(err, errlen, "--metrics-linger: '%s' is not a time up to 1h", arg);
+        return 0;
     case O_HTML: o->html_path = arg; return 0;
     case O_LOGFILE: o->log_file = arg; return 0;
     case O_THRESHOLD:

@@ -93,9 +93,11 @@ typedef struct lt_opts {
     unsigned request_timeout_ms; /* --request-timeout: the whole exchange, body included */
     uint64_t max_body;           /* --max-body, 0: the library's default */
     const char *json_path;
-    const char *series_out; /* --series-out FILE or -: a JSON line as each second ends */
-    const char *html_path;  /* --html: the report as one self-contained page */
-    const char *log_file;   /* --log-file: one line per operation, written after the run */
+    const char *series_out;     /* --series-out FILE or -: a JSON line as each second ends */
+    const char *metrics_listen; /* --metrics-listen ADDR:PORT: OpenMetrics at /metrics */
+    uint64_t metrics_linger_us; /* --metrics-linger: served that long after the run */
+    const char *html_path;      /* --html: the report as one self-contained page */
+    const char *log_file;       /* --log-file: one line per operation, written after the run */
     uint64_t max_errors;
     uint64_t warm_up; /* --warm-up N: operations run first and not counted */
     /* --threshold (k6's thresholds): the run fails (exit 3) when a

@@ -35,6 +35,7 @@ struct run {
     int interrupted;      /* the signal that stopped the run, 0 if none */
     int aborted;          /* --abort-on-threshold ended it */
     FILE *series;         /* --series-out: a JSON line a second, or NULL */
+    lt_metrics *metrics;  /* --metrics-listen, or NULL */
     uint64_t series_next; /* the next second to write */
     uint64_t next_abort_check;
     uint64_t t0, last_ops, last_t;
@@ -185,6 +186,14 @@ static int second_figures(struct run *r, uint64_t sec, uint64_t *ops, uint64_t *
     *p50 = lt_second_percentile(&last, 50);
     *p99 = lt_second_percentile(&last, 99);
     return whole;
+}
+
+/* A scrape: every thread's counters. */
+static void fill_metrics(void *arg, struct lt_metrics_view *v)
+{
+    struct run *r = arg;
+    for (unsigned i = 0; i < r->n; i++)
+        lt_worker_metrics(r->w[i], v);
 }
 
 /* --series-out: one JSON line a second, as the final series has it. */
@@ -450,6 +459,7 @@ static void free_run(struct run *r)
         lt_worker_free(r->w[i]);
     }
     free(r->w);
+    lt_metrics_free(r->metrics);
     struct event *evs[] = {r->tick, r->done_ev, r->sig_int, r->sig_term};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
         if (evs[i])
@@ -527,6 +537,15 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         free_run(&r);
         return 2;
     }
+    if (o->metrics_listen) {
+        char err[160];
+        r.metrics = lt_metrics_new(r.base, o->metrics_listen, fill_metrics, &r, err, sizeof err);
+        if (r.metrics == NULL) {
+            fprintf(stderr, PROG ": %s\n", err);
+            free_run(&r);
+            return 2;
+        }
+    }
     event_base_dispatch(r.base);
     uint64_t t_end = lt_now_us();
     if (r.progress)
@@ -551,6 +570,13 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     getrusage(RUSAGE_SELF, &ru);
     if (o->session_file)
         save_sessions(&r);
+    if (r.metrics && o->metrics_linger_us) { /* the final figures, for a last scrape */
+        struct timeval tv = {(time_t)(o->metrics_linger_us / 1000000),
+                             (suseconds_t)(o->metrics_linger_us % 1000000)};
+        event_del(r.tick);
+        event_base_loopexit(r.base, &tv);
+        event_base_dispatch(r.base);
+    }
     if (r.series) { /* the seconds not written live, from the merged series (exact) */
         size_t n = out->total->n_series;
         while (n > 0 && out->total->series[n - 1].ops == 0)

@@ -132,6 +132,14 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     if (err == 0) {
         w->st.ops_ok++;
         lt_hist_record(&w->st.hist[LT_TOTAL_OK], took);
+        if (w->o->metrics_listen) {
+            unsigned b = 0;
+            while (b < LT_METRIC_BUCKETS && took > lt_metric_bucket_us[b])
+                b++;
+            atomic_fetch_add_explicit(&w->a_bucket[b], 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&w->a_lat_sum_us, took, memory_order_relaxed);
+            atomic_fetch_add_explicit(&w->a_lat_count, 1, memory_order_relaxed);
+        }
     } else {
         w->st.ops_failed++;
         atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);

@@ -14,6 +14,7 @@
 
 #include "lt_opts.h"
 #include "lt_schedule.h"
+#include "lt_metrics.h"
 #include "lt_stats.h"
 
 typedef struct lt_worker lt_worker;
@@ -134,6 +135,9 @@ struct lt_worker {
     _Atomic uint64_t a_done, a_errors, a_held;
     _Atomic uint64_t a_backlog; /* open loop: due and not started (the progress line's) */
     _Atomic uint64_t a_checks, a_checks_failed; /* --abort-on-threshold's view of the checks */
+    /* --metrics-listen: successful operations' latency in fixed buckets
+     * (each counted in its own; the scrape makes them cumulative) */
+    _Atomic uint64_t a_bucket[LT_METRIC_BUCKETS + 1], a_lat_count, a_lat_sum_us;
     /* The progress line's latency: the successful operations' counts of
      * this second and the last (by parity), each tagged with its second + 1
      * (0: none). Written by this thread, read by the main thread, which adds

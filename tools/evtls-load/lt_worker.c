@@ -291,6 +291,22 @@ uint64_t lt_worker_checks(const lt_worker *w, uint64_t *failed)
     return atomic_load_explicit(&w->a_checks, memory_order_relaxed);
 }
 
+void lt_worker_metrics(const lt_worker *w, struct lt_metrics_view *v)
+{
+    uint64_t done = atomic_load_explicit(&w->a_done, memory_order_relaxed),
+             errs = atomic_load_explicit(&w->a_errors, memory_order_relaxed), below = 0;
+    v->ok += done - errs;
+    v->errors += errs;
+    v->held += atomic_load_explicit(&w->a_held, memory_order_relaxed);
+    v->backlog += atomic_load_explicit(&w->a_backlog, memory_order_relaxed);
+    for (int b = 0; b < LT_METRIC_BUCKETS; b++) { /* cumulative, as a histogram's buckets */
+        below += atomic_load_explicit(&w->a_bucket[b], memory_order_relaxed);
+        v->bucket[b] += below;
+    }
+    v->latency_count += atomic_load_explicit(&w->a_lat_count, memory_order_relaxed);
+    v->latency_sum_s += (double)atomic_load_explicit(&w->a_lat_sum_us, memory_order_relaxed) / 1e6;
+}
+
 int lt_worker_sessions_loaded(const lt_worker *w)
 {
     return w->sessions_loaded;

@@ -35,6 +35,8 @@ uint64_t lt_worker_backlog(const lt_worker *w);
  * was refused), and its sessions copied into all after the join (the
  * number, or an error). */
 int lt_worker_sessions_loaded(const lt_worker *w);
+/* --metrics-listen: this thread's counters added to v. */
+void lt_worker_metrics(const lt_worker *w, struct lt_metrics_view *v);
 /* --expect-body / --expect-header: the checks made so far, and failed. */
 uint64_t lt_worker_checks(const lt_worker *w, uint64_t *failed);
 int lt_worker_sessions_into(const lt_worker *w, evtls_session_cache *all);

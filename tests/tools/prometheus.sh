@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# prometheus.sh BUILD_DIR - evtls-load's live metrics as a real scraper reads
+# them: Debian's Prometheus server (its own storage, on a loopback port of
+# its own) scrapes `evtls-load --metrics-listen` every 200 ms during a run
+# of exactly 300 requests against nginx, and after it (--metrics-linger);
+# a query through Prometheus's HTTP API then returns 300 successful
+# operations and 300 in the latency histogram's count, and the run's JSON
+# says the same. Every process is stopped on every way out.
+set -euo pipefail
+build=$(cd "$1" && pwd)
+root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/bench/lib.sh"
+pki=$build/pki
+load=$build/bin/evtls-load
+work=$(mktemp -d)
+prom_pid=
+trap '[ -z "$prom_pid" ] || kill "$prom_pid" 2>/dev/null; bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+fail() { echo "prometheus.sh: FAIL: $*" >&2; exit 1; }
+read -r port mport pport < <(bench_free_port 3)
+bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;"
+cat >"$work/prometheus.yml" <<YML
+global:
+  scrape_interval: 200ms
+  scrape_timeout: 150ms
+scrape_configs:
+  - job_name: evtls-load
+    static_configs:
+      - targets: ['127.0.0.1:$mport']
+YML
+setpriv --pdeathsig KILL -- prometheus --config.file="$work/prometheus.yml" \
+  --storage.tsdb.path="$work/data" --web.listen-address="127.0.0.1:$pport" \
+  >"$work/prometheus.log" 2>&1 &
+prom_pid=$!
+bench_wait_port "$pport" "$prom_pid" || fail "prometheus did not start: $(tail -5 "$work/prometheus.log")"
+# Prometheus hands new targets to its scrapers at most every 5 s: the run
+# starts once the target is known (it is down until then).
+for _ in $(seq 100); do
+  n=$(curl -sf "http://127.0.0.1:$pport/api/v1/targets" | jq '.data.activeTargets | length' || true)
+  [ "${n:-0}" -ge 1 ] && break
+  sleep 0.2
+done
+[ "${n:-0}" -ge 1 ] || fail "prometheus never took the target"
+"$load" --cacert "$pki/ca.pem" -c 4 -n 300 --rate 200 --metrics-listen "127.0.0.1:$mport" \
+  --metrics-linger 2 --no-progress --json "$work/run.json" "https://127.0.0.1:$port/" \
+  >"$work/load.out" 2>&1 || { cat "$work/load.out" >&2; fail "evtls-load"; }
+[ "$(jq -r .requests "$work/run.json")" = 300 ] || fail "the run made $(jq .requests "$work/run.json")"
+query() { # PROMQL: its one value, read with jq
+  curl -sf --get "http://127.0.0.1:$pport/api/v1/query" --data-urlencode "query=$1" |
+    jq -r '.data.result[0].value[1] // "none"'
+}
+ok=$(query 'max_over_time(evtls_operations_total{result="ok"}[1m])')
+count=$(query 'max_over_time(evtls_latency_seconds_count[1m])')
+scrapes=$(query 'count_over_time(up{job="evtls-load"}[1m])')
+echo "prometheus: $scrapes scrapes; operations ok $ok, latency count $count (the run: 300)"
+[ "$ok" = 300 ] || fail "prometheus read $ok successful operations, not 300"
+[ "$count" = 300 ] || fail "prometheus read a latency count of $count, not 300"
+[ "${scrapes%.*}" -ge 3 ] || fail "only $scrapes scrapes"
+echo "prometheus.sh: ok"

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* lt_metrics.c - /metrics in OpenMetrics text (lt_metrics.h). */
+#include "lt_metrics.h"
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const uint64_t lt_metric_bucket_us[LT_METRIC_BUCKETS] = {
+    1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 10000000};
+
+struct lt_metrics {
+    struct evhttp *http;
+    void (*fill)(void *arg, struct lt_metrics_view *v);
+    void *arg;
+    uint64_t scrapes;
+};
+
+char *lt_metrics_text(const struct lt_metrics_view *v)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (f == NULL)
+        return NULL;
+    fputs("# TYPE evtls_operations counter\n"
+          "# HELP evtls_operations Operations ended, by result.\n",
+          f);
+    fprintf(f, "evtls_operations_total{result=\"ok\"} %llu\n", (unsigned long long)v->ok);
+    fprintf(f, "evtls_operations_total{result=\"error\"} %llu\n", (unsigned long long)v->errors);
+    fprintf(f,
+            "# TYPE evtls_connections_held gauge\n"
+            "# HELP evtls_connections_held Connections held open (--mode hold).\n"
+            "evtls_connections_held %llu\n"
+            "# TYPE evtls_behind_schedule gauge\n"
+            "# HELP evtls_behind_schedule Open loop: operations due and not started.\n"
+            "evtls_behind_schedule %llu\n",
+            (unsigned long long)v->held, (unsigned long long)v->backlog);
+    fputs("# TYPE evtls_latency_seconds histogram\n"
+          "# HELP evtls_latency_seconds Successful operations' whole time.\n",
+          f);
+    for (int i = 0; i < LT_METRIC_BUCKETS; i++)
+        fprintf(f, "evtls_latency_seconds_bucket{le=\"%g\"} %llu\n",
+                (double)lt_metric_bucket_us[i] / 1e6, (unsigned long long)v->bucket[i]);
+    fprintf(f,
+            "evtls_latency_seconds_bucket{le=\"+Inf\"} %llu\n"
+            "evtls_latency_seconds_sum %.6f\n"
+            "evtls_latency_seconds_count %llu\n"
+            "# EOF\n",
+            (unsigned long long)v->latency_count, v->latency_sum_s,
+            (unsigned long long)v->latency_count);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+static void on_metrics(struct evhttp_request *req, void *arg)
+{
+    lt_metrics *m = arg;
+    struct lt_metrics_view v;
+    memset(&v, 0, sizeof v);
+    m->fill(m->arg, &v);
+    char *text = lt_metrics_text(&v);
+    struct evbuffer *b = evbuffer_new();
+    if (text == NULL || b == NULL) {
+        free(text);
+        if (b)
+            evbuffer_free(b);
+        evhttp_send_error(req, HTTP_INTERNAL, "out of memory");
+        return;
+    }
+    evbuffer_add(b, text, strlen(text));
+    free(text);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+                      "application/openmetrics-text; version=1.0.0; charset=utf-8");
+    evhttp_send_reply(req, HTTP_OK, "OK", b);
+    evbuffer_free(b);
+    m->scrapes++;
+}
+
+lt_metrics *lt_metrics_new(struct event_base *base, const char *addr,
+                           void (*fill)(void *arg, struct lt_metrics_view *v), void *arg, char *err,
+                           size_t errlen)
+{
+    char host[64];
+    const char *colon = strrchr(addr, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : -1;
+    size_t hl = colon ? (size_t)(colon - addr) : 0;
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') { /* [::1]:PORT */
+        addr++;
+        hl -= 2;
+    }
+    if (colon == NULL || hl == 0 || hl >= sizeof host || port <= 0 || port > 65535) {
+        snprintf(err, errlen, "--metrics-listen: '%s' is not ADDR:PORT", addr);
+        return NULL;
+    }
+    memcpy(host, addr, hl);
+    host[hl] = '\0';
+    lt_metrics *m = calloc(1, sizeof *m);
+    if (m == NULL || (m->http = evhttp_new(base)) == NULL) {
+        free(m);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->fill = fill;
+    m->arg = arg;
+    if (evhttp_bind_socket(m->http, host, (uint16_t)port) != 0) {
+        snprintf(err, errlen, "--metrics-listen: cannot listen on %s:%ld", host, port);
+        lt_metrics_free(m);
+        return NULL;
+    }
+    evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET);
+    evhttp_set_cb(m->http, "/metrics", on_metrics, m);
+    return m;
+}
+
+uint64_t lt_metrics_scrapes(const lt_metrics *m)
+{
+    return m ? m->scrapes : 0;
+}
+
+void lt_metrics_free(lt_metrics *m)
+{
+    if (m == NULL)
+        return;
+    if (m->http)
+        evhttp_free(m->http);
+    free(m);
+}
