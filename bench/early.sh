@@ -29,7 +29,7 @@ bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; ssl_protocols TLSv
 setpriv --pdeathsig KILL -- "$relay" --to "$port" --delay "$DELAY" >"$work/relay.out" 2>&1 &
 relay_pid=$!
 for _ in $(seq 200); do
-  grep -q '^ACCEPT ' "$work/relay.out" && break
+  grep -qs '^ACCEPT ' "$work/relay.out" && break
   sleep 0.05
 done
 rport=$(sed -n 's/^ACCEPT 127.0.0.1:\([0-9]*\)$/\1/p' "$work/relay.out")
