@@ -20,7 +20,7 @@ struct evtls__source {
 
 /* The most early data a configuration may allow: one TLS record, sent in
  * one call. */
-#define EVTLS__EARLY_DATA_MAX 16384u
+#define EVTLS__EARLY_DATA_MAX ((unsigned)EVTLS_EARLY_DATA_MAX)
 
 /* The plain values of a configuration. Owned by the configuration; the
  * strings and buffers live as long as it does. Read-only once built. */

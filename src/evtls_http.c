@@ -238,15 +238,18 @@ int evtls_http_req_set_body_rewind(evtls_http_req *r, evtls_http_body_rewind rew
     return 0;
 }
 
-int evtls__http_req_early_safe(const evtls_http_req *r)
+int evtls_http_method_early_safe(const char *method)
 {
     static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
-    if (r->produce)
-        return 0;
-    for (size_t i = 0; i < sizeof safe / sizeof safe[0]; i++)
-        if (strcmp(r->method, safe[i]) == 0)
+    for (size_t i = 0; method && i < sizeof safe / sizeof safe[0]; i++)
+        if (strcmp(method, safe[i]) == 0)
             return 1;
     return 0;
+}
+
+int evtls__http_req_early_safe(const evtls_http_req *r)
+{
+    return r->produce == NULL && evtls_http_method_early_safe(r->method);
 }
 
 int evtls_http_req_send_early(evtls_http_req *r, evtls_conn *c)

@@ -273,10 +273,13 @@ static int find_slot(struct module *m, const struct evtls__pkcs11_uri *u, CK_SLO
                      evtls_last_error *e)
 {
     CK_ULONG n = 0;
-    CK_SLOT_ID list[64];
-    if (m->dev.func->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n > 64 ||
-        m->dev.func->C_GetSlotList(CK_TRUE, list, &n) != CKR_OK)
-        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: module %s lists no slots", m->path);
+    CK_SLOT_ID *list = NULL;
+    if (m->dev.func->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_OK || n == 0 ||
+        (list = calloc(n, sizeof *list)) == NULL ||
+        m->dev.func->C_GetSlotList(CK_TRUE, list, &n) != CKR_OK) {
+        free(list);
+        return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: module %s lists no token", m->path);
+    }
     for (CK_ULONG i = 0; i < n; i++) {
         CK_TOKEN_INFO ti;
         if (m->dev.func->C_GetTokenInfo(list[i], &ti) != CKR_OK)
@@ -286,8 +289,10 @@ static int find_slot(struct module *m, const struct evtls__pkcs11_uri *u, CK_SLO
              !padded_eq((const CK_UTF8CHAR *)ti.serialNumber, sizeof ti.serialNumber, u->serial)))
             continue;
         *slot = list[i];
+        free(list);
         return 0;
     }
+    free(list);
     return evtls__err_set(e, EVTLS_ERR_BAD_CONFIG, "pkcs11: no token%s%s%s in module %s",
                           u->token[0] ? " labelled '" : "", u->token, u->token[0] ? "'" : "",
                           m->path);

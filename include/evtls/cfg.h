@@ -247,6 +247,7 @@ EVTLS_API int evtls_cfg_set_pkcs11_module(evtls_cfg *cfg, const char *path);
  * the tuned build has it); on another, evtls_cfg_build fails with
  * EVTLS_ERR_BAD_CONFIG naming the build option. */
 EVTLS_API int evtls_cfg_set_early_data(evtls_cfg *cfg, size_t max_bytes);
+#define EVTLS_EARLY_DATA_MAX 16384 /* the most: one TLS record, sent in one call */
 
 /* An HTTP proxy, as curl's --proxy: "http://[user:password@]host[:port]"
  * (port 1080 when left out; user and password may be percent-encoded);

@@ -121,6 +121,12 @@ EVTLS_API const uint8_t *evtls_http_req_get_bytes(evtls_http_req *r, size_t *len
  * is for intermediaries). */
 EVTLS_API int evtls_http_req_send_early(evtls_http_req *r, evtls_conn *c);
 
+/* 1 when method may go as early data (GET, HEAD, OPTIONS, TRACE: safe to
+ * replay, RFC 8470 section 4), else 0 (NULL too): what
+ * evtls_http_req_send_early and the client allow, for a program that
+ * checks before it has a request. */
+EVTLS_API int evtls_http_method_early_safe(const char *method);
+
 /* Frees r. A request may be freed while an exchange that uses it runs
  * (the exchange holds its own copy of the bytes it still has to send). */
 EVTLS_API void evtls_http_req_free(evtls_http_req *r);

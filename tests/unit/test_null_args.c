@@ -203,6 +203,7 @@ static const struct {
     {"evtls_conn_set_session_cache", 1, "NULL: no session cache"},
     {"evtls_conn_set_early_data", 1, "NULL: the bytes speak HTTP/1.1"},
     {"evtls_conn_check_alive", 0, "0: not usable (a value, not a status)"},
+    {"evtls_http_method_early_safe", 0, "0: not safe (a value, not a status)"},
     {"evtls_conn_connect_poll", 3, "want is optional"},
     {"evtls_conn_close", 1, "a NULL callback: nobody is told"},
     {"evtls_conn_shutdown", 1, "a NULL callback: nobody is told"},

@@ -879,12 +879,12 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
                            "--early-data-ratio: early data goes with the requests of resumed "
                            "HTTP/1.1 connections: it needs --mode request, --resume-ratio above "
                            "0 and no --http2");
-        if (strcmp(m, "GET") && strcmp(m, "HEAD") && strcmp(m, "OPTIONS") && strcmp(m, "TRACE"))
+        if (!evtls_http_method_early_safe(m))
             return lt_fail(err, errlen,
                            "--early-data-ratio: a %s is never sent early (it could be replayed, "
                            "RFC 8470): only GET, HEAD, OPTIONS and TRACE",
                            m);
-        o->tls.early_data = 16384; /* one record: the most a request may take early */
+        o->tls.early_data = EVTLS_EARLY_DATA_MAX;
     }
     if (o->max_streams && !o->tls.http2)
         return lt_fail(err, errlen,

@@ -1031,9 +1031,8 @@ static void build(struct poller *p)
             usage_error("--early-data rides on a resumed session: not with --no-resume");
         if (p->url.plain)
             usage_error("--early-data is TLS 1.3's: not on an http:// URL");
-        t.early_data = 16384; /* one record: the most a request may take early */
-        p->early_ok = strcmp(o->method, "GET") == 0 || strcmp(o->method, "HEAD") == 0 ||
-                      strcmp(o->method, "OPTIONS") == 0 || strcmp(o->method, "TRACE") == 0;
+        t.early_data = EVTLS_EARLY_DATA_MAX;
+        p->early_ok = evtls_http_method_early_safe(o->method);
         if (!p->early_ok)
             fprintf(stderr,
                     PROG ": --early-data: a %s is never sent early (it could be replayed, RFC "
