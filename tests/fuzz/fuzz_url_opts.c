@@ -7,7 +7,9 @@
  * Input: NUL-separated strings. The first is parsed as a URL, bare
  * HOST:PORT allowed or not by its length's parity, the second resolved
  * against it as a Location; all of them, after a program name, are the
- * command line. */
+ * command line, but the last of two or more, which is parsed as a
+ * --targets file (lt_targets_parse, pure) and, when the command line asked
+ * for one, taken by it; the weighted draw is checked exact over a cycle. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +66,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lt_opts o;
     char err[512];
     err[0] = '\0';
+    /* The last string is a --targets file's text; the others the command
+     * line (all of them when there is one). */
+    const char *ttext = argv[argc - 1];
+    if (argc > 2)
+        argv[--argc] = NULL;
     int rc = lt_opts_parse(argc, argv, &o, err, sizeof err);
     if (rc == 0) {
         if (o.conns == 0 || o.threads == 0 || o.n_addrs > LT_MAX_ADDRS ||
@@ -72,6 +79,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (rc != 1 && (rc != -1 || err[0] == '\0')) {
         abort(); /* a refusal always says why */
     }
+    /* The last string as a --targets file; a parsed one taken by the
+     * command line when that asked for a targets file. */
+    static lt_targets ts;
+    err[0] = '\0';
+    int trc = lt_targets_parse(ttext, strlen(ttext), &ts, err, sizeof err);
+    if (trc == 0) {
+        if (ts.n == 0 || ts.n > LT_MAX_TARGETS)
+            abort();
+        for (unsigned i = 0; i < ts.n; i++)
+            if (ts.t[i].url == NULL || ts.t[i].name == NULL || ts.t[i].weight == 0)
+                abort(); /* a parsed target has a URL, a name and a weight */
+        if (rc == 0 && o.targets_path) {
+            err[0] = '\0';
+            if (lt_opts_use_targets(&o, &ts, err, sizeof err) != 0 && err[0] == '\0')
+                abort();
+        }
+        lt_draw d;
+        unsigned idx[LT_MAX_TARGETS], w[LT_MAX_TARGETS], seen[LT_MAX_TARGETS] = {0};
+        for (unsigned i = 0; i < ts.n; i++)
+            idx[i] = i, w[i] = ts.t[i].weight;
+        if (lt_draw_init(&d, idx, w, ts.n, (uint64_t)size) == 0) {
+            for (uint64_t g = 0; g < d.W; g++)
+                seen[lt_draw_at(&d, g + d.W * 3)]++;
+            for (unsigned i = 0; i < ts.n; i++)
+                if (seen[i] != w[i])
+                    abort(); /* a whole cycle holds each target its weight's times */
+            lt_draw_free(&d);
+        }
+    } else if (err[0] == '\0') {
+        abort();
+    }
+    lt_targets_free(&ts);
     free(buf);
     return 0;
 }

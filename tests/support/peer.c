@@ -664,14 +664,14 @@ int peer_nginx_early_log(const struct peer *p, int want, int *status, char (*ear
     return truncate(path, 0) == 0 ? n : -1;
 }
 
-const char *peer_nginx_log(const struct peer *p, int want)
+int peer_log_lines(const char *path, int want)
 {
-    static char path[sizeof p->dir + 16];
-    snprintf(path, sizeof path, "%s/access.log", p->dir);
     unsigned polls = 1000 * test_time_scale(); /* 10 ms apart */
-    for (unsigned i = 0; want > 0 && i < polls; i++) {
+    int lines = 0;
+    for (unsigned i = 0; i < polls; i++) {
         FILE *f = fopen(path, "r");
-        int lines = 0, ch;
+        int ch;
+        lines = 0;
         while (f && (ch = getc(f)) != EOF)
             lines += ch == '\n';
         if (f)
@@ -680,5 +680,14 @@ const char *peer_nginx_log(const struct peer *p, int want)
             break;
         usleep(10000);
     }
+    return lines;
+}
+
+const char *peer_nginx_log(const struct peer *p, int want)
+{
+    static char path[sizeof p->dir + 16];
+    snprintf(path, sizeof path, "%s/access.log", p->dir);
+    if (want > 0)
+        peer_log_lines(path, want);
     return path;
 }

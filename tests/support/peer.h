@@ -111,6 +111,11 @@ int peer_h2(struct peer *p, const char *mode, int arg, int plain);
  * passes. Returns the path of the log, in a static buffer. */
 const char *peer_nginx_log(const struct peer *p, int want);
 
+/* The lines of the log file at path once it holds want of them (nginx
+ * logs a request after its response), polled 10 ms apart for up to 10 s
+ * times the time scale; what it holds then otherwise. */
+int peer_log_lines(const char *path, int want);
+
 /* Starts dnsmasq answering on 127.0.0.1:p->port (UDP) with nothing but
  * the given options (e.g. "--host-record=a.test,127.0.0.1,::1"); it never
  * forwards anywhere. Its query log is read with peer_output(). */

@@ -5,8 +5,9 @@
 # its own) scrapes `evtls-load --metrics-listen` every 200 ms during a run
 # of exactly 300 requests against nginx, and after it (--metrics-linger);
 # a query through Prometheus's HTTP API then returns 300 successful
-# operations and 300 in the latency histogram's count, and the run's JSON
-# says the same. Every process is stopped on every way out.
+# operations and 300 in the latency histogram's count, and each target's
+# count (of a targets file, one name with quotes to escape) and the
+# responses by class, and the run's JSON says the same. Every process is stopped on every way out.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,7 +19,7 @@ prom_pid=
 trap '[ -z "$prom_pid" ] || kill "$prom_pid" 2>/dev/null; bench_nginx_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 fail() { echo "prometheus.sh: FAIL: $*" >&2; exit 1; }
 read -r port mport pport < <(bench_free_port 3)
-bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl;"
+bench_nginx_start "$work" "$pki" "listen 127.0.0.1:$port ssl; location = /gone { return 404; }"
 cat >"$work/prometheus.yml" <<YML
 global:
   scrape_interval: 200ms
@@ -41,8 +42,14 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 [ "${n:-0}" -ge 1 ] || fail "prometheus never took the target"
+# Two targets: two of every three requests to /, one to a page that is not
+# there, whose 404 is that target's success.
+cat >"$work/targets" <<T
+{"name":"home","url":"https://127.0.0.1:$port/","weight":2}
+{"name":"gone \\"quoted\\"","url":"https://127.0.0.1:$port/gone","expect_status":"404"}
+T
 "$load" --cacert "$pki/ca.pem" -c 4 -n 300 --rate 200 --metrics-listen "127.0.0.1:$mport" \
-  --metrics-linger 2 --no-progress --json "$work/run.json" "https://127.0.0.1:$port/" \
+  --metrics-linger 2 --no-progress --json "$work/run.json" --targets "$work/targets" \
   >"$work/load.out" 2>&1 || { cat "$work/load.out" >&2; fail "evtls-load"; }
 [ "$(jq -r .requests "$work/run.json")" = 300 ] || fail "the run made $(jq .requests "$work/run.json")"
 query() { # PROMQL: its one value, read with jq
@@ -52,8 +59,17 @@ query() { # PROMQL: its one value, read with jq
 ok=$(query 'max_over_time(evtls_operations_total{result="ok"}[1m])')
 count=$(query 'max_over_time(evtls_latency_seconds_count[1m])')
 scrapes=$(query 'count_over_time(up{job="evtls-load"}[1m])')
-echo "prometheus: $scrapes scrapes; operations ok $ok, latency count $count (the run: 300)"
+home=$(query 'max_over_time(evtls_target_operations_total{target="home",result="ok"}[1m])')
+gone=$(query 'max_over_time(evtls_target_operations_total{target="gone \"quoted\"",result="ok"}[1m])')
+c4xx=$(query 'max_over_time(evtls_responses_total{class="4xx"}[1m])')
+errs=$(query 'max_over_time(evtls_errors_total{class="status"}[1m])')
+echo "prometheus: $scrapes scrapes; operations ok $ok, latency count $count (the run: 300);" \
+  "targets home $home, gone $gone (200 and 100); 4xx $c4xx, status errors $errs"
 [ "$ok" = 300 ] || fail "prometheus read $ok successful operations, not 300"
+[ "$home" = 200 ] || fail "prometheus read $home operations of target home, not 200"
+[ "$gone" = 100 ] || fail "prometheus read $gone operations of the quoted target, not 100"
+[ "$c4xx" = 100 ] || fail "prometheus read $c4xx 4xx responses, not 100"
+[ "$errs" = 0 ] || fail "prometheus read $errs status errors, not 0 (the 404s were expected)"
 [ "$count" = 300 ] || fail "prometheus read a latency count of $count, not 300"
 [ "${scrapes%.*}" -ge 3 ] || fail "only $scrapes scrapes"
 echo "prometheus.sh: ok"

@@ -106,13 +106,15 @@ int main(int argc, char **argv)
         o.shard_count = (unsigned)size;
         rc = lt_opts_shard_env(&o, NULL, NULL, err, sizeof err);
     }
-    if (rc == 0 && o.data)
-        rc = cli_data(o.data, &o.data_buf, &o.data_len, err, sizeof err);
+    static lt_targets targets;
+    if (rc == 0)
+        rc = lt_read_inputs(&o, &targets, err, sizeof err);
     if (rc != 0) {
         /* Every rank parsed the same options: each finds the same fault. */
         if (rank == 0)
             fprintf(stderr, PROG ": %s\nTry 'evtls-load --help'.\n", err);
         MPI_Finalize();
+        lt_inputs_free(&o, &targets);
         return 2;
     }
     if (rank != 0)
@@ -150,7 +152,7 @@ int main(int argc, char **argv)
     free(mine);
     lt_run_out_free(&out); /* zeroed when the run did not start */
     free(command);
-    free(o.data_buf);
+    lt_inputs_free(&o, &targets);
     MPI_Finalize();
     return status;
 }

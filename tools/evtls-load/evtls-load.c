@@ -33,10 +33,12 @@ int main(int argc, char **argv)
     if (rc == 0)
         rc = lt_opts_shard_env(&o, getenv("JOB_COMPLETION_INDEX"), getenv("EVTLS_SHARD_COUNT"), err,
                                sizeof err);
-    if (rc == 0 && o.data)
-        rc = cli_data(o.data, &o.data_buf, &o.data_len, err, sizeof err);
+    static lt_targets targets;
+    if (rc == 0)
+        rc = lt_read_inputs(&o, &targets, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, PROG ": %s\nTry '" PROG " --help'.\n", err);
+        lt_inputs_free(&o, &targets);
         return 2;
     }
     cli_tls_warn(&o.tls, PROG);
@@ -55,6 +57,6 @@ int main(int argc, char **argv)
         lt_run_out_free(&out);
     }
     free(command);
-    free(o.data_buf);
+    lt_inputs_free(&o, &targets);
     return status;
 }

@@ -304,6 +304,38 @@ static void html_statuses(FILE *f, const lt_stats *st)
         fputs("</table>\n", f);
 }
 
+/* --targets: each target's operations, errors, statuses and latency. */
+static void html_targets(FILE *f, const lt_result *r)
+{
+    if (r->n_targets == 0)
+        return;
+    fputs("<h2>Targets</h2>\n<table><tr><th>target</th><th>weight</th><th>operations</th>"
+          "<th>errors</th><th>per s</th><th>2xx</th><th>3xx</th><th>4xx</th><th>5xx</th>"
+          "<th>checks failed</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>max ms</th></tr>",
+          f);
+    for (unsigned i = 0; i < r->n_targets; i++) {
+        const lt_stats *st = &r->targets[i];
+        const lt_hist *h = &st->hist[LT_TOTAL];
+        uint64_t ops = st->ops_ok + st->ops_failed;
+        fputs("<tr><td>", f);
+        esc(f, r->target_info[i].name);
+        fprintf(
+            f,
+            "</td><td class=\"n\">%u</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+            "<td class=\"n\">%.1f</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+            "<td class=\"n\">%llu</td><td class=\"n\">%llu</td><td class=\"n\">%llu</td>"
+            "<td class=\"n\">%.3f</td><td class=\"n\">%.3f</td><td class=\"n\">%.3f</td>"
+            "<td class=\"n\">%.3f</td></tr>",
+            r->target_info[i].weight, (unsigned long long)ops, (unsigned long long)st->ops_failed,
+            r->elapsed_s > 0 ? (double)ops / r->elapsed_s : 0, (unsigned long long)st->status[2],
+            (unsigned long long)st->status[3], (unsigned long long)st->status[4],
+            (unsigned long long)st->status[5], (unsigned long long)st->checks_failed,
+            (double)lt_hist_percentile(h, 50) / 1000, (double)lt_hist_percentile(h, 95) / 1000,
+            (double)lt_hist_percentile(h, 99) / 1000, (double)h->max / 1000);
+    }
+    fputs("</table>\n<p>Latency: total, every operation of the target.</p>\n", f);
+}
+
 /* --expect-body and --expect-header: the checks made and failed. */
 static void html_checks(FILE *f, const lt_stats *st)
 {
@@ -432,7 +464,9 @@ void lt_report_html(FILE *f, const lt_result *r)
                 (double)lt_hist_percentile(h, 99) / 1000,
                 (double)lt_hist_percentile(h, 99.9) / 1000, (double)h->max / 1000);
     }
-    fputs("</table>\n<h2>Over the run</h2>\n", f);
+    fputs("</table>\n", f);
+    html_targets(f, r);
+    fputs("<h2>Over the run</h2>\n", f);
     series_charts(f, st, o);
     fputs("<h2>Handshakes</h2>\n<table><tr><th>full</th><th>resumed</th><th>failed</th></tr>", f);
     fprintf(f,

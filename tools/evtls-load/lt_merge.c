@@ -49,11 +49,18 @@ struct lt_merge {
     char *fp_text, *fp_name;
     struct meta sum;
     unsigned shard_count;
+    /* --targets: each target's counters (the first result's names and
+     * order; the fingerprint holds them alike in every result) */
+    lt_stats *targets;
+    lt_target_info target_info[LT_MAX_TARGETS];
+    unsigned n_targets;
     /* the merged result, made by lt_merge_result */
     lt_stats merged;
     lt_opts o;
     lt_result res;
 };
+
+static void free_targets(lt_stats *ts, unsigned n);
 
 lt_merge *lt_merge_new(void)
 {
@@ -79,6 +86,7 @@ void lt_merge_free(lt_merge *m)
     free(m->fp_text);
     free(m->fp_name);
     lt_stats_free(&m->merged);
+    free_targets(m->targets, m->n_targets);
     free(m);
 }
 
@@ -201,9 +209,9 @@ static int error_code(const char *name)
     return 0;
 }
 
-/* Reads one result's counters, histograms, series and rows. */
-static int read_result(const lt_json *j, lt_stats *st, struct meta *mt, lt_shard_row **rows,
-                       size_t *n_rows, char *err, size_t errlen)
+/* Reads the counters, statuses, errors, TLS and histograms of j (a
+ * result, or one of its targets) into st. */
+static int read_stats(const lt_json *j, lt_stats *st, char *err, size_t errlen)
 {
     const lt_json *counters = lt_json_get(j, "counters");
     for (size_t i = 0; i < lt_n_counters; i++) {
@@ -243,6 +251,53 @@ static int read_result(const lt_json *j, lt_stats *st, struct meta *mt, lt_shard
     for (int i = 0; i < LT_NPHASES; i++)
         if (read_hist(lat, hists, i, &st->hist[i], err, errlen) != 0)
             return -1;
+    return 0;
+}
+
+/* --targets: each target's figures of result j into ts (n of them, as
+ * the result lists them, with their info); 0 with none. Returns 0 or -1. */
+static int read_targets(const lt_json *j, lt_stats **ts, lt_target_info *info, unsigned *n,
+                        char *err, size_t errlen)
+{
+    const lt_json *list = lt_json_get(j, "targets");
+    *n = 0;
+    *ts = NULL;
+    for (const lt_json *t = list ? list->child : NULL; t; t = t->next)
+        (*n)++;
+    if (*n > LT_MAX_TARGETS)
+        return lt_fail(err, errlen, "targets: more than %d", LT_MAX_TARGETS);
+    if (*n == 0)
+        return 0;
+    if ((*ts = calloc(*n, sizeof **ts)) == NULL)
+        return lt_fail(err, errlen, "out of memory");
+    unsigned i = 0;
+    for (const lt_json *t = list->child; t; t = t->next, i++) {
+        uint64_t w;
+        lt_stats_init(&(*ts)[i]);
+        info[i] = (lt_target_info){
+            lt_json_str(lt_json_get(t, "name")), lt_json_str(lt_json_get(t, "method")),
+            lt_json_str(lt_json_get(t, "url")),
+            lt_json_u64(lt_json_get(t, "weight"), &w) == 0 ? (unsigned)w : 0};
+        char why[400];
+        if (info[i].name == NULL || read_stats(t, &(*ts)[i], why, sizeof why) != 0)
+            return lt_fail(err, errlen, "target %u: %s", i + 1, info[i].name ? why : "no name");
+    }
+    return 0;
+}
+
+static void free_targets(lt_stats *ts, unsigned n)
+{
+    for (unsigned i = 0; ts && i < n; i++)
+        lt_stats_free(&ts[i]);
+    free(ts);
+}
+
+/* Reads one result's counters, histograms, series and rows. */
+static int read_result(const lt_json *j, lt_stats *st, struct meta *mt, lt_shard_row **rows,
+                       size_t *n_rows, char *err, size_t errlen)
+{
+    if (read_stats(j, st, err, errlen) != 0)
+        return -1;
     if (need_u64(j, "series_start_unix_us", &mt->series_start, "the result", err, errlen) != 0 ||
         read_series(lt_json_get(j, "series"), st, err, errlen) != 0)
         return -1;
@@ -357,9 +412,18 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     memset(&mt, 0, sizeof mt);
     lt_shard_row *rows = NULL;
     size_t n_rows = 0;
+    lt_stats *tst = NULL;
+    lt_target_info tinfo[LT_MAX_TARGETS];
+    unsigned n_targets = 0;
     int rc = read_result(j, st, &mt, &rows, &n_rows, why, sizeof why);
+    if (rc == 0)
+        rc = read_targets(j, &tst, tinfo, &n_targets, why, sizeof why);
     if (rc != 0)
         lt_fail(err, errlen, "%s: %s", name, why);
+    for (unsigned i = 0;
+         rc == 0 && m->fp && i < (n_targets > m->n_targets ? n_targets : m->n_targets); i++)
+        if (n_targets != m->n_targets || strcmp(tinfo[i].name, m->target_info[i].name) != 0)
+            rc = lt_fail(err, errlen, "%s: its targets are not %s's", name, m->fp_name);
     for (size_t i = 0; rc == 0 && i < n_rows; i++) {
         if (rows[i].index >= count)
             rc = lt_fail(err, errlen, "%s: shard %u of %llu does not exist", name, rows[i].index,
@@ -389,10 +453,14 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
             rc = lt_fail(err, errlen, "out of memory");
         }
     }
+    if (rc == 0 && m->fp == NULL && n_targets &&
+        (m->targets = calloc(n_targets, sizeof *m->targets)) == NULL)
+        rc = lt_fail(err, errlen, "out of memory");
     if (rc != 0) {
         free(rows);
         lt_stats_free(st);
         free(st);
+        free_targets(tst, n_targets);
         lt_json_free(j);
         return -1;
     }
@@ -405,7 +473,14 @@ int lt_merge_add(lt_merge *m, const char *text, size_t len, const char *name, ch
     if (m->fp == NULL) {
         m->fp = fp;
         m->shard_count = (unsigned)count;
+        m->n_targets = n_targets; /* the names point into the tree kept */
+        memcpy(m->target_info, tinfo, n_targets * sizeof *tinfo);
+        for (unsigned i = 0; i < n_targets; i++)
+            lt_stats_init(&m->targets[i]);
     }
+    for (unsigned i = 0; i < n_targets; i++)
+        lt_stats_merge(&m->targets[i], &tst[i]); /* no series */
+    free_targets(tst, n_targets);
     /* The series waits for the merge to align it; the rest adds up now. */
     m->parts[m->n_parts++] = (struct part){st->series, st->n_series, mt.series_start};
     st->series = NULL;
@@ -544,6 +619,9 @@ const lt_result *lt_merge_result(lt_merge *m, const lt_opts *opts, const char *c
         .n_shards = m->n_rows,
         .conns_here = conns,
         .command = command,
+        .targets = m->targets,
+        .target_info = m->target_info,
+        .n_targets = m->n_targets,
     };
     return &m->res;
 }
@@ -562,41 +640,6 @@ size_t lt_merge_missing(const lt_merge *m, unsigned *out, size_t n)
         }
     }
     return k;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "re");
-    if (f == NULL)
-        return NULL;
-    char *buf = NULL;
-    size_t cap = 0, n = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? 2 * cap : 65536;
-            char *b = realloc(buf, cap + 1);
-            if (b == NULL) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (buf && ferror(f)) {
-        free(buf);
-        buf = NULL;
-    }
-    if (f != stdin)
-        fclose(f);
-    if (buf)
-        buf[n] = 0;
-    *len = n;
-    return buf;
 }
 
 static const char merge_usage[] =
@@ -681,7 +724,7 @@ int lt_merge_main(int argc, char **argv)
     int status = 0;
     for (int i = optind; i < argc && status == 0; i++) {
         size_t len;
-        char *text = slurp(argv[i], &len), err[1024];
+        char *text = lt_read_file(argv[i], &len), err[1024];
         if (text == NULL) {
             fprintf(stderr, PROG ": cannot read '%s': %s\n", argv[i], strerror(errno));
             status = 2;

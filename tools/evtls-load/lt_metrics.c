@@ -4,6 +4,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <evtls/error.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,19 @@ struct lt_metrics {
     uint64_t scrapes;
 };
 
+/* A label's value, escaped as OpenMetrics asks (\\, \", \n). */
+static void label_value(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f);
+        if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
 char *lt_metrics_text(const struct lt_metrics_view *v)
 {
     char *buf = NULL;
@@ -30,6 +44,41 @@ char *lt_metrics_text(const struct lt_metrics_view *v)
           f);
     fprintf(f, "evtls_operations_total{result=\"ok\"} %llu\n", (unsigned long long)v->ok);
     fprintf(f, "evtls_operations_total{result=\"error\"} %llu\n", (unsigned long long)v->errors);
+    fputs("# TYPE evtls_responses counter\n"
+          "# HELP evtls_responses HTTP responses, by status class.\n",
+          f);
+    for (int c = 1; c < 6; c++)
+        fprintf(f, "evtls_responses_total{class=\"%dxx\"} %llu\n", c,
+                (unsigned long long)v->status[c]);
+    fputs("# TYPE evtls_errors counter\n"
+          "# HELP evtls_errors Failed operations, by class of error (status: an HTTP status "
+          "not expected).\n",
+          f);
+    for (int c = 1; c < LT_METRIC_CLASSES; c++) {
+        const char *name = c == LT_METRIC_CLASSES - 1 ? "status"
+                           : c <= EVTLS_CLASS_HTTP    ? evtls_err_class_name((evtls_err_class)c)
+                                                      : NULL;
+        if (name)
+            fprintf(f, "evtls_errors_total{class=\"%s\"} %llu\n", name,
+                    (unsigned long long)v->err_class[c]);
+    }
+    if (v->n_targets)
+        fputs("# TYPE evtls_target_operations counter\n"
+              "# HELP evtls_target_operations Operations ended, by target (--targets) and "
+              "result.\n",
+              f);
+    for (unsigned t = 0; t < v->n_targets; t++)
+        for (int ok = 1; ok >= 0; ok--) {
+            fputs("evtls_target_operations_total{target=\"", f);
+            label_value(f, v->target_name[t]);
+            fprintf(f, "\",result=\"%s\"} %llu\n", ok ? "ok" : "error",
+                    (unsigned long long)(ok ? v->target_ok[t] : v->target_err[t]));
+        }
+    fprintf(f,
+            "# TYPE evtls_in_flight gauge\n"
+            "# HELP evtls_in_flight Operations running now.\n"
+            "evtls_in_flight %llu\n",
+            (unsigned long long)v->in_flight);
     fprintf(f,
             "# TYPE evtls_connections_held gauge\n"
             "# HELP evtls_connections_held Connections held open (--mode hold).\n"

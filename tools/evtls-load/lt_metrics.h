@@ -14,10 +14,19 @@
 #define LT_METRIC_BUCKETS 12
 extern const uint64_t lt_metric_bucket_us[LT_METRIC_BUCKETS];
 
+#define LT_METRIC_CLASSES 16 /* evtls error classes; the last: an HTTP status that failed */
+#define LT_METRIC_TARGETS 64
+
 /* What one scrape shows, summed over the threads. */
 struct lt_metrics_view {
-    uint64_t ok, errors;                /* operations ended */
-    uint64_t held, backlog;             /* gauges */
+    uint64_t ok, errors;                   /* operations ended */
+    uint64_t held, backlog, in_flight;     /* gauges */
+    uint64_t status[6];                    /* responses by class: [2] 2xx ... [5] 5xx */
+    uint64_t err_class[LT_METRIC_CLASSES]; /* failed operations by what failed them */
+    /* --targets: each one's operations ended, by result */
+    unsigned n_targets;
+    const char *target_name[LT_METRIC_TARGETS];
+    uint64_t target_ok[LT_METRIC_TARGETS], target_err[LT_METRIC_TARGETS];
     uint64_t bucket[LT_METRIC_BUCKETS]; /* successful operations' total latency, cumulative */
     uint64_t latency_count;
     double latency_sum_s;

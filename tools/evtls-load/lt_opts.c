@@ -18,6 +18,7 @@
 
 const char lt_usage[] =
     "Usage: evtls-load [options] https://HOST[:PORT]/PATH [URL...]   (or http://)\n"
+    "       evtls-load [options] --targets FILE   (requests to several origins)\n"
     "       (several URLs of one origin: the requests take them in turn)\n"
     "       evtls-load [options] HOST:PORT          (TLS handshakes, no HTTP)\n"
     "\n"
@@ -57,7 +58,7 @@ const char lt_usage[] =
     "\n"
     "HTTP (request mode):\n"
     "  -X, --method METHOD    GET (default), HEAD, POST, PUT, DELETE, OPTIONS, PATCH\n"
-    "  -H, --header 'N: V'    add a request header (repeatable)\n"
+    "  -H, --header 'N: V'    add a request header (repeatable; with --targets, to each)\n"
     "      --data TEXT        request body, or @FILE for a file's bytes (the method\n"
     "                         becomes POST unless given)\n"
     "      --ttfb-timeout TIME  time allowed from request to first response byte (30s;\n"
@@ -65,6 +66,19 @@ const char lt_usage[] =
     "      --request-timeout TIME  time allowed for the whole exchange, the body\n"
     "                         included (default none; HTTP_TIMEOUT when it passes)\n"
     "      --max-body BYTES   largest response body accepted (default 16777216)\n"
+    "      --targets FILE     the requests from FILE instead of URLs: JSON Lines, one\n"
+    "                         target a line: {\"name\", \"method\", \"url\", \"headers\",\n"
+    "                         \"body\" or \"body_file\", \"weight\", \"expect_status\",\n"
+    "                         \"connections\"} (\"url\" alone is needed), or vegeta's\n"
+    "                         'METHOD URL' lines with 'Name: value' and '@FILE' lines;\n"
+    "                         origins may differ: each has its own connections (-c\n"
+    "                         shared by weight, or a target's \"connections\"); each\n"
+    "                         operation's target drawn by weight (every weight-sum\n"
+    "                         operations hold each target its weight's times, shuffled\n"
+    "                         by --seed; shards and threads take their turns of the\n"
+    "                         one sequence); every figure also per target\n"
+    "      --seed N           the targets' draw (default 0): the same seed, the same\n"
+    "                         sequence\n"
     "\n"
     "TLS and connection (the same options as evtls-poll's):\n"
     "%s"
@@ -357,42 +371,6 @@ int lt_parse_stages(const char *s, lt_opts *o)
     return o->n_stages && top > 0 ? 0 : -1;
 }
 
-/* --expect-status: codes (200), classes (2xx) and ranges (200-299), comma
- * separated. Returns 0 or -1. */
-static int parse_expect_status(const char *s, uint8_t ok[600])
-{
-    memset(ok, 0, 600);
-    while (*s) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        char tok[16];
-        if (n == 0 || n >= sizeof tok)
-            return -1;
-        memcpy(tok, s, n);
-        tok[n] = '\0';
-        unsigned lo, hi;
-        char x1, x2, extra;
-        if (sscanf(tok, "%1u%c%c%c", &lo, &x1, &x2, &extra) == 3 && (x1 == 'x' || x1 == 'X') &&
-            (x2 == 'x' || x2 == 'X') && lo >= 1 && lo <= 5) {
-            hi = lo * 100 + 99;
-            lo *= 100;
-        } else if (sscanf(tok, "%u-%u%c", &lo, &hi, &extra) == 2) {
-        } else if (sscanf(tok, "%u%c", &lo, &extra) == 1) {
-            hi = lo;
-        } else {
-            return -1;
-        }
-        if (lo < 100 || hi > 599 || lo > hi)
-            return -1;
-        for (unsigned c = lo; c <= hi; c++)
-            ok[c] = 1;
-        s += n + (comma != NULL);
-        if (comma && *s == '\0')
-            return -1;
-    }
-    return 0;
-}
-
 int lt_parse_duration(const char *s, uint64_t *us)
 {
     return cli_parse_duration(s, 1e6, us); /* a bare number is seconds */
@@ -448,6 +426,8 @@ enum {
     O_SHARD,
     O_STARTAT,
     O_HTML,
+    O_TARGETS,
+    O_SEED,
 };
 
 static const struct option long_opts[] = {
@@ -497,6 +477,8 @@ static const struct option long_opts[] = {
     {"shard", required_argument, 0, O_SHARD},
     {"start-at", required_argument, 0, O_STARTAT},
     {"html", required_argument, 0, O_HTML},
+    {"targets", required_argument, 0, O_TARGETS},
+    {"seed", required_argument, 0, O_SEED},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -606,6 +588,14 @@ static int http_option(lt_opts *o, int ch, const char *name, const char *arg, ch
         o->headers[o->n_headers++] = arg;
         return 0;
     case O_DATA: o->data = arg; return 0;
+    case O_TARGETS: o->targets_path = arg; return 0;
+    case O_SEED: {
+        uint64_t v;
+        if (parse_u64(arg, UINT64_MAX, &v) != 0)
+            return lt_fail(err, errlen, "--seed: '%s' is not a non-negative integer", arg);
+        o->seed = v;
+        return 0;
+    }
     case O_TIMEOUT:
         if (cli_parse_timeout_ms(arg, strcmp(name, "request-timeout") == 0 ? &o->request_timeout_ms
                                                                            : &o->timeout_ms) != 0)
@@ -719,7 +709,7 @@ static int output_option(lt_opts *o, int ch, const char *name, const char *arg, 
         return 0;
     case O_ABORT_TH: o->abort_on_threshold = 1; return 0;
     case O_EXPECT_STATUS:
-        if (parse_expect_status(arg, o->expect_status) != 0)
+        if (lt_parse_status_list(arg, o->expect_status) != 0)
             return lt_fail(err, errlen,
                            "--expect-status: '%s' is not a list of codes, classes (2xx) or "
                            "ranges (200-299) from 100 to 599",
@@ -955,6 +945,13 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
         if (rc != 0)
             return rc;
     }
+    o->mode_given = mode_given;
+    if (o->targets_path) { /* the rest is checked with the file (lt_opts_use_targets) */
+        if (optind != argc)
+            return lt_fail(err, errlen, "--targets and a URL ('%s'): give one of them",
+                           argv[optind]);
+        return 0;
+    }
     if (optind == argc)
         return lt_fail(err, errlen, "no target given (https://HOST:PORT/PATH or HOST:PORT)");
     o->target = argv[optind];
@@ -981,4 +978,128 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
         o->more_urls[o->n_more_urls++] = argv[i];
     }
     return 0;
+}
+
+/* -c shared among the targets without their own "connections", by
+ * weight (largest remainders, ties to the first); each origin's is its
+ * targets' sum. Returns 0 or -1. */
+static int share_conns(lt_opts *o, const lt_targets *ts, char *err, size_t errlen)
+{
+    uint64_t given = 0, wsum = 0;
+    for (unsigned i = 0; i < ts->n; i++) {
+        given += ts->t[i].conns;
+        wsum += ts->t[i].conns ? 0 : ts->t[i].weight;
+    }
+    if (given > o->conns || (given == o->conns && wsum > 0))
+        return lt_fail(err, errlen,
+                       "--targets: the targets' \"connections\" add up to %llu, leaving %s of "
+                       "-c %u for the others",
+                       (unsigned long long)given, given > o->conns ? "less than none" : "none",
+                       o->conns);
+    uint64_t rest = o->conns - given, used = 0;
+    unsigned share[LT_MAX_TARGETS];
+    double frac[LT_MAX_TARGETS];
+    for (unsigned i = 0; i < ts->n; i++) {
+        const lt_target *t = &ts->t[i];
+        double exact = t->conns || wsum == 0 ? 0 : (double)rest * t->weight / (double)wsum;
+        share[i] = t->conns ? t->conns : (unsigned)exact;
+        frac[i] = t->conns ? -1 : exact - (double)share[i];
+        used += t->conns ? 0 : share[i];
+    }
+    for (; used < rest; used++) { /* the remainder, largest fractions first */
+        unsigned best = 0;
+        for (unsigned i = 1; i < ts->n; i++)
+            if (frac[i] > frac[best])
+                best = i;
+        share[best]++;
+        frac[best] = -1;
+    }
+    for (unsigned i = 0; i < ts->n; i++)
+        o->origins[o->target_origin[i]].conns += share[i];
+    /* Every thread of every shard serves every origin: an origin short of
+     * a connection each takes them from the one with the most. */
+    unsigned least = o->threads * (o->shard_count ? o->shard_count : 1);
+    for (unsigned g = 0; g < o->n_origins; g++)
+        while (o->origins[g].conns < least) {
+            unsigned most = g;
+            for (unsigned h = 0; h < o->n_origins; h++)
+                if (o->origins[h].conns > o->origins[most].conns)
+                    most = h;
+            if (o->origins[most].conns <= least)
+                break; /* none to spare: refused below */
+            o->origins[most].conns--;
+            o->origins[g].conns++;
+        }
+    for (unsigned g = 0; g < o->n_origins; g++) {
+        const struct lt_origin *og = &o->origins[g];
+        uint64_t here = lt_share_of(og->conns, o->shard_index, o->shard_count);
+        if (here < o->threads)
+            return lt_fail(err, errlen,
+                           "--targets: %s:%u gets %llu of the %u connections%s, fewer than "
+                           "its %u threads (each thread serves every origin): raise -c or "
+                           "lower -t",
+                           og->url->host, og->url->port, (unsigned long long)here, o->conns,
+                           o->shard_count > 1 ? " in this shard" : "", o->threads);
+    }
+    return 0;
+}
+
+int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errlen)
+{
+    o->targets = ts;
+    if (o->mode_given && o->mode != LT_MODE_REQUEST)
+        return lt_fail(err, errlen, "--targets: requests, not --mode %s",
+                       o->mode == LT_MODE_HOLD ? "hold" : "handshake");
+    const char *no = o->method ? "--method" : o->data ? "--data" : o->tls.http2 ? "--http2" : NULL;
+    if (no)
+        return lt_fail(err, errlen,
+                       "--targets and %s: give a target's method and body in the file%s", no,
+                       o->tls.http2 ? " (HTTP/2 with targets is not built yet)" : "");
+    for (unsigned i = 0; i < ts->n; i++) {
+        evtls_url *u = &o->target_url[i];
+        if (evtls_url_parse(ts->t[i].url, 0, u) != 0)
+            return lt_fail(err, errlen, "--targets: line %u: '%s': %s", ts->t[i].line, ts->t[i].url,
+                           u->error);
+        if (u->plain != o->target_url[0].plain)
+            return lt_fail(err, errlen,
+                           "--targets: line %u: '%s': the targets of one run are all https:// "
+                           "or all http://",
+                           ts->t[i].line, ts->t[i].url);
+        if (o->early_ratio > 0) {
+            const char *m = ts->t[i].method                       ? ts->t[i].method
+                            : ts->t[i].body || ts->t[i].body_file ? "POST"
+                                                                  : "GET";
+            if (!evtls_http_method_early_safe(m))
+                return lt_fail(err, errlen,
+                               "--early-data-ratio: target '%s' is a %s, never sent early (it "
+                               "could be replayed, RFC 8470)",
+                               ts->t[i].name, m);
+        }
+        unsigned g = 0; /* its origin: the scheme, host and port */
+        while (g < o->n_origins && !(strcasecmp(o->origins[g].url->host, u->host) == 0 &&
+                                     o->origins[g].url->port == u->port))
+            g++;
+        if (g == o->n_origins) {
+            struct lt_origin *og = &o->origins[o->n_origins++];
+            const struct cli_connect_to *ct =
+                cli_connect_to_find(o->connect_to, o->n_connect_to, u->host, u->port);
+            og->url = u;
+            og->dial_host = ct && ct->to_host[0] ? ct->to_host : u->host;
+            og->dial_port = ct && ct->to_port ? ct->to_port : u->port;
+            og->addr = cli_resolve_find(o->resolve, o->n_resolve, og->dial_host, og->dial_port);
+        }
+        o->target_origin[i] = g;
+    }
+    if (o->n_origins > 1 && o->n_addrs)
+        return lt_fail(err, errlen,
+                       "--targets of %u origins and --address: give each its address with "
+                       "--resolve HOST:PORT:ADDR",
+                       o->n_origins);
+    o->target = ts->t[0].url;
+    o->mode = LT_MODE_REQUEST;
+    int rc = check(o, 1, err, errlen);
+    if (rc != 0)
+        return rc;
+    o->method = NULL; /* each target's own */
+    return share_conns(o, ts, err, errlen);
 }

@@ -10,6 +10,7 @@
 
 #include "cli_tls.h"
 #include "evtls_cli.h"
+#include "lt_targets.h"
 
 #define LT_MAX_ADDRS   16
 #define LT_MAX_URLS    64
@@ -49,6 +50,23 @@ typedef struct lt_opts {
     const char *more_urls[LT_MAX_URLS - 1];
     unsigned n_more_urls;
     lt_mode mode;
+    /* --targets FILE: the targets (read and parsed by lt_opts_use_targets),
+     * each one's URL and origin; the origins with where they are dialled
+     * and their connections (of -c) */
+    const char *targets_path;
+    const lt_targets *targets;
+    evtls_url target_url[LT_MAX_TARGETS];
+    unsigned target_origin[LT_MAX_TARGETS];
+    struct lt_origin {
+        const evtls_url *url; /* its first target's */
+        const char *dial_host;
+        uint16_t dial_port;
+        const char *addr; /* --resolve's address for it, NULL */
+        unsigned conns;   /* its share of -c */
+    } origins[LT_MAX_TARGETS];
+    unsigned n_origins;
+    uint64_t seed;        /* --seed: the targets' draw */
+    int mode_given;       /* -m was given */
     unsigned conns;       /* -c */
     unsigned max_streams; /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */
     unsigned threads;     /* -t */
@@ -128,6 +146,12 @@ typedef struct lt_opts {
     int shard_given;
     uint64_t start_at_us; /* --start-at, UNIX time in µs; 0 = now */
 } lt_opts;
+
+/* --targets: takes the parsed file ts (kept by o, owned by the caller):
+ * the first target stands for the run's URL, every target's URL is
+ * parsed, the origins found, -c shared among them; conflicting options
+ * refused. Call after lt_opts_shard_env. Returns 0 or -1 with err set. */
+int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errlen);
 
 /* An exact share of n among parts: part i's, the remainder to the lowest. */
 uint64_t lt_share_of(uint64_t n, unsigned i, unsigned parts);

@@ -20,6 +20,7 @@
 #include <evtls/evtls.h>
 
 #include "lt_html.h"
+#include "lt_json.h"
 #include "lt_worker.h"
 
 #define PROG "evtls-load"
@@ -47,6 +48,42 @@ struct run {
     double fit_n, fit_x, fit_y, fit_xx, fit_xy;
     uint64_t fit_lo;
 };
+
+int lt_read_inputs(lt_opts *o, lt_targets *ts, char *err, size_t errlen)
+{
+    memset(ts, 0, sizeof *ts);
+    if (o->data && cli_data(o->data, &o->data_buf, &o->data_len, err, errlen) != 0)
+        return -1;
+    if (o->targets_path == NULL)
+        return 0;
+    size_t len;
+    char *text = lt_read_file(o->targets_path, &len);
+    if (text == NULL)
+        return lt_fail(err, errlen, "--targets %s: cannot read it: %s", o->targets_path,
+                       strerror(errno));
+    char perr[400];
+    int rc = lt_targets_parse(text, len, ts, perr, sizeof perr);
+    free(text);
+    if (rc != 0)
+        return lt_fail(err, errlen, "--targets %s: %s", o->targets_path, perr);
+    for (unsigned i = 0; i < ts->n; i++) { /* the bodies named by file, as given */
+        lt_target *t = &ts->t[i];
+        if (t->body_file == NULL)
+            continue;
+        t->body = lt_read_file(t->body_file, &t->body_len);
+        if (t->body == NULL)
+            return lt_fail(err, errlen, "--targets %s: line %u: body file %s: %s", o->targets_path,
+                           t->line, t->body_file, strerror(errno));
+    }
+    return lt_opts_use_targets(o, ts, err, errlen);
+}
+
+void lt_inputs_free(lt_opts *o, lt_targets *ts)
+{
+    free(o->data_buf);
+    o->data_buf = NULL;
+    lt_targets_free(ts);
+}
 
 uint64_t lt_unix_us(void)
 {
@@ -483,7 +520,37 @@ void lt_run_out_free(lt_run_out *out)
         free(out->total);
     }
     free(out->fingerprint);
+    for (unsigned i = 0; out->targets && i < out->n_targets; i++)
+        lt_stats_free(&out->targets[i]);
+    free(out->targets);
+    free(out->target_info);
     memset(out, 0, sizeof *out);
+}
+
+/* --targets: every thread's counters of each target, added up, and what
+ * each target is. Returns 0 or -1 when out of memory. */
+static int merge_targets(const lt_opts *o, struct run *r, lt_run_out *out)
+{
+    if (o->targets == NULL)
+        return 0;
+    unsigned n = o->targets->n;
+    out->targets = calloc(n, sizeof *out->targets);
+    out->target_info = calloc(n, sizeof *out->target_info);
+    if (out->targets == NULL || out->target_info == NULL)
+        return -1;
+    out->n_targets = n;
+    for (unsigned t = 0; t < n; t++) {
+        const lt_target *tg = &o->targets->t[t];
+        lt_stats_init(&out->targets[t]);
+        out->target_info[t] = (lt_target_info){tg->name,
+                                               tg->method ? tg->method
+                                               : tg->body ? "POST"
+                                                          : "GET",
+                                               tg->url, tg->weight};
+        for (unsigned i = 0; i < r->n; i++)
+            lt_stats_merge(&out->targets[t], lt_worker_target_stats(r->w[i], t));
+    }
+    return 0;
 }
 
 int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
@@ -566,6 +633,8 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
             fprintf(stderr, PROG ": out of memory for the per-second series\n");
         unfinished += lt_worker_unfinished(r.w[i]);
     }
+    if (merge_targets(o, &r, out) != 0)
+        fprintf(stderr, PROG ": out of memory for the targets' figures\n");
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (o->session_file)
@@ -628,6 +697,9 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
         .fingerprint = out->fingerprint,
         .conns_here = conns_here,
         .command = command,
+        .targets = out->targets,
+        .target_info = out->target_info,
+        .n_targets = out->n_targets,
     };
     /* Memory per held connection: the slope of resident memory against
      * the connections held, over the ramp's samples (every 100 ms), so that

@@ -15,7 +15,16 @@ typedef struct lt_run_out {
     lt_stats *total;   /* every thread's counters, merged */
     char host[64];     /* this machine's name */
     char *fingerprint; /* lt_fingerprint(o) */
+    lt_stats *targets; /* --targets: each target's, merged (n_targets) */
+    lt_target_info *target_info;
+    unsigned n_targets;
 } lt_run_out;
+
+/* Reads what the options name: --data's bytes, the --targets file and
+ * the bodies it names (then lt_opts_use_targets). Returns 0, or -1 with
+ * err set (a usage error). Free with lt_inputs_free, after a failure too. */
+int lt_read_inputs(lt_opts *o, lt_targets *ts, char *err, size_t errlen);
+void lt_inputs_free(lt_opts *o, lt_targets *ts);
 
 /* Runs the load o describes (o's data already read, the shard set), from
  * o->start_at_us when given. Returns 0 with out filled (free it with

@@ -27,9 +27,14 @@ static double stages_time(const lt_schedule *s, double g)
     return -1;
 }
 
+uint64_t lt_schedule_global(const lt_schedule *s, uint64_t k)
+{
+    return (k * s->of + s->idx) * s->shards + s->shard;
+}
+
 uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k)
 {
-    double g = ((double)k * s->of + s->idx) * s->shards + s->shard; /* the global index */
+    double g = (double)lt_schedule_global(s, k); /* the global index */
     if (s->n_stages) {
         double t = stages_time(s, g);
         if (t < 0) {

@@ -33,6 +33,10 @@ uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k);
  * reaches g: N(t) = g solved in the stage holding it. An operation past the
  * stages' whole count is due an hour after their end (never in the run). */
 
+/* The number of this worker's operation k over every shard and worker:
+ * the unsharded schedule's (k of + idx) shards + shard. */
+uint64_t lt_schedule_global(const lt_schedule *s, uint64_t k);
+
 /* When slot i starts: t0 + ramp * i / conns in a closed loop (and hold
  * mode), t0 in an open loop (there the ramp paces the rate). */
 uint64_t lt_schedule_join_us(const lt_schedule *s, unsigned i);

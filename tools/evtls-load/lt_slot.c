@@ -34,6 +34,13 @@ uint64_t lt_sched_us(const lt_worker *w, uint64_t k)
     return lt_schedule_op_us(&w->sched, k);
 }
 
+/* The counters an operation's figures go to: the run's, and with
+ * --targets its target's too (for (EACH_ST(s, st)) ...). */
+#define EACH_ST(s, st)                                                                             \
+    lt_stats *st = &(s)->w->st, *st##_next = (s)->w->tst ? &(s)->w->tst[(s)->target] : NULL;       \
+    st;                                                                                            \
+    st = st##_next, st##_next = NULL
+
 static int budget_left(const lt_worker *w)
 {
     return w->sh.total == 0 || w->started < w->sh.total;
@@ -78,6 +85,10 @@ static void warm_up_done(lt_worker *w)
 {
     lt_stats_free(&w->st);
     lt_stats_init(&w->st);
+    for (unsigned i = 0; w->tst && i < w->o->targets->n; i++) {
+        lt_stats_free(&w->tst[i]);
+        lt_stats_init(&w->tst[i]);
+    }
     w->log_n = 0;
     w->warm_end_us = lt_now_us();
 }
@@ -128,10 +139,22 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     live_record(w, sec, took, err);
     /* total is every operation's, as k6, wrk and h2load count it; total_ok
      * the successful ones' (a fast failure must not hide in "total"). */
-    lt_hist_record(&w->st.hist[LT_TOTAL], took);
+    for (EACH_ST(s, st)) {
+        lt_hist_record(&st->hist[LT_TOTAL], took);
+        st->ops_ok += err == 0;
+        st->ops_failed += err != 0;
+        if (err == 0)
+            lt_hist_record(&st->hist[LT_TOTAL_OK], took);
+    }
+    if (w->o->metrics_listen) {
+        if (err)
+            atomic_fetch_add_explicit(
+                &w->a_err_class[err == -1 ? LT_METRIC_CLASSES - 1 : (int)evtls_err_get_class(err)],
+                1, memory_order_relaxed);
+        if (w->tst)
+            atomic_fetch_add_explicit(&w->a_target[s->target][err == 0], 1, memory_order_relaxed);
+    }
     if (err == 0) {
-        w->st.ops_ok++;
-        lt_hist_record(&w->st.hist[LT_TOTAL_OK], took);
         if (w->o->metrics_listen) {
             unsigned b = 0;
             while (b < LT_METRIC_BUCKETS && took > lt_metric_bucket_us[b])
@@ -141,7 +164,6 @@ static void record_op(lt_worker *w, struct slot *s, int err)
             atomic_fetch_add_explicit(&w->a_lat_count, 1, memory_order_relaxed);
         }
     } else {
-        w->st.ops_failed++;
         atomic_store_explicit(&w->a_errors, w->st.ops_failed, memory_order_relaxed);
     }
     atomic_store_explicit(&w->a_done, w->st.ops_ok + w->st.ops_failed, memory_order_relaxed);
@@ -157,8 +179,9 @@ static void count_bytes(lt_worker *w, evtls_conn *c)
 
 void lt_slots_push_free(lt_worker *w, struct slot *s)
 {
-    s->next_free = w->free;
-    w->free = s;
+    struct lt_group *g = &w->groups[s->group];
+    s->next_free = g->free;
+    g->free = s;
 }
 
 /* The slot's operation (or close) ended: it takes the next one. */
@@ -291,26 +314,32 @@ static int back_off(struct slot *s)
     return 1;
 }
 
-/* A new connection is up: its phases and its TLS. */
-static void note_connect(lt_worker *w, evtls_conn *c, uint64_t connect_us)
+/* A new connection is up: its phases and its TLS, into st. */
+static void note_connect_in(lt_stats *st, evtls_conn *c, uint64_t connect_us)
 {
     const evtls_conn_info *i = evtls_conn_get_info(c);
-    w->st.conns_ok++;
-    w->st.offered += i->session_offered != 0;
-    w->st.resumed += i->resumed != 0;
-    lt_stats_tls(&w->st, i->tls_version, i->cipher, i->group);
-    lt_hist_record(&w->st.hist[LT_DNS], i->dns_us);
-    /* TCP counts from the first connect() call (the winning attempt's start
-     * after it, plus its own time); what came before, with the addresses
-     * known, is the client's own queue: tcp_wait. */
+    st->conns_ok++;
+    st->offered += i->session_offered != 0;
+    st->resumed += i->resumed != 0;
+    lt_stats_tls(st, i->tls_version, i->cipher, i->group);
+    lt_hist_record(&st->hist[LT_DNS],
+                   i->dns_us); /* TCP counts from the first connect() call (the winning attempt's
+                                * start after it, plus its own time); what came before, with the
+                                * addresses known, is the client's own queue: tcp_wait. */
     uint64_t tcp = i->tcp_us;
     for (unsigned k = 0; k < i->n_attempt_info; k++)
         if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)
             tcp = (uint64_t)i->attempt[k].start_us + i->attempt[k].duration_us;
-    lt_hist_record(&w->st.hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
-    lt_hist_record(&w->st.hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
-    lt_hist_record(&w->st.hist[LT_TLS], i->tls_us);
-    lt_hist_record(&w->st.hist[LT_CONNECT], connect_us);
+    lt_hist_record(&st->hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
+    lt_hist_record(&st->hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
+    lt_hist_record(&st->hist[LT_TLS], i->tls_us);
+    lt_hist_record(&st->hist[LT_CONNECT], connect_us);
+}
+
+static void note_connect(struct slot *s, evtls_conn *c, uint64_t connect_us)
+{
+    for (EACH_ST(s, st))
+        note_connect_in(st, c, connect_us);
 }
 
 static void on_connected(evtls_conn *c, int err, void *arg)
@@ -320,8 +349,10 @@ static void on_connected(evtls_conn *c, int err, void *arg)
     uint64_t now = lt_now_us();
     count_attempts(w, c);
     if (err) {
-        w->st.conns_failed++;
-        lt_stats_error(&w->st, err);
+        for (EACH_ST(s, st)) {
+            st->conns_failed++;
+            lt_stats_error(st, err);
+        }
         drop_conn(s);
         record_op(w, s, err);
         if (w->o->mode == LT_MODE_HOLD) {
@@ -334,7 +365,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     }
     s->backoff_ms = 0;
-    note_connect(w, c, now - s->conn_start);
+    note_connect(s, c, now - s->conn_start);
     if (s->early_req) {
         const evtls_conn_info *i = evtls_conn_get_info(c);
         w->st.early_accepted += i->early_data == EVTLS_EARLY_DATA_ACCEPTED;
@@ -369,7 +400,8 @@ static void start_connect(struct slot *s)
     slot_set(s, S_CONNECTING);
     s->conn_start = lt_now_us();
     s->early_req = s->early_accepted = 0;
-    s->c = evtls_conn_new(w->base, w->cfg);
+    struct lt_group *g = &w->groups[s->group];
+    s->c = evtls_conn_new(w->base, g->cfg);
     int err = s->c ? 0 : EVTLS_ERR_NOMEM;
     if (err == 0 && w->resolver)
         err = evtls_conn_set_resolver(s->c, w->resolver);
@@ -394,19 +426,17 @@ static void start_connect(struct slot *s)
         double e = (double)w->early_offers, er = o->early_ratio;
         w->early_offers += (uint64_t)offer;
         if (err == 0 && offer && !s->too_early && floor((e + 1) * er) > floor(e * er)) {
-            if (!s->retried)
-                s->req = w->reqs[w->next_req++ % w->n_reqs];
             s->early_req = 1;
             err = evtls_http_req_send_early(s->req, s->c);
         }
     }
-    const char *host = w->dial_host;
-    if (o->n_addrs) {
-        host = o->addrs[w->next_addr];
-        w->next_addr = (w->next_addr + 1) % o->n_addrs;
+    const char *host = g->dial_host;
+    if (g->n_addrs) {
+        host = g->addrs[g->next_addr];
+        g->next_addr = (g->next_addr + 1) % g->n_addrs;
     }
     if (err == 0)
-        err = evtls_conn_connect(s->c, host, o->dial_port, on_connected, s);
+        err = evtls_conn_connect(s->c, host, g->dial_port, on_connected, s);
     if (err != 0) {
         /* It failed before any I/O: report it like a failed connect, from
          * here (the callback was not and will not be called). */
@@ -422,28 +452,32 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
 {
     int status = evtls_http_resp_get_status(r);
     s->status = status;
-    w->st.h2_responses += strcmp(evtls_http_resp_get_protocol(r), "HTTP/2") == 0;
-    w->st.body_bytes += evtls_http_resp_get_body_bytes(r);
-    w->st.status[status / 100 < 6 ? status / 100 : 0]++;
-    if (status >= 100 && status < 600)
-        w->st.codes[status]++;
     uint64_t ttfb = evtls_http_resp_get_ttfb_us(r);
-    lt_hist_record(&w->st.hist[LT_TTFB], ttfb);
-    run_checks(w, s, r);
-    if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
-        lt_hist_record(&w->st.hist[LT_TTFB_CONN], s->x_start + ttfb - s->conn_start);
-    /* --expect-status says what is success; by default, below 400 */
-    int ok = w->o->expect_status_given
-                 ? status >= 100 && status < 600 && w->o->expect_status[status]
-                 : status < 400;
-    if (!ok) {
-        w->st.reqs_failed++;
-        w->st.status_errors++;
-        record_op(w, s, -1);
-    } else {
-        w->st.reqs_ok++;
-        record_op(w, s, 0);
+    /* --expect-status (the target's own first) says what is success; by
+     * default, below 400 */
+    const lt_target *t = w->o->targets ? &w->o->targets->t[s->target] : NULL;
+    const uint8_t *expect = t && t->expect_status_given ? t->expect_status
+                            : w->o->expect_status_given ? w->o->expect_status
+                                                        : NULL;
+    int ok = expect ? status >= 100 && status < 600 && expect[status] : status < 400;
+    for (EACH_ST(s, st)) {
+        st->h2_responses += strcmp(evtls_http_resp_get_protocol(r), "HTTP/2") == 0;
+        st->body_bytes += evtls_http_resp_get_body_bytes(r);
+        st->status[status / 100 < 6 ? status / 100 : 0]++;
+        if (status >= 100 && status < 600)
+            st->codes[status]++;
+        lt_hist_record(&st->hist[LT_TTFB], ttfb);
+        if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
+            lt_hist_record(&st->hist[LT_TTFB_CONN], s->x_start + ttfb - s->conn_start);
+        st->reqs_ok += ok;
+        st->reqs_failed += !ok;
+        st->status_errors += !ok;
     }
+    if (w->o->metrics_listen && w->warm_left == 0)
+        atomic_fetch_add_explicit(&w->a_status[status / 100 < 6 ? status / 100 : 0], 1,
+                                  memory_order_relaxed);
+    run_checks(w, s, r);
+    record_op(w, s, ok ? 0 : -1);
 }
 
 /* ---- HTTP/2: each slot a stream, the connections the pool's */
@@ -482,8 +516,10 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
     lt_worker *w = s->w;
     s->co = NULL;
     if (err) { /* its connect failed (a stream is waited for without a limit) */
-        w->st.conns_failed++;
-        lt_stats_error(&w->st, err);
+        for (EACH_ST(s, st)) {
+            st->conns_failed++;
+            lt_stats_error(st, err);
+        }
         record_op(w, s, err);
         slot_set(s, S_FREE);
         if (!back_off(s))
@@ -496,7 +532,7 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
      * (the connection's userdata marks it counted). */
     if (evtls_conn_get_userdata(c) == NULL) {
         evtls_conn_set_userdata(c, w);
-        note_connect(w, c, ci->connect_us);
+        note_connect(s, c, ci->connect_us);
         evtls_conn **seen =
             w->n_seen < w->cap_seen
                 ? w->seen
@@ -553,8 +589,10 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
     s->stream_at = 0;
     slot_set(s, s->c ? S_IDLE_CONN : S_FREE);
     if (err) {
-        w->st.reqs_failed++;
-        lt_stats_error(&w->st, err);
+        for (EACH_ST(s, st)) {
+            st->reqs_failed++;
+            lt_stats_error(st, err);
+        }
         record_op(w, s, err);
         release(s);
         return;
@@ -568,7 +606,6 @@ static void start_on_stream(struct slot *s)
 {
     lt_worker *w = s->w;
     slot_set(s, S_EXCHANGE);
-    s->req = w->reqs[w->next_req++ % w->n_reqs];
     s->stream_at = lt_now_us(); /* counted once, for the try that ends the operation */
     s->body_found = 0;
     s->carry_len = 0;
@@ -582,8 +619,6 @@ static void start_stream(struct slot *s)
 {
     lt_worker *w = s->w;
     slot_set(s, S_CONNECTING);
-    if (s->refused == 0)
-        s->req = w->reqs[w->next_req++ % w->n_reqs];
     const lt_opts *o = w->o;
     int rc = evtls_pool_checkout(w->pool, w->cfg, w->dial_host, o->dial_port, on_stream, s, &s->co);
     if (rc != 0) {
@@ -628,10 +663,11 @@ int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, voi
 static void run_checks(lt_worker *w, struct slot *s, const evtls_http_resp *r)
 {
     const lt_opts *o = w->o;
-    if (o->expect_body) {
-        w->st.checks++;
-        w->st.checks_failed += !s->body_found;
-    }
+    if (o->expect_body)
+        for (EACH_ST(s, st)) {
+            st->checks++;
+            st->checks_failed += !s->body_found;
+        }
     if (o->expect_header) {
         const char *colon = strchr(o->expect_header, ':'), *want = colon + 1;
         char name[128];
@@ -641,8 +677,10 @@ static void run_checks(lt_worker *w, struct slot *s, const evtls_http_resp *r)
         snprintf(name, sizeof name, "%.*s", (int)(nl < sizeof name ? nl : sizeof name - 1),
                  o->expect_header);
         const char *got = evtls_http_resp_get_header_value(r, name);
-        w->st.checks++;
-        w->st.checks_failed += got == NULL || strcmp(got, want) != 0;
+        for (EACH_ST(s, st)) {
+            st->checks++;
+            st->checks_failed += got == NULL || strcmp(got, want) != 0;
+        }
     }
     s->body_found = 0;
     s->carry_len = 0;
@@ -666,7 +704,8 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
      * the same operation again, once, on a new connection. */
     if (err && !w->o->no_retry && !s->retried &&
         evtls_http_retry_safe(s->req, err, r, s->reqs > 1)) {
-        w->st.retried++;
+        for (EACH_ST(s, st))
+            st->retried++;
         s->retried = 1;
         s->reqs_all--;
         drop_conn(s);
@@ -675,8 +714,10 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
         return;
     }
     if (err) {
-        w->st.reqs_failed++;
-        lt_stats_error(&w->st, err);
+        for (EACH_ST(s, st)) {
+            st->reqs_failed++;
+            lt_stats_error(st, err);
+        }
         record_op(w, s, err);
         drop_conn(s); /* its state is unknown: not reused */
         release(s);
@@ -710,10 +751,6 @@ static void start_exchange(struct slot *s)
 {
     lt_worker *w = s->w;
     slot_set(s, S_EXCHANGE);
-    /* The operation's URL: kept across a keep-alive retry and a 425, and
-     * chosen at the connect when it went as early data. */
-    if (!s->retried && !s->early_req && !s->too_early)
-        s->req = w->reqs[w->next_req++ % w->n_reqs];
     s->early_req = 0;
     s->x_start = lt_now_us();
     s->body_found = 0;
@@ -725,9 +762,15 @@ static void start_exchange(struct slot *s)
 
 /* ---- the loop */
 
-static void start_op(struct slot *s, uint64_t start)
+/* Operation start on slot s: its request is the URLs' next in turn, or
+ * (--targets) target's; a retry or a resend keeps it. */
+static void start_op(struct slot *s, uint64_t start, unsigned target)
 {
     lt_worker *w = s->w;
+    if (w->o->targets)
+        s->req = w->reqs[s->target = target];
+    else if (w->n_reqs)
+        s->req = w->reqs[w->next_req++ % w->n_reqs];
     w->started++;
     w->busy++;
     s->has_op = 1;
@@ -744,17 +787,48 @@ static void start_op(struct slot *s, uint64_t start)
         start_connect(s);
 }
 
+/* --targets: the next operation of group g's (the worker's k-th of the
+ * one weighted sequence, whose target is one of g's), when one may start
+ * now: its start time, and its target in *target; 0 for none. In the open
+ * loop the operations due, in the closed loop any (each group walks the
+ * sequence at its own pace; with -n to the same end, so that every target
+ * gets exactly its draws). */
+static uint64_t next_group_op(lt_worker *w, struct lt_group *g, unsigned *target)
+{
+    if (w->stopping)
+        return 0;
+    uint64_t limit = w->o->rate > 0 ? w->due : UINT64_MAX;
+    if (w->sh.total && w->sh.total < limit)
+        limit = w->sh.total;
+    unsigned me = (unsigned)(g - w->groups);
+    for (; g->cursor < limit; g->cursor++) {
+        unsigned t = lt_draw_at(&g->draw, lt_schedule_global(&w->sched, g->cursor));
+        if (w->o->target_origin[t] == me) {
+            *target = t;
+            uint64_t k = g->cursor++;
+            return w->o->rate > 0 ? lt_sched_us(w, k) : lt_now_us();
+        }
+    }
+    return 0;
+}
+
 void lt_slots_try_start(lt_worker *w)
 {
     uint64_t start;
-    while (w->free && (start = next_op(w)) != 0) {
-        struct slot *s = w->free;
-        w->free = s->next_free;
-        start_op(s, start);
+    unsigned target = 0;
+    for (unsigned i = 0; i < w->n_groups; i++) {
+        struct lt_group *g = &w->groups[i];
+        while (g->free &&
+               (start = w->o->targets ? next_group_op(w, g, &target) : next_op(w)) != 0) {
+            struct slot *s = g->free;
+            g->free = s->next_free;
+            start_op(s, start, target);
+        }
     }
     if (w->o->rate > 0)
         atomic_store_explicit(&w->a_backlog, w->due > w->started ? w->due - w->started : 0,
                               memory_order_relaxed);
+    atomic_store_explicit(&w->a_in_flight, w->busy, memory_order_relaxed);
     if (w->busy == 0 && !w->finished) {
         int more = !w->stopping && budget_left(w) &&
                    (w->o->mode != LT_MODE_HOLD || w->active < w->sh.conns);

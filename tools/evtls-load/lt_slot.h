@@ -16,6 +16,7 @@
 #include "lt_schedule.h"
 #include "lt_metrics.h"
 #include "lt_stats.h"
+#include "lt_targets.h"
 
 typedef struct lt_worker lt_worker;
 
@@ -57,6 +58,8 @@ enum slot_state {
 
 struct slot {
     lt_worker *w;
+    unsigned group;  /* its origin (lt_worker.groups) */
+    unsigned target; /* --targets: the operation's target */
     evtls_conn *c;
     evtls_http_exchange *x;
     evtls_checkout *co; /* HTTP/2: waiting for a stream */
@@ -86,6 +89,20 @@ struct slot {
     struct slot *next_free;
 };
 
+/* An origin the worker's slots connect to: the URL's, or each of the
+ * targets file's. Its slots take the operations whose targets are its. */
+struct lt_group {
+    evtls_cfg *cfg;
+    const char *dial_host;
+    uint16_t dial_port;
+    const char *const *addrs; /* dialled in turn instead of the host's, when n_addrs */
+    unsigned n_addrs, next_addr;
+    unsigned conns;    /* its slots */
+    struct slot *free; /* its slots free for an operation */
+    uint64_t cursor;   /* --targets: the next operation (this worker's number) to look at */
+    lt_draw draw;      /* --targets: the weighted sequence, at this group's place */
+};
+
 struct lt_worker {
     const lt_opts *o;
     lt_share sh;
@@ -95,11 +112,13 @@ struct lt_worker {
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
     evtls_http_req *reqs[LT_MAX_URLS];
-    unsigned n_reqs, next_req; /* several URLs: taken in turn */
+    unsigned n_reqs, next_req; /* several URLs: taken in turn; --targets: one a target */
+    struct lt_group *groups;   /* the origins: one, or the targets' */
+    unsigned n_groups;
+    lt_stats *tst; /* --targets: each target's counters */
     evtls_http_opts hopts;
     evtls_http_cbs cbs;
-    const char *dial_host; /* the host to connect to, unless --address */
-    unsigned next_addr;
+    const char *dial_host; /* the host to connect to, unless --address (HTTP/2's pool) */
 
     struct slot *slots;
     unsigned n_slots;  /* -c's share, times -M with HTTP/2: one slot per stream */
@@ -107,8 +126,7 @@ struct lt_worker {
     evtls_conn **seen; /* HTTP/2: the pool's connections it has counted as new */
     size_t n_seen, cap_seen;
     unsigned active; /* slots started so far (--ramp-up) */
-    struct slot *free;
-    unsigned busy; /* slots running an operation or closing */
+    unsigned busy;   /* slots running an operation or closing */
 
     uint64_t started;      /* operations started */
     uint64_t due;          /* open loop: operations 0 .. due-1 are due */
@@ -138,6 +156,11 @@ struct lt_worker {
     /* --metrics-listen: successful operations' latency in fixed buckets
      * (each counted in its own; the scrape makes them cumulative) */
     _Atomic uint64_t a_bucket[LT_METRIC_BUCKETS + 1], a_lat_count, a_lat_sum_us;
+    /* and the responses by class, the failures by class, each target's
+     * operations by result ([1] ok, [0] error), the operations running */
+    _Atomic uint64_t a_status[6], a_err_class[LT_METRIC_CLASSES];
+    _Atomic uint64_t a_target[LT_MAX_TARGETS][2];
+    _Atomic uint64_t a_in_flight;
     /* The progress line's latency: the successful operations' counts of
      * this second and the last (by parity), each tagged with its second + 1
      * (0: none). Written by this thread, read by the main thread, which adds

@@ -243,7 +243,8 @@ void lt_each_error(FILE *f, const lt_stats *st, lt_err_row_fn row)
                 row(f, evtls_err_class_name((evtls_err_class)cls), evtls_err_name(-i),
                     evtls_strerror(-i), st->errors[i], &first);
     if (st->status_errors)
-        row(f, "status", "HTTP_STATUS", "HTTP status 400 or above", st->status_errors, &first);
+        row(f, "status", "HTTP_STATUS", "an HTTP status not expected (by default 400 or above)",
+            st->status_errors, &first);
     if (st->errors[0])
         row(f, "internal", "UNKNOWN", "an error code evtls-load does not know", st->errors[0],
             &first);
@@ -254,6 +255,13 @@ static void text_error_row(FILE *f, const char *cls, const char *name, const cha
 {
     (void)first;
     fprintf(f, "  %-9s %-24s %10llu  %s\n", cls, name, (unsigned long long)n, text);
+}
+
+static void text_target_error_row(FILE *f, const char *cls, const char *name, const char *text,
+                                  uint64_t n, int *first)
+{
+    (void)first, (void)text;
+    fprintf(f, "      errors: %-9s %-24s %10llu\n", cls, name, (unsigned long long)n);
 }
 
 /* The run: what, where, how long, how fast. */
@@ -499,6 +507,30 @@ static void text_cost(FILE *f, const lt_result *r)
     fputc('\n', f);
 }
 
+/* --targets: each target's share of the run. */
+static void text_targets(FILE *f, const lt_result *r)
+{
+    if (r->n_targets == 0)
+        return;
+    fprintf(f, "targets:          weight   requests     errors  requests/s      2xx      3xx      "
+               "4xx      5xx    p50 ms    p95 ms    p99 ms\n");
+    for (unsigned i = 0; i < r->n_targets; i++) {
+        const lt_stats *st = &r->targets[i];
+        const lt_hist *h = &st->hist[LT_TOTAL];
+        uint64_t ops = st->ops_ok + st->ops_failed;
+        fprintf(f,
+                "  %s\n  %14s %8u %10llu %10llu %11.2f %8llu %8llu %8llu %8llu %9.3f %9.3f %9.3f\n",
+                r->target_info[i].name, "", r->target_info[i].weight, (unsigned long long)ops,
+                (unsigned long long)st->ops_failed, per_s(ops, r->elapsed_s),
+                (unsigned long long)st->status[2], (unsigned long long)st->status[3],
+                (unsigned long long)st->status[4], (unsigned long long)st->status[5],
+                ms(lt_hist_percentile(h, 50)), ms(lt_hist_percentile(h, 95)),
+                ms(lt_hist_percentile(h, 99)));
+        lt_each_error(f, st, text_target_error_row);
+    }
+    fprintf(f, "  (latency: total, every operation of the target)\n");
+}
+
 void lt_report_text(FILE *f, const lt_result *r)
 {
     text_run(f, r);
@@ -506,6 +538,7 @@ void lt_report_text(FILE *f, const lt_result *r)
     text_requests(f, r);
     text_transfer(f, r);
     text_tables(f, r);
+    text_targets(f, r);
     text_cost(f, r);
 }
 
@@ -638,6 +671,25 @@ static void write_fingerprint(FILE *f, const void *arg)
         h = fnv1a(h, o->headers[i], strlen(o->headers[i]) + 1); /* the NUL separates them */
     h = fnv1a(h, o->data_buf ? o->data_buf : "", o->data_buf ? o->data_len : 0);
     fprintf(f, ",\"request_fnv1a\":\"%016llx\"", (unsigned long long)h);
+    /* --targets: each one's request, weight and connections, and the draw's
+     * seed */
+    fprintf(f, ",\"seed\":%llu,\"targets\":[", (unsigned long long)o->seed);
+    for (unsigned i = 0; o->targets && i < o->targets->n; i++) {
+        const lt_target *t = &o->targets->t[i];
+        uint64_t th =
+            fnv1a(FNV_BASIS, t->method ? t->method : "", t->method ? strlen(t->method) : 0);
+        for (unsigned k = 0; k < t->n_headers; k++)
+            th = fnv1a(th, t->headers[k], strlen(t->headers[k]) + 1);
+        th = fnv1a(th, t->body ? t->body : "", t->body_len);
+        th = fnv1a(th, t->expect_status, t->expect_status_given ? sizeof t->expect_status : 0);
+        fputs(i ? ",{\"name\":" : "{\"name\":", f);
+        cli_json_string(f, t->name);
+        fputs(",\"url\":", f);
+        cli_json_string(f, t->url);
+        fprintf(f, ",\"weight\":%u,\"connections\":%u,\"request_fnv1a\":\"%016llx\"}", t->weight,
+                t->conns, (unsigned long long)th);
+    }
+    fputc(']', f);
     /* How the server is verified and what is offered to it. */
     fprintf(f,
             ",\"insecure\":%s,\"no_verify_name\":%s,\"client_cert\":%s,\"pins\":%s,"
@@ -730,6 +782,21 @@ static void json_run(FILE *f, const lt_result *r)
             share(st->resumed, st->conns_ok));
 }
 
+/* "status":{...},"status_codes":{...}: responses by class and code. */
+static void json_statuses(FILE *f, const lt_stats *st)
+{
+    fprintf(f, "\"status\":{\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},",
+            (unsigned long long)st->status[2], (unsigned long long)st->status[3],
+            (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
+    fputs("\"status_codes\":{", f);
+    for (int c = 100, first = 1; c < 600; c++)
+        if (st->codes[c]) {
+            fprintf(f, "%s\"%d\":%llu", first ? "" : ",", c, (unsigned long long)st->codes[c]);
+            first = 0;
+        }
+    fputc('}', f);
+}
+
 /* The schedule, attempts, bytes, statuses. */
 static void json_counts(FILE *f, const lt_result *r)
 {
@@ -767,16 +834,8 @@ static void json_counts(FILE *f, const lt_result *r)
             : st->ended_by_d ? "duration"
             : o->total       ? "requests"
                              : "connections"); /* hold mode: nothing held */
-    fprintf(f, "\"status\":{\"2xx\":%llu,\"3xx\":%llu,\"4xx\":%llu,\"5xx\":%llu},",
-            (unsigned long long)st->status[2], (unsigned long long)st->status[3],
-            (unsigned long long)st->status[4], (unsigned long long)st->status[5]);
-    fputs("\"status_codes\":{", f);
-    for (int c = 100, first = 1; c < 600; c++)
-        if (st->codes[c]) {
-            fprintf(f, "%s\"%d\":%llu", first ? "" : ",", c, (unsigned long long)st->codes[c]);
-            first = 0;
-        }
-    fputs("},", f);
+    json_statuses(f, st);
+    fputc(',', f);
 }
 
 /* Errors, TLS, latency by phase. */
@@ -842,22 +901,10 @@ static void json_thresholds(FILE *f, const lt_result *r)
     fputc(']', f);
 }
 
-static void json_tables(FILE *f, const lt_result *r)
+/* "latency":{...}: each phase's figures (null without a sample). */
+static void json_latency(FILE *f, const lt_stats *st)
 {
-    const lt_stats *st = r->st;
-    fprintf(f, "\"error_list\":[");
-    lt_each_error(f, st, json_error_row);
-    fprintf(f, "],\"tls\":[");
-    for (unsigned i = 0; i < st->n_tls; i++) {
-        fprintf(f, "%s{\"version\":", i ? "," : "");
-        cli_json_string(f, st->tls[i].version);
-        fprintf(f, ",\"cipher\":");
-        cli_json_string(f, st->tls[i].cipher);
-        fprintf(f, ",\"group\":");
-        cli_json_string(f, st->tls[i].group);
-        fprintf(f, ",\"count\":%llu}", (unsigned long long)st->tls[i].n);
-    }
-    fprintf(f, "],\"latency\":{");
+    fputs("\"latency\":{", f);
     int first = 1;
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
@@ -884,14 +931,33 @@ static void json_tables(FILE *f, const lt_result *r)
         first = 0;
     }
     fputc('}', f);
+}
+
+static void json_tables(FILE *f, const lt_result *r)
+{
+    const lt_stats *st = r->st;
+    fprintf(f, "\"error_list\":[");
+    lt_each_error(f, st, json_error_row);
+    fprintf(f, "],\"tls\":[");
+    for (unsigned i = 0; i < st->n_tls; i++) {
+        fprintf(f, "%s{\"version\":", i ? "," : "");
+        cli_json_string(f, st->tls[i].version);
+        fprintf(f, ",\"cipher\":");
+        cli_json_string(f, st->tls[i].cipher);
+        fprintf(f, ",\"group\":");
+        cli_json_string(f, st->tls[i].group);
+        fprintf(f, ",\"count\":%llu}", (unsigned long long)st->tls[i].n);
+    }
+    fprintf(f, "],");
+    json_latency(f, st);
     json_thresholds(f, r);
     fputc(',', f);
 }
 
 /* The histograms, counters and the per-second series. */
-static void json_histograms(FILE *f, const lt_result *r)
+/* "histograms":{...},"counters":{...}: what merges exactly. */
+static void json_hists_counters(FILE *f, const lt_stats *st)
 {
-    const lt_stats *st = r->st;
     fputs("\"histograms\":{", f);
     for (int i = 0; i < LT_NPHASES; i++) {
         const lt_hist *h = &st->hist[i];
@@ -904,15 +970,58 @@ static void json_histograms(FILE *f, const lt_result *r)
     for (size_t i = 0; i < lt_n_counters; i++)
         fprintf(f, "%s\"%s\":%llu", i ? "," : "", lt_counters[i].name,
                 (unsigned long long)counter_get(st, &lt_counters[i]));
-    fprintf(f, "},\"series_start_unix_us\":%llu,\"series\":[",
+    fputc('}', f);
+}
+
+static void json_histograms(FILE *f, const lt_result *r)
+{
+    const lt_stats *st = r->st;
+    json_hists_counters(f, st);
+    fprintf(f, ",\"series_start_unix_us\":%llu,\"series\":[",
             (unsigned long long)r->series_start_unix_us);
     json_series(f, st);
 }
 
 /* The shards, the client's costs, the fingerprint; the end of the object. */
+/* "targets":[...]: each target's figures, as the run's (mergeable). */
+static void json_targets(FILE *f, const lt_result *r)
+{
+    fputs("\"targets\":[", f);
+    for (unsigned i = 0; i < r->n_targets; i++) {
+        const lt_stats *st = &r->targets[i];
+        const lt_target_info *ti = &r->target_info[i];
+        uint64_t ops = st->ops_ok + st->ops_failed;
+        fputs(i ? ",{\"name\":" : "{\"name\":", f);
+        cli_json_string(f, ti->name);
+        fputs(",\"method\":", f);
+        cli_json_string(f, ti->method);
+        fputs(",\"url\":", f);
+        cli_json_string(f, ti->url);
+        fprintf(f,
+                ",\"weight\":%u,\"operations\":%llu,\"errors\":%llu,\"requests\":%llu,"
+                "\"requests_failed\":%llu,\"operations_per_s\":%.2f,\"connections\":%llu,"
+                "\"checks\":{\"made\":%llu,\"failed\":%llu},",
+                ti->weight, (unsigned long long)ops, (unsigned long long)st->ops_failed,
+                (unsigned long long)st->reqs_ok, (unsigned long long)st->reqs_failed,
+                per_s(ops, r->elapsed_s), (unsigned long long)st->conns_ok,
+                (unsigned long long)st->checks, (unsigned long long)st->checks_failed);
+        json_statuses(f, st);
+        fputs(",\"error_list\":[", f);
+        lt_each_error(f, st, json_error_row);
+        fputs("],", f);
+        json_latency(f, st);
+        fputc(',', f);
+        json_hists_counters(f, st);
+        fputc('}', f);
+    }
+    fputs("],", f);
+}
+
 static void json_shards(FILE *f, const lt_result *r)
 {
-    fputs("],\"shards\":[", f);
+    fputs("],", f);
+    json_targets(f, r);
+    fputs("\"shards\":[", f);
     lt_shard_row self = lt_result_row(r);
     const lt_shard_row *rows = r->n_shards ? r->shards : &self;
     size_t n_rows = r->n_shards ? r->n_shards : 1;

@@ -134,6 +134,12 @@ typedef struct lt_shard_row {
 
 #define LT_MERGED UINT32_MAX /* lt_result.shard_index of a merged result */
 
+/* --targets: what a target's figures are of. */
+typedef struct lt_target_info {
+    const char *name, *method, *url;
+    unsigned weight;
+} lt_target_info;
+
 /* A finished run, as reported. */
 typedef struct lt_result {
     const lt_opts *o;
@@ -165,6 +171,10 @@ typedef struct lt_result {
     size_t n_shards;
     uint64_t conns_here; /* this shard's share of -c (all of it when not sharded) */
     const char *command; /* the command line */
+    /* --targets: each target's counters (no series) and what it is */
+    const lt_stats *targets;
+    const lt_target_info *target_info;
+    unsigned n_targets;
 } lt_result;
 
 /* The fingerprint of the test o describes (a JSON object's text, to

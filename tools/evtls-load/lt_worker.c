@@ -67,45 +67,60 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
 
 /* ---- set-up */
 
-static int build_cfg(lt_worker *w, char *err, size_t errlen)
+/* A configuration for an origin of URL u dialled at dial_host (or at
+ * addresses of its own when addressed). */
+static int build_cfg(const lt_opts *o, const evtls_url *u, const char *dial_host, int addressed,
+                     evtls_cfg **out, char *err, size_t errlen)
 {
-    const lt_opts *o = w->o;
     struct cli_tls t = o->tls;
-    if (t.servername == NULL && (o->n_addrs || strcmp(o->dial_host, o->url.host) != 0))
-        t.servername = o->url.host; /* dialled elsewhere: the host is the name to verify */
+    if (t.servername == NULL && (addressed || strcmp(dial_host, u->host) != 0))
+        t.servername = u->host; /* dialled elsewhere: the host is the name to verify */
     t.race_limit = (int)o->race_limit;
     t.sources = o->sources;
     t.n_sources = o->n_sources;
     t.net = &o->net;
-    return cli_tls_build(&t, o->url.plain, o->url.host, &w->cfg, err, errlen);
+    return cli_tls_build(&t, u->plain, u->host, out, err, errlen);
 }
 
-/* The request for one URL of the run (method, headers and body as the
- * options say) into *out, which the caller frees even after a failure. */
-static int build_request(const lt_opts *o, const evtls_url *u, evtls_http_req **out, char *err,
-                         size_t errlen)
+/* The request for one URL of the run into *out (the caller frees it even
+ * after a failure): method, headers and body as the options say, or as
+ * target t says (the options' headers first). */
+static int build_request(const lt_opts *o, const evtls_url *u, const lt_target *t,
+                         evtls_http_req **out, char *err, size_t errlen)
 {
-    evtls_http_req *req = *out = evtls_http_req_new(o->method, u->authority, u->target);
+    const char *method = o->method;
+    if (t)
+        method = t->method ? t->method : t->body ? "POST" : "GET";
+    evtls_http_req *req = *out = evtls_http_req_new(method, u->authority, u->target);
     if (req == NULL)
-        return lt_fail(err, errlen, "--method: '%s' is not a method evtls sends", o->method);
-    if (cli_request_headers(req, o->headers, o->n_headers, err, errlen) != 0)
+        return lt_fail(err, errlen, "%s%s: '%s' is not a method evtls sends", t ? "target " : "",
+                       t ? t->name : "--method", method);
+    if (cli_request_headers(req, o->headers, o->n_headers, err, errlen) != 0 ||
+        (t &&
+         cli_request_headers(req, (const char *const *)t->headers, t->n_headers, err, errlen) != 0))
         return -1;
-    if (o->data && evtls_http_req_set_body(req, o->data_buf ? o->data_buf : o->data,
-                                           o->data_buf ? o->data_len : strlen(o->data)) != 0)
-        return lt_fail(err, errlen, "--data: not allowed with --method %s", o->method);
+    const char *body = t ? t->body : o->data_buf ? o->data_buf : o->data;
+    size_t len = t ? t->body_len : o->data_buf ? o->data_len : o->data ? strlen(o->data) : 0;
+    if (body && evtls_http_req_set_body(req, body, len) != 0)
+        return lt_fail(err, errlen, "%s%s: a body is not allowed with %s", t ? "target " : "",
+                       t ? t->name : "--data", method);
     return 0;
 }
 
-/* Request mode: a request for each URL of the run, and the exchanges'
- * limits and callbacks. */
+/* Request mode: a request for each URL of the run (or each target), and
+ * the exchanges' limits and callbacks. */
 static int build_requests(lt_worker *w, char *err, size_t errlen)
 {
     const lt_opts *o = w->o;
-    for (unsigned i = 0; i <= o->n_more_urls; i++) {
+    unsigned n = o->targets ? o->targets->n : o->n_more_urls + 1;
+    for (unsigned i = 0; i < n; i++) {
         evtls_url u = o->url;
-        if (i > 0 && evtls_url_parse(o->more_urls[i - 1], 0, &u) != 0)
+        if (o->targets)
+            u = o->target_url[i];
+        else if (i > 0 && evtls_url_parse(o->more_urls[i - 1], 0, &u) != 0)
             return lt_fail(err, errlen, "'%s': %s", o->more_urls[i - 1], u.error);
-        int rc = build_request(o, &u, &w->reqs[w->n_reqs++], err, errlen);
+        int rc = build_request(o, &u, o->targets ? &o->targets->t[i] : NULL, &w->reqs[w->n_reqs++],
+                               err, errlen);
         if (rc != 0)
             return rc;
     }
@@ -117,6 +132,63 @@ static int build_requests(lt_worker *w, char *err, size_t errlen)
         w->hopts.max_body_bytes = (size_t)o->max_body;
     w->cbs.on_body = lt_slot_on_body;
     w->cbs.on_done = lt_slot_on_done;
+    return 0;
+}
+
+/* The origins: the URL's, or each of the targets' with its share of the
+ * thread's connections; each slot is given one, the origins interleaved
+ * (a ramp brings each in at its pace). */
+static int make_groups(lt_worker *w, char *err, size_t errlen)
+{
+    const lt_opts *o = w->o;
+    w->n_groups = o->targets ? o->n_origins : 1;
+    w->groups = calloc(w->n_groups, sizeof *w->groups);
+    if (w->groups == NULL)
+        return lt_fail(err, errlen, "out of memory");
+    unsigned idx[LT_MAX_TARGETS], weight[LT_MAX_TARGETS];
+    for (unsigned i = 0; o->targets && i < o->targets->n; i++) {
+        idx[i] = i;
+        weight[i] = o->targets->t[i].weight;
+    }
+    for (unsigned g = 0; g < w->n_groups; g++) {
+        struct lt_group *gr = &w->groups[g];
+        if (o->targets == NULL) {
+            gr->dial_host = o->dial_host;
+            gr->dial_port = o->dial_port;
+            gr->addrs = o->addrs;
+            gr->n_addrs = o->n_addrs;
+            gr->conns = w->n_slots;
+            if (build_cfg(o, &o->url, o->dial_host, o->n_addrs > 0, &gr->cfg, err, errlen) != 0)
+                return -1;
+            continue;
+        }
+        const struct lt_origin *og = &o->origins[g];
+        gr->dial_host = og->dial_host;
+        gr->dial_port = og->dial_port;
+        if (w->n_groups == 1 && o->n_addrs) { /* --address (or --resolve) for the one origin */
+            gr->addrs = o->addrs;
+            gr->n_addrs = o->n_addrs;
+        } else if (og->addr) {
+            gr->addrs = &og->addr;
+            gr->n_addrs = 1;
+        }
+        gr->conns = (unsigned)lt_share_of(lt_share_of(og->conns, w->sh.shard, w->sh.shards),
+                                          w->sh.idx, w->sh.of);
+        if (build_cfg(o, og->url, og->dial_host, gr->n_addrs > 0, &gr->cfg, err, errlen) != 0 ||
+            lt_draw_init(&gr->draw, idx, weight, o->targets->n, o->seed) != 0)
+            return gr->cfg ? lt_fail(err, errlen, "out of memory") : -1;
+    }
+    unsigned given[LT_MAX_TARGETS] = {0};
+    for (unsigned i = 0; i < w->n_slots; i++) {
+        unsigned best = 0; /* the origin furthest behind its share */
+        for (unsigned g = 1; g < w->n_groups; g++)
+            if ((uint64_t)given[g] * w->groups[best].conns <
+                (uint64_t)given[best] * w->groups[g].conns)
+                best = g;
+        w->slots[i].group = best;
+        given[best]++;
+    }
+    w->cfg = w->groups[0].cfg; /* HTTP/2's pool (one origin) */
     return 0;
 }
 
@@ -162,6 +234,11 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     w->o = o;
     w->sh = *share;
     w->n_slots = share->conns * (o->max_streams ? o->max_streams : 1);
+    for (unsigned g = 0, n = 0; o->targets && g < o->n_origins; g++) { /* each origin's share */
+        n += (unsigned)lt_share_of(lt_share_of(o->origins[g].conns, share->shard, share->shards),
+                                   share->idx, share->of);
+        w->n_slots = w->sh.conns = n;
+    }
     w->sched = (lt_schedule){.rate = o->rate,
                              .ramp_us = o->ramp_us,
                              .t0_us = share->t0_us,
@@ -197,13 +274,25 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     }
     for (unsigned i = 0; i < w->n_slots; i++)
         w->slots[i].w = w;
-    if (build_cfg(w, err, errlen) != 0 ||
+    if (o->targets) {
+        w->tst = calloc(o->targets->n, sizeof *w->tst);
+        for (unsigned i = 0; w->tst && i < o->targets->n; i++)
+            lt_stats_init(&w->tst[i]);
+    }
+    if ((o->targets && w->tst == NULL && lt_fail(err, errlen, "out of memory")) ||
+        make_groups(w, err, errlen) != 0 ||
         (o->mode == LT_MODE_REQUEST && build_requests(w, err, errlen) != 0)) {
         lt_worker_free(w);
         return NULL;
     }
     w->dial_host = o->dial_host;
-    if (!o->url.host_is_ip && o->n_addrs == 0) {
+    int names = 0; /* an origin dialled by name needs the resolver */
+    for (unsigned g = 0; g < w->n_groups; g++) {
+        const evtls_url *u = o->targets ? o->origins[g].url : &o->url;
+        names |= w->groups[g].n_addrs == 0 &&
+                 !(u->host_is_ip && strcmp(w->groups[g].dial_host, u->host) == 0);
+    }
+    if (names) {
         w->resolver = evtls_resolver_new(w->base, o->resolver);
         if (w->resolver == NULL) {
             snprintf(err, errlen, "--resolver: cannot use '%s'",
@@ -303,6 +392,18 @@ void lt_worker_metrics(const lt_worker *w, struct lt_metrics_view *v)
         below += atomic_load_explicit(&w->a_bucket[b], memory_order_relaxed);
         v->bucket[b] += below;
     }
+    for (int c = 0; c < 6; c++)
+        v->status[c] += atomic_load_explicit(&w->a_status[c], memory_order_relaxed);
+    for (int c = 0; c < LT_METRIC_CLASSES; c++)
+        v->err_class[c] += atomic_load_explicit(&w->a_err_class[c], memory_order_relaxed);
+    const lt_targets *ts = w->o->targets;
+    v->n_targets = ts ? ts->n : 0;
+    for (unsigned t = 0; ts && t < ts->n; t++) {
+        v->target_name[t] = ts->t[t].name;
+        v->target_ok[t] += atomic_load_explicit(&w->a_target[t][1], memory_order_relaxed);
+        v->target_err[t] += atomic_load_explicit(&w->a_target[t][0], memory_order_relaxed);
+    }
+    v->in_flight += atomic_load_explicit(&w->a_in_flight, memory_order_relaxed);
     v->latency_count += atomic_load_explicit(&w->a_lat_count, memory_order_relaxed);
     v->latency_sum_s += (double)atomic_load_explicit(&w->a_lat_sum_us, memory_order_relaxed) / 1e6;
 }
@@ -363,6 +464,11 @@ const lt_stats *lt_worker_stats(const lt_worker *w)
     return &w->st;
 }
 
+const lt_stats *lt_worker_target_stats(const lt_worker *w, unsigned t)
+{
+    return &w->tst[t];
+}
+
 const lt_logrec *lt_worker_log(const lt_worker *w, size_t *n, uint64_t *dropped)
 {
     *n = w->log_n;
@@ -402,7 +508,14 @@ void lt_worker_free(lt_worker *w)
         evtls_http_req_free(w->reqs[i]);
     evtls_session_cache_unref(w->sessions);
     evtls_resolver_unref(w->resolver);
-    evtls_cfg_unref(w->cfg);
+    for (unsigned g = 0; w->groups && g < w->n_groups; g++) {
+        evtls_cfg_unref(w->groups[g].cfg);
+        lt_draw_free(&w->groups[g].draw);
+    }
+    free(w->groups);
+    for (unsigned i = 0; w->tst && i < w->o->targets->n; i++)
+        lt_stats_free(&w->tst[i]);
+    free(w->tst);
     evtls_pool_free(w->pool);
     free(w->seen);
     for (unsigned i = 0; w->slots && i < w->n_slots; i++)

@@ -52,6 +52,8 @@ uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
 const lt_stats *lt_worker_stats(const lt_worker *w);
+/* --targets: target t's counters in this thread. */
+const lt_stats *lt_worker_target_stats(const lt_worker *w, unsigned t);
 uint64_t lt_worker_unfinished(const lt_worker *w);
 
 /* --warm-up: when the thread's warm-up ended (lt_now_us), 0 without one. */
