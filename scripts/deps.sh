@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # deps.sh [run|test|bench] - installs the Debian packages evtls needs, if missing.
-#   run:  build tools, libevent, wolfSSL, http-parser, libidn2, zlib, openssl (for the demo certificate),
+#   run:  build tools, libevent, wolfSSL, http-parser, libidn2, zlib, nghttp2, Lua 5.4 (evtls-load
+#         --script), openssl (for the demo certificate),
 #         and what builds the tuned wolfSSL from Debian's source package
 #         (autoconf, automake, libtool, dpkg-dev for apt-get source)
 #   bench: the test set (which has the load-test anchors too)
@@ -20,7 +21,7 @@
 # Needs root for apt-get (or sudo, which is used when present).
 set -euo pipefail
 what=${1:-run}
-pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev libidn2-dev zlib1g-dev libnghttp2-dev openssl
+pkgs=(build-essential cmake pkg-config libevent-dev libwolfssl-dev libhttp-parser-dev libidn2-dev zlib1g-dev libnghttp2-dev liblua5.4-dev openssl
       ca-certificates autoconf automake libtool dpkg-dev)
 if [ "$what" = test ] || [ "$what" = bench ]; then
   pkgs+=(libcmocka-dev nginx-light dnsmasq-base procps iproute2 clang libclang-rt-14-dev valgrind qemu-user

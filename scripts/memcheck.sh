@@ -11,7 +11,7 @@ build=$(cd "${1:?usage: memcheck.sh BUILD_DIR [TEST...]}" && pwd)
 shift
 tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
-  for t in test_cfg test_conn test_io test_dns test_pool test_pool_contract test_http test_fair test_fault test_load test_targets test_poll test_foreign_loop test_transport test_client test_h2 test_early test_pkcs11 test_trust test_null_args test_http_parse; do
+  for t in test_cfg test_conn test_io test_dns test_pool test_pool_contract test_http test_fair test_fault test_load test_targets test_script test_poll test_foreign_loop test_transport test_client test_h2 test_early test_pkcs11 test_trust test_null_args test_http_parse; do
     [ -x "$build/tests/$t" ] && tests+=("$t")
   done
 fi

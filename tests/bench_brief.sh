@@ -15,7 +15,7 @@ build=$(cd "${1:?usage: bench_brief.sh BUILD_DIR}" && pwd)
 work=$(mktemp -d /tmp/evtls-bench-brief.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 benches=(scale vs_anchors syscalls poll_resume storm pool_instructions handshake_instructions bulk
-  mem_per_conn h2 early pkcs11)
+  mem_per_conn h2 early pkcs11 script)
 for b in "${benches[@]}"; do
   echo "--- bench/$b.sh, brief"
   BENCH_BRIEF=1 BENCH_JSON=$work/$b.json bash "$root/bench/$b.sh" "$build" >"$work/$b.out" 2>&1 || {
@@ -127,9 +127,14 @@ if pk["handshakes"] != 400 or pk["full_in_resumed_run"] > 10:
     bad.append(f"pkcs11: {pk['handshakes']} handshakes a run (not the brief 400), "
                f"{pk['full_in_resumed_run']} full in the resuming run (at most -c 10)")
 
+sp = figures("script")
+near("script", "ratio_build", sp["ratio_build"], ratio(sp["ev_build"], sp["wrk_build"]), 0.006)
+near("script", "ratio_respond", sp["ratio_respond"], ratio(sp["ev_respond"], sp["wrk_respond"]),
+     0.006)
+
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2, ea, pk))
-print(f"bench_brief: {n} figures of 12 benchmarks checked")
+n = sum(len(d) for d in (s, a, sc, pr, st, pi, hi, bu, mm, h2, ea, pk, sp))
+print(f"bench_brief: {n} figures of 13 benchmarks checked")
 PY

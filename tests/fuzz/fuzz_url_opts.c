@@ -9,7 +9,8 @@
  * against it as a Location; all of them, after a program name, are the
  * command line, but the last of two or more, which is parsed as a
  * --targets file (lt_targets_parse, pure) and, when the command line asked
- * for one, taken by it; the weighted draw is checked exact over a cycle. */
+ * for one, taken by it; the weighted draw is checked exact over a cycle;
+ * and as a --script's request bytes (lt_raw_req_parse, pure). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "evtls_redirect.h"
 #include "fuzz_text.h"
 #include "lt_opts.h"
+#include "lt_script.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -111,6 +113,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     lt_targets_free(&ts);
+    /* and as a script's request bytes (wrk.format's, one or several) */
+    size_t tl = strlen(ttext), off = 0;
+    char *raw = malloc(tl + 1);
+    if (raw) {
+        memcpy(raw, ttext, tl + 1);
+        lt_raw_req q;
+        while (off < tl && lt_raw_req_parse(raw + off, tl - off, &q, err, sizeof err) == 0) {
+            if (q.used == 0 || q.used > tl - off || q.method[0] == '\0' || q.target == NULL)
+                abort(); /* each request parsed takes some bytes, has a method and a path */
+            off += q.used;
+        }
+        free(raw);
+    }
     free(buf);
     return 0;
 }

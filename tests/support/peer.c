@@ -426,6 +426,8 @@ int peer_nginx_ex(struct peer *p, int listen_also, const char *server_directives
             "http {\n"
             "  log_format evtls '$connection $connection_requests $ssl_protocol "
             "$ssl_session_reused $status $remote_addr $server_addr $ssl_early_data';\n"
+            /* a location's own log of what was asked (the path last) */
+            "  log_format path '$connection $status $request_method $request_uri';\n"
             "  access_log %s/access.log evtls;\n"
             "  client_body_temp_path %s; proxy_temp_path %s; fastcgi_temp_path %s;\n"
             "  uwsgi_temp_path %s; scgi_temp_path %s;\n"

@@ -18,44 +18,25 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "lt_json.h"
+#include "load_run.h"
 #include "peer.h"
-#include "proc.h"
 
 static struct peer a, b; /* two origins */
-static struct proc pr;
-static char dir[64], path_targets[128], path_json[128], path_json2[128], path_body[128],
-    path_merged[128];
+static char path_targets[128], path_json[128], path_json2[128], path_body[128], path_merged[128];
 
-/* The log of location NAME (each location logs apart). */
-static const char *log_of(const char *name)
-{
-    static char p[4][160];
-    static int k;
-    k = (k + 1) % 4;
-    snprintf(p[k], sizeof p[k], "%s/%s.log", dir, name);
-    return p[k];
-}
-
-/* The lines of a location's log once it holds want (nginx logs after the
- * response goes), then emptied. */
+/* A location's log lines once it holds want, then emptied. */
 static int take_log(const char *name, int want)
 {
-    peer_log_lines(log_of(name), want);
-    usleep(50000); /* a line beyond want, if one were coming, would show */
-    int n = peer_log_lines(log_of(name), 0);
-    if (truncate(log_of(name), 0) != 0)
-        fail_msg("cannot truncate %s", log_of(name));
-    return n;
+    return load_take_log(name, want, NULL, 0);
 }
 
 static int group_setup(void **state)
 {
     (void)state;
     unsetenv("EVTLS_LOG");
-    snprintf(dir, sizeof dir, "/tmp/evtls-targets-%d", (int)getpid());
-    if (mkdir(dir, 0755) != 0)
+    if (load_dir_make("evtls-targets") != 0)
         return -1;
+    const char *dir = load_dir();
     char da[1024], db[512];
     snprintf(da, sizeof da,
              "keepalive_requests 1000000; "
@@ -91,14 +72,10 @@ static int group_teardown(void **state)
     peer_stop(&a);
     peer_stop(&b);
     const char *names[] = {"a", "p", "v", "b", "w"};
-    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
-        unlink(log_of(names[i]));
-    unlink(path_targets);
-    unlink(path_json);
-    unlink(path_json2);
-    unlink(path_body);
-    unlink(path_merged);
-    rmdir(dir);
+    const char *files[] = {path_targets, path_json, path_json2, path_body, path_merged};
+    for (unsigned i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+    load_dir_remove(names, sizeof names / sizeof names[0]);
     return 0;
 }
 
@@ -112,41 +89,6 @@ static void write_targets(const char *fmt, ...)
     vfprintf(f, fmt, ap);
     va_end(ap);
     fclose(f);
-}
-
-static int load_run(unsigned timeout_ms, ...)
-{
-    va_list ap;
-    va_start(ap, timeout_ms);
-    int st = proc_run_va(&pr, EVTLS_LOAD_PATH, timeout_ms, ap);
-    va_end(ap);
-    if (st < 0)
-        fail_msg("evtls-load did not end in %u ms; stdout:\n%s\nstderr:\n%s", timeout_ms, pr.out,
-                 pr.err);
-    return st;
-}
-
-static lt_json *read_result(const char *path)
-{
-    static char text[1 << 20];
-    FILE *f = fopen(path, "r");
-    if (f == NULL)
-        fail_msg("no result %s; stdout:\n%s\nstderr:\n%s", path, pr.out, pr.err);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    char err[160];
-    lt_json *j = lt_json_parse(text, n, err, sizeof err);
-    if (j == NULL)
-        fail_msg("%s: not JSON: %s", path, err);
-    return j;
-}
-
-static uint64_t u64(const lt_json *j, const char *key)
-{
-    uint64_t v;
-    if (lt_json_u64(lt_json_get(j, key), &v) != 0)
-        fail_msg("no count \"%s\"", key);
-    return v;
 }
 
 /* The result's target by name; fails if absent. */
@@ -167,9 +109,9 @@ static const lt_json *target(const lt_json *j, const char *name)
 static uint64_t target_ops(const lt_json *j, const char *name)
 {
     const lt_json *t = target(j, name);
-    uint64_t ops = u64(t, "operations");
-    assert_int_equal(u64(t, "errors"), 0);
-    assert_int_equal(u64(lt_json_get(lt_json_get(t, "latency"), "total"), "count"), ops);
+    uint64_t ops = load_u64(t, "operations");
+    assert_int_equal(load_u64(t, "errors"), 0);
+    assert_int_equal(load_u64(lt_json_get(lt_json_get(t, "latency"), "total"), "count"), ops);
     assert_true(ops == 0 || lt_json_str(lt_json_get(lt_json_get(t, "histograms"), "total")));
     return ops;
 }
@@ -191,23 +133,23 @@ static void two_origins(int open_loop)
                                   "-n", "600", "-c", "6", "-t", "2", "--seed", "7", "--json",
                                   path_json, "--html", path_json2, NULL);
     if (st != 0)
-        fail_msg("exit %d; stdout:\n%s\nstderr:\n%s", st, pr.out, pr.err);
-    lt_json *j = read_result(path_json);
-    assert_int_equal(u64(j, "operations"), 600);
-    assert_int_equal(u64(j, "errors"), 0);
+        fail_msg("exit %d; stdout:\n%s\nstderr:\n%s", st, load_proc.out, load_proc.err);
+    lt_json *j = load_result(path_json);
+    assert_int_equal(load_u64(j, "operations"), 600);
+    assert_int_equal(load_u64(j, "errors"), 0);
     assert_int_equal(target_ops(j, "a-get"), 300);
     assert_int_equal(target_ops(j, "a-post"), 100);
     assert_int_equal(target_ops(j, "b-missing"), 200);
     /* the 404 was this target's success, and counted as its status */
-    assert_int_equal(u64(lt_json_get(target(j, "b-missing"), "status_codes"), "404"), 200);
+    assert_int_equal(load_u64(lt_json_get(target(j, "b-missing"), "status_codes"), "404"), 200);
     lt_json_free(j);
     /* each server saw each of its targets' requests, once */
     assert_int_equal(take_log("a", 300), 300);
     assert_int_equal(take_log("p", 100), 100);
     assert_int_equal(take_log("b", 200), 200);
     /* and the text summary lists them, and the HTML report */
-    assert_non_null(strstr(pr.out, "targets:"));
-    assert_non_null(strstr(pr.out, "b-missing"));
+    assert_non_null(strstr(load_proc.out, "targets:"));
+    assert_non_null(strstr(load_proc.out, "b-missing"));
     if (!open_loop) {
         static char html[1 << 20];
         FILE *f = fopen(path_json2, "r");
@@ -246,8 +188,8 @@ static void test_shards_merge_per_target(void **state)
         int st = load_run(120000, "--cacert", pki("ca.pem"), "--targets", path_targets, "-n", "251",
                           "-c", "8", "--shard", i ? "1/2" : "0/2", "--json", paths[i], NULL);
         if (st != 0)
-            fail_msg("shard %d: exit %d; stderr:\n%s", i, st, pr.err);
-        lt_json *j = read_result(paths[i]);
+            fail_msg("shard %d: exit %d; stderr:\n%s", i, st, load_proc.err);
+        lt_json *j = load_result(paths[i]);
         seen_a += target_ops(j, "a");
         lt_json_free(j);
     }
@@ -255,9 +197,9 @@ static void test_shards_merge_per_target(void **state)
     assert_true(seen_a == 50 || seen_a == 51);
     int st = load_run(60000, "merge", "--json", path_merged, path_json, path_json2, NULL);
     if (st != 0)
-        fail_msg("merge: exit %d; stderr:\n%s", st, pr.err);
-    lt_json *m = read_result(path_merged);
-    assert_int_equal(u64(m, "operations"), 251);
+        fail_msg("merge: exit %d; stderr:\n%s", st, load_proc.err);
+    lt_json *m = load_result(path_merged);
+    assert_int_equal(load_u64(m, "operations"), 251);
     assert_int_equal(target_ops(m, "a"), seen_a);
     assert_int_equal(target_ops(m, "w"), 251 - seen_a);
     lt_json_free(m);
@@ -281,9 +223,9 @@ static void test_vegeta_format(void **state)
     int st = load_run(60000, "--cacert", pki("ca.pem"), "--targets", path_targets, "-n", "90", "-c",
                       "3", "--json", path_json, NULL);
     if (st != 0)
-        fail_msg("exit %d; stdout:\n%s\nstderr:\n%s", st, pr.out, pr.err);
+        fail_msg("exit %d; stdout:\n%s\nstderr:\n%s", st, load_proc.out, load_proc.err);
     char name[160];
-    lt_json *j = read_result(path_json);
+    lt_json *j = load_result(path_json);
     snprintf(name, sizeof name, "GET https://localhost:%u/v", a.port);
     assert_int_equal(target_ops(j, name), 30);
     snprintf(name, sizeof name, "POST https://localhost:%u/p", a.port);
@@ -317,22 +259,22 @@ static void test_bad_files(void **state)
     for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_targets("%s", cases[i].text);
         int st = load_run(30000, "--targets", path_targets, "-n", "1", NULL);
-        if (st != 2 || strstr(pr.err, cases[i].says) == NULL)
-            fail_msg("case %u: exit %d, stderr:\n%s\n(expected 2 and '%s')", i, st, pr.err,
+        if (st != 2 || strstr(load_proc.err, cases[i].says) == NULL)
+            fail_msg("case %u: exit %d, stderr:\n%s\n(expected 2 and '%s')", i, st, load_proc.err,
                      cases[i].says);
     }
     write_targets("{\"url\":\"https://localhost:%u/a\"}\n", a.port);
     assert_int_equal(load_run(30000, "--targets", path_targets, "--http2", "-n", "1", NULL), 2);
-    assert_non_null(strstr(pr.err, "--targets and --http2"));
+    assert_non_null(strstr(load_proc.err, "--targets and --http2"));
     assert_int_equal(load_run(30000, "--targets", path_targets, "-X", "PUT", "-n", "1", NULL), 2);
     assert_int_equal(load_run(30000, "--targets", path_targets, "https://localhost/", NULL), 2);
     assert_int_equal(load_run(30000, "--targets", "/nonexistent/targets", NULL), 2);
-    assert_non_null(strstr(pr.err, "cannot read it"));
+    assert_non_null(strstr(load_proc.err, "cannot read it"));
     /* two origins, two threads: each origin needs a connection a thread */
     write_targets("{\"url\":\"https://localhost:%u/a\"}\n{\"url\":\"https://127.0.0.1:%u/w\"}\n",
                   a.port, b.port);
     assert_int_equal(load_run(30000, "--targets", path_targets, "-c", "3", "-t", "2", NULL), 2);
-    assert_non_null(strstr(pr.err, "fewer than its 2 threads"));
+    assert_non_null(strstr(load_proc.err, "fewer than its 2 threads"));
     assert_int_equal(take_log("a", 0), 0);
     assert_int_equal(take_log("w", 0), 0);
 }

@@ -101,6 +101,8 @@ int main(int argc, char **argv)
     }
     if (rc == 0 && o.shard_given)
         rc = lt_fail(err, sizeof err, "--shard: the MPI ranks are the shards here");
+    if (rc == 0 && o.script_path)
+        rc = lt_fail(err, sizeof err, "--script: run evtls-load (with --shard) for scripts");
     if (rc == 0) {
         o.shard_index = (unsigned)rank;
         o.shard_count = (unsigned)size;

@@ -50,6 +50,14 @@ int main(int argc, char **argv)
     int status = lt_run(&o, command, &out);
     if (status == 0) {
         status = lt_conclude(&out.res, &o, o.json_path, o.html_path);
+        /* --script's done(), after the summary (which is on stderr when the
+         * result is on stdout: so is done()'s output then) */
+        int on_stdout = (o.json_path && strcmp(o.json_path, "-") == 0) ||
+                        (o.html_path && strcmp(o.html_path, "-") == 0);
+        if (out.script && lt_script_done(out.script, &out.res, on_stdout ? stderr : stdout) != 0)
+            status = 1;
+        if (out.script_failed)
+            status = 1;
         /* Stopped by a signal: the summary is written, and the status says
          * the run did not end (130 after Ctrl-C, as shells report it). */
         if (out.res.interrupted)

@@ -79,6 +79,12 @@ const char lt_usage[] =
     "                         one sequence); every figure also per target\n"
     "      --seed N           the targets' draw (default 0): the same seed, the same\n"
     "                         sequence\n"
+    "  -s, --script FILE.lua  wrk's Lua scripts, unchanged: setup(thread), init(args)\n"
+    "                         (the arguments after '--'), delay(), request(),\n"
+    "                         response(status, headers, body), done(summary, latency,\n"
+    "                         requests); wrk.format, wrk.lookup, thread:get/set/stop;\n"
+    "                         one Lua 5.4 state per thread, no lock; a script error\n"
+    "                         names its line and ends the run (exit 1)\n"
     "\n"
     "TLS and connection (the same options as evtls-poll's):\n"
     "%s"
@@ -479,6 +485,7 @@ static const struct option long_opts[] = {
     {"html", required_argument, 0, O_HTML},
     {"targets", required_argument, 0, O_TARGETS},
     {"seed", required_argument, 0, O_SEED},
+    {"script", required_argument, 0, 's'},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -589,6 +596,7 @@ static int http_option(lt_opts *o, int ch, const char *name, const char *arg, ch
         return 0;
     case O_DATA: o->data = arg; return 0;
     case O_TARGETS: o->targets_path = arg; return 0;
+    case 's': o->script_path = arg; return 0;
     case O_SEED: {
         uint64_t v;
         if (parse_u64(arg, UINT64_MAX, &v) != 0)
@@ -838,6 +846,11 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         if (o->tls.family && literal_family(o->sources[j]) != o->tls.family)
             return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
                            o->sources[j], o->tls.family, o->tls.family);
+    if (o->script_path && (o->mode != LT_MODE_REQUEST || o->targets_path))
+        return lt_fail(err, errlen, "--script makes the requests: not with %s",
+                       o->targets_path ? "--targets" : "--mode handshake or hold");
+    if (o->n_script_args && !o->script_path)
+        return lt_fail(err, errlen, "arguments after '--' are a script's: give --script");
     if (o->mode != LT_MODE_REQUEST) {
         const char *http = o->reqs_per_conn         ? "--requests-per-conn"
                            : o->max_body            ? "--max-body"
@@ -929,10 +942,21 @@ int lt_opts_parse(int argc, char **argv, lt_opts *o, char *err, size_t errlen)
     o->tls.tls_max = 13;
     o->shard_count = 1;
     int mode_given = 0;
+    /* wrk's: the arguments after "--" are the script's (init(args)) */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--") == 0) {
+            for (int k = i + 1; k < argc; k++) {
+                if (o->n_script_args == sizeof o->script_args / sizeof o->script_args[0])
+                    return lt_fail(err, errlen, "more than 64 arguments after '--'");
+                o->script_args[o->n_script_args++] = argv[k];
+            }
+            argc = i;
+            break;
+        }
     opterr = 0;
     optind = 0; /* GNU: reinitialise, so that the parser can run again */
     int ch, idx;
-    static const char shortopts[] = ":m:c:M:n:d:t:X:H:h";
+    static const char shortopts[] = ":m:c:M:n:d:t:X:H:s:h";
     if (cli_check_options(argc, argv, long_opts, shortopts, err, errlen) != 0)
         return -1;
     while ((ch = getopt_long(argc, argv, shortopts, long_opts, &idx)) != -1) {

@@ -65,7 +65,10 @@ typedef struct lt_opts {
         unsigned conns;   /* its share of -c */
     } origins[LT_MAX_TARGETS];
     unsigned n_origins;
-    uint64_t seed;        /* --seed: the targets' draw */
+    uint64_t seed;               /* --seed: the targets' draw */
+    const char *script_path;     /* --script FILE.lua: wrk's script API (lt_script.c) */
+    const char *script_args[64]; /* the arguments after "--", init()'s */
+    unsigned n_script_args;
     int mode_given;       /* -m was given */
     unsigned conns;       /* -c */
     unsigned max_streams; /* -M: HTTP/2 streams at once per connection (0 without HTTP/2) */

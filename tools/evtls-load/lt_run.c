@@ -47,6 +47,8 @@ struct run {
      * least-squares line through them (lt_memory_slope). */
     double fit_n, fit_x, fit_y, fit_xx, fit_xy;
     uint64_t fit_lo;
+    lt_script *script; /* --script: the main thread's state (setup, done) */
+    int script_failed; /* a script error ended a thread's run, and so the others' */
 };
 
 int lt_read_inputs(lt_opts *o, lt_targets *ts, char *err, size_t errlen)
@@ -307,6 +309,12 @@ static void done_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n = read(fd, b, sizeof b);
     if (n > 0)
         r->done += (unsigned)n;
+    for (unsigned i = 0; i < r->n && !r->script_failed; i++)
+        if (lt_worker_script_failed(r->w[i])) { /* one thread's script failed: all end */
+            r->script_failed = 1;
+            for (unsigned k = 0; k < r->n; k++)
+                lt_worker_stop(r->w[k]);
+        }
     if (r->done >= r->n)
         event_base_loopbreak(r->base);
 }
@@ -368,6 +376,29 @@ static int start_time(const lt_opts *o, uint64_t *t0)
     return 0;
 }
 
+/* --script: the main thread's state runs setup(thread) for each thread,
+ * then each thread's state init(args). */
+static int script_setup(struct run *r)
+{
+    char err[600];
+    r->script = lt_script_new(r->o, 1, err, sizeof err);
+    for (unsigned i = 0; r->script && i < r->n; i++)
+        if (lt_script_setup(r->script, lt_worker_script(r->w[i]), err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": --script %s: %s\n", r->o->script_path, err);
+            return -1;
+        }
+    for (unsigned i = 0; r->script && i < r->n; i++) {
+        if (lt_script_init(lt_worker_script(r->w[i]), err, sizeof err) != 0) {
+            fprintf(stderr, PROG ": --script %s: %s\n", r->o->script_path, err);
+            return -1;
+        }
+        lt_worker_script_ready(r->w[i]);
+    }
+    if (r->script == NULL)
+        fprintf(stderr, PROG ": --script: %s\n", err);
+    return r->script ? 0 : -1;
+}
+
 static int start_workers(struct run *r)
 {
     const lt_opts *o = r->o;
@@ -402,6 +433,8 @@ static int start_workers(struct run *r)
             return -1;
         }
     }
+    if (o->script_path && script_setup(r) != 0)
+        return -1;
     if (o->session_file) {
         int loaded = 0, refused = 0;
         for (unsigned i = 0; i < r->n; i++) {
@@ -496,6 +529,7 @@ static void free_run(struct run *r)
         lt_worker_free(r->w[i]);
     }
     free(r->w);
+    lt_script_free(r->script); /* with the threads' states (unless the result took it) */
     lt_metrics_free(r->metrics);
     struct event *evs[] = {r->tick, r->done_ev, r->sig_int, r->sig_term};
     for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++)
@@ -520,6 +554,7 @@ void lt_run_out_free(lt_run_out *out)
         free(out->total);
     }
     free(out->fingerprint);
+    lt_script_free(out->script);
     for (unsigned i = 0; out->targets && i < out->n_targets; i++)
         lt_stats_free(&out->targets[i]);
     free(out->targets);
@@ -716,6 +751,9 @@ int lt_run(const lt_opts *o, const char *command, lt_run_out *out)
     int rc = 0;
     if (o->log_file && write_log(&r, o->log_file) != 0)
         rc = 1;
+    out->script = r.script; /* done() runs after the summary */
+    out->script_failed = r.script_failed;
+    r.script = NULL;
     free_run(&r);
     if (rc != 0)
         lt_run_out_free(out);

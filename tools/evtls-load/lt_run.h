@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "lt_opts.h"
+#include "lt_script.h"
 #include "lt_stats.h"
 
 typedef struct lt_run_out {
@@ -18,6 +19,8 @@ typedef struct lt_run_out {
     lt_stats *targets; /* --targets: each target's, merged (n_targets) */
     lt_target_info *target_info;
     unsigned n_targets;
+    lt_script *script; /* --script: the main state, for done() (lt_script_done) */
+    int script_failed; /* a script error ended the run */
 } lt_run_out;
 
 /* Reads what the options name: --data's bytes, the --targets file and

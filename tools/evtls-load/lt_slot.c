@@ -41,6 +41,15 @@ uint64_t lt_sched_us(const lt_worker *w, uint64_t k)
     st;                                                                                            \
     st = st##_next, st##_next = NULL
 
+/* --script: a script error ends this thread's run (the main thread ends
+ * the others'), said once. */
+static void script_failed(lt_worker *w, const char *err)
+{
+    if (!atomic_exchange(&w->a_script_failed, 1))
+        fprintf(stderr, "evtls-load: --script %s: %s\n", w->o->script_path, err);
+    w->stopping = 1;
+}
+
 static int budget_left(const lt_worker *w)
 {
     return w->sh.total == 0 || w->started < w->sh.total;
@@ -477,6 +486,14 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
         atomic_fetch_add_explicit(&w->a_status[status / 100 < 6 ? status / 100 : 0], 1,
                                   memory_order_relaxed);
     run_checks(w, s, r);
+    if (w->script && lt_script_wants_response(w->script)) {
+        char err[600];
+        if (lt_script_response(w->script, r, s->body, s->body_len, err, sizeof err) != 0)
+            script_failed(w, err);
+        else if (lt_script_stop_asked(w->script))
+            w->stopping = 1;
+    }
+    s->body_len = 0;
     record_op(w, s, ok ? 0 : -1);
 }
 
@@ -548,6 +565,7 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
     slot_set(s, S_EXCHANGE);
     s->body_found = 0;
     s->carry_len = 0;
+    s->body_len = 0;
     int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (rc)
         h2_done(s, rc, NULL);
@@ -609,6 +627,7 @@ static void start_on_stream(struct slot *s)
     s->stream_at = lt_now_us(); /* counted once, for the try that ends the operation */
     s->body_found = 0;
     s->carry_len = 0;
+    s->body_len = 0;
     int rc = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (rc)
         h2_done(s, rc, NULL); /* the connection went away meanwhile: another stream */
@@ -629,10 +648,29 @@ static void start_stream(struct slot *s)
 
 /* ---- requests */
 
+/* --script's response(): the body kept (up to the exchange's limit). */
+static void keep_body(struct slot *s, const uint8_t *data, size_t len)
+{
+    if (s->body_len + len > s->body_cap) {
+        size_t cap = s->body_cap ? s->body_cap : 4096;
+        while (cap < s->body_len + len)
+            cap *= 2;
+        char *b = realloc(s->body, cap);
+        if (b == NULL)
+            return; /* the body given to response() stops here */
+        s->body = b;
+        s->body_cap = cap;
+    }
+    memcpy(s->body + s->body_len, data, len);
+    s->body_len += len;
+}
+
 int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg)
 {
     (void)x;
     struct slot *s = arg;
+    if (s->w->script && lt_script_wants_response(s->w->script))
+        keep_body(s, data, len);
     const char *want = s->w->o->expect_body;
     if (want == NULL || s->body_found || len == 0)
         return 0; /* counted by the response; not kept */
@@ -755,6 +793,7 @@ static void start_exchange(struct slot *s)
     s->x_start = lt_now_us();
     s->body_found = 0;
     s->carry_len = 0;
+    s->body_len = 0;
     int err = evtls_http_exchange_start(s->c, s->req, &w->hopts, &w->cbs, s, &s->x);
     if (err)
         lt_slot_on_done(NULL, err, NULL, s);
@@ -764,10 +803,33 @@ static void start_exchange(struct slot *s)
 
 /* Operation start on slot s: its request is the URLs' next in turn, or
  * (--targets) target's; a retry or a resend keeps it. */
-static void start_op(struct slot *s, uint64_t start, unsigned target)
+/* The script's next request for the slot's operation (its reference
+ * kept by the slot until the next). Returns 0, or -1 after a script
+ * error. */
+static int script_request(struct slot *s)
 {
     lt_worker *w = s->w;
-    if (w->o->targets)
+    char err[600];
+    lt_sreq *r = lt_script_request(w->script, err, sizeof err);
+    if (r == NULL) {
+        script_failed(w, err);
+        return -1;
+    }
+    lt_sreq_unref(s->sreq);
+    s->sreq = r;
+    s->req = r->req;
+    if (lt_script_stop_asked(w->script))
+        w->stopping = 1; /* thread:stop(): this one goes, no other starts */
+    return 0;
+}
+
+static int start_op(struct slot *s, uint64_t start, unsigned target)
+{
+    lt_worker *w = s->w;
+    if (w->script) {
+        if (script_request(s) != 0)
+            return -1;
+    } else if (w->o->targets)
         s->req = w->reqs[s->target = target];
     else if (w->n_reqs)
         s->req = w->reqs[w->next_req++ % w->n_reqs];
@@ -785,6 +847,38 @@ static void start_op(struct slot *s, uint64_t start, unsigned target)
         start_exchange(s);
     else
         start_connect(s);
+    return 0;
+}
+
+static void delay_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    struct slot *s = arg;
+    lt_slots_push_free(s->w, s);
+    lt_slots_try_start(s->w);
+}
+
+/* --script's delay() before the slot's next operation (the closed loop's;
+ * the open loop keeps its schedule): 1 when the slot now waits. */
+static int script_delay(struct slot *s)
+{
+    lt_worker *w = s->w;
+    if (w->o->rate > 0 || s->delayed) {
+        s->delayed = 0;
+        return 0;
+    }
+    unsigned ms;
+    char err[600];
+    if (lt_script_delay(w->script, &ms, err, sizeof err) != 0) {
+        script_failed(w, err);
+        return 0;
+    }
+    if (ms == 0 ||
+        (s->delay_ev == NULL && (s->delay_ev = evtimer_new(w->base, delay_cb, s)) == NULL))
+        return 0;
+    s->delayed = 1;
+    lt_arm(s->delay_ev, lt_now_us() + (uint64_t)ms * 1000);
+    return 1;
 }
 
 /* --targets: the next operation of group g's (the worker's k-th of the
@@ -822,7 +916,12 @@ void lt_slots_try_start(lt_worker *w)
                (start = w->o->targets ? next_group_op(w, g, &target) : next_op(w)) != 0) {
             struct slot *s = g->free;
             g->free = s->next_free;
-            start_op(s, start, target);
+            if (w->script && script_delay(s))
+                continue; /* back on the free list when its delay is over */
+            if (w->stopping || start_op(s, start, target) != 0) {
+                lt_slots_push_free(w, s); /* a script error: the run ends */
+                break;
+            }
         }
     }
     if (w->o->rate > 0)
@@ -875,6 +974,10 @@ void lt_slots_finish(lt_worker *w)
         struct slot *s = &w->slots[i];
         if (s->backoff_ev)
             event_del(s->backoff_ev);
+        if (s->delay_ev)
+            event_del(s->delay_ev);
+        lt_sreq_unref(s->sreq);
+        s->sreq = NULL;
         if (s->reqs_all < w->st.slot_reqs_min)
             w->st.slot_reqs_min = s->reqs_all;
         if (s->reqs_all > w->st.slot_reqs_max)

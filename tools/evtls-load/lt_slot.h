@@ -15,6 +15,7 @@
 #include "lt_opts.h"
 #include "lt_schedule.h"
 #include "lt_metrics.h"
+#include "lt_script.h"
 #include "lt_stats.h"
 #include "lt_targets.h"
 
@@ -86,6 +87,14 @@ struct slot {
     int body_found;
     size_t carry_len;
     uint8_t carry[256];
+    /* --script: the operation's request (a reference), and delay()'s
+     * wait before it: the slot is off the free list while it runs, in its
+     * state (FREE or IDLE_CONN) */
+    lt_sreq *sreq;
+    struct event *delay_ev;
+    int delayed;
+    char *body; /* response(): the body so far */
+    size_t body_len, body_cap;
     struct slot *next_free;
 };
 
@@ -115,7 +124,10 @@ struct lt_worker {
     unsigned n_reqs, next_req; /* several URLs: taken in turn; --targets: one a target */
     struct lt_group *groups;   /* the origins: one, or the targets' */
     unsigned n_groups;
-    lt_stats *tst; /* --targets: each target's counters */
+    lt_stats *tst;           /* --targets: each target's counters */
+    lt_script *script;       /* --script: this thread's Lua state */
+    const char *script_addr; /* setup()'s thread.addr */
+    _Atomic int a_script_failed;
     evtls_http_opts hopts;
     evtls_http_cbs cbs;
     const char *dial_host; /* the host to connect to, unless --address (HTTP/2's pool) */

@@ -73,7 +73,7 @@ static int build_cfg(const lt_opts *o, const evtls_url *u, const char *dial_host
                      evtls_cfg **out, char *err, size_t errlen)
 {
     struct cli_tls t = o->tls;
-    if (t.servername == NULL && (addressed || strcmp(dial_host, u->host) != 0))
+    if (t.servername == NULL && (addressed || strcmp(dial_host, u->host) != 0 || o->script_path))
         t.servername = u->host; /* dialled elsewhere: the host is the name to verify */
     t.race_limit = (int)o->race_limit;
     t.sources = o->sources;
@@ -286,7 +286,13 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         return NULL;
     }
     w->dial_host = o->dial_host;
-    int names = 0; /* an origin dialled by name needs the resolver */
+    if (o->script_path && (w->script = lt_script_new(o, 0, err, errlen)) == NULL) {
+        lt_worker_free(w);
+        return NULL;
+    }
+    int names = o->script_path != NULL;
+    /* setup() may give a name's address later */ /* an origin dialled by name needs the
+                                                     resolver */
     for (unsigned g = 0; g < w->n_groups; g++) {
         const evtls_url *u = o->targets ? o->origins[g].url : &o->url;
         names |= w->groups[g].n_addrs == 0 &&
@@ -464,6 +470,28 @@ const lt_stats *lt_worker_stats(const lt_worker *w)
     return &w->st;
 }
 
+lt_script *lt_worker_script(const lt_worker *w)
+{
+    return w->script;
+}
+
+void lt_worker_script_ready(lt_worker *w)
+{
+    uint16_t port;
+    const char *addr = lt_script_addr(w->script, &port);
+    if (addr == NULL)
+        return;
+    w->script_addr = addr; /* setup()'s thread.addr: this thread connects there */
+    w->groups[0].addrs = &w->script_addr;
+    w->groups[0].n_addrs = 1;
+    w->groups[0].dial_port = port;
+}
+
+int lt_worker_script_failed(const lt_worker *w)
+{
+    return atomic_load(&w->a_script_failed);
+}
+
 const lt_stats *lt_worker_target_stats(const lt_worker *w, unsigned t)
 {
     return &w->tst[t];
@@ -518,9 +546,17 @@ void lt_worker_free(lt_worker *w)
     free(w->tst);
     evtls_pool_free(w->pool);
     free(w->seen);
-    for (unsigned i = 0; w->slots && i < w->n_slots; i++)
-        if (w->slots[i].backoff_ev)
-            event_free(w->slots[i].backoff_ev);
+    for (unsigned i = 0; w->slots && i < w->n_slots; i++) {
+        struct slot *s = &w->slots[i];
+        if (s->backoff_ev)
+            event_free(s->backoff_ev);
+        if (s->delay_ev)
+            event_free(s->delay_ev);
+        lt_sreq_unref(s->sreq);
+        free(s->body);
+    }
+    if (w->script && !lt_script_owned(w->script))
+        lt_script_free(w->script);
     if (w->base)
         event_base_free(w->base);
     for (int i = 0; i < 2; i++)

@@ -52,6 +52,12 @@ uint64_t lt_worker_held(const lt_worker *w);
 
 /* After the join: the counters and operations left unfinished. */
 const lt_stats *lt_worker_stats(const lt_worker *w);
+/* --script: this thread's Lua state; setup() and init() have run: its
+ * thread.addr taken; a script error ended its run. */
+lt_script *lt_worker_script(const lt_worker *w);
+void lt_worker_script_ready(lt_worker *w);
+int lt_worker_script_failed(const lt_worker *w);
+
 /* --targets: target t's counters in this thread. */
 const lt_stats *lt_worker_target_stats(const lt_worker *w, unsigned t);
 uint64_t lt_worker_unfinished(const lt_worker *w);
