@@ -1001,6 +1001,18 @@ static void test_codes_data_file_thresholds(void **state)
  * ramps down over 1 s: exactly 200 operations are due (50 + 100 + 50),
  * all made, and nginx logged 200; the HTML report marks the stages; -d
  * with stages is a usage error. */
+/* The HTML report at path (then removed), in a static buffer. */
+static const char *take_page(const char *path)
+{
+    static char page[512 * 1024];
+    FILE *hf = fopen(path, "r");
+    assert_non_null(hf);
+    page[fread(page, 1, sizeof page - 1, hf)] = '\0';
+    fclose(hf);
+    unlink(path);
+    return page;
+}
+
 static void test_stages_exact(void **state)
 {
     (void)state;
@@ -1012,12 +1024,7 @@ static void test_stages_exact(void **state)
                               "1s:100,1s:100,1s:0", "--json", json_path, "--html", html, url, NULL),
                      0);
     /* the report marks the stages: the rate asked on the chart, and a row each */
-    static char page[512 * 1024];
-    FILE *hf = fopen(html, "r");
-    assert_non_null(hf);
-    page[fread(page, 1, sizeof page - 1, hf)] = '\0';
-    fclose(hf);
-    unlink(html);
+    const char *page = take_page(html);
     assert_non_null(strstr(page, "asked (--stages)"));
     assert_non_null(strstr(page, "<td class=\"n\">3</td><td class=\"n\">2</td><td "
                                  "class=\"n\">3</td><td class=\"n\">100</td><td "
@@ -1032,6 +1039,61 @@ static void test_stages_exact(void **state)
     assert_int_equal(load_run(10000, "--stages", "1s:100", "-d", "5", url, NULL), 2);
     assert_int_equal(load_run(10000, "--stages", "1s:0", url, NULL), 2);
     assert_int_equal(load_run(10000, "--stages", "1s:10,", url, NULL), 2);
+}
+
+/* --conn-stages 1s:4,1s:4,1s:0 on two threads (k6's ramping-VUs): four
+ * connections join over the first second and leave over the last, each
+ * opened once (nginx saw those four), no operation starting after the
+ * last left at 3 s (the per-operation log's start times), the run lasting
+ * the stages' time; the report lists the stages as connections. */
+static void test_conn_stages(void **state)
+{
+    (void)state;
+    struct log_count lc;
+    read_log(&lc, 0);
+    char logp[64], html[64];
+    snprintf(logp, sizeof logp, "/tmp/evtls-load-cs-%d.log", (int)getpid());
+    snprintf(html, sizeof html, "/tmp/evtls-load-cs-%d.html", (int)getpid());
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-t", "2", "--conn-stages",
+                              "1s:4,1s:4,1s:0", "--log-file", logp, "--html", html, "--json",
+                              json_path, url, NULL),
+                     0);
+    read_json();
+    double reqs = num("requests");
+    assert_true(reqs > 0);
+    assert_int_equal(num("connections"), 4);
+    assert_int_equal(num("errors"), 0);
+    assert_true(num("duration_s") >= 2.9);
+    assert_non_null(strstr(json, "\"ended_by\":\"duration\""));
+    int conns, lines;
+    h2_log(&web, (int)reqs, &conns, &lines);
+    assert_int_equal(conns, 4);
+    /* nginx may have answered a request cut off at the end (unfinished) */
+    if (lines < (int)reqs || lines > (int)(reqs + num("unfinished")))
+        fail_msg("nginx logged %d requests; evtls-load made %.0f and left %.0f unfinished", lines,
+                 reqs, num("unfinished"));
+    FILE *lf = fopen(logp, "r");
+    assert_non_null(lf);
+    char line[128];
+    unsigned long long start, last = 0;
+    int n = 0;
+    while (fgets(line, sizeof line, lf) && sscanf(line, "%llu", &start) == 1) {
+        last = start > last ? start : last;
+        n++;
+    }
+    fclose(lf);
+    unlink(logp);
+    assert_int_equal(n, (int)reqs);
+    if (last >= 3000000)
+        fail_msg("an operation started at %.6f s, after the last connection left at 3 s",
+                 (double)last / 1e6);
+    const char *page = take_page(html);
+    assert_non_null(strstr(page, "<th>connections from</th>"));
+    assert_null(strstr(page, "asked (--stages)"));
+    assert_int_equal(load_run(10000, "--conn-stages", "1s:2.5", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--conn-stages", "1s:4", "--rate", "10", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--conn-stages", "1s:4", "--stages", "1s:4", url, NULL), 2);
+    assert_int_equal(load_run(10000, "--conn-stages", "1s:1", "-t", "2", url, NULL), 2);
 }
 
 /* --series-out: a JSON line as each second ends, each as the result's
@@ -1394,6 +1456,7 @@ int main(void)
         cmocka_unit_test(test_request_timeout_and_columns),
         cmocka_unit_test(test_checks_and_thresholds),
         cmocka_unit_test(test_stages_exact),
+        cmocka_unit_test(test_conn_stages),
         cmocka_unit_test(test_series_out),
         cmocka_unit_test_teardown(test_early_data_ratio, stop_early_peers),
     };

@@ -125,10 +125,61 @@ static void test_stages(void **state)
     assert_memory_equal(parts, all, sizeof all);
 }
 
+/* --conn-stages 1s:4,1s:4,1s:0: connection G joins when the level passes
+ * G (G/4 s) and leaves when it falls back to G (2 + (4 - G)/4 s), to the
+ * microsecond; two shards of two workers share the same four. */
+static void test_conn_stages(void **state)
+{
+    (void)state;
+    static const uint64_t us[] = {1000000, 1000000, 1000000};
+    static const double level[] = {4, 4, 0};
+    lt_schedule s = {.t0_us = 5000000,
+                     .of = 1,
+                     .shards = 1,
+                     .conns = 4,
+                     .stage_us = us,
+                     .stage_rate = level,
+                     .n_stages = 3,
+                     .stages_conns = 1};
+    uint64_t at[3];
+    int join[3];
+    for (unsigned g = 0; g < 4; g++) {
+        assert_int_equal(lt_schedule_slot_events(&s, g, at, join, 3), 2);
+        assert_int_equal(join[0], 1);
+        assert_int_equal(at[0], 5000000 + 250000 * g);
+        assert_int_equal(join[1], 0);
+        assert_int_equal(at[1], 7000000 + 250000 * (4 - g));
+    }
+    /* a connection above every level never joins */
+    assert_int_equal(lt_schedule_slot_events(&s, 4, at, join, 3), 0);
+    /* 0 -> 2 -> 0 -> 2: connection 1 joins, leaves and joins again */
+    static const double wave[] = {2, 0, 2};
+    s.stage_rate = wave;
+    assert_int_equal(lt_schedule_slot_events(&s, 1, at, join, 3), 3);
+    assert_true(join[0] && !join[1] && join[2]);
+    assert_int_equal(at[0], 5500000);
+    assert_int_equal(at[1], 6500000);
+    assert_int_equal(at[2], 7500000);
+    /* shards and workers: slot i of shard h, worker w is connection
+     * (i * 2 + w) * 2 + h, each of 0..3 once */
+    s.stage_rate = level;
+    uint64_t seen[4] = {0};
+    for (unsigned h = 0; h < 2; h++)
+        for (unsigned w = 0; w < 2; w++) {
+            lt_schedule p = s;
+            p.shard = h, p.shards = 2, p.idx = w, p.of = 2, p.conns = 1;
+            assert_int_equal(lt_schedule_slot_events(&p, 0, at, join, 3), 2);
+            seen[(at[0] - 5000000) / 250000]++;
+        }
+    for (unsigned g = 0; g < 4; g++)
+        assert_int_equal(seen[g], 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stages),
+        cmocka_unit_test(test_conn_stages),
         cmocka_unit_test(test_steady_rate),
         cmocka_unit_test(test_shards_and_workers_keep_the_schedule),
         cmocka_unit_test(test_ramp),

@@ -222,11 +222,14 @@ static void series_charts(FILE *f, const lt_stats *st, const lt_opts *o)
     line rate[3] = {{"operations/s", t, ops, n, 0},
                     {"errors/s", t, errs, n, 0},
                     {"asked (--stages)", st_t, st_r, ns, 0}};
-    chart(f, "Operations and errors per second", &ax, "per second", rate, ns ? 3 : 2);
+    /* --conn-stages' levels are connections: listed, not drawn on a rate */
+    int conns = o && o->stages_conns;
+    chart(f, "Operations and errors per second", &ax, "per second", rate, ns && !conns ? 3 : 2);
     if (ns) {
-        fputs("<table><tr><th>stage</th><th>from s</th><th>to s</th><th>rate from</th><th>rate "
-              "to</th></tr>",
-              f);
+        fprintf(f,
+                "<table><tr><th>stage</th><th>from s</th><th>to s</th><th>%s from</th><th>%s "
+                "to</th></tr>",
+                conns ? "connections" : "rate", conns ? "connections" : "rate");
         for (size_t i = 1; i < ns; i++)
             fprintf(f,
                     "<tr><td class=\"n\">%zu</td><td class=\"n\">%g</td><td "

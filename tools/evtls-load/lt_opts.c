@@ -47,6 +47,11 @@ const char lt_usage[] =
     "                         before (0 at the start), e.g. 30s:100,2m:100,30s:0 (k6's\n"
     "                         ramping-arrival-rate); the run lasts their sum, each\n"
     "                         operation due exactly when the integral reaches it\n"
+    "      --conn-stages DUR:N,...  the closed loop's connections in linear ramps from\n"
+    "                         the level before (0 at the start), e.g. 30s:100,2m:100,30s:0\n"
+    "                         (k6's ramping-VUs): a connection joins when the level\n"
+    "                         passes its number and leaves (after its operation) when\n"
+    "                         the level falls below it; -c is the highest level\n"
     "      --ramp-up TIME     start the connections (or the rate) gradually over TIME\n"
     "      --no-retry         do not send a request again after the keep-alive race (a\n"
     "                         reused connection closed before any answer; by default an\n"
@@ -446,6 +451,7 @@ static const struct option long_opts[] = {
     {"rate", required_argument, 0, O_RATE},
     {"ramp-up", required_argument, 0, O_RAMP},
     {"stages", required_argument, 0, O_STAGES},
+    {"conn-stages", required_argument, 0, O_STAGES},
     {"requests-per-conn", required_argument, 0, O_RPC},
     {"method", required_argument, 0, 'X'},
     {"header", required_argument, 0, 'H'},
@@ -559,13 +565,26 @@ static int workload_option(lt_opts *o, int ch, const char *name, const char *arg
         if (lt_parse_duration(arg, &o->ramp_us) != 0)
             return lt_fail(err, errlen, "--ramp-up: '%s' is not a time like 10, 10s or 500ms", arg);
         return 0;
-    case O_STAGES:
-        if (lt_parse_stages(arg, o) != 0)
+    case O_STAGES: {
+        int conns = strcmp(name, "conn-stages") == 0;
+        if (o->n_stages && conns != o->stages_conns)
+            return lt_fail(err, errlen, "--stages and --conn-stages: give one of them");
+        o->stages_conns = conns;
+        int ok = lt_parse_stages(arg, o) == 0;
+        for (unsigned i = 0; ok && conns && i < o->n_stages; i++) /* connections come whole */
+            ok = o->stage_rate[i] == (double)(unsigned)o->stage_rate[i] &&
+                 o->stage_rate[i] <= 1000000;
+        if (!ok)
             return lt_fail(err, errlen,
-                           "--stages: '%s' is not DURATION:RATE,... (e.g. 30s:100,2m:100,30s:0; "
-                           "at most 32, rates to 10000000 per second, one above 0)",
+                           conns ? "--conn-stages: '%s' is not DURATION:CONNECTIONS,... (e.g. "
+                                   "30s:100,2m:100,30s:0; at most 32, whole numbers to 1000000, "
+                                   "one above 0)"
+                                 : "--stages: '%s' is not DURATION:RATE,... (e.g. "
+                                   "30s:100,2m:100,30s:0; at most 32, rates to 10000000 per "
+                                   "second, one above 0)",
                            arg);
         return 0;
+    }
     case O_RPC:
         if (parse_u64(arg, UINT32_MAX, &v) != 0)
             return lt_fail(err, errlen, "--requests-per-conn: '%s' is not a number", arg);
@@ -905,7 +924,30 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
             o->max_streams = 1;
         o->tls.max_streams = o->max_streams;
     }
-    if (o->n_stages) {
+    if (o->n_stages && o->stages_conns) {
+        /* the stages are the closed loop's connections (k6's ramping-VUs)
+         * and its time; -c is their highest level */
+        const char *no = o->rate > 0               ? "--rate"
+                         : o->ramp_us              ? "--ramp-up"
+                         : o->total                ? "-n"
+                         : o->duration_us          ? "-d"
+                         : o->mode == LT_MODE_HOLD ? "--mode hold"
+                         : o->tls.http2            ? "--http2"
+                                                   : NULL;
+        if (no)
+            return lt_fail(err, errlen,
+                           "--conn-stages and %s: the stages give the connections and the time",
+                           no);
+        o->conns = 0;
+        for (unsigned i = 0; i < o->n_stages; i++) {
+            o->duration_us += o->stage_us[i];
+            if (o->stage_rate[i] > o->conns)
+                o->conns = (unsigned)o->stage_rate[i];
+        }
+        if (o->threads > o->conns)
+            return lt_fail(err, errlen, "--threads %u is more than the stages' %u connections",
+                           o->threads, o->conns);
+    } else if (o->n_stages) {
         /* the stages are the open loop's rate (k6's ramping-arrival-rate) and
          * its time */
         const char *no = o->rate > 0               ? "--rate"

@@ -82,6 +82,7 @@ typedef struct lt_opts {
     double stage_rate[32];
     unsigned n_stages;
     const char *stages_text;
+    int stages_conns;         /* --conn-stages: the levels are the closed loop's connections */
     unsigned reqs_per_conn;   /* --requests-per-conn, 0 = as many as the server allows */
     double resume_ratio;      /* --resume-ratio */
     int resume_given;         /* --resume-ratio was given */

@@ -53,6 +53,28 @@ uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k)
     return s->t0_us + (uint64_t)(t * 1e6 + 0.5); /* to the nearest microsecond */
 }
 
+size_t lt_schedule_slot_events(const lt_schedule *s, unsigned i, uint64_t *at, int *join,
+                               size_t cap)
+{
+    double g = (double)lt_schedule_global(s, i), t = 0, a = 0; /* a stage's start: time, level */
+    size_t n = 0;
+    for (unsigned k = 0; k < s->n_stages; k++) {
+        double d = (double)s->stage_us[k], b = s->stage_rate[k];
+        int up = a <= g && g < b, down = b <= g && g < a;
+        if (up || down) {
+            double x = t + (up ? (g - a) / (b - a) : (a - g) / (a - b)) * d;
+            if (n < cap) {
+                at[n] = s->t0_us + (uint64_t)(x + 0.5);
+                join[n] = up;
+            }
+            n++;
+        }
+        t += d;
+        a = b;
+    }
+    return n;
+}
+
 uint64_t lt_schedule_join_us(const lt_schedule *s, unsigned i)
 {
     uint64_t ramp = s->rate > 0 ? 0 : s->ramp_us;

@@ -5,6 +5,7 @@
 #ifndef LT_SCHEDULE_H
 #define LT_SCHEDULE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct lt_schedule {
@@ -19,6 +20,7 @@ typedef struct lt_schedule {
     const uint64_t *stage_us;
     const double *stage_rate;
     unsigned n_stages;
+    int stages_conns; /* the stages' levels are connections (the closed loop's) */
 } lt_schedule;
 
 /* Open loop: when this worker's operation k is due. Shards and workers
@@ -36,6 +38,16 @@ uint64_t lt_schedule_op_us(const lt_schedule *s, uint64_t k);
 /* The number of this worker's operation k over every shard and worker:
  * the unsharded schedule's (k of + idx) shards + shard. */
 uint64_t lt_schedule_global(const lt_schedule *s, uint64_t k);
+
+/* --conn-stages: when this worker's slot i joins and leaves. Its number
+ * over every shard and worker, G (interleaved as the operations'), is
+ * active while the level is above G: it joins when a rising stage passes
+ * G and leaves when a falling one comes down to G, at the instant the
+ * linear level crosses it. Writes up to cap events in time order (at:
+ * CLOCK_MONOTONIC us from t0; join: 1 joins, 0 leaves); returns how many
+ * there are (at most one a stage). */
+size_t lt_schedule_slot_events(const lt_schedule *s, unsigned i, uint64_t *at, int *join,
+                               size_t cap);
 
 /* When slot i starts: t0 + ramp * i / conns in a closed loop (and hold
  * mode), t0 in an open loop (there the ramp paces the rate). */

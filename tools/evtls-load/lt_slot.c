@@ -186,8 +186,14 @@ static void count_bytes(lt_worker *w, evtls_conn *c)
     w->st.read_wakes += i->read_wakes;
 }
 
+static void park(struct slot *s);
+
 void lt_slots_push_free(lt_worker *w, struct slot *s)
 {
+    if (s->parked) { /* --conn-stages: it left: its connection goes */
+        park(s);
+        return;
+    }
     struct lt_group *g = &w->groups[s->group];
     s->next_free = g->free;
     g->free = s;
@@ -215,7 +221,8 @@ static const struct {
     unsigned next;
 } slot_states[] = {
     [S_FREE] = {"FREE", M(S_CONNECTING) | M(S_BACKOFF) | M(S_DEAD)},
-    [S_IDLE_CONN] = {"IDLE_CONN", M(S_EXCHANGE)},
+    /* -> CLOSING: its slot left (--conn-stages) */
+    [S_IDLE_CONN] = {"IDLE_CONN", M(S_EXCHANGE) | M(S_CLOSING)},
     /* -> CLOSING: handshake mode; -> HELD: hold mode */
     [S_CONNECTING] = {"CONNECTING", M(S_FREE) | M(S_EXCHANGE) | M(S_CLOSING) | M(S_HELD)},
     [S_EXCHANGE] = {"EXCHANGE", M(S_FREE) | M(S_IDLE_CONN) | M(S_CLOSING)},
@@ -799,6 +806,61 @@ static void start_exchange(struct slot *s)
         lt_slot_on_done(NULL, err, NULL, s);
 }
 
+/* ---- --conn-stages */
+
+/* A slot that left: a connection kept between operations is closed (the
+ * close counted as busy until it ends). */
+static void park(struct slot *s)
+{
+    if (s->c && s->state == S_IDLE_CONN) {
+        s->w->busy++;
+        close_conn(s);
+    }
+}
+
+/* The slot's next join or leave, now. */
+static void stage_step(struct slot *s)
+{
+    lt_worker *w = s->w;
+    if (w->stopping || s->next_ev >= s->n_ev)
+        return;
+    int join = s->ev_join[s->next_ev++];
+    event_del(s->stage_ev);
+    if (s->next_ev < s->n_ev)
+        lt_arm(s->stage_ev, s->ev_at[s->next_ev]);
+    if (join) {
+        s->parked = 0;
+        lt_slots_push_free(w, s);
+        lt_slots_try_start(w);
+        return;
+    }
+    s->parked = 1;
+    struct slot **p = &w->groups[s->group].free; /* free now: off the list */
+    while (*p && *p != s)
+        p = &(*p)->next_free;
+    if (*p) {
+        *p = s->next_free;
+        park(s);
+    } /* else its operation runs: it parks when it ends */
+}
+
+void lt_slot_stage_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd, (void)what;
+    stage_step(arg);
+}
+
+/* A slot about to start an operation whose leave is due already (its
+ * timer not yet run): it leaves first. Returns 1 when it left. */
+static int leave_due(struct slot *s)
+{
+    if (s->next_ev >= s->n_ev || s->ev_join[s->next_ev] || s->ev_at[s->next_ev] > lt_now_us())
+        return 0;
+    stage_step(s); /* off the free list already: parked here, its connection closed */
+    park(s);
+    return 1;
+}
+
 /* ---- the loop */
 
 /* Operation start on slot s: its request is the URLs' next in turn, or
@@ -916,6 +978,8 @@ void lt_slots_try_start(lt_worker *w)
                (start = w->o->targets ? next_group_op(w, g, &target) : next_op(w)) != 0) {
             struct slot *s = g->free;
             g->free = s->next_free;
+            if (w->o->stages_conns && leave_due(s))
+                continue;
             if (w->script && script_delay(s))
                 continue; /* back on the free list when its delay is over */
             if (w->stopping || start_op(s, start, target) != 0) {
@@ -976,6 +1040,8 @@ void lt_slots_finish(lt_worker *w)
             event_del(s->backoff_ev);
         if (s->delay_ev)
             event_del(s->delay_ev);
+        if (s->stage_ev)
+            event_del(s->stage_ev);
         lt_sreq_unref(s->sreq);
         s->sreq = NULL;
         if (s->reqs_all < w->st.slot_reqs_min)

@@ -93,6 +93,14 @@ struct slot {
     lt_sreq *sreq;
     struct event *delay_ev;
     int delayed;
+    /* --conn-stages: when the slot joins and leaves (lt_schedule.c), the
+     * next of them, and whether it is out now (parked: no operation starts
+     * on it, its connection closed once its operation ends) */
+    uint64_t *ev_at;
+    int *ev_join;
+    unsigned n_ev, next_ev;
+    struct event *stage_ev;
+    int parked;
     char *body; /* response(): the body so far */
     size_t body_len, body_cap;
     struct slot *next_free;
@@ -204,6 +212,9 @@ void lt_arm(struct event *ev, uint64_t at_us);
 /* The exchanges' callbacks, for the worker's set-up. */
 int lt_slot_on_body(evtls_http_exchange *x, const uint8_t *data, size_t len, void *arg);
 void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, void *arg);
+
+/* --conn-stages: the slot's next join or leave is due. */
+void lt_slot_stage_cb(evutil_socket_t fd, short what, void *arg);
 
 /* HTTP/2: a connection of the worker's pool closed (its bytes and
  * attempts are counted). */

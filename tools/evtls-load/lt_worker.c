@@ -249,7 +249,8 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
                              .conns = w->n_slots,
                              .stage_us = o->stage_us,
                              .stage_rate = o->stage_rate,
-                             .n_stages = o->n_stages};
+                             .n_stages = o->n_stages,
+                             .stages_conns = o->stages_conns};
     /* --warm-up: this thread's share, run before (and on top of) -n. */
     w->warm_left =
         lt_share_of(lt_share_of(o->warm_up, share->shard, share->shards), share->idx, share->of);
@@ -272,8 +273,24 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         lt_worker_free(w);
         return NULL;
     }
-    for (unsigned i = 0; i < w->n_slots; i++)
-        w->slots[i].w = w;
+    for (unsigned i = 0; i < w->n_slots; i++) {
+        struct slot *s = &w->slots[i];
+        s->w = w;
+        if (!o->stages_conns)
+            continue;
+        /* --conn-stages: its joins and leaves, timed (out until it joins) */
+        s->parked = 1;
+        s->ev_at = calloc(o->n_stages, sizeof *s->ev_at);
+        s->ev_join = calloc(o->n_stages, sizeof *s->ev_join);
+        s->stage_ev = evtimer_new(w->base, lt_slot_stage_cb, s);
+        if (s->ev_at == NULL || s->ev_join == NULL || s->stage_ev == NULL) {
+            snprintf(err, errlen, "out of memory");
+            lt_worker_free(w);
+            return NULL;
+        }
+        s->n_ev =
+            (unsigned)lt_schedule_slot_events(&w->sched, i, s->ev_at, s->ev_join, o->n_stages);
+    }
     if (o->targets) {
         w->tst = calloc(o->targets->n, sizeof *w->tst);
         for (unsigned i = 0; w->tst && i < o->targets->n; i++)
@@ -345,6 +362,12 @@ static void *run(void *arg)
         lt_arm(w->end_timer, w->sh.end_us);
     if (w->o->rate > 0)
         lt_arm(w->rate_timer, lt_sched_us(w, 0));
+    if (w->o->stages_conns) { /* each slot joins and leaves at its own times */
+        w->active = w->n_slots;
+        for (unsigned i = 0; i < w->n_slots; i++)
+            if (w->slots[i].n_ev)
+                lt_arm(w->slots[i].stage_ev, w->slots[i].ev_at[0]);
+    }
     lt_arm(w->ramp_timer, w->sh.t0_us); /* every worker starts at t0 */
     event_base_dispatch(w->base);
     lt_slots_finish(w);
@@ -552,6 +575,10 @@ void lt_worker_free(lt_worker *w)
             event_free(s->backoff_ev);
         if (s->delay_ev)
             event_free(s->delay_ev);
+        if (s->stage_ev)
+            event_free(s->stage_ev);
+        free(s->ev_at);
+        free(s->ev_join);
         lt_sreq_unref(s->sreq);
         free(s->body);
     }
