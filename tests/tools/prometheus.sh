@@ -63,8 +63,17 @@ home=$(query 'max_over_time(evtls_target_operations_total{target="home",result="
 gone=$(query 'max_over_time(evtls_target_operations_total{target="gone \"quoted\"",result="ok"}[1m])')
 c4xx=$(query 'max_over_time(evtls_responses_total{class="4xx"}[1m])')
 errs=$(query 'max_over_time(evtls_errors_total{class="status"}[1m])')
+ttfb=$(query 'max_over_time(evtls_phase_seconds_count{phase="ttfb"}[1m])')
+tls=$(query 'max_over_time(evtls_phase_seconds_count{phase="tls"}[1m])')
+open_max=$(query 'max_over_time(evtls_connections_open[1m])')
+open_end=$(query 'last_over_time(evtls_connections_open[1m])')
 echo "prometheus: $scrapes scrapes; operations ok $ok, latency count $count (the run: 300);" \
-  "targets home $home, gone $gone (200 and 100); 4xx $c4xx, status errors $errs"
+  "targets home $home, gone $gone (200 and 100); 4xx $c4xx, status errors $errs;" \
+  "ttfb count $ttfb, tls count $tls; connections open at most $open_max, at the end $open_end"
+[ "$ttfb" = 300 ] || fail "prometheus read a ttfb count of $ttfb, not 300"
+[ "$tls" = "$(jq -r .connections "$work/run.json")" ] || fail "prometheus read $tls handshakes' tls phase, the run made $(jq .connections "$work/run.json")"
+[ "${open_max%.*}" -ge 1 ] && [ "${open_max%.*}" -le 4 ] || fail "connections open at most $open_max (-c 4)"
+[ "$open_end" = 0 ] || fail "$open_end connections open after the run"
 [ "$ok" = 300 ] || fail "prometheus read $ok successful operations, not 300"
 [ "$home" = 200 ] || fail "prometheus read $home operations of target home, not 200"
 [ "$gone" = 100 ] || fail "prometheus read $gone operations of the quoted target, not 100"

@@ -77,8 +77,28 @@ char *lt_metrics_text(const struct lt_metrics_view *v)
     fprintf(f,
             "# TYPE evtls_in_flight gauge\n"
             "# HELP evtls_in_flight Operations running now.\n"
-            "evtls_in_flight %llu\n",
-            (unsigned long long)v->in_flight);
+            "evtls_in_flight %llu\n"
+            "# TYPE evtls_connections_open gauge\n"
+            "# HELP evtls_connections_open Connections up now.\n"
+            "evtls_connections_open %llu\n",
+            (unsigned long long)v->in_flight, (unsigned long long)v->conns_open);
+    if (v->n_phases)
+        fputs("# TYPE evtls_phase_seconds histogram\n"
+              "# HELP evtls_phase_seconds Each phase's latency (dns, tcp, tls, connect, ttfb, "
+              "total...), as the summary's table.\n",
+              f);
+    for (unsigned p = 0; p < v->n_phases; p++) {
+        for (int i = 0; i < LT_METRIC_BUCKETS; i++)
+            fprintf(f, "evtls_phase_seconds_bucket{phase=\"%s\",le=\"%g\"} %llu\n",
+                    v->phase_name[p], (double)lt_metric_bucket_us[i] / 1e6,
+                    (unsigned long long)v->phase_bucket[p][i]);
+        fprintf(f,
+                "evtls_phase_seconds_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n"
+                "evtls_phase_seconds_sum{phase=\"%s\"} %.6f\n"
+                "evtls_phase_seconds_count{phase=\"%s\"} %llu\n",
+                v->phase_name[p], (unsigned long long)v->phase_count[p], v->phase_name[p],
+                v->phase_sum_s[p], v->phase_name[p], (unsigned long long)v->phase_count[p]);
+    }
     fprintf(f,
             "# TYPE evtls_connections_held gauge\n"
             "# HELP evtls_connections_held Connections held open (--mode hold).\n"

@@ -16,11 +16,18 @@ extern const uint64_t lt_metric_bucket_us[LT_METRIC_BUCKETS];
 
 #define LT_METRIC_CLASSES 16 /* evtls error classes; the last: an HTTP status that failed */
 #define LT_METRIC_TARGETS 64
+#define LT_METRIC_PHASES  16
 
 /* What one scrape shows, summed over the threads. */
 struct lt_metrics_view {
-    uint64_t ok, errors;                   /* operations ended */
-    uint64_t held, backlog, in_flight;     /* gauges */
+    uint64_t ok, errors;               /* operations ended */
+    uint64_t held, backlog, in_flight; /* gauges */
+    uint64_t conns_open;               /* gauge: connections up now */
+    /* each phase's latency: cumulative buckets, count, sum (n_phases, named) */
+    unsigned n_phases;
+    const char *phase_name[LT_METRIC_PHASES];
+    uint64_t phase_bucket[LT_METRIC_PHASES][LT_METRIC_BUCKETS], phase_count[LT_METRIC_PHASES];
+    double phase_sum_s[LT_METRIC_PHASES];
     uint64_t status[6];                    /* responses by class: [2] 2xx ... [5] 5xx */
     uint64_t err_class[LT_METRIC_CLASSES]; /* failed operations by what failed them */
     /* --targets: each one's operations ended, by result */

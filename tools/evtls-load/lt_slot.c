@@ -50,6 +50,19 @@ static void script_failed(lt_worker *w, const char *err)
     w->stopping = 1;
 }
 
+/* A latency into st, and into the live metrics when st is the run's. */
+static void rec(lt_worker *w, lt_stats *st, int phase, uint64_t us)
+{
+    lt_hist_record(&st->hist[phase], us);
+    if (st != &w->st || !w->o->metrics_listen || w->warm_left > 0)
+        return;
+    unsigned b = 0;
+    while (b < LT_METRIC_BUCKETS && us > lt_metric_bucket_us[b])
+        b++;
+    atomic_fetch_add_explicit(&w->a_phase[phase][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&w->a_phase_sum_us[phase], us, memory_order_relaxed);
+}
+
 static int budget_left(const lt_worker *w)
 {
     return w->sh.total == 0 || w->started < w->sh.total;
@@ -149,11 +162,11 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     /* total is every operation's, as k6, wrk and h2load count it; total_ok
      * the successful ones' (a fast failure must not hide in "total"). */
     for (EACH_ST(s, st)) {
-        lt_hist_record(&st->hist[LT_TOTAL], took);
+        rec(w, st, LT_TOTAL, took);
         st->ops_ok += err == 0;
         st->ops_failed += err != 0;
         if (err == 0)
-            lt_hist_record(&st->hist[LT_TOTAL_OK], took);
+            rec(w, st, LT_TOTAL_OK, took);
     }
     if (w->o->metrics_listen) {
         if (err)
@@ -178,8 +191,21 @@ static void record_op(lt_worker *w, struct slot *s, int err)
     atomic_store_explicit(&w->a_done, w->st.ops_ok + w->st.ops_failed, memory_order_relaxed);
 }
 
+/* A connection is up: marked as the worker's (HTTP/2: counted once,
+ * however many streams it carries) and open until count_bytes. */
+static void conn_opened(lt_worker *w, evtls_conn *c)
+{
+    evtls_conn_set_userdata(c, w);
+    if (w->o->metrics_listen)
+        atomic_fetch_add_explicit(&w->a_conns_open, 1, memory_order_relaxed);
+}
+
 static void count_bytes(lt_worker *w, evtls_conn *c)
 {
+    if (evtls_conn_get_userdata(c) == w && w->o->metrics_listen) { /* it was open: it goes */
+        evtls_conn_set_userdata(c, NULL);
+        atomic_fetch_sub_explicit(&w->a_conns_open, 1, memory_order_relaxed);
+    }
     const evtls_conn_info *i = evtls_conn_get_info(c);
     w->st.bytes_in += i->bytes_in;
     w->st.bytes_out += i->bytes_out;
@@ -331,31 +357,32 @@ static int back_off(struct slot *s)
 }
 
 /* A new connection is up: its phases and its TLS, into st. */
-static void note_connect_in(lt_stats *st, evtls_conn *c, uint64_t connect_us)
+static void note_connect_in(lt_worker *w, lt_stats *st, evtls_conn *c, uint64_t connect_us)
 {
     const evtls_conn_info *i = evtls_conn_get_info(c);
     st->conns_ok++;
     st->offered += i->session_offered != 0;
     st->resumed += i->resumed != 0;
     lt_stats_tls(st, i->tls_version, i->cipher, i->group);
-    lt_hist_record(&st->hist[LT_DNS],
-                   i->dns_us); /* TCP counts from the first connect() call (the winning attempt's
-                                * start after it, plus its own time); what came before, with the
-                                * addresses known, is the client's own queue: tcp_wait. */
+    rec(w, st, LT_DNS,
+        i->dns_us); /* TCP counts from the first connect() call (the winning attempt's
+                     * start after it, plus its own time); what came before, with the
+                     * addresses known, is the client's own queue: tcp_wait. */
     uint64_t tcp = i->tcp_us;
     for (unsigned k = 0; k < i->n_attempt_info; k++)
         if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)
             tcp = (uint64_t)i->attempt[k].start_us + i->attempt[k].duration_us;
-    lt_hist_record(&st->hist[LT_TCP_WAIT], i->tcp_us > tcp ? i->tcp_us - tcp : 0);
-    lt_hist_record(&st->hist[LT_TCP], tcp < i->tcp_us ? tcp : i->tcp_us);
-    lt_hist_record(&st->hist[LT_TLS], i->tls_us);
-    lt_hist_record(&st->hist[LT_CONNECT], connect_us);
+    rec(w, st, LT_TCP_WAIT, i->tcp_us > tcp ? i->tcp_us - tcp : 0);
+    rec(w, st, LT_TCP, tcp < i->tcp_us ? tcp : i->tcp_us);
+    rec(w, st, LT_TLS, i->tls_us);
+    rec(w, st, LT_CONNECT, connect_us);
 }
 
 static void note_connect(struct slot *s, evtls_conn *c, uint64_t connect_us)
 {
+    lt_worker *w = s->w;
     for (EACH_ST(s, st))
-        note_connect_in(st, c, connect_us);
+        note_connect_in(w, st, c, connect_us);
 }
 
 static void on_connected(evtls_conn *c, int err, void *arg)
@@ -381,6 +408,7 @@ static void on_connected(evtls_conn *c, int err, void *arg)
         return;
     }
     s->backoff_ms = 0;
+    conn_opened(w, c);
     note_connect(s, c, now - s->conn_start);
     if (s->early_req) {
         const evtls_conn_info *i = evtls_conn_get_info(c);
@@ -482,9 +510,9 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
         st->status[status / 100 < 6 ? status / 100 : 0]++;
         if (status >= 100 && status < 600)
             st->codes[status]++;
-        lt_hist_record(&st->hist[LT_TTFB], ttfb);
+        rec(w, st, LT_TTFB, ttfb);
         if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
-            lt_hist_record(&st->hist[LT_TTFB_CONN], s->x_start + ttfb - s->conn_start);
+            rec(w, st, LT_TTFB_CONN, s->x_start + ttfb - s->conn_start);
         st->reqs_ok += ok;
         st->reqs_failed += !ok;
         st->status_errors += !ok;
@@ -555,7 +583,7 @@ static void on_stream(evtls_pool *p, evtls_conn *c, int err, const evtls_checkou
     /* A new connection's phases, once however many streams it carries
      * (the connection's userdata marks it counted). */
     if (evtls_conn_get_userdata(c) == NULL) {
-        evtls_conn_set_userdata(c, w);
+        conn_opened(w, c);
         note_connect(s, c, ci->connect_us);
         evtls_conn **seen =
             w->n_seen < w->cap_seen
@@ -610,7 +638,7 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
     }
     s->reqs_all++;
     if (s->stream_at)
-        lt_hist_record(&w->st.hist[LT_STREAM_WAIT], s->stream_at - s->op_start);
+        rec(w, &w->st, LT_STREAM_WAIT, s->stream_at - s->op_start);
     s->stream_at = 0;
     slot_set(s, s->c ? S_IDLE_CONN : S_FREE);
     if (err) {

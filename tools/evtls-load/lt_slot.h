@@ -180,7 +180,9 @@ struct lt_worker {
      * operations by result ([1] ok, [0] error), the operations running */
     _Atomic uint64_t a_status[6], a_err_class[LT_METRIC_CLASSES];
     _Atomic uint64_t a_target[LT_MAX_TARGETS][2];
-    _Atomic uint64_t a_in_flight;
+    _Atomic uint64_t a_in_flight, a_conns_open;
+    /* each phase's latency in the same buckets, and its sum */
+    _Atomic uint64_t a_phase[LT_NPHASES][LT_METRIC_BUCKETS + 1], a_phase_sum_us[LT_NPHASES];
     /* The progress line's latency: the successful operations' counts of
      * this second and the last (by parity), each tagged with its second + 1
      * (0: none). Written by this thread, read by the main thread, which adds

@@ -433,6 +433,20 @@ void lt_worker_metrics(const lt_worker *w, struct lt_metrics_view *v)
         v->target_err[t] += atomic_load_explicit(&w->a_target[t][0], memory_order_relaxed);
     }
     v->in_flight += atomic_load_explicit(&w->a_in_flight, memory_order_relaxed);
+    v->conns_open += atomic_load_explicit(&w->a_conns_open, memory_order_relaxed);
+    v->n_phases = LT_NPHASES;
+    for (int p = 0; p < LT_NPHASES; p++) {
+        uint64_t upto = 0; /* cumulative, as a histogram's buckets */
+        v->phase_name[p] = lt_phase_names[p];
+        for (int b = 0; b <= LT_METRIC_BUCKETS; b++) {
+            upto += atomic_load_explicit(&w->a_phase[p][b], memory_order_relaxed);
+            if (b < LT_METRIC_BUCKETS)
+                v->phase_bucket[p][b] += upto;
+        }
+        v->phase_count[p] += upto;
+        v->phase_sum_s[p] +=
+            (double)atomic_load_explicit(&w->a_phase_sum_us[p], memory_order_relaxed) / 1e6;
+    }
     v->latency_count += atomic_load_explicit(&w->a_lat_count, memory_order_relaxed);
     v->latency_sum_s += (double)atomic_load_explicit(&w->a_lat_sum_us, memory_order_relaxed) / 1e6;
 }
