@@ -21,7 +21,8 @@
 #include "load_run.h"
 #include "peer.h"
 
-static struct peer a, b; /* two origins */
+static struct peer a, b;     /* two origins */
+static struct peer h2a, h2b; /* two origins speaking HTTP/2 (their case's) */
 static char path_targets[128], path_json[128], path_json2[128], path_body[128], path_merged[128];
 
 /* A location's log lines once it holds want, then emptied. */
@@ -238,6 +239,48 @@ static void test_vegeta_format(void **state)
     assert_int_equal(take_log("w", 30), 30);
 }
 
+static int stop_h2_peers(void **state)
+{
+    (void)state;
+    peer_stop(&h2a);
+    peer_stop(&h2b);
+    const char *logs[] = {"h2a", "h2b"};
+    for (unsigned i = 0; i < 2; i++)
+        unlink(load_log(logs[i]));
+    return 0;
+}
+
+/* HTTP/2 to two origins: each its own pool of connections whose streams
+ * its slots share; per target exact by weight, as each server logged. */
+static void test_http2_two_origins(void **state)
+{
+    (void)state;
+    char da[256], db[256];
+    snprintf(da, sizeof da, "location = /x { access_log %s/h2a.log path; return 200 \"x\\n\"; }",
+             load_dir());
+    snprintf(db, sizeof db, "location = /y { access_log %s/h2b.log path; return 200 \"y\\n\"; }",
+             load_dir());
+    assert_int_equal(peer_nginx_ex(&h2a, PEER_NGINX_HTTP2, da), 0);
+    assert_int_equal(peer_nginx_ex(&h2b, PEER_NGINX_HTTP2, db), 0);
+    write_targets("{\"name\":\"x\",\"url\":\"https://localhost:%u/x\"}\n"
+                  "{\"name\":\"y\",\"url\":\"https://127.0.0.1:%u/y\",\"weight\":3}\n",
+                  h2a.port, h2b.port);
+    int st = load_run(120000, "--cacert", pki("ca.pem"), "--targets", path_targets, "--http2", "-c",
+                      "4", "-M", "4", "-n", "400", "--json", path_json, NULL);
+    if (st != 0)
+        fail_msg("exit %d; stdout:\n%s\nstderr:\n%s", st, load_proc.out, load_proc.err);
+    lt_json *j = load_result(path_json);
+    assert_int_equal(target_ops(j, "x"), 100);
+    assert_int_equal(target_ops(j, "y"), 300);
+    lt_json *counters = (lt_json *)lt_json_get(j, "counters");
+    assert_int_equal(load_u64(counters, "h2_responses"), 400);
+    lt_json_free(j);
+    assert_int_equal(take_log("h2a", 100), 100);
+    assert_int_equal(take_log("h2b", 300), 300);
+    /* the first origin's connections (1 of -c 4 by weight), the other's 3 */
+    assert_non_null(strstr(load_proc.out, "HTTP/2"));
+}
+
 /* A file that is wrong: exit 2, the line and the fault named, no request
  * made. */
 static void test_bad_files(void **state)
@@ -264,8 +307,12 @@ static void test_bad_files(void **state)
                      cases[i].says);
     }
     write_targets("{\"url\":\"https://localhost:%u/a\"}\n", a.port);
-    assert_int_equal(load_run(30000, "--targets", path_targets, "--http2", "-n", "1", NULL), 2);
-    assert_non_null(strstr(load_proc.err, "--targets and --http2"));
+    char resolve[64];
+    snprintf(resolve, sizeof resolve, "localhost:%u:127.0.0.1", a.port);
+    assert_int_equal(load_run(30000, "--targets", path_targets, "--http2", "--resolve", resolve,
+                              "-n", "1", NULL),
+                     2);
+    assert_non_null(strstr(load_proc.err, "--resolve: not with HTTP/2"));
     assert_int_equal(load_run(30000, "--targets", path_targets, "-X", "PUT", "-n", "1", NULL), 2);
     assert_int_equal(load_run(30000, "--targets", path_targets, "https://localhost/", NULL), 2);
     assert_int_equal(load_run(30000, "--targets", "/nonexistent/targets", NULL), 2);
@@ -286,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_two_origins_open_loop),
         cmocka_unit_test(test_shards_merge_per_target),
         cmocka_unit_test(test_vegeta_format),
+        cmocka_unit_test_teardown(test_http2_two_origins, stop_h2_peers),
         cmocka_unit_test(test_bad_files),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

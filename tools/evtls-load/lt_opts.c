@@ -1116,11 +1116,10 @@ int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errl
     if (o->mode_given && o->mode != LT_MODE_REQUEST)
         return lt_fail(err, errlen, "--targets: requests, not --mode %s",
                        o->mode == LT_MODE_HOLD ? "hold" : "handshake");
-    const char *no = o->method ? "--method" : o->data ? "--data" : o->tls.http2 ? "--http2" : NULL;
+    const char *no = o->method ? "--method" : o->data ? "--data" : NULL;
     if (no)
-        return lt_fail(err, errlen,
-                       "--targets and %s: give a target's method and body in the file%s", no,
-                       o->tls.http2 ? " (HTTP/2 with targets is not built yet)" : "");
+        return lt_fail(err, errlen, "--targets and %s: give a target's method and body in the file",
+                       no);
     for (unsigned i = 0; i < ts->n; i++) {
         evtls_url *u = &o->target_url[i];
         if (evtls_url_parse(ts->t[i].url, 0, u) != 0)
@@ -1156,6 +1155,11 @@ int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errl
         }
         o->target_origin[i] = g;
     }
+    for (unsigned g = 0; o->tls.http2 && g < o->n_origins; g++)
+        if (o->origins[g].addr)
+            return lt_fail(err, errlen,
+                           "--resolve: not with HTTP/2 (its connections are the pool's, which "
+                           "resolves the names)");
     if (o->n_origins > 1 && o->n_addrs)
         return lt_fail(err, errlen,
                        "--targets of %u origins and --address: give each its address with "

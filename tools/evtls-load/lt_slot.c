@@ -619,7 +619,7 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
     int keep =
         r && evtls_http_resp_get_keep_alive(r) && !w->stopping && w->o->rate == 0 && budget_left(w);
     if (!keep) {
-        evtls_pool_release(w->pool, s->c);
+        evtls_pool_release(w->groups[s->group].pool, s->c);
         s->c = NULL;
     }
     /* never processed by the server: sent again (another connection when
@@ -629,7 +629,7 @@ static void h2_done(struct slot *s, int err, const evtls_http_resp *r)
         w->st.h2_refused += err == EVTLS_ERR_H2_REFUSED && r != NULL;
         s->refused++;
         if (s->c) {
-            evtls_pool_checkin(w->pool, s->c);
+            evtls_pool_checkin(w->groups[s->group].pool, s->c);
             s->c = NULL;
         }
         slot_set(s, S_FREE);
@@ -673,11 +673,11 @@ static void start_stream(struct slot *s)
 {
     lt_worker *w = s->w;
     slot_set(s, S_CONNECTING);
-    const lt_opts *o = w->o;
-    int rc = evtls_pool_checkout(w->pool, w->cfg, w->dial_host, o->dial_port, on_stream, s, &s->co);
+    struct lt_group *g = &w->groups[s->group];
+    int rc = evtls_pool_checkout(g->pool, g->cfg, g->dial_host, g->dial_port, on_stream, s, &s->co);
     if (rc != 0) {
         s->co = NULL;
-        on_stream(w->pool, NULL, rc, NULL, s);
+        on_stream(g->pool, NULL, rc, NULL, s);
     }
 }
 
@@ -1085,7 +1085,7 @@ void lt_slots_finish(lt_worker *w)
             evtls_http_exchange_cancel(s->x);
         s->x = NULL;
         if (s->c && w->pool) {
-            evtls_pool_checkin(w->pool, s->c); /* its stream was reset */
+            evtls_pool_checkin(w->groups[s->group].pool, s->c); /* its stream was reset */
             s->c = NULL;
         }
         if (s->c) {
@@ -1098,7 +1098,10 @@ void lt_slots_finish(lt_worker *w)
         for (size_t i = 0; i < w->n_seen; i++)
             conn_counted(w, w->seen[i]);
         w->n_seen = 0;
-        evtls_pool_free(w->pool);
+        for (unsigned g = 0; g < w->n_groups; g++) {
+            evtls_pool_free(w->groups[g].pool);
+            w->groups[g].pool = NULL;
+        }
         w->pool = NULL;
     }
     event_base_loopbreak(w->base);

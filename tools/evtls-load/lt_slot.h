@@ -117,7 +117,8 @@ struct lt_group {
     unsigned conns;    /* its slots */
     struct slot *free; /* its slots free for an operation */
     uint64_t cursor;   /* --targets: the next operation (this worker's number) to look at */
-    lt_draw draw;      /* --targets: the weighted sequence, at this group's place */
+    lt_draw draw;       /* --targets: the weighted sequence, at this group's place */
+    evtls_pool *pool;   /* HTTP/2: its connections (conns), each shared by -M slots' streams */
 };
 
 struct lt_worker {
@@ -142,7 +143,7 @@ struct lt_worker {
 
     struct slot *slots;
     unsigned n_slots;  /* -c's share, times -M with HTTP/2: one slot per stream */
-    evtls_pool *pool;  /* HTTP/2: the connections, shared by their streams' slots */
+    evtls_pool *pool;  /* HTTP/2: the first origin's pool (each origin has its own) */
     evtls_conn **seen; /* HTTP/2: the pool's connections it has counted as new */
     size_t n_seen, cap_seen;
     unsigned active; /* slots started so far (--ramp-up) */

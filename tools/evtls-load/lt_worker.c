@@ -203,24 +203,35 @@ static void on_pool_state(evtls_pool *p, evtls_conn *c, evtls_pool_conn_state fr
         return;
     if (c)
         lt_slot_conn_gone(w, c);
-    evtls_pool_stats ps; /* a connection's session counts are the pool's as it goes */
-    evtls_pool_get_stats(p, &ps);
-    w->st.h2_goaways = ps.goaways;
+    (void)p;
+    uint64_t goaways = 0; /* a connection's session counts are its pool's as it goes */
+    for (unsigned g = 0; g < w->n_groups; g++) {
+        evtls_pool_stats ps;
+        if (w->groups[g].pool) {
+            evtls_pool_get_stats(w->groups[g].pool, &ps);
+            goaways += ps.goaways;
+        }
+    }
+    w->st.h2_goaways = goaways;
 }
 
-static int make_pool(lt_worker *w, char *err, size_t errlen)
+/* HTTP/2: each origin's connections a pool's, shared by its slots' streams. */
+static int make_pools(lt_worker *w, char *err, size_t errlen)
 {
-    evtls_pool_opts po;
-    evtls_pool_opts_default(&po);
-    po.max_per_origin = po.max_total = w->sh.conns;
-    po.max_idle_per_origin = w->sh.conns;
-    po.idle_timeout_ms = 0; /* kept for the run */
-    po.wait_timeout_ms = 0; /* a stream is waited for as long as it takes */
-    po.resumption = 0;
-    w->pool = evtls_pool_new(w->base, &po);
-    if (w->pool == NULL || (w->resolver && evtls_pool_set_resolver(w->pool, w->resolver) != 0) ||
-        evtls_pool_set_state_cb(w->pool, on_pool_state, w) != 0)
-        return lt_fail(err, errlen, "out of memory");
+    for (unsigned g = 0; g < w->n_groups; g++) {
+        evtls_pool_opts po;
+        evtls_pool_opts_default(&po);
+        po.max_per_origin = po.max_total = w->groups[g].conns;
+        po.max_idle_per_origin = w->groups[g].conns;
+        po.idle_timeout_ms = 0; /* kept for the run */
+        po.wait_timeout_ms = 0; /* a stream is waited for as long as it takes */
+        po.resumption = 0;
+        evtls_pool *p = w->groups[g].pool = evtls_pool_new(w->base, &po);
+        if (p == NULL || (w->resolver && evtls_pool_set_resolver(p, w->resolver) != 0) ||
+            evtls_pool_set_state_cb(p, on_pool_state, w) != 0)
+            return lt_fail(err, errlen, "out of memory");
+    }
+    w->pool = w->groups[0].pool;
     return 0;
 }
 
@@ -237,7 +248,8 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
     for (unsigned g = 0, n = 0; o->targets && g < o->n_origins; g++) { /* each origin's share */
         n += (unsigned)lt_share_of(lt_share_of(o->origins[g].conns, share->shard, share->shards),
                                    share->idx, share->of);
-        w->n_slots = w->sh.conns = n;
+        w->sh.conns = n;
+        w->n_slots = n * (o->max_streams ? o->max_streams : 1);
     }
     w->sched = (lt_schedule){.rate = o->rate,
                              .ramp_us = o->ramp_us,
@@ -338,7 +350,7 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         int n = evtls_session_cache_load_share(w->sessions, o->session_file, share->idx, share->of);
         w->sessions_loaded = n;
     }
-    if (o->tls.http2 && make_pool(w, err, errlen) != 0) {
+    if (o->tls.http2 && make_pools(w, err, errlen) != 0) {
         lt_worker_free(w);
         return NULL;
     }
@@ -574,6 +586,7 @@ void lt_worker_free(lt_worker *w)
     evtls_session_cache_unref(w->sessions);
     evtls_resolver_unref(w->resolver);
     for (unsigned g = 0; w->groups && g < w->n_groups; g++) {
+        evtls_pool_free(w->groups[g].pool);
         evtls_cfg_unref(w->groups[g].cfg);
         lt_draw_free(&w->groups[g].draw);
     }
@@ -581,7 +594,6 @@ void lt_worker_free(lt_worker *w)
     for (unsigned i = 0; w->tst && i < w->o->targets->n; i++)
         lt_stats_free(&w->tst[i]);
     free(w->tst);
-    evtls_pool_free(w->pool);
     free(w->seen);
     for (unsigned i = 0; w->slots && i < w->n_slots; i++) {
         struct slot *s = &w->slots[i];
