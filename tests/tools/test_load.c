@@ -1192,6 +1192,17 @@ static void test_checks_and_thresholds(void **state)
     assert_non_null(strstr(json, "\"ended_by\":\"threshold\""));
     assert_true(num("duration_s") < 10);
     assert_non_null(strstr(pr.err, "the run ends here (--abort-on-threshold)"));
+    /* and a latency percentile: total_ok's p50 under 1 us cannot hold, and
+     * ends the run once a whole second is in */
+    assert_int_equal(load_run(60000, "--cacert", pki("ca.pem"), "-d", "20", "-c", "2", "--rate",
+                              "50", "--threshold", "total_ok.p50<1us", "--threshold",
+                              "total_ok.p99>1us", "--abort-on-threshold", "--json", json_path, url,
+                              NULL),
+                     3);
+    read_json();
+    assert_non_null(strstr(json, "\"ended_by\":\"threshold\""));
+    assert_non_null(strstr(pr.err, "threshold total_ok.p50<1us failed ("));
+    assert_null(strstr(pr.err, "threshold total_ok.p99>1us failed"));
     struct log_count lc;
     read_log(&lc, 0);
     assert_int_equal(load_run(10000, "--expect-status", "99", url, NULL), 2);

@@ -48,6 +48,10 @@ struct run {
     double fit_n, fit_x, fit_y, fit_xx, fit_xy;
     uint64_t fit_lo;
     lt_script *script; /* --script: the main thread's state (setup, done) */
+    /* --abort-on-threshold: the successful operations' latency of every
+     * whole second read so far (the series' layout), for total_ok's
+     * percentile thresholds while the run goes */
+    uint64_t live_slot[LT_SERIES_SLOTS], live_n, live_sec;
     int script_failed; /* a script error ended a thread's run, and so the others' */
 };
 
@@ -170,8 +174,42 @@ static void save_sessions(const struct run *r)
 
 #define PROGRESS_GRACE_US 200000
 
+/* The seconds that ended (and their grace) since the last call: their
+ * successful operations' latency added to r's live counts. */
+static void live_latency(struct run *r, uint64_t now)
+{
+    static uint32_t slot[LT_SERIES_SLOTS];
+    uint64_t ended =
+        now > r->t0 + PROGRESS_GRACE_US ? (now - r->t0 - PROGRESS_GRACE_US) / 1000000 : 0;
+    for (; r->live_sec < ended; r->live_sec++) {
+        uint64_t ops = 0, errs = 0;
+        memset(slot, 0, sizeof slot);
+        for (unsigned i = 0; i < r->n; i++)
+            lt_worker_add_second(r->w[i], r->live_sec, slot, &ops,
+                                 &errs); /* a second missed: left out */
+        for (unsigned k = 0; k < LT_SERIES_SLOTS; k++) {
+            r->live_slot[k] += slot[k];
+            r->live_n += slot[k];
+        }
+    }
+}
+
+/* Percentile p of r's live counts (the highest value of its slot), us. */
+static uint64_t live_percentile(const struct run *r, double p)
+{
+    uint64_t rank = (uint64_t)((p / 100.0) * (double)r->live_n + 0.999999999), seen = 0;
+    for (unsigned k = 0; k < LT_SERIES_SLOTS; k++) {
+        seen += r->live_slot[k];
+        if (seen >= (rank ? rank : 1))
+            return lt_layout_high(LT_SERIES_SUB_BITS, k);
+    }
+    return 0;
+}
+
 /* --abort-on-threshold: once a second, the errors.rate and checks.rate
- * thresholds on the counts so far; one that fails ends the run. */
+ * thresholds on the counts so far, and total_ok's percentiles on the
+ * whole seconds so far (to 1 %: the series' layout); one that fails ends
+ * the run. The others are checked at the end. */
 static void check_abort(struct run *r, uint64_t now)
 {
     const lt_opts *o = r->o;
@@ -179,6 +217,7 @@ static void check_abort(struct run *r, uint64_t now)
         now < r->next_abort_check)
         return;
     r->next_abort_check = now + 1000000;
+    live_latency(r, now);
     uint64_t ops = sum(r, lt_worker_ops_done), errs = sum(r, lt_worker_errors), checks = 0,
              failed = 0;
     for (unsigned i = 0; i < r->n; i++) {
@@ -193,14 +232,23 @@ static void check_abort(struct run *r, uint64_t now)
             v = (double)errs / (double)ops;
         else if (t->kind == LT_TH_CHECKS_RATE && checks > 0)
             v = (double)(checks - failed) / (double)checks;
+        else if (t->kind == LT_TH_LATENCY && t->phase == LT_TOTAL_OK && t->p > 0 && t->p < 100 &&
+                 r->live_n > 0)
+            v = (double)live_percentile(r, t->p);
         else
             continue;
         if (t->above ? v > t->limit : v < t->limit)
             continue;
-        fprintf(stderr,
-                "\n" PROG ": threshold %s failed (%.4f so far): the run ends here "
-                "(--abort-on-threshold)\n",
-                t->text, v);
+        if (t->kind == LT_TH_LATENCY)
+            fprintf(stderr,
+                    "\n" PROG ": threshold %s failed (%.3f ms so far, whole seconds): the run "
+                    "ends here (--abort-on-threshold)\n",
+                    t->text, v / 1000);
+        else
+            fprintf(stderr,
+                    "\n" PROG ": threshold %s failed (%.4f so far): the run ends here "
+                    "(--abort-on-threshold)\n",
+                    t->text, v);
         r->aborted = 1;
         for (unsigned k = 0; k < r->n; k++)
             lt_worker_stop(r->w[k]);
