@@ -364,10 +364,10 @@ static void note_connect_in(lt_worker *w, lt_stats *st, evtls_conn *c, uint64_t 
     st->offered += i->session_offered != 0;
     st->resumed += i->resumed != 0;
     lt_stats_tls(st, i->tls_version, i->cipher, i->group);
-    rec(w, st, LT_DNS,
-        i->dns_us); /* TCP counts from the first connect() call (the winning attempt's
-                     * start after it, plus its own time); what came before, with the
-                     * addresses known, is the client's own queue: tcp_wait. */
+    rec(w, st, LT_DNS, i->dns_us);
+    /* TCP counts from the first connect() call (the winning attempt's start
+     * after it, plus its own time); what came before, with the addresses
+     * known, is the client's own queue: tcp_wait. */
     uint64_t tcp = i->tcp_us;
     for (unsigned k = 0; k < i->n_attempt_info; k++)
         if (i->attempt[k].outcome == EVTLS_ATTEMPT_WON)

@@ -157,7 +157,7 @@ static int make_groups(lt_worker *w, char *err, size_t errlen)
             gr->dial_port = o->dial_port;
             gr->addrs = o->addrs;
             gr->n_addrs = o->n_addrs;
-            gr->conns = w->n_slots;
+            gr->conns = w->sh.conns; /* connections (HTTP/2: each -M slots' streams) */
             if (build_cfg(o, &o->url, o->dial_host, o->n_addrs > 0, &gr->cfg, err, errlen) != 0)
                 return -1;
             continue;
