@@ -185,6 +185,27 @@ static void test_origins_and_connections(void **state)
     lt_targets_free(&ts);
 }
 
+/* A threshold on one target: STAT{target:NAME}<LIMIT. */
+static void test_target_threshold_syntax(void **state)
+{
+    (void)state;
+    struct lt_threshold t;
+    assert_int_equal(lt_parse_threshold("total.p99{target:GET https://a:1/x}<200ms", &t), 0);
+    assert_string_equal(t.target, "GET https://a:1/x");
+    assert_int_equal(t.phase, LT_TOTAL);
+    assert_true(t.p == 99 && t.limit == 200000 && !t.above);
+    assert_int_equal(lt_parse_threshold("rps{target:b}>10", &t), 0);
+    assert_true(t.kind == LT_TH_RPS && t.above && strcmp(t.target, "b") == 0);
+    assert_int_equal(lt_parse_threshold("errors.rate<0.1", &t), 0);
+    assert_string_equal(t.target, "");
+    const char *bad[] = {"total.p99{target:}<1ms", "total.p99{target:x<1ms",
+                         "total.p99{target:x}",    "total.p99{target:x}=1ms",
+                         "{target:x}<1ms",         "rps{target:x}{target:y}>1"};
+    for (unsigned i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (lt_parse_threshold(bad[i], &t) == 0)
+            fail_msg("accepted: %s", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_draw),
         cmocka_unit_test(test_origins_and_connections),
+        cmocka_unit_test(test_target_threshold_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -239,6 +239,41 @@ static void test_vegeta_format(void **state)
     assert_int_equal(take_log("w", 30), 30);
 }
 
+/* Thresholds on one target's figures (k6's submetrics): met and not met
+ * apart from the run's; a name no target has is a usage error. */
+static void test_target_thresholds(void **state)
+{
+    (void)state;
+    write_targets("{\"name\":\"fast\",\"url\":\"https://localhost:%u/a\"}\n"
+                  "{\"name\":\"missing\",\"url\":\"https://127.0.0.1:%u/b\"}\n",
+                  a.port, b.port);
+    /* /b answers 404: the "missing" target fails every request, "fast" none */
+    int st = load_run(60000, "--cacert", pki("ca.pem"), "--targets", path_targets, "-n", "40", "-c",
+                      "2", "--max-errors", "20", "--threshold", "errors.rate{target:fast}<0.01",
+                      "--threshold", "errors.rate{target:missing}<0.5", "--threshold",
+                      "total.p99{target:fast}<1us", "--json", path_json, NULL);
+    assert_int_equal(st, 3);
+    assert_non_null(strstr(load_proc.out, "threshold errors.rate{target:fast}<0.01: met (0.0000)"));
+    assert_non_null(
+        strstr(load_proc.out, "threshold errors.rate{target:missing}<0.5: NOT met (1.0000)"));
+    assert_non_null(strstr(load_proc.out, "threshold total.p99{target:fast}<1us: NOT met"));
+    lt_json *j = load_result(path_json);
+    const lt_json *th = lt_json_get(j, "thresholds");
+    assert_non_null(th);
+    assert_int_equal(lt_json_get(th->child, "met")->type, LT_JTRUE);
+    assert_int_equal(lt_json_get(th->child->next, "met")->type, LT_JFALSE);
+    lt_json_free(j);
+    assert_int_equal(take_log("a", 20), 20);
+    assert_int_equal(take_log("b", 20), 20);
+    assert_int_equal(load_run(30000, "--targets", path_targets, "--threshold",
+                              "errors.rate{target:nobody}<0.1", NULL),
+                     2);
+    assert_non_null(strstr(load_proc.err, "no target is named 'nobody'"));
+    assert_int_equal(
+        load_run(30000, "--threshold", "rps{target:fast}>1", "https://localhost:1/", NULL), 2);
+    assert_non_null(strstr(load_proc.err, "{target:...} is for --targets"));
+}
+
 static int stop_h2_peers(void **state)
 {
     (void)state;
@@ -333,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_two_origins_open_loop),
         cmocka_unit_test(test_shards_merge_per_target),
         cmocka_unit_test(test_vegeta_format),
+        cmocka_unit_test(test_target_thresholds),
         cmocka_unit_test_teardown(test_http2_two_origins, stop_h2_peers),
         cmocka_unit_test(test_bad_files),
     };

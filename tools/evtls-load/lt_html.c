@@ -265,7 +265,7 @@ static void html_verdicts(FILE *f, const lt_result *r)
               f);
         for (unsigned i = 0; i < o->n_thresholds; i++) {
             double v;
-            int met = lt_threshold_eval(st, r->elapsed_s, &o->thresholds[i], &v);
+            int met = lt_threshold_eval_result(r, &o->thresholds[i], &v);
             fputs("<tr><td><code>", f);
             esc(f, o->thresholds[i].text);
             if (met < 0)

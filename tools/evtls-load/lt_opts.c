@@ -150,6 +150,8 @@ const char lt_usage[] =
     "                         connect), total (every operation, failed ones too) or\n"
     "                         total_ok;\n"
     "                         STAT any percentile pN (p50, p95, p99.9...), max or mean;\n"
+    "                         one target's (--targets): STAT{target:NAME}<LIMIT, e.g.\n"
+    "                         total.p95{target:login}<300ms (k6's submetrics);\n"
     "                         each one's value and verdict printed and in the JSON\n"
     "      --abort-on-threshold  end the run as soon as an errors.rate, checks.rate or\n"
     "                         total_ok percentile threshold fails (checked each second,\n"
@@ -294,6 +296,23 @@ int lt_opts_shard_env(lt_opts *o, const char *index, const char *count, char *er
 
 int lt_parse_threshold(const char *s, struct lt_threshold *t)
 {
+    /* k6's submetric: STAT{target:NAME}<LIMIT, the statistic of one target */
+    t->target[0] = '\0';
+    const char *brace = strstr(s, "{target:");
+    if (brace) {
+        const char *name = brace + 8, *close = strchr(name, '}');
+        char rest[128];
+        if (close == NULL || close == name || (size_t)(close - name) >= sizeof t->target ||
+            (close[1] != '<' && close[1] != '>') ||
+            (size_t)(brace - s) + strlen(close + 1) >= sizeof rest)
+            return -1;
+        snprintf(rest, sizeof rest, "%.*s%s", (int)(brace - s), s, close + 1);
+        if (lt_parse_threshold(rest, t) != 0)
+            return -1;
+        snprintf(t->target, sizeof t->target, "%.*s", (int)(close - name), name);
+        t->text = s;
+        return 0;
+    }
     const char *op = strpbrk(s, "<>");
     if (op == NULL || op == s)
         return -1;
@@ -867,6 +886,10 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         if (o->tls.family && literal_family(o->sources[j]) != o->tls.family)
             return lt_fail(err, errlen, "--source %s is not an IPv%d address (--family %d)",
                            o->sources[j], o->tls.family, o->tls.family);
+    for (unsigned k = 0; k < o->n_thresholds && !o->targets_path; k++)
+        if (o->thresholds[k].target[0])
+            return lt_fail(err, errlen, "--threshold %s: {target:...} is for --targets",
+                           o->thresholds[k].text);
     if (o->script_path && (o->mode != LT_MODE_REQUEST || o->targets_path))
         return lt_fail(err, errlen, "--script makes the requests: not with %s",
                        o->targets_path ? "--targets" : "--mode handshake or hold");
@@ -1156,6 +1179,15 @@ int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errl
             og->addr = cli_resolve_find(o->resolve, o->n_resolve, og->dial_host, og->dial_port);
         }
         o->target_origin[i] = g;
+    }
+    for (unsigned k = 0; k < o->n_thresholds; k++) { /* {target:NAME} names one of them */
+        unsigned i = 0;
+        while (o->thresholds[k].target[0] && i < ts->n &&
+               strcmp(ts->t[i].name, o->thresholds[k].target) != 0)
+            i++;
+        if (i == ts->n)
+            return lt_fail(err, errlen, "--threshold %s: no target is named '%s'",
+                           o->thresholds[k].text, o->thresholds[k].target);
     }
     for (unsigned g = 0; o->tls.http2 && g < o->n_origins; g++)
         if (o->origins[g].addr)

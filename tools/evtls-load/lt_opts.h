@@ -133,6 +133,7 @@ typedef struct lt_opts {
         double p;     /* latency: percentile, 100 for max, -1 for mean */
         int above;    /* the statistic must be above the limit ('>'), else below */
         double limit; /* latency in us; a rate from 0 to 1; operations per second */
+        char target[128]; /* {target:NAME}: the target's figures (--targets), "" the run's */
     } thresholds[8];
     unsigned n_thresholds;
     int abort_on_threshold; /* --abort-on-threshold: a failed count threshold ends the run */

@@ -228,6 +228,8 @@ static void check_abort(struct run *r, uint64_t now)
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
         double v;
+        if (t->target[0]) /* a target's: at the end */
+            continue;
         if (t->kind == LT_TH_ERRORS_RATE && ops > 0)
             v = (double)errs / (double)ops;
         else if (t->kind == LT_TH_CHECKS_RATE && checks > 0)
@@ -848,7 +850,7 @@ int lt_conclude(const lt_result *r, const lt_opts *o, const char *json_path, con
     for (unsigned i = 0; i < o->n_thresholds; i++) {
         const struct lt_threshold *t = &o->thresholds[i];
         double v;
-        int met = lt_threshold_eval(total, out->elapsed_s, t, &v);
+        int met = lt_threshold_eval_result(out, t, &v);
         if (met < 0)
             fprintf(text, "threshold %s: NOT met (no sample)\n", t->text);
         else

@@ -876,6 +876,17 @@ int lt_threshold_eval(const lt_stats *st, double elapsed_s, const struct lt_thre
     return t->above ? v > limit : v < limit;
 }
 
+int lt_threshold_eval_result(const lt_result *r, const struct lt_threshold *t, double *value)
+{
+    if (t->target[0] == '\0')
+        return lt_threshold_eval(r->st, r->elapsed_s, t, value);
+    for (unsigned i = 0; i < r->n_targets; i++)
+        if (strcmp(r->target_info[i].name, t->target) == 0)
+            return lt_threshold_eval(&r->targets[i], r->elapsed_s, t, value);
+    *value = 0;
+    return -1;
+}
+
 const char *lt_threshold_unit(const struct lt_threshold *t)
 {
     return t->kind == LT_TH_LATENCY ? " ms" : t->kind == LT_TH_RPS ? "/s" : "";
@@ -888,7 +899,7 @@ static void json_thresholds(FILE *f, const lt_result *r)
     for (unsigned i = 0; r->o && i < r->o->n_thresholds; i++) {
         const struct lt_threshold *t = &r->o->thresholds[i];
         double v;
-        int met = lt_threshold_eval(r->st, r->elapsed_s, t, &v);
+        int met = lt_threshold_eval_result(r, t, &v);
         /* a latency's value in ms (value_ms), a rate's or rps's as it is */
         const char *key = t->kind == LT_TH_LATENCY ? "value_ms" : "value";
         fprintf(f, "%s{\"threshold\":", i ? "," : "");

@@ -210,6 +210,10 @@ int lt_threshold_eval(const lt_stats *st, double elapsed_s, const struct lt_thre
                       double *value);
 const char *lt_threshold_unit(const struct lt_threshold *t);
 
+/* The same against the result r: the run's figures, or those of the
+ * target the threshold names ({target:NAME}; -1 when r has none such). */
+int lt_threshold_eval_result(const lt_result *r, const struct lt_threshold *t, double *value);
+
 /* The result as one JSON object and a newline (format LT_RESULT_FORMAT). */
 void lt_report_json(FILE *f, const lt_result *r);
 
