@@ -67,13 +67,18 @@ ttfb=$(query 'max_over_time(evtls_phase_seconds_count{phase="ttfb"}[1m])')
 tls=$(query 'max_over_time(evtls_phase_seconds_count{phase="tls"}[1m])')
 open_max=$(query 'max_over_time(evtls_connections_open[1m])')
 open_end=$(query 'last_over_time(evtls_connections_open[1m])')
+body=$(query 'max_over_time(evtls_body_bytes_total[1m])')
+tls_in=$(query 'max_over_time(evtls_tls_bytes_total{direction="in"}[1m])')
 echo "prometheus: $scrapes scrapes; operations ok $ok, latency count $count (the run: 300);" \
   "targets home $home, gone $gone (200 and 100); 4xx $c4xx, status errors $errs;" \
-  "ttfb count $ttfb, tls count $tls; connections open at most $open_max, at the end $open_end"
+  "ttfb count $ttfb, tls count $tls; connections open at most $open_max, at the end $open_end;" \
+  "body bytes $body, TLS bytes in $tls_in"
 [ "$ttfb" = 300 ] || fail "prometheus read a ttfb count of $ttfb, not 300"
 [ "$tls" = "$(jq -r .connections "$work/run.json")" ] || fail "prometheus read $tls handshakes' tls phase, the run made $(jq .connections "$work/run.json")"
 [ "${open_max%.*}" -ge 1 ] && [ "${open_max%.*}" -le 4 ] || fail "connections open at most $open_max (-c 4)"
 [ "$open_end" = 0 ] || fail "$open_end connections open after the run"
+[ "$body" = "$(jq -r .body_bytes "$work/run.json")" ] || fail "prometheus read $body body bytes, the run $(jq .body_bytes "$work/run.json")"
+[ "$tls_in" = "$(jq -r .bytes_in "$work/run.json")" ] || fail "prometheus read $tls_in TLS bytes in, the run $(jq .bytes_in "$work/run.json")"
 [ "$ok" = 300 ] || fail "prometheus read $ok successful operations, not 300"
 [ "$home" = 200 ] || fail "prometheus read $home operations of target home, not 200"
 [ "$gone" = 100 ] || fail "prometheus read $gone operations of the quoted target, not 100"

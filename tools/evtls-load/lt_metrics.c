@@ -44,6 +44,16 @@ char *lt_metrics_text(const struct lt_metrics_view *v)
           f);
     fprintf(f, "evtls_operations_total{result=\"ok\"} %llu\n", (unsigned long long)v->ok);
     fprintf(f, "evtls_operations_total{result=\"error\"} %llu\n", (unsigned long long)v->errors);
+    fprintf(f,
+            "# TYPE evtls_body_bytes counter\n"
+            "# HELP evtls_body_bytes Response body bytes received.\n"
+            "evtls_body_bytes_total %llu\n"
+            "# TYPE evtls_tls_bytes counter\n"
+            "# HELP evtls_tls_bytes TLS bytes on the wire, of the connections closed so far.\n"
+            "evtls_tls_bytes_total{direction=\"in\"} %llu\n"
+            "evtls_tls_bytes_total{direction=\"out\"} %llu\n",
+            (unsigned long long)v->body_bytes, (unsigned long long)v->tls_in,
+            (unsigned long long)v->tls_out);
     fputs("# TYPE evtls_responses counter\n"
           "# HELP evtls_responses HTTP responses, by status class.\n",
           f);

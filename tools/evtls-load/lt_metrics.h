@@ -23,6 +23,8 @@ struct lt_metrics_view {
     uint64_t ok, errors;               /* operations ended */
     uint64_t held, backlog, in_flight; /* gauges */
     uint64_t conns_open;               /* gauge: connections up now */
+    uint64_t body_bytes;               /* response bodies received */
+    uint64_t tls_in, tls_out;          /* TLS bytes of the connections closed so far */
     /* each phase's latency: cumulative buckets, count, sum (n_phases, named) */
     unsigned n_phases;
     const char *phase_name[LT_METRIC_PHASES];

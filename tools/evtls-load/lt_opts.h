@@ -129,10 +129,10 @@ typedef struct lt_opts {
     struct lt_threshold {
         const char *text;
         enum { LT_TH_LATENCY, LT_TH_ERRORS_RATE, LT_TH_CHECKS_RATE, LT_TH_RPS } kind;
-        int phase;    /* latency: an lt_phase, -1 while parsing */
-        double p;     /* latency: percentile, 100 for max, -1 for mean */
-        int above;    /* the statistic must be above the limit ('>'), else below */
-        double limit; /* latency in us; a rate from 0 to 1; operations per second */
+        int phase;        /* latency: an lt_phase, -1 while parsing */
+        double p;         /* latency: percentile, 100 for max, -1 for mean */
+        int above;        /* the statistic must be above the limit ('>'), else below */
+        double limit;     /* latency in us; a rate from 0 to 1; operations per second */
         char target[128]; /* {target:NAME}: the target's figures (--targets), "" the run's */
     } thresholds[8];
     unsigned n_thresholds;

@@ -209,6 +209,10 @@ static void count_bytes(lt_worker *w, evtls_conn *c)
     const evtls_conn_info *i = evtls_conn_get_info(c);
     w->st.bytes_in += i->bytes_in;
     w->st.bytes_out += i->bytes_out;
+    if (w->o->metrics_listen) {
+        atomic_fetch_add_explicit(&w->a_tls_in, i->bytes_in, memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->a_tls_out, i->bytes_out, memory_order_relaxed);
+    }
     w->st.read_wakes += i->read_wakes;
 }
 
@@ -517,9 +521,12 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
         st->reqs_failed += !ok;
         st->status_errors += !ok;
     }
-    if (w->o->metrics_listen && w->warm_left == 0)
+    if (w->o->metrics_listen && w->warm_left == 0) {
         atomic_fetch_add_explicit(&w->a_status[status / 100 < 6 ? status / 100 : 0], 1,
                                   memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->a_body_bytes, evtls_http_resp_get_body_bytes(r),
+                                  memory_order_relaxed);
+    }
     run_checks(w, s, r);
     if (w->script && lt_script_wants_response(w->script)) {
         char err[600];

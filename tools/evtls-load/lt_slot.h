@@ -117,8 +117,8 @@ struct lt_group {
     unsigned conns;    /* its slots */
     struct slot *free; /* its slots free for an operation */
     uint64_t cursor;   /* --targets: the next operation (this worker's number) to look at */
-    lt_draw draw;       /* --targets: the weighted sequence, at this group's place */
-    evtls_pool *pool;   /* HTTP/2: its connections (conns), each shared by -M slots' streams */
+    lt_draw draw;      /* --targets: the weighted sequence, at this group's place */
+    evtls_pool *pool;  /* HTTP/2: its connections (conns), each shared by -M slots' streams */
 };
 
 struct lt_worker {
@@ -182,6 +182,7 @@ struct lt_worker {
     _Atomic uint64_t a_status[6], a_err_class[LT_METRIC_CLASSES];
     _Atomic uint64_t a_target[LT_MAX_TARGETS][2];
     _Atomic uint64_t a_in_flight, a_conns_open;
+    _Atomic uint64_t a_body_bytes, a_tls_in, a_tls_out; /* responses' bodies; closed conns' TLS */
     /* each phase's latency in the same buckets, and its sum */
     _Atomic uint64_t a_phase[LT_NPHASES][LT_METRIC_BUCKETS + 1], a_phase_sum_us[LT_NPHASES];
     /* The progress line's latency: the successful operations' counts of

@@ -446,6 +446,9 @@ void lt_worker_metrics(const lt_worker *w, struct lt_metrics_view *v)
     }
     v->in_flight += atomic_load_explicit(&w->a_in_flight, memory_order_relaxed);
     v->conns_open += atomic_load_explicit(&w->a_conns_open, memory_order_relaxed);
+    v->body_bytes += atomic_load_explicit(&w->a_body_bytes, memory_order_relaxed);
+    v->tls_in += atomic_load_explicit(&w->a_tls_in, memory_order_relaxed);
+    v->tls_out += atomic_load_explicit(&w->a_tls_out, memory_order_relaxed);
     v->n_phases = LT_NPHASES;
     for (int p = 0; p < LT_NPHASES; p++) {
         uint64_t upto = 0; /* cumulative, as a histogram's buckets */
