@@ -59,7 +59,7 @@ static int group_setup(void **state)
              "location /p/ { access_log %s/pipe.log path; return 200 \"$uri\\n\"; } "
              "location = /t { access_log %s/t.log path; return 200 \"$http_x_thread\\n\"; }",
              dir, dir, dir, dir, dir, dir);
-    if (peer_nginx_ex(&web, 0, d) != 0)
+    if (peer_nginx_ex(&web, PEER_NGINX_HTTP2, d) != 0) /* h2 to whom asks for it */
         return -1;
     snprintf(url, sizeof url, "https://localhost:%u/", web.port);
     snprintf(path_script, sizeof path_script, "%s/s.lua", dir);
@@ -112,6 +112,33 @@ static void test_counter(void **state)
         if (at == NULL)
             fail_msg("request %d missing or out of order in:\n%.400s", i, p);
         p = at + strlen(want) - 1;
+    }
+}
+
+/* The counter over HTTP/2: each request a stream, the script's as over
+ * HTTP/1.1. */
+static void test_counter_http2(void **state)
+{
+    (void)state;
+    write_script("counter = 0\n"
+                 "request = function()\n"
+                 "  counter = counter + 1\n"
+                 "  return wrk.format(nil, \"/item/\" .. counter, {[\"X-Counter\"] = counter})\n"
+                 "end\n");
+    ok_run(load_run(60000, "--cacert", pki("ca.pem"), "-s", path_script, "--http2", "-c", "2", "-M",
+                    "4", "-n", "100", "--json", path_json, url, NULL));
+    lt_json *j = result();
+    assert_int_equal(load_u64(j, "requests"), 100);
+    assert_int_equal(load_u64(lt_json_get(j, "counters"), "h2_responses"), 100);
+    lt_json_free(j);
+    static char log[1 << 15];
+    assert_int_equal(load_take_log("item", 100, log, sizeof log), 100);
+    for (int i = 1; i <= 100; i++) { /* each once, in whatever order the streams ended */
+        char want[32];
+        snprintf(want, sizeof want, " /item/%d\n", i);
+        const char *at = strstr(log, want);
+        if (at == NULL || strstr(at + 1, want) != NULL)
+            fail_msg("/item/%d not logged once", i);
     }
 }
 
@@ -354,11 +381,17 @@ static void test_done_beside_json_on_stdout(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counter),         cmocka_unit_test(test_post),
-        cmocka_unit_test(test_setup_init_done), cmocka_unit_test(test_auth_token_from_response),
-        cmocka_unit_test(test_delay),           cmocka_unit_test(test_stop),
-        cmocka_unit_test(test_pipeline),        cmocka_unit_test(test_addr_from_lookup),
-        cmocka_unit_test(test_script_errors),   cmocka_unit_test(test_done_beside_json_on_stdout),
+        cmocka_unit_test(test_counter),
+        cmocka_unit_test(test_counter_http2),
+        cmocka_unit_test(test_post),
+        cmocka_unit_test(test_setup_init_done),
+        cmocka_unit_test(test_auth_token_from_response),
+        cmocka_unit_test(test_delay),
+        cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_pipeline),
+        cmocka_unit_test(test_addr_from_lookup),
+        cmocka_unit_test(test_script_errors),
+        cmocka_unit_test(test_done_beside_json_on_stdout),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
