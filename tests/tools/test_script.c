@@ -87,14 +87,17 @@ static void write_script(const char *text)
 }
 
 /* wrk's counter example: request() builds each request. */
+static const char counter_script[] =
+    "counter = 0\n"
+    "request = function()\n"
+    "  counter = counter + 1\n"
+    "  return wrk.format(nil, \"/item/\" .. counter, {[\"X-Counter\"] = counter})\n"
+    "end\n";
+
 static void test_counter(void **state)
 {
     (void)state;
-    write_script("counter = 0\n"
-                 "request = function()\n"
-                 "  counter = counter + 1\n"
-                 "  return wrk.format(nil, \"/item/\" .. counter, {[\"X-Counter\"] = counter})\n"
-                 "end\n");
+    write_script(counter_script);
     ok_run(load_run(60000, "--cacert", pki("ca.pem"), "-s", path_script, "-c", "1", "-n", "200",
                     "--json", path_json, url, NULL));
     lt_json *j = result();
@@ -120,11 +123,7 @@ static void test_counter(void **state)
 static void test_counter_http2(void **state)
 {
     (void)state;
-    write_script("counter = 0\n"
-                 "request = function()\n"
-                 "  counter = counter + 1\n"
-                 "  return wrk.format(nil, \"/item/\" .. counter, {[\"X-Counter\"] = counter})\n"
-                 "end\n");
+    write_script(counter_script);
     ok_run(load_run(60000, "--cacert", pki("ca.pem"), "-s", path_script, "--http2", "-c", "2", "-M",
                     "4", "-n", "100", "--json", path_json, url, NULL));
     lt_json *j = result();
@@ -195,6 +194,8 @@ static void test_setup_init_done(void **state)
         "  end\n"
         "  io.write(string.format(\"summary %d requests, latency max %d us, p99 %d\\n\",\n"
         "        summary.requests, latency.max, latency:percentile(99)))\n"
+        "  assert(latency.min <= latency.mean and latency.mean <= latency.max)\n"
+        "  assert(latency.stdev >= 0 and requests.max >= requests.min)\n"
         "end\n");
     ok_run(load_run(60000, "--cacert", pki("ca.pem"), "-s", path_script, "-c", "4", "-t", "2", "-n",
                     "100", url, "--", "run7", NULL));

@@ -53,8 +53,9 @@ char *lt_json_text(const lt_json *j);
 /* What write prints, as a malloc'd string (NULL when out of memory). */
 char *lt_print(void (*write)(FILE *f, const void *arg), const void *arg);
 
-/* A whole file's bytes (stdin for "-"), NUL-terminated, malloc'd, with
- * their number in *len; NULL with errno set when it cannot be read. */
+/* Not pure, the one piece here that is not: a whole file's bytes (stdin
+ * for "-"), NUL-terminated, malloc'd, with their number in *len; NULL with
+ * errno set when it cannot be read (results, targets files and bodies). */
 char *lt_read_file(const char *path, size_t *len);
 
 #endif

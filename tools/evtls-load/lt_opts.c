@@ -832,6 +832,20 @@ static int literal_family(const char *s)
     return inet_pton(AF_INET6, s, buf) == 1 ? 6 : 0;
 }
 
+/* Where the connections for URL u go: --connect-to's destination, else
+ * u's host and port, and --resolve's address for that (NULL for none).
+ * Returns 1 when --connect-to took it elsewhere. */
+static int dial_of(const lt_opts *o, const evtls_url *u, const char **host, uint16_t *port,
+                   const char **addr)
+{
+    const struct cli_connect_to *ct =
+        cli_connect_to_find(o->connect_to, o->n_connect_to, u->host, u->port);
+    *host = ct && ct->to_host[0] ? ct->to_host : u->host;
+    *port = ct && ct->to_port ? ct->to_port : u->port;
+    *addr = cli_resolve_find(o->resolve, o->n_resolve, *host, *port);
+    return ct != NULL;
+}
+
 static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
 {
     int bare =
@@ -842,13 +856,9 @@ static int check(lt_opts *o, int mode_given, char *err, size_t errlen)
         o->mode = bare ? LT_MODE_HANDSHAKE : LT_MODE_REQUEST;
     /* --connect-to, then --resolve on where it leads (curl's order; other
      * hosts' entries are ignored): a --resolve for it is --address. */
-    const struct cli_connect_to *ct =
-        cli_connect_to_find(o->connect_to, o->n_connect_to, o->url.host, o->url.port);
-    o->dial_host = ct && ct->to_host[0] ? ct->to_host : o->url.host;
-    o->dial_port = ct && ct->to_port ? ct->to_port : o->url.port;
-    if (ct && o->n_addrs)
+    const char *resolved;
+    if (dial_of(o, &o->url, &o->dial_host, &o->dial_port, &resolved) && o->n_addrs)
         return lt_fail(err, errlen, "--connect-to and --address: give one of them");
-    const char *resolved = cli_resolve_find(o->resolve, o->n_resolve, o->dial_host, o->dial_port);
     if (resolved && o->n_addrs)
         return lt_fail(err, errlen, "--resolve and --address: give one of them");
     if (resolved)
@@ -1172,12 +1182,8 @@ int lt_opts_use_targets(lt_opts *o, const lt_targets *ts, char *err, size_t errl
             g++;
         if (g == o->n_origins) {
             struct lt_origin *og = &o->origins[o->n_origins++];
-            const struct cli_connect_to *ct =
-                cli_connect_to_find(o->connect_to, o->n_connect_to, u->host, u->port);
             og->url = u;
-            og->dial_host = ct && ct->to_host[0] ? ct->to_host : u->host;
-            og->dial_port = ct && ct->to_port ? ct->to_port : u->port;
-            og->addr = cli_resolve_find(o->resolve, o->n_resolve, og->dial_host, og->dial_port);
+            dial_of(o, u, &og->dial_host, &og->dial_port, &og->addr);
         }
         o->target_origin[i] = g;
     }

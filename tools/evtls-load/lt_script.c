@@ -802,41 +802,45 @@ static int stats_percentile(lua_State *L)
     return 1;
 }
 
+/* The mean and standard deviation of u's values. */
+static void stats_moments(const struct stats_ud *u, double *mean, double *stdev)
+{
+    double m = 0, sq = 0;
+    if (u->h && u->h->count) {
+        m = lt_hist_mean(u->h);
+        for (unsigned i = 0; i < LT_HIST_SLOTS; i++)
+            if (u->h->slot[i]) {
+                double mid = ((double)lt_hist_slot_low(i) + (double)lt_hist_slot_high(i)) / 2;
+                sq += (double)u->h->slot[i] * (mid - m) * (mid - m);
+            }
+        sq /= (double)u->h->count;
+    } else if (!u->h && u->n) {
+        for (size_t i = 0; i < u->n; i++)
+            m += u->v[i] / (double)u->n;
+        for (size_t i = 0; i < u->n; i++)
+            sq += (u->v[i] - m) * (u->v[i] - m) / (double)u->n;
+    }
+    *mean = m;
+    *stdev = sqrt(sq);
+}
+
 static int stats_index(lua_State *L)
 {
     struct stats_ud *u = luaL_checkudata(L, 1, STATS_MT);
     const char *key = luaL_checkstring(L, 2);
-    if (strcmp(key, "percentile") == 0) {
+    int any = u->h ? u->h->count > 0 : u->n > 0;
+    double mean, stdev;
+    if (strcmp(key, "percentile") == 0)
         lua_pushcfunction(L, stats_percentile);
-        return 1;
-    }
-    double min = 0, max = 0, mean = 0, sq = 0;
-    if (u->h && u->h->count) {
-        min = (double)u->h->min;
-        max = (double)u->h->max;
-        mean = lt_hist_mean(u->h);
-        for (unsigned i = 0; i < LT_HIST_SLOTS; i++)
-            if (u->h->slot[i]) {
-                double mid = ((double)lt_hist_slot_low(i) + (double)lt_hist_slot_high(i)) / 2;
-                sq += (double)u->h->slot[i] * (mid - mean) * (mid - mean);
-            }
-        sq /= (double)u->h->count;
-    } else if (!u->h && u->n) {
-        min = u->v[0];
-        max = u->v[u->n - 1];
-        for (size_t i = 0; i < u->n; i++)
-            mean += u->v[i] / (double)u->n;
-        for (size_t i = 0; i < u->n; i++)
-            sq += (u->v[i] - mean) * (u->v[i] - mean) / (double)u->n;
-    }
-    double v = strcmp(key, "min") == 0    ? min
-               : strcmp(key, "max") == 0  ? max
-               : strcmp(key, "mean") == 0 ? mean
-                                          : sqrt(sq);
-    if (strcmp(key, "min") && strcmp(key, "max") && strcmp(key, "mean") && strcmp(key, "stdev"))
+    else if (strcmp(key, "min") == 0)
+        lua_pushnumber(L, !any ? 0 : u->h ? (double)u->h->min : u->v[0]);
+    else if (strcmp(key, "max") == 0)
+        lua_pushnumber(L, !any ? 0 : u->h ? (double)u->h->max : u->v[u->n - 1]);
+    else if (strcmp(key, "mean") == 0 || strcmp(key, "stdev") == 0) {
+        stats_moments(u, &mean, &stdev);
+        lua_pushnumber(L, key[0] == 'm' ? mean : stdev);
+    } else
         lua_pushnil(L);
-    else
-        lua_pushnumber(L, v);
     return 1;
 }
 

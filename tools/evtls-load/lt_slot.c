@@ -63,6 +63,13 @@ static void rec(lt_worker *w, lt_stats *st, int phase, uint64_t us)
     atomic_fetch_add_explicit(&w->a_phase_sum_us[phase], us, memory_order_relaxed);
 }
 
+/* HTTP/2: the slots are streams on the origins' pools (there until the
+ * run's end frees them). */
+static int h2(const lt_worker *w)
+{
+    return w->groups[0].pool != NULL;
+}
+
 static int budget_left(const lt_worker *w)
 {
     return w->sh.total == 0 || w->started < w->sh.total;
@@ -508,14 +515,16 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
                             : w->o->expect_status_given ? w->o->expect_status
                                                         : NULL;
     int ok = expect ? status >= 100 && status < 600 && expect[status] : status < 400;
+    int over_h2 = strcmp(evtls_http_resp_get_protocol(r), "HTTP/2") == 0;
+    uint64_t body = evtls_http_resp_get_body_bytes(r);
     for (EACH_ST(s, st)) {
-        st->h2_responses += strcmp(evtls_http_resp_get_protocol(r), "HTTP/2") == 0;
-        st->body_bytes += evtls_http_resp_get_body_bytes(r);
+        st->h2_responses += over_h2;
+        st->body_bytes += body;
         st->status[status / 100 < 6 ? status / 100 : 0]++;
         if (status >= 100 && status < 600)
             st->codes[status]++;
         rec(w, st, LT_TTFB, ttfb);
-        if (s->reqs == 1 && !w->pool) /* a new connection's first: from its connect's start */
+        if (s->reqs == 1 && !h2(w)) /* a new connection's first: from its connect's start */
             rec(w, st, LT_TTFB_CONN, s->x_start + ttfb - s->conn_start);
         st->reqs_ok += ok;
         st->reqs_failed += !ok;
@@ -524,8 +533,7 @@ static void count_response(lt_worker *w, struct slot *s, const evtls_http_resp *
     if (w->o->metrics_listen && w->warm_left == 0) {
         atomic_fetch_add_explicit(&w->a_status[status / 100 < 6 ? status / 100 : 0], 1,
                                   memory_order_relaxed);
-        atomic_fetch_add_explicit(&w->a_body_bytes, evtls_http_resp_get_body_bytes(r),
-                                  memory_order_relaxed);
+        atomic_fetch_add_explicit(&w->a_body_bytes, body, memory_order_relaxed);
     }
     run_checks(w, s, r);
     if (w->script && lt_script_wants_response(w->script)) {
@@ -774,7 +782,7 @@ void lt_slot_on_done(evtls_http_exchange *x, int err, const evtls_http_resp *r, 
     struct slot *s = arg;
     lt_worker *w = s->w;
     s->x = NULL;
-    if (w->pool) {
+    if (h2(w)) {
         h2_done(s, err, r);
         return;
     }
@@ -936,9 +944,9 @@ static int start_op(struct slot *s, uint64_t start, unsigned target)
     s->retried = 0;
     s->refused = 0;
     s->op_start = start;
-    if (w->pool && s->state == S_IDLE_CONN)
+    if (h2(w) && s->state == S_IDLE_CONN)
         start_on_stream(s);
-    else if (w->pool)
+    else if (h2(w))
         start_stream(s);
     else if (s->state == S_IDLE_CONN)
         start_exchange(s);
@@ -1091,7 +1099,7 @@ void lt_slots_finish(lt_worker *w)
         if (s->x)
             evtls_http_exchange_cancel(s->x);
         s->x = NULL;
-        if (s->c && w->pool) {
+        if (s->c && h2(w)) {
             evtls_pool_checkin(w->groups[s->group].pool, s->c); /* its stream was reset */
             s->c = NULL;
         }
@@ -1101,7 +1109,7 @@ void lt_slots_finish(lt_worker *w)
             s->c = NULL;
         }
     }
-    if (w->pool) { /* its connections close: what each counted first */
+    if (h2(w)) { /* its connections close: what each counted first */
         for (size_t i = 0; i < w->n_seen; i++)
             conn_counted(w, w->seen[i]);
         w->n_seen = 0;
@@ -1109,7 +1117,6 @@ void lt_slots_finish(lt_worker *w)
             evtls_pool_free(w->groups[g].pool);
             w->groups[g].pool = NULL;
         }
-        w->pool = NULL;
     }
     event_base_loopbreak(w->base);
 }

@@ -126,7 +126,6 @@ struct lt_worker {
     lt_share sh;
     lt_schedule sched; /* from o and sh */
     struct event_base *base;
-    evtls_cfg *cfg;
     evtls_resolver *resolver;
     evtls_session_cache *sessions;
     evtls_http_req *reqs[LT_MAX_URLS];
@@ -139,11 +138,9 @@ struct lt_worker {
     _Atomic int a_script_failed;
     evtls_http_opts hopts;
     evtls_http_cbs cbs;
-    const char *dial_host; /* the host to connect to, unless --address (HTTP/2's pool) */
 
     struct slot *slots;
     unsigned n_slots;  /* -c's share, times -M with HTTP/2: one slot per stream */
-    evtls_pool *pool;  /* HTTP/2: the first origin's pool (each origin has its own) */
     evtls_conn **seen; /* HTTP/2: the pool's connections it has counted as new */
     size_t n_seen, cap_seen;
     unsigned active; /* slots started so far (--ramp-up) */

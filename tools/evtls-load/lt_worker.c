@@ -188,7 +188,6 @@ static int make_groups(lt_worker *w, char *err, size_t errlen)
         w->slots[i].group = best;
         given[best]++;
     }
-    w->cfg = w->groups[0].cfg; /* HTTP/2's pool (one origin) */
     return 0;
 }
 
@@ -231,7 +230,6 @@ static int make_pools(lt_worker *w, char *err, size_t errlen)
             evtls_pool_set_state_cb(p, on_pool_state, w) != 0)
             return lt_fail(err, errlen, "out of memory");
     }
-    w->pool = w->groups[0].pool;
     return 0;
 }
 
@@ -314,7 +312,6 @@ lt_worker *lt_worker_new(const lt_opts *o, const lt_share *share, char *err, siz
         lt_worker_free(w);
         return NULL;
     }
-    w->dial_host = o->dial_host;
     if (o->script_path && (w->script = lt_script_new(o, 0, err, errlen)) == NULL) {
         lt_worker_free(w);
         return NULL;
